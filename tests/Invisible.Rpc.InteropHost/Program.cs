@@ -1,0 +1,1 @@
+namespace Invisible.Rpc.InteropHost; internal static class Program { private static int Main() => 0; }
