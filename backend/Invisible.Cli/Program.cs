@@ -1,1 +1,22 @@
-namespace Invisible.Cli; internal static class Program { private static int Main() => 0; }
+using System.CommandLine;
+using Invisible.Cli.Commands;
+using Spectre.Console;
+
+if (Console.IsOutputRedirected)
+{
+    // Logs, scripts and CI read whole plain lines: no colour codes, no wrapping of URLs and passwords at a guessed width.
+    AnsiConsole.Profile.Width = 400;
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+    AnsiConsole.Profile.Capabilities.Links = false;
+}
+
+var root = new RootCommand("Invisible: invoice reconciliation for accounts payable (2- and 3-way matching, exceptions, audit).")
+{
+    CommonOptions.DataDirectory,
+    UpCommand.Create(),
+    TenantCommand.Create(),
+    BenchCommand.Create(),
+};
+
+// `up` owns Ctrl-C / SIGTERM through the web host, which stops the server and then the database in order.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using Invisible.Cli.Benchmarks;
+using Spectre.Console;
+
+namespace Invisible.Cli.Commands;
+
+internal static class BenchCommand
+{
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark()];
+
+    public static Command Create()
+    {
+        var name = new Argument<string?>("NAME")
+        {
+            Description = "The benchmark to run (all when omitted): " + string.Join(", ", All().Select(b => b.Name)),
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("bench", "Run benchmarks and print each figure with the baseline measured in the same run, and their ratio.") { name };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var wanted = parse.GetValue(name);
+            var selected = All().Where(b => wanted is null || b.Name.Equals(wanted, StringComparison.OrdinalIgnoreCase)).ToList();
+            if (selected.Count == 0)
+            {
+                await Console.Error.WriteLineAsync($"No benchmark named '{wanted}'. Available: {string.Join(", ", All().Select(b => b.Name))}");
+                return 2;
+            }
+
+            var allMet = true;
+            foreach (var benchmark in selected)
+            {
+                var work = Directory.CreateTempSubdirectory($"invisible-bench-{benchmark.Name}-");
+                try
+                {
+                    AnsiConsole.MarkupLine($"[bold]{benchmark.Name}[/]: {Markup.Escape(benchmark.Description)}");
+                    var context = new BenchmarkContext(work.FullName, line => AnsiConsole.MarkupLine($"[dim]  {Markup.Escape(line)}[/]"));
+                    var figures = await benchmark.RunAsync(context, cancellationToken);
+                    AnsiConsole.Write(Table(figures));
+                    allMet &= figures.All(f => f.Met is not false);
+                }
+                finally
+                {
+                    TryDelete(work);
+                }
+            }
+
+            return allMet ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Table Table(IReadOnlyList<BenchmarkFigure> figures)
+    {
+        var table = new Table().AddColumns("figure", "value", "unit", "baseline", "ratio", "target", "met");
+        foreach (var f in figures)
+        {
+            table.AddRow(
+                Markup.Escape(f.Figure),
+                Format(f.Value),
+                Markup.Escape(f.Unit),
+                f.Baseline is { } baseline ? Format(baseline) : "",
+                f.Ratio is { } ratio ? ratio.ToString("0.00×", CultureInfo.InvariantCulture) : "",
+                Markup.Escape(f.Target ?? ""),
+                f.Met switch { true => "[green]yes[/]", false => "[red]no[/]", null => "" });
+        }
+
+        return table;
+    }
+
+    private static string Format(double value) => value.ToString(Math.Abs(value) >= 100 ? "#,0" : "0.###", CultureInfo.InvariantCulture);
+
+    private static void TryDelete(DirectoryInfo directory)
+    {
+        try
+        {
+            directory.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A benchmark's server may still hold a file for a moment; the temp folder is cleaned by the OS eventually.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

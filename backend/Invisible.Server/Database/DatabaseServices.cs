@@ -1,0 +1,22 @@
+using Invisible.Data.Health;
+using Invisible.Data.Migrations;
+using Invisible.Data.Tenancy;
+using Npgsql;
+
+namespace Invisible.Server.Database;
+
+public static class DatabaseServices
+{
+    /// <summary>Everything the request path uses connects as the application role; only migrations ever use the owner.</summary>
+    public static IServiceCollection AddInvisibleDatabase(this IServiceCollection services, DatabaseRuntime database)
+    {
+        services.AddSingleton(database);
+        services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionStrings.AppConnectionString));
+        services.AddSingleton<TenantDatabase>();
+        services.AddSingleton<TenantDirectory>();
+        services.AddSingleton(provider => new DatabaseHealth(
+            database.ConnectionStrings.AppConnectionString,
+            DatabaseMigrator.ForEmbeddedMigrations(provider.GetRequiredService<ILogger<DatabaseMigrator>>())));
+        return services;
+    }
+}

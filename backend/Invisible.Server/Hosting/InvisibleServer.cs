@@ -1,0 +1,101 @@
+using System.Net;
+using Invisible.Server.Database;
+using Invisible.Server.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Invisible.Server.Hosting;
+
+/// <summary>
+/// The running product: its database (embedded cluster or configured), the HTTP host, and <c>endpoints.json</c>.
+/// Started by <c>invisible up</c> / <c>serve</c> and by tests, which get exactly what a user gets.
+/// </summary>
+public sealed class InvisibleServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly DatabaseRuntime _database;
+    private readonly string _dataDirectory;
+    private bool _disposed;
+
+    private InvisibleServer(WebApplication app, DatabaseRuntime database, string dataDirectory, ServerEndpoints endpoints)
+    {
+        _app = app;
+        _database = database;
+        _dataDirectory = dataDirectory;
+        Endpoints = endpoints;
+    }
+
+    public ServerEndpoints Endpoints { get; }
+
+    public IServiceProvider Services => _app.Services;
+
+    public DatabaseRuntime Database => _database;
+
+    /// <param name="args">Configuration overrides in ASP.NET Core's command-line form (<c>--Server:HttpPort=0</c>).</param>
+    public static async Task<InvisibleServer> StartAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddEnvironmentVariables("INVISIBLE_");
+        builder.Logging.ClearProviders().AddProductConsole();
+        var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        Directory.CreateDirectory(dataDirectory);
+
+        using var bootLoggers = LoggerFactory.Create(logging => logging.AddProductConsole());
+        var database = await DatabaseRuntime.StartAsync(builder.Configuration, dataDirectory, bootLoggers, cancellationToken);
+        try
+        {
+            builder.Services.AddInvisibleServer(builder.Configuration, database);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                var address = IPAddress.Parse(options.ListenAddress);
+                kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
+                kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+            });
+            configure?.Invoke(builder);
+
+            var app = builder.Build();
+            app.UseInvisiblePipeline(SpaHosting.Locate(options.SpaRoot));
+            await app.StartAsync(cancellationToken);
+
+            var endpoints = ListeningEndpoints(app);
+            await endpoints.WriteAsync(dataDirectory, cancellationToken);
+            return new InvisibleServer(app, database, dataDirectory, endpoints);
+        }
+        catch
+        {
+            await database.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host is asked to stop (Ctrl-C, SIGTERM, or <see cref="DisposeAsync"/>).</summary>
+    public Task WaitForShutdownAsync(CancellationToken cancellationToken) => _app.WaitForShutdownAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        ServerEndpoints.Remove(_dataDirectory);
+        await _app.StopAsync(CancellationToken.None);
+        await _app.DisposeAsync();
+        await _database.DisposeAsync();
+    }
+
+    // Kestrel lists bound addresses in the order the endpoints were configured: HTTP first, then h2c.
+    private static ServerEndpoints ListeningEndpoints(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToArray();
+        if (addresses.Length != 2)
+        {
+            throw new InvalidOperationException($"Expected an HTTP and a gRPC listener, Kestrel reports: {string.Join(", ", addresses)}");
+        }
+
+        return new ServerEndpoints(addresses[0], addresses[1]);
+    }
+}

@@ -1,0 +1,33 @@
+namespace Invisible.Server.Http;
+
+/// <summary>Security headers on every HTTP response, including errors and static files.</summary>
+public static class SecurityHeaders
+{
+    /// <summary>
+    /// Scripts only from our own origin; inline styles are allowed because Angular injects component styles at run time.
+    /// gRPC-Web calls go to the same origin, so <c>connect-src 'self'</c> suffices.
+    /// </summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() =>
+            {
+                var headers = context.Response.Headers;
+                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.XContentTypeOptions = "nosniff";
+                headers.XFrameOptions = "DENY";
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+                if (context.Request.IsHttps)
+                {
+                    headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
+                }
+
+                return Task.CompletedTask;
+            });
+            return next(context);
+        });
+}

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Net.Http.Headers;
+
+namespace Invisible.Server.Http;
+
+/// <summary>Serves the built Angular app: hashed assets cached for a year, <c>index.html</c> revalidated, deep links fall back to it.</summary>
+public static class SpaHosting
+{
+    public const string BuildFolder = "frontend/dist/invisible/browser";
+
+    /// <summary>The configured folder, else the repository's build output found above the running executable.</summary>
+    public static string? Locate(string? configured)
+    {
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return Directory.Exists(configured) ? Path.GetFullPath(configured) : null;
+        }
+
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, BuildFolder);
+            if (File.Exists(Path.Combine(candidate, "index.html")))
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    public static WebApplication MapSpa(this WebApplication app, string? spaRoot)
+    {
+        if (spaRoot is null)
+        {
+            app.Logger.LogWarning("The web app is not built ({Folder} not found); serving the API only. `./invisible up` builds it.", BuildFolder);
+            app.MapGet("/", () => Results.Text(
+                "Invisible is running, but the web app is not built. Run ./invisible up from the repository to build it.",
+                statusCode: StatusCodes.Status503ServiceUnavailable));
+            return app;
+        }
+
+        var files = new PhysicalFileProvider(spaRoot);
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files,
+            OnPrepareResponse = context =>
+            {
+                // Angular's build fingerprints every asset except index.html.
+                var isIndex = context.File.Name.Equals("index.html", StringComparison.OrdinalIgnoreCase);
+                context.Context.Response.Headers[HeaderNames.CacheControl] = isIndex ? "no-cache" : "public, max-age=31536000, immutable";
+            },
+        });
+        app.MapFallbackToFile("index.html", new StaticFileOptions
+        {
+            FileProvider = files,
+            OnPrepareResponse = context => context.Context.Response.Headers[HeaderNames.CacheControl] = "no-cache",
+        });
+        return app;
+    }
+}

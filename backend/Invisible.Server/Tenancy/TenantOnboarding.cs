@@ -1,0 +1,63 @@
+using System.Security.Cryptography;
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Microsoft.AspNetCore.Identity;
+
+namespace Invisible.Server.Tenancy;
+
+/// <summary>A tenant's first administrator and the one-time password to hand over (shown once, stored only hashed).</summary>
+public sealed record TenantAdminLogin(string TenantSlug, string Email, string Password);
+
+/// <summary>Creates tenants with their first administrator, audited. Used by <c>invisible tenant create</c> and the demo tenant.</summary>
+public sealed class TenantOnboarding(TenantDirectory directory, TenantDatabase database)
+{
+    public const string OperatorActor = "operator (local command line)";
+
+    // Unambiguous characters only: the password is read off a terminal and typed by a person.
+    private const string PasswordAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    private static readonly PasswordHasher<TenantAdminLogin> Hasher = new();
+
+    public async Task<TenantAdminLogin> CreateAsync(
+        string slug, string displayName, string defaultCurrency, string adminEmail, string actor, CancellationToken cancellationToken)
+    {
+        var tenantId = await directory.CreateAsync(slug, displayName, defaultCurrency, cancellationToken);
+        var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            """
+            insert into users (tenant_id, email, display_name, role, password_hash)
+            values (@tenantId, @email, 'Administrator', 'admin', @passwordHash)
+            returning id
+            """,
+            new { tenantId, email = adminEmail, passwordHash = Hasher.HashPassword(login, login.Password) },
+            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, actor, "tenant.created", "tenant", tenantId.ToString(), null,
+            new { slug, displayName, defaultCurrency }, requestId: null, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, actor, "user.created", "user", userId.ToString(), null,
+            new { email = adminEmail, role = "admin" }, requestId: null, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return login;
+    }
+
+    /// <summary>Gives the tenant's administrator a new one-time password (the demo tenant when its login was lost).</summary>
+    public async Task<TenantAdminLogin> ResetAdminPasswordAsync(Guid tenantId, string slug, string adminEmail, string actor, CancellationToken cancellationToken)
+    {
+        var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            """
+            update users set password_hash = @passwordHash, security_stamp = gen_random_uuid(), updated_at = now()
+            where lower(email) = lower(@email) and role = 'admin'
+            returning id
+            """,
+            new { email = adminEmail, passwordHash = Hasher.HashPassword(login, login.Password) },
+            unitOfWork.Transaction, cancellationToken: cancellationToken))
+            ?? throw new InvalidOperationException($"Tenant '{slug}' has no administrator {adminEmail}.");
+        await AuditLog.AppendAsync(unitOfWork, actor, "user.password_reset", "user", userId.ToString(), null, null, requestId: null, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return login;
+    }
+
+    private static string NewPassword() => RandomNumberGenerator.GetString(PasswordAlphabet, 20);
+}

@@ -1,0 +1,40 @@
+using Invisible.Server.Hosting;
+
+namespace Invisible.Server.Tests;
+
+/// <summary>The real product on free loopback ports with its own embedded cluster and a tiny built web app.</summary>
+public sealed class RunningServer : IAsyncLifetime
+{
+    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("invisible-server-test-").FullName;
+
+    public string SpaRoot => Path.Combine(DataDirectory, "spa");
+
+    public InvisibleServer Server { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(Path.Combine(SpaRoot, "assets"));
+        await File.WriteAllTextAsync(Path.Combine(SpaRoot, "index.html"), "<!doctype html><title>Invisible</title><app-root></app-root>");
+        await File.WriteAllTextAsync(Path.Combine(SpaRoot, "main-4F2A9C.js"), "console.log('app');");
+
+        Server = await InvisibleServer.StartAsync(
+            [
+                $"--Server:DataDirectory={DataDirectory}",
+                "--Server:HttpPort=0",
+                "--Server:GrpcPort=0",
+                $"--Server:SpaRoot={SpaRoot}",
+            ],
+            configure: null,
+            CancellationToken.None);
+        Http = new HttpClient { BaseAddress = new Uri(Server.Endpoints.Http) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        await Server.DisposeAsync();
+        Directory.Delete(DataDirectory, recursive: true);
+    }
+}
