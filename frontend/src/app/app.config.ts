@@ -1,0 +1,17 @@
+import { provideHttpClient, withFetch } from '@angular/common/http';
+import { type ApplicationConfig, provideBrowserGlobalErrorListeners } from '@angular/core';
+import { provideRouter, TitleStrategy } from '@angular/router';
+
+import { routes } from './app.routes';
+import { PageTitle } from './page-title';
+import { provideGrpcWebTransport } from './rpc/transport';
+
+export const appConfig: ApplicationConfig = {
+  providers: [
+    provideBrowserGlobalErrorListeners(),
+    provideRouter(routes),
+    { provide: TitleStrategy, useClass: PageTitle },
+    provideHttpClient(withFetch()),
+    provideGrpcWebTransport(),
+  ],
+};

@@ -1,0 +1,92 @@
+import { provideHttpClient } from '@angular/common/http';
+import { provideHttpClientTesting } from '@angular/common/http/testing';
+import { DOCUMENT } from '@angular/core';
+import { type ComponentFixture, TestBed } from '@angular/core/testing';
+import { provideRouter, Router, TitleStrategy } from '@angular/router';
+
+import { App } from './app';
+import { features, routes } from './app.routes';
+import { PageTitle } from './page-title';
+
+describe('App shell', () => {
+  let fixture: ComponentFixture<App>;
+  let router: Router;
+  let page: HTMLElement;
+
+  async function navigate(url: string): Promise<void> {
+    await router.navigateByUrl(url);
+    fixture.detectChanges();
+  }
+
+  beforeEach(async () => {
+    TestBed.configureTestingModule({
+      providers: [
+        provideRouter(routes),
+        { provide: TitleStrategy, useClass: PageTitle },
+        provideHttpClient(),
+        provideHttpClientTesting(),
+      ],
+    });
+    fixture = TestBed.createComponent(App);
+    router = TestBed.inject(Router);
+    page = fixture.nativeElement as HTMLElement;
+    await navigate('/');
+  });
+
+  it('opens on the dashboard', () => {
+    expect(router.url).toBe('/dashboard');
+    expect(page.querySelector('h1')?.textContent).toBe('Dashboard');
+  });
+
+  it('has a skip link, a labelled navigation and a main landmark', () => {
+    const skipLink = page.querySelector('a.skip-link');
+    expect(skipLink?.textContent).toBe('Skip to main content');
+    expect(page.querySelector('nav')?.getAttribute('aria-label')).toBe('Main');
+    expect(page.querySelector('main#main')).not.toBeNull();
+    expect(page.querySelector('header app-status-indicator')).not.toBeNull();
+  });
+
+  it('links every section in the navigation, in order', () => {
+    const links = Array.from(page.querySelectorAll('nav a'));
+
+    expect(links.map((link) => link.textContent?.trim())).toEqual(features.map((feature) => feature.title));
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(
+      features.map((feature) => `/${feature.path}`),
+    );
+  });
+
+  it.each(features.map((feature) => [feature.path, feature.title]))(
+    'shows the %s page with its heading, empty state, title and current link',
+    async (path, title) => {
+      await navigate(`/${path}`);
+
+      expect(page.querySelector('main h1')?.textContent).toBe(title);
+      expect(page.querySelector('main app-empty-state h2')?.textContent).toMatch(/coming soon/);
+      expect(TestBed.inject(DOCUMENT).title).toBe(`${title} · Invisible`);
+      expect(page.querySelector('nav a[aria-current="page"]')?.textContent?.trim()).toBe(title);
+    },
+  );
+
+  it('says so when no page has the address', async () => {
+    await navigate('/no-such-page');
+
+    expect(page.querySelector('main h1')?.textContent).toBe('Page not found');
+    expect(TestBed.inject(DOCUMENT).title).toBe('Page not found · Invisible');
+  });
+
+  it('moves focus to the page after navigating', async () => {
+    await navigate('/invoices');
+
+    expect(TestBed.inject(DOCUMENT).activeElement).toBe(page.querySelector('main'));
+  });
+
+  it('moves focus to the page from the skip link without leaving it', async () => {
+    await navigate('/vendors');
+    (page.querySelector('nav a') as HTMLElement).focus();
+
+    (page.querySelector('a.skip-link') as HTMLElement).click();
+
+    expect(TestBed.inject(DOCUMENT).activeElement).toBe(page.querySelector('main'));
+    expect(router.url).toBe('/vendors');
+  });
+});

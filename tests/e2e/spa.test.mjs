@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { seriousAccessibilityViolations } from './support/axe.mjs';
+import { launchChromium, watchForProblems } from './support/browser.mjs';
+import { outputFolder } from './support/paths.mjs';
+import { assertPrerequisites } from './support/prerequisites.mjs';
+import { startProduct } from './support/product.mjs';
+
+const sections = [
+  { path: 'dashboard', heading: 'Dashboard' },
+  { path: 'imports', heading: 'Imports' },
+  { path: 'invoices', heading: 'Invoices' },
+  { path: 'exceptions', heading: 'Exceptions' },
+  { path: 'vendors', heading: 'Vendors' },
+  { path: 'reports', heading: 'Reports' },
+  { path: 'settings', heading: 'Settings' },
+  { path: 'audit', heading: 'Audit log' },
+];
+
+assertPrerequisites();
+
+describe('the web app served by invisible up', () => {
+  let product;
+  let browser;
+  let page;
+  let problems;
+
+  before(async () => {
+    await mkdir(outputFolder, { recursive: true });
+    product = await startProduct({ logFile: join(outputFolder, 'server.log') });
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    problems = await watchForProblems(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await product?.stop();
+  });
+
+  test('loads under the server’s Content Security Policy without errors', async () => {
+    const response = await page.goto(product.httpUrl);
+
+    assert.equal(response.status(), 200);
+    assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    assert.deepEqual(problems, []);
+  });
+
+  test('shows the shell: product name, navigation and the server as Ready', async () => {
+    const banner = page.getByRole('banner');
+    await banner.getByText('Invisible', { exact: true }).waitFor();
+    await banner.getByText('Ready', { exact: true }).waitFor({ timeout: 20_000 });
+
+    const links = page.getByRole('navigation', { name: 'Main' }).getByRole('link');
+    assert.deepEqual(
+      await links.allTextContents().then((texts) => texts.map((text) => text.trim())),
+      sections.map((section) => section.heading),
+    );
+    assert.equal(await page.getByRole('main').count(), 1);
+  });
+
+  test('opens every section from the keyboard', async () => {
+    // Start outside every section, so that each Enter below is a real navigation.
+    await page.goto(`${product.httpUrl}/no-such-page`);
+    await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+
+    for (const section of sections) {
+      await tabTo(page, section.heading);
+      await page.keyboard.press('Enter');
+
+      await page.waitForURL(`**/${section.path}`);
+      await page.getByRole('heading', { level: 1, name: section.heading }).waitFor();
+      assert.equal(await page.title(), `${section.heading} · Invisible`);
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moves to the page');
+    }
+  });
+
+  test('reaches the page from the skip link', async () => {
+    await page.goto(`${product.httpUrl}/invoices`);
+    await page.getByRole('heading', { level: 1, name: 'Invoices' }).waitFor();
+
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to main content');
+    await page.keyboard.press('Enter');
+
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    assert.match(page.url(), /\/invoices$/);
+  });
+
+  test('every screen passes an axe-core scan with no serious or critical violations', async () => {
+    const screens = [...sections, { path: 'no-such-page', heading: 'Page not found' }];
+    const violations = [];
+    for (const screen of screens) {
+      await page.goto(`${product.httpUrl}/${screen.path}`);
+      await page.getByRole('heading', { level: 1, name: screen.heading }).waitFor();
+      await page.getByRole('banner').getByText('Ready', { exact: true }).waitFor();
+
+      await page.screenshot({ path: join(outputFolder, `${screen.path}.png`), fullPage: true });
+      violations.push(...(await seriousAccessibilityViolations(page)).map((line) => `/${screen.path}: ${line}`));
+    }
+
+    assert.deepEqual(violations, []);
+  });
+
+  test('the system status opens to show what the server reported', async () => {
+    await page.goto(`${product.httpUrl}/dashboard`);
+    const status = page.getByRole('banner').getByText('Ready', { exact: true });
+    await status.click();
+
+    await page.getByText(/Last checked at/).waitFor();
+    const checks = await page
+      .getByRole('banner')
+      .locator('dl > div')
+      .evaluateAll((rows) => rows.map((row) => [row.querySelector('dt').textContent, row.querySelector('dd').textContent]));
+    assert.deepEqual(checks, [['database', 'ready']]);
+    await page.screenshot({ path: join(outputFolder, 'system-status.png') });
+    assert.deepEqual(await seriousAccessibilityViolations(page), []);
+  });
+
+  test('fits a phone-sized screen without sideways scrolling of the page', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    try {
+      const phonePage = await phone.newPage();
+      const phoneProblems = await watchForProblems(phonePage);
+      await phonePage.goto(`${product.httpUrl}/exceptions`);
+      await phonePage.getByRole('heading', { level: 1, name: 'Exceptions' }).waitFor();
+      await phonePage.getByRole('banner').getByText('Ready', { exact: true }).waitFor();
+
+      await phonePage.screenshot({ path: join(outputFolder, 'exceptions-phone.png'), fullPage: true });
+      assert.equal(
+        await phonePage.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
+        true,
+      );
+      assert.deepEqual(await seriousAccessibilityViolations(phonePage), []);
+      assert.deepEqual(phoneProblems, []);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  test('no screen logged an error or violated the Content Security Policy', () => {
+    assert.deepEqual(problems, []);
+  });
+});
+
+/** Presses Tab until the link named `name` has focus, as a keyboard user would. */
+async function tabTo(page, name) {
+  for (let presses = 0; presses < 30; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    if (focused === name) {
+      return;
+    }
+  }
+  throw new Error(`"${name}" never received focus from the Tab key`);
+}
