@@ -12,6 +12,7 @@ public static class ServerComposition
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddInvisibleDatabase(database);
+        services.AddSpaCompression();
         return services;
     }
 

@@ -43,12 +43,29 @@ public sealed class HttpPipelineTests(RunningServer running) : IClassFixture<Run
     }
 
     [Fact]
-    public async Task Fingerprinted_assets_are_cached_for_a_year()
+    public async Task Fingerprinted_assets_are_cached_for_a_year_and_other_files_are_revalidated()
     {
-        using var response = await running.Http.GetAsync("/main-4F2A9C.js");
+        using var fingerprinted = await running.Http.GetAsync("/main-4F2A9CXB.js");
+        using var favicon = await running.Http.GetAsync("/favicon.svg");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(TimeSpan.FromDays(365), response.Headers.CacheControl?.MaxAge);
+        Assert.Equal(HttpStatusCode.OK, fingerprinted.StatusCode);
+        Assert.Equal(TimeSpan.FromDays(365), fingerprinted.Headers.CacheControl?.MaxAge);
+        Assert.Equal(HttpStatusCode.OK, favicon.StatusCode);
+        Assert.Equal("no-cache", favicon.Headers.CacheControl?.ToString());
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
+    public async Task Scripts_travel_compressed_when_the_browser_accepts_it(string encoding)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/main-4F2A9CXB.js");
+        request.Headers.AcceptEncoding.ParseAdd(encoding);
+
+        using var response = await running.Http.SendAsync(request);
+
+        Assert.Equal([encoding], response.Content.Headers.ContentEncoding);
+        Assert.True(response.Content.Headers.ContentLength is null || response.Content.Headers.ContentLength < 1000);
     }
 
     [Fact]

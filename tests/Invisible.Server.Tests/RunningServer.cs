@@ -17,7 +17,8 @@ public sealed class RunningServer : IAsyncLifetime
     {
         Directory.CreateDirectory(Path.Combine(SpaRoot, "assets"));
         await File.WriteAllTextAsync(Path.Combine(SpaRoot, "index.html"), "<!doctype html><title>Invisible</title><app-root></app-root>");
-        await File.WriteAllTextAsync(Path.Combine(SpaRoot, "main-4F2A9C.js"), "console.log('app');");
+        await File.WriteAllTextAsync(Path.Combine(SpaRoot, "main-4F2A9CXB.js"), string.Concat(Enumerable.Repeat("console.log('the app');\n", 200)));
+        await File.WriteAllTextAsync(Path.Combine(SpaRoot, "favicon.svg"), "<svg xmlns='http://www.w3.org/2000/svg'/>");
 
         Server = await InvisibleServer.StartAsync(
             [
