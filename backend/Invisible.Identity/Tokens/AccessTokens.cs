@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Invisible.Identity.Tokens;
+
+/// <summary>Who is calling, as carried by an access token. The tenant always comes from here, never from a request field.</summary>
+/// <param name="SessionId">The refresh-token family: "log out" ends it, and with it every access token's renewal.</param>
+/// <param name="SecurityStamp">Changes on password, MFA or role change, so tokens issued before are refused where checked.</param>
+/// <param name="MfaSatisfied">Whether a second factor was verified in this session.</param>
+public sealed record Caller(Guid TenantId, Guid UserId, string Role, Guid SessionId, Guid SecurityStamp, bool MfaSatisfied);
+
+public sealed class AccessTokenOptions
+{
+    public const string Section = "Auth:AccessTokens";
+
+    public string Issuer { get; set; } = "invisible";
+
+    public string Audience { get; set; } = "invisible-api";
+
+    public TimeSpan Lifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>At most a minute: enough for real clock drift, short enough not to extend a stolen token's life.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(60);
+}
+
+/// <param name="Caller">The validated caller; null when <paramref name="Failure"/> says why not.</param>
+public sealed record AccessTokenValidation(Caller? Caller, string? Failure)
+{
+    public bool IsValid => Caller is not null;
+}
+
+/// <summary>Issues and validates the 15-minute JWT access tokens (HS256 only; <c>alg=none</c> and other algorithms refused).</summary>
+public sealed class AccessTokens(SigningKeyRing keys, AccessTokenOptions options, TimeProvider time)
+{
+    public const string Algorithm = SecurityAlgorithms.HmacSha256;
+
+    private const string TenantClaim = "tid";
+    private const string RoleClaim = "role";
+    private const string SessionClaim = "sid";
+    private const string StampClaim = "stamp";
+    private const string MethodsClaim = "amr";
+
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
+    public string Issue(Caller caller)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var methods = caller.MfaSatisfied ? new[] { "pwd", "otp" } : ["pwd"];
+        return Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = options.Issuer,
+            Audience = options.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now + options.Lifetime,
+            SigningCredentials = new SigningCredentials(keys.Active.ToSecurityKey(), Algorithm),
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = caller.UserId.ToString(),
+                [TenantClaim] = caller.TenantId.ToString(),
+                [RoleClaim] = caller.Role,
+                [SessionClaim] = caller.SessionId.ToString(),
+                [StampClaim] = caller.SecurityStamp.ToString(),
+                [MethodsClaim] = methods,
+            },
+        });
+    }
+
+    public async Task<AccessTokenValidation> ValidateAsync(string? token)
+    {
+        if (string.IsNullOrWhiteSpace(token))
+        {
+            return new AccessTokenValidation(null, "no access token");
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = options.Issuer,
+            ValidAudience = options.Audience,
+            ValidAlgorithms = [Algorithm],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            ValidateIssuerSigningKey = true,
+            TryAllIssuerSigningKeys = false,
+            IssuerSigningKeyResolver = (_, _, kid, _) => keys.Find(kid) is { } key ? [key.ToSecurityKey()] : [],
+            ClockSkew = options.ClockSkew,
+            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
+        };
+        var result = await Handler.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+        {
+            return new AccessTokenValidation(null, Describe(result.Exception));
+        }
+
+        var claims = result.ClaimsIdentity;
+        return TryReadCaller(claims, out var caller)
+            ? new AccessTokenValidation(caller, null)
+            : new AccessTokenValidation(null, "the token lacks required claims");
+    }
+
+    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return expires is { } end && now <= end + options.ClockSkew && (notBefore is not { } start || now >= start - options.ClockSkew);
+    }
+
+    private static bool TryReadCaller(ClaimsIdentity identity, out Caller? caller)
+    {
+        caller = null;
+        if (!Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var user) ||
+            !Guid.TryParse(identity.FindFirst(TenantClaim)?.Value, out var tenant) ||
+            !Guid.TryParse(identity.FindFirst(SessionClaim)?.Value, out var session) ||
+            !Guid.TryParse(identity.FindFirst(StampClaim)?.Value, out var stamp) ||
+            identity.FindFirst(RoleClaim)?.Value is not { Length: > 0 } role)
+        {
+            return false;
+        }
+
+        var mfa = identity.FindAll(MethodsClaim).Any(claim => string.Equals(claim.Value, "otp", StringComparison.Ordinal));
+        caller = new Caller(tenant, user, role, session, stamp, mfa);
+        return true;
+    }
+
+    // The messages of IdentityModel exceptions can include token contents; callers get a category only.
+    private static string Describe(Exception? exception) => exception switch
+    {
+        SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "the access token has expired",
+        SecurityTokenSignatureKeyNotFoundException => "the access token was signed with an unknown key",
+        SecurityTokenInvalidSignatureException => "the access token's signature is invalid",
+        SecurityTokenInvalidAlgorithmException => "the access token uses an algorithm that is not accepted",
+        SecurityTokenInvalidIssuerException or SecurityTokenInvalidAudienceException => "the access token was not issued for this service",
+        SecurityTokenMalformedException or ArgumentException => "the access token is malformed",
+        null => "the access token is invalid",
+        _ => string.Create(CultureInfo.InvariantCulture, $"the access token is invalid ({exception.GetType().Name})"),
+    };
+}
