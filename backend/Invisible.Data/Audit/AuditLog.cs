@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Dapper;
+using Invisible.Data.Tenancy;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Invisible.Data.Audit;
+
+/// <summary>Result of checking a tenant's audit hash chain.</summary>
+/// <param name="EntriesChecked">Entries read.</param>
+/// <param name="FirstBrokenSequence">The first entry whose hash, predecessor link or sequence number is wrong; null when intact.</param>
+public sealed record AuditChainVerification(long EntriesChecked, long? FirstBrokenSequence)
+{
+    public bool IsIntact => FirstBrokenSequence is null;
+}
+
+/// <summary>
+/// The tenant's append-only audit trail. Sequence numbers and hashes are assigned by the database (trigger
+/// <c>audit_log_chain</c>): each entry's hash covers its fields and the previous entry's hash, so any edit or deletion breaks
+/// the chain from that entry on.
+/// </summary>
+public static class AuditLog
+{
+    /// <summary>Appends an entry in the unit of work's transaction; <paramref name="before"/> and <paramref name="after"/> are stored as JSON. Returns its sequence number.</summary>
+    public static async Task<long> AppendAsync(
+        TenantUnitOfWork unitOfWork, string actor, string action, string entity, string? entityId, object? before, object? after,
+        string? requestId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        ArgumentException.ThrowIfNullOrWhiteSpace(actor);
+        ArgumentException.ThrowIfNullOrWhiteSpace(action);
+        ArgumentException.ThrowIfNullOrWhiteSpace(entity);
+
+        await using var command = new NpgsqlCommand(
+            """
+            insert into audit_log (tenant_id, actor, action, entity, entity_id, before, after, request_id)
+            values (@tenantId, @actor, @action, @entity, @entityId, @before, @after, @requestId)
+            returning seq
+            """, unitOfWork.Connection, unitOfWork.Transaction);
+        command.Parameters.AddWithValue("tenantId", unitOfWork.TenantId);
+        command.Parameters.AddWithValue("actor", actor);
+        command.Parameters.AddWithValue("action", action);
+        command.Parameters.AddWithValue("entity", entity);
+        command.Parameters.AddWithValue("entityId", (object?)entityId ?? DBNull.Value);
+        command.Parameters.AddWithValue("before", NpgsqlDbType.Jsonb, ToJson(before));
+        command.Parameters.AddWithValue("after", NpgsqlDbType.Jsonb, ToJson(after));
+        command.Parameters.AddWithValue("requestId", (object?)requestId ?? DBNull.Value);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Recomputes every hash of the unit of work's tenant and checks the links and the gap-free numbering.</summary>
+    public static async Task<AuditChainVerification> VerifyChainAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(unitOfWork);
+        return await unitOfWork.Connection.QuerySingleAsync<AuditChainVerification>(new CommandDefinition(
+            """
+            with chain as (
+                select seq, hash, prev_hash,
+                       audit_entry_hash(prev_hash, tenant_id, seq, occurred_at, actor, action, entity, entity_id, before, after, request_id) as recomputed,
+                       lag(hash) over (order by seq) as predecessor_hash,
+                       lag(seq) over (order by seq) as predecessor_seq
+                from audit_log
+                where tenant_id = @tenantId
+            )
+            select count(*) as EntriesChecked,
+                   min(seq) filter (where hash <> recomputed
+                                       or prev_hash <> coalesce(predecessor_hash, decode(repeat('00', 32), 'hex'))
+                                       or seq <> coalesce(predecessor_seq, 0) + 1) as FirstBrokenSequence
+            from chain
+            """, new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+    }
+
+    private static object ToJson(object? value) => value is null ? DBNull.Value : JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+}

@@ -1,0 +1,393 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Invisible.Data.Secrets;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Invisible.Data.Embedded;
+
+/// <summary>
+/// Supervises a private PostgreSQL cluster built from this machine's server binaries: <c>initdb</c> on first use, <c>pg_ctl start</c>
+/// on a free loopback port, reuse of the same cluster on later runs, recovery from a stale <c>postmaster.pid</c>, and
+/// <c>pg_ctl stop -m fast</c> on dispose.
+/// When a live server is already serving the cluster (for example <c>invisible up</c> while a CLI verb runs on the same data
+/// directory), this instance attaches to it instead of starting a second one, and leaves it running when disposed
+/// (<see cref="OwnsServer"/> is false).
+/// </summary>
+public sealed class EmbeddedPostgres : IAsyncDisposable
+{
+    public const string SuperuserName = "postgres";
+
+    private const int MaxStartAttempts = 5;
+    private const int MaxSocketPathLength = 100;
+    private const string PidFileName = "postmaster.pid";
+    private const string ServerLogFileName = "server.log";
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    // Failures a second attempt can cure: another process took the port we probed, or children of a killed postmaster
+    // still hold the old shared-memory segment for a few milliseconds.
+    private static readonly string[] TransientStartFailures = ["could not bind", "Address already in use", "shared memory block", "lock file"];
+
+    private readonly PostgresBinaries binaries;
+    private readonly ServerAccount account;
+    private readonly ILogger logger;
+    private readonly string superuserPassword;
+    private readonly TimeSpan timeout;
+    private readonly SemaphoreSlim stopGate = new(1, 1);
+    private bool stopped;
+
+    private EmbeddedPostgres(
+        PostgresBinaries binaries, ServerAccount account, ILogger logger, string superuserPassword, TimeSpan timeout,
+        string clusterDirectory, int port, bool ownsServer)
+    {
+        this.binaries = binaries;
+        this.account = account;
+        this.logger = logger;
+        this.superuserPassword = superuserPassword;
+        this.timeout = timeout;
+        ClusterDirectory = clusterDirectory;
+        Port = port;
+        OwnsServer = ownsServer;
+    }
+
+    /// <summary>The PostgreSQL data directory (<c>PGDATA</c>): <c>DATA_DIR/postgres</c>, or a relocated folder when running as root.</summary>
+    public string ClusterDirectory { get; }
+
+    /// <summary>The TCP port on 127.0.0.1 the server listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>True when this instance started the server and stops it on dispose; false when it attached to a running one.</summary>
+    public bool OwnsServer { get; }
+
+    public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(logger);
+        var dataDirectory = Path.GetFullPath(options.DataDirectory);
+        CreateDataDirectory(dataDirectory);
+
+        var binaries = await PostgresBinaries.LocateAsync(options.BinDirectory, cancellationToken);
+        var account = ServerAccount.ForCurrentProcess();
+        var secrets = DatabaseSecretsFile.InDataDirectory(dataDirectory);
+        var isNewDataDirectory = !await secrets.ContainsAsync(DatabaseSecretsFile.SuperuserPassword, cancellationToken);
+        var superuserPassword = await secrets.GetOrCreateAsync(DatabaseSecretsFile.SuperuserPassword, cancellationToken);
+        var clusterDirectory = await PlaceClusterAsync(dataDirectory, isNewDataDirectory, binaries, account, logger, cancellationToken);
+
+        if (!File.Exists(Path.Combine(clusterDirectory, "PG_VERSION")))
+        {
+            await InitializeClusterAsync(binaries, account, clusterDirectory, superuserPassword, options.Ephemeral, logger, cancellationToken);
+        }
+
+        var runningPort = await FindRunningServerPortAsync(binaries, account, clusterDirectory, logger, cancellationToken);
+        if (runningPort is { } attachedPort)
+        {
+            logger.LogInformation("PostgreSQL is already running for {ClusterDirectory} on port {Port}; attaching to it", clusterDirectory, attachedPort);
+            return new EmbeddedPostgres(binaries, account, logger, superuserPassword, options.StartupTimeout, clusterDirectory, attachedPort, ownsServer: false);
+        }
+
+        var port = await StartServerAsync(binaries, account, clusterDirectory, options, logger, cancellationToken);
+        return new EmbeddedPostgres(binaries, account, logger, superuserPassword, options.StartupTimeout, clusterDirectory, port, ownsServer: true);
+    }
+
+    /// <summary>A TCP connection string for the cluster's superuser (used only to provision roles and databases).</summary>
+    public string SuperuserConnectionString(string database = "postgres") =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = IPAddress.Loopback.ToString(),
+            Port = Port,
+            Username = SuperuserName,
+            Password = superuserPassword,
+            Database = database,
+        }.ConnectionString;
+
+    /// <summary>Stops the server with <c>pg_ctl stop -m fast</c> if this instance started it. Idempotent.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await stopGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (stopped || !OwnsServer)
+            {
+                return;
+            }
+
+            var result = await ExternalCommand.RunAsync(
+                account.StartInfo(binaries.PgCtl, "stop", "-D", ClusterDirectory, "-m", "fast", "-w", "-t", TimeoutSeconds(timeout)),
+                cancellationToken);
+            if (!result.Succeeded && await IsServerRunningAsync(binaries, account, ClusterDirectory, cancellationToken))
+            {
+                result.EnsureSucceeded($"Stopping PostgreSQL in {ClusterDirectory}");
+            }
+
+            stopped = true;
+            logger.LogInformation("PostgreSQL in {ClusterDirectory} stopped", ClusterDirectory);
+        }
+        finally
+        {
+            stopGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    private static async Task<string> PlaceClusterAsync(
+        string dataDirectory, bool isNewDataDirectory, PostgresBinaries binaries, ServerAccount account, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var clusterDirectory = Path.Combine(dataDirectory, "postgres");
+        if (!await account.CanReachAsync(dataDirectory, cancellationToken))
+        {
+            // e.g. a data directory under /root (0700): the postgres user cannot even look inside, so the cluster lives in a
+            // root-created folder it owns, named after the data directory so later runs find the same cluster again.
+            var relocationRoot = Path.Combine("/var/tmp", "invisible-pg-" + ShortHash(dataDirectory));
+            if (isNewDataDirectory && Directory.Exists(relocationRoot))
+            {
+                await DiscardOrphanedClusterAsync(relocationRoot, binaries, account, logger, cancellationToken);
+            }
+
+            CreatePrivateDirectory(relocationRoot);
+            await account.HandOverAsync(relocationRoot, cancellationToken);
+            clusterDirectory = Path.Combine(relocationRoot, "data");
+            logger.LogWarning(
+                "The '{User}' user cannot reach {DataDirectory}; the PostgreSQL cluster is placed at {ClusterDirectory} instead",
+                account.SwitchToUser, dataDirectory, clusterDirectory);
+        }
+
+        if (!Directory.Exists(clusterDirectory))
+        {
+            CreatePrivateDirectory(clusterDirectory);
+            await account.HandOverAsync(clusterDirectory, cancellationToken);
+        }
+
+        return clusterDirectory;
+    }
+
+    /// <summary>
+    /// A relocated cluster whose data directory was deleted and created afresh: its superuser password went with the old
+    /// secrets file, so nobody can log in to it any more, just as a cluster kept inside the data directory would be gone.
+    /// </summary>
+    private static async Task DiscardOrphanedClusterAsync(
+        string relocationRoot, PostgresBinaries binaries, ServerAccount account, ILogger logger, CancellationToken cancellationToken)
+    {
+        var orphan = Path.Combine(relocationRoot, "data");
+        if (File.Exists(Path.Combine(orphan, PidFileName)) && await IsServerRunningAsync(binaries, account, orphan, cancellationToken))
+        {
+            throw new InvalidOperationException(
+                $"PostgreSQL is still running in {orphan}, which belonged to an earlier data directory at the same path; stop it (pg_ctl stop -D {orphan}) first.");
+        }
+
+        logger.LogWarning("Discarding {ClusterDirectory}: it belonged to an earlier data directory at the same path, whose secrets are gone", orphan);
+        Directory.Delete(relocationRoot, recursive: true);
+    }
+
+    private static async Task InitializeClusterAsync(
+        PostgresBinaries binaries, ServerAccount account, string clusterDirectory, string superuserPassword, bool ephemeral,
+        ILogger logger, CancellationToken cancellationToken)
+    {
+        logger.LogInformation("Initialising a new PostgreSQL cluster in {ClusterDirectory}", clusterDirectory);
+        // initdb reads the password from a file, so it never appears on a command line; the file sits next to the cluster,
+        // where the server account can read it, and is deleted right after.
+        var passwordFile = Path.Combine(Path.GetDirectoryName(clusterDirectory)!, $".initdb-{Guid.NewGuid():N}.pw");
+        try
+        {
+            await WritePrivateFileAsync(passwordFile, superuserPassword, cancellationToken);
+            await account.HandOverAsync(passwordFile, cancellationToken);
+            List<string> arguments =
+            [
+                "-D", clusterDirectory, "-U", SuperuserName, $"--pwfile={passwordFile}", "--encoding=UTF8",
+                $"--locale={await ChooseLocaleAsync(cancellationToken)}",
+                "--auth-local=scram-sha-256", "--auth-host=scram-sha-256", "--no-instructions",
+            ];
+            if (ephemeral)
+            {
+                arguments.Add("--no-sync");
+            }
+
+            var result = await ExternalCommand.RunAsync(account.StartInfo(binaries.InitDb, arguments), cancellationToken);
+            result.EnsureSucceeded($"Initialising a PostgreSQL cluster in {clusterDirectory}");
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+    }
+
+    private static async Task<int?> FindRunningServerPortAsync(
+        PostgresBinaries binaries, ServerAccount account, string clusterDirectory, ILogger logger, CancellationToken cancellationToken)
+    {
+        var pidFile = Path.Combine(clusterDirectory, PidFileName);
+        if (!File.Exists(pidFile))
+        {
+            return null;
+        }
+
+        if (await IsServerRunningAsync(binaries, account, clusterDirectory, cancellationToken))
+        {
+            // Line 4 of postmaster.pid is the port the live postmaster listens on.
+            var lines = await File.ReadAllLinesAsync(pidFile, cancellationToken);
+            if (lines.Length >= 4 && int.TryParse(lines[3], NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            {
+                return port;
+            }
+
+            throw new InvalidOperationException($"PostgreSQL is running for {clusterDirectory} but {pidFile} does not name its port yet; retry in a moment.");
+        }
+
+        logger.LogWarning("Removing stale {PidFile}: the PostgreSQL process it names is gone", pidFile);
+        File.Delete(pidFile);
+        return null;
+    }
+
+    private static async Task<bool> IsServerRunningAsync(
+        PostgresBinaries binaries, ServerAccount account, string clusterDirectory, CancellationToken cancellationToken)
+    {
+        // pg_ctl status checks that the postmaster named in postmaster.pid is alive; exit code 3 means "no server running".
+        var status = await ExternalCommand.RunAsync(account.StartInfo(binaries.PgCtl, "status", "-D", clusterDirectory), cancellationToken);
+        return status.Succeeded;
+    }
+
+    private static async Task<int> StartServerAsync(
+        PostgresBinaries binaries, ServerAccount account, string clusterDirectory, EmbeddedPostgresOptions options, ILogger logger,
+        CancellationToken cancellationToken)
+    {
+        var socketDirectory = await ChooseSocketDirectoryAsync(clusterDirectory, account, cancellationToken);
+        var logFile = Path.Combine(clusterDirectory, ServerLogFileName);
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = options.Port != 0 ? options.Port : PickFreeLoopbackPort();
+            var logLengthBefore = File.Exists(logFile) ? new FileInfo(logFile).Length : 0;
+            var result = await ExternalCommand.RunAsync(
+                account.StartInfo(
+                    binaries.PgCtl, "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", TimeoutSeconds(options.StartupTimeout),
+                    "-o", ServerOptions(port, socketDirectory, options.Ephemeral)),
+                cancellationToken);
+            if (result.Succeeded)
+            {
+                logger.LogInformation("PostgreSQL started for {ClusterDirectory} on 127.0.0.1:{Port}", clusterDirectory, port);
+                return port;
+            }
+
+            var serverLog = await ReadLogSinceAsync(logFile, logLengthBefore, cancellationToken);
+            var transient = TransientStartFailures.Any(failure => serverLog.Contains(failure, StringComparison.OrdinalIgnoreCase));
+            if (!transient || attempt == MaxStartAttempts)
+            {
+                throw new InvalidOperationException(
+                    $"PostgreSQL did not start for {clusterDirectory} (attempt {attempt}): `{result.Command}` exited with code {result.ExitCode}." +
+                    $"{Environment.NewLine}{result.StandardError.Trim()}{Environment.NewLine}Server log ({logFile}):{Environment.NewLine}{serverLog.Trim()}");
+            }
+
+            logger.LogWarning("PostgreSQL start attempt {Attempt} for {ClusterDirectory} hit a transient failure; retrying", attempt, clusterDirectory);
+            await Task.Delay(TimeSpan.FromMilliseconds(250 * attempt), cancellationToken);
+        }
+    }
+
+    private static string ServerOptions(int port, string socketDirectory, bool ephemeral)
+    {
+        // pg_ctl hands -o to a shell, so the one free-form value (a path) is single-quoted.
+        var quotedSocketDirectory = "'" + socketDirectory.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {quotedSocketDirectory} -c listen_addresses=127.0.0.1";
+        return ephemeral ? serverOptions + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : serverOptions;
+    }
+
+    private static async Task<string> ChooseSocketDirectoryAsync(string clusterDirectory, ServerAccount account, CancellationToken cancellationToken)
+    {
+        // A Unix socket path is limited to ~107 bytes (sun_path); deep data directories get a short private folder in /tmp.
+        if (Path.Combine(clusterDirectory, ".s.PGSQL.65535.lock").Length <= MaxSocketPathLength)
+        {
+            return clusterDirectory;
+        }
+
+        var shortDirectory = Path.Combine("/tmp", "invisible-pgsock-" + ShortHash(clusterDirectory));
+        CreatePrivateDirectory(shortDirectory);
+        await account.HandOverAsync(shortDirectory, cancellationToken);
+        return shortDirectory;
+    }
+
+    private static async Task<string> ChooseLocaleAsync(CancellationToken cancellationToken)
+    {
+        var installed = await ExternalCommand.RunAsync(new ProcessStartInfo("locale", ["-a"]), cancellationToken);
+        var hasUtf8C = installed.StandardOutput
+            .Split('\n', StringSplitOptions.TrimEntries)
+            .Any(locale => locale.Equals("C.UTF-8", StringComparison.OrdinalIgnoreCase) || locale.Equals("C.utf8", StringComparison.OrdinalIgnoreCase));
+        return hasUtf8C ? "C.UTF-8" : "C";
+    }
+
+    private static async Task<string> ReadLogSinceAsync(string logFile, long offset, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(logFile))
+        {
+            return "(no server log written)";
+        }
+
+        await using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return await reader.ReadToEndAsync(cancellationToken);
+    }
+
+    private static int PickFreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void CreateDataDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+
+        // Others may traverse but not list it (0711): the server account must reach the cluster folder inside, while every
+        // secret in it is a 0600 file.
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, OwnerOnlyDirectory | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        }
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(path);
+        }
+        else
+        {
+            Directory.CreateDirectory(path, OwnerOnlyDirectory);
+        }
+    }
+
+    private static async Task WritePrivateFileAsync(string path, string content, CancellationToken cancellationToken)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using var stream = new FileStream(path, options);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(content), cancellationToken);
+    }
+
+    private static string ShortHash(string value) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)))[..16];
+
+    private static string TimeoutSeconds(TimeSpan timeout) =>
+        ((int)Math.Ceiling(timeout.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,43 @@
+using Dapper;
+using Npgsql;
+
+namespace Invisible.Data.Tenancy;
+
+/// <summary>A row of some tenant, found before that tenant was known.</summary>
+public sealed record TenantScopedId(Guid TenantId, Guid Id);
+
+/// <summary>
+/// The only questions the application role may ask across tenants, each answered by a narrow SECURITY DEFINER function
+/// with only "which tenant, which row": callers then open a <see cref="TenantUnitOfWork"/> for that tenant to read the
+/// row itself (password hash, expiry, ...) under row-level security. Hashes are SHA-256 of the secret token or key.
+/// </summary>
+public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
+{
+    /// <summary>Enabled users with this e-mail address (case-insensitive); one address may exist in several tenants.</summary>
+    public Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailAsync(string email, CancellationToken cancellationToken) =>
+        QueryAsync("select tenant_id as TenantId, user_id as Id from auth_find_users_by_email(@value)", email, cancellationToken);
+
+    public async Task<TenantScopedId?> FindApiKeyAsync(byte[] keyHash, CancellationToken cancellationToken) =>
+        (await QueryAsync("select tenant_id as TenantId, api_key_id as Id from auth_find_api_key(@value)", keyHash, cancellationToken)).SingleOrDefault();
+
+    public async Task<TenantScopedId?> FindRefreshTokenAsync(byte[] tokenHash, CancellationToken cancellationToken) =>
+        (await QueryAsync("select tenant_id as TenantId, refresh_token_id as Id from auth_find_refresh_token(@value)", tokenHash, cancellationToken)).SingleOrDefault();
+
+    public async Task<TenantScopedId?> FindInvitationAsync(byte[] tokenHash, CancellationToken cancellationToken) =>
+        (await QueryAsync("select tenant_id as TenantId, invitation_id as Id from auth_find_invitation(@value)", tokenHash, cancellationToken)).SingleOrDefault();
+
+    /// <summary>Tenants whose outbox holds undelivered events (the embedded dispatcher's catch-up after a start).</summary>
+    public async Task<IReadOnlyList<Guid>> TenantsWithPendingOutboxAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(
+            "select outbox_tenants_with_pending()", cancellationToken: cancellationToken))).AsList();
+    }
+
+    private async Task<IReadOnlyList<TenantScopedId>> QueryAsync(string sql, object value, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<TenantScopedId>(new CommandDefinition(sql, new { value }, cancellationToken: cancellationToken))).AsList();
+    }
+}

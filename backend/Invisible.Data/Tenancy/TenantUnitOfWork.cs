@@ -1,0 +1,58 @@
+using Npgsql;
+
+namespace Invisible.Data.Tenancy;
+
+/// <summary>
+/// One transaction on behalf of one tenant: <c>app.tenant_id</c> is set transaction-locally, so row-level security shows and
+/// accepts only that tenant's rows. Disposing without <see cref="CommitAsync"/> rolls back.
+/// </summary>
+public sealed class TenantUnitOfWork : IAsyncDisposable
+{
+    private TenantUnitOfWork(Guid tenantId, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        TenantId = tenantId;
+        Connection = connection;
+        Transaction = transaction;
+    }
+
+    public Guid TenantId { get; }
+
+    public NpgsqlConnection Connection { get; }
+
+    /// <summary>Pass this to every command (Dapper: <c>transaction: uow.Transaction</c>).</summary>
+    public NpgsqlTransaction Transaction { get; }
+
+    internal static Task<TenantUnitOfWork> BeginAsync(NpgsqlDataSource dataSource, Guid tenantId, CancellationToken cancellationToken) =>
+        BeginAsync(dataSource, (_, _, _) => Task.FromResult(tenantId), cancellationToken);
+
+    /// <param name="resolveTenant">Runs first in the transaction and yields the tenant (e.g. by creating it), so it commits with the rest.</param>
+    internal static async Task<TenantUnitOfWork> BeginAsync(
+        NpgsqlDataSource dataSource, Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<Guid>> resolveTenant,
+        CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var tenantId = await resolveTenant(connection, transaction, cancellationToken);
+            await using var setTenant = new NpgsqlCommand("select set_config('app.tenant_id', @tenantId, true)", connection, transaction);
+            setTenant.Parameters.AddWithValue("tenantId", tenantId.ToString());
+            await setTenant.ExecuteNonQueryAsync(cancellationToken);
+            return new TenantUnitOfWork(tenantId, connection, transaction);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public Task CommitAsync(CancellationToken cancellationToken) => Transaction.CommitAsync(cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        // Disposing an uncommitted transaction rolls it back; the connection returns to the pool with app.tenant_id reset.
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
+}
