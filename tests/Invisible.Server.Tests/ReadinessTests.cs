@@ -24,21 +24,14 @@ public sealed class ReadinessTests(RunningServer running) : IClassFixture<Runnin
     [Fact]
     public async Task Endpoints_file_disappears_when_the_server_stops()
     {
-        var dataDirectory = Directory.CreateTempSubdirectory("invisible-server-stop-").FullName;
-        try
-        {
-            var server = await Hosting.InvisibleServer.StartAsync(
-                [$"--Server:DataDirectory={dataDirectory}", "--Server:HttpPort=0", "--Server:GrpcPort=0"], configure: null, CancellationToken.None);
-            Assert.True(File.Exists(Hosting.ServerEndpoints.PathIn(dataDirectory)));
+        using var directory = new Invisible.Testing.TemporaryDirectory("invisible-server-stop-");
+        var server = await Hosting.InvisibleServer.StartAsync(
+            [$"--Server:DataDirectory={directory.Path}", "--Server:HttpPort=0", "--Server:GrpcPort=0"], configure: null, CancellationToken.None);
+        Assert.True(File.Exists(Hosting.ServerEndpoints.PathIn(directory.Path)));
 
-            await server.DisposeAsync();
+        await server.DisposeAsync();
 
-            Assert.False(File.Exists(Hosting.ServerEndpoints.PathIn(dataDirectory)));
-        }
-        finally
-        {
-            Directory.Delete(dataDirectory, recursive: true);
-        }
+        Assert.False(File.Exists(Hosting.ServerEndpoints.PathIn(directory.Path)));
     }
 
     private async Task<string?> ReadinessAsync(HttpStatusCode expected)

@@ -1,11 +1,15 @@
 using Invisible.Server.Hosting;
+using Invisible.Testing;
 
 namespace Invisible.Server.Tests;
 
 /// <summary>The real product on free loopback ports with its own embedded cluster and a tiny built web app.</summary>
 public sealed class RunningServer : IAsyncLifetime
 {
-    public string DataDirectory { get; } = Directory.CreateTempSubdirectory("invisible-server-test-").FullName;
+    // Not CreateTempSubdirectory: its 0700 mode would keep the cluster's `postgres` account out when tests run as root.
+    private readonly TemporaryDirectory _directory = new("invisible-server-test-");
+
+    public string DataDirectory => _directory.Path;
 
     public string SpaRoot => Path.Combine(DataDirectory, "spa");
 
@@ -36,6 +40,6 @@ public sealed class RunningServer : IAsyncLifetime
     {
         Http.Dispose();
         await Server.DisposeAsync();
-        Directory.Delete(DataDirectory, recursive: true);
+        _directory.Dispose();
     }
 }

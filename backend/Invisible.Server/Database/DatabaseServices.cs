@@ -14,6 +14,7 @@ public static class DatabaseServices
         services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionStrings.AppConnectionString));
         services.AddSingleton<TenantDatabase>();
         services.AddSingleton<TenantDirectory>();
+        services.AddSingleton<CrossTenantLookup>();
         services.AddSingleton(provider => new DatabaseHealth(
             database.ConnectionStrings.AppConnectionString,
             DatabaseMigrator.ForEmbeddedMigrations(provider.GetRequiredService<ILogger<DatabaseMigrator>>())));

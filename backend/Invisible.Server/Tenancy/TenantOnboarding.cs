@@ -10,7 +10,7 @@ namespace Invisible.Server.Tenancy;
 public sealed record TenantAdminLogin(string TenantSlug, string Email, string Password);
 
 /// <summary>Creates tenants with their first administrator, audited. Used by <c>invisible tenant create</c> and the demo tenant.</summary>
-public sealed class TenantOnboarding(TenantDirectory directory, TenantDatabase database)
+public sealed class TenantOnboarding(TenantDatabase database)
 {
     public const string OperatorActor = "operator (local command line)";
 
@@ -21,9 +21,9 @@ public sealed class TenantOnboarding(TenantDirectory directory, TenantDatabase d
     public async Task<TenantAdminLogin> CreateAsync(
         string slug, string displayName, string defaultCurrency, string adminEmail, string actor, CancellationToken cancellationToken)
     {
-        var tenantId = await directory.CreateAsync(slug, displayName, defaultCurrency, cancellationToken);
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
-        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        await using var unitOfWork = await database.BeginNewTenantAsync(slug, displayName, defaultCurrency, cancellationToken);
+        var tenantId = unitOfWork.TenantId;
         var userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
             """
             insert into users (tenant_id, email, display_name, role, password_hash)
