@@ -1,0 +1,27 @@
+namespace Invisible.Ingestion;
+
+/// <summary>
+/// One reason a file was rejected. <see cref="Line"/> is the physical line of the file (header = 1, 0 = the file as a
+/// whole); <see cref="Value"/> is the offending value, truncated and stripped of control characters.
+/// </summary>
+public sealed record ImportError(string FileName, int Line, string? Column, string? Value, string Reason)
+{
+    public override string ToString() =>
+        $"{FileName}:{Line}{(Column is null ? "" : $" [{Column}]")}{(Value is null ? "" : $" '{Value}'")}: {Reason}";
+}
+
+/// <summary>Something worth telling the user that does not reject the file, such as an unknown column.</summary>
+public sealed record ImportWarning(string FileName, int Line, string? Column, string Message)
+{
+    public override string ToString() => $"{FileName}:{Line}{(Column is null ? "" : $" [{Column}]")}: {Message}";
+}
+
+/// <summary>Progress of a long import; <see cref="TotalBytes"/> is null when the length is unknown.</summary>
+public sealed record ImportProgress(ImportPhase Phase, long RowsProcessed, long BytesProcessed, long? TotalBytes);
+
+public enum ImportPhase
+{
+    Detecting,
+    Validating,
+    Completed,
+}
