@@ -1,0 +1,102 @@
+using Invisible.Platform.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Platform.Embedded;
+
+/// <summary>Blobs as files under <c>{data directory}/blobs</c>.</summary>
+public sealed class FileSystemBlobStore : IBlobStore
+{
+    public const string FolderName = "blobs";
+
+    // Temporary files live beside the root, not inside it, so a listing never shows a half-written blob.
+    private const string TemporaryFolderName = "blobs.tmp";
+
+    private readonly string _root;
+    private readonly string _temporaryFolder;
+
+    public FileSystemBlobStore(IOptions<RuntimeOptions> options)
+    {
+        var dataDirectory = Path.GetFullPath(options.Value.DataDirectory);
+        _root = Path.Combine(dataDirectory, FolderName);
+        _temporaryFolder = Path.Combine(dataDirectory, TemporaryFolderName);
+    }
+
+    public async Task PutAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Directory.CreateDirectory(_temporaryFolder);
+
+        var temporaryPath = Path.Combine(_temporaryFolder, $"{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await using (var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            {
+                await stream.WriteAsync(content, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
+                stream.Flush(flushToDisk: true);
+            }
+
+            // rename(2) replaces the target atomically: readers see the old or the new file, never a partial one.
+            File.Move(temporaryPath, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporaryPath);
+        }
+    }
+
+    public async Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+        try
+        {
+            return await File.ReadAllBytesAsync(path, cancellationToken);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    public Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(_root))
+        {
+            return Task.FromResult<IReadOnlyList<string>>([]);
+        }
+
+        var names = Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)
+            .Select(path => Path.GetRelativePath(_root, path).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return Task.FromResult<IReadOnlyList<string>>(names);
+    }
+
+    public Task DeleteAsync(string name, CancellationToken cancellationToken)
+    {
+        var path = PathOf(name);
+
+        // File.Delete ignores a missing file but not a missing folder; both mean "no such blob".
+        if (Directory.Exists(Path.GetDirectoryName(path)))
+        {
+            File.Delete(path);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private string PathOf(string name)
+    {
+        var path = Path.GetFullPath(Path.Combine(_root, BlobName.Validate(name)));
+
+        // Defence in depth behind BlobName: whatever the name, the file must be inside the root.
+        if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Blob name '{name}' resolves outside the blob folder.", nameof(name));
+        }
+
+        return path;
+    }
+}

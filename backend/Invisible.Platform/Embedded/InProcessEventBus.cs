@@ -1,0 +1,9 @@
+using Invisible.Platform.Events;
+
+namespace Invisible.Platform.Embedded;
+
+/// <summary>Embedded mode's bus: the subscribers live in this process, so publishing is delivering.</summary>
+public sealed class InProcessEventBus(EventDelivery delivery) : IEventBus
+{
+    public Task PublishAsync(EventEnvelope envelope, CancellationToken cancellationToken) => delivery.DeliverAsync(envelope, cancellationToken);
+}

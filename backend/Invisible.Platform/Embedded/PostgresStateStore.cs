@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Dapper;
+using Invisible.Platform.State;
+using Npgsql;
+
+namespace Invisible.Platform.Embedded;
+
+/// <summary>
+/// Embedded mode's <see cref="IStateStore"/>: the <c>state_entries</c> table. The ETag is a random UUID replaced on every
+/// write; expired entries read as missing (and are overwritten by the next write).
+/// </summary>
+public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
+{
+    public async Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT value::text AS value, etag
+            FROM state_entries
+            WHERE key = @Key AND (expires_at IS NULL OR expires_at > now())
+            """;
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        var row = await connection.QuerySingleOrDefaultAsync<StateRow>(new CommandDefinition(sql, new { Key = key }, cancellationToken: cancellationToken));
+        return row is null ? null : new StateEntry<T>(key, JsonSerializer.Deserialize<T>(row.Value, StateJson.Options)!, row.ETag.ToString());
+    }
+
+    public async Task SaveAsync<T>(string key, T value, StateWriteOptions? options, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await UpsertAsync(connection, null, key, JsonSerializer.Serialize(value, StateJson.Options), options ?? new StateWriteOptions(), cancellationToken);
+    }
+
+    public async Task DeleteAsync(string key, string? etag, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await DeleteAsync(connection, null, key, etag, cancellationToken);
+    }
+
+    public async Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var operation in operations)
+        {
+            if (operation.Kind == StateOperationKind.Upsert)
+            {
+                await UpsertAsync(connection, transaction, operation.Key, operation.Value!.Value.GetRawText(), operation.Options, cancellationToken);
+            }
+            else
+            {
+                await DeleteAsync(connection, transaction, operation.Key, operation.Options.ETag, cancellationToken);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private static async Task UpsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key, string json, StateWriteOptions options, CancellationToken cancellationToken)
+    {
+        var parameters = new
+        {
+            Key = key,
+            Value = json,
+            NewETag = Guid.NewGuid(),
+            ExpectedETag = ParseETag(options.ETag),
+            // Dapper sends TimeSpan as SQL time, not interval; seconds are unambiguous.
+            TimeToLiveSeconds = options.TimeToLive?.TotalSeconds,
+        };
+        if (options.ETag is null)
+        {
+            const string lastWriteWins = """
+                INSERT INTO state_entries (key, value, etag, expires_at)
+                VALUES (@Key, @Value::jsonb, @NewETag, now() + make_interval(secs => @TimeToLiveSeconds))
+                ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()
+                """;
+            await connection.ExecuteAsync(new CommandDefinition(lastWriteWins, parameters, transaction, cancellationToken: cancellationToken));
+            return;
+        }
+
+        const string firstWriteWins = """
+            UPDATE state_entries
+            SET value = @Value::jsonb, etag = @NewETag, expires_at = now() + make_interval(secs => @TimeToLiveSeconds), updated_at = now()
+            WHERE key = @Key AND etag = @ExpectedETag AND (expires_at IS NULL OR expires_at > now())
+            """;
+        if (await connection.ExecuteAsync(new CommandDefinition(firstWriteWins, parameters, transaction, cancellationToken: cancellationToken)) == 0)
+        {
+            throw new StateConcurrencyException(key);
+        }
+    }
+
+    private static async Task DeleteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key, string? etag, CancellationToken cancellationToken)
+    {
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM state_entries WHERE key = @Key AND (@AnyVersion OR etag = @ExpectedETag)",
+            new { Key = key, AnyVersion = etag is null, ExpectedETag = ParseETag(etag) },
+            transaction,
+            cancellationToken: cancellationToken));
+        if (etag is not null && deleted == 0)
+        {
+            throw new StateConcurrencyException(key);
+        }
+    }
+
+    // An ETag this store never issued matches nothing, like a stale one.
+    private static Guid? ParseETag(string? etag) => Guid.TryParse(etag, out var parsed) ? parsed : etag is null ? null : Guid.Empty;
+
+    private sealed record StateRow(string Value, Guid ETag);
+}

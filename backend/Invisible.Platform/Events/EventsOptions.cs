@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Invisible.Platform.Events;
+
+/// <summary>The <c>Events</c> configuration section: outbox dispatch and retries.</summary>
+public sealed class EventsOptions
+{
+    public const string SectionName = "Events";
+
+    /// <summary>Failed deliveries after which an event moves to the dead-letter table.</summary>
+    [Range(1, 100)]
+    public int MaxAttempts { get; set; } = 8;
+
+    /// <summary>Wait after the first failure; it doubles with each further failure up to <see cref="MaxRetryDelay"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often the dispatcher looks at the outbox when no notification wakes it (a lost NOTIFY, a retry falling due).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Whether this process runs the outbox dispatcher (any number of processes may; they share the work).</summary>
+    public bool DispatcherEnabled { get; set; } = true;
+
+    public TimeSpan RetryDelayAfter(int failedAttempts)
+    {
+        var delay = RetryBaseDelay * Math.Pow(2, Math.Min(failedAttempts - 1, 30));
+        return delay < MaxRetryDelay ? delay : MaxRetryDelay;
+    }
+}

@@ -1,0 +1,11 @@
+namespace Invisible.Platform.Events;
+
+/// <summary>
+/// Carries an event from the outbox to its subscribers: in-process handlers (embedded) or the Dapr pub/sub component
+/// (dapr). Only the outbox dispatcher calls it; domain code writes events with <see cref="EventOutbox.EnqueueAsync"/>.
+/// </summary>
+public interface IEventBus
+{
+    /// <summary>Completes when every subscriber has the event (embedded) or the broker has accepted it (dapr).</summary>
+    Task PublishAsync(EventEnvelope envelope, CancellationToken cancellationToken);
+}

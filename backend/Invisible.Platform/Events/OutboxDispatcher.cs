@@ -1,0 +1,205 @@
+using System.Threading.Channels;
+using Dapper;
+using Invisible.Data.Tenancy;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Invisible.Platform.Events;
+
+/// <summary>
+/// Delivers committed outbox events through <see cref="IEventBus"/>. Woken by <c>LISTEN invisible_outbox</c> as soon as
+/// a transaction that wrote events commits, and by a timer in case a notification was lost (listener reconnecting) or a
+/// retry fell due. The outbox is tenant-owned (row-level security), so each pass asks which tenants have pending events
+/// and claims each tenant's due rows in that tenant's unit of work with <c>FOR UPDATE SKIP LOCKED</c>: any number of
+/// dispatchers (one per worker) share the outbox without delivering one event at the same time. A failed event is
+/// retried with exponential back-off and moves to <c>outbox_dead_letters</c> after <see cref="EventsOptions.MaxAttempts"/>
+/// failures. Delivered rows stay with <c>published_at</c> set, as a record of what was sent.
+/// </summary>
+public sealed class OutboxDispatcher(
+    NpgsqlDataSource database, TenantDatabase tenants, IEventBus bus, IOptions<EventsOptions> options, ILogger<OutboxDispatcher> logger)
+    : BackgroundService
+{
+    private const int MaxErrorLength = 2000;
+
+    private readonly EventsOptions _options = options.Value;
+    private readonly Channel<bool> _wakeUp = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Delivers the events that are due, up to one batch per tenant.</summary>
+    /// <returns>How many events were taken from the outbox (delivered, rescheduled or dead-lettered).</returns>
+    public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken)
+    {
+        List<Guid> pendingTenants;
+        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        {
+            pendingTenants = (await connection.QueryAsync<Guid>(new CommandDefinition(
+                "SELECT outbox_tenants_with_pending()", cancellationToken: cancellationToken))).ToList();
+        }
+
+        var taken = 0;
+        foreach (var tenantId in pendingTenants)
+        {
+            taken += await DispatchTenantBatchAsync(tenantId, cancellationToken);
+        }
+
+        return taken;
+    }
+
+    private async Task<int> DispatchTenantBatchAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        const string claim = """
+            SELECT id, topic, payload::text AS payload, occurred_at AS occurredat, attempts
+            FROM outbox
+            WHERE published_at IS NULL AND available_at <= now()
+            ORDER BY position
+            LIMIT @BatchSize
+            FOR UPDATE SKIP LOCKED
+            """;
+        var due = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
+            claim, new { _options.BatchSize }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+
+        var published = new List<Guid>(due.Count);
+        foreach (var row in due)
+        {
+            var envelope = new EventEnvelope(row.Id, row.Topic, tenantId, new DateTimeOffset(row.OccurredAt), row.Payload);
+            try
+            {
+                await bus.PublishAsync(envelope, cancellationToken);
+                published.Add(row.Id);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                await RecordFailureAsync(unitOfWork, row, e, cancellationToken);
+            }
+        }
+
+        // One statement for the whole batch; if the commit is lost, the batch is delivered again and the inboxes
+        // (or, in dapr mode, the consumers' inboxes behind the broker) absorb the repeat.
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(@Published)",
+            new { Published = published.ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.CommitAsync(cancellationToken);
+        return due.Count;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var listener = ListenAsync(stoppingToken);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    while (await DispatchPendingAsync(stoppingToken) >= _options.BatchSize)
+                    {
+                        // A full batch means more may be due right away.
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // Typically the database restarting or unreachable. What the pass had not committed stays in the
+                    // outbox for the next pass; the dispatcher itself must outlive any failure.
+                    logger.LogWarning(e, "Outbox dispatch pass failed; retrying in {Interval}", _options.PollInterval);
+                }
+
+                await WaitForWorkAsync(stoppingToken);
+            }
+        }
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: whatever the interrupted pass had not committed is still in the outbox.
+        }
+        finally
+        {
+            await listener;
+        }
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken stoppingToken)
+    {
+        using var poll = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        poll.CancelAfter(_options.PollInterval);
+        try
+        {
+            await _wakeUp.Reader.ReadAsync(poll.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // The poll interval elapsed without a notification.
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await database.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, _) => _wakeUp.Writer.TryWrite(true);
+                await using (var listen = new NpgsqlCommand($"LISTEN {EventOutbox.NotificationChannel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Events committed while no one was listening are in the outbox already: look now.
+                _wakeUp.Writer.TryWrite(true);
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Outbox listener lost its connection; polling every {Interval} until it reconnects", _options.PollInterval);
+                try
+                {
+                    await Task.Delay(_options.PollInterval, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task RecordFailureAsync(TenantUnitOfWork unitOfWork, OutboxRow row, Exception error, CancellationToken cancellationToken)
+    {
+        var attempts = row.Attempts + 1;
+        var message = error.Message.Length > MaxErrorLength ? error.Message[..MaxErrorLength] : error.Message;
+        if (attempts >= _options.MaxAttempts)
+        {
+            logger.LogError(error, "Event {EventId} ({Topic}) failed {Attempts} times; moved to the dead letters", row.Id, row.Topic, attempts);
+            const string deadLetter = """
+                INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error)
+                SELECT id, tenant_id, topic, event_type, payload, occurred_at, @Attempts, @Error FROM outbox WHERE id = @Id;
+                DELETE FROM outbox WHERE id = @Id;
+                """;
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                deadLetter, new { row.Id, Attempts = attempts, Error = message }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            return;
+        }
+
+        var delay = _options.RetryDelayAfter(attempts);
+        logger.LogWarning(error, "Event {EventId} ({Topic}) failed (attempt {Attempts} of {MaxAttempts}); retrying in {Delay}",
+            row.Id, row.Topic, attempts, _options.MaxAttempts, delay);
+        const string reschedule = """
+            UPDATE outbox
+            SET attempts = @Attempts, last_error = @Error, available_at = now() + make_interval(secs => @DelaySeconds)
+            WHERE id = @Id
+            """;
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            reschedule, new { row.Id, Attempts = attempts, Error = message, DelaySeconds = delay.TotalSeconds }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+    }
+
+    // Npgsql reads timestamptz as a UTC DateTime, and Dapper matches constructor parameter types exactly.
+    private sealed record OutboxRow(Guid Id, string Topic, string Payload, DateTime OccurredAt, int Attempts);
+}

@@ -1,0 +1,15 @@
+namespace Invisible.Platform.Secrets;
+
+/// <summary>
+/// Secret names the product reads. In dapr mode they are keys of the <c>secretstore</c> component
+/// (see <c>components/secrets.json</c>); in embedded mode keys of the local secrets file.
+/// </summary>
+public static class SecretNames
+{
+    /// <summary>Base64 of 64 random bytes: the HMAC key that signs access tokens.</summary>
+    public const string JwtSigningKey = "jwt-signing-key";
+
+    public const string QuickBooksClientId = "quickbooks-client-id";
+    public const string QuickBooksClientSecret = "quickbooks-client-secret";
+    public const string SmtpPassword = "smtp-password";
+}

@@ -1,0 +1,158 @@
+using Dapper;
+using Invisible.Platform.Events;
+using Invisible.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Invisible.Platform.Tests.Events;
+
+/// <summary>The outbox, dispatcher and inbox against a real PostgreSQL database (schema v1, application role, RLS).</summary>
+public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task An_event_committed_while_no_dispatcher_ran_is_delivered_once_a_dispatcher_starts()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("killed-before-dispatch");
+        var handlerSwitch = new HandlerSwitch();
+        var committed = ReceiptPosted.For(tenant.Id, "GR-1");
+        var rolledBack = ReceiptPosted.For(tenant.Id, "GR-2");
+        await EnqueueAsync(committed, commit: true);
+        await EnqueueAsync(rolledBack, commit: false);
+
+        // A new process: nothing of the old one survives but the database.
+        await using var services = EmbeddedEventServices.For(fixture.Database, handlerSwitch);
+        var dispatcher = services.GetRequiredService<OutboxDispatcher>();
+        await dispatcher.StartAsync(TestTimeout.Token);
+        try
+        {
+            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(committed.Id), Patience);
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+
+        var effects = await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource);
+        Assert.Equal(1, effects[committed.Id]);
+        Assert.False(effects.ContainsKey(rolledBack.Id));
+        Assert.Equal(0, await PendingCountAsync(tenant.Id));
+    }
+
+    [Fact]
+    public async Task A_notification_wakes_the_dispatcher_long_before_its_polling_interval()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("woken-by-notify");
+        await using var services = EmbeddedEventServices.For(fixture.Database, new HandlerSwitch());
+        var dispatcher = services.GetRequiredService<OutboxDispatcher>();
+        await dispatcher.StartAsync(TestTimeout.Token);
+        try
+        {
+            // Let the listener connect and the first pass find nothing.
+            await Task.Delay(300);
+            var receipt = ReceiptPosted.For(tenant.Id, "GR-NOTIFY");
+            await EnqueueAsync(receipt, commit: true);
+
+            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(receipt.Id), Patience);
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task The_same_event_delivered_twice_even_at_the_same_time_has_one_effect()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("delivered-twice");
+        await using var services = EmbeddedEventServices.For(fixture.Database, new HandlerSwitch());
+        var delivery = services.GetRequiredService<EventDelivery>();
+        var envelope = EventEnvelope.From(ReceiptPosted.For(tenant.Id, "GR-3"));
+
+        await delivery.DeliverAsync(envelope, TestTimeout.Token);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => delivery.DeliverAsync(envelope, TestTimeout.Token)));
+
+        Assert.Equal(1, (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource))[envelope.Id]);
+    }
+
+    [Fact]
+    public async Task A_handler_that_always_fails_sends_the_event_to_the_dead_letters_after_N_attempts_and_redrive_delivers_it()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("dead-lettered");
+        var handlerSwitch = new HandlerSwitch { Fail = true };
+        await using var services = EmbeddedEventServices.For(fixture.Database, handlerSwitch, maxAttempts: 3);
+        var dispatcher = services.GetRequiredService<OutboxDispatcher>();
+        var deadLetters = services.GetRequiredService<DeadLetters>();
+        var poison = ReceiptPosted.For(tenant.Id, "GR-POISON");
+        await EnqueueAsync(poison, commit: true);
+
+        await dispatcher.StartAsync(TestTimeout.Token);
+        try
+        {
+            await Eventually.TrueAsync(async () => (await deadLetters.ListAsync(tenant.Id, 10, TestTimeout.Token)).Count == 1, Patience);
+            var deadLetter = Assert.Single(await deadLetters.ListAsync(tenant.Id, 10, TestTimeout.Token));
+            Assert.Equal(poison.Id, deadLetter.Id);
+            Assert.Equal(3, deadLetter.Attempts);
+            Assert.Equal(3, handlerSwitch.Calls);
+            Assert.Equal("receipt-posted", deadLetter.Topic);
+            Assert.Equal(nameof(ReceiptPosted), deadLetter.EventType);
+            Assert.Contains("Handler told to fail on GR-POISON", deadLetter.LastError);
+            Assert.False((await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(poison.Id));
+
+            handlerSwitch.Fail = false;
+            Assert.Equal(1, await deadLetters.RedriveAsync(tenant.Id, [poison.Id], TestTimeout.Token));
+
+            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(poison.Id), Patience);
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+
+        Assert.Equal(1, (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource))[poison.Id]);
+        Assert.Empty(await deadLetters.ListAsync(tenant.Id, 10, TestTimeout.Token));
+    }
+
+    [Fact]
+    public async Task One_tenant_cannot_see_or_redrive_another_tenants_dead_letters()
+    {
+        var first = await fixture.Database.CreateTenantAsync("dead-letters-owner");
+        var second = await fixture.Database.CreateTenantAsync("dead-letters-neighbour");
+        await using var services = EmbeddedEventServices.For(fixture.Database, new HandlerSwitch { Fail = true }, maxAttempts: 1);
+        var poison = ReceiptPosted.For(first.Id, "GR-A");
+        await EnqueueAsync(poison, commit: true);
+        await services.GetRequiredService<OutboxDispatcher>().DispatchPendingAsync(TestTimeout.Token);
+        var deadLetters = services.GetRequiredService<DeadLetters>();
+
+        Assert.Single(await deadLetters.ListAsync(first.Id, 10, TestTimeout.Token));
+        Assert.Empty(await deadLetters.ListAsync(second.Id, 10, TestTimeout.Token));
+        Assert.Equal(0, await deadLetters.RedriveAllAsync(second.Id, TestTimeout.Token));
+    }
+
+    [Fact]
+    public async Task Enqueueing_an_event_of_another_tenant_is_refused()
+    {
+        var first = await fixture.Database.CreateTenantAsync("outbox-writer");
+        var second = await fixture.Database.CreateTenantAsync("outbox-other");
+        await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(first.Id, TestTimeout.Token);
+
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            EventOutbox.EnqueueAsync(unitOfWork, ReceiptPosted.For(second.Id, "GR-X"), TestTimeout.Token));
+    }
+
+    private async Task EnqueueAsync(IntegrationEvent integrationEvent, bool commit)
+    {
+        await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(integrationEvent.TenantId, TestTimeout.Token);
+        await EventOutbox.EnqueueAsync(unitOfWork, integrationEvent, TestTimeout.Token);
+        if (commit)
+        {
+            await unitOfWork.CommitAsync(TestTimeout.Token);
+        }
+    }
+
+    private async Task<long> PendingCountAsync(Guid tenantId)
+    {
+        await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenantId, TestTimeout.Token);
+        return await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", transaction: unitOfWork.Transaction);
+    }
+}
