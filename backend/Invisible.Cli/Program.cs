@@ -14,6 +14,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
 {
     CommonOptions.DataDirectory,
     UpCommand.Create(),
+    ServeCommand.Create(),
     TenantCommand.Create(),
     BenchCommand.Create(),
 };

@@ -1,6 +1,10 @@
+using Invisible.Platform;
+using Invisible.Platform.Dapr;
+using Invisible.Rpc.Hosting;
 using Invisible.Server.Database;
 using Invisible.Server.Hosting;
 using Invisible.Server.Http;
+using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
 
@@ -12,15 +16,28 @@ public static class ServerComposition
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddInvisibleDatabase(database);
+        services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
+        services.AddPlatform(configuration);
+        services.AddInvisibleRpc();
         services.AddSpaCompression();
         return services;
     }
 
-    public static WebApplication UseInvisiblePipeline(this WebApplication app, string? spaRoot)
+    public static WebApplication UseInvisiblePipeline(this WebApplication app, ServerRole role, string? spaRoot)
     {
         app.UseSecurityHeaders();
         app.MapHealthEndpoints();
-        app.MapSpa(spaRoot);
+        if (role != ServerRole.Worker)
+        {
+            app.UseInvisibleRpc();
+            app.MapSpa(spaRoot);
+        }
+
+        if (role != ServerRole.Api && app.Services.GetRequiredService<IOptions<RuntimeOptions>>().Value.Mode == RuntimeMode.Dapr)
+        {
+            app.MapDaprSubscriptions();
+        }
+
         return app;
     }
 }

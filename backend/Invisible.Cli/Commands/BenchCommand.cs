@@ -7,7 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark()];
 
     public static Command Create()
     {

@@ -22,7 +22,9 @@ public sealed class RpcOptions
     public bool CompressResponses { get; set; }
 
     /// <summary>grpc.health.v1 reports the health checks carrying this tag (readiness), SERVING unless one is unhealthy.</summary>
-    public string ReadinessTag { get; set; } = "ready";
+    public string ReadinessTag { get; set; } = DefaultReadinessTag;
+
+    public const string DefaultReadinessTag = "ready";
 
     /// <summary>How often <c>Health.Watch</c> re-evaluates readiness.</summary>
     public TimeSpan HealthWatchInterval { get; set; } = TimeSpan.FromSeconds(5);

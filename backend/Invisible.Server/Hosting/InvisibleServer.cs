@@ -3,7 +3,7 @@ using Invisible.Server.Database;
 using Invisible.Server.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Invisible.Rpc.Hosting;
 
 namespace Invisible.Server.Hosting;
 
@@ -41,22 +41,18 @@ public sealed class InvisibleServer : IAsyncDisposable
         var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
+        builder.Configuration.AddInMemoryCollection(RoleSettings(options.Role, dataDirectory));
 
         using var bootLoggers = LoggerFactory.Create(logging => logging.AddProductConsole());
         var database = await DatabaseRuntime.StartAsync(builder.Configuration, dataDirectory, bootLoggers, cancellationToken);
         try
         {
             builder.Services.AddInvisibleServer(builder.Configuration, database);
-            builder.WebHost.ConfigureKestrel(kestrel =>
-            {
-                var address = IPAddress.Parse(options.ListenAddress);
-                kestrel.Listen(address, options.HttpPort, listen => listen.Protocols = HttpProtocols.Http1);
-                kestrel.Listen(address, options.GrpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-            });
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenRpc(IPAddress.Parse(options.ListenAddress), options.HttpPort, options.GrpcPort));
             configure?.Invoke(builder);
 
             var app = builder.Build();
-            app.UseInvisiblePipeline(SpaHosting.Locate(options.SpaRoot));
+            app.UseInvisiblePipeline(options.Role, SpaHosting.Locate(options.SpaRoot));
             await app.StartAsync(cancellationToken);
 
             var endpoints = ListeningEndpoints(app);
@@ -86,6 +82,13 @@ public sealed class InvisibleServer : IAsyncDisposable
         await _app.DisposeAsync();
         await _database.DisposeAsync();
     }
+
+    /// <summary>Settings that follow from the role and the data directory, so each is configured in one place only.</summary>
+    private static Dictionary<string, string?> RoleSettings(ServerRole role, string dataDirectory) => new()
+    {
+        ["Runtime:DataDirectory"] = dataDirectory,
+        ["Events:DispatcherEnabled"] = (role != ServerRole.Api).ToString(),
+    };
 
     // Kestrel lists bound addresses in the order the endpoints were configured: HTTP first, then h2c.
     private static ServerEndpoints ListeningEndpoints(WebApplication app)

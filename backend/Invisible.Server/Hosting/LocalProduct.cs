@@ -19,6 +19,7 @@ public sealed class LocalProduct : IAsyncDisposable
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+            .AddEnvironmentVariables()
             .AddEnvironmentVariables("INVISIBLE_")
             .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)])
             .Build();

@@ -2,6 +2,19 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Invisible.Server.Hosting;
 
+/// <summary>Which part of the product this process runs. One executable; deployments scale the roles separately.</summary>
+public enum ServerRole
+{
+    /// <summary>Everything in one process: the embedded default.</summary>
+    All,
+
+    /// <summary>gRPC, gRPC-Web and the web app; events are written to the outbox but dispatched by workers.</summary>
+    Api,
+
+    /// <summary>Event subscribers (matching, notifications, exports) and the outbox dispatcher; no API, no web app.</summary>
+    Worker,
+}
+
 /// <summary>Where and how the server listens. Bound from the <c>Server</c> configuration section.</summary>
 public sealed class ServerOptions
 {
@@ -22,6 +35,8 @@ public sealed class ServerOptions
     /// <summary>h2c port for native gRPC; 0 picks a free port.</summary>
     [Range(0, 65535)]
     public int GrpcPort { get; set; } = 5081;
+
+    public ServerRole Role { get; set; } = ServerRole.All;
 
     /// <summary>The built SPA (<c>frontend/dist/invisible/browser</c>); found next to the repository when not set.</summary>
     public string? SpaRoot { get; set; }

@@ -1,32 +1,36 @@
-using Invisible.Data.Health;
+using Invisible.Rpc.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Invisible.Server.Http;
 
-/// <summary><c>/healthz</c>: the process answers. <c>/readyz</c>: it can do its job (database reachable, schema current).</summary>
+/// <summary>
+/// <c>/healthz</c>: the process answers. <c>/readyz</c>: it can do its job: every check tagged as readiness passes, the
+/// same checks that <c>grpc.health.v1.Health</c> reports.
+/// </summary>
 public static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Json(new { status = "live" }));
-        app.MapGet("/readyz", async (DatabaseHealth database, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HealthCheckService health, IOptions<RpcOptions> rpc, CancellationToken cancellationToken) =>
         {
-            var report = await database.CheckAsync(cancellationToken);
+            var report = await health.CheckHealthAsync(check => check.Tags.Contains(rpc.Value.ReadinessTag), cancellationToken);
+            var ready = report.Status == HealthStatus.Healthy;
             var body = new
             {
-                status = report.IsHealthy ? "ready" : "unready",
-                checks = new
-                {
-                    database = new
+                status = Readiness(report.Status),
+                checks = report.Entries.ToDictionary(
+                    entry => entry.Key,
+                    entry => (object)new Dictionary<string, object?>(entry.Value.Data.Select(pair => KeyValuePair.Create(pair.Key, (object?)pair.Value)))
                     {
-                        status = report.IsHealthy ? "ready" : "unready",
-                        reachable = report.IsReachable,
-                        pendingMigrations = report.PendingMigrations,
-                        problem = report.Problem,
-                    },
-                },
+                        ["status"] = Readiness(entry.Value.Status),
+                    }),
             };
-            return Results.Json(body, statusCode: report.IsHealthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+            return Results.Json(body, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
         return app;
     }
+
+    private static string Readiness(HealthStatus status) => status == HealthStatus.Healthy ? "ready" : "unready";
 }

@@ -1,0 +1,26 @@
+using Invisible.Data.Health;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Invisible.Server.Database;
+
+/// <summary>The database as a readiness check, shared by <c>/readyz</c> and <c>grpc.health.v1.Health</c>.</summary>
+public sealed class DatabaseReadinessCheck(DatabaseHealth database) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var report = await database.CheckAsync(cancellationToken);
+        var data = new Dictionary<string, object>
+        {
+            ["reachable"] = report.IsReachable,
+            ["pendingMigrations"] = report.PendingMigrations,
+        };
+        if (report.IsHealthy)
+        {
+            return HealthCheckResult.Healthy(data: data);
+        }
+
+        var problem = report.Problem ?? $"migrations not applied: {string.Join(", ", report.PendingMigrations)}";
+        data["problem"] = problem;
+        return HealthCheckResult.Unhealthy(problem, data: data);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Security.Claims;
+using Invisible.Identity.Tokens;
+using Invisible.Rpc;
+
+namespace Invisible.Server.Rpc;
+
+/// <summary>
+/// The authenticated <see cref="Identity.Tokens.Caller"/> of a gRPC call. The authenticator puts it on
+/// <see cref="RpcCallContext.User"/>; handlers take the tenant from here, never from a request field.
+/// </summary>
+public static class CallerContext
+{
+    private const string AuthenticationType = "invisible";
+    private const string TenantClaim = "tid";
+    private const string SessionClaim = "sid";
+    private const string StampClaim = "stamp";
+    private const string MfaClaim = "mfa";
+
+    public static ClaimsPrincipal ToPrincipal(Caller caller) =>
+        new(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, caller.UserId.ToString()),
+                new Claim(TenantClaim, caller.TenantId.ToString()),
+                new Claim(ClaimTypes.Role, caller.Role),
+                new Claim(SessionClaim, caller.SessionId.ToString()),
+                new Claim(StampClaim, caller.SecurityStamp.ToString()),
+                new Claim(MfaClaim, caller.MfaSatisfied.ToString(CultureInfo.InvariantCulture)),
+            ],
+            AuthenticationType,
+            ClaimTypes.NameIdentifier,
+            ClaimTypes.Role));
+
+    public static Caller? FromPrincipal(ClaimsPrincipal principal) =>
+        principal.Identity is { IsAuthenticated: true, AuthenticationType: AuthenticationType } &&
+        Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var user) &&
+        Guid.TryParse(principal.FindFirstValue(TenantClaim), out var tenant) &&
+        Guid.TryParse(principal.FindFirstValue(SessionClaim), out var session) &&
+        Guid.TryParse(principal.FindFirstValue(StampClaim), out var stamp) &&
+        principal.FindFirstValue(ClaimTypes.Role) is { Length: > 0 } role
+            ? new Caller(tenant, user, role, session, stamp, bool.TryParse(principal.FindFirstValue(MfaClaim), out var mfa) && mfa)
+            : null;
+
+    /// <summary>The caller of this call; <c>UNAUTHENTICATED</c> when there is none.</summary>
+    public static Caller Caller(this RpcCallContext context) =>
+        FromPrincipal(context.User) ?? throw new RpcException(StatusCode.Unauthenticated, "Sign in to use this service.");
+}
