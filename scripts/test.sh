@@ -39,11 +39,12 @@ node_suite() { # $1 = name, $2 = folder, then the command
   section "$name"
   if [ ! -f "$folder/package.json" ]; then echo "(no $folder yet)"; return; fi
   local log="$results/$name.log"
-  (cd "$folder" && "$@") 2>&1 | tee "$log"
+  (cd "$folder" && NO_COLOR=1 FORCE_COLOR=0 "$@") 2>&1 | tee "$log.raw"
   local status=${PIPESTATUS[0]}
+  sed 's/\x1b\[[0-9;]*m//g' "$log.raw" > "$log" && rm -f "$log.raw"
   local p f s
   if grep -qE '^\s*Tests\s+' "$log"; then # Vitest: "Tests  2 failed | 40 passed | 1 skipped (43)"
-    local line; line=$(grep -E '^\s*Tests\s+' "$log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g')
+    local line; line=$(grep -E '^\s*Tests\s+' "$log" | tail -1)
     p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+'); f=$(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+'); s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+')
   else # node --test: "# pass 5" (tap) or "ℹ pass 5" (spec)
     p=$(grep -oE '^(#|ℹ) pass [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$'); f=$(grep -oE '^(#|ℹ) fail [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$'); s=$(grep -oE '^(#|ℹ) skipped [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')

@@ -77,7 +77,11 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
 
         await EnqueueAsync(receipt);
 
-        await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(receipt.Id), Patience);
+        // The stand-in records a delivery once the app has answered, which is after the handler's effect committed.
+        await Eventually.TrueAsync(
+            async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(receipt.Id) &&
+                        _sidecar.Deliveries.Any(d => d.EventId == receipt.Id.ToString()),
+            Patience);
         var delivery = Assert.Single(_sidecar.Deliveries, d => d.EventId == receipt.Id.ToString());
         Assert.Equal(("receipt-posted", "SUCCESS"), (delivery.Topic, delivery.Outcome));
         var publish = Assert.Single(_sidecar.CallsTo("/v1.0/publish/pubsub/receipt-posted"));

@@ -144,7 +144,7 @@ public sealed class DeploymentFilesTests
             Assert.Equal("/components", command[command.IndexOf("--resources-path") + 1]);
             Assert.Equal("dapr", app.Map("environment").Text("Runtime__Mode"));
             Assert.Equal(BlobRootPath(), app.Map("environment").Text("Dapr__BlobStoreRootPath"));
-            Assert.Equal(["serve", "--role", appId], app.List("command").Select(c => (string)c));
+            Assert.Equal(["serve", "--role", appId, "--listen", "0.0.0.0"], app.List("command").Select(c => (string)c));
             Assert.Equal(sidecar.Map("environment").Text("APP_API_TOKEN"), app.Map("environment").Text("APP_API_TOKEN"));
             Assert.Equal(sidecar.Map("environment").Text("DAPR_API_TOKEN"), app.Map("environment").Text("DAPR_API_TOKEN"));
             Assert.True(File.Exists(Path.Combine(Root, app.Map("build").Text("dockerfile"))));

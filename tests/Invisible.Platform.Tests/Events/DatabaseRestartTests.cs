@@ -62,10 +62,16 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
             await _server.DisposeAsync();
             _server = await EmbeddedPostgres.StartAsync(_options, NullLogger.Instance, TestTimeout.Token);
 
+            // The test's own connections were cut too; the dispatcher has to cope by itself, the test need not.
+            _appDataSource.Clear();
             var after = Enumerable.Range(0, 50).Select(i => ReceiptPosted.For(tenantId, $"GR-AFTER-{i}")).ToList();
             await EnqueueAsync(tenants, after);
 
-            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(_appDataSource)).Count == before.Count + after.Count, TimeSpan.FromSeconds(60));
+            // Published rows are marked after their subscriber's transaction commits, so wait for both.
+            await Eventually.TrueAsync(
+                async () => (await EffectCountingHandler.EffectsAsync(_appDataSource)).Count == before.Count + after.Count &&
+                            await UnpublishedAsync(tenants, tenantId) == 0,
+                TimeSpan.FromSeconds(60));
         }
         finally
         {
@@ -75,9 +81,15 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.InRange(deliveredBeforeRestart, 20, before.Count - 1);
         var effects = await EffectCountingHandler.EffectsAsync(_appDataSource);
         Assert.All(effects, effect => Assert.Equal(1, effect.Value));
+        Assert.Equal(0, await UnpublishedAsync(tenants, tenantId));
         await using var unitOfWork = await tenants.BeginAsync(tenantId, TestTimeout.Token);
-        Assert.Equal(0, await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", transaction: unitOfWork.Transaction));
         Assert.Equal(0, await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox_dead_letters", transaction: unitOfWork.Transaction));
+    }
+
+    private static async Task<long> UnpublishedAsync(TenantDatabase tenants, Guid tenantId)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, TestTimeout.Token);
+        return await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", transaction: unitOfWork.Transaction);
     }
 
     private static async Task EnqueueAsync(TenantDatabase tenants, List<ReceiptPosted> events)

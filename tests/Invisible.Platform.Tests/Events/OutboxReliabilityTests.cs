@@ -26,7 +26,11 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
         await dispatcher.StartAsync(TestTimeout.Token);
         try
         {
-            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(committed.Id), Patience);
+            // The outbox row is marked published after the subscriber's transaction commits, so wait for both.
+            await Eventually.TrueAsync(
+                async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(committed.Id) &&
+                            await PendingCountAsync(tenant.Id) == 0,
+                Patience);
         }
         finally
         {
