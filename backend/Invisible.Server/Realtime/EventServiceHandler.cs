@@ -1,0 +1,38 @@
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Events.V1;
+using Invisible.Rpc;
+using Invisible.Server.Rpc;
+
+namespace Invisible.Server.Realtime;
+
+/// <summary><c>invisible.events.v1.EventService</c>: the caller's tenant's events, live. The tenant comes from the token.</summary>
+public sealed class EventServiceHandler(LiveEventFeed feed)
+{
+    public const string StartedTopic = "watch.started";
+
+    public async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var topics = request.Topics.Count == 0 ? null : request.Topics.ToHashSet(StringComparer.Ordinal);
+        using var subscription = await feed.SubscribeAsync(caller.TenantId, context.CancellationToken);
+        await stream.WriteAsync(
+            new WatchEvent { Id = Guid.NewGuid().ToString(), Topic = StartedTopic, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), PayloadJson = "{}" },
+            context.CancellationToken);
+        await foreach (var liveEvent in subscription.Events.ReadAllAsync(context.CancellationToken))
+        {
+            if (topics is null || topics.Contains(liveEvent.Topic))
+            {
+                await stream.WriteAsync(
+                    new WatchEvent
+                    {
+                        Id = liveEvent.Id.ToString(),
+                        Topic = liveEvent.Topic,
+                        OccurredAt = Timestamp.FromDateTimeOffset(liveEvent.OccurredAt),
+                        PayloadJson = liveEvent.PayloadJson,
+                        Position = liveEvent.Position,
+                    },
+                    context.CancellationToken);
+            }
+        }
+    }
+}

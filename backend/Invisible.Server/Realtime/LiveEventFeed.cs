@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Threading.Channels;
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Platform.Events;
+using Npgsql;
+
+namespace Invisible.Server.Realtime;
+
+/// <summary>An event as a watcher sees it: committed, in its tenant's commit order.</summary>
+public sealed record LiveEvent(long Position, Guid Id, string Topic, DateTimeOffset OccurredAt, string PayloadJson);
+
+/// <summary>A live subscription: read <see cref="Events"/> until disposed.</summary>
+public sealed class LiveSubscription(ChannelReader<LiveEvent> events, Action unsubscribe) : IDisposable
+{
+    public ChannelReader<LiveEvent> Events => events;
+
+    public void Dispose() => unsubscribe();
+}
+
+/// <summary>
+/// Feeds <c>EventService.Watch</c>: committed outbox events of a tenant, to every watcher of that tenant, in any role and
+/// any process. It listens on the outbox's notification channel (raised by the insert trigger, delivered at commit) and
+/// then reads the tenant's new rows under row-level security, so a watcher can only ever see its own tenant's events.
+/// Watching needs no dispatcher, so an <c>api</c> replica serves live updates for events that workers deliver.
+/// </summary>
+public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tenants, ILogger<LiveEventFeed> logger) : BackgroundService
+{
+    private const int WatcherBuffer = 1024;
+    private const int ReadBatch = 500;
+    private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<Guid, TenantWatchers> _watched = new();
+    private readonly Channel<Guid> _changed = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
+
+    /// <summary>
+    /// Subscribes to the events of <paramref name="tenantId"/> committed from now on: when this returns, nothing committed
+    /// afterwards can be missed. Dispose the subscription to end it.
+    /// </summary>
+    public async Task<LiveSubscription> SubscribeAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        // A watcher that cannot keep up loses its oldest updates rather than holding memory for everyone; it can reload.
+        var channel = Channel.CreateBounded<LiveEvent>(new BoundedChannelOptions(WatcherBuffer) { FullMode = BoundedChannelFullMode.DropOldest });
+        var watchers = _watched.GetOrAdd(tenantId, _ => new TenantWatchers());
+        await watchers.AddAsync(channel.Writer, () => LatestPositionAsync(tenantId, cancellationToken));
+        return new LiveSubscription(channel.Reader, () => watchers.Remove(channel.Writer));
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(ListenAsync(stoppingToken), FanOutAsync(stoppingToken));
+
+    private async Task ListenAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await database.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, notification) =>
+                {
+                    if (Guid.TryParse(notification.Payload, out var tenantId))
+                    {
+                        _changed.Writer.TryWrite(tenantId);
+                    }
+                };
+                await using (var listen = new NpgsqlCommand($"LISTEN {EventOutbox.NotificationChannel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Whatever was committed while no one listened is caught up from each tenant's last position.
+                foreach (var tenantId in _watched.Keys)
+                {
+                    _changed.Writer.TryWrite(tenantId);
+                }
+
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                }
+            }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                logger.LogWarning(exception, "Live event feed lost its database connection; reconnecting");
+                await Task.Delay(ReconnectDelay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task FanOutAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await foreach (var tenantId in _changed.Reader.ReadAllAsync(stoppingToken))
+            {
+                if (_watched.TryGetValue(tenantId, out var watchers) && watchers.HasWatchers)
+                {
+                    await DeliverNewEventsAsync(tenantId, watchers, stoppingToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task DeliverNewEventsAsync(Guid tenantId, TenantWatchers watchers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            List<LiveEvent> batch;
+            do
+            {
+                await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+                batch = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
+                    """
+                    select position as Position, id as Id, topic as Topic, occurred_at as OccurredAt, payload::text as PayloadJson
+                    from outbox where position > @after order by position limit @limit
+                    """,
+                    new { after = watchers.Position, limit = ReadBatch }, unitOfWork.Transaction, cancellationToken: cancellationToken)))
+                    .Select(row => row.ToLiveEvent()).ToList();
+                watchers.Publish(batch);
+            }
+            while (batch.Count == ReadBatch);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The next notification (or reconnect) retries from the same position; nothing is skipped.
+            logger.LogWarning(exception, "Could not read new events for tenant {TenantId}", tenantId);
+        }
+    }
+
+    private async Task<long> LatestPositionAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select coalesce(max(position), 0) from outbox", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+    }
+
+    // Npgsql reads timestamptz as a UTC DateTime.
+    private sealed record OutboxRow(long Position, Guid Id, string Topic, DateTime OccurredAt, string PayloadJson)
+    {
+        public LiveEvent ToLiveEvent() => new(Position, Id, Topic, new DateTimeOffset(OccurredAt, TimeSpan.Zero), PayloadJson);
+    }
+
+    /// <summary>The watchers of one tenant and how far they have been sent.</summary>
+#pragma warning disable CA1001 // The semaphore never allocates a wait handle (only WaitAsync is used), so there is nothing to dispose.
+    private sealed class TenantWatchers
+#pragma warning restore CA1001
+    {
+        private readonly Lock _gate = new();
+        private readonly List<ChannelWriter<LiveEvent>> _writers = [];
+        private readonly SemaphoreSlim _joining = new(1, 1);
+
+        public long Position { get; private set; }
+
+        public bool HasWatchers
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return _writers.Count > 0;
+                }
+            }
+        }
+
+        /// <summary>A tenant's first watcher (again, after all had left) fixes where the stream begins: the newest event committed before it.</summary>
+        public async Task AddAsync(ChannelWriter<LiveEvent> writer, Func<Task<long>> latestPosition)
+        {
+            await _joining.WaitAsync();
+            try
+            {
+                if (!HasWatchers)
+                {
+                    Position = await latestPosition();
+                }
+
+                lock (_gate)
+                {
+                    _writers.Add(writer);
+                }
+            }
+            finally
+            {
+                _joining.Release();
+            }
+        }
+
+        public void Remove(ChannelWriter<LiveEvent> writer)
+        {
+            lock (_gate)
+            {
+                _writers.Remove(writer);
+            }
+        }
+
+        public void Publish(List<LiveEvent> events)
+        {
+            if (events.Count == 0)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                foreach (var liveEvent in events)
+                {
+                    foreach (var writer in _writers)
+                    {
+                        writer.TryWrite(liveEvent);
+                    }
+                }
+
+                Position = events[^1].Position;
+            }
+        }
+    }
+}
