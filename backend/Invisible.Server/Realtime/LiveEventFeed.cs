@@ -24,8 +24,11 @@ public sealed class LiveSubscription(ChannelReader<LiveEvent> events, Action uns
 /// then reads the tenant's new rows under row-level security, so a watcher can only ever see its own tenant's events.
 /// Watching needs no dispatcher, so an <c>api</c> replica serves live updates for events that workers deliver.
 /// </summary>
-public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tenants, ILogger<LiveEventFeed> logger) : BackgroundService
+public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tenants, ILogger<LiveEventFeed> logger, TimeProvider time) : BackgroundService
 {
+    /// <summary>How long a hole in the positions is waited for (a transaction still open) before it counts as rolled back.</summary>
+    public static readonly TimeSpan GapTimeout = TimeSpan.FromSeconds(30);
+
     private const int WatcherBuffer = 1024;
     private const int ReadBatch = 500;
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(1);
@@ -95,12 +98,24 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
     {
         try
         {
-            await foreach (var tenantId in _changed.Reader.ReadAllAsync(stoppingToken))
+            var changed = new HashSet<Guid>();
+            while (await _changed.Reader.WaitToReadAsync(stoppingToken))
             {
-                if (_watched.TryGetValue(tenantId, out var watchers) && watchers.HasWatchers)
+                // One read per tenant for however many commits were notified meanwhile.
+                while (_changed.Reader.TryRead(out var tenantId))
                 {
-                    await DeliverNewEventsAsync(tenantId, watchers, stoppingToken);
+                    changed.Add(tenantId);
                 }
+
+                foreach (var tenantId in changed)
+                {
+                    if (_watched.TryGetValue(tenantId, out var watchers) && watchers.HasWatchers)
+                    {
+                        await DeliverNewEventsAsync(tenantId, watchers, stoppingToken);
+                    }
+                }
+
+                changed.Clear();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -115,21 +130,22 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
             List<LiveEvent> batch;
             do
             {
+                var (settled, sent) = watchers.ReadFrom();
                 await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
                 batch = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
                     """
                     select position as Position, id as Id, topic as Topic, occurred_at as OccurredAt, payload::text as PayloadJson
-                    from outbox where position > @after order by position limit @limit
+                    from outbox where position > @settled and position <> all(@sent) order by position limit @limit
                     """,
-                    new { after = watchers.Position, limit = ReadBatch }, unitOfWork.Transaction, cancellationToken: cancellationToken)))
+                    new { settled, sent, limit = ReadBatch }, unitOfWork.Transaction, cancellationToken: cancellationToken)))
                     .Select(row => row.ToLiveEvent()).ToList();
-                watchers.Publish(batch);
+                watchers.Publish(batch, time);
             }
             while (batch.Count == ReadBatch);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
-            // The next notification (or reconnect) retries from the same position; nothing is skipped.
+            // The next notification (or reconnect) reads again from the settled mark; nothing is skipped.
             logger.LogWarning(exception, "Could not read new events for tenant {TenantId}", tenantId);
         }
     }
@@ -156,7 +172,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
         private readonly List<ChannelWriter<LiveEvent>> _writers = [];
         private readonly SemaphoreSlim _joining = new(1, 1);
 
-        public long Position { get; private set; }
+        private CommitOrderTracker _tracker = new(0, GapTimeout);
 
         public bool HasWatchers
         {
@@ -177,7 +193,11 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
             {
                 if (!HasWatchers)
                 {
-                    Position = await latestPosition();
+                    var latest = await latestPosition();
+                    lock (_gate)
+                    {
+                        _tracker = new CommitOrderTracker(latest, GapTimeout);
+                    }
                 }
 
                 lock (_gate)
@@ -199,16 +219,19 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
             }
         }
 
-        public void Publish(List<LiveEvent> events)
+        public (long Settled, long[] Sent) ReadFrom()
         {
-            if (events.Count == 0)
-            {
-                return;
-            }
-
             lock (_gate)
             {
-                foreach (var liveEvent in events)
+                return (_tracker.Settled, [.. _tracker.SentAboveSettled]);
+            }
+        }
+
+        public void Publish(List<LiveEvent> events, TimeProvider time)
+        {
+            lock (_gate)
+            {
+                foreach (var liveEvent in events.Where(e => _tracker.TryMarkSent(e.Position)))
                 {
                     foreach (var writer in _writers)
                     {
@@ -216,7 +239,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
                     }
                 }
 
-                Position = events[^1].Position;
+                _tracker.Advance(time.GetTimestamp(), time);
             }
         }
     }

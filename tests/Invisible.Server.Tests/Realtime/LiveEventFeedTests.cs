@@ -21,7 +21,7 @@ public sealed class LiveEventFeedTests(DatabaseFixture fixture) : IClassFixture<
     public async Task InitializeAsync()
     {
         _tenants = new TenantDatabase(fixture.Database.AppDataSource);
-        _feed = new LiveEventFeed(fixture.Database.AppDataSource, _tenants, NullLogger<LiveEventFeed>.Instance);
+        _feed = new LiveEventFeed(fixture.Database.AppDataSource, _tenants, NullLogger<LiveEventFeed>.Instance, TimeProvider.System);
         await _feed.StartAsync(CancellationToken.None);
     }
 
@@ -82,6 +82,24 @@ public sealed class LiveEventFeedTests(DatabaseFixture fixture) : IClassFixture<
         await CommitAsync(tenant.Id, Pinged.For(tenant.Id, 2));
         Assert.Equal("2", NumberOf((await ReadAsync(first, 1))[0]));
         Assert.False(second.Events.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task An_event_whose_transaction_commits_after_a_later_ones_is_still_sent()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync();
+        using var subscription = await _feed.SubscribeAsync(tenant.Id, CancellationToken.None);
+
+        // The first transaction takes the lower position but commits last.
+        await using var slow = await _tenants.BeginAsync(tenant.Id, CancellationToken.None);
+        await EventOutbox.EnqueueAsync(slow, Pinged.For(tenant.Id, 1), CancellationToken.None);
+        await CommitAsync(tenant.Id, Pinged.For(tenant.Id, 2));
+        Assert.Equal("2", NumberOf((await ReadAsync(subscription, 1))[0]));
+        await slow.CommitAsync(CancellationToken.None);
+
+        var late = (await ReadAsync(subscription, 1))[0];
+        Assert.Equal("1", NumberOf(late));
+        Assert.False(await HasMoreAsync(subscription));
     }
 
     private async Task CommitAsync(Guid tenantId, params IntegrationEvent[] events)
