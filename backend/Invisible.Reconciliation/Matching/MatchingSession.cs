@@ -1,0 +1,238 @@
+using System.Globalization;
+using Invisible.Reconciliation.Documents;
+using Invisible.Reconciliation.Similarity;
+using Invisible.Reconciliation.Text;
+using Invisible.Reconciliation.Vendors;
+
+namespace Invisible.Reconciliation.Matching;
+
+/// <summary>
+/// The matching state of one tenant: master data indexed once, the quantity ledger and the invoices seen so far.
+/// Invoices must be given in processing order (invoice date, then file order); each <see cref="Match"/> decides one
+/// invoice against everything before it, which is what matching a newly imported invoice incrementally means.
+/// Not thread-safe: one session per tenant per reconcile.
+/// </summary>
+public sealed class MatchingSession
+{
+    private readonly VendorResolver vendorResolver;
+    private readonly Tolerances tolerances;
+    private readonly IReadOnlySet<string> confirmedNotDuplicates;
+    private readonly Dictionary<string, List<IndexedPurchaseOrder>> purchaseOrdersByNumber = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, VendorPurchaseOrders> purchaseOrdersByVendor = new(StringComparer.Ordinal);
+    private readonly QuantityLedger ledger = new();
+    private readonly DuplicateRegister duplicates = new();
+    private readonly List<InvoiceDecision> decisions = [];
+
+    public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
+    {
+        this.tolerances = tolerances;
+        SimilarityModel = model ?? SimilarityModel.Prior;
+        vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
+        confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
+        foreach (var purchaseOrder in masterData.PurchaseOrders)
+        {
+            var indexed = new IndexedPurchaseOrder(purchaseOrder);
+            purchaseOrdersByNumber.GetOrAddNew(indexed.NormalizedNumber).Add(indexed);
+            purchaseOrdersByVendor.GetOrAddNew(purchaseOrder.VendorCode).Add(indexed);
+        }
+
+        foreach (var receipt in masterData.Receipts)
+        {
+            Receive(receipt);
+        }
+    }
+
+    public SimilarityModel SimilarityModel { get; }
+
+    /// <summary>The decisions so far, in results order (import order, then source line).</summary>
+    public ReconciliationResult Result => new(
+        decisions.OrderBy(decision => decision.Origin).ThenBy(decision => decision.InvoiceId, StringComparer.Ordinal).ToList(),
+        tolerances.Version,
+        SimilarityModel.Version);
+
+    /// <summary>
+    /// Books a goods receipt. Decisions already made are not rewritten; a full reconcile re-evaluates them
+    /// (receipts count whatever their date).
+    /// </summary>
+    public void Receive(ReceiptLine receipt) => ledger.Receive(receipt.PoNumber, receipt.PoLineNo, receipt.QuantityReceived);
+
+    public InvoiceDecision Match(Invoice invoice)
+    {
+        var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
+        var referencedVendor = referenced.Select(po => po.PurchaseOrder.VendorCode).Distinct(StringComparer.Ordinal).Count() == 1
+            ? vendorResolver.Directory.FindByCode(referenced[0].PurchaseOrder.VendorCode)
+            : null;
+        var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, referencedVendor);
+        var tolerance = tolerances.For(vendor.Vendor?.Code);
+        var totals = new TotalsCheck(invoice.Total, new Money(invoice.SumOfLines, invoice.Currency), tolerance.InvoiceTotalAbsolute);
+
+        InvoiceDecision decision;
+        if (vendor.Vendor is null)
+        {
+            decision = Unmatched(invoice, InvoiceStatus.NoPo, vendor, PoIdentification.NotAttempted("No PO is looked for without a vendor."), null, totals,
+                $"No PO: the vendor could not be identified. {vendor.Explanation}");
+        }
+        else if (duplicates.FindOriginalOrRegister(vendor.Vendor.Code, invoice, !confirmedNotDuplicates.Contains(invoice.Id)) is { } original)
+        {
+            decision = Unmatched(invoice, InvoiceStatus.Duplicate, vendor, PoIdentification.NotAttempted("A duplicate is not matched to a PO."),
+                original.Original.Id, totals,
+                $"Duplicate of invoice '{original.Original.InvoiceNumber}' of {original.Original.InvoiceDate:yyyy-MM-dd} from {vendor.Vendor.Code}: {original.Reason}. It consumes no PO quantity.");
+        }
+        else
+        {
+            decision = MatchToPurchaseOrder(invoice, vendor, referenced, tolerance, totals);
+        }
+
+        decisions.Add(decision);
+        return decision;
+    }
+
+    private List<IndexedPurchaseOrder> FindReferencedPurchaseOrders(string? printedReference)
+    {
+        var normalized = Normalize.PoNumber(printedReference);
+        return normalized.Length > 0 && purchaseOrdersByNumber.TryGetValue(normalized, out var found) ? found : [];
+    }
+
+    private InvoiceDecision MatchToPurchaseOrder(
+        Invoice invoice,
+        VendorResolution vendor,
+        List<IndexedPurchaseOrder> referenced,
+        ToleranceRule tolerance,
+        TotalsCheck totals)
+    {
+        var vendorCode = vendor.Vendor!.Code;
+        var descriptions = invoice.Lines.Select(line => ItemDescription.Parse(line.Description)).ToList();
+        var ofVendor = referenced.FirstOrDefault(po => po.PurchaseOrder.VendorCode == vendorCode);
+        IndexedPurchaseOrder? chosen;
+        PoIdentification identification;
+        if (ofVendor is not null)
+        {
+            chosen = ofVendor;
+            identification = new PoIdentification(chosen.PurchaseOrder.PoNumber, chosen.PurchaseOrder.Version, PoIdentifiedBy.PrintedReference, [],
+                $"PO {chosen.PurchaseOrder.PoNumber} from the printed reference '{invoice.PrintedPoReference}'.");
+        }
+        else
+        {
+            var why = string.IsNullOrWhiteSpace(invoice.PrintedPoReference)
+                ? "No PO reference printed"
+                : referenced.Count == 0
+                    ? $"Printed PO reference '{invoice.PrintedPoReference}' is unknown"
+                    : $"Printed PO reference '{invoice.PrintedPoReference}' is a PO of another vendor";
+            var vendorPurchaseOrders = purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(invoice.Lines, descriptions) ?? [];
+            var (inferred, inferredCandidate, ranked) = PoInference.Infer(invoice, descriptions, vendorPurchaseOrders, ledger, tolerance);
+            chosen = inferred;
+            identification = inferred is null
+                ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
+                    ranked.Count == 0
+                        ? $"{why}; no open PO of {vendorCode} ordered by the invoice date has any of the invoiced items."
+                        : $"{why}; no single open PO of {vendorCode} clearly fits. Candidates: {string.Join("; ", ranked.Take(3))}.")
+                : new PoIdentification(inferred.PurchaseOrder.PoNumber, inferred.PurchaseOrder.Version, PoIdentifiedBy.Inferred, ranked,
+                    $"{why}; inferred {inferredCandidate}" +
+                    (ranked.FirstOrDefault(candidate => candidate != inferredCandidate) is { } next ? $", ahead of {next}." : ", the only open PO with these items."));
+        }
+
+        if (chosen is null)
+        {
+            return Unmatched(invoice, InvoiceStatus.NoPo, vendor, identification, null, totals, $"No PO: {identification.Explanation}");
+        }
+
+        var pairings = chosen.Pair(invoice.Lines, descriptions);
+        var lines = new List<LineDecision>(invoice.Lines.Count);
+        for (var i = 0; i < invoice.Lines.Count; i++)
+        {
+            lines.Add(DecideLine(invoice.Lines[i], chosen.PurchaseOrder, pairings[i], tolerance));
+        }
+
+        if (!ledger.IsOpen(chosen.PurchaseOrder))
+        {
+            purchaseOrdersByVendor[chosen.PurchaseOrder.VendorCode].Close(chosen);
+        }
+
+        var status = InvoiceStatusOf(lines, totals);
+        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, null, totals,
+            lines.OrderBy(line => line.SourceLine).ToList(), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
+    }
+
+    private LineDecision DecideLine(InvoiceLine line, PurchaseOrder po, LinePairing pairing, ToleranceRule tolerance)
+    {
+        if (pairing.PoLine is not { } poLine)
+        {
+            var printedSku = string.IsNullOrWhiteSpace(line.Sku) ? "" : $"SKU '{line.Sku}' or ";
+            return new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
+                $"No line of {po.PoNumber} has {printedSku}a description like '{line.Description}'.");
+        }
+
+        var cumulative = ledger.Invoice(po.PoNumber, poLine.LineNo, line.Quantity);
+        var received = ledger.Received(po.PoNumber, poLine.LineNo);
+        var quantityBase = poLine.ReceiptRequired ? received : poLine.Quantity;
+        var variancePercent = poLine.UnitPrice == 0 ? 0 : Math.Round((line.UnitPrice - poLine.UnitPrice) * 100m / poLine.UnitPrice, 2);
+        var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,
+            poLine.ReceiptRequired, quantityBase, po.Version, tolerance, pairing.DescriptionSimilarity);
+
+        string PairedWith() =>
+            $"{po.PoNumber} line {poLine.LineNo} (by {(pairing.PairedBy == LinePairedBy.Sku ? "SKU" : $"description, {pairing.DescriptionSimilarity:P0} alike")})";
+        string Quantities() =>
+            $"{Format(cumulative)} invoiced so far against {Format(quantityBase)} {(poLine.ReceiptRequired ? "received" : "ordered (no receipt required)")}";
+        string Prices() =>
+            $"unit price {Format(line.UnitPrice)} vs PO {Format(poLine.UnitPrice)} ({variancePercent.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture)}%)";
+
+        var (status, explanation) = true switch
+        {
+            _ when poLine.ReceiptRequired && received == 0 =>
+                (LineStatus.NotReceived, $"{PairedWith()}: nothing received yet on this 3-way line; it re-matches when the goods receipt arrives."),
+            _ when cumulative > tolerance.QuantityCeiling(quantityBase) =>
+                (LineStatus.QuantityVariance, $"{PairedWith()}: {Quantities()}, more than quantity tolerance +{tolerance.QuantityPercent}% allows."),
+            _ when line.UnitPrice != poLine.UnitPrice && !tolerance.AllowsPrice(poLine.UnitPrice, line.UnitPrice) =>
+                (LineStatus.PriceVariance, $"{PairedWith()}: {Prices()} is outside {tolerance}."),
+            _ when line.UnitPrice != poLine.UnitPrice =>
+                (LineStatus.WithinTolerance, $"{PairedWith()}: {Prices()} is within {tolerance}; {Quantities()}."),
+            _ => (LineStatus.Matched, $"{PairedWith()}: price as ordered; {Quantities()}."),
+        };
+        return new LineDecision(line.LineNo, line.SourceLine, status, po.PoNumber, poLine.LineNo, pairing.PairedBy, evidence, explanation);
+    }
+
+    private static InvoiceStatus InvoiceStatusOf(List<LineDecision> lines, TotalsCheck totals)
+    {
+        var hasException = !totals.AddsUp || lines.Any(line => line.Status is LineStatus.PriceVariance or LineStatus.QuantityVariance or LineStatus.Unmatched);
+        return hasException ? InvoiceStatus.Exception
+            : lines.Any(line => line.Status == LineStatus.NotReceived) ? InvoiceStatus.AwaitingReceipt
+            : InvoiceStatus.Matched;
+    }
+
+    private static string ExplainInvoice(InvoiceStatus status, PurchaseOrder po, List<LineDecision> lines, TotalsCheck totals)
+    {
+        var totalsText = totals.AddsUp
+            ? ""
+            : $" Header total {totals.PrintedTotal} differs from lines plus tax {totals.SumOfLines} by {Format(totals.Difference)} (tolerance ±{Format(totals.Tolerance)}).";
+        var problems = lines
+            .Where(line => line.Status is not (LineStatus.Matched or LineStatus.WithinTolerance))
+            .Select(line => $"line {line.LineNo} {line.Status.ToExportName()}")
+            .ToList();
+        return status switch
+        {
+            InvoiceStatus.Matched => $"Matched to {po.PoNumber}: every line is matched or within tolerance and the total adds up; eligible for auto-approval.",
+            InvoiceStatus.AwaitingReceipt => $"Awaiting receipt on {po.PoNumber}: {string.Join(", ", problems)}; not an exception yet.",
+            _ => $"Exception on {po.PoNumber}: {(problems.Count > 0 ? string.Join(", ", problems) + "." : "")}{totalsText}",
+        };
+    }
+
+    private InvoiceDecision Unmatched(
+        Invoice invoice,
+        InvoiceStatus status,
+        VendorResolution vendor,
+        PoIdentification identification,
+        string? duplicateOf,
+        TotalsCheck totals,
+        string explanation)
+    {
+        var lines = invoice.Lines
+            .OrderBy(line => line.SourceLine)
+            .Select(line => new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
+                status == InvoiceStatus.Duplicate ? "Not matched: the invoice is a duplicate." : "Not matched: the invoice has no PO."))
+            .ToList();
+        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, duplicateOf, totals, lines,
+            tolerances.Version, explanation);
+    }
+
+    private static string Format(decimal value) => value.ToString("0.####", CultureInfo.InvariantCulture);
+}

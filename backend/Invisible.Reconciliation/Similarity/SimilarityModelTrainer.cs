@@ -1,0 +1,79 @@
+using Invisible.Reconciliation.Documents;
+using Invisible.Reconciliation.Vendors;
+
+namespace Invisible.Reconciliation.Similarity;
+
+/// <summary>A reviewer's answer to "is this printed vendor that master vendor?", recorded when an exception is resolved.</summary>
+public sealed record ReviewerVendorDecision(string PrintedName, string? PrintedTaxId, string VendorCode, bool IsSameVendor);
+
+/// <summary>
+/// Trains a tenant's similarity model from its own vendor master (each name against synthetic printed variants of itself
+/// and of its most similar other vendors) plus reviewers' decisions, which weigh more. Deterministic: the same master,
+/// decisions and seed give the same model.
+/// </summary>
+public static class SimilarityModelTrainer
+{
+    private const int VariantsPerVendor = 6;
+    private const int TradingNamesPerVendor = 2;
+    private const int NearestOtherVendors = 4;
+    private const double ReviewerDecisionWeight = 5.0;
+    private static readonly string[] TradingWords = ["Trading", "Direct", "Online", "Store", "Solutions", "Partners"];
+
+    public static SimilarityModel Train(IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1)
+    {
+        if (vendors.Count < 2)
+        {
+            throw new ArgumentException("Training needs at least two vendors: there is nothing to tell apart otherwise.", nameof(vendors));
+        }
+
+        var directory = new VendorDirectory(vendors);
+        var random = new Random(seed);
+        var examples = new List<LabelledExample>();
+        foreach (var vendor in vendors.OrderBy(vendor => vendor.Code, StringComparer.Ordinal))
+        {
+            var master = VendorName.Parse(vendor.Name);
+            var others = directory.CandidatesFor(master).Select(candidate => candidate.Vendor).Where(other => other.Code != vendor.Code)
+                .Distinct().Take(NearestOtherVendors).ToList();
+            others.Add(vendors[random.Next(vendors.Count)]);
+            for (var i = 0; i < VariantsPerVendor; i++)
+            {
+                var printed = VendorName.Parse(PrintedNameVariants.Variant(vendor.Name, random));
+                var printedTaxId = random.NextDouble() < 0.5 ? vendor.TaxId : null;
+                var poVendor = random.NextDouble() < 0.3 ? vendor : null;
+                examples.Add(new LabelledExample(VendorPairFeatures.Compute(directory, printed, printedTaxId, vendor, master, poVendor), true));
+                foreach (var other in others.Where(other => other.Code != vendor.Code))
+                {
+                    // A PO reference now and then points at the wrong vendor's PO (a typo); the name must still be able to outvote it.
+                    var wrongPoVendor = random.NextDouble() < 0.05 ? other : null;
+                    examples.Add(new LabelledExample(
+                        VendorPairFeatures.Compute(directory, printed, printedTaxId, other, VendorName.Parse(other.Name), wrongPoVendor), false));
+                }
+            }
+
+            // Suppliers also print trading names that share little with the master name; then the tax id or the referenced
+            // PO is what identifies them, and the model must learn to trust that evidence.
+            for (var i = 0; i < TradingNamesPerVendor; i++)
+            {
+                var tradingName = VendorName.Parse($"{master.Tokens[0]} {TradingWords[random.Next(TradingWords.Length)]}");
+                var byTaxId = vendor.TaxId is not null && random.NextDouble() < 0.5;
+                examples.Add(new LabelledExample(
+                    VendorPairFeatures.Compute(directory, tradingName, byTaxId ? vendor.TaxId : null, vendor, master, byTaxId ? null : vendor), true));
+            }
+        }
+
+        foreach (var decision in decisions)
+        {
+            if (directory.FindByCode(decision.VendorCode) is not { } vendor)
+            {
+                continue;
+            }
+
+            examples.Add(new LabelledExample(
+                VendorPairFeatures.Compute(directory, VendorName.Parse(decision.PrintedName), decision.PrintedTaxId, vendor, VendorName.Parse(vendor.Name), null),
+                decision.IsSameVendor,
+                ReviewerDecisionWeight));
+        }
+
+        return new SimilarityModel(version, LogisticTrainer.Fit(VendorPairFeatures.Names, examples), examples.Count);
+    }
+}

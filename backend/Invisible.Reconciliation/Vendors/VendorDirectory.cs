@@ -1,0 +1,151 @@
+using System.Buffers;
+using Invisible.Reconciliation.Documents;
+using Invisible.Reconciliation.Text;
+
+namespace Invisible.Reconciliation.Vendors;
+
+/// <summary>
+/// The tenant's vendor master prepared for look-ups: names parsed once, word rarity (IDF) over all master names so that
+/// words many vendors share (<c>Group</c>, <c>Supply</c>) weigh little, a tax-id index and a trigram index for candidates.
+/// </summary>
+public sealed class VendorDirectory
+{
+    private const int CandidatesByName = 8;
+
+    private readonly Dictionary<string, double> inverseDocumentFrequency = new(StringComparer.Ordinal);
+    private readonly double unknownWordWeight;
+    private readonly Dictionary<string, List<Vendor>> vendorsByTaxId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<int>> namesByTrigram = new(StringComparer.Ordinal);
+    private readonly List<(Vendor Vendor, VendorName Name)> names = [];
+    private readonly Dictionary<string, List<VendorName>> namesByVendorCode = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Vendor> vendorsByCode = new(StringComparer.Ordinal);
+
+    public VendorDirectory(IReadOnlyList<Vendor> vendors)
+    {
+        foreach (var vendor in vendors)
+        {
+            vendorsByCode[vendor.Code] = vendor;
+            foreach (var name in vendor.Aliases.Prepend(vendor.Name).Distinct(StringComparer.OrdinalIgnoreCase))
+            {
+                var parsed = VendorName.Parse(name);
+                names.Add((vendor, parsed));
+                namesByVendorCode.GetOrAddNew(vendor.Code).Add(parsed);
+            }
+
+            var taxId = Normalize.Code(vendor.TaxId);
+            if (taxId.Length > 0)
+            {
+                vendorsByTaxId.GetOrAddNew(taxId).Add(vendor);
+            }
+        }
+
+        var documentFrequency = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (_, name) in names)
+        {
+            foreach (var token in name.Tokens.Distinct(StringComparer.Ordinal))
+            {
+                documentFrequency[token] = documentFrequency.GetValueOrDefault(token) + 1;
+            }
+        }
+
+        foreach (var (token, frequency) in documentFrequency)
+        {
+            inverseDocumentFrequency[token] = Math.Log(1.0 + (double)names.Count / frequency);
+        }
+
+        unknownWordWeight = Math.Log(1.0 + Math.Max(1, names.Count));
+        for (var index = 0; index < names.Count; index++)
+        {
+            foreach (var gram in names[index].Name.Trigrams)
+            {
+                namesByTrigram.GetOrAddNew(gram).Add(index);
+            }
+        }
+    }
+
+    public Vendor? FindByCode(string code) => vendorsByCode.GetValueOrDefault(code);
+
+    public IReadOnlyList<Vendor> FindByTaxId(string? printedTaxId)
+    {
+        var taxId = Normalize.Code(printedTaxId);
+        return taxId.Length == 0 ? [] : vendorsByTaxId.GetValueOrDefault(taxId) ?? [];
+    }
+
+    /// <summary>Master names sharing the most character trigrams with the printed name: cheap recall before scoring.</summary>
+    public IReadOnlyList<(Vendor Vendor, VendorName Name)> CandidatesFor(VendorName printed)
+    {
+        var sharedTrigrams = ArrayPool<int>.Shared.Rent(names.Count);
+        Array.Clear(sharedTrigrams, 0, names.Count);
+        var touched = new List<int>();
+        foreach (var gram in printed.Trigrams)
+        {
+            if (namesByTrigram.TryGetValue(gram, out var holders))
+            {
+                foreach (var index in holders)
+                {
+                    if (sharedTrigrams[index]++ == 0)
+                    {
+                        touched.Add(index);
+                    }
+                }
+            }
+        }
+
+        touched.Sort((a, b) => sharedTrigrams[b] != sharedTrigrams[a] ? sharedTrigrams[b].CompareTo(sharedTrigrams[a]) : a.CompareTo(b));
+        ArrayPool<int>.Shared.Return(sharedTrigrams);
+        return touched.Take(CandidatesByName).Select(index => names[index]).ToList();
+    }
+
+    public IEnumerable<VendorName> NamesOf(Vendor vendor) => namesByVendorCode.GetValueOrDefault(vendor.Code) ?? [];
+
+    /// <summary>
+    /// Soft TF-IDF cosine: words are paired with their most similar counterpart (typos and abbreviations count partly) and
+    /// weighted by rarity, so agreeing on a distinctive word matters and agreeing on <c>Group</c> hardly does.
+    /// </summary>
+    public NameAgreement Compare(VendorName printed, VendorName master)
+    {
+        var used = new bool[master.Tokens.Count];
+        double shared = 0, printedNorm = 0;
+        foreach (var token in printed.Tokens)
+        {
+            var (bestIndex, bestSimilarity) = (-1, 0.0);
+            for (var i = 0; i < master.Tokens.Count; i++)
+            {
+                if (used[i])
+                {
+                    continue;
+                }
+
+                var similarity = VendorName.TokenSimilarity(token, master.Tokens[i]);
+                if (similarity > bestSimilarity)
+                {
+                    (bestIndex, bestSimilarity) = (i, similarity);
+                }
+            }
+
+            if (bestIndex >= 0)
+            {
+                used[bestIndex] = true;
+                var weight = WeightOf(master.Tokens[bestIndex]);
+                shared += weight * weight * bestSimilarity;
+                printedNorm += weight * weight;
+            }
+            else
+            {
+                var weight = inverseDocumentFrequency.GetValueOrDefault(token, unknownWordWeight);
+                printedNorm += weight * weight;
+            }
+        }
+
+        var masterNorm = master.Tokens.Sum(token => WeightOf(token) * WeightOf(token));
+        var cosine = printedNorm == 0 || masterNorm == 0 ? 0 : shared / Math.Sqrt(printedNorm * masterNorm);
+        var rarest = master.Tokens.Select((token, index) => (token, index)).MaxBy(pair => WeightOf(pair.token));
+        return new NameAgreement(Math.Min(1, cosine), used.Length > 0 && used[rarest.index]);
+    }
+
+    private double WeightOf(string masterToken) => inverseDocumentFrequency.GetValueOrDefault(masterToken, unknownWordWeight);
+}
+
+/// <param name="Cosine">Soft TF-IDF cosine in [0, 1].</param>
+/// <param name="RarestWordAgrees">Whether the master name's most distinctive word appears (possibly abbreviated or misspelt).</param>
+public readonly record struct NameAgreement(double Cosine, bool RarestWordAgrees);

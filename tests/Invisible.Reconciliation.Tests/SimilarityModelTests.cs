@@ -1,0 +1,134 @@
+using Invisible.Reconciliation.Documents;
+using Invisible.Reconciliation.Matching;
+using Invisible.Reconciliation.Similarity;
+using Invisible.Reconciliation.Tests.Support;
+using Invisible.Reconciliation.Vendors;
+using Invisible.SampleData;
+using Xunit.Abstractions;
+
+namespace Invisible.Reconciliation.Tests;
+
+public class SimilarityModelTests(ITestOutputHelper output)
+{
+    private static readonly Vendor[] Master =
+    [
+        new("V1", "Acme Holdings Inc"),
+        new("V2", "Acme Group Ltd"),
+        new("V3", "Beta Group Ltd"),
+        new("V4", "Summit Industrial Supply Inc", "71-9518662"),
+        new("V5", "Vertex Industrial Supply Limited", "19-5037248"),
+        new("V6", "Beacon Facility Services GmbH"),
+        new("V7", "Bluewater Hardware Corporation"),
+        new("V8", "Oakmont Office Products B.V."),
+    ];
+
+    [Fact]
+    public void Logistic_trainer_recovers_a_separable_rule_and_explains_with_the_deciding_feature()
+    {
+        var examples = Enumerable.Range(0, 200)
+            .Select(i => new LabelledExample([i % 2, (i * 7 % 10) / 10.0], IsMatch: i % 2 == 1))
+            .ToList();
+
+        var model = LogisticTrainer.Fit(["decisive", "noise"], examples, l2Penalty: 0.1);
+
+        Assert.True(model.Probability([1, 0.5]) > 0.95);
+        Assert.True(model.Probability([0, 0.5]) < 0.05);
+        Assert.Equal("decisive", model.Explain([1, 0.5])[0].Feature);
+    }
+
+    [Fact]
+    public void Training_is_deterministic_given_the_same_master_decisions_and_seed()
+    {
+        var first = SimilarityModelTrainer.Train(Master, [], version: 1);
+        var second = SimilarityModelTrainer.Train(Master, [], version: 1);
+
+        Assert.Equal(first.ToJson(), second.ToJson());
+    }
+
+    [Fact]
+    public void A_model_survives_a_round_trip_through_JSON_unchanged()
+    {
+        var model = SimilarityModelTrainer.Train(Master, [new ReviewerVendorDecision("ACME HLDGS", null, "V1", true)], version: 3);
+
+        var restored = SimilarityModel.FromJson(model.ToJson());
+
+        Assert.Equal(3, restored.Version);
+        Assert.Equal(model.VendorMatch.Weights, restored.VendorMatch.Weights);
+        Assert.Equal(model.VendorMatch.FeatureNames, restored.VendorMatch.FeatureNames);
+        Assert.Equal(model.TrainingExamples, restored.TrainingExamples);
+    }
+
+    [Fact]
+    public void A_model_with_other_features_is_refused_with_a_clear_error()
+    {
+        var json = SimilarityModel.Prior.ToJson().Replace("name_idf_cosine", "something_else", StringComparison.Ordinal);
+
+        var error = Assert.Throws<FormatException>(() => SimilarityModel.FromJson(json));
+
+        Assert.Contains("retrain", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_trained_model_keeps_the_rules_variants_resolve_and_shared_words_do_not()
+    {
+        var resolver = new VendorResolver(new VendorDirectory(Master), SimilarityModelTrainer.Train(Master, [], version: 1));
+
+        Assert.Equal("V1", resolver.Resolve("ACME Holdings, Inc.", null, null).Vendor?.Code);
+        Assert.Equal("V6", resolver.Resolve("Beacon Fac. Svcs Gmbh", null, null).Vendor?.Code);
+        Assert.Equal("V7", resolver.Resolve("Bluewtaer Hardware Corp", null, null).Vendor?.Code);
+        Assert.Null(new VendorResolver(new VendorDirectory(Master.Where(v => v.Code != "V2").ToList()), SimilarityModelTrainer.Train(Master, [], 1))
+            .Resolve("Acme Group Ltd", null, null).Vendor);
+    }
+
+    [Fact]
+    public void Reviewers_confirming_an_abbreviated_name_raise_its_score()
+    {
+        var untaught = SimilarityModelTrainer.Train(Master, [], version: 1);
+        var decisions = Enumerable.Repeat(new ReviewerVendorDecision("Bluewater Hdw Corp", null, "V7", true), 5).ToList();
+        var taught = SimilarityModelTrainer.Train(Master, decisions, version: 2);
+        var directory = new VendorDirectory(Master);
+
+        var before = new VendorResolver(directory, untaught).Resolve("Bluewater Hdw Corp", null, null).Score;
+        var after = new VendorResolver(directory, taught).Resolve("Bluewater Hdw Corp", null, null).Score;
+
+        output.WriteLine($"before {before:0.000}, after {after:0.000}");
+        Assert.True(after >= before);
+        Assert.Equal("V7", new VendorResolver(directory, taught).Resolve("Bluewater Hdw Corp", null, null).Vendor?.Code);
+    }
+
+    [Fact]
+    public void A_trained_model_trusts_a_matching_tax_id_for_a_trading_name()
+    {
+        var resolver = new VendorResolver(new VendorDirectory(Master), SimilarityModelTrainer.Train(Master, [], version: 1));
+
+        Assert.Equal("V4", resolver.Resolve("Summit Tools", "71-9518662", null).Vendor?.Code);
+        Assert.Null(resolver.Resolve("Summit Tools", null, null).Vendor);
+    }
+
+    [SpecSamplesFact]
+    public void Spec_samples_reconcile_exactly_with_a_model_trained_on_their_vendor_master()
+    {
+        var samples = SharedSpec.SamplesDirectory!;
+        var snapshot = CanonicalCsv.ReadSnapshot(samples);
+        var model = SimilarityModelTrainer.Train(snapshot.Vendors, [], version: 1);
+
+        var actual = ResultsExport.Rows(ReconciliationEngine.Reconcile(snapshot, Tolerances.Default, model));
+
+        Assert.Equal(CanonicalCsv.ReadResults(Path.Combine(samples, "expected_results.csv")), actual);
+    }
+
+    [Fact]
+    public void A_model_trained_on_a_generated_master_resolves_generated_invoices()
+    {
+        var tenant = new TenantDataGenerator(seed: 11).Generate(new GeneratorOptions { Invoices = 1_000 });
+        var model = SimilarityModelTrainer.Train(tenant.Snapshot.Vendors, [], version: 1);
+
+        var report = QualityReport.Compute(ReconciliationEngine.Reconcile(tenant.Snapshot, Tolerances.Default, model), tenant.Truth);
+
+        output.WriteLine(string.Join(", ", model.VendorMatch.FeatureNames.Zip(model.VendorMatch.Weights, (name, weight) => $"{name} {weight:0.00}")) +
+            $", bias {model.VendorMatch.Bias:0.00}");
+        output.WriteLine(report.ToText());
+        Assert.True(report.VendorResolutionAccuracy >= 0.99, report.ToText());
+        Assert.True(report.AutoMatchPrecision >= 0.995, report.ToText());
+    }
+}
