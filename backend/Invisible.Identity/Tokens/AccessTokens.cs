@@ -8,8 +8,36 @@ namespace Invisible.Identity.Tokens;
 /// <summary>Who is calling, as carried by an access token. The tenant always comes from here, never from a request field.</summary>
 /// <param name="SessionId">The refresh-token family: "log out" ends it, and with it every access token's renewal.</param>
 /// <param name="SecurityStamp">Changes on password, MFA or role change, so tokens issued before are refused where checked.</param>
-/// <param name="MfaSatisfied">Whether a second factor was verified in this session.</param>
-public sealed record Caller(Guid TenantId, Guid UserId, string Role, Guid SessionId, Guid SecurityStamp, bool MfaSatisfied);
+/// <param name="MfaSatisfied">Whether a second factor was verified in this session (in a token), or is not demanded of this caller (on a request).</param>
+public sealed record Caller(Guid TenantId, Guid UserId, string Role, Guid SessionId, Guid SecurityStamp, bool MfaSatisfied)
+{
+    /// <summary>A person with a session, or a service account's API key (then <see cref="UserId"/> and <see cref="SessionId"/> are the key's id).</summary>
+    public CallerKind Kind { get; init; } = CallerKind.User;
+
+    /// <summary>How the audit log names the local command line, which acts as the tenant's operator.</summary>
+    public const string OperatorActor = "operator (local command line)";
+
+    /// <summary>How the audit log names this caller.</summary>
+    public string AuditActor => Kind switch
+    {
+        CallerKind.ApiKey => $"api-key:{UserId}",
+        CallerKind.Operator => OperatorActor,
+        _ => $"user:{UserId}",
+    };
+
+    /// <summary>
+    /// The operator of a local installation: whoever can read the data directory (owner-only) already holds every secret in
+    /// it, so the command line acting in-process needs no password, like PostgreSQL's peer authentication.
+    /// </summary>
+    public static Caller Operator(Guid tenantId) => new(tenantId, Guid.Empty, Roles.Admin, Guid.Empty, Guid.Empty, MfaSatisfied: true) { Kind = CallerKind.Operator };
+}
+
+public enum CallerKind
+{
+    User,
+    ApiKey,
+    Operator,
+}
 
 public sealed class AccessTokenOptions
 {

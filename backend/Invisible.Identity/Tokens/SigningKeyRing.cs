@@ -46,4 +46,31 @@ public sealed class SigningKeyRing
     public IReadOnlyCollection<SigningKey> Keys => _byId.Values;
 
     public SigningKey? Find(string? id) => id is not null && _byId.TryGetValue(id, out var key) ? key : null;
+
+    /// <summary>
+    /// The ring kept in one secret: base64 keys separated by white space, newest first. To rotate, put a new key in front;
+    /// drop the old one once the tokens it signed have expired. A key's <c>kid</c> is derived from its hash, so no id
+    /// needs to be stored and the same secret yields the same ids in every process.
+    /// </summary>
+    public static SigningKeyRing FromSecret(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var encoded = secret.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var keys = encoded.Select((value, position) =>
+        {
+            byte[] bytes;
+            try
+            {
+                bytes = Convert.FromBase64String(value);
+            }
+            catch (FormatException exception)
+            {
+                throw new FormatException($"Signing key {position + 1} of the secret is not base64.", exception);
+            }
+
+            // Order by position: the first key gets the latest (synthetic) creation time and so becomes the active one.
+            return new SigningKey($"k{Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]}", bytes, DateTimeOffset.UnixEpoch.AddSeconds(encoded.Length - position));
+        });
+        return new SigningKeyRing(keys);
+    }
 }

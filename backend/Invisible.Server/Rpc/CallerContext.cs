@@ -16,6 +16,7 @@ public static class CallerContext
     private const string SessionClaim = "sid";
     private const string StampClaim = "stamp";
     private const string MfaClaim = "mfa";
+    private const string KindClaim = "kind";
 
     public static ClaimsPrincipal ToPrincipal(Caller caller) =>
         new(new ClaimsIdentity(
@@ -26,6 +27,7 @@ public static class CallerContext
                 new Claim(SessionClaim, caller.SessionId.ToString()),
                 new Claim(StampClaim, caller.SecurityStamp.ToString()),
                 new Claim(MfaClaim, caller.MfaSatisfied.ToString(CultureInfo.InvariantCulture)),
+                new Claim(KindClaim, caller.Kind.ToString()),
             ],
             AuthenticationType,
             ClaimTypes.NameIdentifier,
@@ -39,6 +41,9 @@ public static class CallerContext
         Guid.TryParse(principal.FindFirstValue(StampClaim), out var stamp) &&
         principal.FindFirstValue(ClaimTypes.Role) is { Length: > 0 } role
             ? new Caller(tenant, user, role, session, stamp, bool.TryParse(principal.FindFirstValue(MfaClaim), out var mfa) && mfa)
+            {
+                Kind = Enum.TryParse<CallerKind>(principal.FindFirstValue(KindClaim), out var kind) ? kind : CallerKind.User,
+            }
             : null;
 
     /// <summary>The caller of this call; <c>UNAUTHENTICATED</c> when there is none.</summary>

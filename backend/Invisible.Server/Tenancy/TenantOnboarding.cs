@@ -2,7 +2,8 @@ using System.Security.Cryptography;
 using Dapper;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
-using Microsoft.AspNetCore.Identity;
+using Invisible.Identity.Tokens;
+using Invisible.Server.Accounts;
 
 namespace Invisible.Server.Tenancy;
 
@@ -12,11 +13,10 @@ public sealed record TenantAdminLogin(string TenantSlug, string Email, string Pa
 /// <summary>Creates tenants with their first administrator, audited. Used by <c>invisible tenant create</c> and the demo tenant.</summary>
 public sealed class TenantOnboarding(TenantDatabase database)
 {
-    public const string OperatorActor = "operator (local command line)";
+    public const string OperatorActor = Caller.OperatorActor;
 
     // Unambiguous characters only: the password is read off a terminal and typed by a person.
     private const string PasswordAlphabet = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    private static readonly PasswordHasher<TenantAdminLogin> Hasher = new();
 
     public async Task<TenantAdminLogin> CreateAsync(
         string slug, string displayName, string defaultCurrency, string adminEmail, string actor, CancellationToken cancellationToken)
@@ -30,7 +30,7 @@ public sealed class TenantOnboarding(TenantDatabase database)
             values (@tenantId, @email, 'Administrator', 'admin', @passwordHash)
             returning id
             """,
-            new { tenantId, email = adminEmail, passwordHash = Hasher.HashPassword(login, login.Password) },
+            new { tenantId, email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) },
             unitOfWork.Transaction, cancellationToken: cancellationToken));
         await AuditLog.AppendAsync(unitOfWork, actor, "tenant.created", "tenant", tenantId.ToString(), null,
             new { slug, displayName, defaultCurrency }, requestId: null, cancellationToken);
@@ -51,7 +51,7 @@ public sealed class TenantOnboarding(TenantDatabase database)
             where lower(email) = lower(@email) and role = 'admin'
             returning id
             """,
-            new { email = adminEmail, passwordHash = Hasher.HashPassword(login, login.Password) },
+            new { email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) },
             unitOfWork.Transaction, cancellationToken: cancellationToken))
             ?? throw new InvalidOperationException($"Tenant '{slug}' has no administrator {adminEmail}.");
         await AuditLog.AppendAsync(unitOfWork, actor, "user.password_reset", "user", userId.ToString(), null, null, requestId: null, cancellationToken);

@@ -1,0 +1,105 @@
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Admin.V1;
+using Invisible.Rpc;
+using Invisible.Server.Rpc;
+using static Invisible.Identity.Roles;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary><c>invisible.admin.v1.AdminService</c>: the tenant's users, invitations, API keys and MFA policy. Administrators only.</summary>
+[RpcHandler("invisible.admin.v1.AdminService")]
+public sealed class AdminServiceHandler(TenantAdministration administration)
+{
+    [RpcAccess(Admin)]
+    public async Task<ListUsersResponse> ListUsers(ListUsersRequest request, RpcCallContext context) =>
+        new() { Users = { (await administration.ListUsersAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
+
+    [RpcAccess(Admin)]
+    public async Task<User> SetUserRole(SetUserRoleRequest request, RpcCallContext context) =>
+        ToMessage(await administration.SetUserRoleAsync(
+            context.Caller(), ParseId(request.UserId, "user_id"), request.Role, context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Admin)]
+    public async Task<User> DisableUser(DisableUserRequest request, RpcCallContext context) =>
+        ToMessage(await administration.DisableUserAsync(context.Caller(), ParseId(request.UserId, "user_id"), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Admin)]
+    public async Task<InviteUserResponse> InviteUser(InviteUserRequest request, RpcCallContext context)
+    {
+        var (invitation, token) = await administration.InviteAsync(context.Caller(), request.Email, request.Role, context.RequestId, context.CancellationToken);
+        return new InviteUserResponse { Invitation = ToMessage(invitation), InvitationToken = token };
+    }
+
+    [RpcAccess(Admin)]
+    public async Task<ListInvitationsResponse> ListInvitations(ListInvitationsRequest request, RpcCallContext context) =>
+        new() { Invitations = { (await administration.ListInvitationsAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
+
+    [RpcAccess(Admin)]
+    public async Task<Invitation> RevokeInvitation(RevokeInvitationRequest request, RpcCallContext context) =>
+        ToMessage(await administration.RevokeInvitationAsync(
+            context.Caller(), ParseId(request.InvitationId, "invitation_id"), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Admin)]
+    public async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, RpcCallContext context)
+    {
+        var (apiKey, key) = await administration.CreateApiKeyAsync(
+            context.Caller(), request.Name, request.Role, request.ExpiresAt?.ToDateTimeOffset(), context.RequestId, context.CancellationToken);
+        return new CreateApiKeyResponse { ApiKey = ToMessage(apiKey), Key = key };
+    }
+
+    [RpcAccess(Admin)]
+    public async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, RpcCallContext context) =>
+        new() { ApiKeys = { (await administration.ListApiKeysAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
+
+    [RpcAccess(Admin)]
+    public async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, RpcCallContext context) =>
+        ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), ParseId(request.ApiKeyId, "api_key_id"), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Admin)]
+    public async Task<MfaPolicy> GetMfaPolicy(GetMfaPolicyRequest request, RpcCallContext context) =>
+        new() { Required = await administration.GetMfaRequiredAsync(context.Caller(), context.CancellationToken) };
+
+    [RpcAccess(Admin)]
+    public async Task<MfaPolicy> SetMfaPolicy(SetMfaPolicyRequest request, RpcCallContext context) =>
+        new() { Required = await administration.SetMfaRequiredAsync(context.Caller(), request.Required, context.RequestId, context.CancellationToken) };
+
+    private static Guid ParseId(string value, string field) =>
+        Guid.TryParse(value, out var id)
+            ? id
+            : throw RpcException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be a UUID"));
+
+    private static Timestamp? ToTimestamp(DateTime? utc) => utc is { } value ? Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
+
+    private static User ToMessage(UserSummary user) => new()
+    {
+        Id = user.Id.ToString(),
+        Email = user.Email,
+        DisplayName = user.DisplayName,
+        Role = user.Role,
+        MfaEnrolled = user.MfaEnrolled,
+        Disabled = user.Disabled,
+        LastSignInAt = ToTimestamp(user.LastSignInAt),
+    };
+
+    private static Invitation ToMessage(InvitationSummary invitation) => new()
+    {
+        Id = invitation.Id.ToString(),
+        Email = invitation.Email,
+        Role = invitation.Role,
+        ExpiresAt = ToTimestamp(invitation.ExpiresAt),
+        Accepted = invitation.Accepted,
+        Revoked = invitation.Revoked,
+    };
+
+    private static ApiKey ToMessage(ApiKeySummary apiKey) => new()
+    {
+        Id = apiKey.Id.ToString(),
+        Name = apiKey.Name,
+        Role = apiKey.Role,
+        KeyPrefix = apiKey.KeyPrefix,
+        CreatedAt = ToTimestamp(apiKey.CreatedAt),
+        ExpiresAt = ToTimestamp(apiKey.ExpiresAt),
+        Revoked = apiKey.Revoked,
+        LastUsedAt = ToTimestamp(apiKey.LastUsedAt),
+    };
+}

@@ -1,0 +1,225 @@
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Passwords;
+using Invisible.Identity.Tokens;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Invisible.Server.Accounts;
+
+public enum NextStep
+{
+    None,
+    VerifyMfa,
+    EnrolMfa,
+}
+
+public sealed record SignInOutcome(IssuedSession Session, NextStep NextStep);
+
+/// <summary>Password sign-in, password change and invitation acceptance: everything that checks or sets a password.</summary>
+public sealed class Authentication(
+    CrossTenantLookup lookup,
+    TenantDirectory tenants,
+    TenantDatabase database,
+    Sessions sessions,
+    SignInThrottles throttles,
+    ILogger<Authentication> logger)
+{
+    public async Task<SignInOutcome> SignInAsync(
+        string email, string password, string? tenantSlug, string address, string? requestId, CancellationToken cancellationToken)
+    {
+        var candidates = await CandidatesAsync(email, tenantSlug, cancellationToken);
+        if (await throttles.RetryAfterAsync(email, address, cancellationToken) is { } retryAfter)
+        {
+            // Refused without looking at the password: guessing costs the attacker time and us no hashing.
+            await AuditEachAsync(candidates, "auth.sign_in_refused_locked", new { address }, requestId, cancellationToken);
+            logger.LogWarning("Sign-in refused without checking: too many failures for the account or from {Address}", address);
+            throw AuthErrors.TooManyAttempts(retryAfter);
+        }
+
+        var matches = new List<TenantScopedId>();
+        foreach (var candidate in candidates)
+        {
+            await using var unitOfWork = await database.BeginAsync(candidate.TenantId, cancellationToken);
+            var user = await UserAccounts.FindForUpdateAsync(unitOfWork, candidate.Id, cancellationToken);
+            if (user is not null && PasswordHashing.Verify(user.PasswordHash, password).Matches)
+            {
+                matches.Add(candidate);
+            }
+        }
+
+        if (candidates.Count == 0)
+        {
+            PasswordHashing.Verify(null, password);
+        }
+
+        if (matches.Count == 0)
+        {
+            await throttles.RecordFailureAsync(email, address, cancellationToken);
+            await AuditEachAsync(candidates, "auth.sign_in_failed", new { address }, requestId, cancellationToken);
+            throw AuthErrors.SignInFailed();
+        }
+
+        if (matches.Count > 1)
+        {
+            throw AuthErrors.TenantRequired();
+        }
+
+        await throttles.RecordSuccessAsync(email, cancellationToken);
+        await using (var unitOfWork = await database.BeginAsync(matches[0].TenantId, cancellationToken))
+        {
+            var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, matches[0].Id, cancellationToken))!;
+            var (_, needsRehash) = PasswordHashing.Verify(user.PasswordHash, password);
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id",
+                new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, unitOfWork.Transaction,
+                cancellationToken: cancellationToken));
+            var next = user.MfaEnrolled ? NextStep.VerifyMfa
+                : await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken) ? NextStep.EnrolMfa
+                : NextStep.None;
+            var session = await sessions.StartAsync(unitOfWork, user, mfaSatisfied: false, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, $"user:{user.Id}", "auth.signed_in", "user", user.Id.ToString(), null,
+                new { address, nextStep = next.ToString() }, requestId, cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
+            return new SignInOutcome(session, next);
+        }
+    }
+
+    /// <summary>Sets a new password after checking the current one; every other session of the user ends.</summary>
+    public async Task<IssuedSession> ChangePasswordAsync(
+        Caller caller, string currentPassword, string newPassword, string address, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
+        if (await throttles.RetryAfterAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        {
+            throw AuthErrors.TooManyAttempts(retryAfter);
+        }
+
+        if (!PasswordHashing.Verify(user.PasswordHash, currentPassword).Matches)
+        {
+            await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.password_change_failed", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
+            throw AuthErrors.CurrentPasswordWrong();
+        }
+
+        if (PasswordPolicy.Check(newPassword, user.Email) is { Count: > 0 } problems)
+        {
+            throw AuthErrors.WeakPassword(problems);
+        }
+
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update users set password_hash = @hash where id = @id",
+            new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
+        var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
+        var session = await sessions.ContinueAsync(unitOfWork, user with { SecurityStamp = stamp }, caller.SessionId, caller.MfaSatisfied, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.password_changed", "user", user.Id.ToString(), null,
+            new { otherSessionsEnded = ended }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return session;
+    }
+
+    /// <summary>Creates the invited user with their chosen password; the link works once.</summary>
+    public async Task<SignInOutcome> AcceptInvitationAsync(
+        string invitationToken, string password, string displayName, string? requestId, CancellationToken cancellationToken)
+    {
+        var found = await lookup.FindInvitationAsync(OpaqueTokens.Hash(invitationToken ?? string.Empty), cancellationToken)
+            ?? throw AuthErrors.InvitationInvalid();
+        await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        var invitation = await unitOfWork.Connection.QuerySingleAsync<PendingInvitation>(new CommandDefinition(
+            """
+            select email as Email, role as Role, invited_by as InvitedBy,
+                   accepted_at is null and revoked_at is null and expires_at > now() as Usable
+            from invitations where id = @id for update
+            """,
+            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        if (!invitation.Usable)
+        {
+            throw AuthErrors.InvitationInvalid();
+        }
+
+        if (PasswordPolicy.Check(password, invitation.Email) is { Count: > 0 } problems)
+        {
+            throw AuthErrors.WeakPassword(problems);
+        }
+
+        Guid userId;
+        try
+        {
+            userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+                """
+                insert into users (tenant_id, email, display_name, role, password_hash)
+                values (@tenantId, @email, @displayName, @role, @hash) returning id
+                """,
+                new { tenantId = found.TenantId, email = invitation.Email, displayName = displayName ?? string.Empty, role = invitation.Role, hash = PasswordHashing.Hash(password) },
+                unitOfWork.Transaction, cancellationToken: cancellationToken));
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            throw AuthErrors.InvitationInvalid();
+        }
+
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,
+            new { email = invitation.Email, role = invitation.Role }, requestId, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "user.created", "user", userId.ToString(), null,
+            new { email = invitation.Email, role = invitation.Role, invitedBy = invitation.InvitedBy }, requestId, cancellationToken);
+        var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, userId, cancellationToken))!;
+        var next = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken) ? NextStep.EnrolMfa : NextStep.None;
+        var session = await sessions.StartAsync(unitOfWork, user, mfaSatisfied: false, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return new SignInOutcome(session, next);
+    }
+
+    public async Task SignOutAsync(Caller caller, bool everywhere, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        if (everywhere)
+        {
+            var ended = await Sessions.EndAllAsync(unitOfWork, caller.UserId, keep: null, cancellationToken);
+            await UserAccounts.RotateSecurityStampAsync(unitOfWork, caller.UserId, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.signed_out_everywhere", "user", caller.UserId.ToString(), null,
+                new { tokensRevoked = ended }, requestId, cancellationToken);
+        }
+        else
+        {
+            await Sessions.EndAsync(unitOfWork, caller.SessionId, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.signed_out", "session", caller.SessionId.ToString(), null, null, requestId, cancellationToken);
+        }
+
+        await unitOfWork.CommitAsync(cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<TenantScopedId>> CandidatesAsync(string email, string? tenantSlug, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(email))
+        {
+            return [];
+        }
+
+        var candidates = await lookup.FindUsersByEmailAsync(email.Trim(), cancellationToken);
+        if (string.IsNullOrWhiteSpace(tenantSlug) || candidates.Count == 0)
+        {
+            return candidates;
+        }
+
+        var tenant = await tenants.FindBySlugAsync(tenantSlug.Trim(), cancellationToken);
+        return candidates.Where(candidate => candidate.TenantId == tenant?.Id).ToList();
+    }
+
+    private async Task AuditEachAsync(IReadOnlyList<TenantScopedId> users, string action, object details, string? requestId, CancellationToken cancellationToken)
+    {
+        foreach (var user in users)
+        {
+            await using var unitOfWork = await database.BeginAsync(user.TenantId, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, $"user:{user.Id}", action, "user", user.Id.ToString(), null, details, requestId, cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
+        }
+    }
+
+    private sealed record PendingInvitation(string Email, string Role, Guid? InvitedBy, bool Usable);
+}

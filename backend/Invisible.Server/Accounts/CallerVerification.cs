@@ -1,0 +1,60 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Tokens;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary>
+/// Checks credentials against the database on every request: an access token only claims a session, which may have been
+/// ended (sign-out, password or MFA change, role change, disabled user) since it was issued.
+/// </summary>
+public sealed class CallerVerification(TenantDatabase database, CrossTenantLookup lookup)
+{
+    /// <summary>
+    /// The caller if the token's session is still live, with <see cref="Caller.MfaSatisfied"/> true when the second factor was
+    /// verified or is demanded neither by the tenant nor by the user's own enrolment; null when the session has ended.
+    /// </summary>
+    public async Task<Caller?> VerifySessionAsync(Caller claimed, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(claimed.TenantId, cancellationToken);
+        var state = await unitOfWork.Connection.QuerySingleOrDefaultAsync<SessionState>(new CommandDefinition(
+            """
+            select security_stamp as SecurityStamp, disabled as Disabled, mfa_enrolled as MfaEnrolled,
+                   tenant_requires_mfa as TenantRequiresMfa, session_active as SessionActive
+            from auth_session_state(@userId, @sessionId)
+            """,
+            new { userId = claimed.UserId, sessionId = claimed.SessionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        if (state is null || state.Disabled || !state.SessionActive || state.SecurityStamp != claimed.SecurityStamp)
+        {
+            return null;
+        }
+
+        return claimed with { MfaSatisfied = claimed.MfaSatisfied || (!state.MfaEnrolled && !state.TenantRequiresMfa) };
+    }
+
+    /// <summary>The service account of an API key (valid, unexpired, not revoked); null otherwise.</summary>
+    public async Task<Caller?> AuthenticateApiKeyAsync(string key, CancellationToken cancellationToken)
+    {
+        var found = await lookup.FindApiKeyAsync(OpaqueTokens.Hash(key), cancellationToken);
+        if (found is null)
+        {
+            return null;
+        }
+
+        await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        // last_used_at at minute resolution: enough to spot unused keys without a write per request.
+        var role = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            """
+            update api_keys set last_used_at = case when last_used_at > now() - interval '1 minute' then last_used_at else now() end
+            where id = @id and revoked_at is null and (expires_at is null or expires_at > now())
+            returning role
+            """,
+            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.CommitAsync(cancellationToken);
+        return role is null
+            ? null
+            : new Caller(found.TenantId, found.Id, role, found.Id, Guid.Empty, MfaSatisfied: true) { Kind = CallerKind.ApiKey };
+    }
+
+    private sealed record SessionState(Guid SecurityStamp, bool Disabled, bool MfaEnrolled, bool TenantRequiresMfa, bool SessionActive);
+}

@@ -1,0 +1,136 @@
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Mfa;
+using Invisible.Identity.Tokens;
+using Invisible.Rpc;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Server.Accounts;
+
+public sealed record MfaEnrolment(Uri OtpAuthUri, string SecretBase32);
+
+public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, IssuedSession Session);
+
+/// <summary>TOTP enrolment and verification (RFC 6238, replay rejected), and the one-time recovery codes.</summary>
+public sealed class MultiFactor(
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, IOptions<AccountsOptions> options, TimeProvider time)
+{
+    /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
+    public async Task<IssuedSession> VerifyAsync(
+        Caller caller, string? totpCode, string? recoveryCode, string address, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
+        if (!user.MfaEnrolled || user.MfaSecret is null)
+        {
+            throw AuthErrors.MfaNotEnrolled();
+        }
+
+        // Codes are guessable in a way passwords are not (10^6 values, three valid at a time), so failures lock like passwords.
+        if (await throttles.RetryAfterAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        {
+            throw AuthErrors.TooManyAttempts(retryAfter);
+        }
+
+        if (!string.IsNullOrEmpty(recoveryCode))
+        {
+            var remaining = RecoveryCodes.Redeem(user.RecoveryCodeHashes, recoveryCode);
+            if (remaining is null)
+            {
+                throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", address, requestId, cancellationToken);
+            }
+
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                "update users set recovery_code_hashes = @remaining where id = @id",
+                new { id = user.Id, remaining = remaining.ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.recovery_code_used", "user", user.Id.ToString(), null,
+                new { codesLeft = remaining.Count }, requestId, cancellationToken);
+        }
+        else
+        {
+            var verification = Totp.Verify(user.MfaSecret, totpCode, time.GetUtcNow(), user.MfaLastStep);
+            if (!verification.Accepted)
+            {
+                throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
+            }
+
+            await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
+        }
+
+        await throttles.RecordSuccessAsync(user.Email, cancellationToken);
+        var session = await sessions.ContinueAsync(unitOfWork, user, caller.SessionId, mfaSatisfied: true, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return session;
+    }
+
+    /// <summary>A new secret to scan; the current one (if any) stays in force until the new one is confirmed.</summary>
+    public async Task<MfaEnrolment> BeginEnrolmentAsync(Caller caller, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
+        if (user.MfaEnrolled && !caller.MfaSatisfied)
+        {
+            // Otherwise a stolen password alone could replace the victim's second factor.
+            throw RpcException.WithReason(StatusCode.PermissionDenied, "Verify your current second factor first.", "MFA_REQUIRED", AuthErrors.Domain);
+        }
+
+        var secret = Totp.NewSecret();
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update users set mfa_pending_secret = @secret where id = @id", new { id = user.Id, secret }, unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, user.Email), Base32.Encode(secret));
+    }
+
+    /// <summary>Activates the pending secret with its first code; issues new recovery codes and ends every other session.</summary>
+    public async Task<ConfirmedEnrolment> ConfirmEnrolmentAsync(
+        Caller caller, string? totpCode, string address, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
+        if (user.MfaPendingSecret is null)
+        {
+            throw AuthErrors.NoEnrolmentPending();
+        }
+
+        var verification = Totp.Verify(user.MfaPendingSecret, totpCode, time.GetUtcNow(), lastAcceptedStep: null);
+        if (!verification.Accepted)
+        {
+            throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
+        }
+
+        var codes = RecoveryCodes.Generate();
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            update users set mfa_secret = mfa_pending_secret, mfa_pending_secret = null, mfa_enabled_at = now(),
+                             recovery_code_hashes = @hashes
+            where id = @id
+            """,
+            new { id = user.Id, hashes = codes.Select(RecoveryCodes.Hash).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
+        var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
+        var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
+        var session = await sessions.ContinueAsync(unitOfWork, user with { SecurityStamp = stamp }, caller.SessionId, mfaSatisfied: true, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolled", "user", user.Id.ToString(), null,
+            new { otherSessionsEnded = ended }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return new ConfirmedEnrolment(codes, session);
+    }
+
+    private static Task<int> RecordStepAsync(TenantUnitOfWork unitOfWork, Guid userId, long step, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update users set mfa_last_step = @step where id = @userId", new { userId, step }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Audits and counts the failure (committed, unlike anything else in this unit of work); returns the refusal to throw.</summary>
+    private async Task<RpcException> RejectAsync(
+        TenantUnitOfWork unitOfWork, Caller caller, UserAccount user, string reason, string address, string? requestId, CancellationToken cancellationToken)
+    {
+        await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_failed", "user", user.Id.ToString(), null, new { reason }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return AuthErrors.CodeRejected();
+    }
+}

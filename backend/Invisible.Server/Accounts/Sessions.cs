@@ -1,0 +1,106 @@
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Tokens;
+using Microsoft.Extensions.Logging;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary>What a client keeps after signing in: a 15-minute access token and a rotating refresh token.</summary>
+public sealed record IssuedSession(
+    string AccessToken, DateTimeOffset AccessTokenExpiresAt, string RefreshToken, DateTimeOffset RefreshTokenExpiresAt, bool MfaSatisfied);
+
+/// <summary>
+/// Sessions are refresh-token families (<c>refresh_tokens.family_id</c>, which is also the access token's <c>sid</c>). Every
+/// refresh rotates the token; presenting a rotated token again means it was stolen or replayed, and revokes the family.
+/// </summary>
+public sealed class Sessions(
+    AccessTokenService accessTokens, TenantDatabase database, CrossTenantLookup lookup, TimeProvider time, ILogger<Sessions> logger)
+{
+    public Task<IssuedSession> StartAsync(TenantUnitOfWork unitOfWork, UserAccount user, bool mfaSatisfied, CancellationToken cancellationToken) =>
+        IssueAsync(unitOfWork, user, Guid.NewGuid(), mfaSatisfied, cancellationToken);
+
+    /// <summary>Continues the session with a new token pair (e.g. once the second factor is verified); its current refresh token stops working.</summary>
+    public async Task<IssuedSession> ContinueAsync(
+        TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
+    {
+        var issued = await IssueAsync(unitOfWork, user, sessionId, mfaSatisfied, cancellationToken);
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @hash)
+            where family_id = @sessionId and revoked_at is null and token_hash <> @hash
+            """,
+            new { sessionId, hash = RefreshTokens.Hash(issued.RefreshToken) }, unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+        return issued;
+    }
+
+    public async Task<IssuedSession> RefreshAsync(string refreshToken, string? requestId, CancellationToken cancellationToken)
+    {
+        var hash = RefreshTokens.Hash(refreshToken ?? string.Empty);
+        var found = await lookup.FindRefreshTokenAsync(hash, cancellationToken) ?? throw AuthErrors.SessionEnded();
+        await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        var token = await unitOfWork.Connection.QuerySingleAsync<StoredRefreshToken>(new CommandDefinition(
+            """
+            select user_id as UserId, family_id as FamilyId, expires_at as ExpiresAt, revoked_at is not null as Revoked,
+                   replaced_by is not null as Rotated, mfa_satisfied as MfaSatisfied
+            from refresh_tokens where id = @id for update
+            """,
+            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+        if (token.Rotated)
+        {
+            var revoked = await EndAsync(unitOfWork, token.FamilyId, cancellationToken);
+            await AuditLog.AppendAsync(unitOfWork, $"user:{token.UserId}", "auth.refresh_token_reused", "session", token.FamilyId.ToString(),
+                null, new { revokedTokens = revoked }, requestId, cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
+            logger.LogWarning("A rotated refresh token of session {SessionId} was presented again; the session is revoked", token.FamilyId);
+            throw AuthErrors.SessionEnded();
+        }
+
+        var user = await UserAccounts.FindForUpdateAsync(unitOfWork, token.UserId, cancellationToken);
+        if (token.Revoked || token.ExpiresAt <= time.GetUtcNow().UtcDateTime || user is null || user.Disabled)
+        {
+            throw AuthErrors.SessionEnded();
+        }
+
+        var issued = await IssueAsync(unitOfWork, user, token.FamilyId, token.MfaSatisfied, cancellationToken);
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @newHash) where id = @id",
+            new { id = found.Id, newHash = RefreshTokens.Hash(issued.RefreshToken) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.CommitAsync(cancellationToken);
+        return issued;
+    }
+
+    /// <summary>Revokes every token of the session; returns how many were still live.</summary>
+    public static Task<int> EndAsync(TenantUnitOfWork unitOfWork, Guid sessionId, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update refresh_tokens set revoked_at = now() where family_id = @sessionId and revoked_at is null",
+            new { sessionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>Revokes every session of the user except <paramref name="keep"/> (null: all of them).</summary>
+    public static Task<int> EndAllAsync(TenantUnitOfWork unitOfWork, Guid userId, Guid? keep, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update refresh_tokens set revoked_at = now() where user_id = @userId and revoked_at is null and family_id is distinct from @keep",
+            new { userId, keep }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    private async Task<IssuedSession> IssueAsync(
+        TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var refreshToken = RefreshTokens.New();
+        var refreshExpiresAt = now + RefreshTokens.Lifetime;
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, issued_at, expires_at, mfa_satisfied)
+            values (@tenantId, @userId, @sessionId, @hash, @now, @expiresAt, @mfaSatisfied)
+            """,
+            new { tenantId = user.TenantId, userId = user.Id, sessionId, hash = RefreshTokens.Hash(refreshToken), now, expiresAt = refreshExpiresAt, mfaSatisfied },
+            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var tokens = await accessTokens.GetAsync(cancellationToken);
+        var accessToken = tokens.Issue(user.ToCaller(sessionId, mfaSatisfied));
+        return new IssuedSession(accessToken, now + accessTokens.Lifetime, refreshToken, refreshExpiresAt, mfaSatisfied);
+    }
+
+    private sealed record StoredRefreshToken(Guid UserId, Guid FamilyId, DateTime ExpiresAt, bool Revoked, bool Rotated, bool MfaSatisfied);
+}

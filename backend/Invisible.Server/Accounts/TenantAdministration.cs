@@ -1,0 +1,193 @@
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Identity;
+using Invisible.Identity.Tokens;
+using Invisible.Rpc;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Server.Accounts;
+
+public sealed record UserSummary(Guid Id, string Email, string DisplayName, string Role, bool MfaEnrolled, bool Disabled, DateTime? LastSignInAt);
+
+public sealed record InvitationSummary(Guid Id, string Email, string Role, DateTime ExpiresAt, bool Accepted, bool Revoked);
+
+public sealed record ApiKeySummary(
+    Guid Id, string Name, string Role, string KeyPrefix, DateTime CreatedAt, DateTime? ExpiresAt, bool Revoked, DateTime? LastUsedAt);
+
+/// <summary>
+/// An administrator's view of their own tenant: every query runs in the caller's tenant unit of work, so another tenant's
+/// identifiers simply find nothing (NOT_FOUND).
+/// </summary>
+public sealed class TenantAdministration(TenantDatabase database, IOptions<AccountsOptions> options, TimeProvider time)
+{
+    private const string UserColumns =
+        "id as Id, email as Email, display_name as DisplayName, role as Role, mfa_enabled_at is not null as MfaEnrolled, disabled_at is not null as Disabled, last_sign_in_at as LastSignInAt";
+
+    private const string InvitationColumns =
+        "id as Id, email as Email, role as Role, expires_at as ExpiresAt, accepted_at is not null as Accepted, revoked_at is not null as Revoked";
+
+    private const string ApiKeyColumns =
+        "id as Id, name as Name, role as Role, key_prefix as KeyPrefix, created_at as CreatedAt, expires_at as ExpiresAt, revoked_at is not null as Revoked, last_used_at as LastUsedAt";
+
+    public Task<IReadOnlyList<UserSummary>> ListUsersAsync(Caller caller, CancellationToken cancellationToken) =>
+        QueryAsync<UserSummary>(caller, $"select {UserColumns} from users order by lower(email)", cancellationToken);
+
+    /// <summary>Changes the role; the user's sessions end so that no token keeps the old role.</summary>
+    public async Task<UserSummary> SetUserRoleAsync(Caller caller, Guid userId, string role, string? requestId, CancellationToken cancellationToken)
+    {
+        RequireKnownRole(role);
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
+        var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
+            $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}",
+            new { userId, role }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await EndSessionsAsync(unitOfWork, userId, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.role_changed", "user", userId.ToString(),
+            new { role = before.Role }, new { role }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return after;
+    }
+
+    public async Task<UserSummary> DisableUserAsync(Caller caller, Guid userId, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        await FindUserAsync(unitOfWork, userId, cancellationToken);
+        var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
+            $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}",
+            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await EndSessionsAsync(unitOfWork, userId, cancellationToken);
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.disabled", "user", userId.ToString(), null, null, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return after;
+    }
+
+    /// <summary>Records an invitation and returns it with the token for the one-time link (stored only hashed).</summary>
+    public async Task<(InvitationSummary Invitation, string Token)> InviteAsync(
+        Caller caller, string email, string role, string? requestId, CancellationToken cancellationToken)
+    {
+        RequireKnownRole(role);
+        if (string.IsNullOrWhiteSpace(email) || email.IndexOf('@', StringComparison.Ordinal) < 1)
+        {
+            throw RpcException.InvalidArgument("Enter the e-mail address to invite.", new FieldViolation("email", "must be an e-mail address"));
+        }
+
+        var token = OpaqueTokens.New();
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var invitation = await unitOfWork.Connection.QuerySingleAsync<InvitationSummary>(new CommandDefinition(
+            $"""
+            insert into invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
+            values (@tenantId, @email, @role, @hash, @invitedBy, @expiresAt)
+            returning {InvitationColumns}
+            """,
+            new
+            {
+                tenantId = caller.TenantId, email = email.Trim(), role, hash = OpaqueTokens.Hash(token),
+                invitedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null,
+                expiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
+            },
+            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "invitation.created", "invitation", invitation.Id.ToString(), null,
+            new { email = invitation.Email, role }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return (invitation, token);
+    }
+
+    public Task<IReadOnlyList<InvitationSummary>> ListInvitationsAsync(Caller caller, CancellationToken cancellationToken) =>
+        QueryAsync<InvitationSummary>(caller, $"select {InvitationColumns} from invitations order by created_at desc", cancellationToken);
+
+    public Task<InvitationSummary> RevokeInvitationAsync(Caller caller, Guid invitationId, string? requestId, CancellationToken cancellationToken) =>
+        RevokeAsync<InvitationSummary>(caller, "invitations", InvitationColumns, "invitation", invitationId, requestId, cancellationToken);
+
+    /// <summary>A service account key for this tenant and one role; returned once, stored as its SHA-256.</summary>
+    public async Task<(ApiKeySummary ApiKey, string Key)> CreateApiKeyAsync(
+        Caller caller, string name, string role, DateTimeOffset? expiresAt, string? requestId, CancellationToken cancellationToken)
+    {
+        RequireKnownRole(role);
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw RpcException.InvalidArgument("Name the key after what uses it.", new FieldViolation("name", "must not be empty"));
+        }
+
+        var key = ApiKeys.New();
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var apiKey = await unitOfWork.Connection.QuerySingleAsync<ApiKeySummary>(new CommandDefinition(
+            $"""
+            insert into api_keys (tenant_id, name, key_prefix, key_hash, role, created_by, expires_at)
+            values (@tenantId, @name, @prefix, @hash, @role, @createdBy, @expiresAt)
+            returning {ApiKeyColumns}
+            """,
+            new
+            {
+                tenantId = caller.TenantId, name = name.Trim(), prefix = ApiKeys.ShownPrefix(key), hash = OpaqueTokens.Hash(key), role,
+                createdBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, expiresAt,
+            },
+            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "api_key.created", "api_key", apiKey.Id.ToString(), null,
+            new { apiKey.Name, role, apiKey.KeyPrefix, expiresAt }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return (apiKey, key);
+    }
+
+    public Task<IReadOnlyList<ApiKeySummary>> ListApiKeysAsync(Caller caller, CancellationToken cancellationToken) =>
+        QueryAsync<ApiKeySummary>(caller, $"select {ApiKeyColumns} from api_keys order by created_at desc", cancellationToken);
+
+    public Task<ApiKeySummary> RevokeApiKeyAsync(Caller caller, Guid apiKeyId, string? requestId, CancellationToken cancellationToken) =>
+        RevokeAsync<ApiKeySummary>(caller, "api_keys", ApiKeyColumns, "api_key", apiKeyId, requestId, cancellationToken);
+
+    public async Task<bool> GetMfaRequiredAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        return await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
+    }
+
+    public async Task<bool> SetMfaRequiredAsync(Caller caller, bool required, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var before = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId },
+            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "tenant.mfa_policy_changed", "tenant", caller.TenantId.ToString(),
+            new { mfaRequired = before }, new { mfaRequired = required }, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return required;
+    }
+
+    private static void RequireKnownRole(string role)
+    {
+        if (!Roles.IsKnown(role))
+        {
+            throw RpcException.InvalidArgument("Unknown role.", new FieldViolation("role", $"must be one of {string.Join(", ", Roles.All)}"));
+        }
+    }
+
+    private static async Task<UserSummary> FindUserAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        await unitOfWork.Connection.QuerySingleOrDefaultAsync<UserSummary>(new CommandDefinition(
+            $"select {UserColumns} from users where id = @userId for update", new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken))
+        ?? throw AuthErrors.NotFound("user");
+
+    private static async Task EndSessionsAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken)
+    {
+        await Sessions.EndAllAsync(unitOfWork, userId, keep: null, cancellationToken);
+        await UserAccounts.RotateSecurityStampAsync(unitOfWork, userId, cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(Caller caller, string sql, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        return (await unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(sql, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+    }
+
+    private async Task<T> RevokeAsync<T>(
+        Caller caller, string table, string columns, string entity, Guid id, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        var revoked = await unitOfWork.Connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(
+            $"update {table} set revoked_at = coalesce(revoked_at, now()) where id = @id returning {columns}",
+            new { id }, unitOfWork.Transaction, cancellationToken: cancellationToken)) ?? throw AuthErrors.NotFound(entity.Replace('_', ' '));
+        await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, $"{entity}.revoked", entity, id.ToString(), null, null, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return revoked;
+    }
+}

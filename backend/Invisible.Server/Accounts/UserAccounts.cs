@@ -1,0 +1,63 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Tokens;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary>A user row as sign-in and MFA need it.</summary>
+public sealed record UserAccount
+{
+    public Guid Id { get; init; }
+
+    public Guid TenantId { get; init; }
+
+    public string Email { get; init; } = "";
+
+    public string Role { get; init; } = "";
+
+    public string? PasswordHash { get; init; }
+
+    public Guid SecurityStamp { get; init; }
+
+    public byte[]? MfaSecret { get; init; }
+
+    public bool MfaEnrolled { get; init; }
+
+    public long? MfaLastStep { get; init; }
+
+    public byte[]? MfaPendingSecret { get; init; }
+
+    public string[] RecoveryCodeHashes { get; init; } = [];
+
+    public bool Disabled { get; init; }
+
+    public Caller ToCaller(Guid sessionId, bool mfaSatisfied) => new(TenantId, Id, Role, sessionId, SecurityStamp, mfaSatisfied);
+}
+
+/// <summary>Reads users inside a tenant unit of work (row-level security keeps them to that tenant).</summary>
+public static class UserAccounts
+{
+    /// <summary>The user, locked for update until the unit of work ends (MFA steps and recovery codes are read-modify-write).</summary>
+    public static Task<UserAccount?> FindForUpdateAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.QuerySingleOrDefaultAsync<UserAccount>(new CommandDefinition(
+            """
+            select id as Id, tenant_id as TenantId, email as Email, role as Role,
+                   password_hash as PasswordHash, security_stamp as SecurityStamp, mfa_secret as MfaSecret,
+                   mfa_enabled_at is not null as MfaEnrolled, mfa_last_step as MfaLastStep, mfa_pending_secret as MfaPendingSecret,
+                   recovery_code_hashes as RecoveryCodeHashes, disabled_at is not null as Disabled
+            from users where id = @userId
+            for update
+            """,
+            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>A new security stamp: every access token issued before is refused from the next request on.</summary>
+    public static async Task<Guid> RotateSecurityStampAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            "update users set security_stamp = gen_random_uuid(), updated_at = now() where id = @userId returning security_stamp",
+            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    public static Task<bool> TenantRequiresMfaAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select mfa_required from tenants where id = @tenantId", new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+}

@@ -1,0 +1,430 @@
+using System.Reflection;
+using Dapper;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Grpc.Health.V1;
+using Invisible.Contracts.Admin.V1;
+using Invisible.Contracts.Auth.V1;
+using Invisible.Contracts.Events.V1;
+using Invisible.Contracts.Imports.V1;
+using Invisible.Contracts.Matching.V1;
+using Invisible.Identity;
+using Invisible.Rpc;
+using Invisible.Server.Accounts;
+using Invisible.Server.Rpc;
+
+namespace Invisible.Server.Tests.Accounts;
+
+/// <summary>
+/// Access to every RPC the product defines, enumerated from the proto descriptors: each must declare its policy on its
+/// handler and have a tenant-isolation case below, so a new RPC without them fails this suite.
+/// </summary>
+[Collection(AccountsCollection.Name)]
+public sealed class AccessMatrixTests(AccountsServer server)
+{
+    private static readonly TimeSpan ShortDeadline = TimeSpan.FromSeconds(2);
+    private static readonly RpcAccessPolicies Policies = RpcAccessPolicies.FromHandlers(typeof(AuthServiceHandler).Assembly);
+
+    /// <summary>
+    /// With tenant A's credentials and tenant B's identifiers: each case returns what went wrong, or null. B's rows are
+    /// compared before and after all of them.
+    /// </summary>
+    private static readonly Dictionary<string, Func<IsolationWorld, Task<string?>>> IsolationCases = new(StringComparer.Ordinal)
+    {
+        ["invisible.auth.v1.AuthService.SignIn"] = async world => Expect(
+            await world.Call(Rpcs.Auth("SignIn"), new SignInRequest { Email = world.B.Admin.Email, Password = world.B.Admin.Password, TenantSlug = world.A.Slug }, token: null),
+            StatusCode.Unauthenticated),
+        ["invisible.auth.v1.AuthService.VerifyMfa"] = async world => Expect(
+            await world.Call(Rpcs.Auth("VerifyMfa"), new VerifyMfaRequest { TotpCode = world.B.NextCode(world.B.Admin.MfaSecret!) },
+                (await world.A.SignInAsync(world.A.Admin)).As<SignInResponse>().Session.AccessToken),
+            StatusCode.PermissionDenied),
+        ["invisible.auth.v1.AuthService.BeginMfaEnrolment"] = async world => ExpectOk(
+            await world.Call(Rpcs.Auth("BeginMfaEnrolment"), new BeginMfaEnrolmentRequest(), await world.SessionOfA())),
+        ["invisible.auth.v1.AuthService.ConfirmMfaEnrolment"] = async world =>
+        {
+            var token = await world.SessionOfA();
+            await world.Call(Rpcs.Auth("BeginMfaEnrolment"), new BeginMfaEnrolmentRequest(), token);
+            return Expect(
+                await world.Call(Rpcs.Auth("ConfirmMfaEnrolment"), new ConfirmMfaEnrolmentRequest { TotpCode = world.B.NextCode(world.B.Admin.MfaSecret!) }, token),
+                StatusCode.PermissionDenied);
+        },
+        ["invisible.auth.v1.AuthService.Refresh"] = async world => Expect(
+            await world.Call(Rpcs.Auth("Refresh"), new RefreshRequest { RefreshToken = world.BSession.ToString() }, await world.SessionOfA()),
+            StatusCode.Unauthenticated),
+        ["invisible.auth.v1.AuthService.SignOut"] = async world =>
+            ExpectOk(await world.Call(Rpcs.Auth("SignOut"), new SignOutRequest(), await world.SessionOfAToEnd())) ?? await world.BStillSignedIn(),
+        ["invisible.auth.v1.AuthService.SignOutEverywhere"] = async world =>
+            ExpectOk(await world.Call(Rpcs.Auth("SignOutEverywhere"), new SignOutEverywhereRequest(), await world.SessionOfAToEnd())) ?? await world.BStillSignedIn(),
+        ["invisible.auth.v1.AuthService.ChangePassword"] = async world => Expect(
+            await world.Call(Rpcs.Auth("ChangePassword"), new ChangePasswordRequest { CurrentPassword = world.B.Admin.Password, NewPassword = "hijacked passphrase of b" }, await world.SessionOfA()),
+            StatusCode.PermissionDenied),
+        ["invisible.auth.v1.AuthService.GetSession"] = async world =>
+        {
+            var reply = await world.Call(Rpcs.Auth("GetSession"), new GetSessionRequest(), await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<SessionInfo>().TenantSlug == world.A.Slug ? null : "GetSession answered about another tenant");
+        },
+        ["invisible.auth.v1.AuthService.AcceptInvitation"] = async world => Expect(
+            await world.Call(Rpcs.Auth("AcceptInvitation"), new AcceptInvitationRequest { InvitationToken = world.BInvitationId, Password = "a passphrase long enough" }, await world.SessionOfA()),
+            StatusCode.NotFound),
+
+        ["invisible.admin.v1.AdminService.ListUsers"] = async world => ExpectNoneOf(
+            await world.Call(Rpcs.Admin("ListUsers"), new ListUsersRequest(), await world.SessionOfA()), world.B.Admin.Email, world.BClerkId),
+        ["invisible.admin.v1.AdminService.SetUserRole"] = async world => Expect(
+            await world.Call(Rpcs.Admin("SetUserRole"), new SetUserRoleRequest { UserId = world.BClerkId, Role = Roles.Admin }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.admin.v1.AdminService.DisableUser"] = async world => Expect(
+            await world.Call(Rpcs.Admin("DisableUser"), new DisableUserRequest { UserId = world.BClerkId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.admin.v1.AdminService.InviteUser"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("InviteUser"), new InviteUserRequest { Email = world.B.Admin.Email, Role = Roles.Clerk }, await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.ListInvitations"] = async world => ExpectNoneOf(
+            await world.Call(Rpcs.Admin("ListInvitations"), new ListInvitationsRequest(), await world.SessionOfA()), world.BInvitationId),
+        ["invisible.admin.v1.AdminService.RevokeInvitation"] = async world => Expect(
+            await world.Call(Rpcs.Admin("RevokeInvitation"), new RevokeInvitationRequest { InvitationId = world.BInvitationId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.admin.v1.AdminService.CreateApiKey"] = async world =>
+        {
+            var reply = await world.Call(Rpcs.Admin("CreateApiKey"), new CreateApiKeyRequest { Name = "a's key", Role = Roles.Admin }, await world.SessionOfA());
+            return ExpectOk(reply) ?? ExpectNoneOf(
+                await world.A.CallAsync(Rpcs.Admin("ListUsers"), new ListUsersRequest(), apiKey: reply.As<CreateApiKeyResponse>().Key), world.B.Admin.Email);
+        },
+        ["invisible.admin.v1.AdminService.ListApiKeys"] = async world => ExpectNoneOf(
+            await world.Call(Rpcs.Admin("ListApiKeys"), new ListApiKeysRequest(), await world.SessionOfA()), world.BApiKeyId),
+        ["invisible.admin.v1.AdminService.RevokeApiKey"] = async world => Expect(
+            await world.Call(Rpcs.Admin("RevokeApiKey"), new RevokeApiKeyRequest { ApiKeyId = world.BApiKeyId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.admin.v1.AdminService.GetMfaPolicy"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("GetMfaPolicy"), new GetMfaPolicyRequest(), await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.SetMfaPolicy"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("SetMfaPolicy"), new SetMfaPolicyRequest { Required = false }, await world.SessionOfA())),
+
+        ["invisible.imports.v1.ImportService.StartUpload"] = async world => ExpectOk(
+            await world.Call(Rpcs.Imports("StartUpload"), new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 10 }, await world.SessionOfA())),
+        ["invisible.imports.v1.ImportService.UploadChunk"] = async world => Expect(
+            await world.Call(Rpcs.Imports("UploadChunk"), new UploadChunkRequest { UploadId = world.BUploadId, Offset = 0, Data = ByteString.CopyFromUtf8("vendor_code\n") }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.imports.v1.ImportService.CompleteUpload"] = async world => Expect(
+            await world.Call(Rpcs.Imports("CompleteUpload"), new CompleteUploadRequest { UploadId = world.BUploadId, Sha256 = new string('0', 64) }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.imports.v1.ImportService.GetImport"] = async world => Expect(
+            await world.Call(Rpcs.Imports("GetImport"), new GetImportRequest { ImportId = world.BImportId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.imports.v1.ImportService.ListImports"] = async world => ExpectNoneOf(
+            await world.Call(Rpcs.Imports("ListImports"), new ListImportsRequest(), await world.SessionOfA()), world.BImportId),
+        ["invisible.imports.v1.ImportService.DownloadErrors"] = async world => Expect(
+            await world.Call(Rpcs.Imports("DownloadErrors"), new DownloadErrorsRequest { ImportId = world.BImportId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+
+        // B's invoice must stay out of A's lists, pages and exports, and A's reconcile must not decide it (its status is in B's snapshot).
+        ["invisible.matching.v1.MatchingService.Reconcile"] = async world => ExpectOk(
+            await world.Call(MatchingReflection.Descriptor.Services[0].FindMethodByName("Reconcile"), new ReconcileRequest(), await world.SessionOfA())),
+        ["invisible.matching.v1.MatchingService.ListInvoices"] = async world => ExpectNoneOf(
+            await world.Call(MatchingReflection.Descriptor.Services[0].FindMethodByName("ListInvoices"), new ListInvoicesRequest(), await world.SessionOfA()), world.BInvoiceId),
+        ["invisible.matching.v1.MatchingService.GetInvoice"] = async world => Expect(
+            await world.Call(MatchingReflection.Descriptor.Services[0].FindMethodByName("GetInvoice"), new GetInvoiceRequest { InvoiceId = world.BInvoiceId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.matching.v1.MatchingService.ExportResults"] = async world =>
+        {
+            var reply = await world.Call(MatchingReflection.Descriptor.Services[0].FindMethodByName("ExportResults"), new ExportResultsRequest(), await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<ExportResultsResponse>().Csv.ToStringUtf8().Contains(IsolationWorld.BInvoiceNumber, StringComparison.Ordinal)
+                ? "the export lists B's invoice"
+                : null);
+        },
+
+        // The stream carries the caller's tenant's events only; B's import row above is committed, so none of it may appear.
+        ["invisible.events.v1.EventService.Watch"] = async world => ExpectNoneOf(
+            await world.Call(EventsReflection.Descriptor.Services[0].FindMethodByName("Watch"), new WatchRequest(), await world.SessionOfA(), ShortDeadline),
+            world.BImportId),
+
+        ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
+            await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
+        ["grpc.health.v1.Health.Watch"] = async world => Expect(
+            await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
+            StatusCode.DeadlineExceeded),
+    };
+
+    /// <summary>Every RPC of every service in the product's protos (Invisible.Contracts) and the gRPC health service.</summary>
+    public static IReadOnlyList<MethodDescriptor> AllRpcs { get; } = typeof(AuthReflection).Assembly.GetTypes()
+        .Select(type => type.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static))
+        .Where(property => property?.PropertyType == typeof(FileDescriptor))
+        .SelectMany(property => ((FileDescriptor)property!.GetValue(null)!).Services)
+        .Concat(HealthReflection.Descriptor.Services)
+        .SelectMany(service => service.Methods)
+        .ToList();
+
+    [Fact]
+    public void Every_RPC_declares_its_access_policy_and_every_policy_names_a_real_RPC()
+    {
+        var names = AllRpcs.Select(method => method.FullName).ToHashSet();
+
+        var withoutPolicy = names.Where(name => Policies.Find(name) is null).ToList();
+        var policiesOfNothing = Policies.ByMethod.Keys.Where(name => !names.Contains(name)).ToList();
+
+        Assert.Empty(withoutPolicy);
+        Assert.Empty(policiesOfNothing);
+    }
+
+    [Fact]
+    public void Every_RPC_has_a_tenant_isolation_case()
+    {
+        var withoutCase = AllRpcs.Select(method => method.FullName).Where(name => !IsolationCases.ContainsKey(name)).ToList();
+
+        Assert.Empty(withoutCase);
+    }
+
+    [Fact]
+    public void No_request_names_a_tenant_because_the_tenant_comes_from_the_token()
+    {
+        var tenantFields = AllRpcs
+            .SelectMany(method => method.InputType.Fields.InDeclarationOrder().Select(field => $"{method.FullName}: {field.Name}"))
+            .Where(field => field.Contains("tenant", StringComparison.OrdinalIgnoreCase));
+
+        // Sign-in is the one exception: it happens before there is a token, and only narrows which account is meant.
+        Assert.Equal(["invisible.auth.v1.AuthService.SignIn: tenant_slug"], tenantFields);
+    }
+
+    [Fact]
+    public async Task Every_RPC_except_sign_in_and_health_requires_a_valid_token()
+    {
+        var tenant = await server.NewTenantAsync();
+        var session = await tenant.FullSessionAsync(tenant.Admin);
+        var tampered = session.AccessToken[..^4] + (session.AccessToken.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
+        var problems = new List<string>();
+
+        foreach (var method in AllRpcs)
+        {
+            var anonymous = await tenant.CallAsync(method, EmptyRequest(method), deadline: ShortDeadline);
+            var forged = await tenant.CallAsync(method, EmptyRequest(method), tampered, deadline: ShortDeadline);
+            var policy = Policies.Find(method.FullName);
+            if (policy is null)
+            {
+                problems.Add($"{method.FullName} has no access policy");
+            }
+            else if (policy.Level == RpcAccessLevel.Anonymous)
+            {
+                if (anonymous.Reason is null && anonymous.Status == StatusCode.Unauthenticated)
+                {
+                    problems.Add($"{method.FullName} refused an anonymous call: {anonymous}");
+                }
+            }
+            else
+            {
+                if (anonymous.Status != StatusCode.Unauthenticated || forged.Status != StatusCode.Unauthenticated)
+                {
+                    problems.Add($"{method.FullName}: no token gave {anonymous}, a tampered one {forged}");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    [Fact]
+    public async Task With_tenant_As_credentials_no_RPC_reaches_tenant_Bs_data()
+    {
+        var world = await IsolationWorld.CreateAsync(server);
+        var before = await world.SnapshotOfBAsync();
+        var problems = new List<string>();
+
+        foreach (var method in AllRpcs)
+        {
+            if (IsolationCases.TryGetValue(method.FullName, out var isolationCase) && await isolationCase(world) is { } problem)
+            {
+                problems.Add($"{method.FullName}: {problem}");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+        Assert.Equal(before, await world.SnapshotOfBAsync());
+        Assert.Null(await world.BStillSignedIn());
+    }
+
+    [Fact]
+    public async Task Each_role_and_each_API_key_role_gets_exactly_what_the_declared_policies_allow()
+    {
+        var tenant = await server.NewTenantAsync();
+        var people = new Dictionary<string, TestUser> { [Roles.Admin] = tenant.Admin };
+        foreach (var role in Roles.All.Where(role => role != Roles.Admin))
+        {
+            people[role] = await tenant.AddUserAsync(role);
+        }
+
+        var adminToken = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var keys = new Dictionary<string, string>();
+        foreach (var role in Roles.All)
+        {
+            keys[role] = (await tenant.CallAsync(Rpcs.Admin("CreateApiKey"), new CreateApiKeyRequest { Name = $"{role} robot", Role = role }, adminToken))
+                .As<CreateApiKeyResponse>().Key;
+        }
+
+        var problems = new List<string>();
+        var sessions = new Dictionary<string, string>();
+        foreach (var method in AllRpcs)
+        {
+            var policy = Policies.Find(method.FullName);
+            if (policy is null)
+            {
+                problems.Add($"{method.FullName} has no access policy");
+                continue;
+            }
+
+            if (policy.Level == RpcAccessLevel.Anonymous)
+            {
+                continue;
+            }
+
+            foreach (var role in Roles.All)
+            {
+                var allowed = policy.Level == RpcAccessLevel.Session || policy.Roles.Contains(role);
+                if (!sessions.TryGetValue(role, out var session) ||
+                    (await tenant.CallAsync(Rpcs.Auth("GetSession"), new GetSessionRequest(), session)).Status != StatusCode.OK)
+                {
+                    // The previous method ended it (sign-out), or a throttled MFA attempt was refused: sign in again.
+                    sessions[role] = session = (await tenant.FullSessionAsync(people[role])).AccessToken;
+                }
+
+                var asPerson = await tenant.CallAsync(method, EmptyRequest(method), session, deadline: ShortDeadline);
+                var asKey = await tenant.CallAsync(method, EmptyRequest(method), apiKey: keys[role], deadline: ShortDeadline);
+                CheckOutcome(problems, $"{method.FullName} as {role}", asPerson, allowed ? null : "ROLE_NOT_PERMITTED");
+                CheckOutcome(problems, $"{method.FullName} as a {role} API key", asKey,
+                    policy.PeopleOnly ? "USER_SESSION_REQUIRED" : allowed ? null : "ROLE_NOT_PERMITTED");
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join(Environment.NewLine, problems));
+    }
+
+    private static void CheckOutcome(List<string> problems, string what, RpcReply reply, string? expectedRefusal)
+    {
+        string[] refusals = ["ROLE_NOT_PERMITTED", "MFA_REQUIRED", "USER_SESSION_REQUIRED", "NO_ACCESS_POLICY"];
+        var refused = reply.Status == StatusCode.Unauthenticated || (reply.Status == StatusCode.PermissionDenied && refusals.Contains(reply.Reason));
+        if (expectedRefusal is null ? refused : (reply.Status, reply.Reason) != (StatusCode.PermissionDenied, expectedRefusal))
+        {
+            problems.Add($"{what}: expected {expectedRefusal ?? "to be let through"}, got {reply}");
+        }
+    }
+
+    private static IMessage EmptyRequest(MethodDescriptor method) => method.InputType.Parser.ParseFrom(ByteString.Empty);
+
+    private static string? Expect(RpcReply reply, StatusCode expected) =>
+        reply.Status == expected ? null : $"expected {expected}, got {reply}";
+
+    private static string? ExpectOk(RpcReply reply) => Expect(reply, StatusCode.OK);
+
+    /// <summary>A successful (or deadline-ended stream) reply that mentions none of B's identifiers.</summary>
+    private static string? ExpectNoneOf(RpcReply reply, params string[] identifiersOfB)
+    {
+        if (reply.Status is not (StatusCode.OK or StatusCode.DeadlineExceeded))
+        {
+            return $"expected a reply, got {reply}";
+        }
+
+        var text = reply.Response?.ToString() ?? string.Empty;
+        return identifiersOfB.FirstOrDefault(id => text.Contains(id, StringComparison.OrdinalIgnoreCase)) is { } leaked ? $"the reply shows B's {leaked}" : null;
+    }
+}
+
+/// <summary>Tenants A and B, with B owning one of everything an RPC can name: a user, an invitation, an API key, an upload, an import, an invoice.</summary>
+internal sealed class IsolationWorld
+{
+    private IsolationWorld(TestTenant a, TestTenant b) => (A, B) = (a, b);
+
+    public TestTenant A { get; }
+
+    public TestTenant B { get; }
+
+    public string BAccessToken { get; private set; } = "";
+
+    public Guid BSession { get; private set; }
+
+    public string BClerkId { get; private set; } = "";
+
+    public string BInvitationId { get; private set; } = "";
+
+    public string BApiKeyId { get; private set; } = "";
+
+    public string BUploadId { get; private set; } = "";
+
+    public string BImportId { get; private set; } = "";
+
+    public const string BInvoiceNumber = "B-ISOLATED-1";
+
+    public string BInvoiceId { get; private set; } = "";
+
+    public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
+    {
+        var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
+        var b = world.B;
+        var clerk = await b.AddUserAsync(Roles.Clerk);
+        var session = await b.FullSessionAsync(b.Admin);
+        world.BAccessToken = session.AccessToken;
+        var token = session.AccessToken;
+        world.BClerkId = (await b.CallAsync(Rpcs.Admin("ListUsers"), new ListUsersRequest(), token)).As<ListUsersResponse>().Users.Single(user => user.Email == clerk.Email).Id;
+        world.BInvitationId = (await b.CallAsync(Rpcs.Admin("InviteUser"), new InviteUserRequest { Email = "later@b.example", Role = Roles.Auditor }, token))
+            .As<InviteUserResponse>().Invitation.Id;
+        world.BApiKeyId = (await b.CallAsync(Rpcs.Admin("CreateApiKey"), new CreateApiKeyRequest { Name = "b's importer", Role = Roles.Clerk }, token))
+            .As<CreateApiKeyResponse>().ApiKey.Id;
+        world.BUploadId = (await b.CallAsync(Rpcs.Imports("StartUpload"), new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 100 }, token))
+            .As<StartUploadResponse>().UploadId;
+        await using (var unitOfWork = await b.Database.BeginAsync(b.Id, CancellationToken.None))
+        {
+            world.BImportId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+                "insert into imports (tenant_id, kind, file_name, content_sha256) values (@tenantId, 'vendors', 'b-vendors.csv', sha256('b'::bytea)) returning id",
+                new { tenantId = b.Id }, unitOfWork.Transaction)).ToString();
+            world.BInvoiceId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+                """
+                insert into invoices (tenant_id, import_id, import_position, invoice_number, invoice_number_normalized, printed_vendor_name,
+                                      invoice_date, currency, invoice_total)
+                values (@tenantId, @importId::uuid, 1, @number, @number, 'Vendor of B', date '2026-01-12', 'EUR', 10)
+                returning id
+                """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, unitOfWork.Transaction)).ToString();
+            world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+                "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+
+        return world;
+    }
+
+    public Task<RpcReply> Call(Google.Protobuf.Reflection.MethodDescriptor method, IMessage request, string? token, TimeSpan? deadline = null) =>
+        A.CallAsync(method, request, token, deadline: deadline);
+
+    private string? _sessionOfA;
+
+    /// <summary>A full session of A's administrator, signed in once and reused.</summary>
+    public async Task<string> SessionOfA() => _sessionOfA ??= (await A.FullSessionAsync(A.Admin)).AccessToken;
+
+    /// <summary>For a case that ends sessions: the next case signs in again.</summary>
+    public async Task<string> SessionOfAToEnd()
+    {
+        var session = await SessionOfA();
+        _sessionOfA = null;
+        return session;
+    }
+
+    public async Task<string?> BStillSignedIn()
+    {
+        var reply = await B.CallAsync(Rpcs.Auth("GetSession"), new GetSessionRequest(), BAccessToken);
+        return reply.Status == StatusCode.OK ? null : $"B's session ended: {reply}";
+    }
+
+    /// <summary>Everything of B an RPC could change, read from the database under B's row-level security.</summary>
+    public async Task<string> SnapshotOfBAsync()
+    {
+        await using var unitOfWork = await B.Database.BeginAsync(B.Id, CancellationToken.None);
+        return await unitOfWork.Connection.ExecuteScalarAsync<string>(
+            """
+            select json_build_object(
+                'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required from tenants) t),
+                'users', (select json_agg(u order by u.id) from (select id, email, role, password_hash, security_stamp, encode(mfa_secret, 'hex') as mfa,
+                          mfa_enabled_at, mfa_last_step, recovery_code_hashes, disabled_at from users) u),
+                'invitations', (select json_agg(i order by i.id) from (select id, email, role, accepted_at, revoked_at from invitations) i),
+                'api_keys', (select json_agg(k order by k.id) from (select id, name, role, revoked_at from api_keys) k),
+                'sessions', (select json_agg(r order by r.id) from (select id, revoked_at, replaced_by from refresh_tokens) r),
+                'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
+                'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
+                'match_decisions', (select count(*) from match_decisions),
+                'audit_entries', (select count(*) from audit_log))::text
+            """, transaction: unitOfWork.Transaction) ?? "";
+    }
+}
