@@ -35,7 +35,7 @@ public sealed class MigrationTests
 
         Assert.Empty(applied);
         Assert.Equal(before, await AppliedAsync(database));
-        Assert.Equal([(1, SchemaV1.Checksum)], before);
+        Assert.Equal(Migration.Embedded.Select(m => (m.Version, m.Checksum)), before);
     }
 
     [Fact]
@@ -56,18 +56,19 @@ public sealed class MigrationTests
     public async Task A_new_migration_is_listed_as_pending_then_applied_once()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync();
-        var migrator = new DatabaseMigrator([SchemaV1, new Migration(2, "add_probe", "create table migration_probe (id int primary key);")], NullLogger.Instance);
+        var probe = new Migration(NextVersion, "add_probe", "create table migration_probe (id int primary key);");
+        var migrator = new DatabaseMigrator([.. Migration.Embedded, probe], NullLogger.Instance);
         await using var connection = new NpgsqlConnection(database.OwnerConnectionString);
         await connection.OpenAsync();
 
-        Assert.Equal(["0002_add_probe.sql"], (await migrator.GetPendingAsync(connection, CancellationToken.None)).Select(m => m.FileName));
+        Assert.Equal([probe.FileName], (await migrator.GetPendingAsync(connection, CancellationToken.None)).Select(m => m.FileName));
 
         // Two processes starting at once: the advisory lock lets exactly one of them apply the migration.
         var results = await Task.WhenAll(
             migrator.MigrateAsync(database.OwnerConnectionString, CancellationToken.None),
             migrator.MigrateAsync(database.OwnerConnectionString, CancellationToken.None));
 
-        Assert.Equal(["0002_add_probe.sql"], results.SelectMany(applied => applied).Select(m => m.FileName));
+        Assert.Equal([probe.FileName], results.SelectMany(applied => applied).Select(m => m.FileName));
         Assert.Empty(await migrator.GetPendingAsync(connection, CancellationToken.None));
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>("select count(*) from migration_probe"));
     }
@@ -76,16 +77,16 @@ public sealed class MigrationTests
     public async Task A_failing_migration_is_rolled_back_and_reported_with_its_file_name()
     {
         await using var database = await TestPostgres.CreateDatabaseAsync();
-        var broken = new Migration(2, "broken", "create table half_done (id int); select * from no_such_table;");
+        var broken = new Migration(NextVersion, "broken", "create table half_done (id int); select * from no_such_table;");
 
         var failure = await Assert.ThrowsAsync<MigrationException>(
-            () => new DatabaseMigrator([SchemaV1, broken], NullLogger.Instance).MigrateAsync(database.OwnerConnectionString, CancellationToken.None));
+            () => new DatabaseMigrator([.. Migration.Embedded, broken], NullLogger.Instance).MigrateAsync(database.OwnerConnectionString, CancellationToken.None));
 
-        Assert.Contains("0002_broken.sql", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(broken.FileName, failure.Message, StringComparison.Ordinal);
         Assert.Contains("no_such_table", failure.Message, StringComparison.Ordinal);
         await using var connection = new NpgsqlConnection(database.OwnerConnectionString);
         Assert.Null(await connection.ExecuteScalarAsync<string?>("select to_regclass('half_done')::text"));
-        Assert.Equal([(1, SchemaV1.Checksum)], await AppliedAsync(database));
+        Assert.Equal(Migration.Embedded.Select(m => (m.Version, m.Checksum)), await AppliedAsync(database));
     }
 
     [Fact]
@@ -99,6 +100,9 @@ public sealed class MigrationTests
 
         Assert.Equal(Migration.Embedded, pending);
     }
+
+    // A probe after every migration the product ships, so new migrations never collide with it.
+    private static int NextVersion => Migration.Embedded.Max(m => m.Version) + 1;
 
     private static async Task<List<(int Version, string Checksum)>> AppliedAsync(TestDatabase database)
     {

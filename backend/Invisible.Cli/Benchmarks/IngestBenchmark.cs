@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using Invisible.Cli.Commands;
+using Invisible.Data.Imports;
+using Invisible.Data.Tenancy;
+using Invisible.Ingestion;
+using Invisible.Ingestion.Canonical;
+using Invisible.SampleData;
+using Invisible.Server.Hosting;
+using Invisible.Server.Imports;
+using Invisible.Server.Tenancy;
+using Microsoft.Extensions.DependencyInjection;
+using NpgsqlTypes;
+
+namespace Invisible.Cli.Benchmarks;
+
+/// <summary>
+/// About a million generated invoice lines imported end to end (detect, parse, validate, binary COPY into staging,
+/// set-based merge, commit) against the floor: a raw binary COPY of the same, already parsed rows into a table shaped
+/// like invoice_lines, in the same run on the same database. (Not into invoice_lines itself: PostgreSQL refuses COPY FROM
+/// into a table with row-level security, which is why imports stage in a temporary table in the first place.) Also the process's peak managed memory during the import, which must stay
+/// flat whatever the file size.
+/// </summary>
+internal sealed class IngestBenchmark : IBenchmark
+{
+    // The generator writes about 2.7 lines per invoice: 380,000 invoices give a little over 1,000,000 lines.
+    private const int Invoices = 380_000;
+    private const int Seed = 7;
+    private const long ManagedMemoryTargetBytes = 512L << 20;
+
+    public string Name => "ingest";
+
+    public string Description => "~1,000,000 generated invoice lines: end-to-end import vs raw binary COPY of the same rows; peak memory";
+
+    public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
+    {
+        var files = Path.Combine(context.WorkDirectory, "files");
+        context.Report($"generating {Invoices:N0} invoices with their vendors, purchase orders and receipts");
+        await WriteAcceptableFilesAsync(files, cancellationToken);
+        GC.Collect();
+
+        var dataDirectory = Path.Combine(context.WorkDirectory, "data");
+        await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+        var tenantId = await CreateTenantAsync(product, cancellationToken);
+        var imports = ImportCommand.CreateImportService(product, dataDirectory);
+        foreach (var (kind, file) in new[] { (DocumentKind.Vendors, "vendors.csv"), (DocumentKind.PurchaseOrders, "purchase_orders.csv"), (DocumentKind.Receipts, "receipts.csv") })
+        {
+            context.Report($"importing {file} (not timed)");
+            await ImportAsync(imports, tenantId, kind, Path.Combine(files, file), cancellationToken);
+        }
+
+        context.Report("importing invoices.csv end to end (timed)");
+        GC.Collect();
+        using var memory = new PeakMemorySampler();
+        var clock = Stopwatch.StartNew();
+        var outcome = await ImportAsync(imports, tenantId, DocumentKind.Invoices, Path.Combine(files, "invoices.csv"), cancellationToken);
+        var endToEnd = clock.Elapsed.TotalSeconds;
+        var peakManaged = memory.Stop();
+        if (outcome.Kind != ImportOutcomeKind.Stored)
+        {
+            throw new InvalidOperationException($"The generated invoices were not stored: {outcome.Kind}, first error: {(outcome.Parse.Errors.Count > 0 ? outcome.Parse.Errors[0] : null)}");
+        }
+
+        context.Report("raw binary COPY of the same rows into a copy of invoice_lines (timed, rolled back)");
+        var rows = (await ImportReader.ReadAllAsync<InvoiceLineRow>(
+            File.OpenRead(Path.Combine(files, "invoices.csv")), "invoices.csv", ImportOptions.Default, InMemoryReferenceData.Empty, cancellationToken)).Rows;
+        var rawCopy = await TimeRawCopyAsync(product.Services.GetRequiredService<TenantDatabase>(), tenantId, outcome.Record.Id, rows, cancellationToken);
+
+        var lines = outcome.Parse.RowCount;
+        return
+        [
+            new BenchmarkFigure($"invoice lines imported end to end ({lines:N0})", lines / endToEnd, "lines/s", lines / rawCopy),
+            new BenchmarkFigure("end-to-end import time", endToEnd, "s", rawCopy),
+            new BenchmarkFigure(
+                "peak managed memory during the import", peakManaged / 1048576.0, "MB",
+                Target: $"< {ManagedMemoryTargetBytes >> 20} MB", Met: peakManaged < ManagedMemoryTargetBytes),
+        ];
+    }
+
+    /// <summary>
+    /// The importer rejects a whole file for a header total that differs from its lines or an invoice repeated within the
+    /// file, both of which the generator produces on purpose for matching; the benchmark measures stored rows, so its
+    /// files have neither.
+    /// </summary>
+    private static async Task WriteAcceptableFilesAsync(string directory, CancellationToken cancellationToken)
+    {
+        var generated = new TenantDataGenerator(Seed).Generate(new GeneratorOptions { Invoices = Invoices, WrongHeaderTotalRate = 0, DuplicateRate = 0 });
+        var invoices = generated.Snapshot.Invoices
+            .DistinctBy(invoice => (invoice.PrintedVendorName, invoice.InvoiceNumber))
+            .Select(invoice => invoice with { InvoiceTotal = invoice.SumOfLines })
+            .ToList();
+        await CanonicalCsvWriter.WriteAsync(generated with { Snapshot = generated.Snapshot with { Invoices = invoices } }, directory, cancellationToken);
+    }
+
+    private static async Task<Guid> CreateTenantAsync(LocalProduct product, CancellationToken cancellationToken)
+    {
+        const string slug = "bench-ingest";
+        await ActivatorUtilities.CreateInstance<TenantOnboarding>(product.Services)
+            .CreateAsync(slug, "Ingest benchmark", "USD", $"admin@{slug}.invisible.local", TenantOnboarding.OperatorActor, cancellationToken);
+        return (await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, cancellationToken))!.Id;
+    }
+
+    private static async Task<ImportOutcome> ImportAsync(ImportService imports, Guid tenantId, DocumentKind kind, string path, CancellationToken cancellationToken)
+    {
+        await using var content = File.OpenRead(path);
+        return await imports.ImportAsync(
+            tenantId, new ImportRequest(kind, Path.GetFileName(path), ImportSource.Cli, "benchmark", RequestId: null), content, ImportOptions.Default,
+            progress: null, cancellationToken);
+    }
+
+    /// <summary>The floor: the rows go straight into a table like invoice_lines, attached to the invoices the import created.</summary>
+    private static async Task<double> TimeRawCopyAsync(
+        TenantDatabase tenants, Guid tenantId, Guid importId, IReadOnlyList<InvoiceLineRow> rows, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var invoiceIds = new Dictionary<(string Vendor, string Number), Guid>();
+        await using (var command = new Npgsql.NpgsqlCommand(
+            "select printed_vendor_name, invoice_number, id from invoices where import_id = @importId", unitOfWork.Connection, unitOfWork.Transaction))
+        {
+            command.Parameters.AddWithValue("importId", importId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                invoiceIds[(reader.GetString(0), reader.GetString(1))] = reader.GetGuid(2);
+            }
+        }
+
+        await using (var create = new Npgsql.NpgsqlCommand(
+            "create temp table raw_invoice_lines (like invoice_lines including defaults including constraints including indexes) on commit drop",
+            unitOfWork.Connection, unitOfWork.Transaction))
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var clock = Stopwatch.StartNew();
+        await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
+            "copy raw_invoice_lines (tenant_id, invoice_id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line) from stdin (format binary)",
+            cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(tenantId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(invoiceIds[(row.VendorName, row.InvoiceNumber)], NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.LineNo, NpgsqlDbType.Integer, cancellationToken);
+                await (row.Sku is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(row.Sku, NpgsqlDbType.Text, cancellationToken));
+                await importer.WriteAsync(row.Description, NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(row.Quantity, NpgsqlDbType.Numeric, cancellationToken);
+                await importer.WriteAsync(row.UnitPrice, NpgsqlDbType.Numeric, cancellationToken);
+                await importer.WriteAsync(row.LineAmount, NpgsqlDbType.Numeric, cancellationToken);
+                await importer.WriteAsync(row.TaxAmount, NpgsqlDbType.Numeric, cancellationToken);
+                await importer.WriteAsync(row.SourceLine, NpgsqlDbType.Integer, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Samples the managed heap while the import runs (the process's peak working set would include the generator).</summary>
+    private sealed class PeakMemorySampler : IDisposable
+    {
+        private readonly Timer _timer;
+        private long _peak;
+
+        public PeakMemorySampler() => _timer = new Timer(_ => Sample(), null, TimeSpan.Zero, TimeSpan.FromMilliseconds(50));
+
+        public long Stop()
+        {
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+            Sample();
+            return Interlocked.Read(ref _peak);
+        }
+
+        private void Sample()
+        {
+            var current = GC.GetTotalMemory(forceFullCollection: false);
+            long seen;
+            do
+            {
+                seen = Interlocked.Read(ref _peak);
+            }
+            while (current > seen && Interlocked.CompareExchange(ref _peak, current, seen) != seen);
+        }
+
+        public void Dispose() => _timer.Dispose();
+    }
+}

@@ -1,0 +1,199 @@
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Ingestion;
+using Invisible.Ingestion.Canonical;
+using Npgsql;
+
+namespace Invisible.Data.Imports;
+
+/// <summary>
+/// Stores one file in the caller's unit of work: rows stream into a temporary staging table by binary COPY while the
+/// file is validated, then merge into the tenant's tables set-based, together with the <c>imports</c> record and an audit
+/// entry. Nothing is visible before the caller commits, so a crash or cancellation at any point leaves no trace.
+/// </summary>
+public static class ImportStore
+{
+    public static Task<ImportOutcome> StoreAsync(
+        TenantUnitOfWork unitOfWork,
+        ImportRequest request,
+        Stream content,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken) => request.Kind switch
+        {
+            DocumentKind.Vendors => StoreAsync<VendorRow>(unitOfWork, request, content, options, progress, cancellationToken),
+            DocumentKind.PurchaseOrders => StoreAsync<PurchaseOrderLineRow>(unitOfWork, request, content, options, progress, cancellationToken),
+            DocumentKind.Receipts => StoreAsync<ReceiptRow>(unitOfWork, request, content, options, progress, cancellationToken),
+            DocumentKind.Invoices => StoreAsync<InvoiceLineRow>(unitOfWork, request, content, options, progress, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request.Kind, "Unknown document kind."),
+        };
+
+    private static async Task<ImportOutcome> StoreAsync<TRow>(
+        TenantUnitOfWork unitOfWork,
+        ImportRequest request,
+        Stream content,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken)
+        where TRow : class, ICanonicalRow<TRow>
+    {
+        var staging = ImportStaging.For<TRow>();
+        await unitOfWork.ExecuteAsync(staging.CreateTableSql, null, cancellationToken);
+
+        // One COPY per batch: the reader looks up references on the same connection between batches.
+        var parse = await ImportReader.ReadAsync<TRow>(
+            content,
+            request.FileName,
+            options,
+            new PostgresReferenceData(unitOfWork),
+            async (batch, token) =>
+            {
+                await using var importer = await unitOfWork.Connection.BeginBinaryImportAsync(staging.CopySql, token);
+                foreach (var row in batch)
+                {
+                    await staging.WriteAsync(importer, row, token);
+                }
+
+                await importer.CompleteAsync(token);
+            },
+            progress,
+            cancellationToken);
+
+        if (!parse.Accepted)
+        {
+            var rejected = await InsertRecordAsync(unitOfWork, request, parse, ImportRecordStatus.Rejected, cancellationToken);
+            await InsertErrorsAsync(unitOfWork, rejected.Id, parse, cancellationToken);
+            await AuditAsync(unitOfWork, request, "import.rejected", rejected, cancellationToken);
+            return new ImportOutcome(ImportOutcomeKind.Rejected, rejected, parse, ImportMergeSummary.None);
+        }
+
+        var record = await TryInsertStoredRecordAsync(unitOfWork, request, parse, cancellationToken);
+        if (record is null)
+        {
+            var earlier = await ImportHistory.FindStoredAsync(unitOfWork, request.Kind, parse.ContentSha256, cancellationToken)
+                ?? throw new InvalidOperationException($"Import of {request.FileName} conflicted with a stored import that cannot be found.");
+            return new ImportOutcome(ImportOutcomeKind.Duplicate, earlier, parse, ImportMergeSummary.None);
+        }
+
+        var merge = await staging.MergeAsync(unitOfWork, record.Id, request, cancellationToken);
+        await InsertErrorsAsync(unitOfWork, record.Id, parse, cancellationToken);
+        record = await CompleteAsync(unitOfWork, record.Id, merge, cancellationToken);
+        await AuditAsync(unitOfWork, request, "import.stored", record, cancellationToken, merge);
+        return new ImportOutcome(ImportOutcomeKind.Stored, record, parse, merge);
+    }
+
+    private static async Task<ImportRecord?> TryInsertStoredRecordAsync(
+        TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, CancellationToken cancellationToken)
+    {
+        // Inserted as 'stored' at once so the unique index sees it: a concurrent import of the same content waits here for
+        // this transaction and then conflicts, so exactly one stores it. Nobody sees the record before the commit anyway.
+        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            """
+            insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by)
+            values (@tenantId, @kind, @fileName, decode(@sha256, 'hex'), @source, 'stored', @rowCount, 0, @warningCount, @actor)
+            on conflict (tenant_id, kind, content_sha256) where status = 'stored' do nothing
+            returning id
+            """,
+            RecordParameters(unitOfWork, request, parse),
+            unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+        return id is { } importId ? await ImportHistory.GetAsync(unitOfWork, importId, cancellationToken) : null;
+    }
+
+    private static async Task<ImportRecord> InsertRecordAsync(
+        TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, ImportRecordStatus status, CancellationToken cancellationToken)
+    {
+        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            """
+            insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by, completed_at)
+            values (@tenantId, @kind, @fileName, decode(@sha256, 'hex'), @source, @status, @rowCount, @errorCount, @warningCount, @actor, now())
+            returning id
+            """,
+            WithOutcome(RecordParameters(unitOfWork, request, parse), status, parse),
+            unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+        return await ImportHistory.GetAsync(unitOfWork, id, cancellationToken);
+    }
+
+    private static DynamicParameters WithOutcome(object recordParameters, ImportRecordStatus status, ImportParseResult parse)
+    {
+        var parameters = new DynamicParameters(recordParameters);
+        parameters.Add("status", ImportNames.Of(status));
+        parameters.Add("errorCount", (int)Math.Min(parse.TotalErrorCount, int.MaxValue));
+        return parameters;
+    }
+
+    private static object RecordParameters(TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse) => new
+    {
+        tenantId = unitOfWork.TenantId,
+        kind = ImportNames.Of(request.Kind),
+        fileName = request.FileName,
+        sha256 = parse.ContentSha256.ToLowerInvariant(),
+        source = ImportNames.Of(request.Source),
+        rowCount = (int)parse.RowCount,
+        warningCount = parse.Warnings.Count,
+        actor = request.Actor,
+    };
+
+    private static async Task<ImportRecord> CompleteAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportMergeSummary merge, CancellationToken cancellationToken)
+    {
+        await unitOfWork.ExecuteAsync(
+            "update imports set stored_count = @stored, completed_at = now() where tenant_id = @tenantId and id = @importId",
+            new { tenantId = unitOfWork.TenantId, importId, stored = (int)merge.Stored },
+            cancellationToken);
+        return await ImportHistory.GetAsync(unitOfWork, importId, cancellationToken);
+    }
+
+    /// <summary>Errors (listed ones; the rest are counted on the record) and warnings, set-based.</summary>
+    private static Task InsertErrorsAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportParseResult parse, CancellationToken cancellationToken)
+    {
+        var entries = parse.Errors.Select(e => (Line: e.Line, e.Column, e.Value, e.Reason, Severity: "error"))
+            .Concat(parse.Warnings.Select(w => (Line: w.Line, w.Column, Value: (string?)null, Reason: w.Message, Severity: "warning")))
+            .ToList();
+        return entries.Count == 0
+            ? Task.CompletedTask
+            : unitOfWork.ExecuteAsync(
+                """
+                insert into import_errors (tenant_id, import_id, line, column_name, value, reason, severity)
+                select @tenantId, @importId, nullif(line, 0), column_name, value, reason, severity
+                from unnest(@lines, @columns, @values, @reasons, @severities) as e(line, column_name, value, reason, severity)
+                """,
+                new
+                {
+                    tenantId = unitOfWork.TenantId,
+                    importId,
+                    lines = entries.Select(e => e.Line).ToArray(),
+                    columns = entries.Select(e => e.Column).ToArray(),
+                    values = entries.Select(e => e.Value).ToArray(),
+                    reasons = entries.Select(e => e.Reason).ToArray(),
+                    severities = entries.Select(e => e.Severity).ToArray(),
+                },
+                cancellationToken);
+    }
+
+    private static Task<long> AuditAsync(
+        TenantUnitOfWork unitOfWork, ImportRequest request, string action, ImportRecord record, CancellationToken cancellationToken,
+        ImportMergeSummary? merge = null) =>
+        AuditLog.AppendAsync(
+            unitOfWork,
+            request.Actor,
+            action,
+            "import",
+            record.Id.ToString(),
+            before: null,
+            after: new
+            {
+                kind = ImportNames.Of(record.Kind),
+                fileName = record.FileName,
+                sha256 = record.ContentSha256,
+                rows = record.RowCount,
+                errors = record.ErrorCount,
+                inserted = merge?.Inserted,
+                updated = merge?.Updated,
+                unchanged = merge?.Unchanged,
+                replacedPurchaseOrders = merge?.ReplacedPurchaseOrders,
+            },
+            request.RequestId,
+            cancellationToken);
+}

@@ -1,0 +1,55 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Ingestion.Canonical;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Invisible.Data.Imports;
+
+internal sealed class VendorStaging : IImportStaging<VendorRow>
+{
+    public string CreateTableSql => """
+        create temp table import_stage (
+            source_line integer not null, vendor_code text not null, name text not null, tax_id text, email text,
+            country text, currency text, payment_terms text) on commit drop
+        """;
+
+    public string CopySql => "copy import_stage (source_line, vendor_code, name, tax_id, email, country, currency, payment_terms) from stdin (format binary)";
+
+    public async Task WriteAsync(NpgsqlBinaryImporter importer, VendorRow row, CancellationToken cancellationToken)
+    {
+        await importer.StartRowAsync(cancellationToken);
+        await importer.WriteAsync(row.SourceLine, NpgsqlDbType.Integer, cancellationToken);
+        await importer.WriteTextAsync(row.VendorCode, cancellationToken);
+        await importer.WriteTextAsync(row.Name, cancellationToken);
+        await importer.WriteTextAsync(row.TaxId, cancellationToken);
+        await importer.WriteTextAsync(row.Email, cancellationToken);
+        await importer.WriteTextAsync(row.Country, cancellationToken);
+        await importer.WriteTextAsync(row.Currency, cancellationToken);
+        await importer.WriteTextAsync(row.PaymentTerms, cancellationToken);
+    }
+
+    public async Task<ImportMergeSummary> MergeAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportRequest request, CancellationToken cancellationToken)
+    {
+        // The master file is the truth: a known vendor code takes the file's values; one that did not change is left alone.
+        var merged = await unitOfWork.Connection.QuerySingleAsync<(long Inserted, long Updated)>(ImportStaging.Command(
+            unitOfWork,
+            """
+            with merged as (
+            insert into vendors as v (tenant_id, vendor_code, name, tax_id, email, country, currency, payment_terms, import_id)
+            select @tenantId, vendor_code, name, tax_id, email, country, currency, payment_terms, @importId from import_stage
+            on conflict (tenant_id, vendor_code) do update
+                set name = excluded.name, tax_id = excluded.tax_id, email = excluded.email, country = excluded.country,
+                    currency = excluded.currency, payment_terms = excluded.payment_terms, import_id = excluded.import_id,
+                    updated_at = now()
+                where (v.name, v.tax_id, v.email, v.country, v.currency, v.payment_terms)
+                      is distinct from (excluded.name, excluded.tax_id, excluded.email, excluded.country, excluded.currency, excluded.payment_terms)
+            returning xmax = 0 as inserted)
+            select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
+            """,
+            new { tenantId = unitOfWork.TenantId, importId },
+            cancellationToken));
+        var total = await ImportStaging.CountStagedAsync(unitOfWork, cancellationToken);
+        return new ImportMergeSummary(merged.Inserted, merged.Updated, total - merged.Inserted - merged.Updated);
+    }
+}

@@ -1,0 +1,398 @@
+using System.Globalization;
+using System.Text;
+using System.Threading.Channels;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Imports.V1;
+using Invisible.Data.Imports;
+using Invisible.Identity;
+using Invisible.Rpc;
+using Invisible.Server.Rpc;
+using Contract = Invisible.Contracts.Imports.V1;
+
+namespace Invisible.Server.Imports;
+
+/// <summary>
+/// The gRPC face of <see cref="ImportService"/> (protos/invisible/imports/v1/imports.proto). Admins and clerks import;
+/// every role may read the history, which approvers and auditors need to trace a result to its file.
+/// </summary>
+[RpcHandler("invisible.imports.v1.ImportService")]
+public sealed class ImportServiceHandler(ImportService imports, UploadSessions uploads)
+{
+    private const string ErrorDomain = "imports.invisible.app";
+    private const int ListedErrors = 100;
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 200;
+
+    [RpcAccess(Roles.Admin, Roles.Clerk)]
+    public async Task<StartUploadResponse> StartUpload(StartUploadRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var violations = new List<FieldViolation>();
+        var kind = ToKind(request.Kind, violations);
+        if (string.IsNullOrWhiteSpace(request.FileName) || request.FileName.Length > 255)
+        {
+            violations.Add(new FieldViolation("file_name", "a file name of 1 to 255 characters is required"));
+        }
+
+        if (request.Size <= 0)
+        {
+            violations.Add(new FieldViolation("size", "the file's size in bytes must be positive"));
+        }
+
+        var options = ToUploadOptions(request.Options, violations);
+        ThrowIfAny(violations);
+        var session = await Run(() => uploads.StartAsync(
+            caller.TenantId, kind, Path.GetFileName(request.FileName), request.Size, options, caller.UserId.ToString(), context.CancellationToken));
+        return new StartUploadResponse
+        {
+            UploadId = session.UploadId.ToString(),
+            MaxChunkBytes = UploadSessions.MaxChunkBytes,
+            ExpiresAt = Timestamp.FromDateTimeOffset(session.ExpiresAt),
+        };
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk)]
+    public async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var uploadId = ParseId(request.UploadId, "upload_id");
+        var received = await Run(() => uploads.AppendAsync(caller.TenantId, uploadId, request.Offset, request.Data.Memory, context.CancellationToken));
+        return new UploadChunkResponse { ReceivedBytes = received };
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk)]
+    public async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> stream, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var uploadId = ParseId(request.UploadId, "upload_id");
+        var cancellationToken = context.CancellationToken;
+        var (session, content) = await Run(() => uploads.CompleteAsync(caller.TenantId, uploadId, request.Sha256, cancellationToken));
+        await using (content)
+        {
+            // The reader reports synchronously; a one-slot channel hands the latest report to the stream without blocking it.
+            var reports = Channel.CreateBounded<Ingestion.ImportProgress>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest });
+            var importing = Task.Run(
+                async () =>
+                {
+                    try
+                    {
+                        return await imports.ImportAsync(
+                            caller.TenantId,
+                            new ImportRequest(session.Kind, session.FileName, ImportSource.Upload, caller.UserId.ToString(), context.RequestId),
+                            content,
+                            ToImportOptions(session.Options),
+                            new ChannelProgress(reports.Writer),
+                            cancellationToken);
+                    }
+                    finally
+                    {
+                        reports.Writer.Complete();
+                    }
+                },
+                cancellationToken);
+
+            await foreach (var progress in reports.Reader.ReadAllAsync(cancellationToken))
+            {
+                await stream.WriteAsync(new ImportEvent { Progress = ToContract(progress) }, cancellationToken);
+            }
+
+            var outcome = await importing;
+            await stream.WriteAsync(new ImportEvent { Result = ToContract(outcome) }, cancellationToken);
+            if (outcome.Kind == ImportOutcomeKind.Rejected)
+            {
+                throw Rejected(outcome.Parse);
+            }
+        }
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<Contract.Import> GetImport(GetImportRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var importId = ParseId(request.ImportId, "import_id");
+        var record = await imports.FindAsync(caller.TenantId, importId, context.CancellationToken);
+        return record is null
+            ? throw new RpcException(StatusCode.NotFound, $"Import {importId} does not exist.")
+            : ToContract(record);
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<ListImportsResponse> ListImports(ListImportsRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var pageSize = request.PageSize switch
+        {
+            0 => DefaultPageSize,
+            < 0 or > MaxPageSize => throw RpcException.InvalidArgument(
+                "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
+            var size => size,
+        };
+        long? before = null;
+        if (request.PageToken.Length > 0)
+        {
+            before = long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var token)
+                ? token
+                : throw RpcException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
+        }
+
+        var page = await imports.ListAsync(caller.TenantId, before, pageSize, context.CancellationToken);
+        var response = new ListImportsResponse
+        {
+            NextPageToken = page.Count == pageSize ? page[^1].ImportNo.ToString(CultureInfo.InvariantCulture) : string.Empty,
+        };
+        response.Imports.AddRange(page.Select(ToContract));
+        return response;
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<DownloadErrorsResponse> DownloadErrors(DownloadErrorsRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var importId = ParseId(request.ImportId, "import_id");
+        var csv = await imports.GetErrorCsvAsync(caller.TenantId, importId, context.CancellationToken)
+            ?? throw new RpcException(StatusCode.NotFound, $"Import {importId} has no error file (it does not exist or was not rejected).");
+        return new DownloadErrorsResponse
+        {
+            FileName = $"import-{importId:N}-errors.csv",
+            ContentType = "text/csv; charset=utf-8",
+            Content = ByteString.CopyFrom(csv),
+        };
+    }
+
+    private static async Task<T> Run<T>(Func<Task<T>> step)
+    {
+        try
+        {
+            return await step();
+        }
+        catch (UploadException exception)
+        {
+            var status = exception.Reason switch
+            {
+                UploadException.NotFound => StatusCode.NotFound,
+                UploadException.TooLarge => StatusCode.InvalidArgument,
+                UploadException.ChecksumMismatch => StatusCode.DataLoss,
+                _ => StatusCode.FailedPrecondition,
+            };
+            throw RpcException.WithReason(
+                status,
+                exception.Message,
+                exception.Reason,
+                ErrorDomain,
+                exception.ExpectedOffset is { } offset
+                    ? new Dictionary<string, string> { ["expected_offset"] = offset.ToString(CultureInfo.InvariantCulture) }
+                    : null);
+        }
+    }
+
+    /// <summary>The first errors as field violations (<c>lines[12].quantity</c>), plus one that counts the rest.</summary>
+    private static RpcException Rejected(Ingestion.ImportParseResult parse)
+    {
+        var violations = parse.Errors.Take(ListedErrors)
+            .Select(error => new FieldViolation(
+                error.Line == 0 ? "file" : error.Column is null ? $"lines[{error.Line}]" : $"lines[{error.Line}].{error.Column}",
+                error.Value is null ? error.Reason : $"'{error.Value}': {error.Reason}"))
+            .ToList();
+        var unlisted = parse.TotalErrorCount - violations.Count;
+        if (unlisted > 0)
+        {
+            violations.Add(new FieldViolation("file", $"{unlisted} more errors not listed; download the error file for all of them"));
+        }
+
+        return RpcException.InvalidArgument($"{parse.FileName} was rejected with {parse.TotalErrorCount} errors; nothing was stored.", violations);
+    }
+
+    private static void ThrowIfAny(List<FieldViolation> violations)
+    {
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("The upload request is invalid.", violations);
+        }
+    }
+
+    private static Guid ParseId(string value, string field) =>
+        Guid.TryParse(value, out var id)
+            ? id
+            : throw RpcException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be an id returned by the service"));
+
+    private static Ingestion.DocumentKind ToKind(Contract.DocumentKind kind, List<FieldViolation> violations)
+    {
+        switch (kind)
+        {
+            case Contract.DocumentKind.Vendors: return Ingestion.DocumentKind.Vendors;
+            case Contract.DocumentKind.PurchaseOrders: return Ingestion.DocumentKind.PurchaseOrders;
+            case Contract.DocumentKind.Receipts: return Ingestion.DocumentKind.Receipts;
+            case Contract.DocumentKind.Invoices: return Ingestion.DocumentKind.Invoices;
+            default:
+                violations.Add(new FieldViolation("kind", "must be vendors, purchase orders, receipts or invoices"));
+                return default;
+        }
+    }
+
+    private static Contract.DocumentKind ToContract(Ingestion.DocumentKind kind) => kind switch
+    {
+        Ingestion.DocumentKind.Vendors => Contract.DocumentKind.Vendors,
+        Ingestion.DocumentKind.PurchaseOrders => Contract.DocumentKind.PurchaseOrders,
+        Ingestion.DocumentKind.Receipts => Contract.DocumentKind.Receipts,
+        Ingestion.DocumentKind.Invoices => Contract.DocumentKind.Invoices,
+        _ => Contract.DocumentKind.Unspecified,
+    };
+
+    private static UploadOptions ToUploadOptions(Contract.ImportOptions? options, List<FieldViolation> violations)
+    {
+        if (options is null)
+        {
+            return new UploadOptions(null, null, null, null);
+        }
+
+        char? delimiter = options.Delimiter switch
+        {
+            "" => null,
+            "," or ";" or "\t" => options.Delimiter[0],
+            _ => AddViolation(violations, "options.delimiter", "must be ',', ';' or a tab"),
+        };
+        var culture = Empty(options.Culture);
+        if (culture is not null && !IsCulture(culture))
+        {
+            violations.Add(new FieldViolation("options.culture", $"'{culture}' is not a known culture such as de-DE"));
+        }
+
+        var encoding = Empty(options.Encoding);
+        if (encoding is not null && !IsEncoding(encoding))
+        {
+            violations.Add(new FieldViolation("options.encoding", $"'{encoding}' is not a known text encoding such as windows-1252"));
+        }
+
+        return new UploadOptions(culture, delimiter, Empty(options.DateFormat), encoding);
+    }
+
+    private static char? AddViolation(List<FieldViolation> violations, string field, string description)
+    {
+        violations.Add(new FieldViolation(field, description));
+        return null;
+    }
+
+    private static string? Empty(string value) => value.Length == 0 ? null : value;
+
+    private static bool IsCulture(string name)
+    {
+        try
+        {
+            return CultureInfo.GetCultureInfo(name, predefinedOnly: true) is not null;
+        }
+        catch (CultureNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsEncoding(string name)
+    {
+        try
+        {
+            // Windows code pages (e.g. windows-1252) are an optional provider in .NET; registering twice is harmless.
+            Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+            return Encoding.GetEncoding(name) is not null;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static Ingestion.ImportOptions ToImportOptions(UploadOptions options) => new()
+    {
+        Culture = options.Culture is null ? null : CultureInfo.GetCultureInfo(options.Culture),
+        Delimiter = options.Delimiter,
+        DateFormat = options.DateFormat,
+        Encoding = options.Encoding is null ? null : Encoding.GetEncoding(options.Encoding),
+    };
+
+    private static Contract.ImportProgress ToContract(Ingestion.ImportProgress progress) => new()
+    {
+        Phase = progress.Phase switch
+        {
+            Ingestion.ImportPhase.Detecting => Contract.ImportPhase.Detecting,
+            Ingestion.ImportPhase.Validating => Contract.ImportPhase.Validating,
+            _ => Contract.ImportPhase.Completed,
+        },
+        RowsRead = progress.RowsProcessed,
+        BytesRead = progress.BytesProcessed,
+        TotalBytes = progress.TotalBytes ?? 0,
+    };
+
+    private static ImportResult ToContract(Data.Imports.ImportOutcome outcome)
+    {
+        var result = new ImportResult
+        {
+            Outcome = outcome.Kind switch
+            {
+                ImportOutcomeKind.Stored => Contract.ImportOutcome.Stored,
+                ImportOutcomeKind.Duplicate => Contract.ImportOutcome.Duplicate,
+                _ => Contract.ImportOutcome.Rejected,
+            },
+            Import = ToContract(outcome.Record),
+            Inserted = outcome.Merge.Inserted,
+            Updated = outcome.Merge.Updated,
+            Unchanged = outcome.Merge.Unchanged,
+            ReplacedPurchaseOrders = outcome.Merge.ReplacedPurchaseOrders,
+            UnlistedErrorCount = Math.Max(0, outcome.Parse.TotalErrorCount - Math.Min(outcome.Parse.Errors.Count, ListedErrors)),
+            ErrorCsvAvailable = outcome.Kind == ImportOutcomeKind.Rejected,
+        };
+        result.Errors.AddRange(outcome.Parse.Errors.Take(ListedErrors).Select(e => new ImportError
+        {
+            File = e.FileName,
+            Line = e.Line,
+            Column = e.Column ?? string.Empty,
+            Value = e.Value ?? string.Empty,
+            Reason = e.Reason,
+        }));
+        result.Warnings.AddRange(outcome.Parse.Warnings.Take(ListedErrors).Select(w => new ImportError
+        {
+            File = w.FileName,
+            Line = w.Line,
+            Column = w.Column ?? string.Empty,
+            Reason = w.Message,
+        }));
+        return result;
+    }
+
+    private static Contract.Import ToContract(ImportRecord record)
+    {
+        var import = new Contract.Import
+        {
+            Id = record.Id.ToString(),
+            ImportNo = record.ImportNo,
+            Kind = ToContract(record.Kind),
+            FileName = record.FileName,
+            Sha256 = record.ContentSha256,
+            Source = ImportNames.Of(record.Source),
+            Status = record.Status switch
+            {
+                ImportRecordStatus.Received => ImportStatus.Received,
+                ImportRecordStatus.Processing => ImportStatus.Processing,
+                ImportRecordStatus.Stored => ImportStatus.Stored,
+                ImportRecordStatus.Rejected => ImportStatus.Rejected,
+                _ => ImportStatus.Failed,
+            },
+            RowCount = record.RowCount,
+            StoredCount = record.StoredCount,
+            ErrorCount = record.ErrorCount,
+            WarningCount = record.WarningCount,
+            UploadedBy = record.UploadedBy ?? string.Empty,
+            ReceivedAt = Timestamp.FromDateTimeOffset(record.ReceivedAt),
+        };
+        if (record.CompletedAt is { } completed)
+        {
+            import.CompletedAt = Timestamp.FromDateTimeOffset(completed);
+        }
+
+        return import;
+    }
+
+    private sealed class ChannelProgress(ChannelWriter<Ingestion.ImportProgress> writer) : IProgress<Ingestion.ImportProgress>
+    {
+        public void Report(Ingestion.ImportProgress value) => writer.TryWrite(value);
+    }
+}

@@ -1,0 +1,153 @@
+using System.Security.Cryptography;
+using Invisible.Ingestion;
+using Invisible.Platform.Blobs;
+using Invisible.Platform.State;
+
+namespace Invisible.Server.Imports;
+
+/// <summary>A file being uploaded in chunks: kept in the state store, with its chunks in the blob store, until it expires.</summary>
+/// <param name="ReceivedBytes">Bytes stored so far; the next chunk must start here.</param>
+public sealed record UploadSession(
+    Guid UploadId,
+    Guid TenantId,
+    DocumentKind Kind,
+    string FileName,
+    long DeclaredSize,
+    long ReceivedBytes,
+    UploadOptions Options,
+    string UploadedBy,
+    DateTimeOffset ExpiresAt);
+
+/// <summary>The uploader's import options as plain values, so the session survives a round trip through JSON.</summary>
+public sealed record UploadOptions(string? Culture, char? Delimiter, string? DateFormat, string? Encoding);
+
+/// <summary>Why an upload step was refused; the gRPC handler turns it into a status with a machine-readable reason.</summary>
+public sealed class UploadException(string reason, string message, long? expectedOffset = null) : Exception(message)
+{
+    public const string NotFound = "UPLOAD_NOT_FOUND";
+    public const string OffsetMismatch = "UPLOAD_OFFSET_MISMATCH";
+    public const string TooLarge = "UPLOAD_TOO_LARGE";
+    public const string Incomplete = "UPLOAD_INCOMPLETE";
+    public const string ChecksumMismatch = "UPLOAD_CHECKSUM_MISMATCH";
+
+    public string Reason { get; } = reason;
+
+    public long? ExpectedOffset { get; } = expectedOffset;
+}
+
+/// <summary>
+/// Chunked uploads for clients without client streaming (browsers over gRPC-Web). Sessions are keyed by tenant and
+/// upload id, so one tenant can never continue another's upload, and expire after <see cref="Lifetime"/>.
+/// </summary>
+public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProvider time)
+{
+    public const int MaxChunkBytes = 1 << 20;
+    public const long MaxFileBytes = 2L << 30;
+    public static readonly TimeSpan Lifetime = TimeSpan.FromHours(2);
+
+    public async Task<UploadSession> StartAsync(
+        Guid tenantId, DocumentKind kind, string fileName, long size, UploadOptions options, string uploadedBy, CancellationToken cancellationToken)
+    {
+        if (size > MaxFileBytes)
+        {
+            throw new UploadException(UploadException.TooLarge, $"{fileName} has {size} bytes; at most {MaxFileBytes} are accepted.");
+        }
+
+        var session = new UploadSession(Guid.NewGuid(), tenantId, kind, fileName, size, 0, options, uploadedBy, time.GetUtcNow() + Lifetime);
+        await state.SaveAsync(Key(tenantId, session.UploadId), session, new StateWriteOptions(TimeToLive: Lifetime), cancellationToken);
+        return session;
+    }
+
+    /// <returns>The bytes received so far, this chunk included.</returns>
+    public async Task<long> AppendAsync(Guid tenantId, Guid uploadId, long offset, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var entry = await GetAsync(tenantId, uploadId, cancellationToken);
+        var session = entry.Value;
+        if (offset != session.ReceivedBytes)
+        {
+            throw new UploadException(
+                UploadException.OffsetMismatch, $"The chunk starts at byte {offset}, but the upload has {session.ReceivedBytes} bytes: send from there.",
+                session.ReceivedBytes);
+        }
+
+        if (data.Length > MaxChunkBytes || session.ReceivedBytes + data.Length > session.DeclaredSize)
+        {
+            throw new UploadException(
+                UploadException.TooLarge,
+                $"A chunk has at most {MaxChunkBytes} bytes and the file {session.DeclaredSize} as declared; this chunk of {data.Length} bytes at {offset} exceeds that.");
+        }
+
+        await blobs.PutAsync(ChunkName(tenantId, uploadId, offset), data, cancellationToken);
+        var received = session.ReceivedBytes + data.Length;
+
+        // The ETag makes two racing chunks for the same offset fail one of them instead of both counting.
+        await state.SaveAsync(Key(tenantId, uploadId), session with { ReceivedBytes = received }, new StateWriteOptions(entry.ETag, Lifetime), cancellationToken);
+        return received;
+    }
+
+    /// <summary>
+    /// Assembles the complete upload into a temporary file (deleted when the stream is disposed), after checking its
+    /// size and SHA-256, and forgets the session.
+    /// </summary>
+    public async Task<(UploadSession Session, Stream Content)> CompleteAsync(Guid tenantId, Guid uploadId, string sha256, CancellationToken cancellationToken)
+    {
+        var session = (await GetAsync(tenantId, uploadId, cancellationToken)).Value;
+        if (session.ReceivedBytes != session.DeclaredSize)
+        {
+            throw new UploadException(
+                UploadException.Incomplete, $"{session.FileName}: {session.ReceivedBytes} of {session.DeclaredSize} bytes received.", session.ReceivedBytes);
+        }
+
+        var content = new FileStream(
+            Path.Combine(Path.GetTempPath(), $"invisible-upload-{uploadId:N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920,
+            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        try
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var chunks = await blobs.ListAsync(ChunkPrefix(tenantId, uploadId), cancellationToken);
+            foreach (var chunk in chunks)
+            {
+                var data = await blobs.GetAsync(chunk, cancellationToken)
+                    ?? throw new UploadException(UploadException.Incomplete, $"{session.FileName}: chunk {chunk} vanished; upload the file again.");
+                hash.AppendData(data);
+                await content.WriteAsync(data, cancellationToken);
+            }
+
+            var actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+            if (!string.Equals(actual, sha256.Trim(), StringComparison.OrdinalIgnoreCase))
+            {
+                throw new UploadException(UploadException.ChecksumMismatch, $"{session.FileName}: the received bytes have SHA-256 {actual}, not {sha256}.");
+            }
+
+            content.Position = 0;
+            await ForgetAsync(tenantId, uploadId, chunks, cancellationToken);
+            return (session, content);
+        }
+        catch
+        {
+            await content.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task<StateEntry<UploadSession>> GetAsync(Guid tenantId, Guid uploadId, CancellationToken cancellationToken) =>
+        await state.GetAsync<UploadSession>(Key(tenantId, uploadId), cancellationToken) is { } entry && entry.Value.ExpiresAt > time.GetUtcNow()
+            ? entry
+            : throw new UploadException(UploadException.NotFound, $"Upload {uploadId} does not exist or has expired; start a new upload.");
+
+    private async Task ForgetAsync(Guid tenantId, Guid uploadId, IReadOnlyList<string> chunks, CancellationToken cancellationToken)
+    {
+        await state.DeleteAsync(Key(tenantId, uploadId), etag: null, cancellationToken);
+        foreach (var chunk in chunks)
+        {
+            await blobs.DeleteAsync(chunk, cancellationToken);
+        }
+    }
+
+    private static string Key(Guid tenantId, Guid uploadId) => $"imports/uploads/{tenantId:N}/{uploadId:N}";
+
+    private static string ChunkPrefix(Guid tenantId, Guid uploadId) => $"tenants/{tenantId:N}/uploads/{uploadId:N}/";
+
+    // Zero-padded so the store's ordinal listing is offset order.
+    private static string ChunkName(Guid tenantId, Guid uploadId, long offset) => $"{ChunkPrefix(tenantId, uploadId)}{offset:D15}";
+}

@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+using Google.Rpc;
+using Invisible.Contracts.Imports.V1;
+using Invisible.Rpc;
+using Invisible.Server.Tests.Accounts;
+
+namespace Invisible.Server.Tests.Imports;
+
+/// <summary>The chunked upload over real h2c gRPC, signed in through the product's own sign-in flow.</summary>
+[Collection(AccountsCollection.Name)]
+public sealed class ImportRpcTests(AccountsServer server)
+{
+    private const string Vendors = """
+        vendor_code,name,country,currency
+        V1,Acme Supplies Ltd,GB,GBP
+        V2,Bolt & Nut GmbH,DE,EUR
+        V3,Carbon Paper Co,US,USD
+        """;
+
+    private static MethodDescriptor Method(string name) => ImportsReflection.Descriptor.Services[0].FindMethodByName(name);
+
+    [Fact]
+    public async Task A_file_uploaded_in_chunks_streams_progress_then_its_result_and_appears_in_the_history()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var file = Encoding.UTF8.GetBytes(Vendors);
+
+        var uploadId = await UploadAsync(tenant, token, DocumentKind.Vendors, "vendors.csv", file, chunkBytes: 40);
+        var (status, events, _) = await CompleteAsync(token, uploadId, file);
+
+        Assert.Equal(StatusCode.OK, status);
+        Assert.Contains(events, e => e.EventCase == ImportEvent.EventOneofCase.Progress);
+        var result = events[^1].Result;
+        Assert.Equal((ImportOutcome.Stored, 3L, 3), (result.Outcome, result.Inserted, result.Import.RowCount));
+        var fetched = (await tenant.CallAsync(Method("GetImport"), new GetImportRequest { ImportId = result.Import.Id }, token)).As<Import>();
+        Assert.Equal((ImportStatus.Stored, "vendors.csv", Convert.ToHexStringLower(SHA256.HashData(file))), (fetched.Status, fetched.FileName, fetched.Sha256));
+        var history = (await tenant.CallAsync(Method("ListImports"), new ListImportsRequest(), token)).As<ListImportsResponse>();
+        Assert.Equal([result.Import.Id], history.Imports.Select(i => i.Id));
+    }
+
+    [Fact]
+    public async Task A_rejected_upload_sends_its_result_then_ends_with_invalid_argument_naming_each_line_and_offers_the_error_csv()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var file = Encoding.UTF8.GetBytes("""
+            receipt_number,po_number,po_line_no,received_date,quantity_received
+            GR-1,PO-404,1,2026-01-10,5
+            GR-2,PO-405,1,not a date,5
+            """);
+
+        var uploadId = await UploadAsync(tenant, token, DocumentKind.Receipts, "receipts.csv", file, chunkBytes: 1 << 20);
+        var (status, events, violations) = await CompleteAsync(token, uploadId, file);
+
+        Assert.Equal(StatusCode.InvalidArgument, status);
+        var result = events[^1].Result;
+        Assert.Equal((ImportOutcome.Rejected, true), (result.Outcome, result.ErrorCsvAvailable));
+        Assert.Contains("lines[2].po_line_no", violations);
+        Assert.Contains("lines[3].received_date", violations);
+        var download = (await tenant.CallAsync(Method("DownloadErrors"), new DownloadErrorsRequest { ImportId = result.Import.Id }, token)).As<DownloadErrorsResponse>();
+        Assert.StartsWith("file,line,column,value,reason", download.Content.ToStringUtf8(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_chunk_at_the_wrong_offset_is_refused_with_the_offset_to_resume_from()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var start = (await tenant.CallAsync(Method("StartUpload"),
+            new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 100 }, token)).As<StartUploadResponse>();
+
+        var skipped = await tenant.CallAsync(Method("UploadChunk"),
+            new UploadChunkRequest { UploadId = start.UploadId, Offset = 50, Data = ByteString.CopyFrom(new byte[50]) }, token);
+
+        Assert.Equal((StatusCode.FailedPrecondition, "UPLOAD_OFFSET_MISMATCH"), (skipped.Status, skipped.Reason));
+    }
+
+    [Fact]
+    public async Task Imports_need_a_signed_in_caller_and_an_auditor_may_read_the_history_but_not_upload()
+    {
+        var tenant = await server.NewTenantAsync();
+        var auditor = await tenant.AddUserAsync(Identity.Roles.Auditor);
+        var token = (await tenant.FullSessionAsync(auditor)).AccessToken;
+        var request = new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 10 };
+
+        var anonymous = await tenant.CallAsync(Method("StartUpload"), request);
+        var byAuditor = await tenant.CallAsync(Method("StartUpload"), request, token);
+        var historyByAuditor = await tenant.CallAsync(Method("ListImports"), new ListImportsRequest(), token);
+
+        Assert.Equal(StatusCode.Unauthenticated, anonymous.Status);
+        Assert.Equal(StatusCode.PermissionDenied, byAuditor.Status);
+        Assert.Equal(StatusCode.OK, historyByAuditor.Status);
+    }
+
+    private static async Task<string> UploadAsync(TestTenant tenant, string token, DocumentKind kind, string fileName, byte[] file, int chunkBytes)
+    {
+        var start = (await tenant.CallAsync(Method("StartUpload"),
+            new StartUploadRequest { Kind = kind, FileName = fileName, Size = file.Length }, token)).As<StartUploadResponse>();
+        for (var offset = 0; offset < file.Length; offset += chunkBytes)
+        {
+            var chunk = file.AsMemory(offset, Math.Min(chunkBytes, file.Length - offset));
+            var reply = (await tenant.CallAsync(Method("UploadChunk"),
+                new UploadChunkRequest { UploadId = start.UploadId, Offset = offset, Data = ByteString.CopyFrom(chunk.Span) }, token)).As<UploadChunkResponse>();
+            Assert.Equal(offset + chunk.Length, reply.ReceivedBytes);
+        }
+
+        return start.UploadId;
+    }
+
+    /// <summary>CompleteUpload is server streaming: every message of the body, then the status and field violations of the trailers.</summary>
+    private async Task<(StatusCode Status, List<ImportEvent> Events, List<string> ViolatedFields)> CompleteAsync(string token, string uploadId, byte[] file)
+    {
+        var request = new CompleteUploadRequest { UploadId = uploadId, Sha256 = Convert.ToHexString(SHA256.HashData(file)) }.ToByteArray();
+        var frame = new byte[5 + request.Length];
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)request.Length);
+        request.CopyTo(frame, 5);
+        using var http = new HttpClient();
+        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(server.Server.Endpoints.Grpc), "/invisible.imports.v1.ImportService/CompleteUpload"))
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Content = new ByteArrayContent(frame),
+        };
+        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
+        message.Headers.TryAddWithoutValidation("te", "trailers");
+        message.Headers.TryAddWithoutValidation("authorization", $"Bearer {token}");
+        using var response = await http.SendAsync(message);
+        var body = await response.Content.ReadAsByteArrayAsync();
+
+        var events = new List<ImportEvent>();
+        for (var position = 0; position < body.Length;)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(position + 1));
+            events.Add(ImportEvent.Parser.ParseFrom(body, position + 5, length));
+            position += 5 + length;
+        }
+
+        var trailers = response.TrailingHeaders.Concat(response.Headers).ToDictionary(pair => pair.Key, pair => string.Join(",", pair.Value), StringComparer.OrdinalIgnoreCase);
+        var violations = new List<string>();
+        if (trailers.TryGetValue("grpc-status-details-bin", out var details))
+        {
+            var status = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(details.PadRight(details.Length + ((4 - (details.Length % 4)) % 4), '=')));
+            violations.AddRange(status.Details.Where(any => any.Is(BadRequest.Descriptor))
+                .SelectMany(any => any.Unpack<BadRequest>().FieldViolations.Select(v => v.Field)));
+        }
+
+        return ((StatusCode)int.Parse(trailers["grpc-status"], System.Globalization.CultureInfo.InvariantCulture), events, violations);
+    }
+}

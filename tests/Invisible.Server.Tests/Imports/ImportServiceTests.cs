@@ -1,0 +1,145 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dapper;
+using Invisible.Data.Imports;
+using Invisible.Ingestion;
+using Invisible.Platform;
+using Invisible.Platform.Embedded;
+using Invisible.Platform.Events;
+using Invisible.Server.Imports;
+using Invisible.Testing;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Server.Tests.Imports;
+
+public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IDisposable
+{
+    private const string Vendors = """
+        vendor_code,name,country,currency
+        V1,Acme Supplies Ltd,GB,GBP
+        V2,Bolt & Nut GmbH,DE,EUR
+        """;
+
+    private const string ReceiptsForUnknownOrders = """
+        receipt_number,po_number,po_line_no,received_date,quantity_received
+        GR-1,PO-404,1,2026-01-10,5
+        GR-1,PO-404,2,2026-01-10,0
+        """;
+
+    private readonly TemporaryDirectory _dataDirectory = new("invisible-import-service-");
+
+    private TestDatabase Database => fixture.Database;
+
+    private ImportService Service => new(
+        Database.Tenants,
+        new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+        TimeProvider.System,
+        NullLogger<ImportService>.Instance);
+
+    private UploadSessions Uploads => new(
+        new PostgresStateStore(Database.AppDataSource),
+        new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+        TimeProvider.System);
+
+    [Fact]
+    public async Task A_stored_file_publishes_one_file_imported_event_in_the_same_transaction_and_a_duplicate_publishes_none()
+    {
+        var tenant = await Database.CreateTenantAsync();
+
+        var stored = await ImportAsync(tenant.Id, DocumentKind.Vendors, Vendors);
+        var duplicate = await ImportAsync(tenant.Id, DocumentKind.Vendors, Vendors);
+
+        Assert.Equal(ImportOutcomeKind.Stored, stored.Kind);
+        Assert.Equal(ImportOutcomeKind.Duplicate, duplicate.Kind);
+        await using var unitOfWork = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
+        var events = (await unitOfWork.Connection.QueryAsync<string>(
+            "select payload->>'importId' from outbox where topic = @topic", new { topic = EventTopics.Of<FileImported>() }, unitOfWork.Transaction)).ToList();
+        Assert.Equal([stored.Record.Id.ToString()], events);
+    }
+
+    [Fact]
+    public async Task A_rejected_file_offers_its_error_csv_to_its_own_tenant_only()
+    {
+        var tenants = await Database.CreateTwoTenantsAsync();
+
+        var rejected = await ImportAsync(tenants.First.Id, DocumentKind.Receipts, ReceiptsForUnknownOrders);
+
+        Assert.Equal(ImportOutcomeKind.Rejected, rejected.Kind);
+        var csv = Encoding.UTF8.GetString((await Service.GetErrorCsvAsync(tenants.First.Id, rejected.Record.Id, CancellationToken.None))!);
+        var lines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.Equal("file,line,column,value,reason", lines[0]);
+        Assert.Equal(rejected.Parse.TotalErrorCount, lines.Length - 1);
+        Assert.Contains(lines, line => line.StartsWith("receipts.csv,3,quantity_received,0,", StringComparison.Ordinal));
+        Assert.Null(await Service.GetErrorCsvAsync(tenants.Second.Id, rejected.Record.Id, CancellationToken.None));
+        Assert.Null(await Service.FindAsync(tenants.Second.Id, rejected.Record.Id, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_history_lists_imports_newest_first_in_pages()
+    {
+        var tenant = await Database.CreateTenantAsync();
+        var first = await ImportAsync(tenant.Id, DocumentKind.Receipts, ReceiptsForUnknownOrders);
+        var second = await ImportAsync(tenant.Id, DocumentKind.Vendors, Vendors);
+        var third = await ImportAsync(tenant.Id, DocumentKind.Receipts, ReceiptsForUnknownOrders);
+
+        var page1 = await Service.ListAsync(tenant.Id, beforeImportNo: null, pageSize: 2, CancellationToken.None);
+        var page2 = await Service.ListAsync(tenant.Id, page1[^1].ImportNo, pageSize: 2, CancellationToken.None);
+
+        Assert.Equal([third.Record.Id, second.Record.Id], page1.Select(r => r.Id));
+        Assert.Equal([first.Record.Id], page2.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task A_file_uploaded_in_chunks_is_assembled_in_order_and_checked_against_its_sha256()
+    {
+        var tenant = await Database.CreateTenantAsync();
+        var file = Encoding.UTF8.GetBytes(Vendors);
+        var session = await Uploads.StartAsync(tenant.Id, DocumentKind.Vendors, "vendors.csv", file.Length, new UploadOptions(null, null, null, null), "test", CancellationToken.None);
+
+        await Uploads.AppendAsync(tenant.Id, session.UploadId, 0, file.AsMemory(0, 10), CancellationToken.None);
+        var skipped = await Assert.ThrowsAsync<UploadException>(() =>
+            Uploads.AppendAsync(tenant.Id, session.UploadId, 20, file.AsMemory(20), CancellationToken.None));
+        var received = await Uploads.AppendAsync(tenant.Id, session.UploadId, 10, file.AsMemory(10), CancellationToken.None);
+        var wrongSum = await Assert.ThrowsAsync<UploadException>(() =>
+            Uploads.CompleteAsync(tenant.Id, session.UploadId, new string('0', 64), CancellationToken.None));
+        var (_, content) = await Uploads.CompleteAsync(tenant.Id, session.UploadId, Convert.ToHexString(SHA256.HashData(file)), CancellationToken.None);
+
+        Assert.Equal((UploadException.OffsetMismatch, 10L), (skipped.Reason, skipped.ExpectedOffset));
+        Assert.Equal(file.Length, received);
+        Assert.Equal(UploadException.ChecksumMismatch, wrongSum.Reason);
+        await using (content)
+        {
+            using var copy = new MemoryStream();
+            await content.CopyToAsync(copy);
+            Assert.Equal(file, copy.ToArray());
+        }
+
+        var gone = await Assert.ThrowsAsync<UploadException>(() =>
+            Uploads.AppendAsync(tenant.Id, session.UploadId, file.Length, Array.Empty<byte>(), CancellationToken.None));
+        Assert.Equal(UploadException.NotFound, gone.Reason);
+    }
+
+    [Fact]
+    public async Task Another_tenant_cannot_continue_an_upload()
+    {
+        var tenants = await Database.CreateTwoTenantsAsync();
+        var session = await Uploads.StartAsync(tenants.First.Id, DocumentKind.Vendors, "vendors.csv", 10, new UploadOptions(null, null, null, null), "test", CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<UploadException>(() =>
+            Uploads.AppendAsync(tenants.Second.Id, session.UploadId, 0, new byte[10], CancellationToken.None));
+
+        Assert.Equal(UploadException.NotFound, refused.Reason);
+    }
+
+    private Task<ImportOutcome> ImportAsync(Guid tenantId, DocumentKind kind, string content) =>
+        Service.ImportAsync(
+            tenantId,
+            new ImportRequest(kind, kind == DocumentKind.Vendors ? "vendors.csv" : "receipts.csv", ImportSource.Upload, "test-user", "request-1"),
+            new MemoryStream(Encoding.UTF8.GetBytes(content)),
+            ImportOptions.Default,
+            progress: null,
+            CancellationToken.None);
+
+    public void Dispose() => _dataDirectory.Dispose();
+}
