@@ -16,6 +16,12 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     UpCommand.Create(),
     ServeCommand.Create(),
     TenantCommand.Create(),
+    ApiKeyCommand.Create(),
+    ImportCommand.Create(),
+    ReconcileCommand.Create(),
+    ExportCommand.Create(),
+    BenchDataCommand.Create(),
+    EventsCommand.Create(),
     BenchCommand.Create(),
 };
 

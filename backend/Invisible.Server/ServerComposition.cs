@@ -1,9 +1,13 @@
 using Invisible.Platform;
+using Invisible.Server.Accounts;
 using Invisible.Platform.Dapr;
 using Invisible.Rpc.Hosting;
 using Invisible.Server.Database;
 using Invisible.Server.Hosting;
 using Invisible.Server.Http;
+using Invisible.Server.Realtime;
+using Invisible.Server.Imports;
+using Invisible.Server.Matching;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
@@ -18,7 +22,7 @@ public static class ServerComposition
         services.AddInvisibleDatabase(database);
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
         services.AddPlatform(configuration);
-        services.AddInvisibleRpc();
+        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching();
         services.AddSpaCompression();
         return services;
     }

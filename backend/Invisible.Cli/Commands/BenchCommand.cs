@@ -7,7 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark()];
 
     public static Command Create()
     {
@@ -30,7 +30,8 @@ internal static class BenchCommand
             var allMet = true;
             foreach (var benchmark in selected)
             {
-                var work = Directory.CreateTempSubdirectory($"invisible-bench-{benchmark.Name}-");
+                // Not CreateTempSubdirectory (0700): a benchmark's embedded cluster runs as `postgres` when we are root.
+                var work = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"invisible-bench-{benchmark.Name}-{Guid.NewGuid():N}"));
                 try
                 {
                     AnsiConsole.MarkupLine($"[bold]{benchmark.Name}[/]: {Markup.Escape(benchmark.Description)}");

@@ -1,15 +1,19 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Events.V1;
+using Invisible.Identity;
 using Invisible.Rpc;
 using Invisible.Server.Rpc;
 
 namespace Invisible.Server.Realtime;
 
 /// <summary><c>invisible.events.v1.EventService</c>: the caller's tenant's events, live. The tenant comes from the token.</summary>
+[RpcHandler("invisible.events.v1.EventService")]
 public sealed class EventServiceHandler(LiveEventFeed feed)
 {
     public const string StartedTopic = "watch.started";
 
+    /// <summary>Every role reads its tenant's live updates; what a role may do with them is decided by the RPCs it acts through.</summary>
+    [RpcAccess(Roles.Admin, Roles.Approver, Roles.Clerk, Roles.Auditor)]
     public async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, RpcCallContext context)
     {
         var caller = context.Caller();

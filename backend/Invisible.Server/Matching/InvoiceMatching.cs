@@ -1,0 +1,110 @@
+using System.Reflection;
+using CsvHelper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Platform.Events;
+using Invisible.Reconciliation.Matching;
+
+namespace Invisible.Server.Matching;
+
+/// <summary>What one reconcile run decided: how many invoices in each status.</summary>
+public sealed record ReconcileSummary(Guid RunId, int ToleranceVersion, IReadOnlyDictionary<InvoiceStatus, int> InvoicesByStatus)
+{
+    public int InvoiceCount => InvoicesByStatus.Values.Sum();
+}
+
+/// <summary>
+/// Reconciles a tenant and exports its results: the single code path behind the gRPC <c>MatchingService</c> and the
+/// <c>invisible reconcile</c> / <c>invisible export results</c> verbs.
+/// </summary>
+public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, ILogger<InvoiceMatching> logger)
+{
+    /// <summary>Stored with every decision, so a decision can be traced to the engine that made it.</summary>
+    public static readonly string EngineVersion =
+        typeof(ReconciliationEngine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(ReconciliationEngine).Assembly.GetName().Version?.ToString()
+        ?? "unknown";
+
+    /// <summary>
+    /// Matches every invoice of the tenant against its current documents and tolerances and appends the decisions, the
+    /// exception queue changes, an audit entry and a <see cref="InvoicesReconciled"/> event in one transaction. Earlier
+    /// decisions are kept as they were.
+    /// </summary>
+    /// <param name="actor">Who asked (a user id, or the operator for the command line); recorded in the audit log.</param>
+    public async Task<ReconcileSummary> ReconcileAsync(Guid tenantId, string actor, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
+        var tenant = await TenantSnapshotStore.LoadAsync(unitOfWork, cancellationToken);
+        var result = ReconciliationEngine.Reconcile(tenant.Snapshot, tenant.Tolerances);
+        var runId = Guid.NewGuid();
+        await MatchDecisionStore.AppendAsync(unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant, result, cancellationToken);
+
+        var byStatus = result.Invoices.GroupBy(invoice => invoice.Status).ToDictionary(group => group.Key, group => group.Count());
+        var byStatusName = byStatus.ToDictionary(entry => entry.Key.ToExportName(), entry => entry.Value, StringComparer.Ordinal);
+        await AuditLog.AppendAsync(
+            unitOfWork, actor, "matching.reconciled", "reconcile_run", runId.ToString(), before: null,
+            after: new { invoices = result.Invoices.Count, byStatus = byStatusName, toleranceVersion = result.ToleranceVersion, engineVersion = EngineVersion },
+            requestId, cancellationToken);
+        await EventOutbox.EnqueueAsync(
+            unitOfWork, new InvoicesReconciled(Guid.NewGuid(), tenantId, time.GetUtcNow(), runId, result.ToleranceVersion, byStatusName), cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+
+        logger.LogInformation(
+            "Reconcile run {RunId} for tenant {TenantId}: {InvoiceCount} invoices decided with tolerances v{ToleranceVersion}",
+            runId, tenantId, result.Invoices.Count, result.ToleranceVersion);
+        return new ReconcileSummary(runId, result.ToleranceVersion, byStatus);
+    }
+
+    /// <summary>A page of the tenant's invoices in import order; <paramref name="status"/> (a status name) narrows it.</summary>
+    public async Task<IReadOnlyList<InvoiceListItem>> ListInvoicesAsync(
+        Guid tenantId, string? status, InvoicePosition? after, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await InvoiceQueries.ListAsync(unitOfWork, status, after, pageSize, cancellationToken);
+    }
+
+    /// <summary>One invoice of the tenant with its current decision; null when the tenant has no such invoice.</summary>
+    public async Task<InvoiceDecisionView?> GetInvoiceAsync(Guid tenantId, Guid invoiceId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await InvoiceQueries.GetAsync(unitOfWork, invoiceId, cancellationToken);
+    }
+
+    /// <summary>The current results (each invoice's newest decision) as FORMATS section 3 rows.</summary>
+    public async Task<IReadOnlyList<ResultsRow>> LatestResultsAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await MatchDecisionStore.LatestResultsAsync(unitOfWork, cancellationToken);
+    }
+
+    /// <summary>
+    /// Writes <c>results.csv</c> (FORMATS section 3: header first, RFC 4180) from the newest decisions. Printed invoice
+    /// numbers are supplier text, so values a spreadsheet would run as a formula are escaped, as in every download.
+    /// </summary>
+    /// <returns>The number of rows written after the header.</returns>
+    public async Task<int> ExportResultsAsync(Guid tenantId, Stream destination, CancellationToken cancellationToken)
+    {
+        var rows = await LatestResultsAsync(tenantId, cancellationToken);
+        await using var csv = CsvWriter.Create(destination, new CsvWriterOptions { Injection = CsvInjection.Escape }, leaveOpen: true);
+        foreach (var column in ResultsExport.Columns)
+        {
+            csv.WriteField(column);
+        }
+
+        csv.EndRecord();
+        foreach (var row in rows)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var field in row.Fields)
+            {
+                csv.WriteField(field);
+            }
+
+            csv.EndRecord();
+        }
+
+        await csv.FlushAsync(cancellationToken);
+        return rows.Count;
+    }
+}

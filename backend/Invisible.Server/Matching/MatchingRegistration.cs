@@ -1,0 +1,16 @@
+using Invisible.Contracts.Matching.V1;
+using Invisible.Rpc.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Invisible.Server.Matching;
+
+public static class MatchingRegistration
+{
+    /// <summary>The reconcile/export application service and the gRPC <c>invisible.matching.v1.MatchingService</c>.</summary>
+    public static RpcBuilder AddMatching(this RpcBuilder rpc)
+    {
+        rpc.Services.TryAddSingleton(TimeProvider.System);
+        rpc.Services.TryAddSingleton<InvoiceMatching>();
+        return rpc.AddService<MatchingServiceHandler>(MatchingReflection.Descriptor.Services[0]);
+    }
+}
