@@ -1,5 +1,6 @@
 using Invisible.Reconciliation.Matching;
 using Invisible.Reconciliation.Tests.Support;
+using Invisible.Testing;
 
 namespace Invisible.Reconciliation.Tests;
 
@@ -8,7 +9,7 @@ public class SampleReconciliationTests
     [SpecSamplesFact]
     public void Spec_samples_reconcile_to_exactly_the_expected_results_row_by_row()
     {
-        var samples = SharedSpec.SamplesDirectory!;
+        var samples = SpecSamples.Directory!;
 
         var expected = CanonicalCsv.ReadResults(Path.Combine(samples, "expected_results.csv"));
         var actual = ResultsExport.Rows(ReconciliationEngine.Reconcile(CanonicalCsv.ReadSnapshot(samples), Tolerances.Default));

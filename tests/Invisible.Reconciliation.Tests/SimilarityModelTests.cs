@@ -2,6 +2,7 @@ using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
 using Invisible.Reconciliation.Similarity;
 using Invisible.Reconciliation.Tests.Support;
+using Invisible.Testing;
 using Invisible.Reconciliation.Vendors;
 using Invisible.SampleData;
 using Xunit.Abstractions;
@@ -108,7 +109,7 @@ public class SimilarityModelTests(ITestOutputHelper output)
     [SpecSamplesFact]
     public void Spec_samples_reconcile_exactly_with_a_model_trained_on_their_vendor_master()
     {
-        var samples = SharedSpec.SamplesDirectory!;
+        var samples = SpecSamples.Directory!;
         var snapshot = CanonicalCsv.ReadSnapshot(samples);
         var model = SimilarityModelTrainer.Train(snapshot.Vendors, [], version: 1);
 

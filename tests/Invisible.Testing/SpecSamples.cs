@@ -1,7 +1,12 @@
-namespace Invisible.Data.Tests.Imports;
+using Xunit;
 
-/// <summary>Finds <c>shared/spec/samples</c>: env <c>INVISIBLE_SHARED_DIR</c>, else <c>../shared</c> next to the repository root.</summary>
-internal static class SpecSamples
+namespace Invisible.Testing;
+
+/// <summary>
+/// Finds <c>shared/spec/samples</c>: env <c>INVISIBLE_SHARED_DIR</c>, else <c>../shared</c> next to the repository root.
+/// shared/ is there for developers and CI only, so tests that need it skip with <see cref="SkipReason"/> when it is absent.
+/// </summary>
+public static class SpecSamples
 {
     public const string SkipReason = "shared/spec/samples not found (set INVISIBLE_SHARED_DIR or place shared/ next to the repository)";
 
@@ -32,12 +37,12 @@ internal static class SpecSamples
     private static string? Samples(string sharedDirectory)
     {
         var samples = Path.Combine(sharedDirectory, "spec", "samples");
-        return File.Exists(Path.Combine(samples, "vendors.csv")) ? samples : null;
+        return File.Exists(Path.Combine(samples, "expected_results.csv")) ? samples : null;
     }
 }
 
-/// <summary>A fact skipped, with the reason, when the shared spec samples are not on this machine.</summary>
-internal sealed class SpecSamplesFactAttribute : FactAttribute
+/// <summary>A fact that is skipped, with the reason, when the shared spec samples are not on this machine.</summary>
+public sealed class SpecSamplesFactAttribute : FactAttribute
 {
     public SpecSamplesFactAttribute()
     {
