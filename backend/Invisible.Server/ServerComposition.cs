@@ -8,6 +8,7 @@ using Invisible.Server.Http;
 using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
+using Invisible.Server.Exceptions;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
@@ -22,7 +23,7 @@ public static class ServerComposition
         services.AddInvisibleDatabase(database);
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
         services.AddPlatform(configuration);
-        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching();
+        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions();
         services.AddSpaCompression();
         return services;
     }

@@ -4,6 +4,7 @@ using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Events;
 using Invisible.Reconciliation.Matching;
+using Invisible.Server.Exceptions;
 
 namespace Invisible.Server.Matching;
 
@@ -35,10 +36,11 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
-        var tenant = await TenantSnapshotStore.LoadAsync(unitOfWork, cancellationToken);
-        var result = ReconciliationEngine.Reconcile(tenant.Snapshot, tenant.Tolerances);
+        // Reviewers' instructions (re-matches, "not a duplicate") apply; invoices they approved or rejected keep that decision.
+        var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, cancellationToken);
+        var result = tenant.Appendable(tenant.Decide());
         var runId = Guid.NewGuid();
-        await MatchDecisionStore.AppendAsync(unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant, result, cancellationToken);
+        await MatchDecisionStore.AppendAsync(unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, result, cancellationToken);
 
         var byStatus = result.Invoices.GroupBy(invoice => invoice.Status).ToDictionary(group => group.Key, group => group.Count());
         var byStatusName = byStatus.ToDictionary(entry => entry.Key.ToExportName(), entry => entry.Value, StringComparer.Ordinal);
@@ -48,6 +50,7 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
             requestId, cancellationToken);
         await EventOutbox.EnqueueAsync(
             unitOfWork, new InvoicesReconciled(Guid.NewGuid(), tenantId, time.GetUtcNow(), runId, result.ToleranceVersion, byStatusName), cancellationToken);
+        await ExceptionNotifications.EnqueueAsync(unitOfWork, time, "reconcile", [], cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
 
         logger.LogInformation(
@@ -62,6 +65,21 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         return await InvoiceQueries.ListAsync(unitOfWork, status, after, pageSize, cancellationToken);
+    }
+
+    /// <summary>A page of the tenant's invoices narrowed and ordered by <paramref name="search"/>, with the count over all pages.</summary>
+    public async Task<(IReadOnlyList<InvoiceListItem> Items, int TotalCount)> SearchInvoicesAsync(
+        Guid tenantId, InvoiceSearch search, int offset, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await InvoiceQueries.SearchAsync(unitOfWork, search, offset, pageSize, cancellationToken);
+    }
+
+    /// <summary>The dashboard's counters as of now.</summary>
+    public async Task<DashboardView> DashboardAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await DashboardQueries.ReadAsync(unitOfWork, time.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>One invoice of the tenant with its current decision; null when the tenant has no such invoice.</summary>

@@ -57,6 +57,19 @@ public sealed record InvoiceLineView(
     decimal? CumulativeInvoiced,
     decimal? PriceVariancePercent);
 
+public enum InvoiceSortBy
+{
+    ImportOrder,
+    InvoiceDate,
+    Total,
+    Vendor,
+    InvoiceNumber,
+}
+
+/// <summary>What <see cref="InvoiceQueries.SearchAsync"/> narrows by; null members do not narrow.</summary>
+/// <param name="Status">A status name (<c>exception</c>, <c>pending</c>, ...).</param>
+public sealed record InvoiceSearch(string? Status, string? VendorCode, string? Query, InvoiceSortBy SortBy, bool Descending);
+
 /// <summary>Reads invoices and their current decisions for lists and the invoice page.</summary>
 public static class InvoiceQueries
 {
@@ -86,6 +99,54 @@ public static class InvoiceQueries
             new { status, afterImportNo = after?.ImportNo ?? 0L, afterPosition = after?.ImportPosition ?? 0, limit },
             unitOfWork.Transaction,
             cancellationToken: cancellationToken))).ToList();
+
+    /// <summary>
+    /// A page of invoices narrowed by status, vendor and a search text (invoice number, printed vendor name or PO number,
+    /// case-insensitive), in the given order (import order when null), with the count over all pages.
+    /// </summary>
+    public static async Task<(IReadOnlyList<InvoiceListItem> Items, int TotalCount)> SearchAsync(
+        TenantUnitOfWork unitOfWork, InvoiceSearch search, int offset, int limit, CancellationToken cancellationToken)
+    {
+        var direction = search.Descending ? "desc" : "asc";
+        var order = search.SortBy switch
+        {
+            InvoiceSortBy.InvoiceDate => $"i.invoice_date {direction}, m.import_no, i.import_position",
+            InvoiceSortBy.Total => $"i.invoice_total {direction}, m.import_no, i.import_position",
+            InvoiceSortBy.Vendor => $"coalesce(v.vendor_code, i.printed_vendor_name) {direction}, m.import_no, i.import_position",
+            InvoiceSortBy.InvoiceNumber => $"i.invoice_number {direction}, m.import_no, i.import_position",
+            _ => $"m.import_no {direction}, i.import_position {direction}",
+        };
+        var rows = (await unitOfWork.Connection.QueryAsync<InvoiceSearchRow>(new CommandDefinition(
+            $"""
+            {InvoiceSelect.Replace("d.decided_at as DecidedAt", "d.decided_at as DecidedAt, count(*) over () as TotalCount", StringComparison.Ordinal)}
+            where (@status::text is null or coalesce(d.invoice_status, 'pending') = @status)
+              and (@vendorCode::text is null or v.vendor_code = @vendorCode)
+              and (@query::text is null or i.invoice_number ilike @query or i.printed_vendor_name ilike @query or p.po_number ilike @query
+                   or i.printed_po_number ilike @query)
+            order by {order}
+            offset @offset limit @limit
+            """,
+            new
+            {
+                status = search.Status,
+                vendorCode = search.VendorCode,
+                query = string.IsNullOrWhiteSpace(search.Query) ? null : "%" + EscapeLike(search.Query.Trim()) + "%",
+                offset,
+                limit,
+            },
+            unitOfWork.Transaction,
+            cancellationToken: cancellationToken))).ToList();
+        var items = rows.Select(row => new InvoiceListItem(
+            row.InvoiceId, row.ImportNo, row.ImportPosition, row.InvoiceNumber, row.PrintedVendorName, row.VendorCode, row.InvoiceDate,
+            row.Currency, row.InvoiceTotal, row.Status, row.PoNumber, row.DecidedAt)).ToList();
+        var total = rows.Count > 0 ? (int)rows[0].TotalCount
+            : offset == 0 ? 0
+            : (await SearchAsync(unitOfWork, search, 0, 1, cancellationToken)).TotalCount;
+        return (items, total);
+    }
+
+    private static string EscapeLike(string text) =>
+        text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     /// <summary>The invoice with its current decision; null when the tenant has no such invoice.</summary>
     public static async Task<InvoiceDecisionView?> GetAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
@@ -125,6 +186,23 @@ public static class InvoiceQueries
         return new InvoiceDecisionView(
             invoice, decision?.Explanation, decision?.VendorExplanation, decision?.PoExplanation, decision?.TotalsExplanation,
             decision?.DuplicateOf, decision?.ToleranceVersion, lines);
+    }
+
+    private sealed class InvoiceSearchRow
+    {
+        public Guid InvoiceId { get; init; }
+        public long ImportNo { get; init; }
+        public int ImportPosition { get; init; }
+        public string InvoiceNumber { get; init; } = "";
+        public string PrintedVendorName { get; init; } = "";
+        public string? VendorCode { get; init; }
+        public DateOnly InvoiceDate { get; init; }
+        public string Currency { get; init; } = "";
+        public decimal InvoiceTotal { get; init; }
+        public string Status { get; init; } = "";
+        public string? PoNumber { get; init; }
+        public DateTime? DecidedAt { get; init; }
+        public long TotalCount { get; init; }
     }
 
     private sealed class DecisionRow

@@ -1,4 +1,6 @@
 using Invisible.Contracts.Matching.V1;
+using Invisible.Platform.Events;
+using Invisible.Server.Imports;
 using Invisible.Rpc.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -11,6 +13,8 @@ public static class MatchingRegistration
     {
         rpc.Services.TryAddSingleton(TimeProvider.System);
         rpc.Services.TryAddSingleton<InvoiceMatching>();
+        rpc.Services.TryAddSingleton<ToleranceAdministration>();
+        rpc.Services.AddIntegrationEventHandler<FileImported, ReevaluateAfterImport>(ReevaluateAfterImport.Consumer);
         return rpc.AddService<MatchingServiceHandler>(MatchingReflection.Descriptor.Services[0]);
     }
 }

@@ -15,7 +15,7 @@ namespace Invisible.Server.Matching;
 /// reconcile runs; every role reads the outcome, which approvers and auditors review.
 /// </summary>
 [RpcHandler("invisible.matching.v1.MatchingService")]
-public sealed class MatchingServiceHandler(InvoiceMatching matching)
+public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAdministration tolerances)
 {
     private const string ErrorDomain = "matching.invisible.app";
     private const int DefaultPageSize = 50;
@@ -42,24 +42,29 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching)
     public async Task<ListInvoicesResponse> ListInvoices(ListInvoicesRequest request, RpcCallContext context)
     {
         var caller = context.Caller();
-        var pageSize = request.PageSize switch
-        {
-            0 => DefaultPageSize,
-            < 0 or > MaxPageSize => throw RpcException.InvalidArgument(
-                "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
-            var size => size,
-        };
-        var after = request.PageToken.Length > 0 ? ParsePageToken(request.PageToken) : (InvoicePosition?)null;
-        var status = request.Status == Contract.InvoiceStatus.Unspecified ? null : FromContract(request.Status);
+        var pageSize = PageSize(request.PageSize);
+        var offset = ParseOffsetToken(request.PageToken);
+        var search = new InvoiceSearch(
+            request.Status == Contract.InvoiceStatus.Unspecified ? null : FromContract(request.Status),
+            request.VendorCode.Length > 0 ? request.VendorCode : null,
+            request.Query.Length > 0 ? request.Query : null,
+            request.Sort switch
+            {
+                InvoiceSort.Unspecified => InvoiceSortBy.ImportOrder,
+                InvoiceSort.InvoiceDate => InvoiceSortBy.InvoiceDate,
+                InvoiceSort.Total => InvoiceSortBy.Total,
+                InvoiceSort.Vendor => InvoiceSortBy.Vendor,
+                InvoiceSort.InvoiceNumber => InvoiceSortBy.InvoiceNumber,
+                _ => throw RpcException.InvalidArgument("Unknown sort.", new FieldViolation("sort", "use one of the InvoiceSort values")),
+            },
+            request.Descending);
 
-        // One more than a page tells whether there is a next page without counting.
-        var rows = await matching.ListInvoicesAsync(caller.TenantId, status, after, pageSize + 1, context.CancellationToken);
-        var response = new ListInvoicesResponse();
-        response.Invoices.AddRange(rows.Take(pageSize).Select(ToSummary));
-        if (rows.Count > pageSize)
+        var (rows, total) = await matching.SearchInvoicesAsync(caller.TenantId, search, offset, pageSize, context.CancellationToken);
+        var response = new ListInvoicesResponse { TotalCount = total };
+        response.Invoices.AddRange(rows.Select(ToSummary));
+        if (offset + rows.Count < total)
         {
-            var last = rows[pageSize - 1];
-            response.NextPageToken = string.Create(CultureInfo.InvariantCulture, $"{last.ImportNo}.{last.ImportPosition}");
+            response.NextPageToken = (offset + rows.Count).ToString(CultureInfo.InvariantCulture);
         }
 
         return response;
@@ -121,17 +126,131 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching)
         return new ExportResultsResponse { Csv = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length), RowCount = rows };
     }
 
-    private static InvoicePosition ParsePageToken(string token)
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<Contract.Tolerances> GetTolerances(GetTolerancesRequest request, RpcCallContext context)
     {
-        var parts = token.Split('.');
-        return parts.Length == 2 &&
-               long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var importNo) &&
-               int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var position)
-            ? new InvoicePosition(importNo, position)
-            : throw RpcException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
+        var caller = context.Caller();
+        return ToContract(await tolerances.GetAsync(caller.TenantId, context.CancellationToken));
     }
 
-    private static InvoiceSummary ToSummary(InvoiceListItem invoice) => new()
+    /// <summary>Admins only: a tolerance change moves money through or holds it back, so it is audited and versioned.</summary>
+    [RpcAccess(Roles.Admin)]
+    public async Task<Contract.Tolerances> SetTolerance(SetToleranceRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var vendorCode = request.VendorCode.Trim() is { Length: > 0 } code ? code : null;
+        if (request.RemoveOverride && vendorCode is null)
+        {
+            throw RpcException.InvalidArgument("Name the vendor whose override to remove.", new FieldViolation("vendor_code", "is required with remove_override"));
+        }
+
+        var settings = request.RemoveOverride ? null : ParseSettings(request.Settings);
+        return ToContract(await tolerances.SetAsync(caller, vendorCode, settings, request.RemoveOverride, context.RequestId, context.CancellationToken));
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<PreviewToleranceResponse> PreviewTolerance(PreviewToleranceRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var vendorCode = request.VendorCode.Trim() is { Length: > 0 } code ? code : null;
+        var outcome = await tolerances.PreviewAsync(caller.TenantId, vendorCode, ParseSettings(request.Settings), context.CancellationToken);
+        var response = new PreviewToleranceResponse
+        {
+            OpenExceptions = outcome.OpenExceptions,
+            WouldClear = outcome.WouldClear,
+            WouldNewlyFail = outcome.WouldNewlyFail,
+        };
+        response.AmountWouldPass.AddRange(outcome.AmountWouldPass.Select(money => new CurrencyAmount { Currency = money.Currency, Amount = Decimal(money.Amount) }));
+        return response;
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<Dashboard> GetDashboard(GetDashboardRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var view = await matching.DashboardAsync(caller.TenantId, context.CancellationToken);
+        var dashboard = new Dashboard
+        {
+            InvoiceCount = view.InvoiceCount,
+            TouchlessRate = view.TouchlessRate,
+            ImportsToday = view.ImportsToday,
+            AsOf = Timestamp.FromDateTimeOffset(view.AsOf),
+        };
+        dashboard.InvoicesByStatus.AddRange(view.InvoicesByStatus
+            .Select(entry => new StatusCount { Status = ToContract(entry.Key), Invoices = entry.Value })
+            .OrderBy(count => count.Status));
+        dashboard.ExceptionsByReason.AddRange(view.ExceptionsByReason.Select(entry => new ReasonCount { Reason = entry.Key, Exceptions = entry.Value }));
+        dashboard.ExceptionsByAge.AddRange(view.ExceptionsByAge.Select(bucket => new AgeBucket { Label = bucket.Label, Exceptions = bucket.Exceptions }));
+        dashboard.AmountHeld.AddRange(view.AmountHeld.Select(money => new CurrencyAmount { Currency = money.Currency, Amount = Decimal(money.Amount) }));
+        return dashboard;
+    }
+
+    private static ToleranceSettings ParseSettings(Contract.ToleranceSettings? settings)
+    {
+        var violations = new List<FieldViolation>();
+        decimal Parse(string value, string field, decimal max, bool optional)
+        {
+            if (optional && value.Trim().Length == 0)
+            {
+                return 0;
+            }
+
+            if (decimal.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var parsed) && parsed <= max && parsed.Scale <= 4)
+            {
+                return parsed;
+            }
+
+            violations.Add(new FieldViolation($"settings.{field}", $"must be a decimal between 0 and {max.ToString(CultureInfo.InvariantCulture)} with at most 4 decimals, e.g. \"2.5\""));
+            return 0;
+        }
+
+        settings ??= new Contract.ToleranceSettings();
+        var pricePercent = Parse(settings.PriceTolerancePercent, "price_tolerance_percent", 100m, optional: false);
+        var priceAbsolute = Parse(settings.PriceToleranceAbsolute, "price_tolerance_absolute", 999_999_999m, optional: true);
+        var quantityPercent = Parse(settings.QuantityTolerancePercent, "quantity_tolerance_percent", 100m, optional: false);
+        var total = Parse(settings.TotalTolerance, "total_tolerance", 999_999_999m, optional: false);
+        return violations.Count > 0
+            ? throw RpcException.InvalidArgument("Invalid tolerance settings.", violations)
+            : new ToleranceSettings(pricePercent, priceAbsolute == 0 ? null : priceAbsolute, quantityPercent, total);
+    }
+
+    private static Contract.Tolerances ToContract(TolerancesView view)
+    {
+        var contract = new Contract.Tolerances { TenantDefault = ToContract(view.TenantDefault) };
+        contract.VendorOverrides.AddRange(view.VendorOverrides.Select(ToContract));
+        return contract;
+    }
+
+    private static Tolerance ToContract(ToleranceVersion version) => new()
+    {
+        VendorCode = version.VendorCode ?? "",
+        Version = version.Version,
+        Settings = new Contract.ToleranceSettings
+        {
+            PriceTolerancePercent = Decimal(version.PricePercent),
+            PriceToleranceAbsolute = Decimal(version.PriceAbsolute ?? 0m),
+            QuantityTolerancePercent = Decimal(version.QuantityPercent),
+            TotalTolerance = Decimal(version.TotalAbsolute),
+        },
+        ChangedBy = version.ChangedBy ?? "",
+        ChangedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(version.ChangedAt, DateTimeKind.Utc)),
+    };
+
+    /// <summary>Page tokens are the number of items before the page (opaque to clients).</summary>
+    internal static int ParseOffsetToken(string token) =>
+        token.Length == 0 ? 0
+        : int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset
+        : throw RpcException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
+
+    internal static int PageSize(int requested) => requested switch
+    {
+        0 => DefaultPageSize,
+        < 0 or > MaxPageSize => throw RpcException.InvalidArgument(
+            "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
+        var size => size,
+    };
+
+    internal static InvoiceSummary ToSummary(InvoiceListItem invoice) => new()
     {
         InvoiceId = invoice.InvoiceId.ToString(),
         InvoiceNumber = invoice.InvoiceNumber,
@@ -145,7 +264,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching)
         DecidedAt = invoice.DecidedAt is { } decidedAt ? Timestamp.FromDateTime(DateTime.SpecifyKind(decidedAt, DateTimeKind.Utc)) : null,
     };
 
-    private static string Decimal(decimal? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
+    internal static string Decimal(decimal? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "";
 
     private static readonly Dictionary<string, Contract.InvoiceStatus> InvoiceStatuses = new(StringComparer.Ordinal)
     {
@@ -155,9 +274,11 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching)
         [Reconciliation.Matching.InvoiceStatus.Exception.ToExportName()] = Contract.InvoiceStatus.Exception,
         [Reconciliation.Matching.InvoiceStatus.NoPo.ToExportName()] = Contract.InvoiceStatus.NoPo,
         [Reconciliation.Matching.InvoiceStatus.Duplicate.ToExportName()] = Contract.InvoiceStatus.Duplicate,
+        [InvoiceEvaluation.Approved] = Contract.InvoiceStatus.Approved,
+        [InvoiceEvaluation.Rejected] = Contract.InvoiceStatus.Rejected,
     };
 
-    private static Contract.InvoiceStatus ToContract(string status) =>
+    internal static Contract.InvoiceStatus ToContract(string status) =>
         InvoiceStatuses.TryGetValue(status, out var value) ? value : Contract.InvoiceStatus.Unspecified;
 
     private static string FromContract(Contract.InvoiceStatus status) =>

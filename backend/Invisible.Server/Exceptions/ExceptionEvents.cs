@@ -1,0 +1,30 @@
+using Invisible.Data.Tenancy;
+using Invisible.Platform.Events;
+
+namespace Invisible.Server.Exceptions;
+
+/// <summary>
+/// The exception queue changed: items opened, assigned, resolved or dismissed, by a reviewer or by re-matching. Web apps
+/// reload the queue (and the invoices named) instead of polling.
+/// </summary>
+/// <param name="Cause">What changed it: <c>reconcile</c>, <c>rematch_after_import</c>, <c>tolerance_changed</c>, or the reviewer's action (<c>assign</c>, <c>approve</c>, ...).</param>
+/// <param name="InvoiceIds">The invoices whose decision or queue entry changed (empty after a full reconcile run: reload everything).</param>
+[IntegrationEvent("exceptions.changed")]
+public sealed record ExceptionsChanged(Guid Id, Guid TenantId, DateTimeOffset OccurredAt, string Cause, IReadOnlyList<Guid> InvoiceIds)
+    : IntegrationEvent(Id, TenantId, OccurredAt);
+
+/// <summary>The dashboard's counters are stale: statuses, the queue or today's imports changed. Read <c>GetDashboard</c> again.</summary>
+[IntegrationEvent("dashboard.changed")]
+public sealed record DashboardChanged(Guid Id, Guid TenantId, DateTimeOffset OccurredAt, string Cause) : IntegrationEvent(Id, TenantId, OccurredAt);
+
+public static class ExceptionNotifications
+{
+    /// <summary>Publishes <see cref="ExceptionsChanged"/> and <see cref="DashboardChanged"/> through the outbox, in the caller's transaction.</summary>
+    public static async Task EnqueueAsync(
+        TenantUnitOfWork unitOfWork, TimeProvider time, string cause, IReadOnlyList<Guid> invoiceIds, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await EventOutbox.EnqueueAsync(unitOfWork, new ExceptionsChanged(Guid.NewGuid(), unitOfWork.TenantId, now, cause, invoiceIds), cancellationToken);
+        await EventOutbox.EnqueueAsync(unitOfWork, new DashboardChanged(Guid.NewGuid(), unitOfWork.TenantId, now, cause), cancellationToken);
+    }
+}

@@ -1,0 +1,238 @@
+using System.Text.Json;
+using Dapper;
+using Invisible.Data.Audit;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Tokens;
+using Invisible.Rpc;
+using Invisible.Server.Matching;
+
+namespace Invisible.Server.Exceptions;
+
+/// <summary>A PO a reviewer may re-match an invoice to.</summary>
+public sealed record RematchCandidateView(Guid PurchaseOrderId, string PoNumber, string VendorCode, double Score, string Explanation, decimal PoTotal, string Currency);
+
+/// <summary>
+/// The exception queue's actions. Each one, in one transaction: checks the item is still open, does its part, re-evaluates
+/// the tenant's decided invoices (the item's invoice gets a new decision by the reviewer; others whose outcome changed get
+/// one by the engine), writes an audit entry and publishes <see cref="ExceptionsChanged"/> and <see cref="DashboardChanged"/>.
+/// Runs are serialised per tenant with reconcile runs (<see cref="MatchDecisionStore.BeginRunAsync"/>).
+/// </summary>
+public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, ILogger<ExceptionQueue> logger)
+{
+    public const string ErrorDomain = "exceptions.invisible.app";
+
+    public async Task<ExceptionPage> ListAsync(Guid tenantId, ExceptionFilter filter, int offset, int limit, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await ExceptionQueries.ListAsync(unitOfWork, filter, offset, limit, cancellationToken);
+    }
+
+    public async Task<ExceptionView> GetAsync(Guid tenantId, Guid exceptionId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        return await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+    }
+
+    /// <summary>Assigns the item to a user of the tenant (it moves to in_review), or unassigns it (back to open).</summary>
+    public Task<ExceptionView> AssignAsync(Caller caller, Guid exceptionId, Guid? userId, string? requestId, CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, "assign", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
+        {
+            if (userId is { } assignee && !await unitOfWork.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, unitOfWork.Transaction,
+                    cancellationToken: cancellationToken)))
+            {
+                throw RpcException.WithReason(StatusCode.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
+            }
+
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                """
+                update exceptions set assignee_id = @userId, status = case when @userId::uuid is null then 'open' else 'in_review' end, updated_at = now()
+                where id = @exceptionId
+                """,
+                new { userId, exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            return new { assigneeId = userId };
+        }, cancellationToken);
+
+    /// <summary>Override: the invoice is accepted as it is. The caller's role is checked by the RPC policy (approvers and admins).</summary>
+    public Task<ExceptionView> ApproveAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
+        CloseAsync(caller, exceptionId, InvoiceEvaluation.Approved, "resolved", reason, requestId, cancellationToken);
+
+    public Task<ExceptionView> RejectAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
+        CloseAsync(caller, exceptionId, InvoiceEvaluation.Rejected, "dismissed", reason, requestId, cancellationToken);
+
+    /// <summary>The engine's ranked PO candidates for the invoice, else the open POs of its vendor.</summary>
+    public async Task<IReadOnlyList<RematchCandidateView>> CandidatesAsync(Guid tenantId, Guid exceptionId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+        var evidence = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select evidence->'po'->'candidates' from match_decisions where id = @id", new { id = item.MatchDecisionId }, unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+        var ranked = (evidence is null ? null : JsonSerializer.Deserialize<List<StoredCandidate>>(evidence, MatchDecisionStore.EvidenceJson)) ?? [];
+        var purchaseOrders = (await unitOfWork.Connection.QueryAsync<PurchaseOrderRow>(new CommandDefinition(
+            """
+            select p.id as Id, p.po_number as PoNumber, v.vendor_code as VendorCode, p.currency as Currency,
+                   coalesce((select sum(l.quantity * l.unit_price) from purchase_order_lines l where l.purchase_order_id = p.id), 0) as Total
+            from purchase_orders p join vendors v on v.id = p.vendor_id
+            where p.superseded_at is null and (p.po_number = any(@numbers) or (cardinality(@numbers) = 0 and v.vendor_code = @vendorCode))
+            order by p.order_date desc, p.po_number
+            limit 20
+            """,
+            new { numbers = ranked.Select(candidate => candidate.PoNumber).ToArray(), vendorCode = item.Invoice.VendorCode },
+            unitOfWork.Transaction,
+            cancellationToken: cancellationToken))).ToDictionary(po => po.PoNumber, StringComparer.Ordinal);
+        if (ranked.Count == 0)
+        {
+            return purchaseOrders.Values
+                .Select(po => new RematchCandidateView(po.Id, po.PoNumber, po.VendorCode, 0, $"A current PO of {po.VendorCode}; the engine ranked none for this invoice.", po.Total, po.Currency))
+                .ToList();
+        }
+
+        return ranked
+            .Where(candidate => purchaseOrders.ContainsKey(candidate.PoNumber))
+            .OrderByDescending(candidate => candidate.Score)
+            .Select(candidate =>
+            {
+                var po = purchaseOrders[candidate.PoNumber];
+                return new RematchCandidateView(po.Id, po.PoNumber, po.VendorCode, candidate.Score,
+                    FormattableString.Invariant(
+                        $"Items {candidate.ItemOverlap:P0} alike, quantities fit {candidate.QuantityFit:P0} (exact {candidate.ExactQuantity:P0}), prices within tolerance {candidate.PriceFit:P0}."),
+                    po.Total, po.Currency);
+            })
+            .ToList();
+    }
+
+    /// <summary>Pairs the invoice with a chosen PO (and lines) from now on, then re-evaluates it.</summary>
+    public Task<ExceptionView> RematchAsync(
+        Caller caller, Guid exceptionId, string poNumber, IReadOnlyList<LinePairingOverride> lines, string reason, string? requestId,
+        CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, "rematch", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
+        {
+            var po = await unitOfWork.Connection.QuerySingleOrDefaultAsync<PurchaseOrderRef>(new CommandDefinition(
+                "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)",
+                new { poNumber = poNumber.Trim() }, unitOfWork.Transaction, cancellationToken: cancellationToken))
+                ?? throw RpcException.WithReason(StatusCode.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
+            var poLines = (await unitOfWork.Connection.QueryAsync<int>(new CommandDefinition(
+                "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, unitOfWork.Transaction,
+                cancellationToken: cancellationToken))).ToHashSet();
+            var invoiceLines = (await unitOfWork.Connection.QueryAsync<int>(new CommandDefinition(
+                "select line_no from invoice_lines where invoice_id = @id", new { id = item.Invoice.InvoiceId }, unitOfWork.Transaction,
+                cancellationToken: cancellationToken))).ToHashSet();
+            var violations = lines
+                .Select((pairing, index) =>
+                    !invoiceLines.Contains(pairing.InvoiceLineNo) ? new FieldViolation($"lines[{index}].invoice_line_no", "is not a line of this invoice")
+                    : !poLines.Contains(pairing.PoLineNo) ? new FieldViolation($"lines[{index}].po_line_no", $"is not a line of {po.PoNumber}")
+                    : null)
+                .OfType<FieldViolation>()
+                .ToList();
+            if (violations.Count > 0)
+            {
+                throw RpcException.InvalidArgument("Pair lines of this invoice with lines of the chosen PO.", violations);
+            }
+
+            await MatchOverrideStore.AddRematchAsync(
+                unitOfWork, new RematchOverride(item.Invoice.InvoiceId, po.PoNumber, lines, reason, DecidedBy(caller)), cancellationToken);
+            return new { poNumber = po.PoNumber, lines, reason };
+        }, cancellationToken);
+
+    /// <summary>The invoice is not a duplicate: the duplicate rule no longer applies to it, then it is re-evaluated.</summary>
+    public Task<ExceptionView> MarkNotDuplicateAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, "not_duplicate", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
+        {
+            if (!item.Reason.Split(',').Contains("duplicate"))
+            {
+                throw RpcException.WithReason(
+                    StatusCode.FailedPrecondition, $"This exception is about {item.Reason}, not a duplicate.", "NOT_A_DUPLICATE_EXCEPTION", ErrorDomain);
+            }
+
+            await MatchOverrideStore.AddNotDuplicateAsync(unitOfWork, item.Invoice.InvoiceId, reason, DecidedBy(caller), cancellationToken);
+            return new { reason };
+        }, cancellationToken);
+
+    private Task<ExceptionView> CloseAsync(
+        Caller caller, Guid exceptionId, string invoiceStatus, string state, string reason, string? requestId, CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, invoiceStatus == InvoiceEvaluation.Approved ? "approve" : "reject", requestId, forceInvoice: false,
+            async (unitOfWork, item, decidedAt) =>
+            {
+                var decisionId = await ReviewerDecisionStore.AppendAsync(
+                    unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
+                await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    update exceptions set status = @state, resolved_at = now(), resolved_by = @resolvedBy, resolution_note = @reason,
+                                          match_decision_id = @decisionId, updated_at = now()
+                    where id = @exceptionId
+                    """,
+                    new { state, resolvedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, reason, decisionId, exceptionId },
+                    unitOfWork.Transaction,
+                    cancellationToken: cancellationToken));
+                return new { invoiceStatus, decisionId, reason };
+            }, cancellationToken);
+
+    private async Task<ExceptionView> ActAsync(
+        Caller caller,
+        Guid exceptionId,
+        string action,
+        string? requestId,
+        bool forceInvoice,
+        Func<TenantUnitOfWork, ExceptionView, DateTime, Task<object>> act,
+        CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, cancellationToken);
+        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
+        var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: true, cancellationToken) ?? throw NotFound(exceptionId);
+        if (item.State is not ("open" or "in_review"))
+        {
+            throw RpcException.WithReason(
+                StatusCode.FailedPrecondition, $"This exception is already {item.State}; reload the queue.", "EXCEPTION_CLOSED", ErrorDomain);
+        }
+
+        var done = await act(unitOfWork, item, decidedAt);
+        var invoiceId = item.Invoice.InvoiceId;
+        var reevaluated = await InvoiceEvaluation.ReevaluateAsync(
+            unitOfWork, decidedAt, DecidedBy(caller), forceInvoice ? new HashSet<Guid> { invoiceId } : new HashSet<Guid>(), eligible: null, cancellationToken);
+        var after = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+        await AuditLog.AppendAsync(
+            unitOfWork, caller.AuditActor, $"exceptions.{action}", "exception", exceptionId.ToString(),
+            before: new { state = item.State, assigneeId = item.AssigneeId, invoiceStatus = item.Invoice.Status, reason = item.Reason },
+            after: new
+            {
+                state = after.State,
+                assigneeId = after.AssigneeId,
+                invoiceStatus = after.Invoice.Status,
+                action = done,
+                reevaluated = reevaluated.Select(invoice => new { invoice.InvoiceId, invoice.PreviousStatus, invoice.Status }),
+            },
+            requestId,
+            cancellationToken);
+        await ExceptionNotifications.EnqueueAsync(
+            unitOfWork, time, action, reevaluated.Select(invoice => invoice.InvoiceId).Prepend(invoiceId).Distinct().ToList(), cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        logger.LogInformation(
+            "Exception {ExceptionId} of tenant {TenantId}: {Action} by {Actor}; {Reevaluated} invoice(s) re-decided",
+            exceptionId, caller.TenantId, action, caller.AuditActor, reevaluated.Count);
+        return after;
+    }
+
+    /// <summary>How a decision names its reviewer (<c>match_decisions.decided_by</c>): the user's or API key's id.</summary>
+    private static string DecidedBy(Caller caller) => caller.UserId.ToString();
+
+    private static RpcException NotFound(Guid exceptionId) =>
+        RpcException.WithReason(StatusCode.NotFound, $"No exception {exceptionId}.", "EXCEPTION_NOT_FOUND", ErrorDomain);
+
+    private sealed record StoredCandidate(string PoNumber, double Score, double ItemOverlap, double QuantityFit, double ExactQuantity, double PriceFit);
+
+    private sealed class PurchaseOrderRef
+    {
+        public Guid Id { get; init; }
+        public string PoNumber { get; init; } = "";
+    }
+
+    private sealed class PurchaseOrderRow
+    {
+        public Guid Id { get; init; }
+        public string PoNumber { get; init; } = "";
+        public string VendorCode { get; init; } = "";
+        public string Currency { get; init; } = "";
+        public decimal Total { get; init; }
+    }
+}

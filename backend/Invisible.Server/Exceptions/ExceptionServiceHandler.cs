@@ -1,0 +1,227 @@
+using System.Globalization;
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Exceptions.V1;
+using Invisible.Identity;
+using Invisible.Rpc;
+using Invisible.Server.Matching;
+using Invisible.Server.Rpc;
+
+namespace Invisible.Server.Exceptions;
+
+/// <summary>
+/// The gRPC face of <see cref="ExceptionQueue"/> (protos/invisible/exceptions/v1/exceptions.proto). Every role reads the
+/// queue; clerks, approvers and admins work it; only approvers and admins approve (an override of the matching rules).
+/// </summary>
+[RpcHandler("invisible.exceptions.v1.ExceptionService")]
+public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider time)
+{
+    private const int MaxReasonLength = 2000;
+
+    private static readonly Dictionary<string, ExceptionState> States = new(StringComparer.Ordinal)
+    {
+        ["open"] = ExceptionState.Open,
+        ["in_review"] = ExceptionState.InReview,
+        ["resolved"] = ExceptionState.Resolved,
+        ["dismissed"] = ExceptionState.Dismissed,
+    };
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var pageSize = MatchingServiceHandler.PageSize(request.PageSize);
+        var offset = MatchingServiceHandler.ParseOffsetToken(request.PageToken);
+        var violations = new List<FieldViolation>();
+        var filter = new ExceptionFilter(
+            request.States.Select(state => States.FirstOrDefault(entry => entry.Value == state).Key ?? Violation<string>(
+                violations, "states", "use OPEN, IN_REVIEW, RESOLVED or DISMISSED")!).ToList(),
+            request.Reason.Length > 0 ? request.Reason : null,
+            request.VendorCode.Length > 0 ? request.VendorCode : null,
+            request.AssigneeId switch
+            {
+                "" => null,
+                "me" => caller.UserId,
+                var id => Guid.TryParse(id, out var assignee) ? assignee : Violation<Guid?>(violations, "assignee_id", "must be a user id or \"me\""),
+            },
+            request.MinAgeDays switch
+            {
+                0 => null,
+                < 0 => Violation<int?>(violations, "min_age_days", "must not be negative"),
+                var days => days,
+            },
+            Amount(request.MinAmount, "min_amount", violations),
+            Amount(request.MaxAmount, "max_amount", violations),
+            request.Sort switch
+            {
+                ExceptionSort.Unspecified or ExceptionSort.Oldest => ExceptionOrder.Oldest,
+                ExceptionSort.Newest => ExceptionOrder.Newest,
+                ExceptionSort.AmountDesc => ExceptionOrder.AmountDescending,
+                _ => Violation<ExceptionOrder>(violations, "sort", "use one of the ExceptionSort values"),
+            },
+            time.GetUtcNow());
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("Invalid queue filter.", violations);
+        }
+
+        var page = await queue.ListAsync(caller.TenantId, filter, offset, pageSize, context.CancellationToken);
+        var response = new ListExceptionsResponse { TotalCount = page.TotalCount };
+        response.Items.AddRange(page.Items.Select(ToContract));
+        if (offset + page.Items.Count < page.TotalCount)
+        {
+            response.NextPageToken = (offset + page.Items.Count).ToString(CultureInfo.InvariantCulture);
+        }
+
+        return response;
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<ExceptionItem> GetException(GetExceptionRequest request, RpcCallContext context) =>
+        ToContract(await queue.GetAsync(context.Caller().TenantId, ExceptionId(request.ExceptionId), context.CancellationToken));
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
+    public async Task<ExceptionItem> AssignException(AssignExceptionRequest request, RpcCallContext context) =>
+        ToContract(await queue.AssignAsync(
+            context.Caller(), ExceptionId(request.ExceptionId), UserId(request.UserId), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Roles.Admin, Roles.Approver)]
+    public async Task<ExceptionItem> ApproveException(ApproveExceptionRequest request, RpcCallContext context) =>
+        ToContract(await queue.ApproveAsync(
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
+    public async Task<ExceptionItem> RejectException(RejectExceptionRequest request, RpcCallContext context) =>
+        ToContract(await queue.RejectAsync(
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<ListRematchCandidatesResponse> ListRematchCandidates(ListRematchCandidatesRequest request, RpcCallContext context)
+    {
+        var candidates = await queue.CandidatesAsync(context.Caller().TenantId, ExceptionId(request.ExceptionId), context.CancellationToken);
+        var response = new ListRematchCandidatesResponse();
+        response.Candidates.AddRange(candidates.Select(candidate => new RematchCandidate
+        {
+            PurchaseOrderId = candidate.PurchaseOrderId.ToString(),
+            PoNumber = candidate.PoNumber,
+            VendorCode = candidate.VendorCode,
+            Score = candidate.Score,
+            Explanation = candidate.Explanation,
+            PoTotal = MatchingServiceHandler.Decimal(candidate.PoTotal),
+            Currency = candidate.Currency,
+        }));
+        return response;
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
+    public async Task<ExceptionItem> RematchException(RematchExceptionRequest request, RpcCallContext context)
+    {
+        var exceptionId = ExceptionId(request.ExceptionId);
+        if (request.PoNumber.Trim().Length == 0)
+        {
+            throw RpcException.InvalidArgument("Choose the purchase order to match against.", new FieldViolation("po_number", "must not be empty"));
+        }
+
+        var reason = Reason(request.Reason);
+        var lines = request.Lines.Select(line => new LinePairingOverride(line.InvoiceLineNo, line.PoLineNo)).ToList();
+        return ToContract(await queue.RematchAsync(context.Caller(), exceptionId, request.PoNumber, lines, reason, context.RequestId, context.CancellationToken));
+    }
+
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
+    public async Task<ExceptionItem> MarkNotDuplicate(MarkNotDuplicateRequest request, RpcCallContext context) =>
+        ToContract(await queue.MarkNotDuplicateAsync(
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+
+    /// <summary>
+    /// Each item on its own: one failing (closed, not found, not permitted) does not stop the others. Approving keeps its
+    /// own rule: only approvers and admins, checked here because the other actions of this RPC are open to clerks.
+    /// </summary>
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
+    public async Task<BulkActionResponse> BulkAction(BulkActionRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        if (request.Action == BulkActionKind.Unspecified || !System.Enum.IsDefined(request.Action))
+        {
+            throw RpcException.InvalidArgument("Choose the action.", new FieldViolation("action", "use ASSIGN, APPROVE or REJECT"));
+        }
+
+        if (request.ExceptionIds.Count is 0 or > 200)
+        {
+            throw RpcException.InvalidArgument("Select between 1 and 200 exceptions.", new FieldViolation("exception_ids", "must list 1 to 200 ids"));
+        }
+
+        if (request.Action == BulkActionKind.Approve && caller.Role is not (Roles.Admin or Roles.Approver))
+        {
+            throw RpcException.WithReason(
+                StatusCode.PermissionDenied, "Only approvers and admins may approve exceptions.", "ROLE_NOT_PERMITTED", ExceptionQueue.ErrorDomain);
+        }
+
+        var reason = request.Action == BulkActionKind.Assign ? "" : Reason(request.Reason);
+        var assignee = request.Action == BulkActionKind.Assign ? UserId(request.UserId) : null;
+        var response = new BulkActionResponse();
+        foreach (var id in request.ExceptionIds)
+        {
+            var result = new BulkActionResult { ExceptionId = id };
+            try
+            {
+                var exceptionId = ExceptionId(id);
+                _ = request.Action switch
+                {
+                    BulkActionKind.Assign => await queue.AssignAsync(caller, exceptionId, assignee, context.RequestId, context.CancellationToken),
+                    BulkActionKind.Approve => await queue.ApproveAsync(caller, exceptionId, reason, context.RequestId, context.CancellationToken),
+                    _ => await queue.RejectAsync(caller, exceptionId, reason, context.RequestId, context.CancellationToken),
+                };
+                result.Ok = true;
+            }
+            catch (RpcException e)
+            {
+                result.Error = e.Message;
+            }
+
+            response.Results.Add(result);
+        }
+
+        return response;
+    }
+
+    private static ExceptionItem ToContract(ExceptionView view) => new()
+    {
+        Id = view.Id.ToString(),
+        InvoiceId = view.Invoice.InvoiceId.ToString(),
+        Invoice = MatchingServiceHandler.ToSummary(view.Invoice),
+        Reason = view.Reason,
+        Explanation = view.Explanation ?? "",
+        State = States.TryGetValue(view.State, out var state) ? state : ExceptionState.Unspecified,
+        AssigneeId = view.AssigneeId?.ToString() ?? "",
+        AssigneeName = view.AssigneeName ?? "",
+        OpenedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(view.OpenedAt, DateTimeKind.Utc)),
+        ResolvedAt = view.ResolvedAt is { } resolvedAt ? Timestamp.FromDateTime(DateTime.SpecifyKind(resolvedAt, DateTimeKind.Utc)) : null,
+        ResolutionNote = view.ResolutionNote ?? "",
+        AmountHeld = MatchingServiceHandler.Decimal(view.Invoice.InvoiceTotal),
+    };
+
+    private static Guid ExceptionId(string value) => Guid.TryParse(value, out var id)
+        ? id
+        : throw RpcException.InvalidArgument("exception_id is not an id.", new FieldViolation("exception_id", "must be an id returned by ListExceptions"));
+
+    private static Guid? UserId(string value) => value.Length == 0 ? null
+        : Guid.TryParse(value, out var id) ? id
+        : throw RpcException.InvalidArgument("user_id is not an id.", new FieldViolation("user_id", "must be a user id, or empty to unassign"));
+
+    private static string Reason(string value) => value.Trim() switch
+    {
+        { Length: 0 } => throw RpcException.InvalidArgument("Give a reason; it is kept in the audit log.", new FieldViolation("reason", "must not be empty")),
+        { Length: > MaxReasonLength } => throw RpcException.InvalidArgument("The reason is too long.", new FieldViolation("reason", $"at most {MaxReasonLength} characters")),
+        var reason => reason,
+    };
+
+    private static decimal? Amount(string value, string field, List<FieldViolation> violations) =>
+        value.Trim().Length == 0 ? null
+        : decimal.TryParse(value.Trim(), NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var amount) ? amount
+        : Violation<decimal?>(violations, field, "must be a decimal such as \"1250.00\"");
+
+    private static T Violation<T>(List<FieldViolation> violations, string field, string description)
+    {
+        violations.Add(new FieldViolation(field, description));
+        return default!;
+    }
+}

@@ -1,0 +1,51 @@
+using Invisible.Data.Audit;
+using Invisible.Platform.Events;
+using Invisible.Server.Exceptions;
+using Invisible.Server.Imports;
+
+namespace Invisible.Server.Matching;
+
+/// <summary>
+/// Re-matching after new evidence: a stored file of receipts, purchase orders or vendors re-evaluates the tenant's decided
+/// invoices, and each whose outcome changes (an invoice awaiting receipt whose goods arrived becomes matched, a changed PO
+/// clears or raises a variance) gets a new decision by the engine, with no user action. Invoice files wait for a
+/// reconcile run. Runs in the event's transaction after its inbox row, so a redelivered event has no second effect.
+/// </summary>
+public sealed class ReevaluateAfterImport(TimeProvider time, ILogger<ReevaluateAfterImport> logger) : IIntegrationEventHandler<FileImported>
+{
+    /// <summary>The inbox name of this consumer; stable across releases.</summary>
+    public const string Consumer = "matching.reevaluate-after-import";
+
+    private static readonly HashSet<string> EvidenceKinds = new(["receipts", "purchase_orders", "vendors"], StringComparer.Ordinal);
+
+    public async Task HandleAsync(FileImported integrationEvent, EventHandlingContext context, CancellationToken cancellationToken)
+    {
+        if (!EvidenceKinds.Contains(integrationEvent.Kind))
+        {
+            return;
+        }
+
+        var unitOfWork = context.UnitOfWork;
+        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
+        var reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, decidedAt, "engine", new HashSet<Guid>(), eligible: null, cancellationToken);
+        if (reevaluated.Count == 0)
+        {
+            return;
+        }
+
+        await AuditLog.AppendAsync(
+            unitOfWork, "engine", "matching.reevaluated", "import", integrationEvent.ImportId.ToString(), before: null,
+            after: new
+            {
+                kind = integrationEvent.Kind,
+                reevaluated = reevaluated.Select(invoice => new { invoice.InvoiceId, invoice.PreviousStatus, invoice.Status }),
+            },
+            requestId: null,
+            cancellationToken);
+        await ExceptionNotifications.EnqueueAsync(
+            unitOfWork, time, "rematch_after_import", reevaluated.Select(invoice => invoice.InvoiceId).ToList(), cancellationToken);
+        logger.LogInformation(
+            "Import {ImportId} ({Kind}) of tenant {TenantId}: {Count} invoice(s) re-decided",
+            integrationEvent.ImportId, integrationEvent.Kind, integrationEvent.TenantId, reevaluated.Count);
+    }
+}
