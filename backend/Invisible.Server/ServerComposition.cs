@@ -8,6 +8,8 @@ using Invisible.Server.Http;
 using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
+using Invisible.Server.Vendors;
+using Invisible.Server.Audit;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
@@ -22,7 +24,7 @@ public static class ServerComposition
         services.AddInvisibleDatabase(database);
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
         services.AddPlatform(configuration);
-        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching();
+        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddVendors().AddAudit();
         services.AddSpaCompression();
         return services;
     }
