@@ -9,6 +9,8 @@ using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
 using Invisible.Server.Exceptions;
+using Invisible.Server.Vendors;
+using Invisible.Server.Audit;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
@@ -23,7 +25,7 @@ public static class ServerComposition
         services.AddInvisibleDatabase(database);
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
         services.AddPlatform(configuration);
-        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions();
+        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddSpaCompression();
         return services;
     }

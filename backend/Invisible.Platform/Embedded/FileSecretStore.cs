@@ -17,6 +17,13 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    // The secrets the product generates itself: JWT signing key, TOTP encryption key.
+    private static readonly Dictionary<string, Func<string>> Generated = new(StringComparer.Ordinal)
+    {
+        [SecretNames.JwtSigningKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
+        [SecretNames.TotpEncryptionKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    };
+
     private readonly string _path;
     private readonly ILogger<FileSecretStore> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -47,6 +54,11 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
         try
         {
             _secrets ??= File.Exists(_path) ? await ReadAsync(cancellationToken) : await CreateAsync(cancellationToken);
+            if (Generated.Keys.Any(name => !_secrets.ContainsKey(name)))
+            {
+                _secrets = await AddMissingGeneratedAsync(cancellationToken);
+            }
+
             return _secrets;
         }
         finally
@@ -71,10 +83,7 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
 
     private async Task<Dictionary<string, string>> CreateAsync(CancellationToken cancellationToken)
     {
-        var secrets = new Dictionary<string, string>
-        {
-            [SecretNames.JwtSigningKey] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
-        };
+        var secrets = Generated.ToDictionary(secret => secret.Key, secret => secret.Value());
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
 
         // The mode is set when the file is created, so the secret is never readable by others, not even briefly.
@@ -97,5 +106,64 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
 
         _logger.LogInformation("Created the secrets file {Path} with generated secrets {Names}", _path, string.Join(", ", secrets.Keys));
         return secrets;
+    }
+
+    /// <summary>
+    /// A file written by an earlier version lacks secrets added since: they are generated and added under an exclusive lock
+    /// file, re-reading first, so a server and a CLI starting together agree on one value (a lost encryption key loses data).
+    /// </summary>
+    private async Task<Dictionary<string, string>> AddMissingGeneratedAsync(CancellationToken cancellationToken)
+    {
+        var lockPath = _path + ".lock";
+        var lockOptions = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            lockOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        for (var attempt = 0; ; attempt++)
+        {
+            FileStream fileLock;
+            try
+            {
+                fileLock = new FileStream(lockPath, lockOptions);
+            }
+            catch (IOException) when (attempt < 100)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+                continue;
+            }
+
+            await using (fileLock)
+            {
+                var secrets = await ReadAsync(cancellationToken);
+                var added = Generated.Where(secret => !secrets.ContainsKey(secret.Key)).Select(secret => secret.Key).ToList();
+                if (added.Count == 0)
+                {
+                    return secrets;
+                }
+
+                foreach (var name in added)
+                {
+                    secrets[name] = Generated[name]();
+                }
+
+                var temporary = _path + ".tmp";
+                var fileOptions = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+                if (!OperatingSystem.IsWindows())
+                {
+                    fileOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+                }
+
+                await using (var stream = new FileStream(temporary, fileOptions))
+                {
+                    await JsonSerializer.SerializeAsync(stream, secrets, Indented, cancellationToken);
+                }
+
+                File.Move(temporary, _path, overwrite: true);
+                _logger.LogInformation("Added generated secrets {Names} to the secrets file {Path}", string.Join(", ", added), _path);
+                return secrets;
+            }
+        }
     }
 }

@@ -9,6 +9,9 @@ public static class SecretNames
     /// <summary>Base64 of 64 random bytes: the HMAC key that signs access tokens.</summary>
     public const string JwtSigningKey = "jwt-signing-key";
 
+    /// <summary>Base64 of 32 random bytes (several, newest first, while rotating): the AES-256-GCM key that encrypts TOTP secrets at rest.</summary>
+    public const string TotpEncryptionKey = "totp-encryption-key";
+
     public const string QuickBooksClientId = "quickbooks-client-id";
     public const string QuickBooksClientSecret = "quickbooks-client-secret";
     public const string SmtpPassword = "smtp-password";

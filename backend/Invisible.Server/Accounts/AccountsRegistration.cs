@@ -20,6 +20,9 @@ public static class AccountsRegistration
         services.AddOptions<AccessTokenOptions>().BindConfiguration(AccessTokenOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AccessTokenService>();
+        services.AddSingleton<MfaSecretVault>();
+        services.AddSingleton<MfaSecretResealing>();
+        services.AddHostedService(provider => provider.GetRequiredService<MfaSecretResealing>());
         services.AddSingleton<SignInThrottles>();
         services.AddSingleton<AuthRateLimiter>();
         services.AddSingleton(_ => RpcAccessPolicies.FromHandlers());

@@ -41,6 +41,10 @@ public static class AuthErrors
     public static RpcException WeakPassword(IReadOnlyList<string> problems) => RpcException.InvalidArgument(
         "The password does not meet the policy.", problems.Select(problem => new FieldViolation("password", problem)));
 
+    public static RpcException LastAdmin() => RpcException.WithReason(
+        StatusCode.FailedPrecondition, "This is the organisation's last enabled administrator. Make another user an administrator first.",
+        "LAST_ADMIN", Domain);
+
     public static RpcException NotFound(string entity) => RpcException.WithReason(
         StatusCode.NotFound, $"No such {entity}.", "NOT_FOUND", Domain);
 }

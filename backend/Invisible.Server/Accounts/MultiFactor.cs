@@ -12,9 +12,12 @@ public sealed record MfaEnrolment(Uri OtpAuthUri, string SecretBase32);
 
 public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, IssuedSession Session);
 
-/// <summary>TOTP enrolment and verification (RFC 6238, replay rejected), and the one-time recovery codes.</summary>
+/// <summary>
+/// TOTP enrolment and verification (RFC 6238, replay rejected), and the one-time recovery codes. TOTP secrets are stored
+/// sealed by <see cref="MfaSecretVault"/> and opened only for the check.
+/// </summary>
 public sealed class MultiFactor(
-    TenantDatabase database, Sessions sessions, SignInThrottles throttles, IOptions<AccountsOptions> options, TimeProvider time)
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, IOptions<AccountsOptions> options, TimeProvider time)
 {
     /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
     public async Task<IssuedSession> VerifyAsync(
@@ -22,7 +25,7 @@ public sealed class MultiFactor(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
-        if (!user.MfaEnrolled || user.MfaSecret is null)
+        if (!user.MfaEnrolled || user.SealedMfaSecret is not { } sealedSecret)
         {
             throw AuthErrors.MfaNotEnrolled();
         }
@@ -49,13 +52,23 @@ public sealed class MultiFactor(
         }
         else
         {
-            var verification = Totp.Verify(user.MfaSecret, totpCode, time.GetUtcNow(), user.MfaLastStep);
+            var secret = await vault.OpenAsync(user.TenantId, user.Id, sealedSecret, cancellationToken);
+            var verification = Totp.Verify(secret, totpCode, time.GetUtcNow(), user.MfaLastStep);
             if (!verification.Accepted)
             {
                 throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
             }
 
             await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
+            if (await vault.NeedsResealingAsync(sealedSecret, cancellationToken))
+            {
+                // Written before encryption, or under a key being retired: seal it with the current key now that it is in hand.
+                var resealed = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
+                await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                    "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id",
+                    new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            }
+
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         }
 
@@ -77,8 +90,10 @@ public sealed class MultiFactor(
         }
 
         var secret = Totp.NewSecret();
+        var sealedSecret = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update users set mfa_pending_secret = @secret where id = @id", new { id = user.Id, secret }, unitOfWork.Transaction,
+            "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id",
+            new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, unitOfWork.Transaction,
             cancellationToken: cancellationToken));
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -91,12 +106,13 @@ public sealed class MultiFactor(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
-        if (user.MfaPendingSecret is null)
+        if (user.SealedPendingMfaSecret is not { } sealedPending)
         {
             throw AuthErrors.NoEnrolmentPending();
         }
 
-        var verification = Totp.Verify(user.MfaPendingSecret, totpCode, time.GetUtcNow(), lastAcceptedStep: null);
+        var pendingSecret = await vault.OpenAsync(user.TenantId, user.Id, sealedPending, cancellationToken);
+        var verification = Totp.Verify(pendingSecret, totpCode, time.GetUtcNow(), lastAcceptedStep: null);
         if (!verification.Accepted)
         {
             throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
@@ -105,7 +121,8 @@ public sealed class MultiFactor(
         var codes = RecoveryCodes.Generate();
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
             """
-            update users set mfa_secret = mfa_pending_secret, mfa_pending_secret = null, mfa_enabled_at = now(),
+            update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
+                             mfa_pending_secret = null, mfa_pending_secret_key_id = null, mfa_enabled_at = now(),
                              recovery_code_hashes = @hashes
             where id = @id
             """,

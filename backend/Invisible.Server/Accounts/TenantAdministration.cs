@@ -33,12 +33,18 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     public Task<IReadOnlyList<UserSummary>> ListUsersAsync(Caller caller, CancellationToken cancellationToken) =>
         QueryAsync<UserSummary>(caller, $"select {UserColumns} from users order by lower(email)", cancellationToken);
 
-    /// <summary>Changes the role; the user's sessions end so that no token keeps the old role.</summary>
+    /// <summary>Changes the role; the user's sessions end so that no token keeps the old role. The last enabled administrator stays one.</summary>
     public async Task<UserSummary> SetUserRoleAsync(Caller caller, Guid userId, string role, string? requestId, CancellationToken cancellationToken)
     {
         RequireKnownRole(role);
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        await LockAdministratorsAsync(unitOfWork, cancellationToken);
         var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
+        if (role != Roles.Admin)
+        {
+            await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
+        }
+
         var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
             $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}",
             new { userId, role }, unitOfWork.Transaction, cancellationToken: cancellationToken));
@@ -49,10 +55,13 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         return after;
     }
 
+    /// <summary>Disables the user and ends their sessions; the last enabled administrator cannot be disabled.</summary>
     public async Task<UserSummary> DisableUserAsync(Caller caller, Guid userId, string? requestId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        await FindUserAsync(unitOfWork, userId, cancellationToken);
+        await LockAdministratorsAsync(unitOfWork, cancellationToken);
+        var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
+        await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
         var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
             $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}",
             new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
@@ -159,6 +168,32 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         if (!Roles.IsKnown(role))
         {
             throw RpcException.InvalidArgument("Unknown role.", new FieldViolation("role", $"must be one of {string.Join(", ", Roles.All)}"));
+        }
+    }
+
+    /// <summary>
+    /// Serialises changes to who administers the tenant, taken before any user row is locked: two administrators demoting or
+    /// disabling each other at once would otherwise each see the other still enabled, and the tenant would be left with none.
+    /// </summary>
+    private static async Task LockAdministratorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))",
+            new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+
+    /// <summary>FAILED_PRECONDITION <c>LAST_ADMIN</c> when <paramref name="user"/> is the tenant's only enabled administrator.</summary>
+    private static async Task RequireAnotherEnabledAdministratorAsync(TenantUnitOfWork unitOfWork, UserSummary user, CancellationToken cancellationToken)
+    {
+        if (user.Role != Roles.Admin || user.Disabled)
+        {
+            return;
+        }
+
+        var others = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select count(*) from users where role = 'admin' and disabled_at is null and id <> @userId",
+            new { userId = user.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        if (others == 0)
+        {
+            throw AuthErrors.LastAdmin();
         }
     }
 

@@ -25,7 +25,16 @@ public sealed record UserAccount
 
     public long? MfaLastStep { get; init; }
 
+    public string? MfaSecretKeyId { get; init; }
+
     public byte[]? MfaPendingSecret { get; init; }
+
+    public string? MfaPendingSecretKeyId { get; init; }
+
+    /// <summary>The active TOTP secret as stored (sealed), null when not enrolled.</summary>
+    public StoredMfaSecret? SealedMfaSecret => MfaSecret is null ? null : new(MfaSecret, MfaSecretKeyId);
+
+    public StoredMfaSecret? SealedPendingMfaSecret => MfaPendingSecret is null ? null : new(MfaPendingSecret, MfaPendingSecretKeyId);
 
     public string[] RecoveryCodeHashes { get; init; } = [];
 
@@ -43,7 +52,8 @@ public static class UserAccounts
             """
             select id as Id, tenant_id as TenantId, email as Email, role as Role,
                    password_hash as PasswordHash, security_stamp as SecurityStamp, mfa_secret as MfaSecret,
-                   mfa_enabled_at is not null as MfaEnrolled, mfa_last_step as MfaLastStep, mfa_pending_secret as MfaPendingSecret,
+                   mfa_secret_key_id as MfaSecretKeyId, mfa_enabled_at is not null as MfaEnrolled, mfa_last_step as MfaLastStep,
+                   mfa_pending_secret as MfaPendingSecret, mfa_pending_secret_key_id as MfaPendingSecretKeyId,
                    recovery_code_hashes as RecoveryCodeHashes, disabled_at is not null as Disabled
             from users where id = @userId
             for update

@@ -4,10 +4,12 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;
 using Invisible.Contracts.Admin.V1;
+using Invisible.Contracts.Audit.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Contracts.Events.V1;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Matching.V1;
+using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
 using Invisible.Rpc;
 using Invisible.Server.Accounts;
@@ -135,6 +137,30 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.events.v1.EventService.Watch"] = async world => ExpectNoneOf(
             await world.Call(EventsReflection.Descriptor.Services[0].FindMethodByName("Watch"), new WatchRequest(), await world.SessionOfA(), ShortDeadline),
             world.BImportId),
+
+        // Vendors and the audit log: B's vendor code finds nothing, and none of B's trail shows in A's list, export or verification.
+        ["invisible.vendors.v1.VendorService.ListVendors"] = async world => ExpectNoneOf(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("ListVendors"), new ListVendorsRequest { Query = IsolationWorld.BVendorCode }, await world.SessionOfA()),
+            IsolationWorld.BVendorCode),
+        ["invisible.vendors.v1.VendorService.GetVendor"] = async world => Expect(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetVendor"), new GetVendorRequest { VendorCode = IsolationWorld.BVendorCode }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.audit.v1.AuditService.ListAuditEntries"] = async world => ExpectNoneOf(
+            await world.Call(AuditReflection.Descriptor.Services[0].FindMethodByName("ListAuditEntries"), new ListAuditEntriesRequest { PageSize = 500 }, await world.SessionOfA()),
+            world.BClerkId, world.BInvitationId, world.BApiKeyId, world.B.Id.ToString()),
+        ["invisible.audit.v1.AuditService.ExportAuditLog"] = async world =>
+        {
+            var reply = await world.Call(AuditReflection.Descriptor.Services[0].FindMethodByName("ExportAuditLog"), new ExportAuditLogRequest(), await world.SessionOfA());
+            return ExpectOk(reply) ?? (new[] { world.BClerkId, world.BInvitationId, world.BApiKeyId, world.B.Id.ToString() }
+                .FirstOrDefault(id => reply.As<ExportAuditLogResponse>().Csv.ToStringUtf8().Contains(id, StringComparison.OrdinalIgnoreCase)) is { } leaked
+                ? $"the export shows B's {leaked}"
+                : null);
+        },
+        ["invisible.audit.v1.AuditService.VerifyAuditChain"] = async world =>
+        {
+            var reply = await world.Call(AuditReflection.Descriptor.Services[0].FindMethodByName("VerifyAuditChain"), new VerifyAuditChainRequest(), await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<VerifyAuditChainResponse>().Ok ? null : "A's chain did not verify");
+        },
 
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
@@ -349,6 +375,8 @@ internal sealed class IsolationWorld
 
     public const string BInvoiceNumber = "B-ISOLATED-1";
 
+    public const string BVendorCode = "B-VENDOR-ISOLATED";
+
     public string BInvoiceId { get; private set; } = "";
 
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
@@ -378,6 +406,8 @@ internal sealed class IsolationWorld
                 values (@tenantId, @importId::uuid, 1, @number, @number, 'Vendor of B', date '2026-01-12', 'EUR', 10)
                 returning id
                 """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, unitOfWork.Transaction)).ToString();
+            await unitOfWork.Connection.ExecuteAsync(
+                "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, unitOfWork.Transaction);
             world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
             await unitOfWork.CommitAsync(CancellationToken.None);

@@ -1,0 +1,145 @@
+using System.Globalization;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Audit.V1;
+using Invisible.Rpc;
+using Invisible.Rpc.Hosting;
+using Invisible.Server.Rpc;
+using Microsoft.Extensions.Options;
+using static Invisible.Identity.Roles;
+
+namespace Invisible.Server.Audit;
+
+/// <summary>
+/// <c>invisible.audit.v1.AuditService</c>: the caller's tenant's hash-chained audit log, to read, filter, export and verify.
+/// Administrators and auditors only: the log names people, addresses and every change.
+/// </summary>
+[RpcHandler("invisible.audit.v1.AuditService")]
+public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> rpcOptions)
+{
+    public const string ErrorDomain = "audit.invisible.app";
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 500;
+
+    // Room left in a response for the message around the CSV bytes.
+    private const int ResponseOverheadBytes = 1024;
+
+    [RpcAccess(Admin, Auditor)]
+    public async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, RpcCallContext context)
+    {
+        var violations = new List<FieldViolation>();
+        var query = ToQuery(request.Filter, violations);
+        var pageSize = request.PageSize;
+        if (pageSize == 0)
+        {
+            pageSize = DefaultPageSize;
+        }
+        else if (pageSize is < 0 or > MaxPageSize)
+        {
+            violations.Add(new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}"));
+        }
+
+        long? beforeSeq = null;
+        if (request.PageToken.Length > 0)
+        {
+            if (long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) && seq > 0)
+            {
+                beforeSeq = seq;
+            }
+            else
+            {
+                violations.Add(new FieldViolation("page_token", "use next_page_token of the previous page"));
+            }
+        }
+
+        ThrowIfAny(violations);
+        var entries = await trail.ListAsync(context.Caller().TenantId, query, beforeSeq, pageSize, context.CancellationToken);
+        var response = new ListAuditEntriesResponse
+        {
+            // The chain starts at 1: a full page ending at entry 1 has nothing after it.
+            NextPageToken = entries.Count == pageSize && entries[^1].Seq > 1 ? entries[^1].Seq.ToString(CultureInfo.InvariantCulture) : string.Empty,
+        };
+        response.Entries.AddRange(entries.Select(ToMessage));
+        return response;
+    }
+
+    [RpcAccess(Admin, Auditor)]
+    public async Task<ExportAuditLogResponse> ExportAuditLog(ExportAuditLogRequest request, RpcCallContext context)
+    {
+        var violations = new List<FieldViolation>();
+        var query = ToQuery(request.Filter, violations);
+        ThrowIfAny(violations);
+        var caller = context.Caller();
+        using var buffer = new MemoryStream();
+        int rows;
+        try
+        {
+            rows = await trail.ExportAsync(
+                caller.TenantId, query, buffer, rpcOptions.Value.MaxSendMessageSize - ResponseOverheadBytes, caller.AuditActor, context.RequestId,
+                context.CancellationToken);
+        }
+        catch (AuditExportTooLargeException)
+        {
+            throw RpcException.WithReason(
+                StatusCode.FailedPrecondition,
+                "The audit log export is too large for one file. Narrow the filter, e.g. to a shorter period with from and to.",
+                "EXPORT_TOO_LARGE",
+                ErrorDomain);
+        }
+
+        return new ExportAuditLogResponse { Csv = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length), RowCount = rows };
+    }
+
+    [RpcAccess(Admin, Auditor)]
+    public async Task<VerifyAuditChainResponse> VerifyAuditChain(VerifyAuditChainRequest request, RpcCallContext context)
+    {
+        var verification = await trail.VerifyAsync(context.Caller().TenantId, context.CancellationToken);
+        return new VerifyAuditChainResponse
+        {
+            Ok = verification.IsIntact,
+            EntriesChecked = verification.EntriesChecked,
+            FirstBadSeq = verification.FirstBrokenSequence ?? 0,
+        };
+    }
+
+    private static AuditQuery ToQuery(AuditFilter? filter, List<FieldViolation> violations)
+    {
+        if (filter is null)
+        {
+            return new AuditQuery(null, null, null, null, null, null);
+        }
+
+        var from = filter.From?.ToDateTimeOffset();
+        var to = filter.To?.ToDateTimeOffset();
+        if (from is not null && to is not null && from >= to)
+        {
+            violations.Add(new FieldViolation("filter.to", "must be after filter.from"));
+        }
+
+        return new AuditQuery(NullIfEmpty(filter.Actor), NullIfEmpty(filter.Action), NullIfEmpty(filter.Entity), NullIfEmpty(filter.EntityId), from, to);
+    }
+
+    private static string? NullIfEmpty(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static void ThrowIfAny(List<FieldViolation> violations)
+    {
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("The audit log request is not valid.", violations);
+        }
+    }
+
+    private static AuditEntry ToMessage(AuditEntryRow entry) => new()
+    {
+        Seq = entry.Seq,
+        OccurredAt = Timestamp.FromDateTime(DateTime.SpecifyKind(entry.OccurredAt, DateTimeKind.Utc)),
+        Actor = entry.Actor,
+        Action = entry.Action,
+        Entity = entry.Entity,
+        EntityId = entry.EntityId ?? string.Empty,
+        BeforeJson = entry.BeforeJson ?? string.Empty,
+        AfterJson = entry.AfterJson ?? string.Empty,
+        RequestId = entry.RequestId ?? string.Empty,
+        HashHex = Convert.ToHexStringLower(entry.Hash),
+    };
+}

@@ -1,0 +1,79 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+
+namespace Invisible.Server.Vendors;
+
+public sealed record VendorRow(
+    Guid Id, string VendorCode, string Name, string? TaxId, string? Country, string? Currency, string? Email, string? PaymentTerms,
+    long AliasCount, long OpenExceptionCount);
+
+public sealed record VendorAliasRow(string Kind, string Value, string Source, DateTime CreatedAt);
+
+public sealed record VendorPage(IReadOnlyList<VendorRow> Vendors, bool HasMore, long TotalCount);
+
+/// <summary>
+/// The vendor master of one tenant as people browse it: in the tenant's unit of work, so row-level security keeps every
+/// query to that tenant and another tenant's codes simply find nothing.
+/// </summary>
+public sealed class VendorDirectoryQueries(TenantDatabase database)
+{
+    private const string Columns =
+        """
+        v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id as TaxId, v.country as Country, v.currency as Currency,
+        v.email as Email, v.payment_terms as PaymentTerms,
+        (select count(*) from vendor_aliases a where a.vendor_id = v.id) as AliasCount,
+        (select count(*) from exceptions e join invoices i on i.tenant_id = e.tenant_id and i.id = e.invoice_id
+         where i.vendor_id = v.id and e.status in ('open', 'in_review')) as OpenExceptionCount
+        """;
+
+    // A vendor matches when the text occurs in its code, its name or any name or tax id it has been seen under.
+    private const string Matches =
+        """
+        (@pattern is null or v.vendor_code ilike @pattern or v.name ilike @pattern
+         or exists (select 1 from vendor_aliases a where a.vendor_id = v.id and a.value ilike @pattern))
+        """;
+
+    /// <summary>Vendors in code order after <paramref name="afterCode"/>, with the total matching <paramref name="query"/>.</summary>
+    public async Task<VendorPage> ListAsync(Guid tenantId, string? query, string? afterCode, int pageSize, CancellationToken cancellationToken)
+    {
+        var pattern = string.IsNullOrWhiteSpace(query) ? null : $"%{EscapeLike(query.Trim())}%";
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var rows = (await unitOfWork.Connection.QueryAsync<VendorRow>(new CommandDefinition(
+            $"""
+            select {Columns}
+            from vendors v
+            where {Matches} and (@afterCode is null or v.vendor_code > @afterCode collate "C")
+            order by v.vendor_code collate "C"
+            limit @limit
+            """,
+            new { pattern, afterCode, limit = pageSize + 1 }, unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+        var total = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $"select count(*) from vendors v where {Matches}", new { pattern }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        return new VendorPage(rows.Take(pageSize).ToList(), rows.Count > pageSize, total);
+    }
+
+    /// <summary>The vendor with its aliases, oldest first; null when the tenant has no vendor of that code.</summary>
+    public async Task<(VendorRow Vendor, IReadOnlyList<VendorAliasRow> Aliases)?> FindAsync(Guid tenantId, string vendorCode, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var vendor = await unitOfWork.Connection.QuerySingleOrDefaultAsync<VendorRow>(new CommandDefinition(
+            $"select {Columns} from vendors v where v.vendor_code = @vendorCode",
+            new { vendorCode }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        if (vendor is null)
+        {
+            return null;
+        }
+
+        var aliases = await unitOfWork.Connection.QueryAsync<VendorAliasRow>(new CommandDefinition(
+            """
+            select kind as Kind, value as Value, source as Source, created_at as CreatedAt
+            from vendor_aliases where vendor_id = @vendorId
+            order by created_at, kind, value
+            """,
+            new { vendorId = vendor.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        return (vendor, aliases.AsList());
+    }
+
+    private static string EscapeLike(string text) =>
+        text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+}

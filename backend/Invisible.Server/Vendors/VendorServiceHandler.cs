@@ -1,0 +1,114 @@
+using System.Buffers.Text;
+using System.Text;
+using Google.Protobuf.WellKnownTypes;
+using Invisible.Contracts.Vendors.V1;
+using Invisible.Rpc;
+using Invisible.Server.Rpc;
+using static Invisible.Identity.Roles;
+
+namespace Invisible.Server.Vendors;
+
+/// <summary>
+/// <c>invisible.vendors.v1.VendorService</c>: the caller's vendor master with the names and tax ids each vendor has been seen
+/// under. Every role reads it (auditors and approvers trace a decision to its vendor); changes arrive by import.
+/// </summary>
+[RpcHandler("invisible.vendors.v1.VendorService")]
+public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
+{
+    public const string ErrorDomain = "vendors.invisible.app";
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 200;
+    private const int MaxQueryLength = 200;
+
+    [RpcAccess(Admin, Approver, Clerk, Auditor)]
+    public async Task<ListVendorsResponse> ListVendors(ListVendorsRequest request, RpcCallContext context)
+    {
+        var violations = new List<FieldViolation>();
+        var pageSize = request.PageSize switch
+        {
+            0 => DefaultPageSize,
+            < 0 or > MaxPageSize => Invalid(violations, "page_size", $"must be between 1 and {MaxPageSize}", DefaultPageSize),
+            var size => size,
+        };
+        if (request.Query.Length > MaxQueryLength)
+        {
+            violations.Add(new FieldViolation("query", $"must be at most {MaxQueryLength} characters"));
+        }
+
+        var afterCode = request.PageToken.Length == 0 ? null : DecodePageToken(request.PageToken);
+        if (request.PageToken.Length > 0 && afterCode is null)
+        {
+            violations.Add(new FieldViolation("page_token", "use next_page_token of the previous page"));
+        }
+
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("The vendor list request is not valid.", violations);
+        }
+
+        var page = await vendors.ListAsync(context.Caller().TenantId, request.Query, afterCode, pageSize, context.CancellationToken);
+        var response = new ListVendorsResponse
+        {
+            TotalCount = (int)Math.Min(page.TotalCount, int.MaxValue),
+            NextPageToken = page.HasMore ? EncodePageToken(page.Vendors[^1].VendorCode) : string.Empty,
+        };
+        response.Vendors.AddRange(page.Vendors.Select(ToMessage));
+        return response;
+    }
+
+    [RpcAccess(Admin, Approver, Clerk, Auditor)]
+    public async Task<VendorDetail> GetVendor(GetVendorRequest request, RpcCallContext context)
+    {
+        if (string.IsNullOrWhiteSpace(request.VendorCode))
+        {
+            throw RpcException.InvalidArgument("Name the vendor by its code.", new FieldViolation("vendor_code", "must not be empty"));
+        }
+
+        var found = await vendors.FindAsync(context.Caller().TenantId, request.VendorCode.Trim(), context.CancellationToken)
+            ?? throw RpcException.WithReason(
+                StatusCode.NotFound, $"There is no vendor with the code '{request.VendorCode.Trim()}'.", "VENDOR_NOT_FOUND", ErrorDomain);
+        var (vendor, aliases) = found;
+        var detail = new VendorDetail { Vendor = ToMessage(vendor), Email = vendor.Email ?? string.Empty, PaymentTerms = vendor.PaymentTerms ?? string.Empty };
+        detail.Aliases.AddRange(aliases.Select(alias => new VendorAlias
+        {
+            Kind = alias.Kind,
+            Value = alias.Value,
+            Source = alias.Source,
+            CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(alias.CreatedAt, DateTimeKind.Utc)),
+        }));
+        return detail;
+    }
+
+    private static int Invalid(List<FieldViolation> violations, string field, string description, int fallback)
+    {
+        violations.Add(new FieldViolation(field, description));
+        return fallback;
+    }
+
+    private static Vendor ToMessage(VendorRow vendor) => new()
+    {
+        Id = vendor.Id.ToString(),
+        VendorCode = vendor.VendorCode,
+        Name = vendor.Name,
+        TaxId = vendor.TaxId ?? string.Empty,
+        Country = vendor.Country ?? string.Empty,
+        Currency = vendor.Currency ?? string.Empty,
+        AliasCount = (int)Math.Min(vendor.AliasCount, int.MaxValue),
+        OpenExceptionCount = (int)Math.Min(vendor.OpenExceptionCount, int.MaxValue),
+    };
+
+    // The token is the last code of the page, opaque to clients (base64url) so they do not build their own.
+    private static string EncodePageToken(string lastCode) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(lastCode));
+
+    private static string? DecodePageToken(string token)
+    {
+        try
+        {
+            return Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+}
