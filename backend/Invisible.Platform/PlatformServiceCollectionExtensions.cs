@@ -32,6 +32,7 @@ public static class PlatformServiceCollectionExtensions
         services.TryAddSingleton<EventDelivery>();
         services.TryAddSingleton<DeadLetters>();
         services.TryAddSingleton<OutboxDispatcher>();
+        services.TryAddSingleton<OutboxRetention>();
 
         // The mode decides which types exist at all, so it is read now rather than through IOptions later.
         var mode = configuration.GetSection(RuntimeOptions.SectionName).Get<RuntimeOptions>()?.Mode ?? RuntimeMode.Embedded;
@@ -48,6 +49,7 @@ public static class PlatformServiceCollectionExtensions
         if (configuration.GetSection(EventsOptions.SectionName).Get<EventsOptions>()?.DispatcherEnabled ?? true)
         {
             services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
+            services.AddHostedService(provider => provider.GetRequiredService<OutboxRetention>());
         }
 
         return services;

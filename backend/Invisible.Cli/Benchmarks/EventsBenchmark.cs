@@ -24,7 +24,7 @@ internal sealed class EventsBenchmark : IBenchmark
 
     public string Name => "events";
 
-    public string Description => $"{Events:N0} events at {Rate:N0}/s: commit → subscriber (dispatcher) and commit → Watch feed, against bare NOTIFY";
+    public string Description => $"{Events:N0} events at {Rate:N0}/s: commit → subscriber (dispatcher) and commit → Watch feed, against bare NOTIFY; dispatcher drain rate";
 
     public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
@@ -40,14 +40,22 @@ internal sealed class EventsBenchmark : IBenchmark
         var watch = await MeasureWatchFeedAsync(database, tenants, tenantId, cancellationToken);
         context.Report("commit → subscriber through the dispatcher");
         var dispatched = await EventLatencyProbe.MeasureAsync(database, tenantId, Events, Rate, NullLoggerFactory.Instance, cancellationToken);
+        context.Report("dispatcher draining a full outbox");
+        var drained = await EventLatencyProbe.MeasureDrainAsync(database, tenantId, Events, NullLoggerFactory.Instance, cancellationToken);
 
         return
         [
             new BenchmarkFigure($"commit → Watch feed p99 at {Rate:N0}/s", watch.P99, "ms", baseline.P99, "< 100 ms", watch.P99 < 100),
             new BenchmarkFigure($"commit → Watch feed p50 at {Rate:N0}/s", watch.P50, "ms", baseline.P50),
             new BenchmarkFigure($"commit → Watch feed delivered", watch.Delivered, "events", Events),
-            new BenchmarkFigure($"commit → subscriber (dispatcher) throughput at {Rate:N0}/s offered", dispatched.DeliveredPerSecond, "events/s", Rate, $"≥ {Rate:N0}/s", dispatched.DeliveredPerSecond >= Rate * 0.95),
+            // On a busy machine the producers may not reach the offered rate; the dispatcher is judged against what they did commit.
+            new BenchmarkFigure($"producers' commits/s ({Rate:N0}/s offered)", dispatched.CommittedPerSecond, "events/s", Rate),
+            new BenchmarkFigure("commit → subscriber (dispatcher) throughput", dispatched.DeliveredPerSecond, "events/s", dispatched.CommittedPerSecond,
+                "≥ 0.95× commits/s", dispatched.Delivered == Events && dispatched.DeliveredPerSecond >= 0.95 * dispatched.CommittedPerSecond),
             new BenchmarkFigure("commit → subscriber (dispatcher) p99", dispatched.P99Milliseconds, "ms", baseline.P99),
+            new BenchmarkFigure("commit → subscriber (dispatcher) p50", dispatched.P50Milliseconds, "ms", baseline.P50),
+            new BenchmarkFigure($"dispatcher draining {Events:N0} waiting events", drained.DeliveredPerSecond, "events/s", Rate,
+                $"≥ {Rate:N0}/s", drained.Delivered == Events && drained.DeliveredPerSecond >= Rate),
         ];
     }
 

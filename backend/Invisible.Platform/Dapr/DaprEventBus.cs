@@ -23,4 +23,26 @@ public sealed class DaprEventBus(DaprSidecarClient sidecar) : IEventBus
             cancellationToken);
         await DaprSidecarClient.EnsureSuccessAsync(response, $"publish of event {envelope.Id} to '{envelope.Topic}'", cancellationToken);
     }
+
+    /// <remarks>
+    /// One request per event, in order: Dapr's bulk publish API is still alpha, and publishing one tenant's events one after
+    /// the other keeps them in order on the broker.
+    /// </remarks>
+    public async Task<IReadOnlyDictionary<Guid, Exception>> PublishBatchAsync(IReadOnlyList<EventEnvelope> envelopes, CancellationToken cancellationToken)
+    {
+        Dictionary<Guid, Exception>? failures = null;
+        foreach (var envelope in envelopes)
+        {
+            try
+            {
+                await PublishAsync(envelope, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                (failures ??= [])[envelope.Id] = e;
+            }
+        }
+
+        return failures ?? (IReadOnlyDictionary<Guid, Exception>)new Dictionary<Guid, Exception>();
+    }
 }

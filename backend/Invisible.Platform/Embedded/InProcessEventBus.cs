@@ -6,4 +6,7 @@ namespace Invisible.Platform.Embedded;
 public sealed class InProcessEventBus(EventDelivery delivery) : IEventBus
 {
     public Task PublishAsync(EventEnvelope envelope, CancellationToken cancellationToken) => delivery.DeliverAsync(envelope, cancellationToken);
+
+    public async Task<IReadOnlyDictionary<Guid, Exception>> PublishBatchAsync(IReadOnlyList<EventEnvelope> envelopes, CancellationToken cancellationToken) =>
+        (await delivery.DeliverBatchAsync(envelopes, cancellationToken)).ToDictionary(failure => failure.Key, Exception (failure) => failure.Value);
 }

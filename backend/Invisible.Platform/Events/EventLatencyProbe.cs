@@ -9,10 +9,14 @@ using Npgsql;
 namespace Invisible.Platform.Events;
 
 /// <param name="Delivered">Events that reached the subscriber before the probe's deadline.</param>
+/// <param name="CommittedPerSecond">The rate the producers achieved (at most the offered rate; less on a busy machine).</param>
 /// <param name="DeliveredPerSecond">Delivered events over the time from the first commit to the last delivery.</param>
 /// <param name="P50Milliseconds">Median latency from commit to subscriber.</param>
 public sealed record EventLatencyReport(
-    int Events, int Delivered, double OfferedPerSecond, double DeliveredPerSecond, double P50Milliseconds, double P99Milliseconds, double MaxMilliseconds);
+    int Events, int Delivered, double OfferedPerSecond, double CommittedPerSecond, double DeliveredPerSecond, double P50Milliseconds, double P99Milliseconds, double MaxMilliseconds);
+
+/// <summary>How fast a dispatcher empties an outbox that already holds <paramref name="Events"/> due events.</summary>
+public sealed record EventDrainReport(int Events, int Delivered, double DeliveredPerSecond);
 
 /// <summary>
 /// Measures embedded mode's event path end to end for <c>./invisible bench events</c>: producers commit events at a
@@ -30,30 +34,19 @@ public static class EventLatencyProbe
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(events);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(eventsPerSecond);
         using var arrivals = new ProbeArrivals();
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Runtime:Mode"] = nameof(RuntimeMode.Embedded),
-            ["Events:PollInterval"] = "00:00:01",
-        }).Build();
-        var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddSingleton(loggers)
-            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
-            .AddSingleton(appDataSource)
-            .AddSingleton(arrivals);
-        services.AddPlatform(configuration);
-        services.AddIntegrationEventHandler<LatencyProbed, LatencyProbeHandler>();
-        await using var provider = services.BuildServiceProvider();
+        await using var provider = BuildServices(appDataSource, arrivals, loggers);
 
         var tenants = provider.GetRequiredService<TenantDatabase>();
         var dispatcher = provider.GetRequiredService<OutboxDispatcher>();
         await dispatcher.StartAsync(cancellationToken);
         var committing = new ConcurrentDictionary<Guid, long>();
         var started = Stopwatch.GetTimestamp();
+        var allCommitted = started;
         try
         {
             await Task.WhenAll(Enumerable.Range(0, Producers).Select(producer =>
                 ProduceAsync(tenants, tenantId, producer, events, eventsPerSecond, started, committing, cancellationToken)));
+            allCommitted = Stopwatch.GetTimestamp();
 
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             deadline.CancelAfter(TimeSpan.FromSeconds(30));
@@ -75,14 +68,79 @@ public static class EventLatencyProbe
             .ToList();
         var lastArrival = arrivals.Times.Values.DefaultIfEmpty(started).Max();
         var elapsedSeconds = Stopwatch.GetElapsedTime(started, lastArrival).TotalSeconds;
+        var committingSeconds = Stopwatch.GetElapsedTime(started, allCommitted).TotalSeconds;
         return new EventLatencyReport(
             events,
             latencies.Count,
             eventsPerSecond,
+            committingSeconds > 0 ? committing.Count / committingSeconds : 0,
             elapsedSeconds > 0 ? latencies.Count / elapsedSeconds : 0,
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
             latencies.DefaultIfEmpty(0).Max());
+    }
+
+    /// <summary>
+    /// Commits <paramref name="events"/> events first (100 per transaction), then starts a dispatcher and times it until
+    /// the subscriber has them all: the dispatcher's own capacity, whatever rate producers manage on the machine.
+    /// </summary>
+    public static async Task<EventDrainReport> MeasureDrainAsync(
+        NpgsqlDataSource appDataSource, Guid tenantId, int events, ILoggerFactory loggers, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(events);
+        using var arrivals = new ProbeArrivals();
+        await using var provider = BuildServices(appDataSource, arrivals, loggers);
+        var tenants = provider.GetRequiredService<TenantDatabase>();
+        for (var first = 0; first < events; first += 100)
+        {
+            await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            for (var index = first; index < Math.Min(first + 100, events); index++)
+            {
+                await EventOutbox.EnqueueAsync(unitOfWork, new LatencyProbed(Guid.NewGuid(), tenantId, DateTimeOffset.UtcNow, index), cancellationToken);
+            }
+
+            await unitOfWork.CommitAsync(cancellationToken);
+        }
+
+        var dispatcher = provider.GetRequiredService<OutboxDispatcher>();
+        var started = Stopwatch.GetTimestamp();
+        await dispatcher.StartAsync(cancellationToken);
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(60));
+            await arrivals.WaitForAsync(events, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The deadline passed: report what arrived.
+        }
+        finally
+        {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+
+        var delivered = arrivals.Times.Count;
+        var elapsedSeconds = Stopwatch.GetElapsedTime(started, arrivals.Times.Values.DefaultIfEmpty(started).Max()).TotalSeconds;
+        return new EventDrainReport(events, delivered, elapsedSeconds > 0 ? delivered / elapsedSeconds : 0);
+    }
+
+    private static ServiceProvider BuildServices(NpgsqlDataSource appDataSource, ProbeArrivals arrivals, ILoggerFactory loggers)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Runtime:Mode"] = nameof(RuntimeMode.Embedded),
+            ["Events:PollInterval"] = "00:00:01",
+        }).Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddSingleton(loggers)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddSingleton(appDataSource)
+            .AddSingleton(arrivals);
+        services.AddPlatform(configuration);
+        services.AddIntegrationEventHandler<LatencyProbed, LatencyProbeHandler>();
+        return services.BuildServiceProvider();
     }
 
     private static async Task ProduceAsync(

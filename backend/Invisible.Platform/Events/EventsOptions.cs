@@ -25,8 +25,27 @@ public sealed class EventsOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>Whether this process runs the outbox dispatcher (any number of processes may; they share the work).</summary>
+    /// <summary>
+    /// Whether this process runs the outbox dispatcher and the outbox/inbox clean-up (any number of processes may; they
+    /// share the work).
+    /// </summary>
     public bool DispatcherEnabled { get; set; } = true;
+
+    /// <summary>
+    /// How long delivered outbox rows and inbox rows are kept. An inbox row is what recognises a redelivery, so this must
+    /// outlast any redelivery: the broker's retries (minutes) and a restart; the inbox rows of dead-lettered events are kept
+    /// until the dead letter is redriven or removed.
+    /// </summary>
+    [Range(typeof(TimeSpan), "01:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the workers remove what is older than <see cref="Retention"/>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Rows removed per statement (and transaction), so the clean-up never holds long locks or bloats one transaction.</summary>
+    [Range(1, 100_000)]
+    public int RetentionBatchSize { get; set; } = 5_000;
 
     public TimeSpan RetryDelayAfter(int failedAttempts)
     {

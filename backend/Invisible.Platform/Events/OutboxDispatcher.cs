@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Dapper;
 using Invisible.Data.Tenancy;
@@ -10,12 +11,15 @@ namespace Invisible.Platform.Events;
 
 /// <summary>
 /// Delivers committed outbox events through <see cref="IEventBus"/>. Woken by <c>LISTEN invisible_outbox</c> as soon as
-/// a transaction that wrote events commits, and by a timer in case a notification was lost (listener reconnecting) or a
-/// retry fell due. The outbox is tenant-owned (row-level security), so each pass asks which tenants have pending events
-/// and claims each tenant's due rows in that tenant's unit of work with <c>FOR UPDATE SKIP LOCKED</c>: any number of
-/// dispatchers (one per worker) share the outbox without delivering one event at the same time. A failed event is
-/// retried with exponential back-off and moves to <c>outbox_dead_letters</c> after <see cref="EventsOptions.MaxAttempts"/>
-/// failures. Delivered rows stay with <c>published_at</c> set, as a record of what was sent.
+/// a transaction that wrote events commits (the notification names the tenant, so only that tenant's outbox is read), and
+/// by a timer in case a notification was lost (listener reconnecting) or a retry fell due; the timer's pass asks which
+/// tenants have pending events. The outbox is tenant-owned (row-level security), so each tenant's due rows are claimed in
+/// that tenant's unit of work with <c>FOR UPDATE SKIP LOCKED</c>: any number of dispatchers (one per worker) share the
+/// outbox without delivering one event at the same time. A claimed batch goes to the bus at once (embedded: one
+/// transaction per consumer for the whole batch), and one statement marks what was delivered. A failed event is retried
+/// with exponential back-off and moves to <c>outbox_dead_letters</c> after <see cref="EventsOptions.MaxAttempts"/>
+/// failures. Delivered rows stay with <c>published_at</c> set, as a record of what was sent, until
+/// <see cref="OutboxRetention"/> removes them.
 /// </summary>
 public sealed class OutboxDispatcher(
     NpgsqlDataSource database, TenantDatabase tenants, IEventBus bus, IOptions<EventsOptions> options, ILogger<OutboxDispatcher> logger)
@@ -26,24 +30,69 @@ public sealed class OutboxDispatcher(
     private readonly EventsOptions _options = options.Value;
     private readonly Channel<bool> _wakeUp = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
 
+    /// <summary>Tenants named by notifications (or left with a full batch) since the last pass.</summary>
+    private readonly ConcurrentDictionary<Guid, bool> _notifiedTenants = new();
+
+    /// <summary>1 when the next pass must ask the database which tenants have pending events.</summary>
+    private int _fullPassDue = 1;
+
     /// <summary>Delivers the events that are due, up to one batch per tenant.</summary>
     /// <returns>How many events were taken from the outbox (delivered, rescheduled or dead-lettered).</returns>
     public async Task<int> DispatchPendingAsync(CancellationToken cancellationToken)
     {
-        List<Guid> pendingTenants;
-        await using (var connection = await database.OpenConnectionAsync(cancellationToken))
-        {
-            pendingTenants = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                "SELECT outbox_tenants_with_pending()", cancellationToken: cancellationToken))).ToList();
-        }
-
         var taken = 0;
-        foreach (var tenantId in pendingTenants)
+        foreach (var tenantId in await PendingTenantsAsync(cancellationToken))
         {
             taken += await DispatchTenantBatchAsync(tenantId, cancellationToken);
         }
 
         return taken;
+    }
+
+    private async Task<List<Guid>> PendingTenantsAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        return (await connection.QueryAsync<Guid>(new CommandDefinition(
+            "SELECT outbox_tenants_with_pending()", cancellationToken: cancellationToken))).ToList();
+    }
+
+    /// <summary>
+    /// Dispatches until no tenant is known to have more: all tenants with pending events when a full pass is due, else
+    /// the notified ones, again and again while notifications keep coming or a batch came back full.
+    /// </summary>
+    private async Task DispatchUntilIdleAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            List<Guid> tenantIds;
+            if (Interlocked.Exchange(ref _fullPassDue, 0) == 1)
+            {
+                _notifiedTenants.Clear();
+                tenantIds = await PendingTenantsAsync(cancellationToken);
+            }
+            else
+            {
+                tenantIds = [.. _notifiedTenants.Keys];
+                foreach (var tenantId in tenantIds)
+                {
+                    _notifiedTenants.TryRemove(tenantId, out _);
+                }
+            }
+
+            if (tenantIds.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var tenantId in tenantIds)
+            {
+                if (await DispatchTenantBatchAsync(tenantId, cancellationToken) >= _options.BatchSize)
+                {
+                    // A full batch means more may be due right away.
+                    _notifiedTenants[tenantId] = true;
+                }
+            }
+        }
     }
 
     private async Task<int> DispatchTenantBatchAsync(Guid tenantId, CancellationToken cancellationToken)
@@ -60,18 +109,23 @@ public sealed class OutboxDispatcher(
         var due = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
             claim, new { _options.BatchSize }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
 
+        if (due.Count == 0)
+        {
+            return 0;
+        }
+
+        var envelopes = due.Select(row => new EventEnvelope(row.Id, row.Topic, tenantId, new DateTimeOffset(row.OccurredAt), row.Payload)).ToList();
+        var failures = await bus.PublishBatchAsync(envelopes, cancellationToken);
         var published = new List<Guid>(due.Count);
         foreach (var row in due)
         {
-            var envelope = new EventEnvelope(row.Id, row.Topic, tenantId, new DateTimeOffset(row.OccurredAt), row.Payload);
-            try
+            if (failures.TryGetValue(row.Id, out var failure))
             {
-                await bus.PublishAsync(envelope, cancellationToken);
-                published.Add(row.Id);
+                await RecordFailureAsync(unitOfWork, row, failure, cancellationToken);
             }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            else
             {
-                await RecordFailureAsync(unitOfWork, row, e, cancellationToken);
+                published.Add(row.Id);
             }
         }
 
@@ -93,15 +147,13 @@ public sealed class OutboxDispatcher(
             {
                 try
                 {
-                    while (await DispatchPendingAsync(stoppingToken) >= _options.BatchSize)
-                    {
-                        // A full batch means more may be due right away.
-                    }
+                    await DispatchUntilIdleAsync(stoppingToken);
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
                     // Typically the database restarting or unreachable. What the pass had not committed stays in the
-                    // outbox for the next pass; the dispatcher itself must outlive any failure.
+                    // outbox for the next pass, which looks at every tenant; the dispatcher itself must outlive any failure.
+                    Volatile.Write(ref _fullPassDue, 1);
                     logger.LogWarning(e, "Outbox dispatch pass failed; retrying in {Interval}", _options.PollInterval);
                 }
 
@@ -128,7 +180,8 @@ public sealed class OutboxDispatcher(
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            // The poll interval elapsed without a notification.
+            // The poll interval elapsed without a notification: look at every tenant (retries falling due, lost notifications).
+            Volatile.Write(ref _fullPassDue, 1);
         }
     }
 
@@ -139,13 +192,26 @@ public sealed class OutboxDispatcher(
             try
             {
                 await using var connection = await database.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, _) => _wakeUp.Writer.TryWrite(true);
+                connection.Notification += (_, notification) =>
+                {
+                    if (OutboxNotification.TryParse(notification.Payload, out var tenantId, out long? _))
+                    {
+                        _notifiedTenants[tenantId] = true;
+                    }
+                    else
+                    {
+                        Volatile.Write(ref _fullPassDue, 1);
+                    }
+
+                    _wakeUp.Writer.TryWrite(true);
+                };
                 await using (var listen = new NpgsqlCommand($"LISTEN {EventOutbox.NotificationChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                // Events committed while no one was listening are in the outbox already: look now.
+                // Events committed while no one was listening are in the outbox already: look at every tenant now.
+                Volatile.Write(ref _fullPassDue, 1);
                 _wakeUp.Writer.TryWrite(true);
                 while (true)
                 {

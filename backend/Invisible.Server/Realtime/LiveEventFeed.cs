@@ -36,6 +36,9 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
     private readonly ConcurrentDictionary<Guid, TenantWatchers> _watched = new();
     private readonly Channel<Guid> _changed = Channel.CreateUnbounded<Guid>(new UnboundedChannelOptions { SingleReader = true });
 
+    /// <summary>The fan-out loop's own connection for reading new rows: no pool round trip, no transaction set-up per read.</summary>
+    private NpgsqlConnection? _reader;
+
     /// <summary>
     /// Subscribes to the events of <paramref name="tenantId"/> committed from now on: when this returns, nothing committed
     /// afterwards can be missed. Dispose the subscription to end it.
@@ -121,6 +124,14 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            if (_reader is not null)
+            {
+                await _reader.DisposeAsync();
+                _reader = null;
+            }
+        }
     }
 
     private async Task DeliverNewEventsAsync(Guid tenantId, TenantWatchers watchers, CancellationToken cancellationToken)
@@ -131,14 +142,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
             do
             {
                 var (settled, sent) = watchers.ReadFrom();
-                await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-                batch = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
-                    """
-                    select position as Position, id as Id, topic as Topic, occurred_at as OccurredAt, payload::text as PayloadJson
-                    from outbox where position > @settled and position <> all(@sent) order by position limit @limit
-                    """,
-                    new { settled, sent, limit = ReadBatch }, unitOfWork.Transaction, cancellationToken: cancellationToken)))
-                    .Select(row => row.ToLiveEvent()).ToList();
+                batch = await ReadNewEventsAsync(tenantId, settled, sent, cancellationToken);
                 watchers.Publish(batch, time);
             }
             while (batch.Count == ReadBatch);
@@ -150,17 +154,60 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
         }
     }
 
+    /// <summary>
+    /// Reads a tenant's new rows in one round trip on the feed's own connection, which only the fan-out loop uses. The two
+    /// statements go as one batch, which PostgreSQL runs as one implicit transaction: the tenant setting is
+    /// transaction-local, so row-level security applies to the select and the connection holds no tenant afterwards.
+    /// </summary>
+    private async Task<List<LiveEvent>> ReadNewEventsAsync(Guid tenantId, long settled, long[] sent, CancellationToken cancellationToken)
+    {
+        _reader ??= await database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var batch = new NpgsqlBatch(_reader)
+            {
+                BatchCommands =
+                {
+                    new NpgsqlBatchCommand("select set_config('app.tenant_id', $1, true)") { Parameters = { new() { Value = tenantId.ToString() } } },
+                    new NpgsqlBatchCommand(
+                        """
+                        select position, id, topic, occurred_at, payload::text
+                        from outbox where position > $1 and position <> all($2) order by position limit $3
+                        """)
+                    {
+                        Parameters = { new() { Value = settled }, new() { Value = sent }, new() { Value = ReadBatch } },
+                    },
+                },
+            };
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            var events = new List<LiveEvent>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                events.Add(new LiveEvent(
+                    reader.GetInt64(0),
+                    reader.GetGuid(1),
+                    reader.GetString(2),
+                    new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
+                    reader.GetString(4)));
+            }
+
+            return events;
+        }
+        catch
+        {
+            // A broken connection is replaced on the next read.
+            await _reader.DisposeAsync();
+            _reader = null;
+            throw;
+        }
+    }
+
     private async Task<long> LatestPositionAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         return await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "select coalesce(max(position), 0) from outbox", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
-    }
-
-    // Npgsql reads timestamptz as a UTC DateTime.
-    private sealed record OutboxRow(long Position, Guid Id, string Topic, DateTime OccurredAt, string PayloadJson)
-    {
-        public LiveEvent ToLiveEvent() => new(Position, Id, Topic, new DateTimeOffset(OccurredAt, TimeSpan.Zero), PayloadJson);
     }
 
     /// <summary>The watchers of one tenant and how far they have been sent.</summary>

@@ -22,6 +22,9 @@ public sealed class HandlerSwitch
         set => _fail = value;
     }
 
+    /// <summary>Fails only the event with this receipt number, after its write.</summary>
+    public string? FailOnlyOn { get; init; }
+
     /// <summary>How long each call takes, so a test can act while a dispatch is in flight.</summary>
     public TimeSpan Delay { get; init; }
 
@@ -50,7 +53,7 @@ public sealed class EffectCountingHandler(HandlerSwitch handlerSwitch) : IIntegr
             increment, new { Key = CounterKey(integrationEvent.Id) }, context.Transaction, cancellationToken: cancellationToken));
 
         // Failing after the write proves the write is rolled back with the inbox row.
-        if (handlerSwitch.Fail)
+        if (handlerSwitch.Fail || integrationEvent.ReceiptNumber == handlerSwitch.FailOnlyOn)
         {
             throw new InvalidOperationException($"Handler told to fail on {integrationEvent.ReceiptNumber}");
         }

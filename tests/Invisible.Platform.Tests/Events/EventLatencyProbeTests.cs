@@ -18,5 +18,17 @@ public sealed class EventLatencyProbeTests(DatabaseFixture fixture) : IClassFixt
         Assert.InRange(report.P50Milliseconds, 0.0, report.P99Milliseconds);
         Assert.InRange(report.P99Milliseconds, report.P50Milliseconds, report.MaxMilliseconds);
         Assert.True(report.DeliveredPerSecond > 0);
+        Assert.InRange(report.CommittedPerSecond, 1, 400 * 1.5);
+    }
+
+    [Fact]
+    public async Task The_drain_probe_delivers_every_waiting_event_and_reports_a_rate()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("drain-probe");
+
+        var report = await EventLatencyProbe.MeasureDrainAsync(fixture.Database.AppDataSource, tenant.Id, events: 250, NullLoggerFactory.Instance, TestTimeout.Token);
+
+        Assert.Equal(250, report.Delivered);
+        Assert.True(report.DeliveredPerSecond > 0);
     }
 }

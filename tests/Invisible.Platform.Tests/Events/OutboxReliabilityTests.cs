@@ -118,6 +118,43 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task One_failing_event_in_a_batch_is_rolled_back_alone_and_the_rest_of_the_batch_is_delivered()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("batch-with-poison");
+        await using var services = EmbeddedEventServices.For(fixture.Database, new HandlerSwitch { FailOnlyOn = "GR-BAD" }, maxAttempts: 3);
+        var before = ReceiptPosted.For(tenant.Id, "GR-BEFORE");
+        var poison = ReceiptPosted.For(tenant.Id, "GR-BAD");
+        var after = ReceiptPosted.For(tenant.Id, "GR-AFTER");
+        await using (var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenant.Id, TestTimeout.Token))
+        {
+            foreach (var receipt in new[] { before, poison, after })
+            {
+                await EventOutbox.EnqueueAsync(unitOfWork, receipt, TestTimeout.Token);
+            }
+
+            await unitOfWork.CommitAsync(TestTimeout.Token);
+        }
+
+        // One pass claims all three and delivers them to the handler in one transaction.
+        Assert.Equal(3, await services.GetRequiredService<OutboxDispatcher>().DispatchPendingAsync(TestTimeout.Token));
+
+        var effects = await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource);
+        Assert.Equal(1, effects[before.Id]);
+        Assert.Equal(1, effects[after.Id]);
+        Assert.False(effects.ContainsKey(poison.Id), "the failed event's write is rolled back to its savepoint");
+        await using var check = await fixture.Database.Tenants.BeginAsync(tenant.Id, TestTimeout.Token);
+        var rows = (await check.Connection.QueryAsync<(Guid Id, bool Published, int Attempts, string? LastError)>(
+            "SELECT id, published_at IS NOT NULL, attempts, last_error FROM outbox", transaction: check.Transaction)).ToDictionary(row => row.Id);
+        Assert.True(rows[before.Id].Published);
+        Assert.True(rows[after.Id].Published);
+        Assert.False(rows[poison.Id].Published);
+        Assert.Equal(1, rows[poison.Id].Attempts);
+        Assert.Contains("GR-BAD", rows[poison.Id].LastError);
+        var inbox = (await check.Connection.QueryAsync<Guid>("SELECT event_id FROM inbox", transaction: check.Transaction)).ToHashSet();
+        Assert.Equal(new HashSet<Guid> { before.Id, after.Id }, inbox);
+    }
+
+    [Fact]
     public async Task One_tenant_cannot_see_or_redrive_another_tenants_dead_letters()
     {
         var first = await fixture.Database.CreateTenantAsync("dead-letters-owner");
