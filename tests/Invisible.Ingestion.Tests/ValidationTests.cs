@@ -22,7 +22,7 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public async Task Invoice_total_must_repeat_on_every_row_and_equal_lines_plus_tax()
+    public async Task Invoice_total_must_repeat_on_every_row_but_a_total_that_does_not_add_up_is_stored_with_a_warning()
     {
         var inconsistent = await Import.TextAsync<InvoiceLineRow>(InvoiceHeader +
             "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,1.00,22.00\n" +
@@ -33,24 +33,52 @@ public sealed class ValidationTests
 
         var error = Assert.Single(inconsistent.Result.Errors);
         Assert.Equal((3, "invoice_total"), (error.Line, error.Column));
-        var sum = Assert.Single(wrongSum.Result.Errors);
-        Assert.Equal((2, "invoice_total"), (sum.Line, sum.Column));
-        Assert.Contains("22.00", sum.Reason, StringComparison.Ordinal);
+
+        // FORMATS.md section 2: totals that do not add up make the invoice an exception for a reviewer, so it must be stored.
+        Assert.True(wrongSum.Result.Accepted, Import.Describe(wrongSum.Result));
+        Assert.Equal(2, wrongSum.Rows.Count);
+        var warning = Assert.Single(wrongSum.Result.Warnings);
+        Assert.Equal((2, "invoice_total"), (warning.Line, warning.Column));
+        Assert.Contains("lines + tax = 22.00", warning.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Duplicate_natural_keys_name_the_first_line()
     {
         var vendors = await Import.TextAsync<VendorRow>("vendor_code,name\nV1,A\nV2,B\nV1,C\n");
-        var invoices = await Import.TextAsync<InvoiceLineRow>(InvoiceHeader +
-            "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,0,10.00\n" +
-            "I1,Other Co,2026-01-05,EUR,1,Bolts,1,10,10.00,0,10.00\n" +
-            "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,0,10.00\n");
+        var purchaseOrders = await Import.TextAsync<PurchaseOrderLineRow>(
+            "po_number,vendor_code,order_date,currency,line_no,description,quantity,unit_price\n" +
+            "PO-1,V1,2026-01-01,EUR,1,Bolts,1,1\nPO-1,V1,2026-01-01,EUR,1,Nuts,1,1\n");
 
         Assert.Contains("already on line 2", Assert.Single(vendors.Result.Errors).Reason, StringComparison.Ordinal);
-        // Same number from another printed vendor is another invoice; a repeated line of the same one is not.
-        var duplicate = invoices.Result.Errors.Single(e => e.Reason.Contains("duplicate", StringComparison.Ordinal));
-        Assert.Equal(4, duplicate.Line);
+        Assert.Contains(purchaseOrders.Result.Errors, e => e.Line == 3 && e.Reason.Contains("duplicate po_number + line_no", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_invoice_sent_twice_in_one_file_is_stored_as_two_invoices_for_matching_to_flag()
+    {
+        var result = await Import.TextAsync<InvoiceLineRow>(InvoiceHeader +
+            "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,0,20.00\n" +
+            "I1,Other Co,2026-01-05,EUR,1,Bolts,1,10,10.00,0,10.00\n" + // same number, another printed vendor: another invoice
+            "I1,Acme,2026-01-05,EUR,2,Nuts,1,10,10.00,0,20.00\n" + //      not consecutive, still the first Acme invoice
+            "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,0,20.00\n" + //      line 1 again: the copy starts here …
+            "I1,Acme,2026-01-05,EUR,2,Nuts,1,10,10.00,0,20.00\n"); //       … and goes on here
+
+        Assert.True(result.Result.Accepted, Import.Describe(result.Result));
+        Assert.Equal([1, 2, 1, 3, 3], result.Rows.Select(r => r.InvoicePosition));
+    }
+
+    [Fact]
+    public async Task A_copy_must_still_repeat_its_own_header_on_every_row()
+    {
+        var result = await Import.TextAsync<InvoiceLineRow>(InvoiceHeader +
+            "I1,Acme,2026-01-05,EUR,1,Bolts,1,10,10.00,0,10.00\n" +
+            "I1,Acme,2026-01-06,EUR,1,Bolts,1,10,10.00,0,10.00\n" + // a copy with another date: fine, it is its own header
+            "I1,Acme,2026-01-07,EUR,2,Nuts,1,10,10.00,0,10.00\n"); //  but a row of that copy with a third date is not
+
+        var error = Assert.Single(result.Result.Errors);
+        Assert.Equal((4, "invoice_date"), (error.Line, error.Column));
+        Assert.Contains("on line 3", error.Reason, StringComparison.Ordinal);
     }
 
     [SharedDataFact]

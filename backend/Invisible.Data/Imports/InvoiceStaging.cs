@@ -6,21 +6,39 @@ using NpgsqlTypes;
 
 namespace Invisible.Data.Imports;
 
+/// <summary>
+/// Invoices are staged with their invoice id already assigned: the reader numbers the invoices of the file
+/// (<see cref="InvoiceLineRow.InvoicePosition"/>, copies of a re-sent invoice included) and the first row of each carries
+/// its header, so the merge is two plain INSERT … SELECTs with no sort and no join. One instance per file.
+/// </summary>
 internal sealed class InvoiceStaging : IImportStaging<InvoiceLineRow>
 {
+    // Indexed by InvoicePosition - 1; version 7 ids keep the primary key index appending instead of splitting pages.
+    private readonly List<Guid> _invoiceIds = [];
+
     public string CreateTableSql => """
         create temp table import_stage (
+            invoice_id uuid not null, invoice_position integer not null, is_first_row boolean not null,
             source_line integer not null, invoice_number text not null, vendor_name text not null, vendor_tax_id text,
             invoice_date date not null, currency text not null, po_number text, line_no integer not null, sku text,
             description text not null, quantity numeric(19,4) not null, unit_price numeric(19,4) not null,
             line_amount numeric(19,4) not null, tax_amount numeric(19,4) not null, invoice_total numeric(19,4) not null) on commit drop
         """;
 
-    public string CopySql => "copy import_stage (source_line, invoice_number, vendor_name, vendor_tax_id, invoice_date, currency, po_number, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, invoice_total) from stdin (format binary)";
+    public string CopySql => "copy import_stage (invoice_id, invoice_position, is_first_row, source_line, invoice_number, vendor_name, vendor_tax_id, invoice_date, currency, po_number, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, invoice_total) from stdin (format binary)";
 
     public async Task WriteAsync(NpgsqlBinaryImporter importer, InvoiceLineRow row, CancellationToken cancellationToken)
     {
+        var isFirstRow = row.InvoicePosition == _invoiceIds.Count + 1;
+        if (isFirstRow)
+        {
+            _invoiceIds.Add(Guid.CreateVersion7());
+        }
+
         await importer.StartRowAsync(cancellationToken);
+        await importer.WriteAsync(_invoiceIds[row.InvoicePosition - 1], NpgsqlDbType.Uuid, cancellationToken);
+        await importer.WriteAsync(row.InvoicePosition, NpgsqlDbType.Integer, cancellationToken);
+        await importer.WriteAsync(isFirstRow, NpgsqlDbType.Boolean, cancellationToken);
         await importer.WriteAsync(row.SourceLine, NpgsqlDbType.Integer, cancellationToken);
         await importer.WriteTextAsync(row.InvoiceNumber, cancellationToken);
         await importer.WriteTextAsync(row.VendorName, cancellationToken);
@@ -41,37 +59,25 @@ internal sealed class InvoiceStaging : IImportStaging<InvoiceLineRow>
     public async Task<ImportMergeSummary> MergeAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportRequest request, CancellationToken cancellationToken)
     {
         var parameters = new { tenantId = unitOfWork.TenantId, importId };
-        await unitOfWork.ExecuteAsync("analyze import_stage", null, cancellationToken);
 
-        // An invoice is identified by the vendor name as printed, its number and this import: a supplier who sends the same
-        // invoice twice in two files yields two invoices, which the matching engine flags as a duplicate. Its header is
-        // taken from its first row; import_position is the order of first appearance in the file.
-        await unitOfWork.ExecuteAsync(
-            """
-            create temp table import_invoice_headers on commit drop as
-            select gen_random_uuid() as id, row_number() over (order by source_line) as import_position, *
-            from (
-                select distinct on (vendor_name, invoice_number)
-                       vendor_name, invoice_number, vendor_tax_id, invoice_date, currency, po_number, invoice_total, source_line
-                from import_stage
-                order by vendor_name, invoice_number, source_line
-            ) first_rows
-            """, parameters, cancellationToken);
+        // An invoice is identified by the vendor name as printed, its number and where it came from (this import and its
+        // position in the file): a supplier who sends the same invoice twice, in one file or two, yields two invoices, which
+        // the matching engine flags as a duplicate. Its header is taken from its first row.
         await unitOfWork.ExecuteAsync(
             $"""
             insert into invoices (id, tenant_id, import_id, import_position, invoice_number, invoice_number_normalized, printed_vendor_name,
                                   printed_vendor_tax_id, printed_po_number, invoice_date, currency, invoice_total)
-            select id, @tenantId, @importId, import_position, invoice_number,
+            select invoice_id, @tenantId, @importId, invoice_position, invoice_number,
                    {ImportStaging.NormalizedInvoiceNumberSql("invoice_number")},
                    vendor_name, vendor_tax_id, po_number, invoice_date, currency, invoice_total
-            from import_invoice_headers
+            from import_stage
+            where is_first_row
             """, parameters, cancellationToken);
         var lines = await unitOfWork.ExecuteAsync(
             """
             insert into invoice_lines (tenant_id, invoice_id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line)
-            select @tenantId, h.id, s.line_no, s.sku, s.description, s.quantity, s.unit_price, s.line_amount, s.tax_amount, s.source_line
-            from import_stage s
-            join import_invoice_headers h on h.vendor_name = s.vendor_name and h.invoice_number = s.invoice_number
+            select @tenantId, invoice_id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line
+            from import_stage
             """, parameters, cancellationToken);
         return new ImportMergeSummary(lines, 0, 0);
     }

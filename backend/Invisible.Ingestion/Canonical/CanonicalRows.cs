@@ -59,10 +59,12 @@ public sealed record ReceiptRow(
 /// <summary>
 /// A row of invoices.csv: one supplier invoice line. <see cref="VendorName"/>, <see cref="VendorTaxId"/> and
 /// <see cref="PoNumber"/> are kept exactly as printed (resolving them is the matching engine's job). All amounts are
-/// in <see cref="Currency"/>; credit notes have negative quantities and amounts.
+/// in <see cref="Currency"/>; credit notes have negative quantities and amounts. <see cref="InvoicePosition"/> says which
+/// invoice of the file the row belongs to (1 = the first invoice that appears): see <see cref="InvoiceGrouping"/>.
 /// </summary>
 public sealed record InvoiceLineRow(
     int SourceLine,
+    int InvoicePosition,
     string InvoiceNumber,
     string VendorName,
     string? VendorTaxId,

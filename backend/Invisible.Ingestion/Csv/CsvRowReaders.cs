@@ -2,7 +2,10 @@ using Invisible.Ingestion.Canonical;
 
 namespace Invisible.Ingestion.Csv;
 
-/// <summary>Builds the canonical row of each kind from the fields of a CSV record; null when a field failed.</summary>
+/// <summary>
+/// Builds the canonical row of each kind from the fields of a CSV record; null when a field failed. Call <see cref="For"/>
+/// once per file: the invoice reader keeps the file's <see cref="InvoiceGrouping"/>.
+/// </summary>
 internal static class CsvRowReaders
 {
     public static Func<RowFields, TRow?> For<TRow>() where TRow : class, ICanonicalRow<TRow> => TRow.Kind switch
@@ -10,7 +13,7 @@ internal static class CsvRowReaders
         DocumentKind.Vendors => (Func<RowFields, TRow?>)(object)ReadVendor,
         DocumentKind.PurchaseOrders => (Func<RowFields, TRow?>)(object)ReadPurchaseOrderLine,
         DocumentKind.Receipts => (Func<RowFields, TRow?>)(object)ReadReceipt,
-        DocumentKind.Invoices => (Func<RowFields, TRow?>)(object)ReadInvoiceLine,
+        DocumentKind.Invoices => (Func<RowFields, TRow?>)(object)InvoiceLineReader(new InvoiceGrouping()),
         _ => throw new ArgumentOutOfRangeException(nameof(TRow), TRow.Kind, "unknown document kind"),
     };
 
@@ -58,7 +61,7 @@ internal static class CsvRowReaders
             : new ReceiptRow(fields.Line, receiptNumber, poNumber, poLineNo!.Value, receivedDate!.Value, quantity!.Value);
     };
 
-    private static readonly Func<RowFields, InvoiceLineRow?> ReadInvoiceLine = fields =>
+    private static Func<RowFields, InvoiceLineRow?> InvoiceLineReader(InvoiceGrouping grouping) => fields =>
     {
         var invoiceNumber = fields.RequiredText(InvoiceColumns.InvoiceNumber);
         var vendorName = fields.RequiredPrinted(InvoiceColumns.VendorName);
@@ -76,7 +79,8 @@ internal static class CsvRowReaders
         var invoiceTotal = fields.Number(InvoiceColumns.InvoiceTotal);
         return fields.Failed
             ? null
-            : new InvoiceLineRow(fields.Line, invoiceNumber, vendorName, vendorTaxId, invoiceDate!.Value, currency, poNumber,
+            : new InvoiceLineRow(fields.Line, grouping.PositionOf(vendorName, invoiceNumber, lineNo!.Value), invoiceNumber, vendorName, vendorTaxId,
+                invoiceDate!.Value, currency, poNumber,
                 lineNo!.Value, sku, description, quantity!.Value, unitPrice!.Value, lineAmount!.Value, taxAmount, invoiceTotal!.Value);
     };
 

@@ -151,7 +151,7 @@ internal static class UblInvoiceReader
 
             var sign = _isCreditNote ? -1m : 1m;
             return _lines.Select(l => new InvoiceLineRow(
-                l.SourceLine, invoiceNumber!, vendorName!, vendorTaxId, issueDate!.Value, currency!, poNumber, l.LineNo, l.Sku,
+                l.SourceLine, 1, invoiceNumber!, vendorName!, vendorTaxId, issueDate!.Value, currency!, poNumber, l.LineNo, l.Sku,
                 l.Description, sign * l.Quantity, l.UnitPrice, sign * l.LineAmount, sign * l.TaxAmount, sign * total!.Value)).ToList();
         }
 
@@ -174,6 +174,7 @@ internal static class UblInvoiceReader
             var lineName = Cac + (_isCreditNote ? "CreditNoteLine" : "InvoiceLine");
             var quantityName = _isCreditNote ? "CreditedQuantity" : "InvoicedQuantity";
             var position = 0;
+            var lineNumbers = new HashSet<int>();
             foreach (var line in root.Elements(lineName))
             {
                 position++;
@@ -183,6 +184,12 @@ internal static class UblInvoiceReader
                 if (lineNo != parsed)
                 {
                     errors.Warn(sourceLine, "ID", $"line ID '{ErrorCollector.Sanitize(idText)}' is not a number; line {position} by position is used");
+                }
+
+                // One UBL document is one invoice: a repeated line ID is a broken document, not a second copy of the invoice.
+                if (!lineNumbers.Add(lineNo))
+                {
+                    errors.Add(sourceLine, "ID", idText, $"duplicate line ID {lineNo} in this document");
                 }
 
                 var item = line.Element(Cac + "Item");

@@ -4,14 +4,19 @@ namespace Invisible.Ingestion.Validation;
 
 /// <summary>
 /// Invoice lines. line_amount must equal quantity × unit_price rounded to cents, half away from zero
-/// (<see cref="LineAmount"/>); every row of an invoice (same printed vendor name and invoice number) must repeat the
-/// same invoice_total, currency and date, and the total must equal the sum of line_amount + tax_amount exactly.
+/// (<see cref="LineAmount"/>); every row of an invoice (its <see cref="InvoiceLineRow.InvoicePosition"/>, see
+/// <see cref="InvoiceGrouping"/>) must repeat the same invoice_total, currency and date.
+/// Two things that look wrong are deliberately NOT errors, because FORMATS.md section 2 makes them matching outcomes: an
+/// invoice_total that differs from the sum of line_amount + tax_amount ("totals that do not add up" is an exception, and
+/// a reviewer must see that invoice), and the same invoice appearing twice in one file (a re-sent copy is a duplicate).
+/// Totals that do not add up are reported as one warning per file.
 /// </summary>
 public sealed class InvoiceRules(ErrorCollector errors) : IRowRules<InvoiceLineRow>
 {
-    private readonly NaturalKeySet<(UInt128 Invoice, int LineNo)> _lines = new();
-    private readonly Dictionary<UInt128, InvoiceTotals> _invoices = [];
-    private InvoiceTotals? _previous;
+    private const int ListedTotalMismatches = 5;
+
+    // Indexed by InvoicePosition - 1: positions are dense and handed out in order of first appearance.
+    private readonly List<InvoiceHeader> _invoices = [];
 
     /// <summary>The rounding rule of the canonical format: to cents, half away from zero.</summary>
     public static decimal LineAmount(decimal quantity, decimal unitPrice) =>
@@ -37,12 +42,7 @@ public sealed class InvoiceRules(ErrorCollector errors) : IRowRules<InvoiceLineR
                 $"quantity × unit_price = {RowRules.Format(row.Quantity)} × {RowRules.Format(row.UnitPrice)} = {RowRules.Format(expected)} (rounded to cents, half away from zero)");
         }
 
-        var invoice = TrackInvoice(row);
-        if (_lines.AddOrGetFirstLine((invoice.Key, row.LineNo), line) is { } duplicateOf)
-        {
-            errors.Add(line, "line_no", RowRules.Format(row.LineNo),
-                $"duplicate line {row.LineNo} of invoice {row.InvoiceNumber} from '{row.VendorName}': already on line {duplicateOf}");
-        }
+        CheckHeader(row);
     }
 
     public Task CheckReferencesAsync(IReadOnlyList<InvoiceLineRow> batch, IReferenceData references, CancellationToken cancellationToken) =>
@@ -50,11 +50,17 @@ public sealed class InvoiceRules(ErrorCollector errors) : IRowRules<InvoiceLineR
 
     public void Complete()
     {
-        foreach (var invoice in _invoices.Values.Where(i => i.Consistent && i.Sum != i.DeclaredTotal))
+        var mismatches = _invoices.Where(i => i.Consistent && i.Sum != i.DeclaredTotal).ToList();
+        if (mismatches.Count == 0)
         {
-            errors.Add(invoice.FirstLine, "invoice_total", RowRules.Format(invoice.DeclaredTotal),
-                $"invoice {invoice.InvoiceNumber}: the sum of line_amount + tax_amount over its {invoice.LineCount} lines is {RowRules.Format(invoice.Sum)}");
+            return;
         }
+
+        var examples = string.Join("; ", mismatches.Take(ListedTotalMismatches).Select(i =>
+            $"line {i.FirstLine}: {RowRules.Format(i.DeclaredTotal)} declared, lines + tax = {RowRules.Format(i.Sum)}"));
+        errors.Warn(mismatches[0].FirstLine, "invoice_total",
+            $"{mismatches.Count} invoice(s) declare an invoice_total other than the sum of line_amount + tax_amount ({examples}" +
+            $"{(mismatches.Count > ListedTotalMismatches ? "; …" : "")}); they are stored and reconciliation reports them as exceptions");
     }
 
     private void CheckCents(int line, string column, decimal amount)
@@ -65,23 +71,16 @@ public sealed class InvoiceRules(ErrorCollector errors) : IRowRules<InvoiceLineR
         }
     }
 
-    private InvoiceTotals TrackInvoice(InvoiceLineRow row)
+    private void CheckHeader(InvoiceLineRow row)
     {
-        // The rows of an invoice are nearly always consecutive: comparing with the previous row saves hashing.
-        var invoice = _previous is { } previous && previous.IsInvoiceOf(row) ? previous : null;
-        if (invoice is null)
+        var index = row.InvoicePosition - 1;
+        if (index == _invoices.Count)
         {
-            var key = NaturalKey.Fingerprint(row.VendorName, row.InvoiceNumber);
-            if (!_invoices.TryGetValue(key, out invoice))
-            {
-                _previous = new InvoiceTotals(key, row);
-                _invoices.Add(key, _previous);
-                return _previous;
-            }
+            _invoices.Add(new InvoiceHeader(row));
+            return;
         }
 
-        _previous = invoice;
-        invoice.LineCount++;
+        var invoice = _invoices[index];
         invoice.Sum += row.LineAmount + row.TaxAmount;
         if (row.InvoiceTotal != invoice.DeclaredTotal)
         {
@@ -98,28 +97,19 @@ public sealed class InvoiceRules(ErrorCollector errors) : IRowRules<InvoiceLineR
         {
             errors.Add(row.SourceLine, "invoice_date", RowRules.Format(row.InvoiceDate), Differs(row, invoice, RowRules.Format(invoice.Date)));
         }
-
-        return invoice;
     }
 
-    private static string Differs(InvoiceLineRow row, InvoiceTotals invoice, string firstValue) =>
+    private static string Differs(InvoiceLineRow row, InvoiceHeader invoice, string firstValue) =>
         $"invoice {row.InvoiceNumber} has {firstValue} on line {invoice.FirstLine}";
 
-    /// <summary>What the end-of-file check needs of one invoice; small, since a file may hold a million lines.</summary>
-    private sealed class InvoiceTotals(UInt128 key, InvoiceLineRow first)
+    /// <summary>What the header checks need of one invoice; small, since a file may hold a million lines.</summary>
+    private sealed class InvoiceHeader(InvoiceLineRow first)
     {
-        private readonly string _vendorName = first.VendorName;
-
-        public UInt128 Key { get; } = key;
-        public string InvoiceNumber { get; } = first.InvoiceNumber;
         public int FirstLine { get; } = first.SourceLine;
         public decimal DeclaredTotal { get; } = first.InvoiceTotal;
         public string Currency { get; } = first.Currency;
         public DateOnly Date { get; } = first.InvoiceDate;
         public decimal Sum { get; set; } = first.LineAmount + first.TaxAmount;
-        public int LineCount { get; set; } = 1;
         public bool Consistent { get; set; } = true;
-
-        public bool IsInvoiceOf(InvoiceLineRow row) => row.InvoiceNumber == InvoiceNumber && row.VendorName == _vendorName;
     }
 }
