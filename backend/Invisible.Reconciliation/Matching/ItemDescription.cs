@@ -97,3 +97,23 @@ internal sealed class ItemDescription
         }
     }
 }
+
+/// <summary>
+/// Parsed descriptions by their printed text: a tenant bills the same catalogue items over and over, so each distinct
+/// description is parsed (and its trigrams made) once per session instead of once per line and per comparison.
+/// </summary>
+internal sealed class ItemDescriptions
+{
+    private readonly Dictionary<string, ItemDescription> byText = new(StringComparer.Ordinal);
+
+    public ItemDescription Of(string description)
+    {
+        if (!byText.TryGetValue(description, out var parsed))
+        {
+            parsed = ItemDescription.Parse(description);
+            byText[description] = parsed;
+        }
+
+        return parsed;
+    }
+}

@@ -20,6 +20,7 @@ public sealed class MatchingSession
     private readonly Dictionary<string, List<IndexedPurchaseOrder>> purchaseOrdersByNumber = new(StringComparer.Ordinal);
     private readonly Dictionary<string, VendorPurchaseOrders> purchaseOrdersByVendor = new(StringComparer.Ordinal);
     private readonly QuantityLedger ledger = new();
+    private readonly ItemDescriptions itemDescriptions = new();
     private readonly DuplicateRegister duplicates = new();
     private readonly List<InvoiceDecision> decisions = [];
 
@@ -31,7 +32,7 @@ public sealed class MatchingSession
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
         foreach (var purchaseOrder in masterData.PurchaseOrders)
         {
-            var indexed = new IndexedPurchaseOrder(purchaseOrder);
+            var indexed = new IndexedPurchaseOrder(purchaseOrder, ledger, itemDescriptions);
             purchaseOrdersByNumber.GetOrAddNew(indexed.NormalizedNumber).Add(indexed);
             purchaseOrdersByVendor.GetOrAddNew(purchaseOrder.VendorCode).Add(indexed);
         }
@@ -101,7 +102,7 @@ public sealed class MatchingSession
         TotalsCheck totals)
     {
         var vendorCode = vendor.Vendor!.Code;
-        var descriptions = invoice.Lines.Select(line => ItemDescription.Parse(line.Description)).ToList();
+        var items = new InvoiceItems(invoice.Lines, itemDescriptions);
         var ofVendor = referenced.FirstOrDefault(po => po.PurchaseOrder.VendorCode == vendorCode);
         IndexedPurchaseOrder? chosen;
         PoIdentification identification;
@@ -118,8 +119,8 @@ public sealed class MatchingSession
                 : referenced.Count == 0
                     ? $"Printed PO reference '{invoice.PrintedPoReference}' is unknown"
                     : $"Printed PO reference '{invoice.PrintedPoReference}' is a PO of another vendor";
-            var vendorPurchaseOrders = purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(invoice.Lines, descriptions) ?? [];
-            var (inferred, inferredCandidate, ranked) = PoInference.Infer(invoice, descriptions, vendorPurchaseOrders, ledger, tolerance);
+            var vendorPurchaseOrders = purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate) ?? [];
+            var (inferred, inferredCandidate, ranked) = PoInference.Infer(invoice, items, vendorPurchaseOrders, tolerance);
             chosen = inferred;
             identification = inferred is null
                 ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
@@ -136,14 +137,14 @@ public sealed class MatchingSession
             return Unmatched(invoice, InvoiceStatus.NoPo, vendor, identification, null, totals, $"No PO: {identification.Explanation}");
         }
 
-        var pairings = chosen.Pair(invoice.Lines, descriptions);
+        var pairings = chosen.Pair(items);
         var lines = new List<LineDecision>(invoice.Lines.Count);
         for (var i = 0; i < invoice.Lines.Count; i++)
         {
-            lines.Add(DecideLine(invoice.Lines[i], chosen.PurchaseOrder, pairings[i], tolerance));
+            lines.Add(DecideLine(invoice.Lines[i], chosen, pairings[i], tolerance));
         }
 
-        if (!ledger.IsOpen(chosen.PurchaseOrder))
+        if (!chosen.IsOpen)
         {
             purchaseOrdersByVendor[chosen.PurchaseOrder.VendorCode].Close(chosen);
         }
@@ -153,8 +154,9 @@ public sealed class MatchingSession
             lines.OrderBy(line => line.SourceLine).ToList(), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
     }
 
-    private LineDecision DecideLine(InvoiceLine line, PurchaseOrder po, LinePairing pairing, ToleranceRule tolerance)
+    private static LineDecision DecideLine(InvoiceLine line, IndexedPurchaseOrder indexed, LinePairing pairing, ToleranceRule tolerance)
     {
+        var po = indexed.PurchaseOrder;
         if (pairing.PoLine is not { } poLine)
         {
             var printedSku = string.IsNullOrWhiteSpace(line.Sku) ? "" : $"SKU '{line.Sku}' or ";
@@ -162,8 +164,9 @@ public sealed class MatchingSession
                 $"No line of {po.PoNumber} has {printedSku}a description like '{line.Description}'.");
         }
 
-        var cumulative = ledger.Invoice(po.PoNumber, poLine.LineNo, line.Quantity);
-        var received = ledger.Received(po.PoNumber, poLine.LineNo);
+        var tally = indexed.Tallies[pairing.PoLineIndex];
+        var cumulative = tally.Invoice(line.Quantity);
+        var received = tally.Received;
         var quantityBase = poLine.ReceiptRequired ? received : poLine.Quantity;
         var variancePercent = poLine.UnitPrice == 0 ? 0 : Math.Round((line.UnitPrice - poLine.UnitPrice) * 100m / poLine.UnitPrice, 2);
         var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,

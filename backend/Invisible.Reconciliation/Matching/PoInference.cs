@@ -32,9 +32,8 @@ internal static class PoInference
 
     public static (IndexedPurchaseOrder? Chosen, PoCandidate? ChosenCandidate, IReadOnlyList<PoCandidate> Ranked) Infer(
         Invoice invoice,
-        IReadOnlyList<ItemDescription> descriptions,
+        InvoiceItems items,
         IEnumerable<IndexedPurchaseOrder> vendorPurchaseOrders,
-        QuantityLedger ledger,
         ToleranceRule tolerance)
     {
         var scored = new List<(IndexedPurchaseOrder Po, PoCandidate Candidate)>();
@@ -42,12 +41,12 @@ internal static class PoInference
         {
             if (po.PurchaseOrder.OrderDate > invoice.InvoiceDate ||
                 !string.Equals(po.PurchaseOrder.Currency, invoice.Currency, StringComparison.OrdinalIgnoreCase) ||
-                !ledger.IsOpen(po.PurchaseOrder))
+                !po.IsOpen)
             {
                 continue;
             }
 
-            var candidate = Score(invoice, descriptions, po, ledger, tolerance);
+            var candidate = Score(invoice, items, po, tolerance);
             if (candidate.ItemOverlap > 0)
             {
                 scored.Add((po, candidate));
@@ -77,12 +76,11 @@ internal static class PoInference
 
     private static PoCandidate Score(
         Invoice invoice,
-        IReadOnlyList<ItemDescription> descriptions,
+        InvoiceItems items,
         IndexedPurchaseOrder po,
-        QuantityLedger ledger,
         ToleranceRule tolerance)
     {
-        var pairings = po.Pair(invoice.Lines, descriptions);
+        var pairings = po.Pair(items);
         int paired = 0, quantityFits = 0, priceFits = 0, exactQuantities = 0;
         for (var i = 0; i < pairings.Length; i++)
         {
@@ -92,9 +90,10 @@ internal static class PoInference
             }
 
             paired++;
-            var invoiced = ledger.Invoiced(po.PurchaseOrder.PoNumber, poLine.LineNo);
+            var tally = po.Tallies[pairings[i].PoLineIndex];
+            var invoiced = tally.Invoiced;
             var stillOpen = poLine.Quantity - invoiced;
-            var receivedNotBilled = ledger.Received(po.PurchaseOrder.PoNumber, poLine.LineNo) - invoiced;
+            var receivedNotBilled = tally.Received - invoiced;
             var quantity = invoice.Lines[i].Quantity;
             if (invoiced + quantity <= tolerance.QuantityCeiling(poLine.Quantity))
             {

@@ -4,28 +4,35 @@ namespace Invisible.Reconciliation.Matching;
 
 /// <summary>
 /// Running quantities per PO line: everything received (whatever its date) and everything invoiced so far by
-/// non-duplicate invoices in processing order.
+/// non-duplicate invoices in processing order. Each PO line's figures live in one <see cref="LineTally"/> that the
+/// indexed PO holds directly, so the hot path reads and books quantities without hashing PO numbers.
 /// </summary>
 internal sealed class QuantityLedger
 {
-    private readonly Dictionary<(string PoNumber, int LineNo), decimal> received = [];
-    private readonly Dictionary<(string PoNumber, int LineNo), decimal> invoiced = [];
+    private readonly Dictionary<(string PoNumber, int LineNo), LineTally> tallies = [];
 
-    public void Receive(string poNumber, int lineNo, decimal quantity) =>
-        received[(poNumber, lineNo)] = Received(poNumber, lineNo) + quantity;
-
-    /// <summary>Adds an invoiced quantity and returns the new cumulative total for the PO line.</summary>
-    public decimal Invoice(string poNumber, int lineNo, decimal quantity)
+    /// <summary>The one tally of a PO line (created empty on first use): every reader and writer shares it.</summary>
+    public LineTally Tally(string poNumber, int lineNo)
     {
-        var cumulative = Invoiced(poNumber, lineNo) + quantity;
-        invoiced[(poNumber, lineNo)] = cumulative;
-        return cumulative;
+        if (!tallies.TryGetValue((poNumber, lineNo), out var tally))
+        {
+            tally = new LineTally();
+            tallies[(poNumber, lineNo)] = tally;
+        }
+
+        return tally;
     }
 
-    public decimal Received(string poNumber, int lineNo) => received.GetValueOrDefault((poNumber, lineNo));
+    public void Receive(string poNumber, int lineNo, decimal quantity) => Tally(poNumber, lineNo).Received += quantity;
+}
 
-    public decimal Invoiced(string poNumber, int lineNo) => invoiced.GetValueOrDefault((poNumber, lineNo));
+/// <summary>Received and invoiced quantities of one PO line.</summary>
+internal sealed class LineTally
+{
+    public decimal Received { get; set; }
 
-    /// <summary>Open: some line of the PO still has quantity that has not been invoiced.</summary>
-    public bool IsOpen(PurchaseOrder po) => po.Lines.Any(line => Invoiced(po.PoNumber, line.LineNo) < line.Quantity);
+    public decimal Invoiced { get; set; }
+
+    /// <summary>Adds an invoiced quantity and returns the new cumulative total for the PO line.</summary>
+    public decimal Invoice(decimal quantity) => Invoiced += quantity;
 }
