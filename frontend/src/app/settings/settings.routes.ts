@@ -1,0 +1,5 @@
+import type { Routes } from '@angular/router';
+
+export const settingsRoutes: Routes = [
+  { path: '', loadComponent: () => import('./settings').then((m) => m.Settings) },
+];
