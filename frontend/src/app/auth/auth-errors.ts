@@ -16,8 +16,11 @@ export function signInMessage(failure: unknown): string {
         ? `Too many attempts. Try again in ${Math.ceil(seconds / 60)} minute${seconds > 60 ? 's' : ''}.`
         : error.message;
     }
-    default:
-      return error.message;
+    default: {
+      // "The password does not meet the policy." says little without the rules it broke.
+      const details = error.fieldViolations.map((violation) => violation.description);
+      return details.length === 0 ? error.message : `${error.message} ${details.join(' ')}`;
+    }
   }
 }
 

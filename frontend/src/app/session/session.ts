@@ -184,6 +184,12 @@ export class SessionService implements AccessTokenSource {
     return this.adopt(response.session, response.nextStep);
   }
 
+  /** Changes the user's password; the server ends every other session and renews this one. */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    const session = await this.call(() => this.client.changePassword({ currentPassword, newPassword }));
+    await this.adopt(session);
+  }
+
   /** Ends this session on the server (when it can be reached) and here. */
   async signOut(): Promise<void> {
     try {
