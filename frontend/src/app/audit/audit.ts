@@ -72,11 +72,21 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
           </div>
           <div class="field">
             <label for="audit-action">Action starts with</label>
-            <input id="audit-action" placeholder="e.g. exception." [value]="form().action" (input)="set('action', $event)" />
+            <input
+              id="audit-action"
+              placeholder="e.g. exception."
+              [value]="form().action"
+              (input)="set('action', $event)"
+            />
           </div>
           <div class="field">
             <label for="audit-entity">Entity</label>
-            <input id="audit-entity" placeholder="e.g. invoice" [value]="form().entity" (input)="set('entity', $event)" />
+            <input
+              id="audit-entity"
+              placeholder="e.g. invoice"
+              [value]="form().entity"
+              (input)="set('entity', $event)"
+            />
           </div>
           <div class="field">
             <label for="audit-entity-id">Entity id</label>
@@ -113,11 +123,13 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
         }
         @if (verification(); as result) {
           @if (result.ok) {
-            <p class="notice">The chain is intact: {{ result.entriesChecked }} entries checked, every hash matches.</p>
+            <p class="notice">
+              The chain is intact: {{ result.entriesChecked }} entries checked, every hash matches.
+            </p>
           } @else {
             <p class="alert">
-              The chain is broken at entry {{ result.firstBadSeq }} ({{ result.entriesChecked }} checked): that entry
-              or one before it was changed after it was written.
+              The chain is broken at entry {{ result.firstBadSeq }} ({{ result.entriesChecked }} checked):
+              that entry or one before it was changed after it was written.
             </p>
           }
         }
@@ -160,7 +172,9 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
                       <td>
                         @if (entry.beforeJson || entry.afterJson) {
                           <details>
-                            <summary>Before and after<span class="visually-hidden"> of entry {{ entry.seq }}</span></summary>
+                            <summary>
+                              Before and after<span class="visually-hidden"> of entry {{ entry.seq }}</span>
+                            </summary>
                             @if (entry.beforeJson) {
                               <div>Before:</div>
                               <pre>{{ entry.beforeJson }}</pre>
@@ -181,9 +195,13 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
             </div>
           }
           <nav class="pager" aria-label="Audit log pages">
-            <button class="button" type="button" [disabled]="pageTokens().length === 0" (click)="previous()">Newer entries</button>
+            <button class="button" type="button" [disabled]="pageTokens().length === 0" (click)="previous()">
+              Newer entries
+            </button>
             <span>Page {{ pageTokens().length + 1 }}</span>
-            <button class="button" type="button" [disabled]="!nextToken()" (click)="next()">Older entries</button>
+            <button class="button" type="button" [disabled]="!nextToken()" (click)="next()">
+              Older entries
+            </button>
           </nav>
         }
       }
@@ -284,8 +302,14 @@ export class Audit implements OnInit {
     this.exportResult.set(undefined);
     try {
       const response = await this.audit.exportAuditLog({ filter: toFilter(this.applied) });
-      downloadFile(`audit-log-${new Date().toISOString().slice(0, 10)}.csv`, response.csv as Uint8Array<ArrayBuffer>, 'text/csv');
-      this.exportResult.set(`Exported ${response.rowCount} entr${response.rowCount === 1 ? 'y' : 'ies'} as CSV.`);
+      downloadFile(
+        `audit-log-${new Date().toISOString().slice(0, 10)}.csv`,
+        response.csv as Uint8Array<ArrayBuffer>,
+        'text/csv',
+      );
+      this.exportResult.set(
+        `Exported ${response.rowCount} entr${response.rowCount === 1 ? 'y' : 'ies'} as CSV.`,
+      );
     } catch (failure) {
       this.actionError.set(toRpcError(failure).message);
     } finally {

@@ -19,9 +19,14 @@ import { roleLabel } from './roles';
           {{ user.email }} · {{ roleLabel(user.role) }} in <strong>{{ user.tenantSlug }}</strong>
         </p>
         <p class="muted">
-          Two-step sign-in is {{ user.mfaEnrolled ? 'on' : 'off' }}{{ user.tenantRequiresMfa ? ' (required by your organisation)' : '' }}.
+          Two-step sign-in is {{ user.mfaEnrolled ? 'on' : 'off'
+          }}{{ user.tenantRequiresMfa ? ' (required by your organisation)' : '' }}.
         </p>
-        <p><a routerLink="/mfa/enrol">{{ user.mfaEnrolled ? 'Move two-step sign-in to a new authenticator app' : 'Turn on two-step sign-in' }}</a></p>
+        <p>
+          <a routerLink="/mfa/enrol">{{
+            user.mfaEnrolled ? 'Move two-step sign-in to a new authenticator app' : 'Turn on two-step sign-in'
+          }}</a>
+        </p>
       </section>
     }
 
@@ -37,12 +42,25 @@ import { roleLabel } from './roles';
       <form (submit)="changePassword($event)" novalidate>
         <div class="field">
           <label for="current-password">Current password</label>
-          <input id="current-password" type="password" autocomplete="current-password" [value]="current()" (input)="current.set(value($event))" />
+          <input
+            id="current-password"
+            type="password"
+            autocomplete="current-password"
+            [value]="current()"
+            (input)="current.set(value($event))"
+          />
         </div>
         <div class="field">
           <label for="next-password">New password</label>
           <span class="hint" id="next-password-hint">At least 12 characters.</span>
-          <input id="next-password" type="password" autocomplete="new-password" aria-describedby="next-password-hint" [value]="next()" (input)="next.set(value($event))" />
+          <input
+            id="next-password"
+            type="password"
+            autocomplete="new-password"
+            aria-describedby="next-password-hint"
+            [value]="next()"
+            (input)="next.set(value($event))"
+          />
         </div>
         <button class="button primary" type="submit" [disabled]="busy()">Change password</button>
       </form>
@@ -50,7 +68,9 @@ import { roleLabel } from './roles';
 
     <section class="card" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Sessions</h2>
-      <p>Signed in on a computer you no longer use, or lost a device? End every session, this one included.</p>
+      <p>
+        Signed in on a computer you no longer use, or lost a device? End every session, this one included.
+      </p>
       @if (everywhereError(); as message) {
         <p class="alert" role="alert">{{ message }}</p>
       }

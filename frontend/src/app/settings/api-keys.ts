@@ -17,7 +17,9 @@ import { roleLabel, roles } from './roles';
   template: `
     <section class="card" aria-labelledby="create-key-heading">
       <h2 id="create-key-heading">Create an API key</h2>
-      <p class="muted">Programs send the key as the <code>x-api-key</code> header. It acts with the role you choose.</p>
+      <p class="muted">
+        Programs send the key as the <code>x-api-key</code> header. It acts with the role you choose.
+      </p>
       @if (createError(); as message) {
         <p class="alert" role="alert">{{ message }}</p>
       }
@@ -25,7 +27,12 @@ import { roleLabel, roles } from './roles';
         <div class="field">
           <label for="key-name">Name</label>
           <span class="hint" id="key-name-hint">What uses the key, e.g. "ERP nightly import".</span>
-          <input id="key-name" aria-describedby="key-name-hint" [value]="name()" (input)="name.set(value($event))" />
+          <input
+            id="key-name"
+            aria-describedby="key-name-hint"
+            [value]="name()"
+            (input)="name.set(value($event))"
+          />
         </div>
         <div class="field">
           <label for="key-role">Role</label>
@@ -84,7 +91,9 @@ import { roleLabel, roles } from './roles';
                   @for (key of keys(); track key.id) {
                     <tr>
                       <td>{{ key.name }}</td>
-                      <td><code>{{ key.keyPrefix }}…</code></td>
+                      <td>
+                        <code>{{ key.keyPrefix }}…</code>
+                      </td>
                       <td>{{ roleLabel(key.role) }}</td>
                       <td>{{ formatTimestamp(key.createdAt) }}</td>
                       <td>{{ formatTimestamp(key.expiresAt, 'Never') }}</td>
@@ -93,7 +102,12 @@ import { roleLabel, roles } from './roles';
                         @if (key.revoked) {
                           Revoked
                         } @else {
-                          <button class="button danger" type="button" [disabled]="busy()" (click)="revoke(key)">
+                          <button
+                            class="button danger"
+                            type="button"
+                            [disabled]="busy()"
+                            (click)="revoke(key)"
+                          >
                             Revoke<span class="visually-hidden"> {{ key.name }}</span>
                           </button>
                         }
@@ -167,7 +181,8 @@ export class ApiKeys implements OnInit {
         name: this.name().trim(),
         role: this.role(),
         // The end of the chosen day, in the user's time zone.
-        expiresAt: this.expiry() === '' ? undefined : timestampFromDate(new Date(`${this.expiry()}T23:59:59`)),
+        expiresAt:
+          this.expiry() === '' ? undefined : timestampFromDate(new Date(`${this.expiry()}T23:59:59`)),
       });
       this.createdKey.set(response.key);
       this.name.set('');

@@ -22,13 +22,21 @@ import { roleLabel, roles } from './roles';
       <form (submit)="invite($event)" novalidate>
         <div class="field">
           <label for="invite-email">E-mail address</label>
-          <input id="invite-email" type="email" autocomplete="off" [value]="email()" (input)="email.set(value($event))" />
+          <input
+            id="invite-email"
+            type="email"
+            autocomplete="off"
+            [value]="email()"
+            (input)="email.set(value($event))"
+          />
         </div>
         <div class="field">
           <label for="invite-role">Role</label>
           <select id="invite-role" [value]="role()" (change)="role.set(value($event))">
             @for (option of roles; track option.value) {
-              <option [value]="option.value" [selected]="option.value === role()">{{ option.label }} — {{ option.description }}</option>
+              <option [value]="option.value" [selected]="option.value === role()">
+                {{ option.label }} — {{ option.description }}
+              </option>
             }
           </select>
         </div>
@@ -41,7 +49,10 @@ import { roleLabel, roles } from './roles';
             {{ linkValidity() }}.
           </p>
           <code class="secret" data-testid="invitation-link">{{ invitationLink }}</code>
-          <p><button class="button" type="button" (click)="copy(invitationLink)">Copy link</button> {{ copied() }}</p>
+          <p>
+            <button class="button" type="button" (click)="copy(invitationLink)">Copy link</button>
+            {{ copied() }}
+          </p>
         </div>
       }
     </section>
@@ -83,8 +94,15 @@ import { roleLabel, roles } from './roles';
                       <td>{{ formatTimestamp(invitation.expiresAt) }}</td>
                       <td>
                         @if (status(invitation) === 'Pending') {
-                          <button class="button danger" type="button" [disabled]="busy()" (click)="revoke(invitation)">
-                            Revoke<span class="visually-hidden"> the invitation of {{ invitation.email }}</span>
+                          <button
+                            class="button danger"
+                            type="button"
+                            [disabled]="busy()"
+                            (click)="revoke(invitation)"
+                          >
+                            Revoke<span class="visually-hidden">
+                              the invitation of {{ invitation.email }}</span
+                            >
                           </button>
                         }
                       </td>
@@ -141,7 +159,8 @@ export class Invitations implements OnInit {
     if (invitation.revoked) {
       return 'Revoked';
     }
-    const expires = invitation.expiresAt === undefined ? Infinity : Number(invitation.expiresAt.seconds) * 1000;
+    const expires =
+      invitation.expiresAt === undefined ? Infinity : Number(invitation.expiresAt.seconds) * 1000;
     return expires <= Date.now() ? 'Expired' : 'Pending';
   }
 

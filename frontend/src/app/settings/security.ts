@@ -28,11 +28,13 @@ import { failed, loaded, loading, type LoadState } from '../shared/load-state';
                 Require two-step sign-in (an authenticator app) for everyone
               </label>
               <span class="hint">
-                People without it set it up at their next sign-in. Turning this off lets people sign in with a password
-                alone, unless they set up an app themselves.
+                People without it set it up at their next sign-in. Turning this off lets people sign in with a
+                password alone, unless they set up an app themselves.
               </span>
             </div>
-            <button class="button primary" type="submit" [disabled]="busy() || required() === saved()">Save policy</button>
+            <button class="button primary" type="submit" [disabled]="busy() || required() === saved()">
+              Save policy
+            </button>
           </form>
           <p role="status" [class.notice]="notice() !== ''">{{ notice() }}</p>
           @if (error(); as message) {
@@ -87,7 +89,9 @@ export class Security implements OnInit {
       const policy = await this.admin.setMfaPolicy({ required: this.required() });
       this.saved.set(policy.required);
       this.required.set(policy.required);
-      this.notice.set(policy.required ? 'Two-step sign-in is now required.' : 'Two-step sign-in is now optional.');
+      this.notice.set(
+        policy.required ? 'Two-step sign-in is now required.' : 'Two-step sign-in is now optional.',
+      );
     } catch (failure) {
       this.error.set((failure as Error).message);
     } finally {

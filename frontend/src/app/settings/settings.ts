@@ -88,7 +88,8 @@ export class Settings {
   protected readonly sections = computed(() => {
     const role = this.session.role();
     return settingsSections.filter(
-      (section) => section.roles === undefined || (role !== undefined && (section.roles as string[]).includes(role)),
+      (section) =>
+        section.roles === undefined || (role !== undefined && (section.roles as string[]).includes(role)),
     );
   });
 }

@@ -16,10 +16,26 @@ import { failed, loaded, loading, type LoadState } from '../shared/load-state';
 type SettingName = keyof Omit<ToleranceSettings, '$typeName' | '$unknown'>;
 
 const fields: readonly { readonly name: SettingName; readonly label: string; readonly hint: string }[] = [
-  { name: 'priceTolerancePercent', label: 'Price tolerance (%)', hint: 'Unit price above the PO price still accepted, in percent.' },
-  { name: 'priceToleranceAbsolute', label: 'Price tolerance per unit', hint: 'In the invoice currency; 0 for none.' },
-  { name: 'quantityTolerancePercent', label: 'Quantity tolerance (%)', hint: 'Quantity above what was ordered or received.' },
-  { name: 'totalTolerance', label: 'Invoice total tolerance', hint: 'Difference of the totals, in the invoice currency.' },
+  {
+    name: 'priceTolerancePercent',
+    label: 'Price tolerance (%)',
+    hint: 'Unit price above the PO price still accepted, in percent.',
+  },
+  {
+    name: 'priceToleranceAbsolute',
+    label: 'Price tolerance per unit',
+    hint: 'In the invoice currency; 0 for none.',
+  },
+  {
+    name: 'quantityTolerancePercent',
+    label: 'Quantity tolerance (%)',
+    hint: 'Quantity above what was ordered or received.',
+  },
+  {
+    name: 'totalTolerance',
+    label: 'Invoice total tolerance',
+    hint: 'Difference of the totals, in the invoice currency.',
+  },
 ];
 
 /** Non-negative decimal strings, as the contract carries them (never parsed into floats here). */
@@ -80,19 +96,35 @@ const decimal = /^\d{1,12}(\.\d{1,6})?$/;
               <tbody>
                 @for (tolerance of rows(); track tolerance.vendorCode) {
                   <tr>
-                    <th scope="row">{{ tolerance.vendorCode === '' ? 'Default (every vendor)' : 'Vendor ' + tolerance.vendorCode }}</th>
+                    <th scope="row">
+                      {{
+                        tolerance.vendorCode === ''
+                          ? 'Default (every vendor)'
+                          : 'Vendor ' + tolerance.vendorCode
+                      }}
+                    </th>
                     @for (field of fields; track field.name) {
                       <td>{{ tolerance.settings?.[field.name] ?? '—' }}</td>
                     }
                     <td>{{ tolerance.version }}</td>
-                    <td>{{ formatTimestamp(tolerance.changedAt) }}{{ tolerance.changedBy ? ' by ' + tolerance.changedBy : '' }}</td>
+                    <td>
+                      {{ formatTimestamp(tolerance.changedAt)
+                      }}{{ tolerance.changedBy ? ' by ' + tolerance.changedBy : '' }}
+                    </td>
                     <td>
                       <button class="button" type="button" (click)="edit(tolerance)">
                         Edit<span class="visually-hidden"> {{ tolerance.vendorCode || 'the default' }}</span>
                       </button>
                       @if (tolerance.vendorCode !== '' && isAdmin()) {
-                        <button class="button danger" type="button" [disabled]="busy()" (click)="removeOverride(tolerance.vendorCode)">
-                          Remove<span class="visually-hidden"> the override of {{ tolerance.vendorCode }}</span>
+                        <button
+                          class="button danger"
+                          type="button"
+                          [disabled]="busy()"
+                          (click)="removeOverride(tolerance.vendorCode)"
+                        >
+                          Remove<span class="visually-hidden">
+                            the override of {{ tolerance.vendorCode }}</span
+                          >
                         </button>
                       }
                     </td>
@@ -114,7 +146,12 @@ const decimal = /^\d{1,12}(\.\d{1,6})?$/;
         <div class="field">
           <label for="vendor-code">Vendor code</label>
           <span class="hint" id="vendor-code-hint">Leave empty for the organisation's default.</span>
-          <input id="vendor-code" aria-describedby="vendor-code-hint" [value]="vendorCode()" (input)="vendorCode.set(value($event))" />
+          <input
+            id="vendor-code"
+            aria-describedby="vendor-code-hint"
+            [value]="vendorCode()"
+            (input)="vendorCode.set(value($event))"
+          />
         </div>
         <div class="grid">
           @for (field of fields; track field.name) {

@@ -17,8 +17,8 @@ import { roleLabel, roles } from './roles';
     <section class="card" aria-labelledby="users-heading" [attr.aria-busy]="state().kind === 'loading'">
       <h2 id="users-heading">Users and roles</h2>
       <p class="muted">
-        Changing a role or disabling a user ends their sessions, so the change applies at once. Add people from
-        Invitations.
+        Changing a role or disabling a user ends their sessions, so the change applies at once. Add people
+        from Invitations.
       </p>
       @if (actionError(); as message) {
         <p class="alert" role="alert">{{ message }}</p>
@@ -59,10 +59,19 @@ import { roleLabel, roles } from './roles';
                         @if (user.disabled || isMe(user)) {
                           {{ roleLabel(user.role) }}
                         } @else {
-                          <label class="visually-hidden" [for]="'role-' + user.id">Role of {{ user.email }}</label>
-                          <select [id]="'role-' + user.id" [value]="user.role" [disabled]="busy()" (change)="setRole(user, $event)">
+                          <label class="visually-hidden" [for]="'role-' + user.id"
+                            >Role of {{ user.email }}</label
+                          >
+                          <select
+                            [id]="'role-' + user.id"
+                            [value]="user.role"
+                            [disabled]="busy()"
+                            (change)="setRole(user, $event)"
+                          >
                             @for (role of roles; track role.value) {
-                              <option [value]="role.value" [selected]="role.value === user.role">{{ role.label }}</option>
+                              <option [value]="role.value" [selected]="role.value === user.role">
+                                {{ role.label }}
+                              </option>
                             }
                           </select>
                         }
@@ -73,7 +82,12 @@ import { roleLabel, roles } from './roles';
                         @if (user.disabled) {
                           Disabled
                         } @else if (!isMe(user)) {
-                          <button class="button danger" type="button" [disabled]="busy()" (click)="disable(user)">
+                          <button
+                            class="button danger"
+                            type="button"
+                            [disabled]="busy()"
+                            (click)="disable(user)"
+                          >
                             Disable<span class="visually-hidden"> {{ user.email }}</span>
                           </button>
                         }

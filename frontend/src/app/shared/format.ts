@@ -13,7 +13,9 @@ export function formatTimestamp(timestamp: Timestamp | undefined, fallback = 'â€
  */
 export function formatMoney(amount: string, currency: string): string {
   try {
-    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(amount as unknown as number);
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency }).format(
+      amount as unknown as number,
+    );
   } catch {
     return `${amount} ${currency}`;
   }

@@ -71,7 +71,9 @@ const aliasSources: Partial<Record<string, string>> = {
           </section>
           <section class="card" aria-labelledby="aliases-heading">
             <h2 id="aliases-heading">Aliases</h2>
-            <p class="muted">The names and tax ids invoices have used for this vendor; the matcher recognises each of them.</p>
+            <p class="muted">
+              The names and tax ids invoices have used for this vendor; the matcher recognises each of them.
+            </p>
             @if (detail()!.aliases.length === 0) {
               <p>No aliases yet.</p>
             } @else {

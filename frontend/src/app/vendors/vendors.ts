@@ -41,7 +41,13 @@ const pageSize = 50;
     <form role="search" (submit)="search($event)">
       <div class="field">
         <label for="vendor-query">Search vendors</label>
-        <input id="vendor-query" type="search" placeholder="Code, name, alias or tax id" [value]="query()" (input)="query.set(value($event))" />
+        <input
+          id="vendor-query"
+          type="search"
+          placeholder="Code, name, alias or tax id"
+          [value]="query()"
+          (input)="query.set(value($event))"
+        />
       </div>
       <button class="button primary" type="submit">Search</button>
       @if (activeQuery() !== '') {
@@ -61,7 +67,8 @@ const pageSize = 50;
         @case ('loaded') {
           @if (page()?.vendors?.length) {
             <p class="muted" role="status">
-              {{ page()!.totalCount }} vendor{{ page()!.totalCount === 1 ? '' : 's' }}{{ activeQuery() ? ' matching "' + activeQuery() + '"' : '' }}
+              {{ page()!.totalCount }} vendor{{ page()!.totalCount === 1 ? '' : 's'
+              }}{{ activeQuery() ? ' matching "' + activeQuery() + '"' : '' }}
             </p>
             <div class="table-scroll">
               <table class="data" aria-label="Vendors">
@@ -79,7 +86,9 @@ const pageSize = 50;
                 <tbody>
                   @for (vendor of page()!.vendors; track vendor.id) {
                     <tr>
-                      <td><a [routerLink]="[vendor.vendorCode]">{{ vendor.vendorCode }}</a></td>
+                      <td>
+                        <a [routerLink]="[vendor.vendorCode]">{{ vendor.vendorCode }}</a>
+                      </td>
                       <td>{{ vendor.name }}</td>
                       <td>{{ vendor.taxId || '—' }}</td>
                       <td>{{ vendor.country || '—' }}</td>
@@ -92,9 +101,18 @@ const pageSize = 50;
               </table>
             </div>
             <nav class="pager" aria-label="Vendor pages">
-              <button class="button" type="button" [disabled]="pageTokens().length === 0" (click)="previous()">Previous page</button>
+              <button
+                class="button"
+                type="button"
+                [disabled]="pageTokens().length === 0"
+                (click)="previous()"
+              >
+                Previous page
+              </button>
               <span>Page {{ pageTokens().length + 1 }}</span>
-              <button class="button" type="button" [disabled]="!page()!.nextPageToken" (click)="next()">Next page</button>
+              <button class="button" type="button" [disabled]="!page()!.nextPageToken" (click)="next()">
+                Next page
+              </button>
             </nav>
           } @else if (activeQuery() !== '') {
             <p>No vendor matches "{{ activeQuery() }}". Try part of the name, the code or a tax id.</p>
@@ -171,7 +189,13 @@ export class Vendors implements OnInit {
     this.state.set(loading);
     try {
       this.state.set(
-        loaded(await this.vendors.listVendors({ query: this.activeQuery(), pageSize, pageToken: this.currentToken })),
+        loaded(
+          await this.vendors.listVendors({
+            query: this.activeQuery(),
+            pageSize,
+            pageToken: this.currentToken,
+          }),
+        ),
       );
     } catch (failure) {
       this.state.set(failed(failure));
