@@ -121,8 +121,10 @@ export class SessionService implements AccessTokenSource {
    * Exchanges the refresh token for a new pair. Concurrent callers share one exchange: the server rotates the token
    * on every use and ends the whole session when a rotated one comes back, so it must never be sent twice.
    */
-  refresh(signal?: AbortSignal): Promise<string | undefined> {
-    this.refreshing ??= this.exchangeRefreshToken(signal).finally(() => (this.refreshing = undefined));
+  refresh(): Promise<string | undefined> {
+    // Not cancelled with the call that asked for it: other calls may be waiting for the same exchange, and an exchange
+    // cut off after the server rotated the token would lose the new one.
+    this.refreshing ??= this.exchangeRefreshToken().finally(() => (this.refreshing = undefined));
     return this.refreshing;
   }
 
@@ -234,7 +236,7 @@ export class SessionService implements AccessTokenSource {
     }
   }
 
-  private async exchangeRefreshToken(abort?: AbortSignal): Promise<string | undefined> {
+  private async exchangeRefreshToken(): Promise<string | undefined> {
     const stored = this.readStoredToken();
     if (stored === undefined) {
       return undefined;
@@ -242,7 +244,7 @@ export class SessionService implements AccessTokenSource {
     try {
       const session = await this.client.refresh(
         { refreshToken: stored.token },
-        { contextValues: anonymous(), signal: abort },
+        { contextValues: anonymous() },
       );
       await this.adopt(session);
       return this.accessToken;
