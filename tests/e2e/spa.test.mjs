@@ -8,6 +8,7 @@ import { launchChromium, watchForProblems } from './support/browser.mjs';
 import { outputFolder } from './support/paths.mjs';
 import { assertPrerequisites } from './support/prerequisites.mjs';
 import { startProduct } from './support/product.mjs';
+import { signInAsDemoAdmin, signInWithTotp } from './support/session.mjs';
 
 const sections = [
   { path: 'dashboard', heading: 'Dashboard' },
@@ -27,6 +28,7 @@ describe('the web app served by invisible up', () => {
   let browser;
   let page;
   let problems;
+  let credentials;
 
   before(async () => {
     await mkdir(outputFolder, { recursive: true });
@@ -35,6 +37,8 @@ describe('the web app served by invisible up', () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
     problems = await watchForProblems(page);
+    // Every section is behind sign-in; the demo administrator sees them all.
+    credentials = await signInAsDemoAdmin(page, product);
   });
 
   after(async () => {
@@ -73,7 +77,8 @@ describe('the web app served by invisible up', () => {
       await tabTo(page, section.heading);
       await page.keyboard.press('Enter');
 
-      await page.waitForURL(`**/${section.path}`);
+      // A section may open on a sub-page (Settings opens on Your account).
+      await page.waitForURL(new RegExp(`/${section.path}(/|$)`));
       await page.getByRole('heading', { level: 1, name: section.heading }).waitFor();
       assert.equal(await page.title(), `${section.heading} · Invisible`);
       assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'focus moves to the page');
@@ -127,6 +132,7 @@ describe('the web app served by invisible up', () => {
     try {
       const phonePage = await phone.newPage();
       const phoneProblems = await watchForProblems(phonePage);
+      await signInWithTotp(phonePage, product, credentials);
       await phonePage.goto(`${product.httpUrl}/exceptions`);
       await phonePage.getByRole('heading', { level: 1, name: 'Exceptions' }).waitFor();
       await phonePage.getByRole('banner').getByText('Ready', { exact: true }).waitFor();

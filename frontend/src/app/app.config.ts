@@ -4,7 +4,9 @@ import { provideRouter, TitleStrategy } from '@angular/router';
 
 import { routes } from './app.routes';
 import { PageTitle } from './page-title';
+import { ACCESS_TOKEN_SOURCE } from './rpc/auth';
 import { provideGrpcWebTransport } from './rpc/transport';
+import { SessionService } from './session/session';
 
 export const appConfig: ApplicationConfig = {
   providers: [
@@ -13,5 +15,6 @@ export const appConfig: ApplicationConfig = {
     { provide: TitleStrategy, useClass: PageTitle },
     provideHttpClient(withFetch()),
     provideGrpcWebTransport(),
+    { provide: ACCESS_TOKEN_SOURCE, useExisting: SessionService },
   ],
 };

@@ -7,6 +7,8 @@ import { provideRouter, Router, TitleStrategy } from '@angular/router';
 import { App } from './app';
 import { features, routes } from './app.routes';
 import { PageTitle } from './page-title';
+import { AuthServerStandIn, provideSessionAgainst } from './session/auth-server.testing';
+import { SessionService } from './session/session';
 
 describe('App shell', () => {
   let fixture: ComponentFixture<App>;
@@ -19,14 +21,18 @@ describe('App shell', () => {
   }
 
   beforeEach(async () => {
+    const server = new AuthServerStandIn();
+    server.tenantRequiresMfa = false;
     TestBed.configureTestingModule({
       providers: [
         provideRouter(routes),
         { provide: TitleStrategy, useClass: PageTitle },
         provideHttpClient(),
         provideHttpClientTesting(),
+        ...provideSessionAgainst(server),
       ],
     });
+    await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     fixture = TestBed.createComponent(App);
     router = TestBed.inject(Router);
     page = fixture.nativeElement as HTMLElement;
@@ -36,6 +42,7 @@ describe('App shell', () => {
   it('opens on the dashboard', () => {
     expect(router.url).toBe('/dashboard');
     expect(page.querySelector('h1')?.textContent).toBe('Dashboard');
+    expect(page.querySelector('header app-user-menu button')?.textContent).toContain('admin@demo.test');
   });
 
   it('has a skip link, a labelled navigation and a main landmark', () => {
@@ -56,16 +63,49 @@ describe('App shell', () => {
   });
 
   it.each(features.map((feature) => [feature.path, feature.title]))(
-    'shows the %s page with its heading, empty state, title and current link',
+    'shows the %s page with its heading, title and current link',
     async (path, title) => {
       await navigate(`/${path}`);
 
-      expect(page.querySelector('main h1')?.textContent).toBe(title);
-      expect(page.querySelector('main app-empty-state h2')?.textContent).toMatch(/coming soon/);
+      expect(page.querySelector('main h1')?.textContent?.trim()).toBe(title);
       expect(TestBed.inject(DOCUMENT).title).toBe(`${title} · Invisible`);
       expect(page.querySelector('nav a[aria-current="page"]')?.textContent?.trim()).toBe(title);
     },
   );
+
+  it('sends a signed-out user to the sign-in page without the navigation, and back afterwards', async () => {
+    await TestBed.inject(SessionService).signOut();
+    await navigate('/invoices');
+
+    expect(router.url).toBe('/sign-in?returnUrl=%2Finvoices');
+    expect(page.querySelector('main h1')?.textContent).toBe('Sign in');
+    expect(page.querySelector('nav')).toBeNull();
+  });
+
+  it('hides the sections the role cannot use', async () => {
+    const server = new AuthServerStandIn();
+    server.tenantRequiresMfa = false;
+    server.role = 'clerk';
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({
+      providers: [
+        provideRouter(routes),
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        ...provideSessionAgainst(server),
+      ],
+    });
+    await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
+    fixture = TestBed.createComponent(App);
+    router = TestBed.inject(Router);
+    page = fixture.nativeElement as HTMLElement;
+    await navigate('/audit');
+
+    expect(router.url).toBe('/dashboard');
+    expect(Array.from(page.querySelectorAll('nav a')).map((link) => link.textContent?.trim())).not.toContain(
+      'Audit log',
+    );
+  });
 
   it('says so when no page has the address', async () => {
     await navigate('/no-such-page');

@@ -1,31 +1,68 @@
-import { ChangeDetectionStrategy, Component, type ElementRef, inject, viewChild } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  effect,
+  type ElementRef,
+  inject,
+  untracked,
+  viewChild,
+} from '@angular/core';
 import { takeUntilDestroyed } from '@angular/core/rxjs-interop';
 import { NavigationEnd, Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
 import { filter, skip } from 'rxjs';
 
 import { features } from './app.routes';
 import { productName } from './page-title';
+import { SessionService } from './session/session';
+import { UserMenu } from './session/user-menu';
 import { StatusIndicator } from './system-status/status-indicator';
 
-/** The application shell: skip link, header with system status, section navigation, and the page. */
+/**
+ * The application shell: skip link, header with system status and the signed-in user, section navigation (the
+ * sections of the user's role, once fully signed in), and the page.
+ */
 @Component({
   selector: 'app-root',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusIndicator],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusIndicator, UserMenu],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './app.html',
   styleUrl: './app.css',
 })
 export class App {
   protected readonly productName = productName;
-  protected readonly navigation = features;
+  private readonly session = inject(SessionService);
+  private readonly router = inject(Router);
+
+  protected readonly signedIn = computed(() => this.session.status() === 'signed-in');
+  protected readonly navigation = computed(() => {
+    const role = this.session.role();
+    return features.filter(
+      (feature) =>
+        feature.roles === undefined || (role !== undefined && feature.roles.includes(role as never)),
+    );
+  });
 
   private readonly main = viewChild.required<ElementRef<HTMLElement>>('main');
 
   constructor() {
+    // A session that ends on its own (expired, revoked, signed out on another device) sends the user to sign in again,
+    // and back to this page afterwards.
+    effect(() => {
+      const ended = this.session.endedBecause();
+      if (ended !== undefined) {
+        untracked(() => {
+          const here = this.router.url;
+          if (!here.startsWith('/sign-in')) {
+            void this.router.navigate(['/sign-in'], { queryParams: { returnUrl: here } });
+          }
+        });
+      }
+    });
     // After an in-app navigation, keyboard and screen-reader users continue from the new page
     // rather than from the link they activated. The first navigation is the page load: leave focus alone.
-    inject(Router)
-      .events.pipe(
+    this.router.events
+      .pipe(
         filter((event) => event instanceof NavigationEnd),
         skip(1),
         takeUntilDestroyed(),

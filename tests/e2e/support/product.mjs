@@ -22,8 +22,12 @@ export async function startProduct({ logFile }) {
   // reach it, or its cluster is put elsewhere and outlives the test.
   await chmod(dataDir, 0o755);
   const log = createWriteStream(logFile);
-  const server = spawn('dotnet', [cliDll, 'up', '--data-dir', dataDir, '--port', '0', '--no-demo'], {
+  // With the demo tenant: its administrator's sign-in is in DATA_DIR/demo-login.json (support/session.mjs).
+  const server = spawn('dotnet', [cliDll, 'up', '--data-dir', dataDir, '--port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Every page load of the SPA renews the session with a Refresh call, rate-limited per address (30 a minute by
+    // default); a test reloads pages far faster than a person does, all from 127.0.0.1.
+    env: { ...process.env, INVISIBLE_Auth__RateLimitPerMinute: '600' },
   });
   server.stdout.pipe(log);
   server.stderr.pipe(log);
@@ -47,7 +51,7 @@ export async function startProduct({ logFile }) {
 
   try {
     const endpoints = await waitForEndpoints(join(dataDir, 'endpoints.json'), ended, logFile);
-    return { httpUrl: endpoints.http, stop };
+    return { httpUrl: endpoints.http, dataDir, stop };
   } catch (error) {
     await stop();
     throw error;

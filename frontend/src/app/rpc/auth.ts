@@ -1,5 +1,5 @@
 import { InjectionToken } from '@angular/core';
-import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 
 /**
  * Where the transport gets the signed-in user's access token. Until the sign-in feature provides
@@ -26,13 +26,21 @@ export const ACCESS_TOKEN_SOURCE = new InjectionToken<AccessTokenSource>('Access
 });
 
 /**
+ * Marks a call the bearer interceptor leaves alone: it adds no token and never refreshes. For calls
+ * that need no credentials (sign-in, invitation acceptance, the refresh itself, which must not
+ * refresh to renew a refresh) and for calls made inside a refresh with the new token set explicitly.
+ * Usage: `client.refresh(request, { contextValues: createContextValues().set(withoutCredentials, true) })`.
+ */
+export const withoutCredentials = createContextKey(false, { description: 'call without credentials' });
+
+/**
  * Sends the access token as `Authorization: Bearer …`. When the server answers `Unauthenticated`
  * to a unary call, the token is refreshed once and the call retried; a server stream is not
  * retried because its messages may already have reached the caller.
  */
 export function bearerTokenInterceptor(tokens: AccessTokenSource): Interceptor {
   return (next) => async (request) => {
-    const token = tokens.current();
+    const token = request.contextValues.get(withoutCredentials) ? undefined : tokens.current();
     if (token === undefined) {
       return next(request);
     }

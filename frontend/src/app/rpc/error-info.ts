@@ -52,3 +52,27 @@ function decodeStringMapEntry(bytes: Uint8Array): [string, string] {
   }
   return [key, value];
 }
+
+/** One entry of `google.rpc.BadRequest`: which field of the request is wrong and why, in words for the user. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+export const badRequestTypeName = 'google.rpc.BadRequest';
+
+/** Decodes `google.rpc.BadRequest` (field 1: repeated FieldViolation { field = 1, description = 2 }). */
+export function decodeBadRequest(bytes: Uint8Array): FieldViolation[] {
+  const reader = new BinaryReader(bytes);
+  const violations: FieldViolation[] = [];
+  while (reader.pos < reader.len) {
+    const [field, wireType] = reader.tag();
+    if (field === 1 && wireType === WireType.LengthDelimited) {
+      const [name, description] = decodeStringMapEntry(reader.bytes());
+      violations.push({ field: name, description });
+    } else {
+      reader.skip(wireType, field);
+    }
+  }
+  return violations;
+}

@@ -1,6 +1,13 @@
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
 
-import { decodeErrorInfo, errorInfoTypeName, type ErrorInfo } from './error-info';
+import {
+  badRequestTypeName,
+  decodeBadRequest,
+  decodeErrorInfo,
+  errorInfoTypeName,
+  type ErrorInfo,
+  type FieldViolation,
+} from './error-info';
 
 /**
  * A failed call as the app sees it: `message` is a sentence to show to the person using the app,
@@ -23,6 +30,16 @@ export class RpcError extends ConnectError {
 
   get reason(): string | undefined {
     return this.errorInfo?.reason;
+  }
+
+  /** What is wrong with each field of the request (`google.rpc.BadRequest`), for showing next to the form's fields. */
+  get fieldViolations(): readonly FieldViolation[] {
+    for (const detail of this.details) {
+      if ('type' in detail && detail.type === badRequestTypeName) {
+        return decodeBadRequest(detail.value);
+      }
+    }
+    return [];
   }
 
   /** ConnectError's own check accepts any ConnectError-shaped value; an RpcError must have been mapped. */

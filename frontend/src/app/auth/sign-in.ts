@@ -1,0 +1,109 @@
+import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ActivatedRoute, Router } from '@angular/router';
+
+import { continueFrom } from '../session/guards';
+import { SessionService } from '../session/session';
+import { reasonOf, signInMessage } from './auth-errors';
+
+/** E-mail and password; the organisation is asked for only when the address has accounts in several. */
+@Component({
+  selector: 'app-sign-in',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  styleUrls: ['../shared/forms.css', './auth-page.css'],
+  template: `
+    <div class="card">
+      <h1>Sign in</h1>
+      @if (session.endedBecause(); as ended) {
+        <p class="notice" role="status">{{ ended }}</p>
+      }
+      @if (error(); as message) {
+        <p class="alert" role="alert" id="sign-in-error">{{ message }}</p>
+      }
+      <form (submit)="submit($event)" [attr.aria-busy]="busy()" novalidate>
+        <div class="field">
+          <label for="email">E-mail address</label>
+          <input
+            id="email"
+            name="email"
+            type="email"
+            autocomplete="username"
+            required
+            [value]="email()"
+            (input)="email.set(value($event))"
+            [attr.aria-invalid]="error() !== undefined"
+            [attr.aria-describedby]="error() ? 'sign-in-error' : null"
+          />
+        </div>
+        <div class="field">
+          <label for="password">Password</label>
+          <input
+            id="password"
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            required
+            [value]="password()"
+            (input)="password.set(value($event))"
+            [attr.aria-invalid]="error() !== undefined"
+          />
+        </div>
+        @if (askTenant()) {
+          <div class="field">
+            <label for="tenant">Organisation</label>
+            <span class="hint" id="tenant-hint">The short name of your organisation, e.g. "demo".</span>
+            <input
+              id="tenant"
+              name="tenant"
+              autocomplete="organization"
+              aria-describedby="tenant-hint"
+              [value]="tenant()"
+              (input)="tenant.set(value($event))"
+            />
+          </div>
+        }
+        <button class="button primary" type="submit" [disabled]="busy()">
+          {{ busy() ? 'Signing in…' : 'Sign in' }}
+        </button>
+      </form>
+    </div>
+  `,
+})
+export class SignIn {
+  protected readonly session = inject(SessionService);
+  private readonly router = inject(Router);
+  private readonly route = inject(ActivatedRoute);
+
+  protected readonly email = signal('');
+  protected readonly password = signal('');
+  protected readonly tenant = signal('');
+  protected readonly askTenant = signal(false);
+  protected readonly busy = signal(false);
+  protected readonly error = signal<string | undefined>(undefined);
+
+  protected value(event: Event): string {
+    return (event.target as HTMLInputElement).value;
+  }
+
+  protected async submit(event: Event): Promise<void> {
+    event.preventDefault();
+    if (this.email().trim() === '' || this.password() === '') {
+      this.error.set('Enter your e-mail address and password.');
+      return;
+    }
+    this.busy.set(true);
+    this.error.set(undefined);
+    try {
+      const status = await this.session.signIn(this.email().trim(), this.password(), this.tenant().trim());
+      await this.router.navigateByUrl(
+        continueFrom(this.router, status, this.route.snapshot.queryParamMap.get('returnUrl')),
+      );
+    } catch (failure) {
+      if (reasonOf(failure) === 'TENANT_REQUIRED') {
+        this.askTenant.set(true);
+      }
+      this.error.set(signInMessage(failure));
+    } finally {
+      this.busy.set(false);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { seriousAccessibilityViolations } from './support/axe.mjs';
+import { launchChromium, watchForProblems } from './support/browser.mjs';
+import { outputFolder } from './support/paths.mjs';
+import { assertPrerequisites } from './support/prerequisites.mjs';
+import { startProduct } from './support/product.mjs';
+import { demoLogin, signInAsDemoAdmin, signInWithTotp, totp } from './support/session.mjs';
+
+assertPrerequisites();
+
+describe('signing in to the web app', () => {
+  let product;
+  let browser;
+  let context;
+  let page;
+  let problems;
+  let credentials;
+
+  before(async () => {
+    await mkdir(outputFolder, { recursive: true });
+    product = await startProduct({ logFile: join(outputFolder, 'server-auth.log') });
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    problems = await watchForProblems(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await product?.stop();
+  });
+
+  test('computes TOTP codes as RFC 6238 specifies (its SHA-1 test vectors)', () => {
+    const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ'; // "12345678901234567890"
+    assert.equal(totp(secret, 59_000), '287082');
+    assert.equal(totp(secret, 1_111_111_109_000), '081804');
+    assert.equal(totp(secret, 2_000_000_000_000), '279037');
+  });
+
+  test('a signed-out visitor is sent to the sign-in page, which passes an accessibility scan', async () => {
+    await page.goto(`${product.httpUrl}/invoices`);
+
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    assert.match(page.url(), /\/sign-in\?returnUrl=%2Finvoices$/);
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0);
+    await page.screenshot({ path: join(outputFolder, 'sign-in.png'), fullPage: true });
+    assert.deepEqual(await seriousAccessibilityViolations(page), []);
+  });
+
+  test('a wrong password is refused with the server’s message', async () => {
+    const { email } = await demoLogin(product);
+    const main = page.getByRole('main');
+    await main.getByLabel('E-mail address').fill(email);
+    await main.getByLabel('Password').fill('not the password');
+    await main.getByRole('button', { name: 'Sign in' }).click();
+
+    await main.getByRole('alert').filter({ hasText: 'The e-mail address or password is incorrect.' }).waitFor();
+    assert.match(page.url(), /\/sign-in/);
+  });
+
+  test('the demo administrator signs in and must enrol TOTP first: QR code, code, recovery codes once', async () => {
+    let enrolmentScan;
+    credentials = await signInAsDemoAdmin(page, product, {
+      atEnrolment: async (enrolment) => {
+        const main = enrolment.getByRole('main');
+        await main.getByRole('heading', { level: 1, name: 'Set up two-step sign-in' }).waitFor();
+        await main.getByRole('img', { name: /QR code/ }).waitFor();
+        await enrolment.screenshot({ path: join(outputFolder, 'mfa-enrolment.png'), fullPage: true });
+        enrolmentScan = await seriousAccessibilityViolations(enrolment);
+      },
+    });
+
+    assert.deepEqual(enrolmentScan, []);
+    assert.match(credentials.totpSecret, /^[A-Z2-7]{16,}$/);
+    assert.equal(credentials.recoveryCodes.length, 10);
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await page.getByRole('banner').getByRole('button', { name: new RegExp(credentials.email) }).waitFor();
+  });
+
+  test('a reload keeps the session (the refresh token survives in the tab, the access token is renewed)', async () => {
+    await page.goto(`${product.httpUrl}/settings`);
+
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    assert.match(page.url(), /\/settings/);
+  });
+
+  test('settings, vendors and audit log screens pass an accessibility scan', async () => {
+    const violations = [];
+    for (const screen of [
+      { path: 'settings/account', heading: 'Settings', file: 'settings-account' },
+      { path: 'settings/users', heading: 'Settings', file: 'settings-users' },
+      { path: 'settings/invitations', heading: 'Settings', file: 'settings-invitations' },
+      { path: 'settings/api-keys', heading: 'Settings', file: 'settings-api-keys' },
+      { path: 'settings/security', heading: 'Settings', file: 'settings-security' },
+      { path: 'settings/tolerances', heading: 'Settings', file: 'settings-tolerances' },
+      { path: 'vendors', heading: 'Vendors', file: 'vendors' },
+      { path: 'audit', heading: 'Audit log', file: 'audit' },
+    ]) {
+      await page.goto(`${product.httpUrl}/${screen.path}`);
+      await page.getByRole('heading', { level: 1, name: screen.heading }).waitFor();
+      // Loaded, empty or failed: whatever the server answered, the page has settled.
+      await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+      await page.screenshot({ path: join(outputFolder, `${screen.file}.png`), fullPage: true });
+      violations.push(...(await seriousAccessibilityViolations(page)).map((line) => `/${screen.path}: ${line}`));
+    }
+
+    assert.deepEqual(violations, []);
+  });
+
+  test('the administrator sees the users of the tenant, themselves included', async () => {
+    await page.goto(`${product.httpUrl}/settings/users`);
+
+    await page.getByRole('table', { name: 'Users' }).getByRole('cell', { name: credentials.email }).waitFor();
+  });
+
+  test('signing out ends the session: the workspace asks for sign-in again', async () => {
+    await page.goto(`${product.httpUrl}/dashboard`);
+    await page.getByRole('banner').getByRole('button', { name: new RegExp(credentials.email) }).click();
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    await page.goto(`${product.httpUrl}/dashboard`);
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  });
+
+  test('signing in again asks for a code from the authenticator app', async () => {
+    await signInWithTotp(page, product, credentials);
+
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  });
+
+  test('signing out everywhere ends the sessions of other browsers too', async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const otherPage = await other.newPage();
+      await signInWithTotp(otherPage, product, credentials);
+
+      await page.getByRole('banner').getByRole('button', { name: new RegExp(credentials.email) }).click();
+      await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+
+      // The other browser's next call is refused and its refresh token no longer works: it is sent to sign in again.
+      await otherPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      await otherPage.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: 'Users and roles' }).click();
+      await otherPage.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+      await otherPage.getByText('Your session has ended. Sign in again.').waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
+  test('no page logged an error or violated the Content Security Policy', () => {
+    assert.deepEqual(
+      problems.filter((problem) => !/Failed to load resource/.test(problem)),
+      [],
+    );
+  });
+});
