@@ -23,6 +23,7 @@ export const features = [
 export const routes: Routes = [
   { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
   ...features.map(({ path, title, load }) => ({ path, title, loadComponent: load })),
+  { path: 'invoices/:invoiceId', title: 'Invoice', loadComponent: () => import('./invoices/invoice-detail').then((m) => m.InvoiceDetailPage) },
   {
     path: '**',
     title: 'Page not found',
