@@ -61,7 +61,7 @@ fi
 [ "$level" = product ] && exit 0
 
 apt_install chromium nghttp2-client wrk
-for project in tests/interop tests/e2e; do
+for project in tests/interop tests/e2e tests/spa-bench; do
   [ -f "$project/package.json" ] && npm_ci "$project"
 done
 exit 0

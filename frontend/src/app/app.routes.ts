@@ -90,6 +90,11 @@ export const routes: Routes = [
       { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
       ...features.map(featureRoute),
       {
+        path: 'invoices/:invoiceId',
+        title: 'Invoice',
+        loadComponent: () => import('./invoices/invoice-detail').then((m) => m.InvoiceDetailPage),
+      },
+      {
         path: '**',
         title: 'Page not found',
         loadComponent: () => import('./not-found/not-found').then((m) => m.NotFound),

@@ -4,6 +4,8 @@ import { DOCUMENT } from '@angular/core';
 import { type ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter, Router, TitleStrategy } from '@angular/router';
 
+import { createRouterTransport } from '@connectrpc/connect';
+
 import { App } from './app';
 import { features, routes } from './app.routes';
 import { PageTitle } from './page-title';

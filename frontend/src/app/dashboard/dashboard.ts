@@ -1,17 +1,35 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject } from '@angular/core';
+import { RouterLink } from '@angular/router';
 
+import { LiveBadge } from '../live/live-badge';
+import { formatTimestamp } from '../shared/dates';
 import { EmptyState } from '../shared/empty-state';
+import { ErrorBanner } from '../shared/error-banner';
+import { MoneyPipe } from '../shared/money';
+import { DashboardCharts } from './dashboard-charts';
+import { DashboardData } from './dashboard-data';
+
+const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
 @Component({
   selector: 'app-dashboard',
-  imports: [EmptyState],
+  imports: [EmptyState, ErrorBanner, LiveBadge, MoneyPipe, RouterLink, DashboardCharts],
+  providers: [DashboardData],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `
-    <h1>Dashboard</h1>
-    <app-empty-state
-      heading="The dashboard is coming soon"
-      message="It will show the touchless (automatically matched) rate, invoices by status, exceptions by reason and age, amounts on hold and today's imports, updated live as reconciliation runs."
-    />
-  `,
+  templateUrl: './dashboard.html',
+  styleUrls: ['../shared/workspace.css', './dashboard.css'],
 })
-export class Dashboard {}
+export class Dashboard {
+  protected readonly data = inject(DashboardData);
+
+  protected readonly touchless = computed(() => {
+    const dashboard = this.data.dashboard();
+    return dashboard === undefined ? '' : percent.format(dashboard.touchlessRate);
+  });
+
+  protected readonly openExceptions = computed(() =>
+    (this.data.dashboard()?.exceptionsByReason ?? []).reduce((sum, reason) => sum + reason.exceptions, 0),
+  );
+
+  protected readonly asOf = computed(() => formatTimestamp(this.data.dashboard()?.asOf));
+}

@@ -1,17 +1,234 @@
-import { ChangeDetectionStrategy, Component } from '@angular/core';
+import {
+  ChangeDetectionStrategy,
+  Component,
+  computed,
+  type ElementRef,
+  inject,
+  signal,
+  viewChild,
+} from '@angular/core';
+import { RouterLink } from '@angular/router';
 
+import {
+  ExceptionSort,
+  ExceptionState,
+  type ExceptionItem,
+  type RematchCandidate,
+} from '../../gen/invisible/exceptions/v1/exceptions_pb';
+import { LiveBadge } from '../live/live-badge';
+import { CurrentUser } from '../shared/current-user';
+import { ageInDays } from '../shared/dates';
 import { EmptyState } from '../shared/empty-state';
+import { ErrorBanner, errorMessage } from '../shared/error-banner';
+import { MoneyPipe } from '../shared/money';
+import { exceptionReasonLabel, exceptionReasonLabels, StatusChip } from '../shared/status';
+import { BulkActionKind, ExceptionQueue, noFilters, type QueueFilters } from './exception-queue';
+
+type ActionKind = 'approve' | 'reject' | 'not-duplicate' | 'rematch' | 'bulk-approve' | 'bulk-reject';
+
+interface PendingAction {
+  readonly kind: ActionKind;
+  /** The item acted on; none for bulk actions (they act on the selection). */
+  readonly item?: ExceptionItem;
+}
+
+const actionTitles: Readonly<Record<ActionKind, string>> = {
+  approve: 'Approve',
+  reject: 'Reject',
+  'not-duplicate': 'Not a duplicate',
+  rematch: 'Re-match',
+  'bulk-approve': 'Approve selected',
+  'bulk-reject': 'Reject selected',
+};
+
+const sortOptions: readonly { sort: ExceptionSort; label: string }[] = [
+  { sort: ExceptionSort.OLDEST, label: 'Oldest first' },
+  { sort: ExceptionSort.NEWEST, label: 'Newest first' },
+  { sort: ExceptionSort.AMOUNT_DESC, label: 'Largest amount first' },
+];
+
+const score = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
 
 @Component({
   selector: 'app-exceptions',
-  imports: [EmptyState],
+  imports: [EmptyState, ErrorBanner, LiveBadge, MoneyPipe, RouterLink, StatusChip],
+  providers: [ExceptionQueue],
   changeDetection: ChangeDetectionStrategy.OnPush,
-  template: `
-    <h1>Exceptions</h1>
-    <app-empty-state
-      heading="The exception queue is coming soon"
-      message="Invoices that could not be matched automatically will wait here for review: approve with a reason, reject, re-match against ranked candidates, or mark as not a duplicate."
-    />
-  `,
+  templateUrl: './exceptions.html',
+  styleUrls: ['../shared/workspace.css', './exceptions.css'],
 })
-export class Exceptions {}
+export class Exceptions {
+  protected readonly queue = inject(ExceptionQueue);
+  protected readonly user = inject(CurrentUser);
+
+  protected readonly reasons = Object.entries(exceptionReasonLabels).map(([value, label]) => ({ value, label }));
+  protected readonly sortOptions = sortOptions;
+  protected readonly reasonLabel = exceptionReasonLabel;
+  protected readonly titles = actionTitles;
+
+  protected readonly pending = signal<PendingAction | undefined>(undefined);
+  protected readonly actionError = signal<string | undefined>(undefined);
+  protected readonly working = signal(false);
+  protected readonly candidates = signal<readonly RematchCandidate[] | undefined>(undefined);
+  protected readonly candidatesError = signal<string | undefined>(undefined);
+  /** What the last action did, announced to screen readers. */
+  protected readonly notice = signal('');
+
+  private readonly reasonField = viewChild<ElementRef<HTMLTextAreaElement>>('reasonField');
+
+  protected readonly allSelected = computed(
+    () => this.queue.items().length > 0 && this.queue.selected().size === this.queue.items().length,
+  );
+
+  constructor() {
+    void this.user.load();
+    void this.queue.load();
+  }
+
+  protected age(item: ExceptionItem): string {
+    const days = ageInDays(item.openedAt);
+    return days === undefined ? '—' : days === 1 ? '1 day' : `${days} days`;
+  }
+
+  protected stateLabel(item: ExceptionItem): string {
+    return item.state === ExceptionState.IN_REVIEW ? 'In review' : 'Open';
+  }
+
+  protected score(candidate: RematchCandidate): string {
+    return score.format(candidate.score);
+  }
+
+  protected isMine(item: ExceptionItem): boolean {
+    return item.assigneeId !== '' && item.assigneeId === this.user.userId();
+  }
+
+  protected applyFilters(event: Event, form: HTMLFormElement): void {
+    event.preventDefault();
+    const data = new FormData(form);
+    const filters: QueueFilters = {
+      reason: String(data.get('reason') ?? ''),
+      vendor: String(data.get('vendor') ?? ''),
+      assignee: String(data.get('assignee') ?? ''),
+      minAgeDays: Math.max(0, Math.trunc(Number(data.get('minAge') ?? 0)) || 0),
+      minAmount: String(data.get('minAmount') ?? ''),
+      maxAmount: String(data.get('maxAmount') ?? ''),
+      sort: Number(data.get('sort') ?? ExceptionSort.OLDEST) as ExceptionSort,
+    };
+    this.queue.setFilters(filters);
+  }
+
+  protected clearFilters(form: HTMLFormElement): void {
+    form.reset();
+    this.queue.setFilters(noFilters);
+  }
+
+  protected async assignToMe(item: ExceptionItem): Promise<void> {
+    await this.run(async () => {
+      const userId = this.user.userId() || (await this.user.load())?.userId || '';
+      await this.queue.assign(item.id, userId);
+      this.notice.set(`Invoice ${item.invoice?.invoiceNumber ?? ''} is assigned to you.`);
+    });
+  }
+
+  protected async bulkAssignToMe(): Promise<void> {
+    await this.run(async () => {
+      const userId = this.user.userId() || (await this.user.load())?.userId || '';
+      const outcome = await this.queue.bulk(BulkActionKind.ASSIGN, '', userId);
+      this.notice.set(this.describeBulk('assigned to you', outcome.succeeded, outcome.failed.length));
+      this.showBulkFailures(outcome.failed.map((failure) => failure.error));
+    });
+  }
+
+  protected open(kind: ActionKind, item?: ExceptionItem): void {
+    this.pending.set({ kind, item });
+    this.actionError.set(undefined);
+    this.candidates.set(undefined);
+    this.candidatesError.set(undefined);
+    if (kind === 'rematch' && item) {
+      this.queue.candidates(item.id).then(
+        (candidates) => this.candidates.set(candidates),
+        (failure: unknown) => this.candidatesError.set(errorMessage(failure)),
+      );
+    }
+    // Move focus into the panel so keyboard users continue there.
+    setTimeout(() => this.reasonField()?.nativeElement.focus());
+  }
+
+  protected close(): void {
+    this.pending.set(undefined);
+  }
+
+  protected async confirm(event: Event, form: HTMLFormElement): Promise<void> {
+    event.preventDefault();
+    const action = this.pending();
+    if (action === undefined) return;
+    const data = new FormData(form);
+    const reason = String(data.get('reason') ?? '').trim();
+    if (reason === '') {
+      this.actionError.set('Enter a reason: it is recorded in the audit log.');
+      return;
+    }
+    const invoice = action.item?.invoice?.invoiceNumber ?? '';
+    await this.run(async () => {
+      switch (action.kind) {
+        case 'approve':
+          await this.queue.approve(action.item!.id, reason);
+          this.notice.set(`Invoice ${invoice} approved.`);
+          break;
+        case 'reject':
+          await this.queue.reject(action.item!.id, reason);
+          this.notice.set(`Invoice ${invoice} rejected.`);
+          break;
+        case 'not-duplicate':
+          await this.queue.markNotDuplicate(action.item!.id, reason);
+          this.notice.set(`Invoice ${invoice} is marked as not a duplicate and was evaluated again.`);
+          break;
+        case 'rematch': {
+          const poNumber = String(data.get('po') ?? '');
+          if (poNumber === '') {
+            throw new Error('Choose the purchase order to match against.');
+          }
+          await this.queue.rematch(action.item!.id, poNumber, reason);
+          this.notice.set(`Invoice ${invoice} was re-matched against ${poNumber}.`);
+          break;
+        }
+        case 'bulk-approve':
+        case 'bulk-reject': {
+          const kind = action.kind === 'bulk-approve' ? BulkActionKind.APPROVE : BulkActionKind.REJECT;
+          const outcome = await this.queue.bulk(kind, reason);
+          this.notice.set(
+            this.describeBulk(kind === BulkActionKind.APPROVE ? 'approved' : 'rejected', outcome.succeeded, outcome.failed.length),
+          );
+          this.showBulkFailures(outcome.failed.map((failure) => failure.error));
+          if (outcome.failed.length > 0) return;
+          break;
+        }
+      }
+      this.pending.set(undefined);
+    }, true);
+  }
+
+  private describeBulk(verb: string, succeeded: number, failed: number): string {
+    return failed === 0 ? `${succeeded} exception(s) ${verb}.` : `${succeeded} exception(s) ${verb}; ${failed} failed.`;
+  }
+
+  private showBulkFailures(messages: readonly string[]): void {
+    if (messages.length > 0) {
+      this.actionError.set([...new Set(messages)].join(' '));
+    }
+  }
+
+  private async run(action: () => Promise<void>, inPanel = false): Promise<void> {
+    this.working.set(true);
+    this.actionError.set(undefined);
+    try {
+      await action();
+    } catch (failure) {
+      const message = failure instanceof Error && !('code' in failure) ? failure.message : errorMessage(failure);
+      this.actionError.set(message);
+      if (!inPanel) this.notice.set(message);
+    } finally {
+      this.working.set(false);
+    }
+  }
+}
