@@ -128,7 +128,16 @@ describe('signing in to the web app', () => {
   });
 
   test('signing in again asks for a code from the authenticator app', async () => {
-    await signInWithTotp(page, product, credentials);
+    let challengeScan;
+    await signInWithTotp(page, product, credentials, {
+      atChallenge: async (challenge) => {
+        await challenge.getByRole('heading', { level: 1, name: 'Enter your sign-in code' }).waitFor();
+        await challenge.screenshot({ path: join(outputFolder, 'mfa-challenge.png'), fullPage: true });
+        challengeScan = await seriousAccessibilityViolations(challenge);
+      },
+    });
+
+    assert.deepEqual(challengeScan, []);
 
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
   });

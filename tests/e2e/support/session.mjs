@@ -113,14 +113,20 @@ export async function signInAsDemoAdmin(page, product, { atEnrolment } = {}) {
   return { ...login, totpSecret: secret, recoveryCodes: recoveryCodes.map((code) => code.trim()) };
 }
 
-/** Signs in again (e.g. in a second browser context) with the password and a fresh TOTP code; ends on the dashboard. */
-export async function signInWithTotp(page, product, credentials) {
+/**
+ * Signs in again (e.g. in a second browser context) with the password and a fresh TOTP code; ends on the dashboard.
+ * `atChallenge(page)`, if given, runs on the code page before the code is entered.
+ */
+export async function signInWithTotp(page, product, credentials, { atChallenge } = {}) {
   product.totpSecret ??= credentials.totpSecret;
   await submitPassword(page, product, credentials);
   if (!page.url().includes('/mfa/verify')) {
     throw new Error(`A code was expected to be asked for, but the app went to ${page.url()}`);
   }
   const main = page.getByRole('main');
+  await main.getByLabel('6-digit code').waitFor();
+  // For tests that look at the code page itself (screenshot, accessibility scan).
+  await atChallenge?.(page);
   await main.getByLabel('6-digit code').fill(await unusedCode(product));
   await main.getByRole('button', { name: 'Continue' }).click();
   await page.waitForURL('**/dashboard');
