@@ -216,6 +216,12 @@ describe('signing in to the web app', () => {
     }
   });
 
+  test('a link to a page of the workspace leads back to it after signing in', async () => {
+    await signInWithTotp(page, product, credentials, { startAt: '/settings/users' });
+
+    await page.getByRole('table', { name: 'Users' }).waitFor();
+  });
+
   test('no page logged an error or violated the Content Security Policy', () => {
     assert.deepEqual(
       problems.filter((problem) => !/Failed to load resource/.test(problem)),
