@@ -128,9 +128,72 @@ describe('signing in to the web app', () => {
   });
 
   test('signing in again asks for a code from the authenticator app', async () => {
-    await signInWithTotp(page, product, credentials);
+    let challengeScan;
+    await signInWithTotp(page, product, credentials, {
+      atChallenge: async (challenge) => {
+        await challenge.getByRole('heading', { level: 1, name: 'Enter your sign-in code' }).waitFor();
+        await challenge.screenshot({ path: join(outputFolder, 'mfa-challenge.png'), fullPage: true });
+        challengeScan = await seriousAccessibilityViolations(challenge);
+      },
+    });
+
+    assert.deepEqual(challengeScan, []);
 
     await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  });
+
+  test('an invited clerk accepts the link, sets a password, enrols TOTP and sees only what a clerk may use', async () => {
+    await page.goto(`${product.httpUrl}/settings/invitations`);
+    const main = page.getByRole('main');
+    await main.getByText('No invitations yet').waitFor();
+    await main.getByLabel('E-mail address').fill('new.clerk@demo.invisible.local');
+    await main.getByLabel('Role').selectOption('clerk');
+    await main.getByRole('button', { name: 'Create invitation' }).click();
+    const link = await main.getByTestId('invitation-link').textContent();
+    assert.match(link, /\/accept-invitation#token=.+/);
+
+    const invited = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const clerkPage = await invited.newPage();
+      await clerkPage.goto(link);
+      const clerkMain = clerkPage.getByRole('main');
+      await clerkMain.getByRole('heading', { level: 1, name: 'Accept your invitation' }).waitFor();
+      assert.deepEqual(await seriousAccessibilityViolations(clerkPage), []);
+      await clerkMain.getByLabel('Your name').fill('New Clerk');
+      await clerkMain.getByLabel('Password', { exact: true }).fill('short');
+      await clerkMain.getByLabel('Repeat the password').fill('short');
+      await clerkMain.getByRole('button', { name: 'Create my account' }).click();
+      // The policy's own words, from the server's field violations.
+      await clerkMain.getByRole('alert').filter({ hasText: 'at least 12 characters' }).waitFor();
+
+      const password = 'ledger-otter-quartz-harbour-7';
+      await clerkMain.getByLabel('Password', { exact: true }).fill(password);
+      await clerkMain.getByLabel('Repeat the password').fill(password);
+      await clerkMain.getByRole('button', { name: 'Create my account' }).click();
+      await clerkPage.waitForURL('**/mfa/enrol');
+      const secretText = clerkMain.getByTestId('totp-secret');
+      await secretText.waitFor({ state: 'attached' });
+      const secret = (await secretText.textContent()).replace(/\s/g, '');
+      await clerkMain.getByLabel('6-digit code from the app').fill(totp(secret));
+      await clerkMain.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+      await clerkMain.getByRole('button', { name: 'I have saved my codes' }).click();
+      await clerkPage.waitForURL('**/dashboard');
+
+      const sections = await clerkPage.getByRole('navigation', { name: 'Main' }).getByRole('link').allTextContents();
+      assert.equal(sections.map((text) => text.trim()).includes('Audit log'), false);
+      await clerkPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+      const settingsNavigation = clerkPage.getByRole('navigation', { name: 'Settings' });
+      await settingsNavigation.getByRole('link', { name: 'Your account' }).waitFor();
+      const settings = await settingsNavigation.getByRole('link').allTextContents();
+      assert.deepEqual(settings.map((text) => text.trim()), ['Your account', 'Tolerances']);
+      await clerkPage.goto(`${product.httpUrl}/audit`);
+      await clerkPage.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    } finally {
+      await invited.close();
+    }
+
+    await page.reload();
+    await page.getByRole('table', { name: 'Invitations' }).getByRole('cell', { name: 'Accepted' }).waitFor();
   });
 
   test('signing out everywhere ends the sessions of other browsers too', async () => {
@@ -151,6 +214,12 @@ describe('signing in to the web app', () => {
     } finally {
       await other.close();
     }
+  });
+
+  test('a link to a page of the workspace leads back to it after signing in', async () => {
+    await signInWithTotp(page, product, credentials, { startAt: '/settings/users' });
+
+    await page.getByRole('table', { name: 'Users' }).waitFor();
   });
 
   test('no page logged an error or violated the Content Security Policy', () => {

@@ -53,7 +53,9 @@ export class App {
       if (ended !== undefined) {
         untracked(() => {
           const here = this.router.url;
-          if (!here.startsWith('/sign-in')) {
+          // Before the first navigation has finished, the route guards send the user to sign in themselves, keeping the
+          // address they opened; a second navigation from here would cancel theirs.
+          if (this.router.navigated && !here.startsWith('/sign-in')) {
             void this.router.navigate(['/sign-in'], { queryParams: { returnUrl: here } });
           }
         });

@@ -72,8 +72,9 @@ export async function demoLogin(product) {
   }
 }
 
-async function submitPassword(page, product, { email, password }) {
-  await page.goto(`${product.httpUrl}/sign-in`);
+async function submitPassword(page, product, { email, password }, startAt = '/sign-in') {
+  // A page of the workspace sends a signed-out visitor to sign in, and back to it afterwards.
+  await page.goto(`${product.httpUrl}${startAt}`);
   const main = page.getByRole('main');
   await main.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
   await main.getByLabel('E-mail address').fill(email);
@@ -113,16 +114,23 @@ export async function signInAsDemoAdmin(page, product, { atEnrolment } = {}) {
   return { ...login, totpSecret: secret, recoveryCodes: recoveryCodes.map((code) => code.trim()) };
 }
 
-/** Signs in again (e.g. in a second browser context) with the password and a fresh TOTP code; ends on the dashboard. */
-export async function signInWithTotp(page, product, credentials) {
+/**
+ * Signs in again (e.g. in a second browser context) with the password and a fresh TOTP code; ends on the dashboard.
+ * `atChallenge(page)`, if given, runs on the code page before the code is entered. `startAt` (e.g. '/invoices')
+ * opens that page first, signs in from where it redirects, and ends back on it.
+ */
+export async function signInWithTotp(page, product, credentials, { atChallenge, startAt } = {}) {
   product.totpSecret ??= credentials.totpSecret;
-  await submitPassword(page, product, credentials);
+  await submitPassword(page, product, credentials, startAt);
   if (!page.url().includes('/mfa/verify')) {
     throw new Error(`A code was expected to be asked for, but the app went to ${page.url()}`);
   }
   const main = page.getByRole('main');
+  await main.getByLabel('6-digit code').waitFor();
+  // For tests that look at the code page itself (screenshot, accessibility scan).
+  await atChallenge?.(page);
   await main.getByLabel('6-digit code').fill(await unusedCode(product));
   await main.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL('**/dashboard');
+  await page.waitForURL(startAt === undefined ? '**/dashboard' : `**${startAt}`);
   return { ...credentials, totpSecret: product.totpSecret };
 }

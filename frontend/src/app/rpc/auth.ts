@@ -2,8 +2,8 @@ import { InjectionToken } from '@angular/core';
 import { Code, ConnectError, createContextKey, type Interceptor } from '@connectrpc/connect';
 
 /**
- * Where the transport gets the signed-in user's access token. Until the sign-in feature provides
- * its own source, nobody is signed in and calls go out without credentials.
+ * Where the transport gets the signed-in user's access token. The app provides the SessionService
+ * (`session/session.ts`); without a provider nobody is signed in and calls go out without credentials.
  */
 export interface AccessTokenSource {
   /** The current access token, or `undefined` when nobody is signed in. */

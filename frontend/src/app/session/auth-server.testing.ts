@@ -17,6 +17,7 @@ import {
   type Session,
 } from '../../gen/invisible/auth/v1/auth_pb';
 import { ACCESS_TOKEN_SOURCE } from '../rpc/auth';
+import { encodeErrorInfo } from '../rpc/error-info.testing';
 import { GRPC_TRANSPORT, rpcInterceptors } from '../rpc/transport';
 import { SESSION_STORAGE, SessionService } from './session';
 
@@ -93,8 +94,23 @@ export class AuthServerStandIn {
     router.service(AuthService, {
       signIn: (request) => {
         this.calls.push('SignIn');
-        if (request.email !== 'admin@demo.test' || request.password !== 'correct horse') {
-          throw new ConnectError('The e-mail address or password is incorrect.', Code.Unauthenticated);
+        if (request.email === 'shared@demo.test' && request.tenantSlug === '') {
+          throw withReason(
+            new ConnectError(
+              'This e-mail address has accounts in several organisations; choose one.',
+              Code.FailedPrecondition,
+            ),
+            'TENANT_REQUIRED',
+          );
+        }
+        if (
+          !['admin@demo.test', 'shared@demo.test'].includes(request.email) ||
+          request.password !== 'correct horse'
+        ) {
+          throw withReason(
+            new ConnectError('The e-mail address or password is incorrect.', Code.Unauthenticated),
+            'SIGN_IN_FAILED',
+          );
         }
         const family = this.next++;
         const needsMfa = this.mfaEnrolled || this.tenantRequiresMfa;
@@ -185,6 +201,12 @@ export class AuthServerStandIn {
     }
     return pair;
   }
+}
+
+/** Attaches google.rpc.ErrorInfo with `reason`, as the server's AuthErrors do. */
+function withReason(error: ConnectError, reason: string): ConnectError {
+  error.details.push({ type: 'google.rpc.ErrorInfo', value: encodeErrorInfo(reason, 'auth.invisible.app') });
+  return error;
 }
 
 /**
