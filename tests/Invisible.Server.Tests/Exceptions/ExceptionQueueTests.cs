@@ -148,6 +148,20 @@ public sealed class ExceptionQueueTests(AccountsServer server)
             """);
         Assert.Equal((2, "2"), tolerance);
 
+        // The absolute unit-price limit applies with the percentage, the stricter winning: P-2 is 0.10 over its PO price.
+        async Task<(int Open, int WouldClear)> PreviewForV1Async(string absolute)
+        {
+            var preview = (await queue.MatchingAsync("PreviewTolerance", new PreviewToleranceRequest
+            {
+                VendorCode = "V1",
+                Settings = new ToleranceSettings { PriceTolerancePercent = "10", PriceToleranceAbsolute = absolute, QuantityTolerancePercent = "0", TotalTolerance = "0.05" },
+            })).As<PreviewToleranceResponse>();
+            return (preview.OpenExceptions, preview.WouldClear);
+        }
+
+        Assert.Equal((1, 0), await PreviewForV1Async("0.05"));
+        Assert.Equal((1, 1), await PreviewForV1Async("0.25"));
+
         // A vendor override (with an absolute limit) clears P-2 for that vendor only; removing it falls back to the default.
         var withOverride = (await queue.MatchingAsync("SetTolerance", new SetToleranceRequest
         {
