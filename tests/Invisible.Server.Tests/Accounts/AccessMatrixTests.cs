@@ -134,44 +134,44 @@ public sealed class AccessMatrixTests(AccountsServer server)
 
         // Exception queue and tolerances: B's queue item is never found, listed, changed or counted with A's credentials.
         ["invisible.exceptions.v1.ExceptionService.ListExceptions"] = async world => ExpectNoneOf(
-            await world.Call(Queue("ListExceptions"), new ListExceptionsRequest { States = { ExceptionState.Open, ExceptionState.InReview, ExceptionState.Resolved, ExceptionState.Dismissed } }, await world.SessionOfA()),
+            await world.Call(QueueRpc("ListExceptions"), new ListExceptionsRequest { States = { ExceptionState.Open, ExceptionState.InReview, ExceptionState.Resolved, ExceptionState.Dismissed } }, await world.SessionOfA()),
             world.BExceptionId, world.BInvoiceId),
         ["invisible.exceptions.v1.ExceptionService.GetException"] = async world => Expect(
-            await world.Call(Queue("GetException"), new GetExceptionRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()), StatusCode.NotFound),
+            await world.Call(QueueRpc("GetException"), new GetExceptionRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()), StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.AssignException"] = async world => Expect(
-            await world.Call(Queue("AssignException"), new AssignExceptionRequest { ExceptionId = world.BExceptionId, UserId = world.BClerkId }, await world.SessionOfA()),
+            await world.Call(QueueRpc("AssignException"), new AssignExceptionRequest { ExceptionId = world.BExceptionId, UserId = world.BClerkId }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.ApproveException"] = async world => Expect(
-            await world.Call(Queue("ApproveException"), new ApproveExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's override" }, await world.SessionOfA()),
+            await world.Call(QueueRpc("ApproveException"), new ApproveExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's override" }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.RejectException"] = async world => Expect(
-            await world.Call(Queue("RejectException"), new RejectExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's rejection" }, await world.SessionOfA()),
+            await world.Call(QueueRpc("RejectException"), new RejectExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's rejection" }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.ListRematchCandidates"] = async world => Expect(
-            await world.Call(Queue("ListRematchCandidates"), new ListRematchCandidatesRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()),
+            await world.Call(QueueRpc("ListRematchCandidates"), new ListRematchCandidatesRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.RematchException"] = async world => Expect(
-            await world.Call(Queue("RematchException"), new RematchExceptionRequest { ExceptionId = world.BExceptionId, PoNumber = "PO-1", Reason = "a's rematch" }, await world.SessionOfA()),
+            await world.Call(QueueRpc("RematchException"), new RematchExceptionRequest { ExceptionId = world.BExceptionId, PoNumber = "PO-1", Reason = "a's rematch" }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.MarkNotDuplicate"] = async world => Expect(
-            await world.Call(Queue("MarkNotDuplicate"), new MarkNotDuplicateRequest { ExceptionId = world.BExceptionId, Reason = "a says so" }, await world.SessionOfA()),
+            await world.Call(QueueRpc("MarkNotDuplicate"), new MarkNotDuplicateRequest { ExceptionId = world.BExceptionId, Reason = "a says so" }, await world.SessionOfA()),
             StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.BulkAction"] = async world =>
         {
-            var reply = await world.Call(Queue("BulkAction"), new BulkActionRequest { Action = BulkActionKind.Reject, ExceptionIds = { world.BExceptionId }, Reason = "bulk" }, await world.SessionOfA());
+            var reply = await world.Call(QueueRpc("BulkAction"), new BulkActionRequest { Action = BulkActionKind.Reject, ExceptionIds = { world.BExceptionId }, Reason = "bulk" }, await world.SessionOfA());
             return ExpectOk(reply) ?? (reply.As<BulkActionResponse>().Results.Single().Ok ? "A's bulk action changed B's exception" : null);
         },
         ["invisible.matching.v1.MatchingService.GetTolerances"] = async world => ExpectOk(
-            await world.Call(Matching("GetTolerances"), new GetTolerancesRequest(), await world.SessionOfA())),
+            await world.Call(MatchingRpc("GetTolerances"), new GetTolerancesRequest(), await world.SessionOfA())),
         // A's tolerance change re-evaluates A's open exceptions only: B's decisions and audit trail stay as they were.
         ["invisible.matching.v1.MatchingService.SetTolerance"] = async world => ExpectOk(
-            await world.Call(Matching("SetTolerance"), new SetToleranceRequest
+            await world.Call(MatchingRpc("SetTolerance"), new SetToleranceRequest
             {
                 Settings = new ToleranceSettings { PriceTolerancePercent = "50", QuantityTolerancePercent = "50", TotalTolerance = "100" },
             }, await world.SessionOfA())),
         ["invisible.matching.v1.MatchingService.PreviewTolerance"] = async world =>
         {
-            var reply = await world.Call(Matching("PreviewTolerance"), new PreviewToleranceRequest
+            var reply = await world.Call(MatchingRpc("PreviewTolerance"), new PreviewToleranceRequest
             {
                 Settings = new ToleranceSettings { PriceTolerancePercent = "50", QuantityTolerancePercent = "50", TotalTolerance = "100" },
             }, await world.SessionOfA());
@@ -179,7 +179,7 @@ public sealed class AccessMatrixTests(AccountsServer server)
         },
         ["invisible.matching.v1.MatchingService.GetDashboard"] = async world =>
         {
-            var reply = await world.Call(Matching("GetDashboard"), new GetDashboardRequest(), await world.SessionOfA());
+            var reply = await world.Call(MatchingRpc("GetDashboard"), new GetDashboardRequest(), await world.SessionOfA());
             return ExpectOk(reply) ?? (reply.As<Dashboard>() is { InvoiceCount: 0, AmountHeld.Count: 0 } ? null : "the dashboard counts B's invoice or exception");
         },
 
@@ -195,9 +195,9 @@ public sealed class AccessMatrixTests(AccountsServer server)
             StatusCode.DeadlineExceeded),
     };
 
-    private static Google.Protobuf.Reflection.MethodDescriptor Queue(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
+    private static Google.Protobuf.Reflection.MethodDescriptor QueueRpc(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
 
-    private static Google.Protobuf.Reflection.MethodDescriptor Matching(string name) => MatchingReflection.Descriptor.Services[0].FindMethodByName(name);
+    private static Google.Protobuf.Reflection.MethodDescriptor MatchingRpc(string name) => MatchingReflection.Descriptor.Services[0].FindMethodByName(name);
 
     /// <summary>Every RPC of every service in the product's protos (Invisible.Contracts) and the gRPC health service.</summary>
     public static IReadOnlyList<MethodDescriptor> AllRpcs { get; } = typeof(AuthReflection).Assembly.GetTypes()
