@@ -198,6 +198,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                     values (t, dec, invl, pol, 'matched', '{}');
                 insert into exceptions (tenant_id, invoice_id, match_decision_id, reason, assignee_id)
                     values (t, inv, dec, 'price_variance', usr);
+                insert into match_overrides (tenant_id, invoice_id, kind, po_number, reason, created_by)
+                    values (t, inv, 'rematch', 'PO-10045', 'seed', usr::text);
                 insert into similarity_models (tenant_id, kind, version, weights) values (t, 'vendor_name', 1, '{"intercept": 0.1}');
                 insert into audit_log (tenant_id, actor, action, entity) values (t, 'seed', 'create', 'tenant');
                 insert into outbox (id, tenant_id, topic, event_type, payload)

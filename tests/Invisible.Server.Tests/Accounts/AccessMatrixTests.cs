@@ -7,6 +7,7 @@ using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Audit.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Contracts.Events.V1;
+using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Contracts.Vendors.V1;
@@ -133,6 +134,57 @@ public sealed class AccessMatrixTests(AccountsServer server)
                 : null);
         },
 
+        // Exception queue and tolerances: B's queue item is never found, listed, changed or counted with A's credentials.
+        ["invisible.exceptions.v1.ExceptionService.ListExceptions"] = async world => ExpectNoneOf(
+            await world.Call(QueueRpc("ListExceptions"), new ListExceptionsRequest { States = { ExceptionState.Open, ExceptionState.InReview, ExceptionState.Resolved, ExceptionState.Dismissed } }, await world.SessionOfA()),
+            world.BExceptionId, world.BInvoiceId),
+        ["invisible.exceptions.v1.ExceptionService.GetException"] = async world => Expect(
+            await world.Call(QueueRpc("GetException"), new GetExceptionRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.AssignException"] = async world => Expect(
+            await world.Call(QueueRpc("AssignException"), new AssignExceptionRequest { ExceptionId = world.BExceptionId, UserId = world.BClerkId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.ApproveException"] = async world => Expect(
+            await world.Call(QueueRpc("ApproveException"), new ApproveExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's override" }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.RejectException"] = async world => Expect(
+            await world.Call(QueueRpc("RejectException"), new RejectExceptionRequest { ExceptionId = world.BExceptionId, Reason = "a's rejection" }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.ListRematchCandidates"] = async world => Expect(
+            await world.Call(QueueRpc("ListRematchCandidates"), new ListRematchCandidatesRequest { ExceptionId = world.BExceptionId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.RematchException"] = async world => Expect(
+            await world.Call(QueueRpc("RematchException"), new RematchExceptionRequest { ExceptionId = world.BExceptionId, PoNumber = "PO-1", Reason = "a's rematch" }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.MarkNotDuplicate"] = async world => Expect(
+            await world.Call(QueueRpc("MarkNotDuplicate"), new MarkNotDuplicateRequest { ExceptionId = world.BExceptionId, Reason = "a says so" }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.BulkAction"] = async world =>
+        {
+            var reply = await world.Call(QueueRpc("BulkAction"), new BulkActionRequest { Action = BulkActionKind.Reject, ExceptionIds = { world.BExceptionId }, Reason = "bulk" }, await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<BulkActionResponse>().Results.Single().Ok ? "A's bulk action changed B's exception" : null);
+        },
+        ["invisible.matching.v1.MatchingService.GetTolerances"] = async world => ExpectOk(
+            await world.Call(MatchingRpc("GetTolerances"), new GetTolerancesRequest(), await world.SessionOfA())),
+        // A's tolerance change re-evaluates A's open exceptions only: B's decisions and audit trail stay as they were.
+        ["invisible.matching.v1.MatchingService.SetTolerance"] = async world => ExpectOk(
+            await world.Call(MatchingRpc("SetTolerance"), new SetToleranceRequest
+            {
+                Settings = new ToleranceSettings { PriceTolerancePercent = "50", QuantityTolerancePercent = "50", TotalTolerance = "100" },
+            }, await world.SessionOfA())),
+        ["invisible.matching.v1.MatchingService.PreviewTolerance"] = async world =>
+        {
+            var reply = await world.Call(MatchingRpc("PreviewTolerance"), new PreviewToleranceRequest
+            {
+                Settings = new ToleranceSettings { PriceTolerancePercent = "50", QuantityTolerancePercent = "50", TotalTolerance = "100" },
+            }, await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<PreviewToleranceResponse>().OpenExceptions == 0 ? null : "the preview counted B's open exception");
+        },
+        ["invisible.matching.v1.MatchingService.GetDashboard"] = async world =>
+        {
+            var reply = await world.Call(MatchingRpc("GetDashboard"), new GetDashboardRequest(), await world.SessionOfA());
+            return ExpectOk(reply) ?? (reply.As<Dashboard>() is { InvoiceCount: 0, AmountHeld.Count: 0 } ? null : "the dashboard counts B's invoice or exception");
+        },
+
         // The stream carries the caller's tenant's events only; B's import row above is committed, so none of it may appear.
         ["invisible.events.v1.EventService.Watch"] = async world => ExpectNoneOf(
             await world.Call(EventsReflection.Descriptor.Services[0].FindMethodByName("Watch"), new WatchRequest(), await world.SessionOfA(), ShortDeadline),
@@ -168,6 +220,10 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
             StatusCode.DeadlineExceeded),
     };
+
+    private static Google.Protobuf.Reflection.MethodDescriptor QueueRpc(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
+
+    private static Google.Protobuf.Reflection.MethodDescriptor MatchingRpc(string name) => MatchingReflection.Descriptor.Services[0].FindMethodByName(name);
 
     /// <summary>Every RPC of every service in the product's protos (Invisible.Contracts) and the gRPC health service.</summary>
     public static IReadOnlyList<MethodDescriptor> AllRpcs { get; } = typeof(AuthReflection).Assembly.GetTypes()
@@ -379,6 +435,8 @@ internal sealed class IsolationWorld
 
     public string BInvoiceId { get; private set; } = "";
 
+    public string BExceptionId { get; private set; } = "";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -408,6 +466,7 @@ internal sealed class IsolationWorld
                 """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, unitOfWork.Transaction)).ToString();
             await unitOfWork.Connection.ExecuteAsync(
                 "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, unitOfWork.Transaction);
+            world.BExceptionId = await Exceptions.IsolationExceptions.InsertOpenExceptionAsync(unitOfWork, b.Id, world.BInvoiceId);
             world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
             await unitOfWork.CommitAsync(CancellationToken.None);
