@@ -46,8 +46,9 @@ internal sealed class MatchBenchmark : IBenchmark
 
         context.Report($"scale: generating {ScaleInvoices:N0} invoices");
         // The importer refuses a file whose header total disagrees with its lines or that repeats an invoice, so the scale
-        // data has right totals and its re-sent duplicates arrive in later files, as they do from suppliers.
-        var large = new TenantDataGenerator(Seed + 1).Generate(new GeneratorOptions { Invoices = ScaleInvoices, WrongHeaderTotalRate = 0 }).Snapshot;
+        // data has exact totals and its re-sent duplicates arrive in later files, as they do from suppliers.
+        var generated = new TenantDataGenerator(Seed + 1).Generate(new GeneratorOptions { Invoices = ScaleInvoices, WrongHeaderTotalRate = 0 }).Snapshot;
+        var large = generated with { Invoices = generated.Invoices.Select(invoice => invoice with { InvoiceTotal = invoice.SumOfLines }).ToList() };
         var dataDirectory = Path.Combine(context.WorkDirectory, "db");
         Directory.CreateDirectory(dataDirectory);
         await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);

@@ -27,7 +27,7 @@ public sealed class MatchingSession
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
         this.tolerances = tolerances;
-        SimilarityModel = model ?? SimilarityModel.Prior;
+        SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
         foreach (var purchaseOrder in masterData.PurchaseOrders)
