@@ -14,6 +14,12 @@ namespace Invisible.Server.Matching;
 /// </summary>
 public static class MatchDecisionStore
 {
+    /// <summary>
+    /// Set-based statements of a run over a whole tenant (100,000 invoices take far more than the 30-second default on a
+    /// busy machine); the caller's cancellation token is what bounds a run, as for imports.
+    /// </summary>
+    internal const int RunCommandTimeoutSeconds = 3600;
+
     /// <summary>Explanations and evidence as stored in jsonb: web casing, enums by name, so they read without the code.</summary>
     internal static readonly JsonSerializerOptions EvidenceJson = new(JsonSerializerDefaults.Web)
     {
@@ -65,6 +71,7 @@ public static class MatchDecisionStore
             "copy run_decisions (id, invoice_id, status, reason, vendor_code, po_number, po_version, duplicate_of, tolerance_id, explanation, evidence) from stdin (format binary)",
             cancellationToken))
         {
+            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
             foreach (var row in decisionRows)
             {
                 await importer.StartRowAsync(cancellationToken);
@@ -88,6 +95,7 @@ public static class MatchDecisionStore
             "copy run_line_decisions (decision_id, invoice_id, source_line, status, po_number, po_version, po_line_no, explanation) from stdin (format binary)",
             cancellationToken))
         {
+            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
             foreach (var row in lineRows)
             {
                 await importer.StartRowAsync(cancellationToken);
@@ -104,38 +112,39 @@ public static class MatchDecisionStore
             await importer.CompleteAsync(cancellationToken);
         }
 
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        var parameters = new { tenantId = unitOfWork.TenantId, runId, decidedAt, decidedBy, engineVersion };
+        await RunCommandAsync(unitOfWork, "analyze run_decisions, run_line_decisions", null, cancellationToken);
+        await RunCommandAsync(unitOfWork,
             """
-            analyze run_decisions, run_line_decisions;
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
             select d.id, @tenantId, d.invoice_id, @runId, @decidedAt, @decidedBy, @engineVersion, d.status, v.id, p.id, d.duplicate_of, d.tolerance_id,
                    d.explanation, d.evidence
             from run_decisions d
             left join vendors v on v.vendor_code = d.vendor_code
-            left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version;
+            left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
+            """,
+            parameters, cancellationToken);
+        await RunCommandAsync(unitOfWork,
+            """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
             select @tenantId, d.decision_id, il.id, pl.id, d.status, d.explanation
             from run_line_decisions d
             join invoice_lines il on il.invoice_id = d.invoice_id and il.source_line = d.source_line
             left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
-            left join purchase_order_lines pl on pl.purchase_order_id = p.id and pl.line_no = d.po_line_no;
+            left join purchase_order_lines pl on pl.purchase_order_id = p.id and pl.line_no = d.po_line_no
             """,
-            new { tenantId = unitOfWork.TenantId, runId, decidedAt, decidedBy, engineVersion },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            parameters, cancellationToken);
 
         await RefreshExceptionsAsync(unitOfWork, cancellationToken);
 
         // The invoice row carries its current outcome so lists can filter by status without reading the decision history.
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        await RunCommandAsync(unitOfWork,
             """
             update invoices i set status = d.invoice_status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
             from match_decisions d where d.run_id = @runId and i.id = d.invoice_id
             """,
-            new { runId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            new { runId }, cancellationToken);
     }
 
     /// <summary>The staged rows of a run: pure and independent per decision, so serialised in parallel, in decision order.</summary>
@@ -184,8 +193,8 @@ public static class MatchDecisionStore
     /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
     /// refreshed; one whose invoice no longer needs review is resolved by the run. Reads the run from <c>run_decisions</c>.
     /// </summary>
-    private static async Task RefreshExceptionsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+    private static Task RefreshExceptionsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        RunCommandAsync(unitOfWork,
             """
             with run as (
                 select id as decision_id, invoice_id, reason, status from run_decisions
@@ -206,9 +215,10 @@ public static class MatchDecisionStore
             from run
             where run.reason is not null and run.invoice_id not in (select invoice_id from refreshed)
             """,
-            new { tenantId = unitOfWork.TenantId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            new { tenantId = unitOfWork.TenantId }, cancellationToken);
+
+    private static async Task RunCommandAsync(TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, unitOfWork.Transaction, RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
 
     /// <summary>Why the invoice needs a person (comma-separated, rule order), or null when it does not.</summary>
     internal static string? ExceptionReason(InvoiceDecision decision) => decision.Status switch
@@ -243,6 +253,7 @@ public static class MatchDecisionStore
             order by m.import_no, il.source_line
             """,
             transaction: unitOfWork.Transaction,
+            commandTimeout: RunCommandTimeoutSeconds,
             cancellationToken: cancellationToken))).ToList();
 
     /// <summary>A CTE <c>latest</c>: the newest decision of every invoice (runs are serialised and stamped in order by <see cref="BeginRunAsync"/>).</summary>

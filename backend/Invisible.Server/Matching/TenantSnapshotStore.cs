@@ -148,7 +148,8 @@ public static class TenantSnapshotStore
     }
 
     private static Task<IEnumerable<T>> QueryAsync<T>(TenantUnitOfWork unitOfWork, string sql, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(sql, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(
+            sql, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
 
     private sealed record AliasRow(string VendorCode, string Name);
 
