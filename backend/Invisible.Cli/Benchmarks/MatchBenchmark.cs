@@ -10,6 +10,7 @@ using Invisible.Server.Database;
 using Invisible.Server.Hosting;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
+using Invisible.Server.Matching.Models;
 using Invisible.Server.Tenancy;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -55,8 +56,20 @@ internal sealed class MatchBenchmark : IBenchmark
         var tenantId = await CreateTenantAsync(product, cancellationToken);
         await ImportAsync(context, product, dataDirectory, tenantId, large, cancellationToken);
 
+        // A tenant's model is trained once and again only when its master data changes; a reconcile finds it stored.
+        context.Report("scale: training and storing the tenant's similarity model (timed on its own)");
+        var trainingClock = Stopwatch.StartNew();
+        int modelVersion;
+        await using (var unitOfWork = await product.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenantId, cancellationToken))
+        {
+            modelVersion = (await SimilarityModelStore.EnsureActiveAsync(unitOfWork, cancellationToken))?.Model.Version ?? 0;
+            await unitOfWork.CommitAsync(cancellationToken);
+        }
+
+        var trainingMs = trainingClock.Elapsed.TotalMilliseconds;
+
         context.Report("scale: full reconcile end to end (load from PostgreSQL, match, store decisions, commit)");
-        var matching = product.Services.GetRequiredService<InvoiceMatching>();
+        var matching = ReconcileCommand.CreateMatching(product);
         var clock = Stopwatch.StartNew();
         var summary = await matching.ReconcileAsync(tenantId, "benchmark", null, cancellationToken);
         var fullMs = clock.Elapsed.TotalMilliseconds;
@@ -83,6 +96,7 @@ internal sealed class MatchBenchmark : IBenchmark
                 $"full reconcile end to end, {summary.InvoiceCount:N0} invoices / {lines:N0} lines / {large.PurchaseOrders.Count:N0} POs",
                 fullMs, "ms", joinMs, "≤ 3× baseline", fullMs <= 3 * joinMs),
             .. stages.Select(stage => new BenchmarkFigure($"  stage: {stage.Name} ({stage.AllocatedMegabytes:N0} MB allocated)", stage.Milliseconds, "ms", joinMs)),
+            new BenchmarkFigure($"train and store the similarity model (version {modelVersion}), not part of a reconcile", trainingMs, "ms"),
             new BenchmarkFigure("incremental match of one new invoice, p99", incrementalP99, "ms", Target: "< 5 ms", Met: incrementalP99 < 5),
             new BenchmarkFigure("invoices decided", summary.InvoiceCount, "invoices", large.Invoices.Count),
         ];

@@ -192,6 +192,8 @@ public static class MatchDecisionStore
     /// <summary>
     /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
     /// refreshed; one whose invoice no longer needs review is resolved by the run. Reads the run from <c>run_decisions</c>.
+    /// <c>not exists</c>, not <c>not in</c>: PostgreSQL hashes the anti-join, where a <c>not in</c> over a CTE it expects
+    /// to be large is re-scanned for every invoice of the run (quadratic once many exceptions are open).
     /// </summary>
     private static Task RefreshExceptionsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
         RunCommandAsync(unitOfWork,
@@ -213,7 +215,7 @@ public static class MatchDecisionStore
             insert into exceptions (tenant_id, invoice_id, match_decision_id, reason)
             select @tenantId, run.invoice_id, run.decision_id, run.reason
             from run
-            where run.reason is not null and run.invoice_id not in (select invoice_id from refreshed)
+            where run.reason is not null and not exists (select from refreshed where refreshed.invoice_id = run.invoice_id)
             """,
             new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
