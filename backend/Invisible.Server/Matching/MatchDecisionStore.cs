@@ -138,11 +138,14 @@ public static class MatchDecisionStore
 
         await RefreshExceptionsAsync(unitOfWork, cancellationToken);
 
-        // The invoice row carries its current outcome so lists can filter by status without reading the decision history.
+        // The invoice row carries its current outcome so lists can filter by status without reading the decision history;
+        // rows whose outcome did not change are left alone (a re-run would otherwise rewrite every invoice and its indexes).
         await RunCommandAsync(unitOfWork,
             """
             update invoices i set status = d.invoice_status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
-            from match_decisions d where d.run_id = @runId and i.id = d.invoice_id
+            from match_decisions d
+            where d.run_id = @runId and i.id = d.invoice_id
+              and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.invoice_status, d.vendor_id, d.purchase_order_id)
             """,
             new { runId }, cancellationToken);
     }
