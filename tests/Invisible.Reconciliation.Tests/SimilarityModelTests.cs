@@ -132,4 +132,28 @@ public class SimilarityModelTests(ITestOutputHelper output)
         Assert.True(report.VendorResolutionAccuracy >= 0.99, report.ToText());
         Assert.True(report.AutoMatchPrecision >= 0.995, report.ToText());
     }
+    [Fact]
+    public void The_engine_decides_with_the_model_the_snapshot_carries_unless_one_is_passed()
+    {
+        var snapshot = new TenantSnapshot(Master, [], [], []) { SimilarityModel = SimilarityModelTrainer.Train(Master, [], version: 4) };
+        var passed = SimilarityModelTrainer.Train(Master, [], version: 5);
+
+        Assert.Equal(4, ReconciliationEngine.Reconcile(snapshot, Tolerances.Default).SimilarityModelVersion);
+        Assert.Equal(5, ReconciliationEngine.Reconcile(snapshot, Tolerances.Default, passed).SimilarityModelVersion);
+        Assert.Equal(0, ReconciliationEngine.Reconcile(snapshot with { SimilarityModel = null }, Tolerances.Default).SimilarityModelVersion);
+    }
+
+    [Fact]
+    public void Printed_names_known_for_a_vendor_become_matching_pairs_and_training_stays_deterministic()
+    {
+        var withAlias = Master.Select(vendor => vendor.Code == "V7" ? vendor with { Aliases = ["Bluewater Hdw Co"] } : vendor).ToList();
+
+        var plain = SimilarityModelTrainer.TrainWithMetrics(Master, [], version: 1);
+        var taught = SimilarityModelTrainer.TrainWithMetrics(withAlias, [], version: 1);
+
+        Assert.Equal(plain.Examples + 1, taught.Examples);
+        Assert.Equal(plain.MatchingExamples + 1, taught.MatchingExamples);
+        Assert.Equal(taught.Model.ToJson(), SimilarityModelTrainer.TrainWithMetrics(withAlias, [], version: 1).Model.ToJson());
+        Assert.InRange(taught.TrainingAccuracy, 0.9, 1.0);
+    }
 }

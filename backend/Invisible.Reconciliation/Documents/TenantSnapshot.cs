@@ -9,4 +9,10 @@ public sealed record TenantSnapshot(
 {
     /// <summary>Invoices a reviewer marked "not a duplicate": the duplicate rule is not applied to them.</summary>
     public IReadOnlySet<string> ConfirmedNotDuplicateInvoiceIds { get; init; } = new HashSet<string>();
+
+    /// <summary>
+    /// The tenant's own trained similarity model, as the storage layer loaded it; null means the built-in prior. A model
+    /// passed to the engine explicitly takes precedence.
+    /// </summary>
+    public Similarity.SimilarityModel? SimilarityModel { get; init; }
 }

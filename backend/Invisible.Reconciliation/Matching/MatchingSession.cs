@@ -27,7 +27,7 @@ public sealed class MatchingSession
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
         this.tolerances = tolerances;
-        SimilarityModel = model ?? SimilarityModel.Prior;
+        SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
         foreach (var purchaseOrder in masterData.PurchaseOrders)
@@ -60,10 +60,7 @@ public sealed class MatchingSession
     public InvoiceDecision Match(Invoice invoice)
     {
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
-        var referencedVendor = referenced.Select(po => po.PurchaseOrder.VendorCode).Distinct(StringComparer.Ordinal).Count() == 1
-            ? vendorResolver.Directory.FindByCode(referenced[0].PurchaseOrder.VendorCode)
-            : null;
-        var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, referencedVendor);
+        var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced));
         var tolerance = tolerances.For(vendor.Vendor?.Code);
         var totals = new TotalsCheck(invoice.Total, new Money(invoice.SumOfLines, invoice.Currency), tolerance.InvoiceTotalAbsolute);
 
@@ -86,6 +83,34 @@ public sealed class MatchingSession
 
         decisions.Add(decision);
         return decision;
+    }
+
+    /// <summary>
+    /// Resolves the vendors of many invoices at once over all cores (vendor resolution depends only on what is printed
+    /// and on the master data, never on earlier decisions), so that <see cref="Match"/> finds them resolved.
+    /// </summary>
+    internal void ResolveVendorsOf(IEnumerable<Invoice> invoices) =>
+        vendorResolver.ResolveAll(invoices.Select(invoice =>
+            (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(FindReferencedPurchaseOrders(invoice.PrintedPoReference)))));
+
+    /// <summary>The vendor of the referenced PO, when the reference names POs of exactly one vendor.</summary>
+    private Vendor? VendorOf(List<IndexedPurchaseOrder> referenced)
+    {
+        if (referenced.Count == 0)
+        {
+            return null;
+        }
+
+        var code = referenced[0].PurchaseOrder.VendorCode;
+        foreach (var po in referenced)
+        {
+            if (!string.Equals(po.PurchaseOrder.VendorCode, code, StringComparison.Ordinal))
+            {
+                return null;
+            }
+        }
+
+        return vendorResolver.Directory.FindByCode(code);
     }
 
     private List<IndexedPurchaseOrder> FindReferencedPurchaseOrders(string? printedReference)

@@ -16,6 +16,7 @@ public static class ReconciliationEngine
     public static MatchingSession StartSession(TenantSnapshot snapshot, Tolerances tolerances, SimilarityModel? model = null)
     {
         var session = new MatchingSession(snapshot, tolerances, model);
+        session.ResolveVendorsOf(snapshot.Invoices);
         foreach (var invoice in InProcessingOrder(snapshot.Invoices))
         {
             session.Match(invoice);

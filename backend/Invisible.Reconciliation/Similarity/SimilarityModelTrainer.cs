@@ -19,7 +19,21 @@ public static class SimilarityModelTrainer
     private const double ReviewerDecisionWeight = 5.0;
     private static readonly string[] TradingWords = ["Trading", "Direct", "Online", "Store", "Solutions", "Partners"];
 
-    public static SimilarityModel Train(IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1)
+    /// <summary>
+    /// Identifies this trainer's recipe (feature set and how pairs are built) in a training-set fingerprint: when it
+    /// changes, every persisted model is stale and is retrained.
+    /// </summary>
+    public const string RecipeVersion = "vendor-name/2";
+
+    public static SimilarityModel Train(IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1) =>
+        TrainWithMetrics(vendors, decisions, version, seed).Model;
+
+    /// <summary>
+    /// As <see cref="Train"/>, with how well the model fits its own training pairs. Besides the master names, each name
+    /// a vendor is known to print (<see cref="Vendor.Aliases"/>) is a matching pair against the master name.
+    /// </summary>
+    public static TrainedSimilarityModel TrainWithMetrics(
+        IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1)
     {
         if (vendors.Count < 2)
         {
@@ -61,6 +75,15 @@ public static class SimilarityModelTrainer
             }
         }
 
+        foreach (var vendor in vendors.OrderBy(vendor => vendor.Code, StringComparer.Ordinal))
+        {
+            var master = VendorName.Parse(vendor.Name);
+            foreach (var alias in vendor.Aliases)
+            {
+                examples.Add(new LabelledExample(VendorPairFeatures.Compute(directory, VendorName.Parse(alias), null, vendor, master, null), true));
+            }
+        }
+
         foreach (var decision in decisions)
         {
             if (directory.FindByCode(decision.VendorCode) is not { } vendor)
@@ -74,6 +97,19 @@ public static class SimilarityModelTrainer
                 ReviewerDecisionWeight));
         }
 
-        return new SimilarityModel(version, LogisticTrainer.Fit(VendorPairFeatures.Names, examples), examples.Count);
+        var model = new SimilarityModel(version, LogisticTrainer.Fit(VendorPairFeatures.Names, examples), examples.Count);
+        double correct = 0, logLoss = 0, totalWeight = 0;
+        foreach (var example in examples)
+        {
+            var probability = Math.Clamp(model.VendorMatch.Probability(example.Features), 1e-12, 1 - 1e-12);
+            correct += (probability >= 0.5) == example.IsMatch ? example.Weight : 0;
+            logLoss -= example.Weight * Math.Log(example.IsMatch ? probability : 1 - probability);
+            totalWeight += example.Weight;
+        }
+
+        return new TrainedSimilarityModel(model, examples.Count, examples.Count(example => example.IsMatch), correct / totalWeight, logLoss / totalWeight);
     }
 }
+
+/// <summary>A freshly trained model with how it fits its training pairs (weighted as trained).</summary>
+public sealed record TrainedSimilarityModel(SimilarityModel Model, int Examples, int MatchingExamples, double TrainingAccuracy, double TrainingLogLoss);

@@ -91,10 +91,45 @@ public sealed class VendorDirectory
             }
         }
 
-        touched.Sort((a, b) => sharedTrigrams[b] != sharedTrigrams[a] ? sharedTrigrams[b].CompareTo(sharedTrigrams[a]) : a.CompareTo(b));
+        // The few best by shared trigrams, then by master order: a partial selection, not a sort of every name touched.
+        Span<int> best = stackalloc int[CandidatesByName];
+        var count = 0;
+        foreach (var index in touched)
+        {
+            var position = count;
+            while (position > 0 && Ranks(sharedTrigrams, index, best[position - 1]))
+            {
+                position--;
+            }
+
+            if (position >= CandidatesByName)
+            {
+                continue;
+            }
+
+            var last = Math.Min(count, CandidatesByName - 1);
+            for (var i = last; i > position; i--)
+            {
+                best[i] = best[i - 1];
+            }
+
+            best[position] = index;
+            count = Math.Min(count + 1, CandidatesByName);
+        }
+
         ArrayPool<int>.Shared.Return(sharedTrigrams);
-        return touched.Take(CandidatesByName).Select(index => names[index]).ToList();
+        var candidates = new List<(Vendor Vendor, VendorName Name)>(count);
+        foreach (var index in best[..count])
+        {
+            candidates.Add(names[index]);
+        }
+
+        return candidates;
     }
+
+    /// <summary>Whether name <paramref name="index"/> ranks before name <paramref name="other"/>: more shared trigrams, then master order.</summary>
+    private static bool Ranks(int[] sharedTrigrams, int index, int other) =>
+        sharedTrigrams[index] != sharedTrigrams[other] ? sharedTrigrams[index] > sharedTrigrams[other] : index < other;
 
     public IEnumerable<VendorName> NamesOf(Vendor vendor) => namesByVendorCode.GetValueOrDefault(vendor.Code) ?? [];
 

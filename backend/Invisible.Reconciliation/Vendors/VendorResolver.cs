@@ -39,26 +39,75 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
         return resolution;
     }
 
+    /// <summary>
+    /// Resolves many printed identities at once, spread over the processor's cores, and remembers the answers for
+    /// <see cref="Resolve"/>. Each answer depends only on its printed name, tax id and referenced PO vendor, so the
+    /// result is the same as resolving them one by one, in any order.
+    /// </summary>
+    public void ResolveAll(IEnumerable<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)> printed)
+    {
+        var pending = printed
+            .DistinctBy(entry => (entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code))
+            .Where(entry => !resolved.ContainsKey((entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code)))
+            .ToArray();
+        var names = pending.Select(entry => entry.PrintedName).Distinct(StringComparer.Ordinal).Where(name => !candidatesByPrintedName.ContainsKey(name)).ToArray();
+        var byName = new (VendorName Printed, List<NameCandidate> Candidates)[names.Length];
+        Parallel.For(0, names.Length, i => byName[i] = ScoreNames(names[i]));
+        for (var i = 0; i < names.Length; i++)
+        {
+            candidatesByPrintedName[names[i]] = byName[i];
+        }
+
+        // Only reads from here on: the name cache is complete for every pending entry.
+        var resolutions = new VendorResolution[pending.Length];
+        Parallel.For(0, pending.Length, i => resolutions[i] = Score(pending[i].PrintedName, pending[i].PrintedTaxId, pending[i].ReferencedPoVendor));
+        for (var i = 0; i < pending.Length; i++)
+        {
+            resolved[(pending[i].PrintedName, pending[i].PrintedTaxId, pending[i].ReferencedPoVendor?.Code)] = resolutions[i];
+        }
+    }
+
     private VendorResolution Score(string printedName, string? printedTaxId, Vendor? referencedPoVendor)
     {
         var (printed, byName) = CandidatesByName(printedName);
         var candidates = new List<NameCandidate>(byName);
-        foreach (var vendor in directory.FindByTaxId(printedTaxId).Append(referencedPoVendor).OfType<Vendor>()
-                     .Where(vendor => !byName.Exists(candidate => candidate.Vendor.Code == vendor.Code)))
+        foreach (var vendor in directory.FindByTaxId(printedTaxId).Append(referencedPoVendor))
         {
-            candidates.AddRange(directory.NamesOf(vendor).Select(name => new NameCandidate(vendor, name, VendorPairFeatures.NameFeatures(directory, printed, name))));
+            if (vendor is not null && !byName.Exists(candidate => candidate.Vendor.Code == vendor.Code))
+            {
+                foreach (var name in directory.NamesOf(vendor))
+                {
+                    candidates.Add(new NameCandidate(vendor, name, VendorPairFeatures.NameFeatures(directory, printed, name)));
+                }
+            }
         }
 
-        var scored = candidates
-            .Select(candidate => (candidate, Features: VendorPairFeatures.WithEvidence(candidate.NameFeatures, printedTaxId, candidate.Vendor, referencedPoVendor)))
-            .Select(entry => (entry.candidate, entry.Features, Probability: model.VendorMatch.Probability(entry.Features)))
-            .GroupBy(entry => entry.candidate.Vendor.Code, StringComparer.Ordinal)
-            .Select(group => group.MaxBy(entry => entry.Probability))
-            .OrderByDescending(entry => entry.Probability)
-            .ThenBy(entry => entry.candidate.Vendor.Code, StringComparer.Ordinal)
-            .Take(EvidenceCandidates)
-            .Select(entry => new VendorCandidate(entry.candidate.Vendor.Code, entry.candidate.Name.Printed, entry.Probability, model.VendorMatch.Explain(entry.Features)))
-            .ToList();
+        // Each vendor by its best-scoring name (the first of equals), best vendor first; codes are unique, so the order is total.
+        var byVendor = new List<(NameCandidate Candidate, double[] Features, double Probability)>(candidates.Count);
+        foreach (var candidate in candidates)
+        {
+            var features = VendorPairFeatures.WithEvidence(candidate.NameFeatures, printedTaxId, candidate.Vendor, referencedPoVendor);
+            var probability = model.VendorMatch.Probability(features);
+            var index = byVendor.FindIndex(entry => entry.Candidate.Vendor.Code == candidate.Vendor.Code);
+            if (index < 0)
+            {
+                byVendor.Add((candidate, features, probability));
+            }
+            else if (probability > byVendor[index].Probability)
+            {
+                byVendor[index] = (candidate, features, probability);
+            }
+        }
+
+        byVendor.Sort((a, b) => a.Probability != b.Probability
+            ? b.Probability.CompareTo(a.Probability)
+            : string.CompareOrdinal(a.Candidate.Vendor.Code, b.Candidate.Vendor.Code));
+        var scored = new List<VendorCandidate>(EvidenceCandidates);
+        for (var i = 0; i < Math.Min(EvidenceCandidates, byVendor.Count); i++)
+        {
+            var (candidate, features, probability) = byVendor[i];
+            scored.Add(new VendorCandidate(candidate.Vendor.Code, candidate.Name.Printed, probability, model.VendorMatch.Explain(features)));
+        }
 
         var best = scored.FirstOrDefault();
         var runnerUp = scored.Skip(1).FirstOrDefault();
@@ -90,14 +139,19 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     {
         if (!candidatesByPrintedName.TryGetValue(printedName, out var entry))
         {
-            var printed = VendorName.Parse(printedName);
-            entry = (printed, directory.CandidatesFor(printed)
-                .Select(candidate => new NameCandidate(candidate.Vendor, candidate.Name, VendorPairFeatures.NameFeatures(directory, printed, candidate.Name)))
-                .ToList());
+            entry = ScoreNames(printedName);
             candidatesByPrintedName[printedName] = entry;
         }
 
         return entry;
+    }
+
+    private (VendorName Printed, List<NameCandidate> Candidates) ScoreNames(string printedName)
+    {
+        var printed = VendorName.Parse(printedName);
+        return (printed, directory.CandidatesFor(printed)
+            .Select(candidate => new NameCandidate(candidate.Vendor, candidate.Name, VendorPairFeatures.NameFeatures(directory, printed, candidate.Name)))
+            .ToList());
     }
 
     private static double LogOdds(double probability)

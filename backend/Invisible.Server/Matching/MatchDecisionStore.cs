@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using Dapper;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Matching;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace Invisible.Server.Matching;
 
@@ -12,6 +14,12 @@ namespace Invisible.Server.Matching;
 /// </summary>
 public static class MatchDecisionStore
 {
+    /// <summary>
+    /// Set-based statements of a run over a whole tenant (100,000 invoices take far more than the 30-second default on a
+    /// busy machine); the caller's cancellation token is what bounds a run, as for imports.
+    /// </summary>
+    internal const int RunCommandTimeoutSeconds = 3600;
+
     /// <summary>Explanations and evidence as stored in jsonb: web casing, enums by name, so they read without the code.</summary>
     internal static readonly JsonSerializerOptions EvidenceJson = new(JsonSerializerDefaults.Web)
     {
@@ -33,112 +41,168 @@ public static class MatchDecisionStore
             unitOfWork.Transaction,
             cancellationToken: cancellationToken));
 
-    /// <summary>Appends one decision per invoice of <paramref name="result"/> with its line decisions, set-based.</summary>
+    /// <summary>
+    /// Appends one decision per invoice of <paramref name="result"/> with its line decisions, set-based: the rows are
+    /// serialised on all cores, streamed by binary COPY into temporary tables (COPY cannot write a table under row-level
+    /// security) and moved into <c>match_decisions</c> / <c>line_decisions</c> by one insert each, resolving vendor, PO,
+    /// PO line and invoice line ids in the database.
+    /// </summary>
     /// <param name="decidedAt">From <see cref="BeginRunAsync"/>.</param>
     public static async Task AppendAsync(
         TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
         ReconciliationResult result, CancellationToken cancellationToken)
     {
         var decisions = result.Invoices.Select(decision => (Id: Guid.NewGuid(), Decision: decision)).ToList();
+        var (decisionRows, lineRows) = Rows(decisions, tenant);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            drop table if exists pg_temp.run_decisions, pg_temp.run_line_decisions;
+            create temp table run_decisions (
+                id uuid, invoice_id uuid, status text, reason text, vendor_code text, po_number text, po_version int, duplicate_of uuid,
+                tolerance_id uuid, explanation jsonb, evidence jsonb) on commit drop;
+            create temp table run_line_decisions (
+                decision_id uuid, invoice_id uuid, source_line int, status text, po_number text, po_version int, po_line_no int,
+                explanation jsonb) on commit drop;
+            """,
+            transaction: unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+
+        await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
+            "copy run_decisions (id, invoice_id, status, reason, vendor_code, po_number, po_version, duplicate_of, tolerance_id, explanation, evidence) from stdin (format binary)",
+            cancellationToken))
+        {
+            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
+            foreach (var row in decisionRows)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.InvoiceId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.Status, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.Reason, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.VendorCode, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.PoNumber, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.PoVersion, NpgsqlDbType.Integer, cancellationToken);
+                await WriteNullableAsync(importer, row.DuplicateOf, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.ToleranceId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.Explanation, NpgsqlDbType.Jsonb, cancellationToken);
+                await importer.WriteAsync(row.Evidence, NpgsqlDbType.Jsonb, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
+            "copy run_line_decisions (decision_id, invoice_id, source_line, status, po_number, po_version, po_line_no, explanation) from stdin (format binary)",
+            cancellationToken))
+        {
+            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
+            foreach (var row in lineRows)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(row.DecisionId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.InvoiceId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.SourceLine, NpgsqlDbType.Integer, cancellationToken);
+                await importer.WriteAsync(row.Status, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.PoNumber, NpgsqlDbType.Text, cancellationToken);
+                await WriteNullableAsync(importer, row.PoVersion, NpgsqlDbType.Integer, cancellationToken);
+                await WriteNullableAsync(importer, row.PoLineNo, NpgsqlDbType.Integer, cancellationToken);
+                await importer.WriteAsync(row.Explanation, NpgsqlDbType.Jsonb, cancellationToken);
+            }
+
+            await importer.CompleteAsync(cancellationToken);
+        }
+
+        var parameters = new { tenantId = unitOfWork.TenantId, runId, decidedAt, decidedBy, engineVersion };
+        await RunCommandAsync(unitOfWork, "analyze run_decisions, run_line_decisions", null, cancellationToken);
+        await RunCommandAsync(unitOfWork,
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
             select d.id, @tenantId, d.invoice_id, @runId, @decidedAt, @decidedBy, @engineVersion, d.status, v.id, p.id, d.duplicate_of, d.tolerance_id,
-                   d.explanation::jsonb, d.evidence::jsonb
-            from unnest(@ids, @invoiceIds, @statuses, @vendorCodes, @poNumbers, @poVersions, @duplicateOf, @toleranceIds, @explanations, @evidence)
-                 as d(id, invoice_id, status, vendor_code, po_number, po_version, duplicate_of, tolerance_id, explanation, evidence)
+                   d.explanation, d.evidence
+            from run_decisions d
             left join vendors v on v.vendor_code = d.vendor_code
             left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
             """,
-            new
-            {
-                tenantId = unitOfWork.TenantId,
-                runId,
-                decidedAt,
-                decidedBy,
-                engineVersion,
-                ids = decisions.Select(d => d.Id).ToArray(),
-                invoiceIds = decisions.Select(d => Guid.Parse(d.Decision.InvoiceId)).ToArray(),
-                statuses = decisions.Select(d => d.Decision.Status.ToExportName()).ToArray(),
-                vendorCodes = decisions.Select(d => d.Decision.VendorCode).ToArray(),
-                poNumbers = decisions.Select(d => d.Decision.Po.PoNumber).ToArray(),
-                poVersions = decisions.Select(d => d.Decision.Po.PoVersion).ToArray(),
-                duplicateOf = decisions.Select(d => d.Decision.DuplicateOfInvoiceId is { } id ? Guid.Parse(id) : (Guid?)null).ToArray(),
-                toleranceIds = decisions.Select(d => tenant.ToleranceIdFor(d.Decision.VendorCode)).ToArray(),
-                explanations = decisions.Select(d => Json(InvoiceExplanation(d.Decision))).ToArray(),
-                evidence = decisions.Select(d => Json(InvoiceEvidence(d.Decision))).ToArray(),
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-
-        var lines = decisions
-            .SelectMany(d => d.Decision.Lines.Select(line => (DecisionId: d.Id, InvoiceId: Guid.Parse(d.Decision.InvoiceId), d.Decision.Po.PoVersion, Line: line)))
-            .ToList();
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            parameters, cancellationToken);
+        await RunCommandAsync(unitOfWork,
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
-            select @tenantId, d.decision_id, il.id, pl.id, d.status, d.explanation::jsonb
-            from unnest(@decisionIds, @invoiceIds, @sourceLines, @statuses, @poNumbers, @poVersions, @poLineNos, @explanations)
-                 as d(decision_id, invoice_id, source_line, status, po_number, po_version, po_line_no, explanation)
+            select @tenantId, d.decision_id, il.id, pl.id, d.status, d.explanation
+            from run_line_decisions d
             join invoice_lines il on il.invoice_id = d.invoice_id and il.source_line = d.source_line
             left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
             left join purchase_order_lines pl on pl.purchase_order_id = p.id and pl.line_no = d.po_line_no
             """,
-            new
-            {
-                tenantId = unitOfWork.TenantId,
-                decisionIds = lines.Select(l => l.DecisionId).ToArray(),
-                invoiceIds = lines.Select(l => l.InvoiceId).ToArray(),
-                sourceLines = lines.Select(l => l.Line.SourceLine).ToArray(),
-                statuses = lines.Select(l => l.Line.Status.ToExportName()).ToArray(),
-                poNumbers = lines.Select(l => l.Line.PoNumber).ToArray(),
-                poVersions = lines.Select(l => l.Line.Evidence?.PoVersion ?? l.PoVersion).ToArray(),
-                poLineNos = lines.Select(l => l.Line.PoLineNo).ToArray(),
-                explanations = lines.Select(l => Json(new
-                {
-                    text = l.Line.Explanation,
-                    pairedBy = l.Line.PairedBy,
-                    poNumber = l.Line.PoNumber,
-                    poLineNo = l.Line.PoLineNo,
-                    evidence = l.Line.Evidence,
-                })).ToArray(),
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            parameters, cancellationToken);
 
-        await RefreshExceptionsAsync(unitOfWork, decisions, cancellationToken);
+        await RefreshExceptionsAsync(unitOfWork, cancellationToken);
 
-        // The invoice row carries its current outcome so lists can filter by status without reading the decision history.
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        // The invoice row carries its current outcome so lists can filter by status without reading the decision history;
+        // rows whose outcome did not change are left alone (a re-run would otherwise rewrite every invoice and its indexes).
+        await RunCommandAsync(unitOfWork,
             """
             update invoices i set status = d.invoice_status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
-            from match_decisions d where d.run_id = @runId and i.id = d.invoice_id
+            from match_decisions d
+            where d.run_id = @runId and i.id = d.invoice_id
+              and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.invoice_status, d.vendor_id, d.purchase_order_id)
             """,
-            new { runId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            new { runId }, cancellationToken);
     }
+
+    /// <summary>The staged rows of a run: pure and independent per decision, so serialised in parallel, in decision order.</summary>
+    private static (DecisionRow[] Decisions, List<LineRow> Lines) Rows(List<(Guid Id, InvoiceDecision Decision)> decisions, LoadedTenant tenant)
+    {
+        var decisionRows = new DecisionRow[decisions.Count];
+        var lineRows = new LineRow[decisions.Count][];
+        Parallel.For(0, decisions.Count, i =>
+        {
+            var (id, decision) = decisions[i];
+            var invoiceId = Guid.Parse(decision.InvoiceId);
+            decisionRows[i] = new DecisionRow(
+                id, invoiceId, decision.Status.ToExportName(), ExceptionReason(decision), decision.VendorCode, decision.Po.PoNumber, decision.Po.PoVersion,
+                decision.DuplicateOfInvoiceId is { } original ? Guid.Parse(original) : null, tenant.ToleranceIdFor(decision.VendorCode),
+                Json(InvoiceExplanation(decision)), Json(InvoiceEvidence(decision)));
+            lineRows[i] = decision.Lines.Select(line => new LineRow(
+                id, invoiceId, line.SourceLine, line.Status.ToExportName(), line.PoNumber, line.Evidence?.PoVersion ?? decision.Po.PoVersion, line.PoLineNo,
+                Json(new
+                {
+                    text = line.Explanation,
+                    pairedBy = line.PairedBy,
+                    poNumber = line.PoNumber,
+                    poLineNo = line.PoLineNo,
+                    evidence = line.Evidence,
+                }))).ToArray();
+        });
+        return (decisionRows, lineRows.SelectMany(lines => lines).ToList());
+    }
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : class =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
+
+    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+        where T : struct =>
+        value is { } present ? importer.WriteAsync(present, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
+
+    private sealed record DecisionRow(
+        Guid Id, Guid InvoiceId, string Status, string? Reason, string? VendorCode, string? PoNumber, int? PoVersion, Guid? DuplicateOf,
+        Guid ToleranceId, string Explanation, string Evidence);
+
+    private sealed record LineRow(
+        Guid DecisionId, Guid InvoiceId, int SourceLine, string Status, string? PoNumber, int? PoVersion, int? PoLineNo, string Explanation);
 
     /// <summary>
     /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
-    /// refreshed; one whose invoice no longer needs review is resolved by the run.
+    /// refreshed; one whose invoice no longer needs review is resolved by the run. Reads the run from <c>run_decisions</c>.
+    /// <c>not exists</c>, not <c>not in</c>: PostgreSQL hashes the anti-join, where a <c>not in</c> over a CTE it expects
+    /// to be large is re-scanned for every invoice of the run (quadratic once many exceptions are open).
     /// </summary>
-    private static async Task RefreshExceptionsAsync(
-        TenantUnitOfWork unitOfWork, List<(Guid Id, InvoiceDecision Decision)> decisions, CancellationToken cancellationToken)
-    {
-        var parameters = new
-        {
-            tenantId = unitOfWork.TenantId,
-            decisionIds = decisions.Select(d => d.Id).ToArray(),
-            invoiceIds = decisions.Select(d => Guid.Parse(d.Decision.InvoiceId)).ToArray(),
-            reasons = decisions.Select(d => ExceptionReason(d.Decision)).ToArray(),
-            statuses = decisions.Select(d => d.Decision.Status.ToExportName()).ToArray(),
-        };
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+    private static Task RefreshExceptionsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        RunCommandAsync(unitOfWork,
             """
             with run as (
-                select * from unnest(@decisionIds, @invoiceIds, @reasons, @statuses) as r(decision_id, invoice_id, reason, status)
+                select id as decision_id, invoice_id, reason, status from run_decisions
             ),
             refreshed as (
                 update exceptions e
@@ -154,12 +218,12 @@ public static class MatchDecisionStore
             insert into exceptions (tenant_id, invoice_id, match_decision_id, reason)
             select @tenantId, run.invoice_id, run.decision_id, run.reason
             from run
-            where run.reason is not null and run.invoice_id not in (select invoice_id from refreshed)
+            where run.reason is not null and not exists (select from refreshed where refreshed.invoice_id = run.invoice_id)
             """,
-            parameters,
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-    }
+            new { tenantId = unitOfWork.TenantId }, cancellationToken);
+
+    private static async Task RunCommandAsync(TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, unitOfWork.Transaction, RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
 
     /// <summary>Why the invoice needs a person (comma-separated, rule order), or null when it does not.</summary>
     internal static string? ExceptionReason(InvoiceDecision decision) => decision.Status switch
@@ -194,6 +258,7 @@ public static class MatchDecisionStore
             order by m.import_no, il.source_line
             """,
             transaction: unitOfWork.Transaction,
+            commandTimeout: RunCommandTimeoutSeconds,
             cancellationToken: cancellationToken))).ToList();
 
     /// <summary>A CTE <c>latest</c>: the newest decision of every invoice (runs are serialised and stamped in order by <see cref="BeginRunAsync"/>).</summary>

@@ -2,6 +2,7 @@ using Dapper;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
+using Invisible.Server.Matching.Models;
 
 namespace Invisible.Server.Matching;
 
@@ -22,7 +23,8 @@ public sealed record LoadedTenant(
 /// <summary>
 /// Loads everything of one tenant the matching engine reads, one set-based query per table (no per-invoice round trips):
 /// vendors with their confirmed names, purchase orders at their current version, receipts, invoices in import order with
-/// their file lines, and the current tolerances.
+/// their file lines, the current tolerances, and the tenant's active similarity model (retrained and stored as a new
+/// version first when its training set, the vendor master and aliases, changed since it was trained).
 /// </summary>
 public static class TenantSnapshotStore
 {
@@ -40,7 +42,9 @@ public static class TenantSnapshotStore
             .ToList();
         var invoices = await InvoicesAsync(unitOfWork, cancellationToken);
         var (tolerances, defaultId, overrideIds) = await TolerancesAsync(unitOfWork, cancellationToken);
-        return new LoadedTenant(new TenantSnapshot(vendors, purchaseOrders, receipts, invoices), tolerances, defaultId, overrideIds);
+        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, cancellationToken);
+        return new LoadedTenant(
+            new TenantSnapshot(vendors, purchaseOrders, receipts, invoices) { SimilarityModel = model?.Model }, tolerances, defaultId, overrideIds);
     }
 
     private static async Task<List<Vendor>> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
@@ -144,7 +148,8 @@ public static class TenantSnapshotStore
     }
 
     private static Task<IEnumerable<T>> QueryAsync<T>(TenantUnitOfWork unitOfWork, string sql, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(sql, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(
+            sql, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
 
     private sealed record AliasRow(string VendorCode, string Name);
 
