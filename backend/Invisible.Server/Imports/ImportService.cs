@@ -33,19 +33,57 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         content = spooled ?? content;
         var start = content.Position;
 
-        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        options = await WithSavedColumnMappingAsync(unitOfWork, request.Kind, options, cancellationToken);
-        var outcome = await ImportStore.StoreAsync(unitOfWork, request, content, options, progress, cancellationToken);
-        if (outcome.Kind != ImportOutcomeKind.Duplicate)
+        // A file on disk is kept from a second handle while it is imported (the copy costs no extra time); another stream
+        // is kept afterwards. Kept before the commit, like the error CSV: a record never points at a file not written.
+        var prefix = FileBlobPrefix(tenantId);
+        await using var secondReader = OpenSecondReader(content, start);
+        var keeping = secondReader is null ? null : KeepFileAsync(prefix, secondReader, cancellationToken);
+        ImportOutcome outcome;
+        try
         {
-            // Before the commit, like the error CSV: a record never points at a file that was not written.
-            content.Position = start;
-            var prefix = FileBlobPrefix(tenantId, outcome.Record.Id);
-            await KeepFileAsync(prefix, content, cancellationToken);
-            await ImportHistory.SetContentBlobAsync(unitOfWork, outcome.Record.Id, prefix, cancellationToken);
-            outcome = outcome with { Record = outcome.Record with { ContentBlob = prefix } };
+            await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            options = await WithSavedColumnMappingAsync(unitOfWork, request.Kind, options, cancellationToken);
+            outcome = await ImportStore.StoreAsync(unitOfWork, request, content, options, progress, cancellationToken);
+            if (keeping is not null)
+            {
+                await keeping;
+            }
+
+            if (outcome.Kind == ImportOutcomeKind.Duplicate)
+            {
+                // The earlier import kept this very content already.
+                await DeleteKeptFileAsync(prefix, cancellationToken);
+            }
+            else
+            {
+                if (keeping is null)
+                {
+                    content.Position = start;
+                    await KeepFileAsync(prefix, content, cancellationToken);
+                }
+
+                await ImportHistory.SetContentBlobAsync(unitOfWork, outcome.Record.Id, prefix, cancellationToken);
+                outcome = outcome with { Record = outcome.Record with { ContentBlob = prefix } };
+            }
+
+            await FinishAsync(unitOfWork, tenantId, outcome, cancellationToken);
+        }
+        catch
+        {
+            await ForgetKeptFileAsync(keeping, prefix);
+            throw;
         }
 
+        logger.LogInformation(
+            "Import {ImportId} of {Kind} file {FileName} for tenant {TenantId}: {Outcome}, {RowCount} rows, {StoredCount} stored, {ErrorCount} errors",
+            outcome.Record.Id, request.Kind, request.FileName, tenantId, outcome.Kind, outcome.Parse.RowCount, outcome.Merge.Stored,
+            outcome.Parse.TotalErrorCount);
+        return outcome;
+    }
+
+    /// <summary>Publishes the event of a stored file or writes the error CSV of a rejected one, then commits.</summary>
+    private async Task FinishAsync(TenantUnitOfWork unitOfWork, Guid tenantId, ImportOutcome outcome, CancellationToken cancellationToken)
+    {
         switch (outcome.Kind)
         {
             case ImportOutcomeKind.Stored:
@@ -60,11 +98,6 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         }
 
         await unitOfWork.CommitAsync(cancellationToken);
-        logger.LogInformation(
-            "Import {ImportId} of {Kind} file {FileName} for tenant {TenantId}: {Outcome}, {RowCount} rows, {StoredCount} stored, {ErrorCount} errors",
-            outcome.Record.Id, request.Kind, request.FileName, tenantId, outcome.Kind, outcome.Parse.RowCount, outcome.Merge.Stored,
-            outcome.Parse.TotalErrorCount);
-        return outcome;
     }
 
     public async Task<ImportRecord?> FindAsync(Guid tenantId, Guid importId, CancellationToken cancellationToken)
@@ -199,7 +232,55 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         return file;
     }
 
-    private static string FileBlobPrefix(Guid tenantId, Guid importId) => $"tenants/{tenantId:N}/imports/{importId:N}/file/";
+    // Its own id rather than the import's: the file is being kept before the import record exists.
+    private static string FileBlobPrefix(Guid tenantId) => $"tenants/{tenantId:N}/imports/files/{Guid.NewGuid():N}/";
+
+    /// <summary>A second, independent reader of a file on disk (the spooled upload included), positioned at the start of the content.</summary>
+    private static FileStream? OpenSecondReader(Stream content, long start)
+    {
+        if (content is not FileStream { Name: var path } || !File.Exists(path))
+        {
+            return null;
+        }
+
+        var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16,
+            FileOptions.Asynchronous | FileOptions.SequentialScan);
+        reader.Position = start;
+        return reader;
+    }
+
+    private async Task DeleteKeptFileAsync(string prefix, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in await blobs.ListAsync(prefix, cancellationToken))
+        {
+            await blobs.DeleteAsync(chunk, cancellationToken);
+        }
+    }
+
+    /// <summary>After a failed import: waits for the copy in progress and removes what it wrote, as far as that works.</summary>
+    private async Task ForgetKeptFileAsync(Task? keeping, string prefix)
+    {
+        try
+        {
+            if (keeping is not null)
+            {
+                await keeping;
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or OperationCanceledException)
+        {
+            // the import's own failure is what the caller needs to see
+        }
+
+        try
+        {
+            await DeleteKeptFileAsync(prefix, CancellationToken.None);
+        }
+        catch (IOException exception)
+        {
+            logger.LogWarning(exception, "Could not remove the partly kept file {Prefix} of a failed import", prefix);
+        }
+    }
 
     private static string ErrorCsvBlobName(Guid tenantId, Guid importId) => $"tenants/{tenantId:N}/imports/{importId:N}/errors.csv";
 

@@ -146,7 +146,7 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         Assert.Equal(ReceiptsForUnknownOrders, await KeptFileAsync(tenants.First.Id, rejected.Record.Id));
         var reread = await Service.FindAsync(tenants.First.Id, stored.Record.Id, CancellationToken.None);
         Assert.Equal(stored.Record.ContentBlob, reread!.ContentBlob);
-        Assert.StartsWith($"tenants/{tenants.First.Id:N}/imports/{stored.Record.Id:N}/", reread.ContentBlob, StringComparison.Ordinal);
+        Assert.StartsWith($"tenants/{tenants.First.Id:N}/imports/files/", reread.ContentBlob, StringComparison.Ordinal);
         Assert.Equal(stored.Record.Id, duplicate.Record.Id); // a duplicate keeps nothing new: it points at the earlier import
         Assert.Null(await KeptFileAsync(tenants.Second.Id, stored.Record.Id)); // and another tenant cannot fetch it
     }
