@@ -24,7 +24,7 @@ public sealed class ImportKilledTests : IDisposable
     public async Task An_import_killed_during_copy_leaves_nothing_visible_and_a_rerun_stores_exact_counts()
     {
         var files = Path.Combine(_directory.Path, "generated");
-        var generated = await CliProcess.RunAsync("bench-data", "--invoices", "150000", "--seed", "3", "--out", files);
+        var generated = await CliProcess.RunAsync("bench-data", "--invoices", "50000", "--seed", "3", "--out", files);
         Assert.True(generated.ExitCode == 0, generated.Error);
         var created = await CliProcess.RunAsync("tenant", "create", "kill", "--data-dir", DataDirectory);
         Assert.True(created.ExitCode == 0, created.Error);
@@ -33,19 +33,20 @@ public sealed class ImportKilledTests : IDisposable
 
         await using var product = await LocalProduct.OpenAsync(DataDirectory, CancellationToken.None);
         var tenantId = (await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync("kill", CancellationToken.None))!.Id;
-        var dataSource = product.Services.GetRequiredService<NpgsqlDataSource>();
+        var appDataSource = product.Services.GetRequiredService<NpgsqlDataSource>(); // the application role's, as TenantDatabase uses
 
         using (var import = CliProcess.Start("import", "invoices", invoicesFile, "--tenant", "kill", "--data-dir", DataDirectory))
         {
             var output = import.StandardOutput.ReadToEndAsync();
-            var copying = await WaitForCopyAsync(dataSource, import);
-            Assert.True(copying, $"the import never reached its COPY: {await output}{await import.StandardError.ReadToEndAsync()}");
+            var seen = new List<string>();
+            var copying = await WaitForCopyAsync(appDataSource, import, seen);
+            Assert.True(copying, $"the import never reached its COPY; sessions seen: {string.Join(Environment.NewLine, seen)}");
             import.Kill(); // SIGKILL: no finally block, no rollback sent; PostgreSQL must notice the dead client itself
             await import.WaitForExitAsync();
-            Assert.True(import.ExitCode != 0, $"the import finished before it could be killed: {await output}");
+            Assert.True(import.ExitCode != 0, $"the import finished before it could be killed; sessions seen: {string.Join(Environment.NewLine, seen)}");
         }
 
-        await WaitUntilNoCopyAsync(dataSource);
+        await WaitUntilNoCopyAsync(appDataSource);
         Assert.Equal((0L, 0L, 0L), await CountsAsync(product, tenantId));
 
         var rerun = await CliProcess.RunAsync("import", "invoices", invoicesFile, "--tenant", "kill", "--data-dir", DataDirectory);
@@ -64,14 +65,21 @@ public sealed class ImportKilledTests : IDisposable
     }
 
     /// <summary>True once the import's session is streaming rows into its staging table; false if the process ended first.</summary>
-    private static async Task<bool> WaitForCopyAsync(NpgsqlDataSource dataSource, Process import)
+    private static async Task<bool> WaitForCopyAsync(NpgsqlDataSource appDataSource, Process import, List<string> seen)
     {
-        // One connection polled without pause: the COPY lasts as long as the file's second pass, a few seconds here.
-        await using var connection = await dataSource.OpenConnectionAsync();
+        // Polled without pause, outside any transaction (a transaction would keep reading one snapshot of the statistics),
+        // as the application role the import runs as (only sessions of one's own role show their query).
+        await using var connection = await appDataSource.OpenConnectionAsync();
         var deadline = Stopwatch.StartNew();
         while (!import.HasExited && deadline.Elapsed < TimeSpan.FromMinutes(3))
         {
-            if (await CopySessionsAsync(connection) > 0)
+            var sessions = await ActiveSessionsAsync(connection);
+            if (sessions.Count > 0 && (seen.Count == 0 || seen[^1] != string.Join(" | ", sessions)))
+            {
+                seen.Add(string.Join(" | ", sessions));
+            }
+
+            if (sessions.Any(session => session.StartsWith("active: copy import_stage", StringComparison.Ordinal)))
             {
                 return true;
             }
@@ -80,20 +88,24 @@ public sealed class ImportKilledTests : IDisposable
         return false;
     }
 
-    private static async Task WaitUntilNoCopyAsync(NpgsqlDataSource dataSource)
+    private static async Task WaitUntilNoCopyAsync(NpgsqlDataSource appDataSource)
     {
+        await using var connection = await appDataSource.OpenConnectionAsync();
         var deadline = Stopwatch.StartNew();
-        await using var connection = await dataSource.OpenConnectionAsync();
-        while (await CopySessionsAsync(connection) > 0)
+        while ((await ActiveSessionsAsync(connection)).Any(session => session.Contains("copy import_stage", StringComparison.Ordinal)))
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromMinutes(1), "PostgreSQL kept the dead client's COPY open");
             await Task.Delay(50);
         }
     }
 
-    private static Task<long> CopySessionsAsync(NpgsqlConnection connection) =>
-        connection.ExecuteScalarAsync<long>(
-            "select count(*) from pg_stat_activity where query like 'copy import_stage%' and state = 'active' and pid <> pg_backend_pid()");
+    private static async Task<List<string>> ActiveSessionsAsync(NpgsqlConnection connection) =>
+        (await connection.QueryAsync<string>(
+            """
+            select coalesce(usename, '?') || ' ' || coalesce(state, '?') || ': ' || left(coalesce(query, ''), 30)
+            from pg_stat_activity
+            where pid <> pg_backend_pid() and datname = current_database() and backend_type = 'client backend'
+            """)).Select(session => session[(session.IndexOf(' ', StringComparison.Ordinal) + 1)..]).ToList();
 
     private static async Task<(long Imports, long Invoices, long Lines)> CountsAsync(LocalProduct product, Guid tenantId)
     {
