@@ -173,6 +173,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                     values (t, 'invoices', 'invoices.csv', sha256(convert_to(gen_random_uuid()::text, 'UTF8'))) returning id into imp;
                 insert into import_errors (tenant_id, import_id, line, column_name, value, reason)
                     values (t, imp, 3, 'quantity', 'ten', 'not a number');
+                insert into import_column_mappings (tenant_id, kind, source_header, canonical_column)
+                    values (t, 'invoices', 'belegnr', 'invoice_number');
                 insert into vendors (tenant_id, vendor_code, name, currency) values (t, 'V1001', 'Summit Industrial Supply Inc', 'USD')
                     returning id into ven;
                 insert into vendor_aliases (tenant_id, vendor_id, kind, value, normalized_value, source)

@@ -25,7 +25,8 @@ internal sealed class IngestBenchmark : IBenchmark
     // The generator writes about 2.7 lines per invoice: 380,000 invoices give a little over 1,000,000 lines.
     private const int Invoices = 380_000;
     private const int Seed = 7;
-    private const long ManagedMemoryTargetBytes = 512L << 20;
+    private const long ManagedMemoryTargetBytes = 400L << 20;
+    private const double RatioTarget = 0.5;
 
     public string Name => "ingest";
 
@@ -61,15 +62,24 @@ internal sealed class IngestBenchmark : IBenchmark
         }
 
         context.Report("raw binary COPY of the same rows into a copy of invoice_lines (timed, rolled back)");
-        var rows = (await ImportReader.ReadAllAsync<InvoiceLineRow>(
-            File.OpenRead(Path.Combine(files, "invoices.csv")), "invoices.csv", ImportOptions.Default, InMemoryReferenceData.Empty, cancellationToken)).Rows;
+        clock.Restart();
+        IReadOnlyList<InvoiceLineRow> rows;
+        await using (var content = File.OpenRead(Path.Combine(files, "invoices.csv")))
+        {
+            rows = (await ImportReader.ReadAllAsync<InvoiceLineRow>(content, "invoices.csv", ImportOptions.Default, InMemoryReferenceData.Empty, cancellationToken)).Rows;
+        }
+
+        var parseOnly = clock.Elapsed.TotalSeconds;
         var rawCopy = await TimeRawCopyAsync(product.Services.GetRequiredService<TenantDatabase>(), tenantId, outcome.Record.Id, rows, cancellationToken);
 
         var lines = outcome.Parse.RowCount;
         return
         [
-            new BenchmarkFigure($"invoice lines imported end to end ({lines:N0})", lines / endToEnd, "lines/s", lines / rawCopy),
+            new BenchmarkFigure(
+                $"invoice lines imported end to end ({lines:N0})", lines / endToEnd, "lines/s", lines / rawCopy,
+                Target: $"≥ {RatioTarget:0.0}× baseline", Met: rawCopy / endToEnd >= RatioTarget),
             new BenchmarkFigure("end-to-end import time", endToEnd, "s", rawCopy),
+            new BenchmarkFigure("of which detect + parse + validate (timed alone, rows kept in memory)", parseOnly, "s", rawCopy),
             new BenchmarkFigure(
                 "peak managed memory during the import", peakManaged / 1048576.0, "MB",
                 Target: $"< {ManagedMemoryTargetBytes >> 20} MB", Met: peakManaged < ManagedMemoryTargetBytes),

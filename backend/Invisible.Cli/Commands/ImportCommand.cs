@@ -51,7 +51,19 @@ internal static class ImportCommand
         var delimiter = new Option<string?>("--delimiter") { Description = "Field delimiter: ',', ';' or 'tab' (default: detected).", HelpName = "CHAR" };
         var dateFormat = new Option<string?>("--date-format") { Description = "Date format such as dd.MM.yyyy or MM/dd/yyyy; ISO dates are always accepted.", HelpName = "FORMAT" };
         var encoding = new Option<string?>("--encoding") { Description = "Text encoding, e.g. windows-1252 (default: detected; a byte order mark wins).", HelpName = "NAME" };
-        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding };
+        var map = new Option<string[]>("--map")
+        {
+            Description = "Read the file's own header as a canonical column, e.g. --map \"Beleg-Nr=invoice_number\"; repeat for more headers. " +
+                "Headers match ignoring case, spaces and punctuation.",
+            HelpName = "HEADER=COLUMN",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var saveMapping = new Option<bool>("--save-mapping")
+        {
+            Description = "Save the --map entries as the tenant's column mapping for this kind of file (replacing the saved one), " +
+                "so that later imports, uploads in the web app included, use it without --map.",
+        };
+        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding, map, saveMapping };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
@@ -62,13 +74,21 @@ internal static class ImportCommand
             }
 
             ImportOptions options;
+            IReadOnlyDictionary<string, string>? mapping;
             try
             {
                 options = Options(parse.GetValue(culture), parse.GetValue(delimiter), parse.GetValue(dateFormat), parse.GetValue(encoding));
+                mapping = Mapping(kind, parse.GetValue(map) ?? []);
             }
             catch (ArgumentException exception)
             {
                 await Console.Error.WriteLineAsync(exception.Message);
+                return UsageError;
+            }
+
+            if (parse.GetValue(saveMapping) && mapping is null)
+            {
+                await Console.Error.WriteLineAsync("--save-mapping saves the --map entries: give at least one --map HEADER=COLUMN.");
                 return UsageError;
             }
 
@@ -82,7 +102,15 @@ internal static class ImportCommand
                 return UsageError;
             }
 
-            var outcome = await ImportWithProgressAsync(CreateImportService(product, dataDirectory), tenant.Id, kind, path, options, cancellationToken);
+            var service = CreateImportService(product, dataDirectory);
+            if (parse.GetValue(saveMapping))
+            {
+                await service.SaveColumnMappingAsync(tenant.Id, kind, mapping!, TenantOnboarding.OperatorActor, requestId: null, cancellationToken);
+                AnsiConsole.MarkupLine($"Saved the column mapping for {Markup.Escape(verb)} files of {Markup.Escape(slug)}: {mapping!.Count} header(s).");
+            }
+
+            options = options with { ColumnMapping = mapping };
+            var outcome = await ImportWithProgressAsync(service, tenant.Id, kind, path, options, cancellationToken);
             return Report(outcome);
         });
         return command;
@@ -165,6 +193,31 @@ internal static class ImportCommand
         {
             AnsiConsole.MarkupLine($"[yellow]warning[/] {Markup.Escape(warning.ToString())}");
         }
+    }
+
+    /// <summary>The --map entries, checked; null when there are none.</summary>
+    /// <exception cref="ArgumentException">An entry is not HEADER=COLUMN or names no column of this kind of file.</exception>
+    private static IReadOnlyDictionary<string, string>? Mapping(DocumentKind kind, string[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var pairs = new List<KeyValuePair<string, string>>();
+        foreach (var entry in entries)
+        {
+            var separator = entry.LastIndexOf('=');
+            if (separator <= 0 || separator == entry.Length - 1)
+            {
+                throw new ArgumentException($"--map '{entry}' is not HEADER=COLUMN, e.g. --map \"Beleg-Nr=invoice_number\".");
+            }
+
+            pairs.Add(KeyValuePair.Create(entry[..separator].Trim(), entry[(separator + 1)..].Trim()));
+        }
+
+        var (mapping, problems) = ColumnMapping.Validate(kind, pairs);
+        return mapping ?? throw new ArgumentException("--map: " + string.Join("; ", problems));
     }
 
     /// <exception cref="ArgumentException">An option has a value that is not understood; the message names it.</exception>

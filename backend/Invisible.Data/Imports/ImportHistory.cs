@@ -13,7 +13,7 @@ public static class ImportHistory
 {
     private const string SelectRecord = """
         select id, import_no, kind, file_name, encode(content_sha256, 'hex') as content_sha256, source, status, row_count,
-               stored_count, error_count, warning_count, uploaded_by, received_at, completed_at
+               stored_count, error_count, warning_count, uploaded_by, received_at, completed_at, content_blob
         from imports
         """;
 
@@ -55,6 +55,14 @@ public static class ImportHistory
         return rows.Select(row => row.ToRecord()).ToList();
     }
 
+    /// <summary>Records where the uploaded file is kept (a blob-store prefix of its chunks), in the import's unit of work.</summary>
+    public static Task SetContentBlobAsync(TenantUnitOfWork unitOfWork, Guid importId, string contentBlob, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            "update imports set content_blob = @contentBlob where tenant_id = @tenantId and id = @importId",
+            new { tenantId = unitOfWork.TenantId, importId, contentBlob },
+            unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+
     /// <summary>The listed errors and warnings of an import, in file order.</summary>
     public static async Task<IReadOnlyList<ImportErrorRecord>> ListErrorsAsync(
         TenantUnitOfWork unitOfWork, Guid importId, int limit, CancellationToken cancellationToken)
@@ -86,7 +94,8 @@ public static class ImportHistory
         int Warning_Count,
         string? Uploaded_By,
         DateTime Received_At,
-        DateTime? Completed_At)
+        DateTime? Completed_At,
+        string? Content_Blob)
     {
         public ImportRecord ToRecord() => new(
             Id,
@@ -102,6 +111,7 @@ public static class ImportHistory
             Warning_Count,
             Uploaded_By,
             new DateTimeOffset(Received_At, TimeSpan.Zero),
-            Completed_At is { } completed ? new DateTimeOffset(completed, TimeSpan.Zero) : null);
+            Completed_At is { } completed ? new DateTimeOffset(completed, TimeSpan.Zero) : null,
+            Content_Blob);
     }
 }

@@ -42,6 +42,7 @@ public sealed record ImportRequest(DocumentKind Kind, string FileName, ImportSou
 /// <param name="ImportNo">Global arrival order: results are listed in import order, then source line.</param>
 /// <param name="ContentSha256">Lower-case hex.</param>
 /// <param name="StoredCount">Rows that added or changed something (an unchanged vendor or PO line is not counted).</param>
+/// <param name="ContentBlob">Blob-store prefix under which the uploaded file is kept in chunks; null when it was not kept.</param>
 public sealed record ImportRecord(
     Guid Id,
     long ImportNo,
@@ -56,7 +57,8 @@ public sealed record ImportRecord(
     int WarningCount,
     string? UploadedBy,
     DateTimeOffset ReceivedAt,
-    DateTimeOffset? CompletedAt);
+    DateTimeOffset? CompletedAt,
+    string? ContentBlob = null);
 
 /// <summary>
 /// The verdict on one file. For <see cref="ImportOutcomeKind.Duplicate"/>, <see cref="Record"/> is the earlier import

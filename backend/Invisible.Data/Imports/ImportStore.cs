@@ -41,24 +41,20 @@ public static class ImportStore
         var staging = ImportStaging.For<TRow>();
         await unitOfWork.ExecuteAsync(staging.CreateTableSql, null, cancellationToken);
 
-        // One COPY per batch: the reader looks up references on the same connection between batches.
-        var parse = await ImportReader.ReadAsync<TRow>(
-            content,
-            request.FileName,
-            options,
-            new PostgresReferenceData(unitOfWork),
-            async (batch, token) =>
-            {
-                await using var importer = await unitOfWork.Connection.BeginBinaryImportAsync(staging.CopySql, token);
-                foreach (var row in batch)
-                {
-                    await staging.WriteAsync(importer, row, token);
-                }
-
-                await importer.CompleteAsync(token);
-            },
-            progress,
-            cancellationToken);
+        // The rows stream into staging while the file is read; a rejected file's staged rows die with the temporary table.
+        ImportParseResult parse;
+        await using (var copy = new StagingCopy<TRow>(unitOfWork, staging))
+        {
+            parse = await ImportReader.ReadAsync<TRow>(
+                content,
+                request.FileName,
+                options,
+                new PostgresReferenceData(unitOfWork, copy.PauseAsync),
+                copy.WriteAsync,
+                progress,
+                cancellationToken);
+            await copy.PauseAsync(cancellationToken);
+        }
 
         if (!parse.Accepted)
         {

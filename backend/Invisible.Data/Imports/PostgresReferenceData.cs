@@ -6,12 +6,14 @@ namespace Invisible.Data.Imports;
 
 /// <summary>
 /// The tenant's vendor master and current purchase order lines, looked up one set-based query per batch inside the
-/// import's own unit of work (row-level security keeps the look-ups within the tenant).
+/// import's own unit of work (row-level security keeps the look-ups within the tenant). <paramref name="beforeQuery"/>
+/// frees the connection first, e.g. ends a COPY that is still open on it.
 /// </summary>
-public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork) : IReferenceData
+public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<CancellationToken, Task>? beforeQuery = null) : IReferenceData
 {
     public async Task<IReadOnlySet<string>> FindVendorCodesAsync(IReadOnlyCollection<string> vendorCodes, CancellationToken cancellationToken)
     {
+        await FreeConnectionAsync(cancellationToken);
         var found = await unitOfWork.Connection.QueryAsync<string>(ImportStaging.Command(
             unitOfWork,
             "select vendor_code from vendors where tenant_id = @tenantId and vendor_code = any(@codes)",
@@ -24,6 +26,7 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork) : IRefere
         IReadOnlyCollection<PurchaseOrderLineKey> lines,
         CancellationToken cancellationToken)
     {
+        await FreeConnectionAsync(cancellationToken);
         var found = await unitOfWork.Connection.QueryAsync<(string PoNumber, int LineNo)>(ImportStaging.Command(
             unitOfWork,
             """
@@ -41,4 +44,6 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork) : IRefere
             cancellationToken));
         return found.Select(line => new PurchaseOrderLineKey(line.PoNumber, line.LineNo)).ToHashSet();
     }
+
+    private Task FreeConnectionAsync(CancellationToken cancellationToken) => beforeQuery?.Invoke(cancellationToken) ?? Task.CompletedTask;
 }

@@ -160,6 +160,50 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         };
     }
 
+    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
+    public async Task<SavedColumnMapping> GetColumnMapping(GetColumnMappingRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var violations = new List<FieldViolation>();
+        var kind = ToKind(request.Kind, violations);
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("The request is invalid.", violations);
+        }
+
+        return ToContract(kind, await imports.GetColumnMappingAsync(caller.TenantId, kind, context.CancellationToken));
+    }
+
+    // Those who import decide how their files' headers are read.
+    [RpcAccess(Roles.Admin, Roles.Clerk)]
+    public async Task<SavedColumnMapping> SaveColumnMapping(SaveColumnMappingRequest request, RpcCallContext context)
+    {
+        var caller = context.Caller();
+        var violations = new List<FieldViolation>();
+        var kind = ToKind(request.Kind, violations);
+        if (violations.Count > 0)
+        {
+            throw RpcException.InvalidArgument("The request is invalid.", violations);
+        }
+
+        var (saved, problems) = await imports.SaveColumnMappingAsync(
+            caller.TenantId, kind, request.Entries.Select(entry => KeyValuePair.Create(entry.Header, entry.Column)), caller.UserId.ToString(),
+            context.RequestId, context.CancellationToken);
+        return saved is null
+            ? throw RpcException.InvalidArgument(
+                "The column mapping is invalid; nothing was saved.", problems.Select(problem => new FieldViolation("entries", problem)).ToList())
+            : ToContract(kind, saved);
+    }
+
+    private static SavedColumnMapping ToContract(Ingestion.DocumentKind kind, IReadOnlyDictionary<string, string> mapping)
+    {
+        var contract = new SavedColumnMapping { Kind = ToContract(kind) };
+        contract.Entries.AddRange(mapping.OrderBy(entry => entry.Key, StringComparer.Ordinal)
+            .Select(entry => new ColumnMappingEntry { Header = entry.Key, Column = entry.Value }));
+        contract.CanonicalColumns.AddRange(Ingestion.ColumnMapping.CanonicalColumns(kind));
+        return contract;
+    }
+
     private static async Task<T> Run<T>(Func<Task<T>> step)
     {
         try

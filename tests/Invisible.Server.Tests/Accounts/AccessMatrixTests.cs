@@ -117,6 +117,10 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.imports.v1.ImportService.DownloadErrors"] = async world => Expect(
             await world.Call(Rpcs.Imports("DownloadErrors"), new DownloadErrorsRequest { ImportId = world.BImportId }, await world.SessionOfA()),
             StatusCode.NotFound),
+        ["invisible.imports.v1.ImportService.GetColumnMapping"] = async world => ExpectOk(
+            await world.Call(Rpcs.Imports("GetColumnMapping"), new GetColumnMappingRequest { Kind = DocumentKind.Invoices }, await world.SessionOfA())),
+        ["invisible.imports.v1.ImportService.SaveColumnMapping"] = async world => ExpectOk(
+            await world.Call(Rpcs.Imports("SaveColumnMapping"), new SaveColumnMappingRequest { Kind = DocumentKind.Invoices }, await world.SessionOfA())),
 
         // B's invoice must stay out of A's lists, pages and exports, and A's reconcile must not decide it (its status is in B's snapshot).
         ["invisible.matching.v1.MatchingService.Reconcile"] = async world => ExpectOk(

@@ -69,6 +69,31 @@ public sealed class ImportRpcTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task A_column_mapping_saved_over_rpc_applies_to_the_next_upload_and_a_bad_one_is_refused_entry_by_entry()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var request = new SaveColumnMappingRequest { Kind = DocumentKind.Vendors };
+        request.Entries.Add(new ColumnMappingEntry { Header = "Kreditor #", Column = "vendor_code" });
+        request.Entries.Add(new ColumnMappingEntry { Header = "Firma", Column = "name" });
+        var bad = new SaveColumnMappingRequest { Kind = DocumentKind.Vendors };
+        bad.Entries.Add(new ColumnMappingEntry { Header = "Firma", Column = "po_number" });
+
+        var saved = (await tenant.CallAsync(Method("SaveColumnMapping"), request, token)).As<SavedColumnMapping>();
+        var refused = await tenant.CallAsync(Method("SaveColumnMapping"), bad, token);
+        var fetched = (await tenant.CallAsync(Method("GetColumnMapping"), new GetColumnMappingRequest { Kind = DocumentKind.Vendors }, token)).As<SavedColumnMapping>();
+        var file = Encoding.UTF8.GetBytes("Kreditor #,Firma\nK-1,Acme Supplies Ltd\n");
+        var uploadId = await UploadAsync(tenant, token, DocumentKind.Vendors, "kreditoren.csv", file, chunkBytes: 1 << 20);
+        var (status, events, _) = await CompleteAsync(token, uploadId, file);
+
+        Assert.Equal([("firma", "name"), ("kreditorno", "vendor_code")], saved.Entries.Select(e => (e.Header, e.Column)));
+        Assert.Contains("vendor_code", saved.CanonicalColumns);
+        Assert.Equal(StatusCode.InvalidArgument, refused.Status);
+        Assert.Equal(saved, fetched); // the refused mapping changed nothing
+        Assert.Equal((StatusCode.OK, ImportOutcome.Stored), (status, events[^1].Result.Outcome));
+    }
+
+    [Fact]
     public async Task A_chunk_at_the_wrong_offset_is_refused_with_the_offset_to_resume_from()
     {
         var tenant = await server.NewTenantAsync();

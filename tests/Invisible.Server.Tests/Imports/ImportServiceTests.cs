@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -130,6 +131,76 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
             Uploads.AppendAsync(tenants.Second.Id, session.UploadId, 0, new byte[10], CancellationToken.None));
 
         Assert.Equal(UploadException.NotFound, refused.Reason);
+    }
+
+    [Fact]
+    public async Task The_uploaded_file_is_kept_as_a_blob_referenced_from_its_import_whether_stored_or_rejected()
+    {
+        var tenants = await Database.CreateTwoTenantsAsync();
+
+        var stored = await ImportAsync(tenants.First.Id, DocumentKind.Vendors, Vendors);
+        var rejected = await ImportAsync(tenants.First.Id, DocumentKind.Receipts, ReceiptsForUnknownOrders);
+        var duplicate = await ImportAsync(tenants.First.Id, DocumentKind.Vendors, Vendors);
+
+        Assert.Equal(Vendors, await KeptFileAsync(tenants.First.Id, stored.Record.Id));
+        Assert.Equal(ReceiptsForUnknownOrders, await KeptFileAsync(tenants.First.Id, rejected.Record.Id));
+        var reread = await Service.FindAsync(tenants.First.Id, stored.Record.Id, CancellationToken.None);
+        Assert.Equal(stored.Record.ContentBlob, reread!.ContentBlob);
+        Assert.StartsWith($"tenants/{tenants.First.Id:N}/imports/files/", reread.ContentBlob, StringComparison.Ordinal);
+        Assert.Equal(stored.Record.Id, duplicate.Record.Id); // a duplicate keeps nothing new: it points at the earlier import
+        Assert.Null(await KeptFileAsync(tenants.Second.Id, stored.Record.Id)); // and another tenant cannot fetch it
+    }
+
+    [Fact]
+    public async Task A_file_larger_than_a_chunk_is_kept_whole()
+    {
+        var tenant = await Database.CreateTenantAsync();
+        var vendors = new StringBuilder("vendor_code,name,country\n");
+        for (var i = 0; vendors.Length <= ImportService.FileChunkBytes + 1000; i++)
+        {
+            vendors.Append(CultureInfo.InvariantCulture, $"V{i},Vendor number {i} with a long enough name to fill the chunk quickly,DE\n");
+        }
+
+        var stored = await ImportAsync(tenant.Id, DocumentKind.Vendors, vendors.ToString());
+
+        Assert.Equal(ImportOutcomeKind.Stored, stored.Kind);
+        Assert.Equal(vendors.ToString(), await KeptFileAsync(tenant.Id, stored.Record.Id));
+    }
+
+    [Fact]
+    public async Task A_saved_column_mapping_is_used_by_later_imports_of_that_kind_only()
+    {
+        var tenants = await Database.CreateTwoTenantsAsync();
+        const string OwnHeaders = """
+            Lieferanten-Nr;Firma;Land
+            V1;Acme Supplies Ltd;GB
+            """;
+
+        var withoutMapping = await ImportAsync(tenants.First.Id, DocumentKind.Vendors, OwnHeaders);
+        var (saved, problems) = await Service.SaveColumnMappingAsync(
+            tenants.First.Id, DocumentKind.Vendors,
+            [KeyValuePair.Create("Lieferanten-Nr", "vendor_code"), KeyValuePair.Create("Firma", "name"), KeyValuePair.Create("Land", "country")],
+            "test-user", null, CancellationToken.None);
+        var withMapping = await ImportAsync(tenants.First.Id, DocumentKind.Vendors, OwnHeaders);
+        var otherTenant = await ImportAsync(tenants.Second.Id, DocumentKind.Vendors, OwnHeaders);
+        var (invalid, invalidProblems) = await Service.SaveColumnMappingAsync(
+            tenants.First.Id, DocumentKind.Vendors, [KeyValuePair.Create("Firma", "invoice_total")], "test-user", null, CancellationToken.None);
+
+        Assert.Equal(ImportOutcomeKind.Rejected, withoutMapping.Kind);
+        Assert.Empty(problems);
+        Assert.Equal(new Dictionary<string, string> { ["lieferantennr"] = "vendor_code", ["firma"] = "name", ["land"] = "country" }, saved);
+        Assert.Equal(ImportOutcomeKind.Stored, withMapping.Kind);
+        Assert.Equal(ImportOutcomeKind.Rejected, otherTenant.Kind); // the mapping is the first tenant's own
+        Assert.Null(invalid);
+        Assert.Contains("invoice_total", Assert.Single(invalidProblems), StringComparison.Ordinal);
+        Assert.Equal(saved, await Service.GetColumnMappingAsync(tenants.First.Id, DocumentKind.Vendors, CancellationToken.None));
+        Assert.Empty(await Service.GetColumnMappingAsync(tenants.First.Id, DocumentKind.Invoices, CancellationToken.None));
+    }
+
+    private async Task<string?> KeptFileAsync(Guid tenantId, Guid importId)
+    {
+        using var buffer = new MemoryStream();
+        return await Service.CopyFileAsync(tenantId, importId, buffer, CancellationToken.None) ? Encoding.UTF8.GetString(buffer.ToArray()) : null;
     }
 
     private Task<ImportOutcome> ImportAsync(Guid tenantId, DocumentKind kind, string content) =>
