@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Claims;
+using Microsoft.AspNetCore.Http;
 using Google.Protobuf.Reflection;
 
 namespace Invisible.Rpc;
@@ -19,7 +22,7 @@ public sealed class RpcCallContext
         RpcProtocol protocol,
         RpcMetadata requestHeaders,
         DateTimeOffset? deadline,
-        string peer,
+        ConnectionInfo connection,
         string requestId,
         ClaimsPrincipal user,
         IServiceProvider services,
@@ -31,7 +34,7 @@ public sealed class RpcCallContext
         RequestHeaders = requestHeaders;
         Deadline = deadline;
         CancellationToken = cancellationToken;
-        Peer = peer;
+        _connection = connection;
         RequestId = requestId;
         User = user;
         Services = services;
@@ -61,8 +64,19 @@ public sealed class RpcCallContext
     /// <summary>Cancelled only when the client goes away, which tells a cancellation from an expired deadline.</summary>
     internal CancellationToken ClientGone { get; init; }
 
-    /// <summary>The client's address, e.g. "ipv4:127.0.0.1:53412".</summary>
-    public string Peer { get; }
+    private readonly ConnectionInfo _connection;
+    private string? _peer;
+
+    /// <summary>The client's address, e.g. "ipv4:127.0.0.1:53412"; formatted when first asked for, which most calls never do.</summary>
+    public string Peer => _peer ??= _connection.RemoteIpAddress switch
+    {
+        { AddressFamily: AddressFamily.InterNetworkV6 } address => $"ipv6:[{address}]:{_connection.RemotePort}",
+        IPAddress address => $"ipv4:{address}:{_connection.RemotePort}",
+        null => "unknown",
+    };
+
+    /// <summary>The call on the wire, which the last step of the pipeline reads from and writes to.</summary>
+    internal Hosting.RpcHttpCall? Call { get; set; }
 
     /// <summary>From the client's <c>x-request-id</c>, else generated; echoed in the response headers and in every log line.</summary>
     public string RequestId { get; }

@@ -9,9 +9,10 @@ namespace Invisible.Rpc;
 public sealed class RpcMetadata : IEnumerable<RpcMetadataEntry>
 {
     private const string BinarySuffix = "-bin";
-    private readonly List<RpcMetadataEntry> _entries = [];
+    // Most calls carry no custom metadata: the list exists only once something is added.
+    private List<RpcMetadataEntry>? _entries;
 
-    public int Count => _entries.Count;
+    public int Count => _entries?.Count ?? 0;
 
     public void Add(string key, string value)
     {
@@ -26,7 +27,7 @@ public sealed class RpcMetadata : IEnumerable<RpcMetadataEntry>
             throw new ArgumentException($"Metadata value of '{key}' must be printable ASCII; use a -bin key for other data.", nameof(value));
         }
 
-        _entries.Add(new RpcMetadataEntry(normalized, value, null));
+        (_entries ??= []).Add(new RpcMetadataEntry(normalized, value, null));
     }
 
     public void Add(string key, byte[] value)
@@ -37,18 +38,21 @@ public sealed class RpcMetadata : IEnumerable<RpcMetadataEntry>
             throw new ArgumentException($"Metadata key '{key}' carries bytes, so it must end in -bin.", nameof(key));
         }
 
-        _entries.Add(new RpcMetadataEntry(normalized, null, value));
+        (_entries ??= []).Add(new RpcMetadataEntry(normalized, null, value));
     }
 
     /// <summary>The last text value of <paramref name="key"/>, or null.</summary>
     public string? GetValue(string key) =>
-        _entries.LastOrDefault(e => !e.IsBinary && string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase))?.Value;
+        _entries?.LastOrDefault(e => !e.IsBinary && string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase))?.Value;
 
     /// <summary>The last binary value of <paramref name="key"/> (a -bin key), or null.</summary>
     public byte[]? GetBytes(string key) =>
-        _entries.LastOrDefault(e => e.IsBinary && string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase))?.ValueBytes;
+        _entries?.LastOrDefault(e => e.IsBinary && string.Equals(e.Key, key, StringComparison.OrdinalIgnoreCase))?.ValueBytes;
 
-    public IEnumerator<RpcMetadataEntry> GetEnumerator() => _entries.GetEnumerator();
+    public IEnumerator<RpcMetadataEntry> GetEnumerator() => (_entries ?? (IEnumerable<RpcMetadataEntry>)[]).GetEnumerator();
+
+    /// <summary>The entries without an enumerator allocation, for the protocol layer's hot path.</summary>
+    internal ReadOnlySpan<RpcMetadataEntry> AsSpan() => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_entries);
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
@@ -61,7 +65,7 @@ public sealed class RpcMetadata : IEnumerable<RpcMetadataEntry>
         || key is "content-type" or "te" or "content-length" or "host" or "connection" or "transfer-encoding"
             or "accept-encoding" or "content-encoding";
 
-    internal void AddWithoutValidation(RpcMetadataEntry entry) => _entries.Add(entry);
+    internal void AddWithoutValidation(RpcMetadataEntry entry) => (_entries ??= []).Add(entry);
 
     private static string ValidateKey(string key)
     {

@@ -7,6 +7,7 @@ using Invisible.Platform.Secrets;
 using Invisible.Platform.State;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Invisible.Platform.Tests;
@@ -44,6 +45,19 @@ public sealed class PlatformRegistrationTests
         Assert.IsType<DaprSecretStore>(services.GetRequiredService<ISecretStore>());
         Assert.IsType<DaprBlobStore>(services.GetRequiredService<IBlobStore>());
         Assert.IsType<DaprEmailSender>(services.GetRequiredService<IEmailSender>());
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("true", true)]
+    [InlineData("false", false)]
+    public void The_outbox_clean_up_runs_exactly_where_the_dispatcher_runs(string? dispatcherEnabled, bool expected)
+    {
+        using var services = Build(dispatcherEnabled is null ? [] : new() { ["Events:DispatcherEnabled"] = dispatcherEnabled });
+        var hosted = services.GetServices<IHostedService>().ToList();
+
+        Assert.Equal(expected, hosted.OfType<OutboxDispatcher>().Any());
+        Assert.Equal(expected, hosted.OfType<OutboxRetention>().Any());
     }
 
     [Fact]

@@ -30,13 +30,14 @@ internal sealed partial class RpcBenchmark : IBenchmark
 {
     private const int StreamLength = 100;
     private const int MeasureSeconds = 3;
+    private const int Rounds = 2;
     private const double ThroughputTarget = 0.6;
     private const double LatencyTargetMs = 5;
     private static readonly int[] ConcurrentStreams = [1, 16, 64];
 
     public string Name => "rpc";
 
-    public string Description => "gRPC (h2c, h2load) and gRPC-Web (HTTP/1.1, wrk): unary and 100-message streams vs a bare Kestrel endpoint";
+    public string Description => $"gRPC (h2c, h2load) and gRPC-Web (HTTP/1.1, wrk): unary and 100-message streams vs a bare Kestrel endpoint, best of {Rounds} alternating rounds";
 
     public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
@@ -75,8 +76,16 @@ internal sealed partial class RpcBenchmark : IBenchmark
                         ? (Func<int, string, Task<LoadResult>>)((port, path) => RunWrkAsync(port, path, streams, wrkScript, cancellationToken))
                         : (port, path) => RunH2LoadAsync(port, path, streams, requestFile, h2loadLog, cancellationToken);
                     var web = protocol.StartsWith("gRPC-Web", StringComparison.Ordinal);
+                    // Rounds alternate product and baseline, and each side keeps its best round: on a shared machine a
+                    // burst of someone else's work then hits both sides alike instead of deciding the ratio.
                     var ours = await measure(web ? product.HttpPort : product.GrpcPort, BenchServer.PathOf(method));
                     var bare = await measure(web ? baseline.HttpPort : baseline.GrpcPort, BenchServer.PathOf(method));
+                    for (var round = 1; round < Rounds; round++)
+                    {
+                        ours = Better(ours, await measure(web ? product.HttpPort : product.GrpcPort, BenchServer.PathOf(method)));
+                        bare = Better(bare, await measure(web ? baseline.HttpPort : baseline.GrpcPort, BenchServer.PathOf(method)));
+                    }
+
                     var unary = method == "Unary";
                     figures.Add(new BenchmarkFigure($"{label}: requests/s", ours.RequestsPerSecond, "req/s", bare.RequestsPerSecond,
                         unary ? $"≥ {ThroughputTarget}× baseline" : null, unary ? ours.RequestsPerSecond >= ThroughputTarget * bare.RequestsPerSecond : null));
@@ -223,6 +232,9 @@ internal sealed partial class RpcBenchmark : IBenchmark
     private static partial Regex WrkThroughput();
 
     private sealed record LoadResult(double RequestsPerSecond, double P50Ms, double P99Ms);
+
+    private static LoadResult Better(LoadResult best, LoadResult candidate) =>
+        candidate.RequestsPerSecond > best.RequestsPerSecond ? candidate : best;
 
     /// <summary>A Kestrel server on loopback with an HTTP/1.1 port and an h2c port.</summary>
     private sealed class BenchServer(WebApplication app) : IAsyncDisposable

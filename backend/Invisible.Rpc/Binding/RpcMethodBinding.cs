@@ -13,6 +13,9 @@ internal abstract class RpcMethodBinding(MethodDescriptor descriptor)
     /// <summary>The HTTP path, "/{package}.{Service}/{Method}".</summary>
     public string Path { get; } = $"/{descriptor.Service.FullName}/{descriptor.Name}";
 
+    /// <summary>The interceptors followed by this method, built on the first call by <see cref="RpcPipeline"/>.</summary>
+    public Interception.RpcContinuation? Pipeline { get; set; }
+
     public abstract Task InvokeAsync(RpcHttpCall call, RpcCallContext context);
 }
 
@@ -53,6 +56,6 @@ internal sealed class ServerStreamingMethodBinding<THandler, TRequest, TResponse
     private sealed class ResponseStream(RpcHttpCall call) : IServerStreamWriter<TResponse>
     {
         public Task WriteAsync(TResponse message, CancellationToken cancellationToken = default) =>
-            call.WriteMessageAsync(message, flush: true, cancellationToken);
+            call.WriteMessageAsync(message, flush: true, cancellationToken).AsTask();
     }
 }

@@ -36,13 +36,9 @@ internal sealed class RpcCors(IReadOnlyCollection<string> allowedOrigins)
         headers.AccessControlMaxAge = "7200";
     }
 
-    public void AllowResponse(HttpContext http, IEnumerable<string> customHeaderKeys)
+    /// <param name="origin">The request's origin, which <see cref="IsAllowed"/> accepted.</param>
+    public static void AllowResponse(HttpContext http, string origin, IEnumerable<string> customHeaderKeys)
     {
-        if (!IsAllowed(http.Request, out var origin))
-        {
-            return;
-        }
-
         var headers = http.Response.Headers;
         headers.AccessControlAllowOrigin = origin;
         headers.Vary = "Origin";

@@ -14,10 +14,14 @@ namespace Invisible.Rpc.Hosting;
 /// </summary>
 internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOptions options, RpcCors cors) : IDisposable
 {
-    private readonly bool _clientAcceptsGzip = GrpcWire.AcceptsGzip(http.Request.Headers[GrpcWire.AcceptEncodingHeader]);
+    /// <summary>A gRPC-Web trailers frame with status OK and nothing else: how most calls end.</summary>
+    private static readonly byte[] OkWebTrailersFrame = WebTrailersFrame($"{GrpcWire.StatusHeader}:0\r\n");
 
-    /// <summary>Serialises the handler's writes with the end of the call, which a deadline may bring at any moment.</summary>
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    /// <summary>
+    /// Serialises the handler's writes with the end of the call, which a deadline may bring at any moment. Only calls
+    /// with a deadline have one: without, the call ends after the handler has returned, never during one of its writes.
+    /// </summary>
+    private SemaphoreSlim? _gate;
     private RpcCallContext? _context;
     private bool _completed;
     private bool _headersSent;
@@ -29,9 +33,12 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
 
     public void Attach(RpcCallContext context) => _context = context;
 
-    public void Dispose() => _gate.Dispose();
+    /// <summary>Called before the handler runs when the call has a deadline, which may end the call during a write.</summary>
+    public void GuardAgainstDeadline() => _gate ??= new SemaphoreSlim(1, 1);
 
-    public async Task<TRequest> ReadRequestAsync<TRequest>(MessageParser<TRequest> parser, CancellationToken cancellationToken)
+    public void Dispose() => _gate?.Dispose();
+
+    public async ValueTask<TRequest> ReadRequestAsync<TRequest>(MessageParser<TRequest> parser, CancellationToken cancellationToken)
         where TRequest : IMessage<TRequest>
     {
         var reader = http.Request.BodyReader;
@@ -81,16 +88,23 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
         }
     }
 
-    public async Task WriteMessageAsync(IMessage message, bool flush, CancellationToken cancellationToken)
+    public ValueTask WriteMessageAsync(IMessage message, bool flush, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken);
+        if (_gate is null)
+        {
+            ThrowIfCompleted();
+            return WriteMessageCoreAsync(message, flush, cancellationToken);
+        }
+
+        return WriteMessageGuardedAsync(message, flush, cancellationToken);
+    }
+
+    private async ValueTask WriteMessageGuardedAsync(IMessage message, bool flush, CancellationToken cancellationToken)
+    {
+        await _gate!.WaitAsync(cancellationToken);
         try
         {
-            if (_completed)
-            {
-                throw new RpcException(StatusCode.DeadlineExceeded, "The call has already ended; the message was not sent.");
-            }
-
+            ThrowIfCompleted();
             await WriteMessageCoreAsync(message, flush, cancellationToken);
         }
         finally
@@ -99,25 +113,48 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
         }
     }
 
-    /// <summary>Ends the call with its status, once; false when it had already ended.</summary>
-    public async Task<bool> CompleteAsync(StatusCode status, string message, Google.Rpc.Status? details)
+    private void ThrowIfCompleted()
     {
-        await _gate.WaitAsync(CancellationToken.None);
+        if (_completed)
+        {
+            throw new RpcException(StatusCode.DeadlineExceeded, "The call has already ended; the message was not sent.");
+        }
+    }
+
+    /// <summary>Ends the call with its status, once; false when it had already ended.</summary>
+    public ValueTask<bool> CompleteAsync(StatusCode status, string message, Google.Rpc.Status? details)
+    {
+        if (_gate is null)
+        {
+            return ValueTask.FromResult(TryComplete(status, message, details));
+        }
+
+        return CompleteGuardedAsync(status, message, details);
+    }
+
+    private async ValueTask<bool> CompleteGuardedAsync(StatusCode status, string message, Google.Rpc.Status? details)
+    {
+        await _gate!.WaitAsync(CancellationToken.None);
         try
         {
-            if (_completed)
-            {
-                return false;
-            }
-
-            _completed = true;
-            await CompleteCoreAsync(status, message, details);
-            return true;
+            return TryComplete(status, message, details);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private bool TryComplete(StatusCode status, string message, Google.Rpc.Status? details)
+    {
+        if (_completed)
+        {
+            return false;
+        }
+
+        _completed = true;
+        WriteStatus(status, message, details);
+        return true;
     }
 
     /// <summary>
@@ -132,7 +169,7 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
         }
     }
 
-    private async Task WriteMessageCoreAsync(IMessage message, bool flush, CancellationToken cancellationToken)
+    private ValueTask WriteMessageCoreAsync(IMessage message, bool flush, CancellationToken cancellationToken)
     {
         var context = _context ?? throw new InvalidOperationException("The call has no context yet.");
         var size = message.CalculateSize();
@@ -143,7 +180,7 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
 
         if (!_headersSent)
         {
-            _responseGzip = context.CompressResponses && _clientAcceptsGzip;
+            _responseGzip = context.CompressResponses && GrpcWire.AcceptsGzip(http.Request.Headers[GrpcWire.AcceptEncodingHeader]);
             SendHeaders(context);
         }
 
@@ -163,21 +200,66 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
             WriteFrame(compress ? MessageFrames.CompressedFlag : (byte)0, payload);
         }
 
-        if (flush)
+        // A unary response is not flushed here: it leaves with its status when the call ends, in one write.
+        if (!flush)
         {
-            await writer.FlushAsync(cancellationToken);
+            return ValueTask.CompletedTask;
         }
+
+        var flushing = writer.FlushAsync(cancellationToken);
+        return flushing.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitFlushAsync(flushing);
     }
 
-    /// <summary>Does nothing when the client has gone: there is no one to tell.</summary>
-    private async Task CompleteCoreAsync(StatusCode status, string message, Google.Rpc.Status? details)
+    private static async ValueTask AwaitFlushAsync(ValueTask<FlushResult> flushing) => await flushing;
+
+    /// <summary>
+    /// Writes the status without flushing: the response is flushed once, when the call returns to Kestrel (or by
+    /// <see cref="ExpireAsync"/>), so a unary call's message, trailers and end of stream go out together. Does nothing when
+    /// the client has gone: there is no one to tell.
+    /// </summary>
+    private void WriteStatus(StatusCode status, string message, Google.Rpc.Status? details)
     {
         if (http.RequestAborted.IsCancellationRequested)
         {
             return;
         }
 
-        var trailers = new List<KeyValuePair<string, string>> { new(GrpcWire.StatusHeader, ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)) };
+        var customTrailers = _context is null ? default : _context.ResponseTrailers.AsSpan();
+        if (!_headersSent)
+        {
+            // Trailers-only: the status travels in the only HEADERS frame, and the response has no body.
+            SendHeaders(_context, Trailers(status, message, details, customTrailers));
+            return;
+        }
+
+        if (protocol == RpcProtocol.Grpc)
+        {
+            foreach (var (key, value) in Trailers(status, message, details, customTrailers))
+            {
+                http.Response.AppendTrailer(key, value);
+            }
+
+            return;
+        }
+
+        if (status == StatusCode.OK && message.Length == 0 && details is null && customTrailers.IsEmpty && protocol == RpcProtocol.GrpcWeb)
+        {
+            http.Response.BodyWriter.Write(OkWebTrailersFrame);
+            return;
+        }
+
+        var block = new StringBuilder();
+        foreach (var (key, value) in Trailers(status, message, details, customTrailers))
+        {
+            block.Append(key).Append(':').Append(value).Append("\r\n");
+        }
+
+        WriteFrame(MessageFrames.TrailersFlag, Encoding.ASCII.GetBytes(block.ToString()));
+    }
+
+    private static List<KeyValuePair<string, string>> Trailers(StatusCode status, string message, Google.Rpc.Status? details, ReadOnlySpan<RpcMetadataEntry> custom)
+    {
+        var trailers = new List<KeyValuePair<string, string>>(1 + custom.Length) { new(GrpcWire.StatusHeader, GrpcWire.StatusText(status)) };
         if (message.Length > 0)
         {
             trailers.Add(new(GrpcWire.MessageHeader, GrpcWire.PercentEncode(message)));
@@ -188,36 +270,20 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
             trailers.Add(new(GrpcWire.StatusDetailsHeader, GrpcWire.ToBase64Unpadded(details.ToByteArray())));
         }
 
-        if (_context is not null)
+        foreach (var entry in custom)
         {
-            trailers.AddRange(_context.ResponseTrailers.Select(Encode));
+            trailers.Add(Encode(entry));
         }
 
-        if (!_headersSent)
-        {
-            // Trailers-only: the status travels in the only HEADERS frame, and the response has no body.
-            SendHeaders(_context, trailers);
-            return;
-        }
+        return trailers;
+    }
 
-        if (protocol == RpcProtocol.Grpc)
-        {
-            foreach (var (key, value) in trailers)
-            {
-                http.Response.AppendTrailer(key, value);
-            }
-
-            return;
-        }
-
-        var block = new StringBuilder();
-        foreach (var (key, value) in trailers)
-        {
-            block.Append(key).Append(':').Append(value).Append("\r\n");
-        }
-
-        WriteFrame(MessageFrames.TrailersFlag, Encoding.ASCII.GetBytes(block.ToString()));
-        await http.Response.BodyWriter.FlushAsync(http.RequestAborted);
+    private static byte[] WebTrailersFrame(string block)
+    {
+        var frame = new byte[MessageFrames.HeaderLength + block.Length];
+        MessageFrames.WriteHeader(frame, MessageFrames.TrailersFlag, block.Length);
+        Encoding.ASCII.GetBytes(block, frame.AsSpan(MessageFrames.HeaderLength));
+        return frame;
     }
 
     private void SendHeaders(RpcCallContext? context, List<KeyValuePair<string, string>>? trailersOnly = null)
@@ -237,9 +303,10 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
             response.Headers[GrpcWire.EncodingHeader] = GrpcWire.Gzip;
         }
 
-        var custom = context?.ResponseHeaders.Select(Encode).ToList() ?? [];
-        foreach (var (key, value) in custom)
+        var custom = context is null ? default : context.ResponseHeaders.AsSpan();
+        foreach (var entry in custom)
         {
+            var (key, value) = Encode(entry);
             response.Headers.Append(key, value);
         }
 
@@ -248,7 +315,18 @@ internal sealed class RpcHttpCall(HttpContext http, RpcProtocol protocol, RpcOpt
             response.Headers.Append(key, value);
         }
 
-        cors.AllowResponse(http, custom.Concat(trailersOnly ?? []).Select(h => h.Key).Where(k => !k.StartsWith("grpc-", StringComparison.Ordinal)));
+        // Browsers from allowed origins may read the custom metadata; requests without an Origin (most) skip this.
+        if (cors.IsAllowed(http.Request, out var origin))
+        {
+            var exposed = new List<string>();
+            foreach (var entry in custom)
+            {
+                exposed.Add(entry.Key);
+            }
+
+            exposed.AddRange((trailersOnly ?? []).Select(h => h.Key).Where(k => !k.StartsWith("grpc-", StringComparison.Ordinal)));
+            RpcCors.AllowResponse(http, origin, exposed);
+        }
     }
 
     private void WriteFrame(byte flag, ReadOnlySpan<byte> payload)

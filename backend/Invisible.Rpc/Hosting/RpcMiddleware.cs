@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Invisible.Rpc.Protocol;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -66,7 +64,7 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
             protocol!.Value,
             metadata,
             deadline,
-            PeerOf(http.Connection),
+            http.Connection,
             RequestIdOf(http.Request.Headers),
             http.User,
             http.RequestServices,
@@ -75,16 +73,25 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
         {
             ClientGone = http.RequestAborted,
         };
-        context.ResponseHeaders.Add(GrpcWire.RequestIdHeader, context.RequestId);
+        // Key and value are known to be valid: the id is checked or generated above.
+        context.ResponseHeaders.AddWithoutValidation(new RpcMetadataEntry(GrpcWire.RequestIdHeader, context.RequestId, null));
+        context.Call = call;
         call.Attach(context);
 
-        var outcome = RunPipelineAsync(binding, call, context);
-        if (deadline is not null)
+        CallStatus? status;
+        if (deadline is null)
         {
+            status = await RunPipelineAsync(binding, call, context);
+        }
+        else
+        {
+            call.GuardAgainstDeadline();
+            var outcome = RunPipelineAsync(binding, call, context).AsTask();
             await ExpireAtDeadlineAsync(call, outcome, timeout);
+            status = await outcome;
         }
 
-        if (await outcome is not { } status)
+        if (status is null)
         {
             return;
         }
@@ -100,12 +107,12 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
     }
 
     /// <summary>The call's final status, or null when the client went away and there is no one to tell.</summary>
-    private async Task<CallStatus?> RunPipelineAsync(Binding.RpcMethodBinding binding, RpcHttpCall call, RpcCallContext context)
+    private async ValueTask<CallStatus?> RunPipelineAsync(Binding.RpcMethodBinding binding, RpcHttpCall call, RpcCallContext context)
     {
         try
         {
-            await pipeline.RunAsync(binding, call, context);
-            return new CallStatus(StatusCode.OK, string.Empty, null);
+            await pipeline.RunAsync(binding, context);
+            return CallStatus.Ok;
         }
         catch (RpcException exception)
         {
@@ -131,7 +138,10 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
         await handlerFinished.CancelAsync();
     }
 
-    private sealed record CallStatus(StatusCode Code, string Message, Google.Rpc.Status? Details);
+    private sealed record CallStatus(StatusCode Code, string Message, Google.Rpc.Status? Details)
+    {
+        public static readonly CallStatus Ok = new(StatusCode.OK, string.Empty, null);
+    }
 
     /// <summary>Checks what can be refused from the headers alone, in the order the spec implies.</summary>
     private RpcException? Reject(HttpContext http, RpcProtocol? protocol, string? requestEncoding, out Binding.RpcMethodBinding? binding)
@@ -211,13 +221,6 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
         headers[GrpcWire.RequestIdHeader].ToString() is { Length: > 0 and <= 128 } id && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
             ? id
             : Guid.NewGuid().ToString("N");
-
-    private static string PeerOf(ConnectionInfo connection) => connection.RemoteIpAddress switch
-    {
-        { AddressFamily: AddressFamily.InterNetworkV6 } address => $"ipv6:[{address}]:{connection.RemotePort}",
-        IPAddress address => $"ipv4:{address}:{connection.RemotePort}",
-        null => "unknown",
-    };
 
     /// <summary>"/package.Service/Method": the shape of a gRPC path, whether or not we serve it.</summary>
     private static bool IsRpcPath(PathString path) =>

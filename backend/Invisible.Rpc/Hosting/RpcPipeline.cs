@@ -21,12 +21,27 @@ internal sealed class RpcPipeline
         ];
     }
 
-    public Task RunAsync(RpcMethodBinding method, RpcHttpCall call, RpcCallContext context) => Next(0, method, call, context);
+    /// <summary>Runs the interceptors, then the method, for a call whose context carries its <see cref="RpcHttpCall"/>.</summary>
+    public Task RunAsync(RpcMethodBinding method, RpcCallContext context)
+    {
+        // The chain of continuations is the same for every call of a method, so it is built once per method rather than
+        // allocated per call; a race builds it twice, harmlessly.
+        var chain = method.Pipeline ??= Build(method);
+        return chain(context);
+    }
 
-    private Task Next(int index, RpcMethodBinding method, RpcHttpCall call, RpcCallContext context) =>
-        index == _interceptors.Length
-            ? method.InvokeAsync(call, context)
-            : _interceptors[index].InterceptAsync(context, c => Next(index + 1, method, call, c));
+    private RpcContinuation Build(RpcMethodBinding method)
+    {
+        RpcContinuation chain = context => method.InvokeAsync(context.Call!, context);
+        for (var index = _interceptors.Length - 1; index >= 0; index--)
+        {
+            var interceptor = _interceptors[index];
+            var next = chain;
+            chain = context => interceptor.InterceptAsync(context, next);
+        }
+
+        return chain;
+    }
 }
 
 /// <summary>Interceptor types registered by the application, in order.</summary>

@@ -101,7 +101,22 @@ internal static class GrpcWire
         return false;
     }
 
-    public static bool AcceptsGzip(string? acceptEncoding) =>
-        acceptEncoding is not null
-        && acceptEncoding.Split(',').Any(e => e.Trim().Equals(Gzip, StringComparison.OrdinalIgnoreCase));
+    public static bool AcceptsGzip(string? acceptEncoding)
+    {
+        foreach (var range in acceptEncoding.AsSpan().Split(','))
+        {
+            if (acceptEncoding.AsSpan()[range].Trim().Equals(Gzip, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The <c>grpc-status</c> value of each code, so writing a status allocates no string.</summary>
+    public static string StatusText(StatusCode status) =>
+        (uint)status < (uint)StatusTexts.Length ? StatusTexts[(int)status] : ((int)status).ToString(CultureInfo.InvariantCulture);
+
+    private static readonly string[] StatusTexts = [.. Enumerable.Range(0, 17).Select(code => code.ToString(CultureInfo.InvariantCulture))];
 }
