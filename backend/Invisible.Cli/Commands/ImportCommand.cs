@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Invisible.Cli.Remote;
 using Invisible.Data.Imports;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
@@ -51,7 +52,7 @@ internal static class ImportCommand
         var delimiter = new Option<string?>("--delimiter") { Description = "Field delimiter: ',', ';' or 'tab' (default: detected).", HelpName = "CHAR" };
         var dateFormat = new Option<string?>("--date-format") { Description = "Date format such as dd.MM.yyyy or MM/dd/yyyy; ISO dates are always accepted.", HelpName = "FORMAT" };
         var encoding = new Option<string?>("--encoding") { Description = "Text encoding, e.g. windows-1252 (default: detected; a byte order mark wins).", HelpName = "NAME" };
-        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding };
+        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding, CommonOptions.Server, CommonOptions.ApiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
@@ -70,6 +71,11 @@ internal static class ImportCommand
             {
                 await Console.Error.WriteLineAsync(exception.Message);
                 return UsageError;
+            }
+
+            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ImportAsync(client, kind, path, options, cancellationToken)) is { } remoteExit)
+            {
+                return remoteExit;
             }
 
             var slug = parse.GetValue(CommonOptions.Tenant)!;
