@@ -38,39 +38,58 @@ internal static class RemoteCommands
         var sha256 = Convert.ToHexStringLower(await SHA256.HashDataAsync(content, cancellationToken));
         content.Position = 0;
 
-        var started = await client.UnaryAsync<StartUploadResponse>(
-            Imports.FindMethodByName("StartUpload"),
-            new StartUploadRequest { Kind = kind, FileName = file.Name, Size = file.Length, Options = options },
-            cancellationToken: cancellationToken);
-        var buffer = new byte[Math.Max(1, started.MaxChunkBytes)];
-        long offset = 0;
-        int read;
-        while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
-        {
-            var chunk = await client.UnaryAsync<UploadChunkResponse>(
-                Imports.FindMethodByName("UploadChunk"),
-                new UploadChunkRequest { UploadId = started.UploadId, Offset = offset, Data = ByteString.CopyFrom(buffer, 0, read) },
-                cancellationToken: cancellationToken);
-            offset = chunk.ReceivedBytes;
-        }
-
-        ImportResult? result = null;
-        try
-        {
-            await foreach (var importEvent in client.ServerStreamingAsync<ImportEvent>(
-                               Imports.FindMethodByName("CompleteUpload"), new CompleteUploadRequest { UploadId = started.UploadId, Sha256 = sha256 },
-                               cancellationToken: cancellationToken))
+        // Progress of both halves on one bar: the upload, then the server reading the file (it reports bytes read).
+        var result = await AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async progressContext =>
             {
-                if (importEvent.EventCase == ImportEvent.EventOneofCase.Result)
+                var name = Markup.Escape(file.Name);
+                var bar = progressContext.AddTask($"{name} (uploading)", maxValue: Math.Max(1, 2 * file.Length));
+                var started = await client.UnaryAsync<StartUploadResponse>(
+                    Imports.FindMethodByName("StartUpload"),
+                    new StartUploadRequest { Kind = kind, FileName = file.Name, Size = file.Length, Options = options },
+                    cancellationToken: cancellationToken);
+                var buffer = new byte[Math.Max(1, started.MaxChunkBytes)];
+                long offset = 0;
+                int read;
+                while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
                 {
-                    result = importEvent.Result;
+                    var chunk = await client.UnaryAsync<UploadChunkResponse>(
+                        Imports.FindMethodByName("UploadChunk"),
+                        new UploadChunkRequest { UploadId = started.UploadId, Offset = offset, Data = ByteString.CopyFrom(buffer, 0, read) },
+                        cancellationToken: cancellationToken);
+                    offset = chunk.ReceivedBytes;
+                    bar.Value = offset;
                 }
-            }
-        }
-        catch (RpcException exception) when (exception.StatusCode == StatusCode.InvalidArgument && result is { Outcome: ImportOutcome.Rejected })
-        {
-            // A rejected file ends the stream with INVALID_ARGUMENT after its result: the result says it all.
-        }
+
+                ImportResult? outcome = null;
+                try
+                {
+                    await foreach (var importEvent in client.ServerStreamingAsync<ImportEvent>(
+                                       Imports.FindMethodByName("CompleteUpload"), new CompleteUploadRequest { UploadId = started.UploadId, Sha256 = sha256 },
+                                       cancellationToken: cancellationToken))
+                    {
+                        if (importEvent.EventCase == ImportEvent.EventOneofCase.Progress)
+                        {
+                            var report = importEvent.Progress;
+                            bar.Description = $"{name} ({report.Phase.ToString().ToLowerInvariant()}, {report.RowsRead:N0} rows)";
+                            bar.Value = file.Length + report.BytesRead;
+                        }
+                        else if (importEvent.EventCase == ImportEvent.EventOneofCase.Result)
+                        {
+                            outcome = importEvent.Result;
+                        }
+                    }
+                }
+                catch (RpcException exception) when (exception.StatusCode == StatusCode.InvalidArgument && outcome is { Outcome: ImportOutcome.Rejected })
+                {
+                    // A rejected file ends the stream with INVALID_ARGUMENT after its result: the result says it all.
+                }
+
+                bar.Value = bar.MaxValue;
+                return outcome;
+            });
 
         return result is null
             ? throw new RpcException(StatusCode.Internal, "The import ended without a result.")
