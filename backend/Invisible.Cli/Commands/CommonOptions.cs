@@ -14,8 +14,22 @@ internal static class CommonOptions
 
     public static readonly Option<string> Tenant = new("--tenant")
     {
-        Description = "The tenant to act on.",
+        Description = "The tenant to act on (local use; with --server the API key's tenant).",
         DefaultValueFactory = _ => "demo",
         HelpName = "SLUG",
+    };
+
+    // Read from the environment by the remote plumbing, not as default values: help output would show the key otherwise.
+    public static readonly Option<string?> Server = new("--server")
+    {
+        Description = "Call this Invisible server instead of using the local data directory, e.g. https://invisible.example.com (default: $INVISIBLE_SERVER). " +
+                      "Exit code 3 when the server refuses the call or cannot be reached.",
+        HelpName = "URL",
+    };
+
+    public static readonly Option<string?> ApiKey = new("--api-key")
+    {
+        Description = "The API key for --server (default: $INVISIBLE_API_KEY, which keeps it off the command line and out of shell history).",
+        HelpName = "KEY",
     };
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Invisible.Cli.Remote;
 using Invisible.Server.Hosting;
 using Spectre.Console;
 
@@ -25,6 +26,8 @@ internal static class ExportCommand
         {
             CommonOptions.Tenant,
             output,
+            CommonOptions.Server,
+            CommonOptions.ApiKey,
         };
         results.SetAction(async (parse, cancellationToken) =>
         {
@@ -33,6 +36,11 @@ internal static class ExportCommand
             {
                 await Console.Error.WriteLineAsync($"{file.FullName}: the folder {directory.FullName} does not exist.");
                 return UsageError;
+            }
+
+            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ExportResultsAsync(client, file, cancellationToken)) is { } remoteExit)
+            {
+                return remoteExit;
             }
 
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Invisible.Cli.Remote;
 using Invisible.Data.Imports;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
@@ -63,7 +64,7 @@ internal static class ImportCommand
             Description = "Save the --map entries as the tenant's column mapping for this kind of file (replacing the saved one), " +
                 "so that later imports, uploads in the web app included, use it without --map.",
         };
-        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding, map, saveMapping };
+        var command = new Command(verb, description) { file, CommonOptions.Tenant, culture, delimiter, dateFormat, encoding, map, saveMapping, CommonOptions.Server, CommonOptions.ApiKey };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var path = parse.GetValue(file)!;
@@ -90,6 +91,11 @@ internal static class ImportCommand
             {
                 await Console.Error.WriteLineAsync("--save-mapping saves the --map entries: give at least one --map HEADER=COLUMN.");
                 return UsageError;
+            }
+
+            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ImportAsync(client, kind, path, options, cancellationToken)) is { } remoteExit)
+            {
+                return remoteExit;
             }
 
             var slug = parse.GetValue(CommonOptions.Tenant)!;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Invisible.Cli.Remote;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Matching;
 using Invisible.Server.Hosting;
@@ -24,9 +25,16 @@ internal static class ReconcileCommand
             $"Exit codes: 0 done, {UsageError} unknown tenant.")
         {
             CommonOptions.Tenant,
+            CommonOptions.Server,
+            CommonOptions.ApiKey,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ReconcileAsync(client, cancellationToken)) is { } remoteExit)
+            {
+                return remoteExit;
+            }
+
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
             await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
             var tenant = await FindTenantAsync(product, parse.GetValue(CommonOptions.Tenant)!, dataDirectory, cancellationToken);

@@ -51,42 +51,60 @@ public sealed class MfaSecretVault(ISecretStore secrets)
 public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase database, MfaSecretVault vault, ILogger<MfaSecretResealing> logger)
     : BackgroundService
 {
-    /// <summary>Returns how many users' secrets were sealed again.</summary>
+    /// <summary>
+    /// Every tenant in turn; a tenant that fails (e.g. a secret under a key already dropped) is logged and the others still
+    /// done. Returns how many users' secrets were sealed again.
+    /// </summary>
     public async Task<int> ResealAllAsync(CancellationToken cancellationToken)
     {
-        var activeKeyId = await vault.ActiveKeyIdAsync(cancellationToken);
         var resealed = 0;
         foreach (var tenant in await tenants.ListAsync(cancellationToken))
         {
-            await using var unitOfWork = await database.BeginAsync(tenant.Id, cancellationToken);
-            var stale = await unitOfWork.Connection.QueryAsync<StaleSecrets>(new CommandDefinition(
-                """
-                select id as UserId, mfa_secret as Secret, mfa_secret_key_id as SecretKeyId,
-                       mfa_pending_secret as PendingSecret, mfa_pending_secret_key_id as PendingSecretKeyId
-                from users
-                where (mfa_secret is not null and mfa_secret_key_id is distinct from @activeKeyId)
-                   or (mfa_pending_secret is not null and mfa_pending_secret_key_id is distinct from @activeKeyId)
-                for update
-                """,
-                new { activeKeyId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-            foreach (var user in stale)
+            try
             {
-                var secret = await ResealAsync(tenant.Id, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
-                var pending = await ResealAsync(tenant.Id, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
-                await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                    """
-                    update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,
-                                     mfa_pending_secret = @pending, mfa_pending_secret_key_id = @pendingKeyId
-                    where id = @userId
-                    """,
-                    new { userId = user.UserId, secret = secret?.Value, secretKeyId = secret?.KeyId, pending = pending?.Value, pendingKeyId = pending?.KeyId },
-                    unitOfWork.Transaction, cancellationToken: cancellationToken));
-                resealed++;
+                resealed += await ResealTenantAsync(tenant.Id, cancellationToken);
             }
-
-            await unitOfWork.CommitAsync(cancellationToken);
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogError(exception, "Re-sealing the TOTP secrets of tenant {Tenant} failed", tenant.Slug);
+            }
         }
 
+        return resealed;
+    }
+
+    /// <summary>Seals the tenant's plaintext and retired-key secrets with the active key, in one transaction; returns how many users'.</summary>
+    public async Task<int> ResealTenantAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var activeKeyId = await vault.ActiveKeyIdAsync(cancellationToken);
+        var resealed = 0;
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var stale = await unitOfWork.Connection.QueryAsync<StaleSecrets>(new CommandDefinition(
+            """
+            select id as UserId, mfa_secret as Secret, mfa_secret_key_id as SecretKeyId,
+                   mfa_pending_secret as PendingSecret, mfa_pending_secret_key_id as PendingSecretKeyId
+            from users
+            where (mfa_secret is not null and mfa_secret_key_id is distinct from @activeKeyId)
+               or (mfa_pending_secret is not null and mfa_pending_secret_key_id is distinct from @activeKeyId)
+            for update
+            """,
+            new { activeKeyId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        foreach (var user in stale)
+        {
+            var secret = await ResealAsync(tenantId, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
+            var pending = await ResealAsync(tenantId, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                """
+                update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,
+                                 mfa_pending_secret = @pending, mfa_pending_secret_key_id = @pendingKeyId
+                where id = @userId
+                """,
+                new { userId = user.UserId, secret = secret?.Value, secretKeyId = secret?.KeyId, pending = pending?.Value, pendingKeyId = pending?.KeyId },
+                unitOfWork.Transaction, cancellationToken: cancellationToken));
+            resealed++;
+        }
+
+        await unitOfWork.CommitAsync(cancellationToken);
         return resealed;
     }
 

@@ -100,6 +100,45 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
         Assert.NotEqual(StatusCode.OK, withAdminsCode.Status);
     }
 
+    [Fact]
+    public async Task After_a_key_rotation_the_sweep_re_seals_under_the_new_key_so_the_old_one_can_be_dropped()
+    {
+        var tenant = await server.NewTenantAsync();
+        await tenant.FullSessionAsync(tenant.Admin);
+        var (older, newer) = (EncryptionKeyRing.NewKeyBase64(), EncryptionKeyRing.NewKeyBase64());
+        var userId = await ScalarAsync<Guid>(tenant, "select id from users where lower(email) = lower(@email)");
+        var beforeRotation = await new MfaSecretVault(new KeyRingSecret(older)).SealAsync(tenant.Id, userId, tenant.Admin.MfaSecret!, CancellationToken.None);
+        await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
+        {
+            await unitOfWork.Connection.ExecuteAsync("update users set mfa_secret = @Value, mfa_secret_key_id = @KeyId where id = @userId",
+                new { beforeRotation.Value, beforeRotation.KeyId, userId }, unitOfWork.Transaction);
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+
+        var rotated = new MfaSecretVault(new KeyRingSecret($"{newer} {older}"));
+        var resealed = await ActivatorUtilities.CreateInstance<MfaSecretResealing>(server.Server.Services, rotated).ResealTenantAsync(tenant.Id, CancellationToken.None);
+        var row = await RowAsync(tenant);
+        var afterDrop = await new MfaSecretVault(new KeyRingSecret(newer)).OpenAsync(tenant.Id, userId, new StoredMfaSecret(row.Secret!, row.KeyId), CancellationToken.None);
+
+        Assert.True(resealed >= 1);
+        Assert.Equal(EncryptionKeyRing.FromSecret(newer).Active.Id, row.KeyId);
+        Assert.NotEqual(beforeRotation.KeyId, row.KeyId);
+        Assert.Equal(tenant.Admin.MfaSecret, afterDrop);
+    }
+
+    /// <summary>A secret store holding only the TOTP key ring under test (the product's own store holds the server's key).</summary>
+    private sealed class KeyRingSecret(string ring) : ISecretStore
+    {
+        public Task<string> GetSecretAsync(string name, CancellationToken cancellationToken) =>
+            name == SecretNames.TotpEncryptionKey ? Task.FromResult(ring) : throw new SecretNotFoundException(name, "test key ring");
+    }
+
+    private static async Task<T> ScalarAsync<T>(TestTenant tenant, string sql)
+    {
+        await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
+        return (await unitOfWork.Connection.ExecuteScalarAsync<T>(sql, new { email = tenant.Admin.Email }, unitOfWork.Transaction))!;
+    }
+
     private async Task<string> ActiveKeyIdAsync() =>
         EncryptionKeyRing.FromSecret(await server.Server.Services.GetRequiredService<ISecretStore>().GetSecretAsync(SecretNames.TotpEncryptionKey, CancellationToken.None))
             .Active.Id;
