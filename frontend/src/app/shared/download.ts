@@ -1,6 +1,13 @@
 /** Hands bytes to the browser as a file download (an export, an error CSV). */
-export function saveFile(document: Document, content: Uint8Array, fileName: string, contentType: string): void {
-  const blob = new Blob([content as Uint8Array<ArrayBuffer>], { type: contentType || 'application/octet-stream' });
+export function saveFile(
+  document: Document,
+  content: Uint8Array,
+  fileName: string,
+  contentType: string,
+): void {
+  const blob = new Blob([content as Uint8Array<ArrayBuffer>], {
+    type: contentType || 'application/octet-stream',
+  });
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
