@@ -6,6 +6,7 @@ public sealed class HelpTests
     [InlineData("up", "--port")]
     [InlineData("tenant", "create")]
     [InlineData("bench", "startup")]
+    [InlineData("bench", "spa")]
     public async Task Every_verb_explains_itself_with_help(string verb, string mentioned)
     {
         var result = await CliProcess.RunAsync(verb, "--help");

@@ -100,20 +100,17 @@ describe('the clerk workspace', () => {
     await target.getByRole('button', { name: 'Apply' }).click();
   }
 
-  test('uploads the sample files with upload and server progress, and lists them in the history', async () => {
+  test('uploads the sample files with upload progress, and lists them in the history', async () => {
     await page.goto(`${product.httpUrl}/imports`);
     await page.getByRole('heading', { level: 1, name: 'Imports' }).waitFor();
 
     for (const { file, kind } of sampleFiles) {
       const sawUploadProgress = await watchFor('#upload-progress');
-      // "… rows read" is shown only once the server has reported its own progress on the CompleteUpload stream.
-      const sawServerProgress = await watchFor('[data-testid=server-progress]', 'rows read');
       await upload(join(samples, file), kind);
 
       const result = page.getByTestId('import-result');
       assert.match(await result.getByRole('heading').innerText(), new RegExp(`^${file.replace('.', '\\.')} (imported|was already imported)$`));
       assert.equal(await sawUploadProgress(), true, `upload progress shown for ${file}`);
-      assert.equal(await sawServerProgress(), true, `server progress shown for ${file}`);
     }
 
     const history = page.getByTestId('import-history');
@@ -228,6 +225,22 @@ describe('the clerk workspace', () => {
     } finally {
       await second.close();
     }
+  });
+
+  // Last, so that its extra vendors cannot change how the sample invoices were matched above.
+  test('shows the server’s own progress while it reads a larger file', async () => {
+    const vendors = join(outputFolder, 'more_vendors.csv');
+    const rows = Array.from({ length: 5_000 }, (_, i) => `V${50_000 + i},Progress Test Vendor ${i} Ltd,TX${i},ap${i}@example.com,US,USD,NET30`);
+    await writeFile(vendors, ['vendor_code,name,tax_id,email,country,currency,payment_terms', ...rows, ''].join('\n'));
+    await page.goto(`${product.httpUrl}/imports`);
+    await page.getByRole('heading', { level: 1, name: 'Imports' }).waitFor();
+    // "… rows read" is shown only once the server has reported its progress on the CompleteUpload stream.
+    const sawServerProgress = await watchFor('[data-testid=server-progress]', 'rows read');
+
+    await upload(vendors, 'Vendors');
+
+    assert.equal(await sawServerProgress(), true, 'server progress shown');
+    assert.equal(await page.getByTestId('import-result').getByRole('heading').innerText(), 'more_vendors.csv imported');
   });
 
   test('had no console error, uncaught exception or CSP violation', () => {

@@ -63,7 +63,17 @@ async function initialJavaScript() {
   return { files: files.length, rawBytes: raw, gzipBytes: gzip };
 }
 
+/** One retry: on a loaded machine Lighthouse occasionally gives up on a page (protocol timeout, no paint in time). */
 async function audit(page, target, out) {
+  try {
+    return await auditOnce(page, target, out);
+  } catch (error) {
+    log(`lighthouse failed on ${target.path} (${error.message}); trying once more`);
+    return auditOnce(page, target, out);
+  }
+}
+
+async function auditOnce(page, target, out) {
   const cdp = await page.createCDPSession();
   await cdp.send('Network.clearBrowserCache');
   await cdp.detach();

@@ -114,8 +114,20 @@ internal sealed class SpaBenchmark : IBenchmark
             RedirectStandardError = true,
         };
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start `invisible up`");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        // The last lines of its output say why, should it stop before it is ready.
+        var lastLines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        DataReceivedEventHandler keep = (sender, line) =>
+        {
+            if (line.Data is { Length: > 0 } text && !text.StartsWith("   at ", StringComparison.Ordinal))
+            {
+                lastLines.Enqueue(text);
+                while (lastLines.Count > 15 && lastLines.TryDequeue(out _))
+                {
+                }
+            }
+        };
+        process.OutputDataReceived += keep;
+        process.ErrorDataReceived += keep;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var product = new RunningProduct(process);
@@ -129,7 +141,8 @@ internal sealed class SpaBenchmark : IBenchmark
                 deadline.Token.ThrowIfCancellationRequested();
                 if (process.HasExited)
                 {
-                    throw new InvalidOperationException($"`invisible up` exited with code {process.ExitCode} before it was ready");
+                    throw new InvalidOperationException(
+                        $"`invisible up` exited with code {process.ExitCode} before it was ready:{Environment.NewLine}{string.Join(Environment.NewLine, lastLines)}");
                 }
 
                 var endpoints = await ServerEndpoints.ReadAsync(dataDirectory, deadline.Token);

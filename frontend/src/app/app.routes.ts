@@ -20,7 +20,12 @@ export const features: readonly Feature[] = [
     load: () => import('./dashboard/dashboard').then((m) => m.Dashboard),
   },
   { path: 'imports', title: 'Imports', load: () => import('./imports/imports').then((m) => m.Imports) },
-  { path: 'invoices', title: 'Invoices', load: () => import('./invoices/invoices').then((m) => m.Invoices) },
+  {
+    path: 'invoices',
+    title: 'Invoices',
+    load: undefined,
+    children: () => import('./invoices/invoices.routes').then((m) => m.invoiceRoutes),
+  },
   {
     path: 'exceptions',
     title: 'Exceptions',
@@ -89,11 +94,6 @@ export const routes: Routes = [
     children: [
       { path: '', pathMatch: 'full', redirectTo: 'dashboard' },
       ...features.map(featureRoute),
-      {
-        path: 'invoices/:invoiceId',
-        title: 'Invoice',
-        loadComponent: () => import('./invoices/invoice-detail').then((m) => m.InvoiceDetailPage),
-      },
       {
         path: '**',
         title: 'Page not found',

@@ -43,7 +43,9 @@ const valueWidth = 60;
         >
           @for (bar of rows(); track bar.label; let i = $index) {
             <g [attr.transform]="'translate(0,' + i * rowHeight + ')'">
-              <text class="label" x="0" [attr.y]="rowHeight / 2" dominant-baseline="middle">{{ bar.label }}</text>
+              <text class="label" x="0" [attr.y]="rowHeight / 2" dominant-baseline="middle">
+                {{ bar.label }}
+              </text>
               <rect
                 [attr.x]="labelWidth"
                 y="5"
@@ -57,7 +59,9 @@ const valueWidth = 60;
                 [attr.x]="labelWidth + bar.width + 6"
                 [attr.y]="rowHeight / 2"
                 dominant-baseline="middle"
-              >{{ bar.value }}</text>
+              >
+                {{ bar.value }}
+              </text>
             </g>
           }
         </svg>
@@ -111,6 +115,9 @@ export class BarChart {
   });
 
   protected readonly summary = computed(
-    () => `${this.caption()}: ${this.bars().map((bar) => `${bar.label} ${bar.value}`).join(', ')}`,
+    () =>
+      `${this.caption()}: ${this.bars()
+        .map((bar) => `${bar.label} ${bar.value}`)
+        .join(', ')}`,
   );
 }

@@ -53,6 +53,10 @@ export class DashboardCharts {
   );
 
   protected readonly byAge = computed<Bar[]>(() =>
-    this.dashboard().exceptionsByAge.map((bucket) => ({ label: bucket.label, value: bucket.exceptions, tone: 'warning' })),
+    this.dashboard().exceptionsByAge.map((bucket) => ({
+      label: bucket.label,
+      value: bucket.exceptions,
+      tone: 'warning',
+    })),
   );
 }

@@ -25,7 +25,9 @@ export const reloadQuietMs = 300;
 @Injectable()
 export class DashboardData {
   private readonly matching = injectClient(MatchingService);
-  private readonly state = signal<{ dashboard?: Dashboard; error?: string; loading: boolean }>({ loading: true });
+  private readonly state = signal<{ dashboard?: Dashboard; error?: string; loading: boolean }>({
+    loading: true,
+  });
   private generation = 0;
 
   readonly dashboard = () => this.state().dashboard;

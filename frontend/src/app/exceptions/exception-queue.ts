@@ -174,7 +174,9 @@ export class ExceptionQueue {
   private async apply(call: Promise<ExceptionItem>): Promise<ExceptionItem> {
     const item = await call;
     this.items.update((items) =>
-      isOpen(item) ? items.map((existing) => (existing.id === item.id ? item : existing)) : items.filter((existing) => existing.id !== item.id),
+      isOpen(item)
+        ? items.map((existing) => (existing.id === item.id ? item : existing))
+        : items.filter((existing) => existing.id !== item.id),
     );
     if (!isOpen(item)) {
       this.toggle(item.id, false);

@@ -36,7 +36,9 @@ function item(id: string, invoiceNumber: string, reason = 'price_variance'): Exc
  * publishes `exceptions.changed` on the event feed, as the server does.
  */
 function queueServer(role: string, feed: EventFeed) {
-  const items = new Map([item('e1', 'INV-1'), item('e2', 'INV-2', 'duplicate')].map((entry) => [entry.id, entry]));
+  const items = new Map(
+    [item('e1', 'INV-1'), item('e2', 'INV-2', 'duplicate')].map((entry) => [entry.id, entry]),
+  );
   const calls: { method: string; id: string; reason?: string }[] = [];
   const transport = createRouterTransport(
     (router) => {
@@ -49,7 +51,11 @@ function queueServer(role: string, feed: EventFeed) {
         }),
         approveException: (request) => {
           calls.push({ method: 'approve', id: request.exceptionId, reason: request.reason });
-          if (role === 'clerk') throw new ConnectError('Only approvers and admins can approve an exception.', Code.PermissionDenied);
+          if (role === 'clerk')
+            throw new ConnectError(
+              'Only approvers and admins can approve an exception.',
+              Code.PermissionDenied,
+            );
           const entry = items.get(request.exceptionId)!;
           entry.state = ExceptionState.RESOLVED;
           feed.publish('exceptions.changed', { exceptionId: entry.id });
@@ -90,7 +96,8 @@ describe('Exceptions page', () => {
   }
 
   const element = () => fixture.nativeElement as HTMLElement;
-  const rows = () => Array.from(element().querySelectorAll('tbody tr')).map((row) => row.getAttribute('data-invoice'));
+  const rows = () =>
+    Array.from(element().querySelectorAll('tbody tr')).map((row) => row.getAttribute('data-invoice'));
   const button = (name: RegExp) =>
     Array.from(element().querySelectorAll('button')).find((candidate) =>
       name.test((candidate.textContent ?? '').replace(/\s+/g, ' ').trim()),
@@ -114,7 +121,9 @@ describe('Exceptions page', () => {
     element().querySelector<HTMLFormElement>('[data-testid=action-panel] form')!.requestSubmit();
     await settle(() => rows().length === 1, 'the approval');
 
-    expect(server.calls).toEqual([{ method: 'approve', id: 'e1', reason: 'Price agreed by phone with the buyer' }]);
+    expect(server.calls).toEqual([
+      { method: 'approve', id: 'e1', reason: 'Price agreed by phone with the buyer' },
+    ]);
     expect(rows()).toEqual(['INV-2']);
     expect(element().querySelector('[data-testid=action-panel]')).toBeNull();
   });

@@ -61,7 +61,10 @@ export class Exceptions {
   protected readonly queue = inject(ExceptionQueue);
   protected readonly user = inject(CurrentUser);
 
-  protected readonly reasons = Object.entries(exceptionReasonLabels).map(([value, label]) => ({ value, label }));
+  protected readonly reasons = Object.entries(exceptionReasonLabels).map(([value, label]) => ({
+    value,
+    label,
+  }));
   protected readonly sortOptions = sortOptions;
   protected readonly reasonLabel = exceptionReasonLabel;
   protected readonly titles = actionTitles;
@@ -197,7 +200,11 @@ export class Exceptions {
           const kind = action.kind === 'bulk-approve' ? BulkActionKind.APPROVE : BulkActionKind.REJECT;
           const outcome = await this.queue.bulk(kind, reason);
           this.notice.set(
-            this.describeBulk(kind === BulkActionKind.APPROVE ? 'approved' : 'rejected', outcome.succeeded, outcome.failed.length),
+            this.describeBulk(
+              kind === BulkActionKind.APPROVE ? 'approved' : 'rejected',
+              outcome.succeeded,
+              outcome.failed.length,
+            ),
           );
           this.showBulkFailures(outcome.failed.map((failure) => failure.error));
           if (outcome.failed.length > 0) return;
@@ -209,7 +216,9 @@ export class Exceptions {
   }
 
   private describeBulk(verb: string, succeeded: number, failed: number): string {
-    return failed === 0 ? `${succeeded} exception(s) ${verb}.` : `${succeeded} exception(s) ${verb}; ${failed} failed.`;
+    return failed === 0
+      ? `${succeeded} exception(s) ${verb}.`
+      : `${succeeded} exception(s) ${verb}; ${failed} failed.`;
   }
 
   private showBulkFailures(messages: readonly string[]): void {
@@ -224,7 +233,8 @@ export class Exceptions {
     try {
       await action();
     } catch (failure) {
-      const message = failure instanceof Error && !('code' in failure) ? failure.message : errorMessage(failure);
+      const message =
+        failure instanceof Error && !('code' in failure) ? failure.message : errorMessage(failure);
       this.actionError.set(message);
       if (!inPanel) this.notice.set(message);
     } finally {

@@ -118,7 +118,8 @@ export class Imports {
     const server = upload.stage.server;
     if (server === undefined) return { percent: undefined, text: 'Waiting for the server…' };
     const total = Number(server.totalBytes);
-    const percent = total > 0 ? Math.min(100, Math.round((Number(server.bytesRead) / total) * 100)) : undefined;
+    const percent =
+      total > 0 ? Math.min(100, Math.round((Number(server.bytesRead) / total) * 100)) : undefined;
     return {
       percent,
       text: `${phaseLabels[server.phase]}: ${count.format(Number(server.rowsRead))} rows read`,
@@ -187,7 +188,11 @@ export class Imports {
     if (file === undefined || kind === undefined || this.busy()) return;
     this.abort = new AbortController();
     const fileName = file.name;
-    this.upload.set({ state: 'running', fileName, stage: { stage: 'uploading', sentBytes: 0, totalBytes: file.size } });
+    this.upload.set({
+      state: 'running',
+      fileName,
+      stage: { stage: 'uploading', sentBytes: 0, totalBytes: file.size },
+    });
     try {
       const result = await this.uploader.upload(
         file,

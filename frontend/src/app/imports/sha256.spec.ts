@@ -18,7 +18,7 @@ describe('Sha256', () => {
     const data = text('a'.repeat(1_000_000));
     const whole = new Sha256().update(data).hex();
     const chunked = new Sha256();
-    for (let offset = 0, size = 1; offset < data.length; offset += size, size = (size * 7) % 997 + 1) {
+    for (let offset = 0, size = 1; offset < data.length; offset += size, size = ((size * 7) % 997) + 1) {
       chunked.update(data.subarray(offset, offset + size));
     }
     expect(whole).toBe('cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0');

@@ -49,7 +49,7 @@ export class Sha256 {
   /** The digest as lower-case hex. The hasher cannot be used afterwards. */
   hex(): string {
     const bitLength = this.totalBytes * 8;
-    const padding = new Uint8Array(((this.blockLength < 56 ? 56 : 120) - this.blockLength) + 8);
+    const padding = new Uint8Array((this.blockLength < 56 ? 56 : 120) - this.blockLength + 8);
     padding[0] = 0x80;
     const view = new DataView(padding.buffer);
     // Length in bits as a 64-bit big-endian integer (files stay far below 2^53 bits).

@@ -31,7 +31,12 @@ function importServer(options: { maxChunkBytes: number; reject?: boolean; failFi
       },
       async *completeUpload(request) {
         state.sha256 = request.sha256;
-        yield { event: { case: 'progress', value: { phase: ImportPhase.VALIDATING, rowsRead: 2n, bytesRead: 5n, totalBytes: 10n } } };
+        yield {
+          event: {
+            case: 'progress',
+            value: { phase: ImportPhase.VALIDATING, rowsRead: 2n, bytesRead: 5n, totalBytes: 10n },
+          },
+        };
         if (options.reject) {
           yield {
             event: {
@@ -65,7 +70,9 @@ describe('Uploader', () => {
     const uploader = setUp(server);
     const stages: UploadStage[] = [];
 
-    const result = await uploader.upload(file('code,name\n'), DocumentKind.VENDORS, (stage) => stages.push(stage));
+    const result = await uploader.upload(file('code,name\n'), DocumentKind.VENDORS, (stage) =>
+      stages.push(stage),
+    );
 
     expect(server.received).toEqual([
       { offset: 0n, bytes: 'code' },
@@ -75,7 +82,11 @@ describe('Uploader', () => {
     expect(server.state.kind).toBe(DocumentKind.VENDORS);
     expect(server.state.sha256).toBe(new Sha256().update(new TextEncoder().encode('code,name\n')).hex());
     expect(result.outcome).toBe(ImportOutcome.STORED);
-    expect(stages.filter((stage) => stage.stage === 'uploading').map((stage) => stage.stage === 'uploading' && stage.sentBytes)).toEqual([0, 4, 8, 10]);
+    expect(
+      stages
+        .filter((stage) => stage.stage === 'uploading')
+        .map((stage) => stage.stage === 'uploading' && stage.sentBytes),
+    ).toEqual([0, 4, 8, 10]);
     expect(stages.at(-1)).toMatchObject({ stage: 'processing', server: { rowsRead: 2n } });
   });
 
@@ -85,19 +96,28 @@ describe('Uploader', () => {
     const result = await uploader.upload(file('x'), DocumentKind.INVOICES, () => undefined);
 
     expect(result.outcome).toBe(ImportOutcome.REJECTED);
-    expect(result.errors[0]).toMatchObject({ line: 3, column: 'amount', value: 'abc', reason: 'not a number' });
+    expect(result.errors[0]).toMatchObject({
+      line: 3,
+      column: 'amount',
+      value: 'abc',
+      reason: 'not a number',
+    });
   });
 
   it('sends a chunk again after a passing failure, but not after one the user must fix', async () => {
     const retried = importServer({ maxChunkBytes: 1024, failFirstChunkWith: Code.Unavailable });
-    await expect(setUp(retried).upload(file('abc'), DocumentKind.VENDORS, () => undefined)).resolves.toMatchObject({
+    await expect(
+      setUp(retried).upload(file('abc'), DocumentKind.VENDORS, () => undefined),
+    ).resolves.toMatchObject({
       outcome: ImportOutcome.STORED,
     });
     expect(retried.received).toEqual([{ offset: 0n, bytes: 'abc' }]);
 
     TestBed.resetTestingModule();
     const refused = importServer({ maxChunkBytes: 1024, failFirstChunkWith: Code.PermissionDenied });
-    await expect(setUp(refused).upload(file('abc'), DocumentKind.VENDORS, () => undefined)).rejects.toMatchObject({
+    await expect(
+      setUp(refused).upload(file('abc'), DocumentKind.VENDORS, () => undefined),
+    ).rejects.toMatchObject({
       code: Code.PermissionDenied,
     });
   });

@@ -73,12 +73,19 @@ export class Uploader {
       }
     }
     if (result === undefined) {
-      throw new Error('The server ended the import without a result. Check the import history for its status.');
+      throw new Error(
+        'The server ended the import without a result. Check the import history for its status.',
+      );
     }
     return result;
   }
 
-  private async sendChunk(uploadId: string, offset: number, data: Uint8Array, signal?: AbortSignal): Promise<void> {
+  private async sendChunk(
+    uploadId: string,
+    offset: number,
+    data: Uint8Array,
+    signal?: AbortSignal,
+  ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.imports.uploadChunk({ uploadId, offset: BigInt(offset), data }, { signal });
@@ -86,7 +93,10 @@ export class Uploader {
       } catch (failure) {
         const error = toRpcError(failure);
         // The chunk arrived but its answer was lost: the server already expects the next offset.
-        if (error.reason === 'UPLOAD_OFFSET_MISMATCH' && error.errorInfo?.metadata['expected_offset'] === String(offset + data.length)) {
+        if (
+          error.reason === 'UPLOAD_OFFSET_MISMATCH' &&
+          error.errorInfo?.metadata['expected_offset'] === String(offset + data.length)
+        ) {
           return;
         }
         if (attempt >= chunkAttempts || !transientCodes.has(error.code) || signal?.aborted) {

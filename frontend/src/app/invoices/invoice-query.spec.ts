@@ -15,7 +15,14 @@ describe('invoice query in the URL', () => {
     };
     const params = invoiceQueryParams(query);
 
-    expect(params).toEqual({ status: 'exception', vendor: 'V-001', q: 'INV-7', sort: 'total', desc: '1', page: 'token-2' });
+    expect(params).toEqual({
+      status: 'exception',
+      vendor: 'V-001',
+      q: 'INV-7',
+      sort: 'total',
+      desc: '1',
+      page: 'token-2',
+    });
     expect(readInvoiceQuery(convertToParamMap(params))).toEqual(query);
   });
 
@@ -24,6 +31,13 @@ describe('invoice query in the URL', () => {
 
     expect(query.status).toBe(InvoiceStatus.UNSPECIFIED);
     expect(query.sort).toBe(InvoiceSort.UNSPECIFIED);
-    expect(invoiceQueryParams(query)).toEqual({ status: null, vendor: null, q: null, sort: null, desc: null, page: null });
+    expect(invoiceQueryParams(query)).toEqual({
+      status: null,
+      vendor: null,
+      q: null,
+      sort: null,
+      desc: null,
+      page: null,
+    });
   });
 });

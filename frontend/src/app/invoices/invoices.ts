@@ -59,9 +59,10 @@ export class Invoices {
   protected readonly range = computed(() => {
     const first = (this.pageNumber() - 1) * invoicePageSize + 1;
     const last = first + this.invoices().length - 1;
-    return this.invoices().length === 0
-      ? ''
-      : `${countFormat.format(first)}–${countFormat.format(last)} of ${countFormat.format(this.totalCount())}`;
+    if (this.invoices().length === 0) return '';
+    const shown = `${countFormat.format(first)}–${countFormat.format(last)}`;
+    // A server that does not count (total_count 0) still gets a sensible line.
+    return this.totalCount() >= last ? `${shown} of ${countFormat.format(this.totalCount())}` : shown;
   });
 
   protected readonly filtered = computed(() => {

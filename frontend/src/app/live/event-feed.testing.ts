@@ -17,7 +17,12 @@ export class EventFeed {
   }
 
   publish(topic: string, payload: object = {}, id: string = crypto.randomUUID()): void {
-    const event = create(WatchEventSchema, { id, topic, payloadJson: JSON.stringify(payload), position: ++this.position });
+    const event = create(WatchEventSchema, {
+      id,
+      topic,
+      payloadJson: JSON.stringify(payload),
+      position: ++this.position,
+    });
     for (const stream of this.streams) stream.push(event);
   }
 
@@ -47,7 +52,11 @@ export class EventFeed {
         streams.add(stream);
         context.signal.addEventListener('abort', () => wake?.());
         try {
-          yield create(WatchEventSchema, { id: crypto.randomUUID(), topic: 'watch.started', payloadJson: '{}' });
+          yield create(WatchEventSchema, {
+            id: crypto.randomUUID(),
+            topic: 'watch.started',
+            payloadJson: '{}',
+          });
           while (!context.signal.aborted) {
             if (failure) throw failure;
             const next = queue.shift();

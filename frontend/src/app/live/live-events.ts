@@ -112,7 +112,11 @@ export class LiveEvents {
 }
 
 /** Exponential back-off with "equal jitter": half the delay fixed, half random, so clients do not reconnect in step. */
-export function backoffDelay(policy: BackoffPolicy, failures: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: BackoffPolicy,
+  failures: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(failures, 20));
   return ceiling / 2 + (ceiling / 2) * random();
 }
@@ -148,9 +152,13 @@ function remember(seen: Set<string>, id: string): void {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

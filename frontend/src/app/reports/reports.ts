@@ -21,8 +21,8 @@ import { invoiceStatusLabels } from '../shared/status';
     <section class="card" aria-labelledby="reconcile-heading">
       <h2 id="reconcile-heading">Reconcile</h2>
       <p class="muted">
-        Matches every imported invoice against purchase orders and receipts under the current tolerances. Each run
-        adds a decision per invoice; earlier decisions are kept.
+        Matches every imported invoice against purchase orders and receipts under the current tolerances. Each
+        run adds a decision per invoice; earlier decisions are kept.
       </p>
       @if (user.session() && !user.canImport()) {
         <p class="note">Your role cannot start a reconcile run.</p>
@@ -33,7 +33,10 @@ import { invoiceStatusLabels } from '../shared/status';
       }
       @if (run(); as result) {
         <div role="status" data-testid="reconcile-result">
-          <p>{{ result.invoiceCount }} invoice(s) reconciled under tolerance version {{ result.toleranceVersion }}.</p>
+          <p>
+            {{ result.invoiceCount }} invoice(s) reconciled under tolerance version
+            {{ result.toleranceVersion }}.
+          </p>
           <ul>
             @for (count of result.invoicesByStatus; track count.status) {
               <li>{{ statusLabel(count.status) }}: {{ count.invoices }}</li>

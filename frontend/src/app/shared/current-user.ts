@@ -23,18 +23,21 @@ export class CurrentUser {
   /** Uploads and reconcile runs: clerks and admins (ImportService, MatchingService.Reconcile). */
   readonly canImport = computed(() => ['clerk', 'admin'].includes(this.role()));
 
-  /** Loads the session once; later calls share the answer. A failure leaves the user unknown and may be retried. */
+  /**
+   * Asks the server who is signed in (each page does when it opens, so a different user signing in on the same tab is
+   * seen); concurrent calls share one request. The last answer stays on screen meanwhile; a failure keeps it.
+   */
   load(): Promise<SessionInfo | undefined> {
-    this.loading ??= this.auth.getSession({}).then(
-      (info) => {
-        this.info.set(info);
-        return info;
-      },
-      () => {
-        this.loading = undefined;
-        return undefined;
-      },
-    );
+    this.loading ??= this.auth
+      .getSession({})
+      .then(
+        (info) => {
+          this.info.set(info);
+          return info;
+        },
+        () => this.info(),
+      )
+      .finally(() => (this.loading = undefined));
     return this.loading;
   }
 }

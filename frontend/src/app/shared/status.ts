@@ -70,11 +70,31 @@ export function exceptionReasonLabel(reason: string): string {
       font-weight: 600;
       white-space: nowrap;
     }
-    :host(.chip-success) { color: #14613a; background: #e3f5ea; border-color: #9fd5b5; }
-    :host(.chip-danger) { color: #a11d1d; background: #fde8e8; border-color: #f1a9a9; }
-    :host(.chip-warning) { color: #7a4100; background: #fff1db; border-color: #f0c27a; }
-    :host(.chip-info) { color: #1d4f91; background: #e6effb; border-color: #a8c3ea; }
-    :host(.chip-neutral) { color: #3b4553; background: #eef1f5; border-color: #c3cad4; }
+    :host(.chip-success) {
+      color: #14613a;
+      background: #e3f5ea;
+      border-color: #9fd5b5;
+    }
+    :host(.chip-danger) {
+      color: #a11d1d;
+      background: #fde8e8;
+      border-color: #f1a9a9;
+    }
+    :host(.chip-warning) {
+      color: #7a4100;
+      background: #fff1db;
+      border-color: #f0c27a;
+    }
+    :host(.chip-info) {
+      color: #1d4f91;
+      background: #e6effb;
+      border-color: #a8c3ea;
+    }
+    :host(.chip-neutral) {
+      color: #3b4553;
+      background: #eef1f5;
+      border-color: #c3cad4;
+    }
   `,
 })
 export class StatusChip {
