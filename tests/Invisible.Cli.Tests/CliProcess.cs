@@ -12,7 +12,7 @@ internal static class CliProcess
     /// <param name="environment">Variables set for the process (e.g. INVISIBLE_API_KEY), on top of the test's own.</param>
     public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        using var process = Start(arguments);
+        using var process = Start(environment, arguments);
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
@@ -21,7 +21,9 @@ internal static class CliProcess
     }
 
     /// <summary>Starts the executable without waiting, for tests that interfere with it while it runs (the caller disposes it).</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
+
+    private static Process Start(IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment)
