@@ -17,6 +17,8 @@ export const invoiceStatusLabels: Readonly<Record<InvoiceStatus, StatusLabel>> =
   [InvoiceStatus.EXCEPTION]: { label: 'Exception', tone: 'danger' },
   [InvoiceStatus.NO_PO]: { label: 'No PO', tone: 'warning' },
   [InvoiceStatus.DUPLICATE]: { label: 'Duplicate', tone: 'warning' },
+  [InvoiceStatus.APPROVED]: { label: 'Approved', tone: 'success' },
+  [InvoiceStatus.REJECTED]: { label: 'Rejected', tone: 'danger' },
 };
 
 /** The statuses a user can filter by, in the order the workflow reaches them. */
@@ -27,6 +29,8 @@ export const invoiceStatuses: readonly InvoiceStatus[] = [
   InvoiceStatus.EXCEPTION,
   InvoiceStatus.NO_PO,
   InvoiceStatus.DUPLICATE,
+  InvoiceStatus.APPROVED,
+  InvoiceStatus.REJECTED,
 ];
 
 export const lineStatusLabels: Readonly<Record<LineStatus, StatusLabel>> = {
