@@ -225,7 +225,7 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
     private static async Task<Stream> SpoolAsync(Stream content, CancellationToken cancellationToken)
     {
         var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"invisible-import-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920,
+            Path.Combine(Path.GetTempPath(), $"invisible-import-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 81920,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         await content.CopyToAsync(file, cancellationToken);
         file.Position = 0;

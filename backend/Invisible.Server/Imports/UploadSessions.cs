@@ -98,8 +98,9 @@ public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProv
                 UploadException.Incomplete, $"{session.FileName}: {session.ReceivedBytes} of {session.DeclaredSize} bytes received.", session.ReceivedBytes);
         }
 
+        // Shared for reading: the import keeps a copy of the upload through a second reader while it parses the first.
         var content = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"invisible-upload-{uploadId:N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 81920,
+            Path.Combine(Path.GetTempPath(), $"invisible-upload-{uploadId:N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 81920,
             FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         try
         {

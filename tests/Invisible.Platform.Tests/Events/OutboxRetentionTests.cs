@@ -37,9 +37,9 @@ public sealed class OutboxRetentionTests(DatabaseFixture fixture) : IClassFixtur
 
         Assert.True(report.OutboxRowsDeleted >= oldHandled.Count, $"{report.OutboxRowsDeleted} outbox rows deleted");
         Assert.True(report.InboxRowsDeleted >= oldHandled.Count, $"{report.InboxRowsDeleted} inbox rows deleted");
-        Assert.Equal([.. recentDelivered, .. oldPending], (await OutboxIdsAsync(first.Id)).Order());
+        Assert.Equal(((Guid[])[.. recentDelivered, .. oldPending]).Order(), (await OutboxIdsAsync(first.Id)).Order());
         Assert.Empty(await OutboxIdsAsync(second.Id));
-        Assert.Equal([.. recentDelivered, deadLettered], (await InboxIdsAsync(first.Id)).Order());
+        Assert.Equal(((Guid[])[.. recentDelivered, deadLettered]).Order(), (await InboxIdsAsync(first.Id)).Order());
         Assert.Empty(await InboxIdsAsync(second.Id));
 
         var again = await retention.PurgeAsync(TestTimeout.Token);
