@@ -154,10 +154,13 @@ describe('the web app served by invisible up', () => {
   });
 });
 
-/** Presses Tab until the link named `name` has focus, as a keyboard user would. */
+/**
+ * Presses Shift+Tab until the link named `name` has focus, as a keyboard user would: focus moves to the page after each
+ * navigation, and the menu comes before the page, so going back reaches it without crossing a page full of data.
+ */
 async function tabTo(page, name) {
-  for (let presses = 0; presses < 30; presses++) {
-    await page.keyboard.press('Tab');
+  for (let presses = 0; presses < 60; presses++) {
+    await page.keyboard.press('Shift+Tab');
     const focused = await page.evaluate(() => document.activeElement?.textContent?.trim());
     if (focused === name) {
       return;
