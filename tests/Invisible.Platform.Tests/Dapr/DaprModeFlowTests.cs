@@ -100,7 +100,11 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
 
         await EnqueueAsync(receipt);
 
-        await Eventually.TrueAsync(async () => (await deadLetters.ListAsync(tenant.Id, 10, TestTimeout.Token)).Count == 1, Patience);
+        // The dead letter commits before the app answers the sidecar, and the stand-in records the delivery after the answer.
+        await Eventually.TrueAsync(
+            async () => (await deadLetters.ListAsync(tenant.Id, 10, TestTimeout.Token)).Count == 1 &&
+                        _sidecar.Deliveries.Any(d => d.EventId == receipt.Id.ToString() && d.Topic == DaprAppEndpoints.DeadLetterTopic),
+            Patience);
         var outcomes = _sidecar.Deliveries.Where(d => d.EventId == receipt.Id.ToString()).Select(d => (d.Topic, d.Outcome)).ToList();
         Assert.Equal(
             [("receipt-posted", "RETRY"), ("receipt-posted", "RETRY"), ("receipt-posted", "RETRY"), (DaprAppEndpoints.DeadLetterTopic, "SUCCESS")],
