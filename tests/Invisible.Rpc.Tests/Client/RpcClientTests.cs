@@ -93,8 +93,9 @@ public sealed class RpcClientTests(RpcTestServer server)
         using var client = Client(protocol);
         var name = $"client-deadline-{protocol}-{Guid.NewGuid():N}";
 
+        // Long enough for the handler to have started on a loaded machine, so that its cancellation can be observed.
         var late = await Assert.ThrowsAsync<RpcException>(() =>
-            client.UnaryAsync<EchoReply>(Probe.FindMethodByName("Hang"), new EchoRequest { Text = name }, TimeSpan.FromMilliseconds(300)));
+            client.UnaryAsync<EchoReply>(Probe.FindMethodByName("Hang"), new EchoRequest { Text = name }, TimeSpan.FromSeconds(2)));
 
         Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
         await server.Recorder.CancellationOf(name).WaitAsync(TimeSpan.FromSeconds(10));
