@@ -14,7 +14,7 @@ import { injectClient } from '../rpc/transport';
 import { SessionService } from '../session/session';
 import { downloadFile } from '../shared/download';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 
 const pageSize = 50;
 
@@ -246,8 +246,7 @@ export class Audit implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected filtered(): boolean {

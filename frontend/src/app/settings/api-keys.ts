@@ -6,7 +6,7 @@ import { signInMessage } from '../auth/auth-errors';
 import { toRpcError } from '../rpc/errors';
 import { injectClient } from '../rpc/transport';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 import { roleLabel, roles } from './roles';
 
 /** Service-account keys for integrations, each with one role; the key itself is shown once. */
@@ -153,8 +153,7 @@ export class ApiKeys implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected async load(): Promise<void> {

@@ -5,7 +5,7 @@ import { signInMessage } from '../auth/auth-errors';
 import { toRpcError } from '../rpc/errors';
 import { injectClient } from '../rpc/transport';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 import { roleLabel, roles } from './roles';
 
 /** Invite people by e-mail; the one-time link is shown once, for the administrator to send. */
@@ -148,8 +148,7 @@ export class Invitations implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected status(invitation: Invitation): string {

@@ -2,7 +2,7 @@ import { ChangeDetectionStrategy, Component, type OnInit, signal } from '@angula
 
 import { AdminService } from '../../gen/invisible/admin/v1/admin_pb';
 import { injectClient } from '../rpc/transport';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 
 /** Whether everyone in the organisation must use two-step sign-in. */
 @Component({
@@ -64,8 +64,7 @@ export class Security implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected async load(): Promise<void> {

@@ -11,7 +11,7 @@ import { signInMessage } from '../auth/auth-errors';
 import { injectClient } from '../rpc/transport';
 import { SessionService } from '../session/session';
 import { formatMoney, formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 
 type SettingName = keyof Omit<ToleranceSettings, '$typeName' | '$unknown'>;
 
@@ -247,8 +247,7 @@ export class Tolerances implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected set(name: SettingName, value: string): void {

@@ -5,7 +5,7 @@ import { toRpcError } from '../rpc/errors';
 import { injectClient } from '../rpc/transport';
 import { SessionService } from '../session/session';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 import { roleLabel, roles } from './roles';
 
 /** The organisation's users: change a role (the user's sessions end so it applies at once) or disable an account. */
@@ -121,8 +121,7 @@ export class Users implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   ngOnInit(): void {

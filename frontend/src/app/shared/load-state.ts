@@ -13,3 +13,8 @@ export function loaded<T>(value: T): LoadState<T> {
 export function failed(failure: unknown): LoadState<never> {
   return { kind: 'failed', message: failure instanceof Error ? failure.message : String(failure) };
 }
+
+/** The server's message of a failed load, or '' while loading or once loaded. */
+export function failureOf(state: LoadState<unknown>): string {
+  return state.kind === 'failed' ? state.message : '';
+}

@@ -4,7 +4,7 @@ import { ActivatedRoute, RouterLink } from '@angular/router';
 import { type VendorDetail, VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
 import { injectClient } from '../rpc/transport';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 
 const aliasKinds: Partial<Record<string, string>> = { name: 'Name', tax_id: 'Tax id' };
 const aliasSources: Partial<Record<string, string>> = {
@@ -125,8 +125,7 @@ export class VendorDetailPage implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected async load(): Promise<void> {

@@ -3,7 +3,7 @@ import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 
 import { type ListVendorsResponse, VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
 import { injectClient } from '../rpc/transport';
-import { failed, loaded, loading, type LoadState } from '../shared/load-state';
+import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
 
 const pageSize = 50;
 
@@ -150,8 +150,7 @@ export class Vendors implements OnInit {
   }
 
   protected failure(): string {
-    const state = this.state();
-    return state.kind === 'failed' ? state.message : '';
+    return failureOf(this.state());
   }
 
   protected search(event: Event): void {
