@@ -3,6 +3,7 @@
 #   scripts/bootstrap.sh backend   PostgreSQL server binaries + .NET build
 #   scripts/bootstrap.sh product   backend + the web app (npm ci, build)
 #   scripts/bootstrap.sh test      product + Chromium and the Node test projects
+#   scripts/bootstrap.sh bench     test + the optimised (Release) build that benchmarks run
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -45,6 +46,13 @@ if stale "$cli" backend protos Directory.Build.props Directory.Packages.props gl
   touch "$cli"
 fi
 [ "$level" = backend ] && exit 0
+
+release_cli="backend/Invisible.Cli/bin/Release/net10.0/invisible.dll"
+if [ "$level" = bench ] && stale "$release_cli" backend protos Directory.Build.props Directory.Packages.props global.json; then
+  say "building the backend for benchmarks (dotnet build -c Release)"
+  dotnet build backend/Invisible.Cli/Invisible.Cli.csproj -c Release -nologo -v:q -clp:ErrorsOnly
+  touch "$release_cli"
+fi
 
 command -v npm >/dev/null || apt_install nodejs npm
 npm_ci() { # $1 = folder

@@ -27,6 +27,12 @@ internal static class BenchCommand
                 return 2;
             }
 
+            // `./invisible bench` runs the Release build; a Debug run (straight from an IDE) is said so, since its figures mislead.
+            var optimised = typeof(BenchCommand).Assembly.GetCustomAttributes(typeof(System.Diagnostics.DebuggableAttribute), false)
+                .OfType<System.Diagnostics.DebuggableAttribute>().All(attribute => !attribute.IsJITOptimizerDisabled);
+            AnsiConsole.MarkupLine(optimised
+                ? $"[dim]build: optimised (Release), {Environment.ProcessorCount} cores, .NET {Environment.Version}[/]"
+                : "[yellow]build: Debug (JIT optimisation off): figures are not the product's; run ./invisible bench for the Release build[/]");
             var allMet = true;
             foreach (var benchmark in selected)
             {
