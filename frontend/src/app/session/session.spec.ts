@@ -86,6 +86,63 @@ describe('SessionService', () => {
     expect(reloaded.current()).not.toBe(accessToken);
   });
 
+  describe('the layout of a page load, known before the server answers', () => {
+    it('is the workspace when the tab holds a fully signed-in session', async () => {
+      await signedInSession();
+
+      const reloaded = startPage();
+
+      expect(reloaded.status()).toBe('restoring');
+      expect(reloaded.workspaceLayout()).toBe(true);
+      await reloaded.ready();
+      expect(reloaded.status()).toBe('signed-in');
+      expect(reloaded.workspaceLayout()).toBe(true);
+    });
+
+    it('is full width when the tab has no session', async () => {
+      const session = startPage();
+
+      expect(session.workspaceLayout()).toBe(false);
+      await session.ready();
+      expect(session.workspaceLayout()).toBe(false);
+    });
+
+    it('is full width when the stored session still has a second factor to enter', async () => {
+      server.mfaEnrolled = true;
+      await startPage().signIn('admin@demo.test', 'correct horse');
+
+      const reloaded = startPage();
+
+      expect(reloaded.workspaceLayout()).toBe(false);
+      await reloaded.ready();
+      expect(reloaded.status()).toBe('verify-mfa');
+      expect(reloaded.workspaceLayout()).toBe(false);
+    });
+
+    it('turns full width when the stored session has ended on the server', async () => {
+      await signedInSession();
+      const copy = new MemoryStorage();
+      copy.setItem(storage.key(0)!, storage.getItem(storage.key(0)!)!);
+      await startPage().ready(); // rotates the token the copy holds
+      storage = copy;
+
+      const reloaded = startPage();
+
+      expect(reloaded.workspaceLayout()).toBe(true);
+      await reloaded.ready();
+      expect(reloaded.status()).toBe('signed-out');
+      expect(reloaded.workspaceLayout()).toBe(false);
+    });
+
+    it('is full width after signing out', async () => {
+      const session = await signedInSession();
+      await session.signOut();
+
+      expect(session.workspaceLayout()).toBe(false);
+      expect(startPage().workspaceLayout()).toBe(false);
+    });
+  });
+
   it('refreshes an expired access token silently and retries the call', async () => {
     const session = await signedInSession();
     const before = session.current();
