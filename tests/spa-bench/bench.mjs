@@ -103,6 +103,7 @@ async function auditOnce(page, target, out) {
     performance: Math.round((lhr.categories.performance.score ?? 0) * 100),
     accessibility: Math.round((lhr.categories.accessibility.score ?? 0) * 100),
     largestContentfulPaintMs: Math.round(lhr.audits['largest-contentful-paint']?.numericValue ?? 0),
+    cumulativeLayoutShift: Number((lhr.audits['cumulative-layout-shift']?.numericValue ?? 0).toFixed(3)),
     totalBlockingTimeMs: Math.round(lhr.audits['total-blocking-time']?.numericValue ?? 0),
     failedAccessibilityAudits: Object.values(lhr.audits)
       .filter((entry) => lhr.categories.accessibility.auditRefs.some((ref) => ref.id === entry.id && ref.weight > 0))
