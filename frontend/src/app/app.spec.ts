@@ -12,6 +12,17 @@ import { PageTitle } from './page-title';
 import { AuthServerStandIn, MemoryStorage, provideSessionAgainst } from './session/auth-server.testing';
 import { SessionService } from './session/session';
 
+/** The shell's providers as in the app, its session talking to `server` and keeping its token in `storage`. */
+function shellProviders(server: AuthServerStandIn, storage?: Storage) {
+  return [
+    provideRouter(routes),
+    { provide: TitleStrategy, useClass: PageTitle },
+    provideHttpClient(),
+    provideHttpClientTesting(),
+    ...provideSessionAgainst(server, storage),
+  ];
+}
+
 describe('App shell', () => {
   let fixture: ComponentFixture<App>;
   let router: Router;
@@ -25,15 +36,7 @@ describe('App shell', () => {
   beforeEach(async () => {
     const server = new AuthServerStandIn();
     server.tenantRequiresMfa = false;
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter(routes),
-        { provide: TitleStrategy, useClass: PageTitle },
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        ...provideSessionAgainst(server),
-      ],
-    });
+    TestBed.configureTestingModule({ providers: shellProviders(server) });
     await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     fixture = TestBed.createComponent(App);
     router = TestBed.inject(Router);
@@ -89,14 +92,7 @@ describe('App shell', () => {
     server.tenantRequiresMfa = false;
     server.role = 'clerk';
     TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter(routes),
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        ...provideSessionAgainst(server),
-      ],
-    });
+    TestBed.configureTestingModule({ providers: shellProviders(server) });
     await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     fixture = TestBed.createComponent(App);
     router = TestBed.inject(Router);
@@ -140,14 +136,7 @@ describe('App shell, first frame of a page load', () => {
   /** A new page load in the same tab: a fresh injector over the tab's storage, rendered before any answer arrives. */
   function firstFrame(): HTMLElement {
     TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter(routes),
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        ...provideSessionAgainst(server, storage),
-      ],
-    });
+    TestBed.configureTestingModule({ providers: shellProviders(server, storage) });
     const fixture = TestBed.createComponent(App);
     fixture.detectChanges();
     expect(TestBed.inject(SessionService).status()).toBe('restoring');
