@@ -149,6 +149,47 @@ describe('the web app served by invisible up', () => {
     }
   });
 
+  test('a signed-in deep link has the navigation beside the page from its first frame, and nothing shifts', async () => {
+    // Runs in every later document of this tab: records what the first render put on screen, and every layout shift.
+    await page.addInitScript(() => {
+      const layout = { firstFrame: undefined, shift: 0 };
+      window.__layout = layout;
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          if (!entry.hadRecentInput) layout.shift += entry.value;
+        }
+      }).observe({ type: 'layout-shift', buffered: true });
+      // Mutation callbacks run before the browser paints what the mutating task rendered: the first time the page
+      // area exists is what the first frame shows.
+      const watch = new MutationObserver(() => {
+        const main = document.querySelector('main#main');
+        if (main === null) return;
+        watch.disconnect();
+        layout.firstFrame = {
+          navigation: document.querySelector('nav[aria-label="Main"]') !== null,
+          mainLeft: main.getBoundingClientRect().left,
+        };
+      });
+      watch.observe(document, { childList: true, subtree: true });
+    });
+    const deepLink = '/invoices?sort=total&desc=1';
+
+    await page.goto(`${product.httpUrl}${deepLink}`);
+    await page.getByRole('heading', { level: 1, name: 'Invoices' }).waitFor();
+    await page.locator('[data-testid="invoice-table"], app-empty-state').first().waitFor();
+    await page.getByRole('banner').getByText('Ready', { exact: true }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).waitFor();
+
+    const layout = await page.evaluate(() => ({
+      ...window.__layout,
+      mainLeft: document.querySelector('main#main').getBoundingClientRect().left,
+    }));
+    assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, deepLink);
+    assert.equal(layout.firstFrame?.navigation, true, 'the navigation is there in the first frame');
+    assert.equal(layout.firstFrame.mainLeft, layout.mainLeft, 'the page does not move sideways');
+    assert.ok(layout.shift < 0.1, `cumulative layout shift ${layout.shift} is below 0.1`);
+  });
+
   test('no screen logged an error or violated the Content Security Policy', () => {
     assert.deepEqual(problems, []);
   });

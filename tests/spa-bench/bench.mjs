@@ -13,6 +13,7 @@
 // tab's sessionStorage session survives. The HTTP cache is cleared before every audit so each load is cold.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 
@@ -102,6 +103,7 @@ async function auditOnce(page, target, out) {
     performance: Math.round((lhr.categories.performance.score ?? 0) * 100),
     accessibility: Math.round((lhr.categories.accessibility.score ?? 0) * 100),
     largestContentfulPaintMs: Math.round(lhr.audits['largest-contentful-paint']?.numericValue ?? 0),
+    cumulativeLayoutShift: Number((lhr.audits['cumulative-layout-shift']?.numericValue ?? 0).toFixed(3)),
     totalBlockingTimeMs: Math.round(lhr.audits['total-blocking-time']?.numericValue ?? 0),
     failedAccessibilityAudits: Object.values(lhr.audits)
       .filter((entry) => lhr.categories.accessibility.auditRefs.some((ref) => ref.id === entry.id && ref.weight > 0))
@@ -126,11 +128,19 @@ try {
   const signInPage = context.pages()[0] ?? (await context.newPage());
   const driver = await puppeteer.connect({ browserURL: cdpUrl, defaultViewport: null });
   try {
+    // Puppeteer learns of the SPA's in-page navigations (history.pushState) from a CDP event that can arrive after
+    // Playwright has seen the new address: look again for a little while before giving up.
     const findTab = async () => {
       const url = signInPage.url();
-      const tab = (await driver.pages()).find((candidate) => candidate.url() === url);
-      if (!tab) throw new Error(`Cannot find the signed-in tab (${url}) through puppeteer`);
-      return tab;
+      let seen = [];
+      for (let attempt = 0; attempt < 50; attempt++) {
+        const tabs = await driver.pages();
+        const tab = tabs.find((candidate) => candidate.url() === url);
+        if (tab) return tab;
+        seen = tabs.map((candidate) => candidate.url());
+        await delay(100);
+      }
+      throw new Error(`Cannot find the signed-in tab (${url}) through puppeteer; it sees ${seen.join(', ')}`);
     };
 
     // The baseline first, while nobody is signed in.

@@ -17,9 +17,12 @@ internal sealed class SpaBenchmark : IBenchmark
     private const int ScoreTarget = 90;
     private const double InitialJavaScriptGzipTargetKb = 250;
 
+    /// <summary>Lighthouse's (and Core Web Vitals') threshold of a good cumulative layout shift.</summary>
+    private const double LayoutShiftTarget = 0.1;
+
     public string Name => "spa";
 
-    public string Description => "Lighthouse performance/accessibility of the signed-in dashboard and invoices pages, initial JS gzip size";
+    public string Description => "Lighthouse performance/accessibility, LCP and CLS of the signed-in dashboard and invoices pages, initial JS gzip size";
 
     public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
@@ -65,6 +68,9 @@ internal sealed class SpaBenchmark : IBenchmark
                 baseline.GetProperty("accessibility").GetDouble(), $"≥ {ScoreTarget}", accessibility >= ScoreTarget));
             figures.Add(new BenchmarkFigure($"{name}: largest contentful paint", page.GetProperty("largestContentfulPaintMs").GetDouble(), "ms",
                 baseline.GetProperty("largestContentfulPaintMs").GetDouble()));
+            var layoutShift = page.GetProperty("cumulativeLayoutShift").GetDouble();
+            figures.Add(new BenchmarkFigure($"{name}: cumulative layout shift", layoutShift, "",
+                baseline.GetProperty("cumulativeLayoutShift").GetDouble(), $"≤ {LayoutShiftTarget.ToString(CultureInfo.InvariantCulture)}", layoutShift <= LayoutShiftTarget));
         }
 
         var javaScript = result.GetProperty("initialJavaScript");

@@ -9,8 +9,19 @@ import { createRouterTransport } from '@connectrpc/connect';
 import { App } from './app';
 import { features, routes } from './app.routes';
 import { PageTitle } from './page-title';
-import { AuthServerStandIn, provideSessionAgainst } from './session/auth-server.testing';
+import { AuthServerStandIn, MemoryStorage, provideSessionAgainst } from './session/auth-server.testing';
 import { SessionService } from './session/session';
+
+/** The shell's providers as in the app, its session talking to `server` and keeping its token in `storage`. */
+function shellProviders(server: AuthServerStandIn, storage?: Storage) {
+  return [
+    provideRouter(routes),
+    { provide: TitleStrategy, useClass: PageTitle },
+    provideHttpClient(),
+    provideHttpClientTesting(),
+    ...provideSessionAgainst(server, storage),
+  ];
+}
 
 describe('App shell', () => {
   let fixture: ComponentFixture<App>;
@@ -25,15 +36,7 @@ describe('App shell', () => {
   beforeEach(async () => {
     const server = new AuthServerStandIn();
     server.tenantRequiresMfa = false;
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter(routes),
-        { provide: TitleStrategy, useClass: PageTitle },
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        ...provideSessionAgainst(server),
-      ],
-    });
+    TestBed.configureTestingModule({ providers: shellProviders(server) });
     await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     fixture = TestBed.createComponent(App);
     router = TestBed.inject(Router);
@@ -89,14 +92,7 @@ describe('App shell', () => {
     server.tenantRequiresMfa = false;
     server.role = 'clerk';
     TestBed.resetTestingModule();
-    TestBed.configureTestingModule({
-      providers: [
-        provideRouter(routes),
-        provideHttpClient(),
-        provideHttpClientTesting(),
-        ...provideSessionAgainst(server),
-      ],
-    });
+    TestBed.configureTestingModule({ providers: shellProviders(server) });
     await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     fixture = TestBed.createComponent(App);
     router = TestBed.inject(Router);
@@ -130,5 +126,47 @@ describe('App shell', () => {
 
     expect(TestBed.inject(DOCUMENT).activeElement).toBe(page.querySelector('main'));
     expect(router.url).toBe('/vendors');
+  });
+});
+
+describe('App shell, first frame of a page load', () => {
+  let storage: MemoryStorage;
+  let server: AuthServerStandIn;
+
+  /** A new page load in the same tab: a fresh injector over the tab's storage, rendered before any answer arrives. */
+  function firstFrame(): HTMLElement {
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ providers: shellProviders(server, storage) });
+    const fixture = TestBed.createComponent(App);
+    fixture.detectChanges();
+    expect(TestBed.inject(SessionService).status()).toBe('restoring');
+    return fixture.nativeElement as HTMLElement;
+  }
+
+  beforeEach(() => {
+    server = new AuthServerStandIn();
+    server.tenantRequiresMfa = false;
+    storage = new MemoryStorage();
+  });
+
+  it('has the navigation beside the page already when the tab holds a signed-in session', async () => {
+    TestBed.configureTestingModule({ providers: provideSessionAgainst(server, storage) });
+    await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
+
+    const page = firstFrame();
+
+    expect(page.querySelector('.layout')?.classList).not.toContain('full-width');
+    expect(page.querySelector('nav[aria-label="Main"]')).not.toBeNull();
+    // Before the server has named the role, the sections every role has.
+    expect(Array.from(page.querySelectorAll('nav a')).map((link) => link.textContent?.trim())).toEqual(
+      features.filter((feature) => feature.roles === undefined).map((feature) => feature.title),
+    );
+  });
+
+  it('keeps the page full width, without navigation, when the tab has no session', () => {
+    const page = firstFrame();
+
+    expect(page.querySelector('.layout')?.classList).toContain('full-width');
+    expect(page.querySelector('nav')).toBeNull();
   });
 });

@@ -21,6 +21,10 @@ import { StatusIndicator } from './system-status/status-indicator';
 /**
  * The application shell: skip link, header with system status and the signed-in user, section navigation (the
  * sections of the user's role, once fully signed in), and the page.
+ *
+ * Whether the navigation's column is there is decided from the first frame ({@link SessionService.workspaceLayout}),
+ * not once the server has confirmed the session, so the page does not jump sideways after it has been painted. While a
+ * session is being restored the navigation lists the sections every role has; those of the user's role follow.
  */
 @Component({
   selector: 'app-root',
@@ -34,7 +38,7 @@ export class App {
   private readonly session = inject(SessionService);
   private readonly router = inject(Router);
 
-  protected readonly signedIn = computed(() => this.session.status() === 'signed-in');
+  protected readonly workspace = this.session.workspaceLayout;
   protected readonly navigation = computed(() => {
     const role = this.session.role();
     return features.filter(

@@ -3,7 +3,6 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 
 import {
-  type AuditEntry,
   type AuditFilter,
   AuditFilterSchema,
   AuditService,
@@ -14,7 +13,9 @@ import { injectClient } from '../rpc/transport';
 import { SessionService } from '../session/session';
 import { downloadFile } from '../shared/download';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
+import { Loadable } from '../shared/load-state';
+import { LoadStatus } from '../shared/load-status';
+import { PageTokens } from '../shared/page-tokens';
 
 const pageSize = 50;
 
@@ -34,6 +35,7 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
 /** The tenant's tamper-evident audit log: filter, page, export as CSV, and verify the hash chain. */
 @Component({
   selector: 'app-audit',
+  imports: [LoadStatus],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -136,74 +138,66 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
       </div>
     </section>
 
-    <div [attr.aria-busy]="state().kind === 'loading'">
-      @switch (state().kind) {
-        @case ('loading') {
-          <p role="status">Loading the audit log…</p>
-        }
-        @case ('failed') {
-          <p class="alert" role="alert">{{ failure() }}</p>
-          <button class="button" type="button" (click)="load()">Try again</button>
-        }
-        @case ('loaded') {
-          @if (entries().length === 0) {
-            <p>{{ filtered() ? 'No entry matches this filter.' : 'The audit log is empty.' }}</p>
-          } @else {
-            <div class="table-scroll">
-              <table class="data" aria-label="Audit entries, newest first">
-                <thead>
+    <div [attr.aria-busy]="log.loading()">
+      <app-load-status [of]="log" loading="Loading the audit log…" />
+      @if (log.value(); as page) {
+        @if (page.entries.length === 0) {
+          <p>{{ filtered() ? 'No entry matches this filter.' : 'The audit log is empty.' }}</p>
+        } @else {
+          <div class="table-scroll">
+            <table class="data" aria-label="Audit entries, newest first">
+              <thead>
+                <tr>
+                  <th scope="col">#</th>
+                  <th scope="col">When</th>
+                  <th scope="col">Actor</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Entity</th>
+                  <th scope="col">Change</th>
+                </tr>
+              </thead>
+              <tbody>
+                @for (entry of page.entries; track entry.seq) {
                   <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">When</th>
-                    <th scope="col">Actor</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Entity</th>
-                    <th scope="col">Change</th>
+                    <td class="seq">{{ entry.seq }}</td>
+                    <td>{{ formatTimestamp(entry.occurredAt) }}</td>
+                    <td>{{ entry.actor }}</td>
+                    <td>{{ entry.action }}</td>
+                    <td>{{ entry.entity }}{{ entry.entityId ? ' ' + entry.entityId : '' }}</td>
+                    <td>
+                      @if (entry.beforeJson || entry.afterJson) {
+                        <details>
+                          <summary>
+                            Before and after<span class="visually-hidden"> of entry {{ entry.seq }}</span>
+                          </summary>
+                          @if (entry.beforeJson) {
+                            <div>Before:</div>
+                            <pre>{{ entry.beforeJson }}</pre>
+                          }
+                          @if (entry.afterJson) {
+                            <div>After:</div>
+                            <pre>{{ entry.afterJson }}</pre>
+                          }
+                        </details>
+                      } @else {
+                        —
+                      }
+                    </td>
                   </tr>
-                </thead>
-                <tbody>
-                  @for (entry of entries(); track entry.seq) {
-                    <tr>
-                      <td class="seq">{{ entry.seq }}</td>
-                      <td>{{ formatTimestamp(entry.occurredAt) }}</td>
-                      <td>{{ entry.actor }}</td>
-                      <td>{{ entry.action }}</td>
-                      <td>{{ entry.entity }}{{ entry.entityId ? ' ' + entry.entityId : '' }}</td>
-                      <td>
-                        @if (entry.beforeJson || entry.afterJson) {
-                          <details>
-                            <summary>
-                              Before and after<span class="visually-hidden"> of entry {{ entry.seq }}</span>
-                            </summary>
-                            @if (entry.beforeJson) {
-                              <div>Before:</div>
-                              <pre>{{ entry.beforeJson }}</pre>
-                            }
-                            @if (entry.afterJson) {
-                              <div>After:</div>
-                              <pre>{{ entry.afterJson }}</pre>
-                            }
-                          </details>
-                        } @else {
-                          —
-                        }
-                      </td>
-                    </tr>
-                  }
-                </tbody>
-              </table>
-            </div>
-          }
-          <nav class="pager" aria-label="Audit log pages">
-            <button class="button" type="button" [disabled]="pageTokens().length === 0" (click)="previous()">
-              Newer entries
-            </button>
-            <span>Page {{ pageTokens().length + 1 }}</span>
-            <button class="button" type="button" [disabled]="!nextToken()" (click)="next()">
-              Older entries
-            </button>
-          </nav>
+                }
+              </tbody>
+            </table>
+          </div>
         }
+        <nav class="pager" aria-label="Audit log pages">
+          <button class="button" type="button" [disabled]="!pages.hasPrevious" (click)="previous()">
+            Newer entries
+          </button>
+          <span>Page {{ pages.pageNumber }}</span>
+          <button class="button" type="button" [disabled]="!page.nextPageToken" (click)="next()">
+            Older entries
+          </button>
+        </nav>
       }
     </div>
   `,
@@ -215,9 +209,15 @@ export class Audit implements OnInit {
 
   protected readonly form = signal<FilterForm>({ ...emptyFilter });
   private applied: FilterForm = { ...emptyFilter };
-  protected readonly state = signal<LoadState<{ entries: AuditEntry[]; nextPageToken: string }>>(loading);
-  protected readonly pageTokens = signal<string[]>([]);
-  private currentToken = '';
+  protected readonly pages = new PageTokens();
+  /** The page of entries on screen, of the filter last applied. */
+  protected readonly log = new Loadable(() =>
+    this.audit.listAuditEntries({
+      filter: toFilter(this.applied),
+      pageSize,
+      pageToken: this.pages.current,
+    }),
+  );
   protected readonly exporting = signal(false);
   protected readonly verifying = signal(false);
   protected readonly exportResult = signal<string | undefined>(undefined);
@@ -227,26 +227,12 @@ export class Audit implements OnInit {
   protected readonly canVerify = () => this.session.hasRole('admin', 'auditor');
 
   ngOnInit(): void {
-    void this.load();
+    void this.log.load();
   }
 
   protected set(field: keyof FilterForm, event: Event): void {
     const value = (event.target as HTMLInputElement).value;
     this.form.update((form) => ({ ...form, [field]: value }));
-  }
-
-  protected entries(): AuditEntry[] {
-    const state = this.state();
-    return state.kind === 'loaded' ? state.value.entries : [];
-  }
-
-  protected nextToken(): string {
-    const state = this.state();
-    return state.kind === 'loaded' ? state.value.nextPageToken : '';
-  }
-
-  protected failure(): string {
-    return failureOf(this.state());
   }
 
   protected filtered(): boolean {
@@ -266,33 +252,16 @@ export class Audit implements OnInit {
   }
 
   protected next(): void {
-    const token = this.nextToken();
+    const token = this.log.value()?.nextPageToken ?? '';
     if (token !== '') {
-      this.pageTokens.update((tokens) => [...tokens, this.currentToken]);
-      this.currentToken = token;
-      void this.load();
+      this.pages.next(token);
+      void this.log.load();
     }
   }
 
   protected previous(): void {
-    const tokens = this.pageTokens();
-    this.currentToken = tokens.at(-1) ?? '';
-    this.pageTokens.set(tokens.slice(0, -1));
-    void this.load();
-  }
-
-  protected async load(): Promise<void> {
-    this.state.set(loading);
-    try {
-      const response = await this.audit.listAuditEntries({
-        filter: toFilter(this.applied),
-        pageSize,
-        pageToken: this.currentToken,
-      });
-      this.state.set(loaded({ entries: response.entries, nextPageToken: response.nextPageToken }));
-    } catch (failure) {
-      this.state.set(failed(failure));
-    }
+    this.pages.back();
+    void this.log.load();
   }
 
   protected async exportCsv(): Promise<void> {
@@ -330,9 +299,8 @@ export class Audit implements OnInit {
   }
 
   private firstPage(): void {
-    this.pageTokens.set([]);
-    this.currentToken = '';
-    void this.load();
+    this.pages.reset();
+    void this.log.load();
   }
 }
 

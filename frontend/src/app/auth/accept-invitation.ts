@@ -3,6 +3,7 @@ import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 
 import { continueFrom } from '../session/guards';
 import { SessionService } from '../session/session';
+import { RpcAction } from '../shared/rpc-action';
 import { signInMessage } from './auth-errors';
 
 /**
@@ -85,8 +86,9 @@ export class AcceptInvitation {
   protected readonly displayName = signal('');
   protected readonly password = signal('');
   protected readonly repeat = signal('');
-  protected readonly busy = signal(false);
-  protected readonly error = signal<string | undefined>(undefined);
+  protected readonly accepting = new RpcAction(signInMessage);
+  protected readonly busy = this.accepting.busy;
+  protected readonly error = this.accepting.error;
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
@@ -95,27 +97,21 @@ export class AcceptInvitation {
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
     if (this.displayName().trim() === '') {
-      this.error.set('Enter your name.');
+      this.accepting.fail('Enter your name.');
       return;
     }
     if (this.password() !== this.repeat()) {
-      this.error.set('The two passwords are not the same.');
+      this.accepting.fail('The two passwords are not the same.');
       return;
     }
-    this.busy.set(true);
-    this.error.set(undefined);
-    try {
+    await this.accepting.run(async () => {
       const status = await this.session.acceptInvitation(
         this.token(),
         this.password(),
         this.displayName().trim(),
       );
       await this.router.navigateByUrl(continueFrom(this.router, status, null));
-    } catch (failure) {
-      this.error.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 }
 

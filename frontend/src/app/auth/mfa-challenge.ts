@@ -3,6 +3,7 @@ import { ActivatedRoute, Router } from '@angular/router';
 
 import { continueFrom } from '../session/guards';
 import { SessionService } from '../session/session';
+import { RpcAction } from '../shared/rpc-action';
 import { signInMessage } from './auth-errors';
 
 /** The second sign-in step: a code from the authenticator app, or one of the recovery codes. */
@@ -73,8 +74,9 @@ export class MfaChallenge {
 
   protected readonly code = signal('');
   protected readonly useRecoveryCode = signal(false);
-  protected readonly busy = signal(false);
-  protected readonly error = signal<string | undefined>(undefined);
+  protected readonly verifying = new RpcAction(signInMessage);
+  protected readonly busy = this.verifying.busy;
+  protected readonly error = this.verifying.error;
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
@@ -83,30 +85,24 @@ export class MfaChallenge {
   protected toggleRecovery(): void {
     this.useRecoveryCode.update((recovery) => !recovery);
     this.code.set('');
-    this.error.set(undefined);
+    this.verifying.clear();
   }
 
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
     const code = this.code().trim();
     if (code === '') {
-      this.error.set(this.useRecoveryCode() ? 'Enter a recovery code.' : 'Enter the 6-digit code.');
+      this.verifying.fail(this.useRecoveryCode() ? 'Enter a recovery code.' : 'Enter the 6-digit code.');
       return;
     }
-    this.busy.set(true);
-    this.error.set(undefined);
-    try {
+    await this.verifying.run(async () => {
       const status = await this.session.verifyMfa(
         this.useRecoveryCode() ? { recoveryCode: code } : { totpCode: code },
       );
       await this.router.navigateByUrl(
         continueFrom(this.router, status, this.route.snapshot.queryParamMap.get('returnUrl')),
       );
-    } catch (failure) {
-      this.error.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 
   protected async cancel(): Promise<void> {

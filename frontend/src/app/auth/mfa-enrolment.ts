@@ -13,6 +13,7 @@ import { ActivatedRoute, Router } from '@angular/router';
 import { downloadFile } from '../shared/download';
 import { continueFrom } from '../session/guards';
 import { SessionService } from '../session/session';
+import { RpcAction } from '../shared/rpc-action';
 import { signInMessage } from './auth-errors';
 import { QrCode } from './qr-code';
 
@@ -139,8 +140,9 @@ export class MfaEnrolment implements OnInit {
 
   protected readonly step = signal<Step>({ kind: 'starting' });
   protected readonly code = signal('');
-  protected readonly busy = signal(false);
-  protected readonly error = signal<string | undefined>(undefined);
+  protected readonly confirming = new RpcAction(signInMessage);
+  protected readonly busy = this.confirming.busy;
+  protected readonly error = this.confirming.error;
   protected readonly copied = signal('');
 
   protected readonly failure = computed(() => {
@@ -182,21 +184,15 @@ export class MfaEnrolment implements OnInit {
     event.preventDefault();
     const code = this.code().trim();
     if (!/^\d{6}$/.test(code)) {
-      this.error.set('Enter the 6-digit code your authenticator app shows.');
+      this.confirming.fail('Enter the 6-digit code your authenticator app shows.');
       return;
     }
-    this.busy.set(true);
-    this.error.set(undefined);
-    try {
+    await this.confirming.run(async () => {
       const recoveryCodes = await this.session.confirmMfaEnrolment(code);
       this.step.set({ kind: 'codes', recoveryCodes });
       // The page changed under the user's focus: continue from the new heading.
       setTimeout(() => this.codesHeading()?.nativeElement.focus());
-    } catch (failure) {
-      this.error.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 
   protected async copy(): Promise<void> {

@@ -3,6 +3,7 @@ import { ActivatedRoute, Router } from '@angular/router';
 
 import { continueFrom } from '../session/guards';
 import { SessionService } from '../session/session';
+import { RpcAction } from '../shared/rpc-action';
 import { reasonOf, signInMessage } from './auth-errors';
 
 /** E-mail and password; the organisation is asked for only when the address has accounts in several. */
@@ -77,8 +78,9 @@ export class SignIn {
   protected readonly password = signal('');
   protected readonly tenant = signal('');
   protected readonly askTenant = signal(false);
-  protected readonly busy = signal(false);
-  protected readonly error = signal<string | undefined>(undefined);
+  protected readonly signingIn = new RpcAction(signInMessage);
+  protected readonly busy = this.signingIn.busy;
+  protected readonly error = this.signingIn.error;
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
@@ -87,23 +89,22 @@ export class SignIn {
   protected async submit(event: Event): Promise<void> {
     event.preventDefault();
     if (this.email().trim() === '' || this.password() === '') {
-      this.error.set('Enter your e-mail address and password.');
+      this.signingIn.fail('Enter your e-mail address and password.');
       return;
     }
-    this.busy.set(true);
-    this.error.set(undefined);
-    try {
-      const status = await this.session.signIn(this.email().trim(), this.password(), this.tenant().trim());
-      await this.router.navigateByUrl(
-        continueFrom(this.router, status, this.route.snapshot.queryParamMap.get('returnUrl')),
-      );
-    } catch (failure) {
-      if (reasonOf(failure) === 'TENANT_REQUIRED') {
-        this.askTenant.set(true);
+    await this.signingIn.run(async () => {
+      try {
+        const status = await this.session.signIn(this.email().trim(), this.password(), this.tenant().trim());
+        await this.router.navigateByUrl(
+          continueFrom(this.router, status, this.route.snapshot.queryParamMap.get('returnUrl')),
+        );
+      } catch (failure) {
+        // The address has accounts in several organisations: from now on the form asks which one.
+        if (reasonOf(failure) === 'TENANT_REQUIRED') {
+          this.askTenant.set(true);
+        }
+        throw failure;
       }
-      this.error.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 }

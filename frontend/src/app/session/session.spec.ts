@@ -86,6 +86,72 @@ describe('SessionService', () => {
     expect(reloaded.current()).not.toBe(accessToken);
   });
 
+  describe('the layout of a page load, known before the server answers', () => {
+    /** Loads the page again in this tab: the layout while the session is restored, and once it is. */
+    async function layoutOfNextPageLoad() {
+      const session = startPage();
+      expect(session.status()).toBe('restoring');
+      const whileRestoring = session.workspaceLayout() ? 'workspace' : 'full width';
+      await session.ready();
+      return {
+        whileRestoring,
+        status: session.status(),
+        restored: session.workspaceLayout() ? 'workspace' : 'full width',
+      };
+    }
+
+    it('is the workspace when the tab holds a fully signed-in session', async () => {
+      await signedInSession();
+
+      expect(await layoutOfNextPageLoad()).toEqual({
+        whileRestoring: 'workspace',
+        status: 'signed-in',
+        restored: 'workspace',
+      });
+    });
+
+    it('is full width when the tab has no session', async () => {
+      expect(await layoutOfNextPageLoad()).toEqual({
+        whileRestoring: 'full width',
+        status: 'signed-out',
+        restored: 'full width',
+      });
+    });
+
+    it('is full width when the stored session still has a second factor to enter', async () => {
+      server.mfaEnrolled = true;
+      await startPage().signIn('admin@demo.test', 'correct horse');
+
+      expect(await layoutOfNextPageLoad()).toEqual({
+        whileRestoring: 'full width',
+        status: 'verify-mfa',
+        restored: 'full width',
+      });
+    });
+
+    it('turns full width when the stored session has ended on the server', async () => {
+      await signedInSession();
+      const copy = new MemoryStorage();
+      copy.setItem(storage.key(0)!, storage.getItem(storage.key(0)!)!);
+      await startPage().ready(); // rotates the token the copy holds
+      storage = copy;
+
+      expect(await layoutOfNextPageLoad()).toEqual({
+        whileRestoring: 'workspace',
+        status: 'signed-out',
+        restored: 'full width',
+      });
+    });
+
+    it('is full width after signing out', async () => {
+      const session = await signedInSession();
+      await session.signOut();
+
+      expect(session.workspaceLayout()).toBe(false);
+      expect((await layoutOfNextPageLoad()).whileRestoring).toBe('full width');
+    });
+  });
+
   it('refreshes an expired access token silently and retries the call', async () => {
     const session = await signedInSession();
     const before = session.current();

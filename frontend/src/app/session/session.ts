@@ -57,6 +57,11 @@ const storageKey = 'invisible.refresh-token';
 interface StoredRefreshToken {
   readonly token: string;
   readonly expiresAt: number;
+  /**
+   * Whether the session had passed every sign-in step when it was stored. Only lays out the page before the session is
+   * restored ({@link SessionService.workspaceLayout}); what the user may do is always the server's answer.
+   */
+  readonly signedIn?: boolean;
 }
 
 /**
@@ -100,6 +105,20 @@ export class SessionService implements AccessTokenSource {
   });
 
   readonly role = computed(() => this.userState()?.role);
+
+  /** Read once, as the page loads: whether the tab holds a session that had been fully signed in. */
+  private readonly storedSessionSignedIn = this.readStoredToken()?.signedIn === true;
+
+  /**
+   * Whether the page is laid out as the workspace (section navigation beside the page) rather than full width (sign-in
+   * and its steps). Known from the first frame: while the session of a previous page load is being restored, the tab's
+   * stored session says whether it was fully signed in, so the navigation's column is there from the start instead of
+   * pushing the page sideways once the server has answered.
+   */
+  readonly workspaceLayout = computed(() => {
+    const status = this.status();
+    return status === 'signed-in' || (status === 'restoring' && this.storedSessionSignedIn);
+  });
 
   constructor() {
     inject(DestroyRef).onDestroy(() => clearTimeout(this.refreshTimer));
@@ -277,6 +296,7 @@ export class SessionService implements AccessTokenSource {
       ),
     );
     this.userState.set(toUser(info));
+    this.noteStoredSessionSignedIn(session.refreshToken, this.status() === 'signed-in');
     if (nextStep === NextStep.ENROL_MFA && !info.mfaEnrolled) {
       return 'enrol-mfa';
     }
@@ -323,6 +343,18 @@ export class SessionService implements AccessTokenSource {
       expiresAt: expiresAt === undefined ? Number.MAX_SAFE_INTEGER : timestampDate(expiresAt).getTime(),
     };
     this.storage?.setItem(storageKey, JSON.stringify(stored));
+  }
+
+  /**
+   * Records, once the server has said who the session belongs to, whether it is fully signed in, for the layout of the
+   * next page load. Only while `token` is still the stored one: a refresh in the meantime has stored a newer token, and
+   * writing back a rotated one would end the session at its next use.
+   */
+  private noteStoredSessionSignedIn(token: string, signedIn: boolean): void {
+    const stored = this.readStoredToken();
+    if (stored !== undefined && stored.token === token) {
+      this.storage?.setItem(storageKey, JSON.stringify({ ...stored, signedIn } satisfies StoredRefreshToken));
+    }
   }
 }
 

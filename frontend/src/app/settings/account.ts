@@ -1,8 +1,9 @@
-import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 
 import { signInMessage } from '../auth/auth-errors';
 import { SessionService } from '../session/session';
+import { RpcAction } from '../shared/rpc-action';
 import { roleLabel } from './roles';
 
 /** The signed-in user's own account: who they are, their password, their authenticator app, their sessions. */
@@ -87,10 +88,12 @@ export class Account {
 
   protected readonly current = signal('');
   protected readonly next = signal('');
-  protected readonly busy = signal(false);
-  protected readonly passwordError = signal<string | undefined>(undefined);
+  protected readonly changing = new RpcAction(signInMessage);
+  protected readonly signingOut = new RpcAction();
+  protected readonly busy = computed(() => this.changing.busy() || this.signingOut.busy());
+  protected readonly passwordError = this.changing.error;
   protected readonly passwordChanged = signal(false);
-  protected readonly everywhereError = signal<string | undefined>(undefined);
+  protected readonly everywhereError = this.signingOut.error;
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
@@ -100,33 +103,21 @@ export class Account {
     event.preventDefault();
     this.passwordChanged.set(false);
     if (this.current() === '' || this.next() === '') {
-      this.passwordError.set('Enter your current password and the new one.');
+      this.changing.fail('Enter your current password and the new one.');
       return;
     }
-    this.busy.set(true);
-    this.passwordError.set(undefined);
-    try {
+    await this.changing.run(async () => {
       await this.session.changePassword(this.current(), this.next());
       this.current.set('');
       this.next.set('');
       this.passwordChanged.set(true);
-    } catch (failure) {
-      this.passwordError.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 
   protected async signOutEverywhere(): Promise<void> {
-    this.busy.set(true);
-    this.everywhereError.set(undefined);
-    try {
+    await this.signingOut.run(async () => {
       await this.session.signOutEverywhere();
       await this.router.navigateByUrl('/sign-in');
-    } catch (failure) {
-      this.everywhereError.set((failure as Error).message);
-    } finally {
-      this.busy.set(false);
-    }
+    });
   }
 }

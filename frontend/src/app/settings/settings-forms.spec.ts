@@ -4,7 +4,12 @@ import { provideRouter } from '@angular/router';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
 
-import { AdminService, ApiKeySchema, InvitationSchema } from '../../gen/invisible/admin/v1/admin_pb';
+import {
+  AdminService,
+  ApiKeySchema,
+  InvitationSchema,
+  UserSchema,
+} from '../../gen/invisible/admin/v1/admin_pb';
 import {
   MatchingService,
   type PreviewToleranceRequest,
@@ -18,6 +23,7 @@ import { renderUntil } from '../shared/settle.testing';
 import { ApiKeys } from './api-keys';
 import { Invitations } from './invitations';
 import { Tolerances } from './tolerances';
+import { Users } from './users';
 
 const tenantDefault = create(ToleranceSchema, {
   vendorCode: '',
@@ -37,6 +43,15 @@ class SettingsServer {
   saves: SetToleranceRequest[] = [];
   invitations = [] as ReturnType<typeof create<typeof InvitationSchema>>[];
   keys = [] as ReturnType<typeof create<typeof ApiKeySchema>>[];
+  users = [
+    create(UserSchema, { id: 'u1', email: 'admin@demo.test', role: 'admin', mfaEnrolled: true }),
+    create(UserSchema, { id: 'u2', email: 'last.admin@demo.test', role: 'admin' }),
+    create(UserSchema, { id: 'u3', email: 'clerk@demo.test', role: 'clerk' }),
+  ];
+  /** How many times each list was asked for. */
+  lists = { users: 0, keys: 0 };
+  /** Answers every list of API keys with this failure while set. */
+  keysFailure: ConnectError | undefined;
 
   routes = (router: ConnectRouter): void => {
     router.service(MatchingService, {
@@ -61,13 +76,47 @@ class SettingsServer {
       },
     });
     router.service(AdminService, {
+      listUsers: () => {
+        this.lists.users++;
+        return { users: this.users };
+      },
+      setUserRole: (request) => {
+        if (request.userId === 'u2') {
+          // What the server answers when the change would leave the tenant without an administrator.
+          throw new ConnectError(
+            'The organisation needs at least one administrator.',
+            Code.FailedPrecondition,
+          );
+        }
+        return this.updateUser(request.userId, { role: request.role });
+      },
+      disableUser: (request) => this.updateUser(request.userId, { disabled: true }),
       listInvitations: () => ({ invitations: this.invitations }),
+      revokeInvitation: (request) => {
+        const invitation = this.invitations.find((candidate) => candidate.id === request.invitationId)!;
+        invitation.revoked = true;
+        return invitation;
+      },
       inviteUser: (request) => {
         const invitation = create(InvitationSchema, { id: 'i1', email: request.email, role: request.role });
         this.invitations.push(invitation);
         return { invitation, invitationToken: 'tok/en+1' };
       },
-      listApiKeys: () => ({ apiKeys: this.keys }),
+      listApiKeys: () => {
+        this.lists.keys++;
+        if (this.keysFailure !== undefined) {
+          throw this.keysFailure;
+        }
+        return { apiKeys: this.keys };
+      },
+      revokeApiKey: (request) => {
+        if (request.apiKeyId === 'k-gone') {
+          throw new ConnectError('No API key k-gone in this organisation.', Code.NotFound);
+        }
+        const key = this.keys.find((candidate) => candidate.id === request.apiKeyId)!;
+        key.revoked = true;
+        return key;
+      },
       createApiKey: (request) => {
         const apiKey = create(ApiKeySchema, {
           id: 'k1',
@@ -80,16 +129,28 @@ class SettingsServer {
       },
     });
   };
+
+  private updateUser(id: string, change: { role?: string; disabled?: boolean }) {
+    const index = this.users.findIndex((user) => user.id === id);
+    this.users[index] = create(UserSchema, { ...this.users[index], ...change });
+    return this.users[index];
+  }
 }
 
 describe('settings forms', () => {
   let backend: SettingsServer;
 
-  async function render<T>(component: Type<T>, role: string, ready: (page: HTMLElement) => boolean) {
+  async function render<T>(
+    component: Type<T>,
+    role: string,
+    ready: (page: HTMLElement) => boolean,
+    prepare: (server: SettingsServer) => void = () => undefined,
+  ) {
     const auth = new AuthServerStandIn();
     auth.tenantRequiresMfa = false;
     auth.role = role;
     backend = new SettingsServer();
+    prepare(backend);
     TestBed.configureTestingModule({
       providers: [provideRouter([]), ...provideSessionAgainst(auth, undefined, backend.routes)],
     });
@@ -211,6 +272,32 @@ describe('settings forms', () => {
       expect(page.querySelector('[role="alert"]')?.textContent).toContain('e-mail address');
       expect(backend.invitations).toEqual([]);
     });
+
+    it('revokes a pending invitation', async () => {
+      const { fixture, page } = await render(
+        Invitations,
+        'admin',
+        (shown) => shown.querySelector('table[aria-label="Invitations"]') !== null,
+        (server) =>
+          server.invitations.push(
+            create(InvitationSchema, {
+              id: 'i7',
+              email: 'new.clerk@demo.test',
+              role: 'clerk',
+              expiresAt: { seconds: BigInt(Math.floor(Date.now() / 1000) + 86_400) },
+            }),
+          ),
+      );
+      expect(page.querySelector('tbody td:nth-of-type(3)')?.textContent).toBe('Pending');
+
+      button(page, 'Revoke the invitation of new.clerk@demo.test')!.click();
+      await renderUntil(
+        fixture,
+        (shown) => shown.querySelector('tbody td:nth-of-type(3)')?.textContent === 'Revoked',
+      );
+
+      expect(button(page, 'Revoke the invitation of new.clerk@demo.test')).toBeUndefined();
+    });
   });
 
   describe('API keys', () => {
@@ -231,6 +318,102 @@ describe('settings forms', () => {
       const table = page.querySelector('table[aria-label="API keys"]')!.textContent!;
       expect(table).toContain('inv_ab…');
       expect(table).not.toContain('inv_abcdef0123456789');
+    });
+
+    it('revokes a key in place, and says so when the server refuses', async () => {
+      const { fixture, page } = await render(
+        ApiKeys,
+        'admin',
+        (shown) => shown.querySelector('table[aria-label="API keys"]') !== null,
+        (server) =>
+          server.keys.push(
+            create(ApiKeySchema, {
+              id: 'k1',
+              name: 'ERP nightly import',
+              role: 'clerk',
+              keyPrefix: 'inv_ab',
+            }),
+            create(ApiKeySchema, { id: 'k-gone', name: 'Old export', role: 'clerk', keyPrefix: 'inv_cd' }),
+          ),
+      );
+      const lists = backend.lists.keys;
+
+      button(page, 'Revoke ERP nightly import')!.click();
+      await renderUntil(fixture, (shown) =>
+        shown.querySelector('tbody tr td:last-child')!.textContent!.includes('Revoked'),
+      );
+      expect(backend.lists.keys).toBe(lists);
+
+      button(page, 'Revoke Old export')!.click();
+      await renderUntil(fixture, (shown) => shown.querySelector('[role="alert"]') !== null);
+      expect(page.querySelector('[role="alert"]')?.textContent).toContain(
+        'No API key k-gone in this organisation.',
+      );
+      expect(button(page, 'Revoke Old export')?.disabled).toBe(false);
+    });
+
+    it('shows why the list could not be loaded, and loads it again on request', async () => {
+      const { fixture, page } = await render(
+        ApiKeys,
+        'admin',
+        (shown) => button(shown, 'Try again') !== undefined,
+        (server) =>
+          (server.keysFailure = new ConnectError('The database is not reachable.', Code.Unavailable)),
+      );
+      expect(page.querySelector('section[aria-labelledby="keys-heading"] [role="alert"]')).not.toBeNull();
+
+      backend.keysFailure = undefined;
+      button(page, 'Try again')!.click();
+      await renderUntil(fixture, (shown) => shown.textContent!.includes('No API keys yet'));
+      expect(backend.lists.keys).toBe(2);
+    });
+  });
+
+  describe('users', () => {
+    const listed = (page: HTMLElement) => page.querySelector('table[aria-label="Users"]') !== null;
+
+    function roleOf(page: HTMLElement, id: string): HTMLSelectElement {
+      return page.querySelector<HTMLSelectElement>(`#role-${id}`)!;
+    }
+
+    it('changes a role and says what it did; the signed-in user cannot change or disable themselves', async () => {
+      const { fixture, page } = await render(Users, 'admin', listed);
+      expect(roleOf(page, 'u1')).toBeNull();
+      expect(button(page, 'Disable admin@demo.test')).toBeUndefined();
+
+      roleOf(page, 'u3').value = 'approver';
+      roleOf(page, 'u3').dispatchEvent(new Event('change'));
+      await renderUntil(fixture, (shown) => shown.querySelector('.notice') !== null);
+
+      expect(page.querySelector('.notice')?.textContent).toBe('clerk@demo.test is now Approver.');
+      expect(backend.users[2].role).toBe('approver');
+    });
+
+    it('disables a user', async () => {
+      const { fixture, page } = await render(Users, 'admin', listed);
+
+      button(page, 'Disable clerk@demo.test')!.click();
+      await renderUntil(fixture, (shown) => shown.querySelector('.notice') !== null);
+
+      expect(page.querySelector('.notice')?.textContent).toBe('clerk@demo.test is disabled and signed out.');
+      expect(page.querySelector('tbody tr:nth-of-type(3) td:last-child')?.textContent?.trim()).toBe(
+        'Disabled',
+      );
+    });
+
+    it('shows the server’s refusal and lists the users again', async () => {
+      const { fixture, page } = await render(Users, 'admin', listed);
+      const lists = backend.lists.users;
+
+      roleOf(page, 'u2').value = 'clerk';
+      roleOf(page, 'u2').dispatchEvent(new Event('change'));
+      await renderUntil(fixture, (shown) => shown.querySelector('[role="alert"]') !== null && listed(shown));
+
+      expect(page.querySelector('[role="alert"]')?.textContent).toContain(
+        'The organisation needs at least one administrator.',
+      );
+      expect(backend.lists.users).toBe(lists + 1);
+      expect(page.querySelector('.notice')).toBeNull();
     });
   });
 });

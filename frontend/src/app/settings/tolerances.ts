@@ -11,7 +11,9 @@ import { signInMessage } from '../auth/auth-errors';
 import { injectClient } from '../rpc/transport';
 import { SessionService } from '../session/session';
 import { formatMoney, formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
+import { Loadable } from '../shared/load-state';
+import { LoadStatus } from '../shared/load-status';
+import { RpcAction } from '../shared/rpc-action';
 
 type SettingName = keyof Omit<ToleranceSettings, '$typeName' | '$unknown'>;
 
@@ -47,6 +49,7 @@ const decimal = /^\d{1,12}(\.\d{1,6})?$/;
  */
 @Component({
   selector: 'app-tolerances',
+  imports: [LoadStatus],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -69,71 +72,61 @@ const decimal = /^\d{1,12}(\.\d{1,6})?$/;
     }
   `,
   template: `
-    <section class="card" aria-labelledby="current-heading" [attr.aria-busy]="state().kind === 'loading'">
+    <section class="card" aria-labelledby="current-heading" [attr.aria-busy]="tolerances.loading()">
       <h2 id="current-heading">Current tolerances</h2>
-      @switch (state().kind) {
-        @case ('loading') {
-          <p role="status">Loading tolerances…</p>
-        }
-        @case ('failed') {
-          <p class="alert" role="alert">{{ failure() }}</p>
-          <button class="button" type="button" (click)="load()">Try again</button>
-        }
-        @case ('loaded') {
-          <div class="table-scroll">
-            <table class="data" aria-label="Tolerances">
-              <thead>
-                <tr>
-                  <th scope="col">Applies to</th>
-                  @for (field of fields; track field.name) {
-                    <th scope="col">{{ field.label }}</th>
-                  }
-                  <th scope="col">Version</th>
-                  <th scope="col">Changed</th>
-                  <th scope="col"><span class="visually-hidden">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                @for (tolerance of rows(); track tolerance.vendorCode) {
-                  <tr>
-                    <th scope="row">
-                      {{
-                        tolerance.vendorCode === ''
-                          ? 'Default (every vendor)'
-                          : 'Vendor ' + tolerance.vendorCode
-                      }}
-                    </th>
-                    @for (field of fields; track field.name) {
-                      <td>{{ tolerance.settings?.[field.name] ?? '—' }}</td>
-                    }
-                    <td>{{ tolerance.version }}</td>
-                    <td>
-                      {{ formatTimestamp(tolerance.changedAt)
-                      }}{{ tolerance.changedBy ? ' by ' + tolerance.changedBy : '' }}
-                    </td>
-                    <td>
-                      <button class="button" type="button" (click)="edit(tolerance)">
-                        Edit<span class="visually-hidden"> {{ tolerance.vendorCode || 'the default' }}</span>
-                      </button>
-                      @if (tolerance.vendorCode !== '' && isAdmin()) {
-                        <button
-                          class="button danger"
-                          type="button"
-                          [disabled]="busy()"
-                          (click)="removeOverride(tolerance.vendorCode)"
-                        >
-                          Remove<span class="visually-hidden">
-                            the override of {{ tolerance.vendorCode }}</span
-                          >
-                        </button>
-                      }
-                    </td>
-                  </tr>
+      <app-load-status [of]="tolerances" loading="Loading tolerances…" />
+      @if (tolerances.value()) {
+        <div class="table-scroll">
+          <table class="data" aria-label="Tolerances">
+            <thead>
+              <tr>
+                <th scope="col">Applies to</th>
+                @for (field of fields; track field.name) {
+                  <th scope="col">{{ field.label }}</th>
                 }
-              </tbody>
-            </table>
-          </div>
-        }
+                <th scope="col">Version</th>
+                <th scope="col">Changed</th>
+                <th scope="col"><span class="visually-hidden">Actions</span></th>
+              </tr>
+            </thead>
+            <tbody>
+              @for (tolerance of rows(); track tolerance.vendorCode) {
+                <tr>
+                  <th scope="row">
+                    {{
+                      tolerance.vendorCode === ''
+                        ? 'Default (every vendor)'
+                        : 'Vendor ' + tolerance.vendorCode
+                    }}
+                  </th>
+                  @for (field of fields; track field.name) {
+                    <td>{{ tolerance.settings?.[field.name] ?? '—' }}</td>
+                  }
+                  <td>{{ tolerance.version }}</td>
+                  <td>
+                    {{ formatTimestamp(tolerance.changedAt)
+                    }}{{ tolerance.changedBy ? ' by ' + tolerance.changedBy : '' }}
+                  </td>
+                  <td>
+                    <button class="button" type="button" (click)="edit(tolerance)">
+                      Edit<span class="visually-hidden"> {{ tolerance.vendorCode || 'the default' }}</span>
+                    </button>
+                    @if (tolerance.vendorCode !== '' && isAdmin()) {
+                      <button
+                        class="button danger"
+                        type="button"
+                        [disabled]="busy()"
+                        (click)="removeOverride(tolerance.vendorCode)"
+                      >
+                        Remove<span class="visually-hidden"> the override of {{ tolerance.vendorCode }}</span>
+                      </button>
+                    }
+                  </td>
+                </tr>
+              }
+            </tbody>
+          </table>
+        </div>
       }
     </section>
 
@@ -169,7 +162,7 @@ const decimal = /^\d{1,12}(\.\d{1,6})?$/;
             </div>
           }
         </div>
-        @if (formError(); as message) {
+        @if (saving.error(); as message) {
           <p class="alert" role="alert">{{ message }}</p>
         }
         <div class="actions">
@@ -214,7 +207,7 @@ export class Tolerances implements OnInit {
   protected readonly formatTimestamp = formatTimestamp;
   protected readonly formatMoney = formatMoney;
 
-  protected readonly state = signal<LoadState<TolerancesMessage>>(loading);
+  protected readonly tolerances = new Loadable<TolerancesMessage>(() => this.matching.getTolerances({}));
   protected readonly vendorCode = signal('');
   protected readonly settings = signal<Record<SettingName, string>>({
     priceTolerancePercent: '',
@@ -222,19 +215,20 @@ export class Tolerances implements OnInit {
     quantityTolerancePercent: '',
     totalTolerance: '',
   });
-  protected readonly busy = signal(false);
-  protected readonly formError = signal<string | undefined>(undefined);
+  /** Preview, save and remove: one at a time, their failures shown under the form. */
+  protected readonly saving = new RpcAction(signInMessage);
+  protected readonly busy = this.saving.busy;
   protected readonly invalid = signal<SettingName[]>([]);
   protected readonly previewResult = signal<PreviewToleranceResponse | undefined>(undefined);
   protected readonly notice = signal<string | undefined>(undefined);
   protected readonly isAdmin = computed(() => this.session.role() === 'admin');
 
   protected readonly rows = computed<Tolerance[]>(() => {
-    const state = this.state();
-    if (state.kind !== 'loaded') {
+    const tolerances = this.tolerances.value();
+    if (tolerances === undefined) {
       return [];
     }
-    const { tenantDefault, vendorOverrides } = state.value;
+    const { tenantDefault, vendorOverrides } = tolerances;
     return tenantDefault === undefined ? vendorOverrides : [tenantDefault, ...vendorOverrides];
   });
 
@@ -244,10 +238,6 @@ export class Tolerances implements OnInit {
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
-  }
-
-  protected failure(): string {
-    return failureOf(this.state());
   }
 
   protected set(name: SettingName, value: string): void {
@@ -268,16 +258,12 @@ export class Tolerances implements OnInit {
     this.notice.set(undefined);
   }
 
-  protected async load(): Promise<void> {
-    this.state.set(loading);
-    try {
-      const tolerances = await this.matching.getTolerances({});
-      this.state.set(loaded(tolerances));
-      if (tolerances.tenantDefault !== undefined && this.settings().priceTolerancePercent === '') {
-        this.edit(tolerances.tenantDefault);
-      }
-    } catch (failure) {
-      this.state.set(failed(failure));
+  /** The first time the default is there, the form starts from it. */
+  private async load(): Promise<void> {
+    await this.tolerances.load();
+    const tenantDefault = this.tolerances.value()?.tenantDefault;
+    if (tenantDefault !== undefined && this.settings().priceTolerancePercent === '') {
+      this.edit(tenantDefault);
     }
   }
 
@@ -301,7 +287,7 @@ export class Tolerances implements OnInit {
     }
     await this.run(async () => {
       const tolerances = await this.matching.setTolerance({ vendorCode: this.vendorCode().trim(), settings });
-      this.state.set(loaded(tolerances));
+      this.tolerances.set(tolerances);
       this.previewResult.set(undefined);
       this.notice.set('Saved as a new version; open exceptions are being re-evaluated under it.');
     });
@@ -309,7 +295,7 @@ export class Tolerances implements OnInit {
 
   protected async removeOverride(vendorCode: string): Promise<void> {
     await this.run(async () => {
-      this.state.set(loaded(await this.matching.setTolerance({ vendorCode, removeOverride: true })));
+      this.tolerances.set(await this.matching.setTolerance({ vendorCode, removeOverride: true }));
       this.notice.set(`Vendor ${vendorCode} now uses the default tolerances.`);
     });
   }
@@ -321,7 +307,7 @@ export class Tolerances implements OnInit {
     const invalid = fields.filter((field) => !decimal.test(settings[field.name])).map((field) => field.name);
     this.invalid.set(invalid);
     if (invalid.length > 0) {
-      this.formError.set(
+      this.saving.fail(
         `Enter a number of 0 or more (e.g. 5 or 2.5) for: ${fields
           .filter((field) => invalid.includes(field.name))
           .map((field) => field.label)
@@ -333,15 +319,7 @@ export class Tolerances implements OnInit {
   }
 
   private async run(action: () => Promise<void>): Promise<void> {
-    this.busy.set(true);
-    this.formError.set(undefined);
     this.notice.set(undefined);
-    try {
-      await action();
-    } catch (failure) {
-      this.formError.set(signInMessage(failure));
-    } finally {
-      this.busy.set(false);
-    }
+    await this.saving.run(action);
   }
 }

@@ -1,10 +1,11 @@
 import { ChangeDetectionStrategy, Component, inject, type OnInit, signal } from '@angular/core';
 import { ActivatedRoute, RouterLink } from '@angular/router';
 
-import { type VendorDetail, VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
+import { VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
 import { injectClient } from '../rpc/transport';
 import { formatTimestamp } from '../shared/format';
-import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
+import { Loadable } from '../shared/load-state';
+import { LoadStatus } from '../shared/load-status';
 
 const aliasKinds: Partial<Record<string, string>> = { name: 'Name', tax_id: 'Tax id' };
 const aliasSources: Partial<Record<string, string>> = {
@@ -17,7 +18,7 @@ const aliasSources: Partial<Record<string, string>> = {
 /** One vendor with every name and tax id it has been recognised under. */
 @Component({
   selector: 'app-vendor-detail',
-  imports: [RouterLink],
+  imports: [LoadStatus, RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -36,72 +37,64 @@ const aliasSources: Partial<Record<string, string>> = {
   `,
   template: `
     <p><a routerLink="/vendors">← All vendors</a></p>
-    <div [attr.aria-busy]="state().kind === 'loading'">
-      @switch (state().kind) {
-        @case ('loading') {
-          <h1>Vendor {{ code() }}</h1>
-          <p role="status">Loading the vendor…</p>
-        }
-        @case ('failed') {
-          <h1>Vendor {{ code() }}</h1>
-          <p class="alert" role="alert">{{ failure() }}</p>
-          <button class="button" type="button" (click)="load()">Try again</button>
-        }
-        @case ('loaded') {
-          @let vendor = detail()!.vendor;
-          <h1>{{ vendor?.name || code() }}</h1>
-          <section class="card" aria-labelledby="master-heading">
-            <h2 id="master-heading">Vendor master</h2>
-            <dl>
-              <dt>Code</dt>
-              <dd>{{ vendor?.vendorCode }}</dd>
-              <dt>Tax id</dt>
-              <dd>{{ vendor?.taxId || '—' }}</dd>
-              <dt>Country</dt>
-              <dd>{{ vendor?.country || '—' }}</dd>
-              <dt>Currency</dt>
-              <dd>{{ vendor?.currency || '—' }}</dd>
-              <dt>E-mail</dt>
-              <dd>{{ detail()!.email || '—' }}</dd>
-              <dt>Payment terms</dt>
-              <dd>{{ detail()!.paymentTerms || '—' }}</dd>
-              <dt>Open exceptions</dt>
-              <dd>{{ vendor?.openExceptionCount ?? 0 }}</dd>
-            </dl>
-          </section>
-          <section class="card" aria-labelledby="aliases-heading">
-            <h2 id="aliases-heading">Aliases</h2>
-            <p class="muted">
-              The names and tax ids invoices have used for this vendor; the matcher recognises each of them.
-            </p>
-            @if (detail()!.aliases.length === 0) {
-              <p>No aliases yet.</p>
-            } @else {
-              <div class="table-scroll">
-                <table class="data" aria-label="Aliases">
-                  <thead>
+    <div [attr.aria-busy]="vendorDetail.loading()">
+      @if (vendorDetail.value(); as detail) {
+        @let vendor = detail.vendor;
+        <h1>{{ vendor?.name || code() }}</h1>
+        <section class="card" aria-labelledby="master-heading">
+          <h2 id="master-heading">Vendor master</h2>
+          <dl>
+            <dt>Code</dt>
+            <dd>{{ vendor?.vendorCode }}</dd>
+            <dt>Tax id</dt>
+            <dd>{{ vendor?.taxId || '—' }}</dd>
+            <dt>Country</dt>
+            <dd>{{ vendor?.country || '—' }}</dd>
+            <dt>Currency</dt>
+            <dd>{{ vendor?.currency || '—' }}</dd>
+            <dt>E-mail</dt>
+            <dd>{{ detail.email || '—' }}</dd>
+            <dt>Payment terms</dt>
+            <dd>{{ detail.paymentTerms || '—' }}</dd>
+            <dt>Open exceptions</dt>
+            <dd>{{ vendor?.openExceptionCount ?? 0 }}</dd>
+          </dl>
+        </section>
+        <section class="card" aria-labelledby="aliases-heading">
+          <h2 id="aliases-heading">Aliases</h2>
+          <p class="muted">
+            The names and tax ids invoices have used for this vendor; the matcher recognises each of them.
+          </p>
+          @if (detail.aliases.length === 0) {
+            <p>No aliases yet.</p>
+          } @else {
+            <div class="table-scroll">
+              <table class="data" aria-label="Aliases">
+                <thead>
+                  <tr>
+                    <th scope="col">Kind</th>
+                    <th scope="col">As printed</th>
+                    <th scope="col">Source</th>
+                    <th scope="col">Since</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  @for (alias of detail.aliases; track $index) {
                     <tr>
-                      <th scope="col">Kind</th>
-                      <th scope="col">As printed</th>
-                      <th scope="col">Source</th>
-                      <th scope="col">Since</th>
+                      <td>{{ aliasKinds[alias.kind] ?? alias.kind }}</td>
+                      <td>{{ alias.value }}</td>
+                      <td>{{ aliasSources[alias.source] ?? alias.source }}</td>
+                      <td>{{ formatTimestamp(alias.createdAt) }}</td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    @for (alias of detail()!.aliases; track $index) {
-                      <tr>
-                        <td>{{ aliasKinds[alias.kind] ?? alias.kind }}</td>
-                        <td>{{ alias.value }}</td>
-                        <td>{{ aliasSources[alias.source] ?? alias.source }}</td>
-                        <td>{{ formatTimestamp(alias.createdAt) }}</td>
-                      </tr>
-                    }
-                  </tbody>
-                </table>
-              </div>
-            }
-          </section>
-        }
+                  }
+                </tbody>
+              </table>
+            </div>
+          }
+        </section>
+      } @else {
+        <h1>Vendor {{ code() }}</h1>
+        <app-load-status [of]="vendorDetail" loading="Loading the vendor…" />
       }
     </div>
   `,
@@ -113,27 +106,9 @@ export class VendorDetailPage implements OnInit {
   protected readonly aliasSources = aliasSources;
   protected readonly formatTimestamp = formatTimestamp;
 
-  protected readonly state = signal<LoadState<VendorDetail>>(loading);
+  protected readonly vendorDetail = new Loadable(() => this.vendors.getVendor({ vendorCode: this.code() }));
 
   ngOnInit(): void {
-    void this.load();
-  }
-
-  protected detail(): VendorDetail | undefined {
-    const state = this.state();
-    return state.kind === 'loaded' ? state.value : undefined;
-  }
-
-  protected failure(): string {
-    return failureOf(this.state());
-  }
-
-  protected async load(): Promise<void> {
-    this.state.set(loading);
-    try {
-      this.state.set(loaded(await this.vendors.getVendor({ vendorCode: this.code() })));
-    } catch (failure) {
-      this.state.set(failed(failure));
-    }
+    void this.vendorDetail.load();
   }
 }

@@ -1,16 +1,18 @@
 import { ChangeDetectionStrategy, Component, inject, type OnInit, signal } from '@angular/core';
 import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 
-import { type ListVendorsResponse, VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
+import { VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
 import { injectClient } from '../rpc/transport';
-import { failed, loaded, loading, type LoadState, failureOf } from '../shared/load-state';
+import { Loadable } from '../shared/load-state';
+import { LoadStatus } from '../shared/load-status';
+import { PageTokens } from '../shared/page-tokens';
 
 const pageSize = 50;
 
 /** The vendor master: search by code, name or any alias; pages of 50 from the server. */
 @Component({
   selector: 'app-vendors',
-  imports: [RouterLink],
+  imports: [LoadStatus, RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -55,70 +57,57 @@ const pageSize = 50;
       }
     </form>
 
-    <div [attr.aria-busy]="state().kind === 'loading'">
-      @switch (state().kind) {
-        @case ('loading') {
-          <p role="status">Loading vendors…</p>
-        }
-        @case ('failed') {
-          <p class="alert" role="alert">{{ failure() }}</p>
-          <button class="button" type="button" (click)="load()">Try again</button>
-        }
-        @case ('loaded') {
-          @if (page()?.vendors?.length) {
-            <p class="muted" role="status">
-              {{ page()!.totalCount }} vendor{{ page()!.totalCount === 1 ? '' : 's'
-              }}{{ activeQuery() ? ' matching "' + activeQuery() + '"' : '' }}
-            </p>
-            <div class="table-scroll">
-              <table class="data" aria-label="Vendors">
-                <thead>
+    <div [attr.aria-busy]="results.loading()">
+      <app-load-status [of]="results" loading="Loading vendors…" />
+      @if (results.value(); as page) {
+        @if (page.vendors.length) {
+          <p class="muted" role="status">
+            {{ page.totalCount }} vendor{{ page.totalCount === 1 ? '' : 's'
+            }}{{ activeQuery() ? ' matching "' + activeQuery() + '"' : '' }}
+          </p>
+          <div class="table-scroll">
+            <table class="data" aria-label="Vendors">
+              <thead>
+                <tr>
+                  <th scope="col">Code</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Tax id</th>
+                  <th scope="col">Country</th>
+                  <th scope="col">Currency</th>
+                  <th scope="col">Aliases</th>
+                  <th scope="col">Open exceptions</th>
+                </tr>
+              </thead>
+              <tbody>
+                @for (vendor of page.vendors; track vendor.id) {
                   <tr>
-                    <th scope="col">Code</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Tax id</th>
-                    <th scope="col">Country</th>
-                    <th scope="col">Currency</th>
-                    <th scope="col">Aliases</th>
-                    <th scope="col">Open exceptions</th>
+                    <td>
+                      <a [routerLink]="[vendor.vendorCode]">{{ vendor.vendorCode }}</a>
+                    </td>
+                    <td>{{ vendor.name }}</td>
+                    <td>{{ vendor.taxId || '—' }}</td>
+                    <td>{{ vendor.country || '—' }}</td>
+                    <td>{{ vendor.currency || '—' }}</td>
+                    <td class="number">{{ vendor.aliasCount }}</td>
+                    <td class="number">{{ vendor.openExceptionCount }}</td>
                   </tr>
-                </thead>
-                <tbody>
-                  @for (vendor of page()!.vendors; track vendor.id) {
-                    <tr>
-                      <td>
-                        <a [routerLink]="[vendor.vendorCode]">{{ vendor.vendorCode }}</a>
-                      </td>
-                      <td>{{ vendor.name }}</td>
-                      <td>{{ vendor.taxId || '—' }}</td>
-                      <td>{{ vendor.country || '—' }}</td>
-                      <td>{{ vendor.currency || '—' }}</td>
-                      <td class="number">{{ vendor.aliasCount }}</td>
-                      <td class="number">{{ vendor.openExceptionCount }}</td>
-                    </tr>
-                  }
-                </tbody>
-              </table>
-            </div>
-            <nav class="pager" aria-label="Vendor pages">
-              <button
-                class="button"
-                type="button"
-                [disabled]="pageTokens().length === 0"
-                (click)="previous()"
-              >
-                Previous page
-              </button>
-              <span>Page {{ pageTokens().length + 1 }}</span>
-              <button class="button" type="button" [disabled]="!page()!.nextPageToken" (click)="next()">
-                Next page
-              </button>
-            </nav>
-          } @else if (activeQuery() !== '') {
-            <p>No vendor matches "{{ activeQuery() }}". Try part of the name, the code or a tax id.</p>
-          } @else {
-            <p>No vendors yet. Vendors arrive with the vendor master file on the Imports page.</p>
-          }
+                }
+              </tbody>
+            </table>
+          </div>
+          <nav class="pager" aria-label="Vendor pages">
+            <button class="button" type="button" [disabled]="!pages.hasPrevious" (click)="previous()">
+              Previous page
+            </button>
+            <span>Page {{ pages.pageNumber }}</span>
+            <button class="button" type="button" [disabled]="!page.nextPageToken" (click)="next()">
+              Next page
+            </button>
+          </nav>
+        } @else if (activeQuery() !== '') {
+          <p>No vendor matches "{{ activeQuery() }}". Try part of the name, the code or a tax id.</p>
+        } @else {
+          <p>No vendors yet. Vendors arrive with the vendor master file on the Imports page.</p>
         }
       }
     </div>
@@ -131,36 +120,26 @@ export class Vendors implements OnInit {
 
   protected readonly query = signal(this.route.snapshot.queryParamMap.get('q') ?? '');
   protected readonly activeQuery = signal(this.query());
-  protected readonly state = signal<LoadState<ListVendorsResponse>>(loading);
-  /** Tokens of the pages before the current one, to go back. */
-  protected readonly pageTokens = signal<string[]>([]);
-  private currentToken = '';
+  protected readonly pages = new PageTokens();
+  protected readonly results = new Loadable(() =>
+    this.vendors.listVendors({ query: this.activeQuery(), pageSize, pageToken: this.pages.current }),
+  );
 
   ngOnInit(): void {
-    void this.load();
+    void this.results.load();
   }
 
   protected value(event: Event): string {
     return (event.target as HTMLInputElement).value;
   }
 
-  protected page(): ListVendorsResponse | undefined {
-    const state = this.state();
-    return state.kind === 'loaded' ? state.value : undefined;
-  }
-
-  protected failure(): string {
-    return failureOf(this.state());
-  }
-
   protected search(event: Event): void {
     event.preventDefault();
     this.activeQuery.set(this.query().trim());
-    this.pageTokens.set([]);
-    this.currentToken = '';
+    this.pages.reset();
     // The search is in the address, so it survives a reload and the back button.
     void this.router.navigate([], { queryParams: { q: this.activeQuery() || null }, replaceUrl: true });
-    void this.load();
+    void this.results.load();
   }
 
   protected clear(): void {
@@ -169,35 +148,15 @@ export class Vendors implements OnInit {
   }
 
   protected next(): void {
-    const token = this.page()?.nextPageToken;
+    const token = this.results.value()?.nextPageToken;
     if (token) {
-      this.pageTokens.update((tokens) => [...tokens, this.currentToken]);
-      this.currentToken = token;
-      void this.load();
+      this.pages.next(token);
+      void this.results.load();
     }
   }
 
   protected previous(): void {
-    const tokens = this.pageTokens();
-    this.currentToken = tokens.at(-1) ?? '';
-    this.pageTokens.set(tokens.slice(0, -1));
-    void this.load();
-  }
-
-  protected async load(): Promise<void> {
-    this.state.set(loading);
-    try {
-      this.state.set(
-        loaded(
-          await this.vendors.listVendors({
-            query: this.activeQuery(),
-            pageSize,
-            pageToken: this.currentToken,
-          }),
-        ),
-      );
-    } catch (failure) {
-      this.state.set(failed(failure));
-    }
+    this.pages.back();
+    void this.results.load();
   }
 }
