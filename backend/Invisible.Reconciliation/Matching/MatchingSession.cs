@@ -46,10 +46,7 @@ public sealed class MatchingSession
     public SimilarityModel SimilarityModel { get; }
 
     /// <summary>The decisions so far, in results order (import order, then source line).</summary>
-    public ReconciliationResult Result => new(
-        decisions.OrderBy(decision => decision.Origin).ThenBy(decision => decision.InvoiceId, StringComparer.Ordinal).ToList(),
-        tolerances.Version,
-        SimilarityModel.Version);
+    public ReconciliationResult Result => new(InResultsOrder(decisions), tolerances.Version, SimilarityModel.Version);
 
     /// <summary>
     /// Books a goods receipt. Decisions already made are not rewritten; a full reconcile re-evaluates them
@@ -260,6 +257,34 @@ public sealed class MatchingSession
             .ToList();
         return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, duplicateOf, totals, lines,
             tolerances.Version, explanation);
+    }
+
+    /// <summary>Import order, then invoice id; the order of deciding breaks full ties (as a stable sort would).</summary>
+    private static List<InvoiceDecision> InResultsOrder(List<InvoiceDecision> decided)
+    {
+        var ordered = decided.ToArray();
+        var keys = new ResultsKey[ordered.Length];
+        for (var i = 0; i < ordered.Length; i++)
+        {
+            keys[i] = new ResultsKey(ordered[i].Origin, ordered[i].InvoiceId, i);
+        }
+
+        Array.Sort(keys, ordered);
+        return [.. ordered];
+    }
+
+    private readonly record struct ResultsKey(ImportOrigin Origin, string InvoiceId, int Position) : IComparable<ResultsKey>
+    {
+        public int CompareTo(ResultsKey other)
+        {
+            var order = Origin.CompareTo(other.Origin);
+            if (order == 0)
+            {
+                order = string.CompareOrdinal(InvoiceId, other.InvoiceId);
+            }
+
+            return order != 0 ? order : Position.CompareTo(other.Position);
+        }
     }
 
     private static string Format(decimal value) => value.ToString("0.####", CultureInfo.InvariantCulture);
