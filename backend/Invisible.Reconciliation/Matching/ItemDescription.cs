@@ -42,42 +42,10 @@ internal sealed class ItemDescription
             return 0;
         }
 
-        var (mine, theirs) = (TrigramCodes, other.TrigramCodes);
-        int i = 0, j = 0, shared = 0;
-        while (i < mine.Length && j < theirs.Length)
-        {
-            var order = mine[i].CompareTo(theirs[j]);
-            shared += order == 0 ? 1 : 0;
-            i += order <= 0 ? 1 : 0;
-            j += order >= 0 ? 1 : 0;
-        }
-
-        return 2.0 * shared / (mine.Length + theirs.Length);
+        return StringSimilarity.TrigramDice(TrigramCodes, other.TrigramCodes);
     }
 
-    private long[] TrigramCodes => trigramCodes ??= CodeTrigrams(Key);
-
-    private static long[] CodeTrigrams(string key)
-    {
-        var padded = $"  {key} ";
-        var codes = new long[padded.Length - 2];
-        for (var i = 0; i < codes.Length; i++)
-        {
-            codes[i] = ((long)padded[i] << 32) | ((long)padded[i + 1] << 16) | padded[i + 2];
-        }
-
-        Array.Sort(codes);
-        var distinct = codes.Length == 0 ? 0 : 1;
-        for (var i = 1; i < codes.Length; i++)
-        {
-            if (codes[i] != codes[distinct - 1])
-            {
-                codes[distinct++] = codes[i];
-            }
-        }
-
-        return codes[..distinct];
-    }
+    private long[] TrigramCodes => trigramCodes ??= StringSimilarity.TrigramCodes(Key);
 
     private static IEnumerable<string> NumberRuns(string text)
     {

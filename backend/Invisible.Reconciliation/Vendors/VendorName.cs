@@ -53,12 +53,14 @@ public sealed class VendorName
 
     private static readonly HashSet<string> FillerWords = new(StringComparer.Ordinal) { "the", "and", "of" };
 
+    private IReadOnlySet<string>? trigrams;
+
     private VendorName(string printed, IReadOnlyList<string> tokens)
     {
         Printed = printed;
         Tokens = tokens;
         Key = string.Join(' ', tokens);
-        Trigrams = StringSimilarity.Trigrams(Key);
+        TrigramCodes = StringSimilarity.TrigramCodes(Key);
     }
 
     public string Printed { get; }
@@ -70,7 +72,13 @@ public sealed class VendorName
     public string Key { get; }
 
     /// <summary>Character trigrams of <see cref="Key"/>, for candidate look-up and the trigram-overlap feature.</summary>
-    public IReadOnlySet<string> Trigrams { get; }
+    public IReadOnlySet<string> Trigrams => trigrams ??= StringSimilarity.Trigrams(Key);
+
+    /// <summary>
+    /// <see cref="Trigrams"/> as sorted codes (<see cref="StringSimilarity.TrigramCodes"/>): what the look-up and the
+    /// trigram-overlap feature use, made once per parsed name.
+    /// </summary>
+    internal long[] TrigramCodes { get; }
 
     public static VendorName Parse(string printed)
     {
