@@ -1,12 +1,11 @@
 using Invisible.Reconciliation.Documents;
-using Invisible.Reconciliation.Text;
 
 namespace Invisible.Reconciliation.Matching;
 
 /// <summary>
-/// A PO with its lines looked up by SKU and by description and each line's quantity tally at hand, built once per
+/// A PO with its lines' normalised SKUs and parsed descriptions and each line's quantity tally at hand, built once per
 /// reconcile. Pairing is the innermost loop of PO inference (every open candidate PO of the vendor is paired with the
-/// invoice), so it works on line indexes and the invoice's prepared items and allocates only the result.
+/// invoice), so it works on line indexes and the invoice's prepared items and writes into a buffer the caller owns.
 /// </summary>
 internal sealed class IndexedPurchaseOrder
 {
@@ -16,39 +15,55 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>The best description must beat the next PO line by this much, or the pairing is too uncertain to make.</summary>
     private const double DescriptionLead = 0.1;
 
-    private readonly Dictionary<string, List<int>> lineIndexesBySku = new(StringComparer.Ordinal);
+    /// <summary>Up to this many lines a SKU is found by scanning them (POs have a handful); larger POs index their SKUs.</summary>
+    private const int ScannedLines = 16;
+
+    private readonly IReadOnlyList<PurchaseOrderLine> lines;
+
+    /// <summary>Each line's normalised SKU, "" when it has none; equal SKUs are mostly the same string instance.</summary>
+    private readonly string[] lineSkus;
+
+    /// <summary>Line indexes by SKU, in line order; only for POs with more than <see cref="ScannedLines"/> lines.</summary>
+    private readonly Dictionary<string, List<int>>? lineIndexesBySku;
+
     private readonly ItemDescription[] descriptions;
 
-    /// <summary>For each line, the index of the first line with its line number: a line number is "used" once, as before.</summary>
-    private readonly int[] lineNumberSlots;
+    /// <summary>
+    /// For each line, the index of the first line with its line number: a line number is "used" once. Null when every line
+    /// number is distinct (always, for stored POs), which means each line is its own slot.
+    /// </summary>
+    private readonly int[]? lineNumberSlots;
 
-    public IndexedPurchaseOrder(PurchaseOrder purchaseOrder, QuantityLedger ledger, ItemDescriptions itemDescriptions)
+    public IndexedPurchaseOrder(PurchaseOrder purchaseOrder, QuantityLedger ledger, ItemCatalog catalog)
     {
         PurchaseOrder = purchaseOrder;
-        NormalizedNumber = Normalize.PoNumber(purchaseOrder.PoNumber);
-        var lines = purchaseOrder.Lines;
+        NormalizedNumber = Text.Normalize.PoNumber(purchaseOrder.PoNumber);
+        lines = purchaseOrder.Lines;
+        lineSkus = new string[lines.Count];
         descriptions = new ItemDescription[lines.Count];
-        lineNumberSlots = new int[lines.Count];
         Tallies = new LineTally[lines.Count];
         var skus = new List<string>(lines.Count);
+        var descriptionKeys = new List<string>(lines.Count);
         for (var i = 0; i < lines.Count; i++)
         {
-            var sku = Normalize.Code(lines[i].Sku);
-            if (sku.Length > 0)
+            var sku = catalog.Sku(lines[i].Sku);
+            lineSkus[i] = sku;
+            if (sku.Length > 0 && !skus.Contains(sku, StringComparer.Ordinal))
             {
-                lineIndexesBySku.GetOrAddNew(sku).Add(i);
-                if (!skus.Contains(sku, StringComparer.Ordinal))
-                {
-                    skus.Add(sku);
-                }
+                skus.Add(sku);
             }
 
-            descriptions[i] = itemDescriptions.Of(lines[i].Description);
-            lineNumberSlots[i] = i;
+            descriptions[i] = catalog.Description(lines[i].Description);
+            if (!descriptionKeys.Contains(descriptions[i].Key, StringComparer.Ordinal))
+            {
+                descriptionKeys.Add(descriptions[i].Key);
+            }
+
             for (var j = 0; j < i; j++)
             {
                 if (lines[j].LineNo == lines[i].LineNo)
                 {
+                    lineNumberSlots ??= Enumerable.Range(0, lines.Count).ToArray();
                     lineNumberSlots[i] = j;
                     break;
                 }
@@ -57,8 +72,20 @@ internal sealed class IndexedPurchaseOrder
             Tallies[i] = ledger.Tally(purchaseOrder.PoNumber, lines[i].LineNo);
         }
 
-        Skus = skus;
-        DescriptionKeys = descriptions.Select(description => description.Key).Distinct(StringComparer.Ordinal).ToArray();
+        if (lines.Count > ScannedLines)
+        {
+            lineIndexesBySku = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (var i = 0; i < lines.Count; i++)
+            {
+                if (lineSkus[i].Length > 0)
+                {
+                    lineIndexesBySku.GetOrAddNew(lineSkus[i]).Add(i);
+                }
+            }
+        }
+
+        Skus = [.. skus];
+        DescriptionKeys = [.. descriptionKeys];
     }
 
     public PurchaseOrder PurchaseOrder { get; }
@@ -66,21 +93,26 @@ internal sealed class IndexedPurchaseOrder
     public string NormalizedNumber { get; }
 
     /// <summary>The distinct normalised SKUs on the PO.</summary>
-    public IReadOnlyList<string> Skus { get; }
+    public string[] Skus { get; }
 
     /// <summary>The distinct description keys on the PO.</summary>
-    public IReadOnlyList<string> DescriptionKeys { get; }
+    public string[] DescriptionKeys { get; }
 
     /// <summary>The quantity tally of each line, in line order.</summary>
     public LineTally[] Tallies { get; }
+
+    /// <summary>Where <see cref="VendorPurchaseOrders"/> keeps this PO among the vendor's open ones; -1 once it is closed there.</summary>
+    internal int OpenPosition { get; set; } = -1;
+
+    /// <summary>The last look-up of <see cref="VendorPurchaseOrders"/> that found this PO: each PO is listed once per look-up.</summary>
+    internal int LastFoundBy { get; set; }
 
     /// <summary>Open: some line of the PO still has quantity that has not been invoiced.</summary>
     public bool IsOpen
     {
         get
         {
-            var lines = PurchaseOrder.Lines;
-            for (var i = 0; i < lines.Count; i++)
+            for (var i = 0; i < Tallies.Length; i++)
             {
                 if (Tallies[i].Invoiced < lines[i].Quantity)
                 {
@@ -95,27 +127,23 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>Pairs each invoice line with a PO line: by SKU, else by the clearly most similar unused description.</summary>
     public LinePairing[] Pair(InvoiceItems items)
     {
-        var lines = PurchaseOrder.Lines;
         var pairings = new LinePairing[items.Count];
+        Pair(items, pairings);
+        return pairings;
+    }
+
+    /// <summary><see cref="Pair(InvoiceItems)"/> into <paramref name="pairings"/>, one per invoice line (at least <see cref="InvoiceItems.Count"/> long).</summary>
+    public void Pair(InvoiceItems items, Span<LinePairing> pairings)
+    {
+        pairings[..items.Count].Clear();
         Span<bool> used = lines.Count <= 256 ? stackalloc bool[lines.Count] : new bool[lines.Count];
         for (var i = 0; i < items.Count; i++)
         {
             var sku = items.Skus[i];
-            if (sku.Length > 0 && lineIndexesBySku.TryGetValue(sku, out var withSku))
+            if (sku.Length > 0 && LineWithSku(sku, used) is var chosen and >= 0)
             {
-                // The same item may be ordered on two lines (e.g. two delivery dates): bill them in line order.
-                var chosen = withSku[0];
-                foreach (var index in withSku)
-                {
-                    if (!used[lineNumberSlots[index]])
-                    {
-                        chosen = index;
-                        break;
-                    }
-                }
-
                 pairings[i] = new LinePairing(lines[chosen], LinePairedBy.Sku, null, chosen);
-                used[lineNumberSlots[chosen]] = true;
+                used[Slot(chosen)] = true;
             }
         }
 
@@ -129,7 +157,7 @@ internal sealed class IndexedPurchaseOrder
             (int Index, double Similarity) best = (-1, 0), second = (-1, 0);
             for (var index = 0; index < lines.Count; index++)
             {
-                if (used[lineNumberSlots[index]])
+                if (used[Slot(index)])
                 {
                     continue;
                 }
@@ -150,35 +178,98 @@ internal sealed class IndexedPurchaseOrder
             if (isClear)
             {
                 pairings[i] = new LinePairing(lines[best.Index], LinePairedBy.Description, best.Similarity, best.Index);
-                used[lineNumberSlots[best.Index]] = true;
+                used[Slot(best.Index)] = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The line a SKU bills: the same item may be ordered on two lines (e.g. two delivery dates), so the first in line order
+    /// whose line number is not used yet, else the first with the SKU; -1 when no line has it.
+    /// </summary>
+    private int LineWithSku(string sku, ReadOnlySpan<bool> used)
+    {
+        if (lineIndexesBySku is not null)
+        {
+            if (!lineIndexesBySku.TryGetValue(sku, out var withSku))
+            {
+                return -1;
+            }
+
+            foreach (var index in withSku)
+            {
+                if (!used[Slot(index)])
+                {
+                    return index;
+                }
+            }
+
+            return withSku[0];
+        }
+
+        var first = -1;
+        for (var index = 0; index < lineSkus.Length; index++)
+        {
+            if (string.Equals(lineSkus[index], sku, StringComparison.Ordinal))
+            {
+                if (!used[Slot(index)])
+                {
+                    return index;
+                }
+
+                first = first < 0 ? index : first;
             }
         }
 
-        return pairings;
+        return first;
     }
+
+    private int Slot(int index) => lineNumberSlots is null ? index : lineNumberSlots[index];
 }
 
 /// <summary>The PO line an invoice line was paired with, if any (<c>default</c> is "not paired").</summary>
 /// <param name="PoLineIndex">Position of <see cref="PoLine"/> in the PO's lines, -1 when not paired.</param>
 internal readonly record struct LinePairing(PurchaseOrderLine? PoLine, LinePairedBy PairedBy, double? DescriptionSimilarity, int PoLineIndex = -1);
 
-/// <summary>An invoice's lines prepared once for pairing against any number of POs: normalised SKUs and parsed descriptions.</summary>
+/// <summary>
+/// An invoice's lines prepared once for pairing against any number of POs: normalised SKUs and parsed descriptions. The
+/// session prepares each invoice in the same instance (<see cref="Prepare"/>), with a pairing buffer for its candidates.
+/// </summary>
 internal sealed class InvoiceItems
 {
-    public InvoiceItems(IReadOnlyList<InvoiceLine> lines, ItemDescriptions itemDescriptions)
+    private string[] skus = [];
+    private ItemDescription[] descriptions = [];
+    private LinePairing[] pairings = [];
+
+    public InvoiceItems()
     {
-        Skus = new string[lines.Count];
-        Descriptions = new ItemDescription[lines.Count];
-        for (var i = 0; i < lines.Count; i++)
-        {
-            Skus[i] = Normalize.Code(lines[i].Sku);
-            Descriptions[i] = itemDescriptions.Of(lines[i].Description);
-        }
     }
 
-    public int Count => Skus.Length;
+    public InvoiceItems(IReadOnlyList<InvoiceLine> lines, ItemCatalog catalog) => Prepare(lines, catalog);
 
-    public string[] Skus { get; }
+    public int Count { get; private set; }
 
-    public ItemDescription[] Descriptions { get; }
+    public ReadOnlySpan<string> Skus => skus.AsSpan(0, Count);
+
+    public ReadOnlySpan<ItemDescription> Descriptions => descriptions.AsSpan(0, Count);
+
+    /// <summary>Room for one pairing per line, reused for every PO the invoice is paired with.</summary>
+    public Span<LinePairing> PairingBuffer => pairings.AsSpan(0, Count);
+
+    public void Prepare(IReadOnlyList<InvoiceLine> lines, ItemCatalog catalog)
+    {
+        Count = lines.Count;
+        if (skus.Length < lines.Count)
+        {
+            skus = new string[lines.Count];
+            descriptions = new ItemDescription[lines.Count];
+            pairings = new LinePairing[lines.Count];
+        }
+
+        for (var i = 0; i < lines.Count; i++)
+        {
+            skus[i] = catalog.Sku(lines[i].Sku);
+            descriptions[i] = catalog.Description(lines[i].Description);
+        }
+    }
 }

@@ -67,21 +67,40 @@ internal sealed class ItemDescription
 }
 
 /// <summary>
-/// Parsed descriptions by their printed text: a tenant bills the same catalogue items over and over, so each distinct
-/// description is parsed (and its trigrams made) once per session instead of once per line and per comparison.
+/// Items as printed, prepared once per session: a tenant bills the same catalogue items over and over, so each distinct
+/// description is parsed (and its trigrams made) once instead of once per line and per comparison, and each distinct
+/// printed SKU is normalised once, so that equal SKUs are mostly the same string and compare by reference.
 /// </summary>
-internal sealed class ItemDescriptions
+internal sealed class ItemCatalog
 {
-    private readonly Dictionary<string, ItemDescription> byText = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ItemDescription> descriptionsByText = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> skusByText = new(StringComparer.Ordinal);
 
-    public ItemDescription Of(string description)
+    public ItemDescription Description(string description)
     {
-        if (!byText.TryGetValue(description, out var parsed))
+        if (!descriptionsByText.TryGetValue(description, out var parsed))
         {
             parsed = ItemDescription.Parse(description);
-            byText[description] = parsed;
+            descriptionsByText[description] = parsed;
         }
 
         return parsed;
+    }
+
+    /// <summary>The SKU as <see cref="Text.Normalize.Code"/> normalises it; "" for none.</summary>
+    public string Sku(string? printed)
+    {
+        if (string.IsNullOrEmpty(printed))
+        {
+            return "";
+        }
+
+        if (!skusByText.TryGetValue(printed, out var normalized))
+        {
+            normalized = Text.Normalize.Code(printed);
+            skusByText[printed] = normalized;
+        }
+
+        return normalized;
     }
 }

@@ -17,12 +17,18 @@ public sealed class MatchingSession
     private readonly VendorResolver vendorResolver;
     private readonly Tolerances tolerances;
     private readonly IReadOnlySet<string> confirmedNotDuplicates;
-    private readonly Dictionary<string, List<IndexedPurchaseOrder>> purchaseOrdersByNumber = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedPurchaseOrder[]> purchaseOrdersByNumber = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedPurchaseOrder[]>.AlternateLookup<ReadOnlySpan<char>> purchaseOrdersByNormalizedSpan;
     private readonly Dictionary<string, VendorPurchaseOrders> purchaseOrdersByVendor = new(StringComparer.Ordinal);
     private readonly QuantityLedger ledger = new();
-    private readonly ItemDescriptions itemDescriptions = new();
+    private readonly ItemCatalog catalog = new();
     private readonly DuplicateRegister duplicates = new();
     private readonly List<InvoiceDecision> decisions = [];
+
+    // Working state of the invoice being matched, reused from one invoice to the next (a session matches one at a time).
+    private readonly InvoiceItems items = new();
+    private readonly List<IndexedPurchaseOrder> candidates = [];
+    private readonly PoInference inference = new();
 
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
@@ -32,10 +38,15 @@ public sealed class MatchingSession
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
         foreach (var purchaseOrder in masterData.PurchaseOrders)
         {
-            var indexed = new IndexedPurchaseOrder(purchaseOrder, ledger, itemDescriptions);
-            purchaseOrdersByNumber.GetOrAddNew(indexed.NormalizedNumber).Add(indexed);
+            var indexed = new IndexedPurchaseOrder(purchaseOrder, ledger, catalog);
+            // Normalised numbers are unique in practice: the rare clash grows an array rather than every PO having a list.
+            purchaseOrdersByNumber[indexed.NormalizedNumber] = purchaseOrdersByNumber.TryGetValue(indexed.NormalizedNumber, out var same)
+                ? [.. same, indexed]
+                : [indexed];
             purchaseOrdersByVendor.GetOrAddNew(purchaseOrder.VendorCode).Add(indexed);
         }
+
+        purchaseOrdersByNormalizedSpan = purchaseOrdersByNumber.GetAlternateLookup<ReadOnlySpan<char>>();
 
         foreach (var receipt in masterData.Receipts)
         {
@@ -91,9 +102,9 @@ public sealed class MatchingSession
             (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(FindReferencedPurchaseOrders(invoice.PrintedPoReference)))));
 
     /// <summary>The vendor of the referenced PO, when the reference names POs of exactly one vendor.</summary>
-    private Vendor? VendorOf(List<IndexedPurchaseOrder> referenced)
+    private Vendor? VendorOf(IndexedPurchaseOrder[] referenced)
     {
-        if (referenced.Count == 0)
+        if (referenced.Length == 0)
         {
             return null;
         }
@@ -110,22 +121,29 @@ public sealed class MatchingSession
         return vendorResolver.Directory.FindByCode(code);
     }
 
-    private List<IndexedPurchaseOrder> FindReferencedPurchaseOrders(string? printedReference)
+    /// <summary>The POs whose normalised number is the printed reference's, normalised on the stack: every invoice looks one up.</summary>
+    private IndexedPurchaseOrder[] FindReferencedPurchaseOrders(string? printedReference)
     {
-        var normalized = Normalize.PoNumber(printedReference);
-        return normalized.Length > 0 && purchaseOrdersByNumber.TryGetValue(normalized, out var found) ? found : [];
+        if (string.IsNullOrEmpty(printedReference))
+        {
+            return [];
+        }
+
+        Span<char> buffer = printedReference.Length <= 256 ? stackalloc char[printedReference.Length] : new char[printedReference.Length];
+        var normalized = Normalize.PoNumber(printedReference, buffer);
+        return normalized.Length > 0 && purchaseOrdersByNormalizedSpan.TryGetValue(normalized, out var found) ? found : [];
     }
 
     private InvoiceDecision MatchToPurchaseOrder(
         Invoice invoice,
         VendorResolution vendor,
-        List<IndexedPurchaseOrder> referenced,
+        IndexedPurchaseOrder[] referenced,
         ToleranceRule tolerance,
         TotalsCheck totals)
     {
         var vendorCode = vendor.Vendor!.Code;
-        var items = new InvoiceItems(invoice.Lines, itemDescriptions);
-        var ofVendor = referenced.FirstOrDefault(po => po.PurchaseOrder.VendorCode == vendorCode);
+        items.Prepare(invoice.Lines, catalog);
+        var ofVendor = Array.Find(referenced, po => po.PurchaseOrder.VendorCode == vendorCode);
         IndexedPurchaseOrder? chosen;
         PoIdentification identification;
         if (ofVendor is not null)
@@ -138,11 +156,12 @@ public sealed class MatchingSession
         {
             var why = string.IsNullOrWhiteSpace(invoice.PrintedPoReference)
                 ? "No PO reference printed"
-                : referenced.Count == 0
+                : referenced.Length == 0
                     ? $"Printed PO reference '{invoice.PrintedPoReference}' is unknown"
                     : $"Printed PO reference '{invoice.PrintedPoReference}' is a PO of another vendor";
-            var vendorPurchaseOrders = purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate) ?? [];
-            var (inferred, inferredCandidate, ranked) = PoInference.Infer(invoice, items, vendorPurchaseOrders, tolerance);
+            candidates.Clear();
+            purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate, candidates);
+            var (inferred, inferredCandidate, ranked) = inference.Infer(invoice, items, candidates, tolerance);
             chosen = inferred;
             identification = inferred is null
                 ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
@@ -159,7 +178,8 @@ public sealed class MatchingSession
             return Unmatched(invoice, InvoiceStatus.NoPo, vendor, identification, null, totals, $"No PO: {identification.Explanation}");
         }
 
-        var pairings = chosen.Pair(items);
+        var pairings = items.PairingBuffer;
+        chosen.Pair(items, pairings);
         var lines = new List<LineDecision>(invoice.Lines.Count);
         for (var i = 0; i < invoice.Lines.Count; i++)
         {

@@ -7,7 +7,7 @@ namespace Invisible.Reconciliation.Matching;
 /// currency ordered on or before the invoice date (a PO placed later cannot be what the invoice bills). A PO is
 /// assigned only when it clearly fits and clearly beats every other PO; otherwise the ranked candidates go to a reviewer.
 /// </summary>
-internal static class PoInference
+internal sealed class PoInference
 {
     /// <summary>A PO with at least this share of the invoice lines on it could be the one billed.</summary>
     public const double PlausibleItemOverlap = 0.5;
@@ -30,13 +30,20 @@ internal static class PoInference
     private const double PriceWeight = 0.2;
     private const double ExactQuantityWeight = 0.25;
 
-    public static (IndexedPurchaseOrder? Chosen, PoCandidate? ChosenCandidate, IReadOnlyList<PoCandidate> Ranked) Infer(
+    /// <summary>The scored POs of the invoice being inferred (reused: a session infers one invoice at a time).</summary>
+    private readonly List<Scored> scored = [];
+
+    /// <summary>
+    /// Scores every open candidate PO with a line in common, ranks them (score, then PO number) and assigns the first that
+    /// fits clearly if it also leads every other plausible PO. Only the kept candidates become <see cref="PoCandidate"/>s.
+    /// </summary>
+    public (IndexedPurchaseOrder? Chosen, PoCandidate? ChosenCandidate, IReadOnlyList<PoCandidate> Ranked) Infer(
         Invoice invoice,
         InvoiceItems items,
-        IEnumerable<IndexedPurchaseOrder> vendorPurchaseOrders,
+        List<IndexedPurchaseOrder> vendorPurchaseOrders,
         ToleranceRule tolerance)
     {
-        var scored = new List<(IndexedPurchaseOrder Po, PoCandidate Candidate)>();
+        scored.Clear();
         foreach (var po in vendorPurchaseOrders)
         {
             if (po.PurchaseOrder.OrderDate > invoice.InvoiceDate ||
@@ -46,21 +53,42 @@ internal static class PoInference
                 continue;
             }
 
-            var candidate = Score(invoice, items, po, tolerance);
+            var candidate = Score(invoice, items, po, tolerance, scored.Count);
             if (candidate.ItemOverlap > 0)
             {
-                scored.Add((po, candidate));
+                scored.Add(candidate);
             }
         }
 
-        var ranked = scored
-            .OrderByDescending(entry => entry.Candidate.Score)
-            .ThenBy(entry => entry.Candidate.PoNumber, StringComparer.Ordinal)
-            .ToList();
-        var rankedCandidates = ranked.Take(CandidatesKept).Select(entry => entry.Candidate).ToList();
-        var plausible = ranked.Where(entry => entry.Candidate.ItemOverlap >= PlausibleItemOverlap).ToList();
-        var best = plausible.FirstOrDefault(entry => FitsClearly(entry.Candidate));
-        if (best.Po is null)
+        // Score descending, then PO number; the order found breaks what is left, as the stable sort this replaces did.
+        var ranked = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scored);
+        ranked.Sort(static (a, b) =>
+        {
+            var order = b.Score.CompareTo(a.Score);
+            if (order == 0)
+            {
+                order = string.CompareOrdinal(a.Po.PurchaseOrder.PoNumber, b.Po.PurchaseOrder.PoNumber);
+            }
+
+            return order != 0 ? order : a.Found.CompareTo(b.Found);
+        });
+        var rankedCandidates = new List<PoCandidate>(Math.Min(CandidatesKept, ranked.Length));
+        foreach (var entry in ranked[..Math.Min(CandidatesKept, ranked.Length)])
+        {
+            rankedCandidates.Add(entry.ToCandidate());
+        }
+
+        var bestAt = -1;
+        for (var i = 0; i < ranked.Length; i++)
+        {
+            if (ranked[i].ItemOverlap >= PlausibleItemOverlap && FitsClearly(ranked[i]))
+            {
+                bestAt = i;
+                break;
+            }
+        }
+
+        if (bestAt < 0)
         {
             return (null, null, rankedCandidates);
         }
@@ -68,19 +96,29 @@ internal static class PoInference
         // Repeat orders of the same items are common and a wrong guess would consume another PO's quantity, so the clear
         // fit must also lead every other plausible PO; against another clear fit only billing exactly what is open or
         // received on it can give that lead.
-        var isClear = plausible.All(other => other.Po == best.Po || best.Candidate.Score - other.Candidate.Score >= RequiredLead);
-        return isClear ? (best.Po, best.Candidate, rankedCandidates) : (null, null, rankedCandidates);
+        var best = ranked[bestAt];
+        foreach (var other in ranked)
+        {
+            if (other.ItemOverlap >= PlausibleItemOverlap && other.Po != best.Po && !(best.Score - other.Score >= RequiredLead))
+            {
+                return (null, null, rankedCandidates);
+            }
+        }
+
+        return (best.Po, bestAt < rankedCandidates.Count ? rankedCandidates[bestAt] : best.ToCandidate(), rankedCandidates);
     }
 
-    private static bool FitsClearly(PoCandidate candidate) => candidate.Score >= FitScore && candidate.QuantityFit == 1;
+    private static bool FitsClearly(in Scored candidate) => candidate.Score >= FitScore && candidate.QuantityFit == 1;
 
-    private static PoCandidate Score(
+    private static Scored Score(
         Invoice invoice,
         InvoiceItems items,
         IndexedPurchaseOrder po,
-        ToleranceRule tolerance)
+        ToleranceRule tolerance,
+        int found)
     {
-        var pairings = po.Pair(items);
+        var pairings = items.PairingBuffer;
+        po.Pair(items, pairings);
         int paired = 0, quantityFits = 0, priceFits = 0, exactQuantities = 0;
         for (var i = 0; i < pairings.Length; i++)
         {
@@ -116,6 +154,13 @@ internal static class PoInference
         var priceFit = paired == 0 ? 0 : (double)priceFits / paired;
         var exactQuantity = paired == 0 ? 0 : (double)exactQuantities / paired;
         var score = ItemWeight * itemOverlap + QuantityWeight * quantityFit + PriceWeight * priceFit + ExactQuantityWeight * exactQuantity;
-        return new PoCandidate(po.PurchaseOrder.PoNumber, Math.Round(score, 4), itemOverlap, quantityFit, exactQuantity, priceFit);
+        return new Scored(po, Math.Round(score, 4), itemOverlap, quantityFit, exactQuantity, priceFit, found);
+    }
+
+    /// <summary>A scored candidate before it is kept; <see cref="Found"/> is its position among the candidates.</summary>
+    private readonly record struct Scored(
+        IndexedPurchaseOrder Po, double Score, double ItemOverlap, double QuantityFit, double ExactQuantity, double PriceFit, int Found)
+    {
+        public PoCandidate ToCandidate() => new(Po.PurchaseOrder.PoNumber, Score, ItemOverlap, QuantityFit, ExactQuantity, PriceFit);
     }
 }
