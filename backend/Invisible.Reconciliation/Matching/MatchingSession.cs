@@ -29,6 +29,7 @@ public sealed class MatchingSession
     private readonly InvoiceItems items = new();
     private readonly List<IndexedPurchaseOrder> candidates = [];
     private readonly PoInference inference = new();
+    private readonly Dictionary<ToleranceRule, string> toleranceTexts = new(ReferenceEqualityComparer.Instance);
 
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
@@ -167,10 +168,11 @@ public sealed class MatchingSession
                 ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
                     ranked.Count == 0
                         ? $"{why}; no open PO of {vendorCode} ordered by the invoice date has any of the invoiced items."
-                        : $"{why}; no single open PO of {vendorCode} clearly fits. Candidates: {string.Join("; ", ranked.Take(3))}.")
+                        : $"{why}; no single open PO of {vendorCode} clearly fits. Candidates: {new CandidatesText(ranked, 3)}.")
                 : new PoIdentification(inferred.PurchaseOrder.PoNumber, inferred.PurchaseOrder.Version, PoIdentifiedBy.Inferred, ranked,
-                    $"{why}; inferred {inferredCandidate}" +
-                    (ranked.FirstOrDefault(candidate => candidate != inferredCandidate) is { } next ? $", ahead of {next}." : ", the only open PO with these items."));
+                    NextAfter(ranked, inferredCandidate!) is { } next
+                        ? $"{why}; inferred {inferredCandidate}, ahead of {next}."
+                        : $"{why}; inferred {inferredCandidate}, the only open PO with these items.");
         }
 
         if (chosen is null)
@@ -193,17 +195,46 @@ public sealed class MatchingSession
 
         var status = InvoiceStatusOf(lines, totals);
         return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, null, totals,
-            lines.OrderBy(line => line.SourceLine).ToList(), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
+            InSourceLineOrder(lines), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
     }
 
-    private static LineDecision DecideLine(InvoiceLine line, IndexedPurchaseOrder indexed, LinePairing pairing, ToleranceRule tolerance)
+    /// <summary>The first ranked candidate other than the inferred one (by value, as candidates compare).</summary>
+    private static PoCandidate? NextAfter(IReadOnlyList<PoCandidate> ranked, PoCandidate inferred)
+    {
+        foreach (var candidate in ranked)
+        {
+            if (candidate != inferred)
+            {
+                return candidate;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Line decisions by source line; lines almost always come in that order already, and then the list is kept.</summary>
+    private static List<LineDecision> InSourceLineOrder(List<LineDecision> lines)
+    {
+        for (var i = 1; i < lines.Count; i++)
+        {
+            if (lines[i].SourceLine < lines[i - 1].SourceLine)
+            {
+                return lines.OrderBy(line => line.SourceLine).ToList();
+            }
+        }
+
+        return lines;
+    }
+
+    private LineDecision DecideLine(InvoiceLine line, IndexedPurchaseOrder indexed, LinePairing pairing, ToleranceRule tolerance)
     {
         var po = indexed.PurchaseOrder;
         if (pairing.PoLine is not { } poLine)
         {
-            var printedSku = string.IsNullOrWhiteSpace(line.Sku) ? "" : $"SKU '{line.Sku}' or ";
             return new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
-                $"No line of {po.PoNumber} has {printedSku}a description like '{line.Description}'.");
+                string.IsNullOrWhiteSpace(line.Sku)
+                    ? $"No line of {po.PoNumber} has a description like '{line.Description}'."
+                    : $"No line of {po.PoNumber} has SKU '{line.Sku}' or a description like '{line.Description}'.");
         }
 
         var tally = indexed.Tallies[pairing.PoLineIndex];
@@ -214,51 +245,67 @@ public sealed class MatchingSession
         var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,
             poLine.ReceiptRequired, quantityBase, po.Version, tolerance, pairing.DescriptionSimilarity);
 
-        string PairedWith() =>
-            $"{po.PoNumber} line {poLine.LineNo} (by {(pairing.PairedBy == LinePairedBy.Sku ? "SKU" : $"description, {pairing.DescriptionSimilarity:P0} alike")})";
-        string Quantities() =>
-            $"{Format(cumulative)} invoiced so far against {Format(quantityBase)} {(poLine.ReceiptRequired ? "received" : "ordered (no receipt required)")}";
-        string Prices() =>
-            $"unit price {Format(line.UnitPrice)} vs PO {Format(poLine.UnitPrice)} ({variancePercent.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture)}%)";
-
+        var pairedWith = new PairedWithText(po.PoNumber, poLine.LineNo, pairing);
+        var quantities = new QuantitiesText(cumulative, quantityBase, poLine.ReceiptRequired);
+        var prices = new PricesText(line.UnitPrice, poLine.UnitPrice, variancePercent);
         var (status, explanation) = true switch
         {
             _ when poLine.ReceiptRequired && received == 0 =>
-                (LineStatus.NotReceived, $"{PairedWith()}: nothing received yet on this 3-way line; it re-matches when the goods receipt arrives."),
+                (LineStatus.NotReceived, $"{pairedWith}: nothing received yet on this 3-way line; it re-matches when the goods receipt arrives."),
             _ when cumulative > tolerance.QuantityCeiling(quantityBase) =>
-                (LineStatus.QuantityVariance, $"{PairedWith()}: {Quantities()}, more than quantity tolerance +{tolerance.QuantityPercent}% allows."),
+                (LineStatus.QuantityVariance, $"{pairedWith}: {quantities}, more than quantity tolerance +{tolerance.QuantityPercent}% allows."),
             _ when line.UnitPrice != poLine.UnitPrice && !tolerance.AllowsPrice(poLine.UnitPrice, line.UnitPrice) =>
-                (LineStatus.PriceVariance, $"{PairedWith()}: {Prices()} is outside {tolerance}."),
+                (LineStatus.PriceVariance, $"{pairedWith}: {prices} is outside {TextOf(tolerance)}."),
             _ when line.UnitPrice != poLine.UnitPrice =>
-                (LineStatus.WithinTolerance, $"{PairedWith()}: {Prices()} is within {tolerance}; {Quantities()}."),
-            _ => (LineStatus.Matched, $"{PairedWith()}: price as ordered; {Quantities()}."),
+                (LineStatus.WithinTolerance, $"{pairedWith}: {prices} is within {TextOf(tolerance)}; {quantities}."),
+            _ => (LineStatus.Matched, $"{pairedWith}: price as ordered; {quantities}."),
         };
         return new LineDecision(line.LineNo, line.SourceLine, status, po.PoNumber, poLine.LineNo, pairing.PairedBy, evidence, explanation);
     }
 
+    /// <summary>The tolerance as explanations quote it, made once per rule: every price line quotes the one it was held to.</summary>
+    private string TextOf(ToleranceRule tolerance)
+    {
+        if (!toleranceTexts.TryGetValue(tolerance, out var text))
+        {
+            text = tolerance.ToString();
+            toleranceTexts[tolerance] = text;
+        }
+
+        return text;
+    }
+
     private static InvoiceStatus InvoiceStatusOf(List<LineDecision> lines, TotalsCheck totals)
     {
-        var hasException = !totals.AddsUp || lines.Any(line => line.Status is LineStatus.PriceVariance or LineStatus.QuantityVariance or LineStatus.Unmatched);
-        return hasException ? InvoiceStatus.Exception
-            : lines.Any(line => line.Status == LineStatus.NotReceived) ? InvoiceStatus.AwaitingReceipt
-            : InvoiceStatus.Matched;
+        var (hasException, awaitsReceipt) = (!totals.AddsUp, false);
+        foreach (var line in lines)
+        {
+            hasException |= line.Status is LineStatus.PriceVariance or LineStatus.QuantityVariance or LineStatus.Unmatched;
+            awaitsReceipt |= line.Status == LineStatus.NotReceived;
+        }
+
+        return hasException ? InvoiceStatus.Exception : awaitsReceipt ? InvoiceStatus.AwaitingReceipt : InvoiceStatus.Matched;
     }
 
     private static string ExplainInvoice(InvoiceStatus status, PurchaseOrder po, List<LineDecision> lines, TotalsCheck totals)
     {
+        if (status == InvoiceStatus.Matched)
+        {
+            return $"Matched to {po.PoNumber}: every line is matched or within tolerance and the total adds up; eligible for auto-approval.";
+        }
+
+        var problems = new ProblemsText(lines);
+        if (status == InvoiceStatus.AwaitingReceipt)
+        {
+            return $"Awaiting receipt on {po.PoNumber}: {problems}; not an exception yet.";
+        }
+
         var totalsText = totals.AddsUp
             ? ""
             : $" Header total {totals.PrintedTotal} differs from lines plus tax {totals.SumOfLines} by {Format(totals.Difference)} (tolerance ±{Format(totals.Tolerance)}).";
-        var problems = lines
-            .Where(line => line.Status is not (LineStatus.Matched or LineStatus.WithinTolerance))
-            .Select(line => $"line {line.LineNo} {line.Status.ToExportName()}")
-            .ToList();
-        return status switch
-        {
-            InvoiceStatus.Matched => $"Matched to {po.PoNumber}: every line is matched or within tolerance and the total adds up; eligible for auto-approval.",
-            InvoiceStatus.AwaitingReceipt => $"Awaiting receipt on {po.PoNumber}: {string.Join(", ", problems)}; not an exception yet.",
-            _ => $"Exception on {po.PoNumber}: {(problems.Count > 0 ? string.Join(", ", problems) + "." : "")}{totalsText}",
-        };
+        return lines.Exists(ProblemsText.IsProblem)
+            ? $"Exception on {po.PoNumber}: {problems}.{totalsText}"
+            : $"Exception on {po.PoNumber}: {totalsText}";
     }
 
     private InvoiceDecision Unmatched(
@@ -270,11 +317,14 @@ public sealed class MatchingSession
         TotalsCheck totals,
         string explanation)
     {
-        var lines = invoice.Lines
-            .OrderBy(line => line.SourceLine)
-            .Select(line => new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
-                status == InvoiceStatus.Duplicate ? "Not matched: the invoice is a duplicate." : "Not matched: the invoice has no PO."))
-            .ToList();
+        var why = status == InvoiceStatus.Duplicate ? "Not matched: the invoice is a duplicate." : "Not matched: the invoice has no PO.";
+        var lines = new List<LineDecision>(invoice.Lines.Count);
+        foreach (var line in invoice.Lines)
+        {
+            lines.Add(new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null, why));
+        }
+
+        lines = InSourceLineOrder(lines);
         return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, duplicateOf, totals, lines,
             tolerances.Version, explanation);
     }
