@@ -37,14 +37,31 @@ public sealed class MatchingSession
         SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
-        foreach (var purchaseOrder in masterData.PurchaseOrders)
+        var indexedPurchaseOrders = new IndexedPurchaseOrder[masterData.PurchaseOrders.Count];
+        purchaseOrdersByNumber.EnsureCapacity(indexedPurchaseOrders.Length);
+        for (var i = 0; i < indexedPurchaseOrders.Length; i++)
         {
-            var indexed = new IndexedPurchaseOrder(purchaseOrder, ledger, catalog);
+            var indexed = new IndexedPurchaseOrder(masterData.PurchaseOrders[i], ledger, catalog);
+            indexedPurchaseOrders[i] = indexed;
             // Normalised numbers are unique in practice: the rare clash grows an array rather than every PO having a list.
             purchaseOrdersByNumber[indexed.NormalizedNumber] = purchaseOrdersByNumber.TryGetValue(indexed.NormalizedNumber, out var same)
                 ? [.. same, indexed]
                 : [indexed];
-            purchaseOrdersByVendor.GetOrAddNew(purchaseOrder.VendorCode).Add(indexed);
+        }
+
+        // Each vendor's lists of POs by item are in order date order (then snapshot order), so that a look-up stops at the
+        // first PO placed after the invoice date instead of skipping every later one.
+        var byOrderDate = (IndexedPurchaseOrder[])indexedPurchaseOrders.Clone();
+        var orderDates = new long[byOrderDate.Length];
+        for (var i = 0; i < orderDates.Length; i++)
+        {
+            orderDates[i] = ((long)byOrderDate[i].PurchaseOrder.OrderDate.DayNumber << 32) | (uint)i;
+        }
+
+        Array.Sort(orderDates, byOrderDate);
+        foreach (var indexed in byOrderDate)
+        {
+            purchaseOrdersByVendor.GetOrAddNew(indexed.PurchaseOrder.VendorCode).Add(indexed);
         }
 
         purchaseOrdersByNormalizedSpan = purchaseOrdersByNumber.GetAlternateLookup<ReadOnlySpan<char>>();

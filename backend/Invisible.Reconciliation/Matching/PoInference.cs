@@ -44,6 +44,7 @@ internal sealed class PoInference
         ToleranceRule tolerance)
     {
         scored.Clear();
+        var quantityCeilingFactor = tolerance.QuantityCeilingFactor;
         foreach (var po in vendorPurchaseOrders)
         {
             if (po.PurchaseOrder.OrderDate > invoice.InvoiceDate ||
@@ -53,7 +54,7 @@ internal sealed class PoInference
                 continue;
             }
 
-            var candidate = Score(invoice, items, po, tolerance, scored.Count);
+            var candidate = Score(invoice, items, po, tolerance, quantityCeilingFactor, scored.Count);
             if (candidate.ItemOverlap > 0)
             {
                 scored.Add(candidate);
@@ -115,6 +116,7 @@ internal sealed class PoInference
         InvoiceItems items,
         IndexedPurchaseOrder po,
         ToleranceRule tolerance,
+        decimal quantityCeilingFactor,
         int found)
     {
         var pairings = items.PairingBuffer;
@@ -133,7 +135,7 @@ internal sealed class PoInference
             var stillOpen = poLine.Quantity - invoiced;
             var receivedNotBilled = tally.Received - invoiced;
             var quantity = invoice.Lines[i].Quantity;
-            if (invoiced + quantity <= tolerance.QuantityCeiling(poLine.Quantity))
+            if (invoiced + quantity <= poLine.Quantity * quantityCeilingFactor)
             {
                 quantityFits++;
             }

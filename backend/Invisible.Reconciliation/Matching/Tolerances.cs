@@ -24,7 +24,10 @@ public sealed record ToleranceRule(
     }
 
     /// <summary>The most that may be invoiced in total against a base quantity (received or ordered).</summary>
-    public decimal QuantityCeiling(decimal baseQuantity) => baseQuantity * (1 + QuantityPercent / 100m);
+    public decimal QuantityCeiling(decimal baseQuantity) => baseQuantity * QuantityCeilingFactor;
+
+    /// <summary>What <see cref="QuantityCeiling"/> multiplies by, for loops that apply one rule to many quantities.</summary>
+    internal decimal QuantityCeilingFactor => 1 + QuantityPercent / 100m;
 
     public override string ToString() =>
         $"price ±{UnitPricePercent}%" + (UnitPriceAbsolute is { } absolute ? $" and ±{absolute}" : "") +

@@ -6,6 +6,8 @@ namespace Invisible.Reconciliation.Matching;
 /// within a session (invoiced quantities only grow). Inference ranks candidates by score and PO number, so the order
 /// they are listed in does not matter: the open POs are a list closed by swapping the last one into the gap, and the
 /// lists by item drop closed POs lazily, compacting when half of a list is closed, so closing never scans a list.
+/// POs are added in order date order, which keeps each list by item in that order: a look-up stops at the first PO
+/// placed after the invoice date.
 /// </summary>
 internal sealed class VendorPurchaseOrders
 {
@@ -19,6 +21,7 @@ internal sealed class VendorPurchaseOrders
     /// <summary>The item lists of the invoice being looked up, one per line (reused: a session matches one invoice at a time).</summary>
     private ItemPostings[] postingsOfLines = [];
 
+    /// <summary>Adds an open PO; POs must be added in order date order.</summary>
     public void Add(IndexedPurchaseOrder po)
     {
         po.OpenPosition = open.Count;
@@ -90,13 +93,15 @@ internal sealed class VendorPurchaseOrders
         {
             foreach (var po in hits.PurchaseOrders)
             {
+                if (po.PurchaseOrder.OrderDate > invoiceDate)
+                {
+                    break;
+                }
+
                 if (po.OpenPosition >= 0 && po.LastFoundBy != lookup)
                 {
                     po.LastFoundBy = lookup;
-                    if (po.PurchaseOrder.OrderDate <= invoiceDate)
-                    {
-                        found.Add(po);
-                    }
+                    found.Add(po);
                 }
             }
         }
