@@ -86,7 +86,45 @@ public sealed class MatchingSession
     public InvoiceDecision Match(Invoice invoice)
     {
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
-        var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced));
+        return Decide(invoice, referenced, vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced)));
+    }
+
+    /// <summary>
+    /// Matches many invoices, given in processing order, as <see cref="Match"/> one by one would: what does not depend on
+    /// earlier decisions (the referenced POs, the vendor) is worked out first for all of them over all cores, then each
+    /// invoice is decided in order against the ledger.
+    /// </summary>
+    internal void MatchAll(IReadOnlyList<Invoice> inProcessingOrder) => DecideAll(inProcessingOrder, Prepare(inProcessingOrder));
+
+    /// <summary>
+    /// The referenced POs and the vendor of each invoice, in the order given. Vendor resolution depends only on what is
+    /// printed and on the master data, never on earlier decisions, so it is done for all invoices at once.
+    /// </summary>
+    internal PreparedInvoices Prepare(IReadOnlyList<Invoice> invoices)
+    {
+        var referenced = new IndexedPurchaseOrder[invoices.Count][];
+        var printed = new (string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)[invoices.Count];
+        // Only reads of the index: the look-ups of many invoices run side by side.
+        Parallel.For(0, invoices.Count, i =>
+        {
+            referenced[i] = FindReferencedPurchaseOrders(invoices[i].PrintedPoReference);
+            printed[i] = (invoices[i].PrintedVendorName, invoices[i].PrintedTaxId, VendorOf(referenced[i]));
+        });
+        return new PreparedInvoices(referenced, vendorResolver.ResolveAll(printed));
+    }
+
+    /// <summary>Decides prepared invoices in the order given (processing order), each against everything before it.</summary>
+    internal void DecideAll(IReadOnlyList<Invoice> invoices, PreparedInvoices prepared)
+    {
+        decisions.EnsureCapacity(decisions.Count + invoices.Count);
+        for (var i = 0; i < invoices.Count; i++)
+        {
+            Decide(invoices[i], prepared.Referenced[i], prepared.Vendors[i]);
+        }
+    }
+
+    private InvoiceDecision Decide(Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor)
+    {
         var tolerance = tolerances.For(vendor.Vendor?.Code);
         var totals = new TotalsCheck(invoice.Total, new Money(invoice.SumOfLines, invoice.Currency), tolerance.InvoiceTotalAbsolute);
 
@@ -110,14 +148,6 @@ public sealed class MatchingSession
         decisions.Add(decision);
         return decision;
     }
-
-    /// <summary>
-    /// Resolves the vendors of many invoices at once over all cores (vendor resolution depends only on what is printed
-    /// and on the master data, never on earlier decisions), so that <see cref="Match"/> finds them resolved.
-    /// </summary>
-    internal void ResolveVendorsOf(IEnumerable<Invoice> invoices) =>
-        vendorResolver.ResolveAll(invoices.Select(invoice =>
-            (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(FindReferencedPurchaseOrders(invoice.PrintedPoReference)))));
 
     /// <summary>The vendor of the referenced PO, when the reference names POs of exactly one vendor.</summary>
     private Vendor? VendorOf(IndexedPurchaseOrder[] referenced)
@@ -376,3 +406,6 @@ public sealed class MatchingSession
 
     private static string Format(decimal value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 }
+
+/// <summary>What <see cref="MatchingSession.Prepare"/> worked out for each invoice, in the order they were given.</summary>
+internal sealed record PreparedInvoices(IndexedPurchaseOrder[][] Referenced, IReadOnlyList<VendorResolution> Vendors);

@@ -16,17 +16,14 @@ public static class ReconciliationEngine
     public static MatchingSession StartSession(TenantSnapshot snapshot, Tolerances tolerances, SimilarityModel? model = null)
     {
         var session = new MatchingSession(snapshot, tolerances, model);
-        session.ResolveVendorsOf(snapshot.Invoices);
-        foreach (var invoice in InProcessingOrder(snapshot.Invoices))
-        {
-            session.Match(invoice);
-        }
-
+        session.MatchAll(Ordered(snapshot.Invoices));
         return session;
     }
 
     /// <summary>Invoice date, then file order (FORMATS section 2); the invoice id, then the given order, decide what is left.</summary>
-    public static IEnumerable<Invoice> InProcessingOrder(IEnumerable<Invoice> invoices)
+    public static IEnumerable<Invoice> InProcessingOrder(IEnumerable<Invoice> invoices) => Ordered(invoices);
+
+    private static Invoice[] Ordered(IEnumerable<Invoice> invoices)
     {
         // One array sort on the keys instead of LINQ's three-key ordering: the same order (the position breaks full ties,
         // as LINQ's stable sort does), without a key selector call per comparison.

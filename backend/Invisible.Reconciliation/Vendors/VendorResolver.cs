@@ -55,35 +55,36 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     }
 
     /// <summary>
-    /// Resolves many printed identities at once, spread over the processor's cores, and remembers the answers for
-    /// <see cref="Resolve"/>. Each answer depends only on its printed name, tax id and referenced PO vendor, so the
-    /// result is the same as resolving them one by one, in any order.
+    /// Resolves many printed identities at once, spread over the processor's cores, remembers the answers for
+    /// <see cref="Resolve"/> and returns them in the order given. Each answer depends only on its printed name, tax id
+    /// and referenced PO vendor, so the result is the same as resolving them one by one, in any order.
     /// </summary>
-    public void ResolveAll(IEnumerable<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)> printed)
+    public IReadOnlyList<VendorResolution> ResolveAll(IEnumerable<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)> printed)
     {
-        var pendingKeys = new HashSet<(string, string?, string?)>();
-        var pending = new List<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)>();
-        foreach (var entry in printed)
+        var entries = printed as IReadOnlyList<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)> ?? printed.ToList();
+
+        // Each printed identity once: the entries' answers are copied from it at the end.
+        var distinctOf = new int[entries.Count];
+        var distinctIndexes = new Dictionary<(string, string?, string?), int>();
+        var distinct = new List<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)>();
+        for (var i = 0; i < entries.Count; i++)
         {
-            var key = (entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code);
-            if (!resolved.ContainsKey(key) && pendingKeys.Add(key))
+            var entry = entries[i];
+            if (!distinctIndexes.TryGetValue((entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code), out var index))
             {
-                pending.Add(entry);
+                index = distinct.Count;
+                distinctIndexes[(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code)] = index;
+                distinct.Add(entry);
             }
+
+            distinctOf[i] = index;
         }
+
+        var pending = distinct.Where(entry => !resolved.ContainsKey((entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code))).ToList();
 
         // Each stage computes what the next needs in parallel, then records it from this thread: the caches are only read
         // while work runs on the other cores.
-        var names = new List<string>();
-        foreach (var entry in pending)
-        {
-            if (!parsedNames.ContainsKey(entry.PrintedName))
-            {
-                names.Add(entry.PrintedName);
-            }
-        }
-
-        var distinctNames = names.Distinct(StringComparer.Ordinal).ToArray();
+        var distinctNames = pending.Select(entry => entry.PrintedName).Where(name => !parsedNames.ContainsKey(name)).Distinct(StringComparer.Ordinal).ToArray();
         var parsed = new VendorName[distinctNames.Length];
         Parallel.For(0, distinctNames.Length, i => parsed[i] = VendorName.Parse(distinctNames[i]));
         for (var i = 0; i < distinctNames.Length; i++)
@@ -140,6 +141,20 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
             resolved[(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code)] =
                 identity.Resolution(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code, model.Version);
         }
+
+        var ofDistinct = new VendorResolution[distinct.Count];
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            ofDistinct[i] = resolved[(distinct[i].PrintedName, distinct[i].PrintedTaxId, distinct[i].ReferencedPoVendor?.Code)];
+        }
+
+        var resolutions = new VendorResolution[entries.Count];
+        for (var i = 0; i < resolutions.Length; i++)
+        {
+            resolutions[i] = ofDistinct[distinctOf[i]];
+        }
+
+        return resolutions;
     }
 
     private VendorName Parsed(string printedName)
