@@ -3,9 +3,10 @@ using Invisible.Reconciliation.Documents;
 namespace Invisible.Reconciliation.Matching;
 
 /// <summary>
-/// A PO with its lines' normalised SKUs and parsed descriptions and each line's quantity tally at hand, built once per
-/// reconcile. Pairing is the innermost loop of PO inference (every open candidate PO of the vendor is paired with the
-/// invoice), so it works on line indexes and the invoice's prepared items and writes into a buffer the caller owns.
+/// A PO with what matching reads of its lines in one table (normalised SKU, parsed description, quantity, price, ledger
+/// slot), built once per reconcile. Pairing and scoring are the innermost loop of PO inference (every open candidate PO
+/// of the vendor is paired with the invoice), so they work on line indexes into that table and the invoice's prepared
+/// items, and write into a buffer the caller owns.
 /// </summary>
 internal sealed class IndexedPurchaseOrder
 {
@@ -18,79 +19,72 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>Up to this many lines a SKU is found by scanning them (POs have a handful); larger POs index their SKUs.</summary>
     private const int ScannedLines = 16;
 
-    private readonly IReadOnlyList<PurchaseOrderLine> lines;
+    private readonly QuantityLedger ledger;
 
-    /// <summary>Each line's normalised SKU, "" when it has none; equal SKUs are mostly the same string instance.</summary>
-    private readonly string[] lineSkus;
+    /// <summary>How many lines still have quantity not invoiced; kept by <see cref="Invoice"/>, read by <see cref="IsOpen"/>.</summary>
+    private int openLines;
+
+    /// <summary>Whether every line's ledger slot is its own (known once all POs are indexed, so worked out on first need).</summary>
+    private bool? ownSlots;
 
     /// <summary>Line indexes by SKU, in line order; only for POs with more than <see cref="ScannedLines"/> lines.</summary>
     private readonly Dictionary<string, List<int>>? lineIndexesBySku;
-
-    private readonly ItemDescription[] descriptions;
-
-    /// <summary>
-    /// For each line, the index of the first line with its line number: a line number is "used" once. Null when every line
-    /// number is distinct (always, for stored POs), which means each line is its own slot.
-    /// </summary>
-    private readonly int[]? lineNumberSlots;
 
     public IndexedPurchaseOrder(PurchaseOrder purchaseOrder, QuantityLedger ledger, ItemCatalog catalog)
     {
         PurchaseOrder = purchaseOrder;
         NormalizedNumber = Text.Normalize.PoNumber(purchaseOrder.PoNumber);
-        lines = purchaseOrder.Lines;
-        lineSkus = new string[lines.Count];
-        descriptions = new ItemDescription[lines.Count];
-        Tallies = new LineTally[lines.Count];
-        var skus = new List<string>(lines.Count);
-        var descriptionKeys = new List<string>(lines.Count);
+        OrderDate = purchaseOrder.OrderDate;
+        Currency = catalog.Currency(purchaseOrder.Currency);
+        this.ledger = ledger;
+        var lines = purchaseOrder.Lines;
+        Lines = new IndexedLine[lines.Count];
         for (var i = 0; i < lines.Count; i++)
         {
             var sku = catalog.Sku(lines[i].Sku);
-            lineSkus[i] = sku;
-            if (sku.Length > 0 && !skus.Contains(sku, StringComparer.Ordinal))
-            {
-                skus.Add(sku);
-            }
-
-            descriptions[i] = catalog.Description(lines[i].Description);
-            if (!descriptionKeys.Contains(descriptions[i].Key, StringComparer.Ordinal))
-            {
-                descriptionKeys.Add(descriptions[i].Key);
-            }
-
+            var description = catalog.Description(lines[i].Description);
+            var slot = i;
             for (var j = 0; j < i; j++)
             {
                 if (lines[j].LineNo == lines[i].LineNo)
                 {
-                    lineNumberSlots ??= Enumerable.Range(0, lines.Count).ToArray();
-                    lineNumberSlots[i] = j;
+                    slot = j;
                     break;
                 }
             }
 
-            Tallies[i] = ledger.Tally(purchaseOrder.PoNumber, lines[i].LineNo);
+            Lines[i] = new IndexedLine(lines[i], sku, description, slot, ledger.LineSlot(purchaseOrder.PoNumber, lines[i].LineNo));
+            openLines += 0 < lines[i].Quantity ? 1 : 0;
         }
+
+        Skus = Distinct(Lines, line => line.Sku.Length > 0 ? line.Sku : null);
+        DescriptionKeys = Distinct(Lines, line => line.Description.Key);
 
         if (lines.Count > ScannedLines)
         {
             lineIndexesBySku = new Dictionary<string, List<int>>(StringComparer.Ordinal);
             for (var i = 0; i < lines.Count; i++)
             {
-                if (lineSkus[i].Length > 0)
+                if (Lines[i].Sku.Length > 0)
                 {
-                    lineIndexesBySku.GetOrAddNew(lineSkus[i]).Add(i);
+                    lineIndexesBySku.GetOrAddNew(Lines[i].Sku).Add(i);
                 }
             }
         }
-
-        Skus = [.. skus];
-        DescriptionKeys = [.. descriptionKeys];
     }
 
     public PurchaseOrder PurchaseOrder { get; }
 
     public string NormalizedNumber { get; }
+
+    /// <summary>The PO's order date, kept here so that filtering candidates does not read the PO itself.</summary>
+    public DateOnly OrderDate { get; }
+
+    /// <summary>The PO's currency, one string instance per currency in the session.</summary>
+    public string Currency { get; }
+
+    /// <summary>The lines, in line order, with what matching reads of them.</summary>
+    public IndexedLine[] Lines { get; }
 
     /// <summary>The distinct normalised SKUs on the PO.</summary>
     public string[] Skus { get; }
@@ -98,8 +92,50 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>The distinct description keys on the PO.</summary>
     public string[] DescriptionKeys { get; }
 
-    /// <summary>The quantity tally of each line, in line order.</summary>
-    public LineTally[] Tallies { get; }
+    /// <summary>The distinct non-null values of the lines, in line order (a PO has a handful of lines: no set needed).</summary>
+    private static string[] Distinct(IndexedLine[] lines, Func<IndexedLine, string?> valueOf)
+    {
+        Span<int> firsts = lines.Length <= 64 ? stackalloc int[lines.Length] : new int[lines.Length];
+        var count = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            var value = valueOf(lines[i]);
+            var isNew = value is not null;
+            for (var j = 0; j < count && isNew; j++)
+            {
+                isNew = !string.Equals(valueOf(lines[firsts[j]]), value, StringComparison.Ordinal);
+            }
+
+            if (isNew)
+            {
+                firsts[count++] = i;
+            }
+        }
+
+        var distinct = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            distinct[i] = valueOf(lines[firsts[i]])!;
+        }
+
+        return distinct;
+    }
+
+    /// <summary>Quantity received so far on line <paramref name="index"/>.</summary>
+    public decimal Received(int index) => ledger.Received(Lines[index].LedgerSlot);
+
+    /// <summary>Quantity invoiced so far on line <paramref name="index"/>.</summary>
+    public decimal Invoiced(int index) => ledger.Invoiced(Lines[index].LedgerSlot);
+
+    /// <summary>Books an invoiced quantity on line <paramref name="index"/>; returns the new cumulative quantity.</summary>
+    public decimal Invoice(int index, decimal quantity)
+    {
+        ref readonly var line = ref Lines[index];
+        var wasOpen = ledger.Invoiced(line.LedgerSlot) < line.Quantity;
+        var cumulative = ledger.Invoice(line.LedgerSlot, quantity);
+        openLines += (cumulative < line.Quantity ? 1 : 0) - (wasOpen ? 1 : 0);
+        return cumulative;
+    }
 
     /// <summary>Where <see cref="VendorPurchaseOrders"/> keeps this PO among the vendor's open ones; -1 once it is closed there.</summary>
     internal int OpenPosition { get; set; } = -1;
@@ -107,14 +143,25 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>The last look-up of <see cref="VendorPurchaseOrders"/> that found this PO: each PO is listed once per look-up.</summary>
     internal int LastFoundBy { get; set; }
 
+    /// <summary>The lists by item of <see cref="VendorPurchaseOrders"/> this PO is on, so that closing it needs no look-ups.</summary>
+    internal VendorPurchaseOrders.ItemPostings[] ItemLists { get; set; } = [];
+
     /// <summary>Open: some line of the PO still has quantity that has not been invoiced.</summary>
     public bool IsOpen
     {
         get
         {
-            for (var i = 0; i < Tallies.Length; i++)
+            // Inference asks this of every candidate: a count of open lines answers it, as long as only this PO's own lines
+            // book on its ledger slots (always, unless a PO number and line number are given twice).
+            ownSlots ??= Array.TrueForAll(Lines, line => ledger.IsOwnSlot(line.LedgerSlot));
+            if (ownSlots.Value)
             {
-                if (Tallies[i].Invoiced < lines[i].Quantity)
+                return openLines > 0;
+            }
+
+            for (var i = 0; i < Lines.Length; i++)
+            {
+                if (ledger.Invoiced(Lines[i].LedgerSlot) < Lines[i].Quantity)
                 {
                     return true;
                 }
@@ -136,14 +183,15 @@ internal sealed class IndexedPurchaseOrder
     public void Pair(InvoiceItems items, Span<LinePairing> pairings)
     {
         pairings[..items.Count].Clear();
-        Span<bool> used = lines.Count <= 256 ? stackalloc bool[lines.Count] : new bool[lines.Count];
+        var lines = Lines;
+        Span<bool> used = lines.Length <= 256 ? stackalloc bool[lines.Length] : new bool[lines.Length];
         for (var i = 0; i < items.Count; i++)
         {
             var sku = items.Skus[i];
             if (sku.Length > 0 && LineWithSku(sku, used) is var chosen and >= 0)
             {
-                pairings[i] = new LinePairing(lines[chosen], LinePairedBy.Sku, null, chosen);
-                used[Slot(chosen)] = true;
+                pairings[i] = new LinePairing(lines[chosen].Line, LinePairedBy.Sku, null, chosen);
+                used[lines[chosen].NumberSlot] = true;
             }
         }
 
@@ -155,14 +203,14 @@ internal sealed class IndexedPurchaseOrder
             }
 
             (int Index, double Similarity) best = (-1, 0), second = (-1, 0);
-            for (var index = 0; index < lines.Count; index++)
+            for (var index = 0; index < lines.Length; index++)
             {
-                if (used[Slot(index)])
+                if (used[lines[index].NumberSlot])
                 {
                     continue;
                 }
 
-                var similarity = items.Descriptions[i].SimilarityTo(descriptions[index]);
+                var similarity = items.Descriptions[i].SimilarityTo(lines[index].Description);
                 if (similarity > best.Similarity)
                 {
                     (second, best) = (best, (index, similarity));
@@ -177,8 +225,8 @@ internal sealed class IndexedPurchaseOrder
                 (best.Similarity == 1 || best.Similarity - second.Similarity >= DescriptionLead);
             if (isClear)
             {
-                pairings[i] = new LinePairing(lines[best.Index], LinePairedBy.Description, best.Similarity, best.Index);
-                used[Slot(best.Index)] = true;
+                pairings[i] = new LinePairing(lines[best.Index].Line, LinePairedBy.Description, best.Similarity, best.Index);
+                used[lines[best.Index].NumberSlot] = true;
             }
         }
     }
@@ -198,7 +246,7 @@ internal sealed class IndexedPurchaseOrder
 
             foreach (var index in withSku)
             {
-                if (!used[Slot(index)])
+                if (!used[Lines[index].NumberSlot])
                 {
                     return index;
                 }
@@ -207,12 +255,13 @@ internal sealed class IndexedPurchaseOrder
             return withSku[0];
         }
 
+        // SKUs come from the session's catalog, one instance per normalised SKU: the same SKU is the same reference.
         var first = -1;
-        for (var index = 0; index < lineSkus.Length; index++)
+        for (var index = 0; index < Lines.Length; index++)
         {
-            if (string.Equals(lineSkus[index], sku, StringComparison.Ordinal))
+            if (ReferenceEquals(Lines[index].Sku, sku))
             {
-                if (!used[Slot(index)])
+                if (!used[Lines[index].NumberSlot])
                 {
                     return index;
                 }
@@ -223,8 +272,22 @@ internal sealed class IndexedPurchaseOrder
 
         return first;
     }
+}
 
-    private int Slot(int index) => lineNumberSlots is null ? index : lineNumberSlots[index];
+/// <summary>What matching reads of one PO line, kept together in the PO's line table.</summary>
+/// <param name="Sku">Normalised, "" when the line has none; from the session's catalog (one instance per SKU).</param>
+/// <param name="NumberSlot">
+/// The index of the first line with this line's number: a line number is "used" once by pairing (stored POs never
+/// repeat one, so it is the line's own index).
+/// </param>
+/// <param name="LedgerSlot">The line's quantities in the session's <see cref="QuantityLedger"/>.</param>
+internal readonly record struct IndexedLine(PurchaseOrderLine Line, string Sku, ItemDescription Description, int NumberSlot, int LedgerSlot)
+{
+    public decimal Quantity { get; } = Line.Quantity;
+
+    public decimal UnitPrice { get; } = Line.UnitPrice;
+
+    public bool ReceiptRequired { get; } = Line.ReceiptRequired;
 }
 
 /// <summary>The PO line an invoice line was paired with, if any (<c>default</c> is "not paired").</summary>

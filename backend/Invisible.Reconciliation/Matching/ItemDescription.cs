@@ -69,12 +69,14 @@ internal sealed class ItemDescription
 /// <summary>
 /// Items as printed, prepared once per session: a tenant bills the same catalogue items over and over, so each distinct
 /// description is parsed (and its trigrams made) once instead of once per line and per comparison, and each distinct
-/// printed SKU is normalised once, so that equal SKUs are mostly the same string and compare by reference.
+/// printed SKU is normalised once, to one string instance per normalised SKU, so that SKUs compare by reference.
 /// </summary>
 internal sealed class ItemCatalog
 {
     private readonly Dictionary<string, ItemDescription> descriptionsByText = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> skusByText = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> canonicalSkus = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> currencies = new(StringComparer.Ordinal);
 
     public ItemDescription Description(string description)
     {
@@ -98,9 +100,25 @@ internal sealed class ItemCatalog
         if (!skusByText.TryGetValue(printed, out var normalized))
         {
             normalized = Text.Normalize.Code(printed);
+            if (!canonicalSkus.TryAdd(normalized, normalized))
+            {
+                normalized = canonicalSkus[normalized];
+            }
+
             skusByText[printed] = normalized;
         }
 
         return normalized;
+    }
+
+    /// <summary>The currency code as one instance per code: every PO of a tenant carries one of a few.</summary>
+    public string Currency(string currency)
+    {
+        if (!currencies.TryAdd(currency, currency))
+        {
+            currency = currencies[currency];
+        }
+
+        return currency;
     }
 }

@@ -20,7 +20,7 @@ public sealed class MatchingSession
     private readonly Dictionary<string, IndexedPurchaseOrder[]> purchaseOrdersByNumber = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IndexedPurchaseOrder[]>.AlternateLookup<ReadOnlySpan<char>> purchaseOrdersByNormalizedSpan;
     private readonly Dictionary<string, VendorPurchaseOrders> purchaseOrdersByVendor = new(StringComparer.Ordinal);
-    private readonly QuantityLedger ledger = new();
+    private readonly QuantityLedger ledger;
     private readonly ItemCatalog catalog = new();
     private readonly DuplicateRegister duplicates = new();
     private readonly List<InvoiceDecision> decisions = [];
@@ -37,6 +37,13 @@ public sealed class MatchingSession
         SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
+        var lineCount = 0;
+        foreach (var purchaseOrder in masterData.PurchaseOrders)
+        {
+            lineCount += purchaseOrder.Lines.Count;
+        }
+
+        ledger = new QuantityLedger(lineCount);
         var indexedPurchaseOrders = new IndexedPurchaseOrder[masterData.PurchaseOrders.Count];
         purchaseOrdersByNumber.EnsureCapacity(indexedPurchaseOrders.Length);
         for (var i = 0; i < indexedPurchaseOrders.Length; i++)
@@ -284,9 +291,8 @@ public sealed class MatchingSession
                     : $"No line of {po.PoNumber} has SKU '{line.Sku}' or a description like '{line.Description}'.");
         }
 
-        var tally = indexed.Tallies[pairing.PoLineIndex];
-        var cumulative = tally.Invoice(line.Quantity);
-        var received = tally.Received;
+        var cumulative = indexed.Invoice(pairing.PoLineIndex, line.Quantity);
+        var received = indexed.Received(pairing.PoLineIndex);
         var quantityBase = poLine.ReceiptRequired ? received : poLine.Quantity;
         var variancePercent = poLine.UnitPrice == 0 ? 0 : Math.Round((line.UnitPrice - poLine.UnitPrice) * 100m / poLine.UnitPrice, 2);
         var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,

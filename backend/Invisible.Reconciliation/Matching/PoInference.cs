@@ -47,8 +47,8 @@ internal sealed class PoInference
         var quantityCeilingFactor = tolerance.QuantityCeilingFactor;
         foreach (var po in vendorPurchaseOrders)
         {
-            if (po.PurchaseOrder.OrderDate > invoice.InvoiceDate ||
-                !string.Equals(po.PurchaseOrder.Currency, invoice.Currency, StringComparison.OrdinalIgnoreCase) ||
+            if (po.OrderDate > invoice.InvoiceDate ||
+                !string.Equals(po.Currency, invoice.Currency, StringComparison.OrdinalIgnoreCase) ||
                 !po.IsOpen)
             {
                 continue;
@@ -124,16 +124,16 @@ internal sealed class PoInference
         int paired = 0, quantityFits = 0, priceFits = 0, exactQuantities = 0;
         for (var i = 0; i < pairings.Length; i++)
         {
-            if (pairings[i].PoLine is not { } poLine)
+            if (pairings[i].PoLine is null)
             {
                 continue;
             }
 
             paired++;
-            var tally = po.Tallies[pairings[i].PoLineIndex];
-            var invoiced = tally.Invoiced;
+            ref readonly var poLine = ref po.Lines[pairings[i].PoLineIndex];
+            var invoiced = po.Invoiced(pairings[i].PoLineIndex);
             var stillOpen = poLine.Quantity - invoiced;
-            var receivedNotBilled = tally.Received - invoiced;
+            var receivedNotBilled = po.Received(pairings[i].PoLineIndex) - invoiced;
             var quantity = invoice.Lines[i].Quantity;
             if (invoiced + quantity <= poLine.Quantity * quantityCeilingFactor)
             {

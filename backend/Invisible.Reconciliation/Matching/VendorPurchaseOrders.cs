@@ -26,15 +26,23 @@ internal sealed class VendorPurchaseOrders
     {
         po.OpenPosition = open.Count;
         open.Add(po);
-        foreach (var sku in po.Skus)
+        var lists = new ItemPostings[po.Skus.Length + po.DescriptionKeys.Length];
+        for (var i = 0; i < po.Skus.Length; i++)
         {
-            bySku.GetOrAddNew(sku).Add(po);
+            lists[i] = bySku.GetOrAddNew(po.Skus[i]);
         }
 
-        foreach (var description in po.DescriptionKeys)
+        for (var i = 0; i < po.DescriptionKeys.Length; i++)
         {
-            byDescription.GetOrAddNew(description).Add(po);
+            lists[po.Skus.Length + i] = byDescription.GetOrAddNew(po.DescriptionKeys[i]);
         }
+
+        foreach (var list in lists)
+        {
+            list.Add(po);
+        }
+
+        po.ItemLists = lists;
     }
 
     /// <summary>Closes a PO for inference; closing one that is already closed changes nothing.</summary>
@@ -50,14 +58,9 @@ internal sealed class VendorPurchaseOrders
         last.OpenPosition = po.OpenPosition;
         open.RemoveAt(open.Count - 1);
         po.OpenPosition = -1;
-        foreach (var sku in po.Skus)
+        foreach (var list in po.ItemLists)
         {
-            bySku[sku].OneClosed();
-        }
-
-        foreach (var description in po.DescriptionKeys)
-        {
-            byDescription[description].OneClosed();
+            list.OneClosed();
         }
     }
 
@@ -91,9 +94,9 @@ internal sealed class VendorPurchaseOrders
         var lookup = ++lookups;
         foreach (var hits in postingsOfLines.AsSpan(0, items.Count))
         {
-            foreach (var po in hits.PurchaseOrders)
+            foreach (var (orderDate, po) in hits.PurchaseOrders)
             {
-                if (po.PurchaseOrder.OrderDate > invoiceDate)
+                if (orderDate > invoiceDate)
                 {
                     break;
                 }
@@ -111,27 +114,30 @@ internal sealed class VendorPurchaseOrders
     {
         foreach (var po in purchaseOrders)
         {
-            if (po.PurchaseOrder.OrderDate <= invoiceDate)
+            if (po.OrderDate <= invoiceDate)
             {
                 result.Add(po);
             }
         }
     }
 
-    /// <summary>The POs with one item, open or closed; closed ones are skipped and dropped once they are half the list.</summary>
-    private sealed class ItemPostings
+    /// <summary>
+    /// The POs with one item, open or closed, with their order dates at hand (a look-up reads a PO only when it is placed
+    /// in time); closed ones are skipped and dropped once they are half the list.
+    /// </summary>
+    internal sealed class ItemPostings
     {
         private int closed;
 
-        public List<IndexedPurchaseOrder> PurchaseOrders { get; } = [];
+        public List<(DateOnly OrderDate, IndexedPurchaseOrder Po)> PurchaseOrders { get; } = [];
 
-        public void Add(IndexedPurchaseOrder po) => PurchaseOrders.Add(po);
+        public void Add(IndexedPurchaseOrder po) => PurchaseOrders.Add((po.OrderDate, po));
 
         public void OneClosed()
         {
             if (++closed * 2 > PurchaseOrders.Count)
             {
-                PurchaseOrders.RemoveAll(po => po.OpenPosition < 0);
+                PurchaseOrders.RemoveAll(entry => entry.Po.OpenPosition < 0);
                 closed = 0;
             }
         }
