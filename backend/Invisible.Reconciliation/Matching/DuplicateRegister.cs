@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Text;
 
@@ -15,23 +16,39 @@ internal sealed class DuplicateRegister
     /// <summary>The earlier invoice this one repeats, with the reason; null when it is new (and then it is registered).</summary>
     public (Invoice Original, string Reason)? FindOriginalOrRegister(string vendorCode, Invoice invoice, bool mayBeDuplicate)
     {
+        // Every invoice is looked up and, when new, registered under both keys: each key is hashed once, by taking its
+        // entry (added empty when missing) and filling it in only if the invoice turns out to be new.
         var numberKey = (vendorCode, Normalize.InvoiceNumber(invoice.InvoiceNumber));
-        var dateAndTotalKey = (vendorCode, invoice.InvoiceDate, invoice.Total);
-        if (mayBeDuplicate)
+        ref var sameNumber = ref CollectionsMarshal.GetValueRefOrAddDefault(byNumber, numberKey, out var numberSeen);
+        if (mayBeDuplicate && numberSeen)
         {
-            if (byNumber.TryGetValue(numberKey, out var sameNumber))
-            {
-                return (sameNumber, $"same invoice number as '{sameNumber.InvoiceNumber}' ({numberKey.Item2} once normalised)");
-            }
-
-            if (byDateAndTotal.TryGetValue(dateAndTotalKey, out var sameDateAndTotal))
-            {
-                return (sameDateAndTotal, $"same date {invoice.InvoiceDate:yyyy-MM-dd} and total {invoice.Total} as '{sameDateAndTotal.InvoiceNumber}'");
-            }
+            return (sameNumber!, $"same invoice number as '{sameNumber!.InvoiceNumber}' ({numberKey.Item2} once normalised)");
         }
 
-        byNumber.TryAdd(numberKey, invoice);
-        byDateAndTotal.TryAdd(dateAndTotalKey, invoice);
+        var dateAndTotalKey = (vendorCode, invoice.InvoiceDate, invoice.Total);
+        ref var sameDateAndTotal = ref CollectionsMarshal.GetValueRefOrAddDefault(byDateAndTotal, dateAndTotalKey, out var dateAndTotalSeen);
+        if (mayBeDuplicate && dateAndTotalSeen)
+        {
+            // A duplicate is not registered: take back the number entry this look-up added.
+            if (!numberSeen)
+            {
+                byNumber.Remove(numberKey);
+            }
+
+            return (sameDateAndTotal!, $"same date {invoice.InvoiceDate:yyyy-MM-dd} and total {invoice.Total} as '{sameDateAndTotal!.InvoiceNumber}'");
+        }
+
+        // The first registered stays the original (an invoice confirmed not to be a duplicate does not replace it).
+        if (!numberSeen)
+        {
+            sameNumber = invoice;
+        }
+
+        if (!dateAndTotalSeen)
+        {
+            sameDateAndTotal = invoice;
+        }
+
         return null;
     }
 }

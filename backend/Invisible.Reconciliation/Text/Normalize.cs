@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace Invisible.Reconciliation.Text;
 
 /// <summary>Normalisations of identifiers printed by suppliers, exactly as FORMATS section 2 defines them.</summary>
@@ -100,36 +98,41 @@ public static class Normalize
     public static string Code(string? printed) => AlphaNumeric(printed);
 
     /// <summary>Lower-case words of letters and digits, for comparing free-text descriptions.</summary>
-    public static IReadOnlyList<string> Words(string? text)
+    public static IReadOnlyList<string> Words(string? text) => WordList(text);
+
+    /// <summary><see cref="Words"/> as a list the caller may change (a new one each call).</summary>
+    internal static List<string> WordList(string? text)
     {
+        var words = new List<string>();
         if (string.IsNullOrWhiteSpace(text))
         {
-            return [];
+            return words;
         }
 
-        var words = new List<string>();
-        var current = new StringBuilder();
+        // A word is never longer than the text: build it in one buffer and make a string only when it ends.
+        Span<char> current = text.Length <= StackLimit ? stackalloc char[text.Length] : new char[text.Length];
+        var length = 0;
         foreach (var character in text)
         {
             if (char.IsLetterOrDigit(character))
             {
-                current.Append(char.ToLowerInvariant(character));
+                current[length++] = char.ToLowerInvariant(character);
             }
-            else if (character is '.' or '\'' && current.Length > 0 && char.IsLetter(current[^1]))
+            else if (character is '.' or '\'' && length > 0 && char.IsLetter(current[length - 1]))
             {
                 // "Fac." and "O'Brien" stay one word; "2.5" is split below only by other separators.
                 continue;
             }
-            else if (current.Length > 0)
+            else if (length > 0)
             {
-                words.Add(current.ToString());
-                current.Clear();
+                words.Add(new string(current[..length]));
+                length = 0;
             }
         }
 
-        if (current.Length > 0)
+        if (length > 0)
         {
-            words.Add(current.ToString());
+            words.Add(new string(current[..length]));
         }
 
         return words;

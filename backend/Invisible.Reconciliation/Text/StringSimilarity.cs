@@ -175,11 +175,11 @@ public static class StringSimilarity
     /// </summary>
     internal static long[] TrigramCodes(string text)
     {
-        var padded = $"  {text} ";
-        var codes = new long[padded.Length - 2];
+        // The text padded as Trigrams pads it: two spaces in front, one behind.
+        var codes = new long[text.Length + 1];
         for (var i = 0; i < codes.Length; i++)
         {
-            codes[i] = TrigramCode(padded[i], padded[i + 1], padded[i + 2]);
+            codes[i] = TrigramCode(Padded(text, i), Padded(text, i + 1), Padded(text, i + 2));
         }
 
         Array.Sort(codes);
@@ -196,6 +196,9 @@ public static class StringSimilarity
     }
 
     private static long TrigramCode(char first, char second, char third) => ((long)first << 32) | ((long)second << 16) | third;
+
+    /// <summary>Character <paramref name="index"/> of <c>"  " + text + " "</c>, without making that string.</summary>
+    private static char Padded(string text, int index) => index < 2 || index - 2 >= text.Length ? ' ' : text[index - 2];
 
     /// <summary>Character trigrams of the text padded with two spaces in front and one behind, so word starts count more.</summary>
     public static HashSet<string> Trigrams(string text)

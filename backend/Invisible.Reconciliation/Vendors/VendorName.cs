@@ -82,7 +82,7 @@ public sealed class VendorName
 
     public static VendorName Parse(string printed)
     {
-        var words = Normalize.Words(printed.Replace("&", " and ", StringComparison.Ordinal)).ToList();
+        var words = Normalize.WordList(printed.Replace("&", " and ", StringComparison.Ordinal));
         JoinTrailingInitials(words);
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
@@ -90,10 +90,15 @@ public sealed class VendorName
             JoinTrailingInitials(words);
         }
 
-        var tokens = words
-            .Where(word => !FillerWords.Contains(word))
-            .Select(word => Abbreviations.GetValueOrDefault(word, word))
-            .ToList();
+        var tokens = new List<string>(words.Count);
+        foreach (var word in words)
+        {
+            if (!FillerWords.Contains(word))
+            {
+                tokens.Add(Abbreviations.GetValueOrDefault(word, word));
+            }
+        }
+
         return new VendorName(printed, tokens.Count > 0 ? tokens : words);
     }
 

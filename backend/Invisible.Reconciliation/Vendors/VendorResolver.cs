@@ -310,11 +310,8 @@ internal sealed record ScoredIdentity(
         {
             Outcome.NoneResembles => string.Concat("No master vendor resembles '", printedName, "' closely enough", ExplanationPart),
             Outcome.Ambiguous => string.Concat("'", printedName, ExplanationPart),
-            _ => string.Concat(
-                $"Vendor {Chosen!.Code} '{Chosen.Name}' from printed '{printedName}' ({ExplanationPart}",
-                TaxIdAgrees ? $"; tax id {printedTaxId} agrees" : "",
-                ReferencedPoIsTheirs ? "; the referenced PO is theirs" : "",
-                ExplanationEnd),
+            _ => $"Vendor {Chosen!.Code} '{Chosen.Name}' from printed '{printedName}' ({ExplanationPart}{(TaxIdAgrees ? "; tax id " : "")}" +
+                $"{(TaxIdAgrees ? printedTaxId : "")}{(TaxIdAgrees ? " agrees" : "")}{(ReferencedPoIsTheirs ? "; the referenced PO is theirs" : "")}{ExplanationEnd}",
         };
         return new VendorResolution(Chosen, Score, evidence, explanation);
     }
