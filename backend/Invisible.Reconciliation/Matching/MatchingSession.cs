@@ -1,4 +1,3 @@
-using System.Globalization;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
 using Invisible.Reconciliation.Text;
@@ -29,11 +28,16 @@ public sealed class MatchingSession
     private readonly InvoiceItems items = new();
     private readonly List<IndexedPurchaseOrder> candidates = [];
     private readonly PoInference inference = new();
-    private readonly Dictionary<ToleranceRule, string> toleranceTexts = new(ReferenceEqualityComparer.Instance);
+    private readonly DraftBatch single = new();
+    private readonly DecisionWriter writer;
+
+    /// <summary>How many invoices are decided before their decisions are handed over to be written.</summary>
+    private const int WrittenTogether = 1024;
 
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
         this.tolerances = tolerances;
+        writer = new DecisionWriter(tolerances);
         SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
@@ -93,7 +97,11 @@ public sealed class MatchingSession
     public InvoiceDecision Match(Invoice invoice)
     {
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
-        return Decide(invoice, referenced, vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced)));
+        single.Clear();
+        Decide(single, invoice, referenced, vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced)));
+        var decision = writer.Write(single, 0);
+        decisions.Add(decision);
+        return decision;
     }
 
     /// <summary>
@@ -120,40 +128,62 @@ public sealed class MatchingSession
         return new PreparedInvoices(referenced, vendorResolver.ResolveAll(printed));
     }
 
-    /// <summary>Decides prepared invoices in the order given (processing order), each against everything before it.</summary>
+    /// <summary>
+    /// Decides prepared invoices in the order given (processing order), each against everything before it. Deciding is
+    /// sequential (the ledger, the open POs and the duplicate register are in processing order); writing the decisions is
+    /// not, so each batch of drafts is written on another thread while this one decides the next batch.
+    /// </summary>
     internal void DecideAll(IReadOnlyList<Invoice> invoices, PreparedInvoices prepared)
     {
-        decisions.EnsureCapacity(decisions.Count + invoices.Count);
-        for (var i = 0; i < invoices.Count; i++)
+        var decided = new InvoiceDecision[invoices.Count];
+        DraftBatch[] batches = [new(), new()];
+        var writing = Task.CompletedTask;
+        for (var (start, round) = (0, 0); start < invoices.Count; start += WrittenTogether, round++)
         {
-            Decide(invoices[i], prepared.Referenced[i], prepared.Vendors[i]);
+            var batch = batches[round % 2];
+            batch.Clear();
+            var end = Math.Min(start + WrittenTogether, invoices.Count);
+            for (var i = start; i < end; i++)
+            {
+                Decide(batch, invoices[i], prepared.Referenced[i], prepared.Vendors[i]);
+            }
+
+            // The other batch must be written before it is reused for the next round.
+            writing.GetAwaiter().GetResult();
+            var first = start;
+            writing = Task.Run(() =>
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    decided[first + i] = writer.Write(batch, i);
+                }
+            });
         }
+
+        writing.GetAwaiter().GetResult();
+        decisions.AddRange(decided);
     }
 
-    private InvoiceDecision Decide(Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor)
+    /// <summary>Decides one invoice against everything decided before it, into a draft of <paramref name="batch"/>.</summary>
+    private void Decide(DraftBatch batch, Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor)
     {
-        var tolerance = tolerances.For(vendor.Vendor?.Code);
-        var totals = new TotalsCheck(invoice.Total, new Money(invoice.SumOfLines, invoice.Currency), tolerance.InvoiceTotalAbsolute);
-
-        InvoiceDecision decision;
+        ref var draft = ref batch.Add();
+        draft.Invoice = invoice;
+        draft.Vendor = vendor;
+        draft.Tolerance = tolerances.For(vendor.Vendor?.Code);
+        draft.FirstLine = batch.Lines.Count;
         if (vendor.Vendor is null)
         {
-            decision = Unmatched(invoice, InvoiceStatus.NoPo, vendor, PoIdentification.NotAttempted("No PO is looked for without a vendor."), null, totals,
-                $"No PO: the vendor could not be identified. {vendor.Explanation}");
+            draft.Outcome = DraftOutcome.NoVendor;
         }
         else if (duplicates.FindOriginalOrRegister(vendor.Vendor.Code, invoice, !confirmedNotDuplicates.Contains(invoice.Id)) is { } original)
         {
-            decision = Unmatched(invoice, InvoiceStatus.Duplicate, vendor, PoIdentification.NotAttempted("A duplicate is not matched to a PO."),
-                original.Original.Id, totals,
-                $"Duplicate of invoice '{original.Original.InvoiceNumber}' of {original.Original.InvoiceDate:yyyy-MM-dd} from {vendor.Vendor.Code}: {original.Reason}. It consumes no PO quantity.");
+            (draft.Outcome, draft.Original, draft.DuplicateReason) = (DraftOutcome.Duplicate, original.Original, original.Reason);
         }
         else
         {
-            decision = MatchToPurchaseOrder(invoice, vendor, referenced, tolerance, totals);
+            MatchToPurchaseOrder(ref draft, batch.Lines, referenced);
         }
-
-        decisions.Add(decision);
-        return decision;
     }
 
     /// <summary>The vendor of the referenced PO, when the reference names POs of exactly one vendor.</summary>
@@ -189,197 +219,51 @@ public sealed class MatchingSession
         return normalized.Length > 0 && purchaseOrdersByNormalizedSpan.TryGetValue(normalized, out var found) ? found : [];
     }
 
-    private InvoiceDecision MatchToPurchaseOrder(
-        Invoice invoice,
-        VendorResolution vendor,
-        IndexedPurchaseOrder[] referenced,
-        ToleranceRule tolerance,
-        TotalsCheck totals)
+    /// <summary>
+    /// The PO (the printed reference's, else inferred), then each line paired with a PO line and booked on the ledger;
+    /// a PO invoiced in full is closed for inference.
+    /// </summary>
+    private void MatchToPurchaseOrder(ref DecisionDraft draft, List<LineDraft> lineDrafts, IndexedPurchaseOrder[] referenced)
     {
-        var vendorCode = vendor.Vendor!.Code;
+        var invoice = draft.Invoice;
+        var vendorCode = draft.Vendor.Vendor!.Code;
         items.Prepare(invoice.Lines, catalog);
         var ofVendor = Array.Find(referenced, po => po.PurchaseOrder.VendorCode == vendorCode);
-        IndexedPurchaseOrder? chosen;
-        PoIdentification identification;
         if (ofVendor is not null)
         {
-            chosen = ofVendor;
-            identification = new PoIdentification(chosen.PurchaseOrder.PoNumber, chosen.PurchaseOrder.Version, PoIdentifiedBy.PrintedReference, [],
-                $"PO {chosen.PurchaseOrder.PoNumber} from the printed reference '{invoice.PrintedPoReference}'.");
+            (draft.Chosen, draft.Reference) = (ofVendor, ReferenceProblem.None);
         }
         else
         {
-            var why = string.IsNullOrWhiteSpace(invoice.PrintedPoReference)
-                ? "No PO reference printed"
-                : referenced.Length == 0
-                    ? $"Printed PO reference '{invoice.PrintedPoReference}' is unknown"
-                    : $"Printed PO reference '{invoice.PrintedPoReference}' is a PO of another vendor";
+            draft.Reference = string.IsNullOrWhiteSpace(invoice.PrintedPoReference) ? ReferenceProblem.NotPrinted
+                : referenced.Length == 0 ? ReferenceProblem.Unknown
+                : ReferenceProblem.OtherVendors;
             candidates.Clear();
             purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate, candidates);
-            var (inferred, inferredCandidate, ranked) = inference.Infer(invoice, items, candidates, tolerance);
-            chosen = inferred;
-            identification = inferred is null
-                ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
-                    ranked.Count == 0
-                        ? $"{why}; no open PO of {vendorCode} ordered by the invoice date has any of the invoiced items."
-                        : $"{why}; no single open PO of {vendorCode} clearly fits. Candidates: {new CandidatesText(ranked, 3)}.")
-                : new PoIdentification(inferred.PurchaseOrder.PoNumber, inferred.PurchaseOrder.Version, PoIdentifiedBy.Inferred, ranked,
-                    NextAfter(ranked, inferredCandidate!) is { } next
-                        ? $"{why}; inferred {inferredCandidate}, ahead of {next}."
-                        : $"{why}; inferred {inferredCandidate}, the only open PO with these items.");
+            (draft.Chosen, draft.Inferred, draft.Ranked) = inference.Infer(invoice, items, candidates, draft.Tolerance);
         }
 
-        if (chosen is null)
+        if (draft.Chosen is not { } chosen)
         {
-            return Unmatched(invoice, InvoiceStatus.NoPo, vendor, identification, null, totals, $"No PO: {identification.Explanation}");
+            draft.Outcome = DraftOutcome.NoPo;
+            return;
         }
 
+        draft.Outcome = DraftOutcome.Matched;
         var pairings = items.PairingBuffer;
         chosen.Pair(items, pairings);
-        var lines = new List<LineDecision>(invoice.Lines.Count);
         for (var i = 0; i < invoice.Lines.Count; i++)
         {
-            lines.Add(DecideLine(invoice.Lines[i], chosen, pairings[i], tolerance));
+            var pairing = pairings[i];
+            lineDrafts.Add(pairing.PoLine is null
+                ? new LineDraft(pairing, 0, 0)
+                : new LineDraft(pairing, chosen.Invoice(pairing.PoLineIndex, invoice.Lines[i].Quantity), chosen.Received(pairing.PoLineIndex)));
         }
 
         if (!chosen.IsOpen)
         {
             purchaseOrdersByVendor[chosen.PurchaseOrder.VendorCode].Close(chosen);
         }
-
-        var status = InvoiceStatusOf(lines, totals);
-        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, null, totals,
-            InSourceLineOrder(lines), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
-    }
-
-    /// <summary>The first ranked candidate other than the inferred one (by value, as candidates compare).</summary>
-    private static PoCandidate? NextAfter(IReadOnlyList<PoCandidate> ranked, PoCandidate inferred)
-    {
-        foreach (var candidate in ranked)
-        {
-            if (candidate != inferred)
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>Line decisions by source line; lines almost always come in that order already, and then the list is kept.</summary>
-    private static List<LineDecision> InSourceLineOrder(List<LineDecision> lines)
-    {
-        for (var i = 1; i < lines.Count; i++)
-        {
-            if (lines[i].SourceLine < lines[i - 1].SourceLine)
-            {
-                return lines.OrderBy(line => line.SourceLine).ToList();
-            }
-        }
-
-        return lines;
-    }
-
-    private LineDecision DecideLine(InvoiceLine line, IndexedPurchaseOrder indexed, LinePairing pairing, ToleranceRule tolerance)
-    {
-        var po = indexed.PurchaseOrder;
-        if (pairing.PoLine is not { } poLine)
-        {
-            return new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
-                string.IsNullOrWhiteSpace(line.Sku)
-                    ? $"No line of {po.PoNumber} has a description like '{line.Description}'."
-                    : $"No line of {po.PoNumber} has SKU '{line.Sku}' or a description like '{line.Description}'.");
-        }
-
-        var cumulative = indexed.Invoice(pairing.PoLineIndex, line.Quantity);
-        var received = indexed.Received(pairing.PoLineIndex);
-        var quantityBase = poLine.ReceiptRequired ? received : poLine.Quantity;
-        var variancePercent = poLine.UnitPrice == 0 ? 0 : Math.Round((line.UnitPrice - poLine.UnitPrice) * 100m / poLine.UnitPrice, 2);
-        var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,
-            poLine.ReceiptRequired, quantityBase, po.Version, tolerance, pairing.DescriptionSimilarity);
-
-        var pairedWith = new PairedWithText(po.PoNumber, poLine.LineNo, pairing);
-        var quantities = new QuantitiesText(cumulative, quantityBase, poLine.ReceiptRequired);
-        var prices = new PricesText(line.UnitPrice, poLine.UnitPrice, variancePercent);
-        var (status, explanation) = true switch
-        {
-            _ when poLine.ReceiptRequired && received == 0 =>
-                (LineStatus.NotReceived, $"{pairedWith}: nothing received yet on this 3-way line; it re-matches when the goods receipt arrives."),
-            _ when cumulative > tolerance.QuantityCeiling(quantityBase) =>
-                (LineStatus.QuantityVariance, $"{pairedWith}: {quantities}, more than quantity tolerance +{tolerance.QuantityPercent}% allows."),
-            _ when line.UnitPrice != poLine.UnitPrice && !tolerance.AllowsPrice(poLine.UnitPrice, line.UnitPrice) =>
-                (LineStatus.PriceVariance, $"{pairedWith}: {prices} is outside {TextOf(tolerance)}."),
-            _ when line.UnitPrice != poLine.UnitPrice =>
-                (LineStatus.WithinTolerance, $"{pairedWith}: {prices} is within {TextOf(tolerance)}; {quantities}."),
-            _ => (LineStatus.Matched, $"{pairedWith}: price as ordered; {quantities}."),
-        };
-        return new LineDecision(line.LineNo, line.SourceLine, status, po.PoNumber, poLine.LineNo, pairing.PairedBy, evidence, explanation);
-    }
-
-    /// <summary>The tolerance as explanations quote it, made once per rule: every price line quotes the one it was held to.</summary>
-    private string TextOf(ToleranceRule tolerance)
-    {
-        if (!toleranceTexts.TryGetValue(tolerance, out var text))
-        {
-            text = tolerance.ToString();
-            toleranceTexts[tolerance] = text;
-        }
-
-        return text;
-    }
-
-    private static InvoiceStatus InvoiceStatusOf(List<LineDecision> lines, TotalsCheck totals)
-    {
-        var (hasException, awaitsReceipt) = (!totals.AddsUp, false);
-        foreach (var line in lines)
-        {
-            hasException |= line.Status is LineStatus.PriceVariance or LineStatus.QuantityVariance or LineStatus.Unmatched;
-            awaitsReceipt |= line.Status == LineStatus.NotReceived;
-        }
-
-        return hasException ? InvoiceStatus.Exception : awaitsReceipt ? InvoiceStatus.AwaitingReceipt : InvoiceStatus.Matched;
-    }
-
-    private static string ExplainInvoice(InvoiceStatus status, PurchaseOrder po, List<LineDecision> lines, TotalsCheck totals)
-    {
-        if (status == InvoiceStatus.Matched)
-        {
-            return $"Matched to {po.PoNumber}: every line is matched or within tolerance and the total adds up; eligible for auto-approval.";
-        }
-
-        var problems = new ProblemsText(lines);
-        if (status == InvoiceStatus.AwaitingReceipt)
-        {
-            return $"Awaiting receipt on {po.PoNumber}: {problems}; not an exception yet.";
-        }
-
-        var totalsText = totals.AddsUp
-            ? ""
-            : $" Header total {totals.PrintedTotal} differs from lines plus tax {totals.SumOfLines} by {Format(totals.Difference)} (tolerance ±{Format(totals.Tolerance)}).";
-        return lines.Exists(ProblemsText.IsProblem)
-            ? $"Exception on {po.PoNumber}: {problems}.{totalsText}"
-            : $"Exception on {po.PoNumber}: {totalsText}";
-    }
-
-    private InvoiceDecision Unmatched(
-        Invoice invoice,
-        InvoiceStatus status,
-        VendorResolution vendor,
-        PoIdentification identification,
-        string? duplicateOf,
-        TotalsCheck totals,
-        string explanation)
-    {
-        var why = status == InvoiceStatus.Duplicate ? "Not matched: the invoice is a duplicate." : "Not matched: the invoice has no PO.";
-        var lines = new List<LineDecision>(invoice.Lines.Count);
-        foreach (var line in invoice.Lines)
-        {
-            lines.Add(new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null, why));
-        }
-
-        lines = InSourceLineOrder(lines);
-        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, duplicateOf, totals, lines,
-            tolerances.Version, explanation);
     }
 
     /// <summary>Import order, then invoice id; the order of deciding breaks full ties (as a stable sort would).</summary>
@@ -410,7 +294,6 @@ public sealed class MatchingSession
         }
     }
 
-    private static string Format(decimal value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 }
 
 /// <summary>What <see cref="MatchingSession.Prepare"/> worked out for each invoice, in the order they were given.</summary>
