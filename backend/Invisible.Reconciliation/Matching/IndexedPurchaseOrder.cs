@@ -153,7 +153,7 @@ internal sealed class IndexedPurchaseOrder
         {
             // Inference asks this of every candidate: a count of open lines answers it, as long as only this PO's own lines
             // book on its ledger slots (always, unless a PO number and line number are given twice).
-            ownSlots ??= Array.TrueForAll(Lines, line => ledger.IsOwnSlot(line.LedgerSlot));
+            ownSlots ??= HasOwnSlots();
             if (ownSlots.Value)
             {
                 return openLines > 0;
@@ -169,6 +169,19 @@ internal sealed class IndexedPurchaseOrder
 
             return false;
         }
+    }
+
+    private bool HasOwnSlots()
+    {
+        foreach (var line in Lines)
+        {
+            if (!ledger.IsOwnSlot(line.LedgerSlot))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Pairs each invoice line with a PO line: by SKU, else by the clearly most similar unused description.</summary>
@@ -296,13 +309,19 @@ internal readonly record struct LinePairing(PurchaseOrderLine? PoLine, LinePaire
 
 /// <summary>
 /// An invoice's lines prepared once for pairing against any number of POs: normalised SKUs and parsed descriptions. The
-/// session prepares each invoice in the same instance (<see cref="Prepare"/>), with a pairing buffer for its candidates.
+/// session prepares each invoice in the same instance, from the invoice (<see cref="Prepare"/>) or from items a full
+/// reconcile prepared for all invoices beforehand (<see cref="Use"/>), with a pairing buffer for its candidates.
 /// </summary>
 internal sealed class InvoiceItems
 {
     private string[] skus = [];
     private ItemDescription[] descriptions = [];
     private LinePairing[] pairings = [];
+    private int offset;
+
+    // What Prepare fills: never the arrays given to Use, which belong to whoever prepared them.
+    private string[] ownSkus = [];
+    private ItemDescription[] ownDescriptions = [];
 
     public InvoiceItems()
     {
@@ -312,27 +331,36 @@ internal sealed class InvoiceItems
 
     public int Count { get; private set; }
 
-    public ReadOnlySpan<string> Skus => skus.AsSpan(0, Count);
+    public ReadOnlySpan<string> Skus => skus.AsSpan(offset, Count);
 
-    public ReadOnlySpan<ItemDescription> Descriptions => descriptions.AsSpan(0, Count);
+    public ReadOnlySpan<ItemDescription> Descriptions => descriptions.AsSpan(offset, Count);
 
     /// <summary>Room for one pairing per line, reused for every PO the invoice is paired with.</summary>
     public Span<LinePairing> PairingBuffer => pairings.AsSpan(0, Count);
 
     public void Prepare(IReadOnlyList<InvoiceLine> lines, ItemCatalog catalog)
     {
-        Count = lines.Count;
-        if (skus.Length < lines.Count)
+        if (ownSkus.Length < lines.Count)
         {
-            skus = new string[lines.Count];
-            descriptions = new ItemDescription[lines.Count];
-            pairings = new LinePairing[lines.Count];
+            (ownSkus, ownDescriptions) = (new string[lines.Count], new ItemDescription[lines.Count]);
         }
 
         for (var i = 0; i < lines.Count; i++)
         {
-            skus[i] = catalog.Sku(lines[i].Sku);
-            descriptions[i] = catalog.Description(lines[i].Description);
+            ownSkus[i] = catalog.Sku(lines[i].Sku);
+            ownDescriptions[i] = catalog.Description(lines[i].Description);
+        }
+
+        Use(ownSkus, ownDescriptions, 0, lines.Count);
+    }
+
+    /// <summary>Takes the items at <paramref name="start"/> of arrays prepared for many invoices (not copied).</summary>
+    public void Use(string[] preparedSkus, ItemDescription[] preparedDescriptions, int start, int count)
+    {
+        (skus, descriptions, offset, Count) = (preparedSkus, preparedDescriptions, start, count);
+        if (pairings.Length < count)
+        {
+            pairings = new LinePairing[Math.Max(count, 2 * pairings.Length)];
         }
     }
 }

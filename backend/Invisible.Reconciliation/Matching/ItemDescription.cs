@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Invisible.Reconciliation.Text;
 
 namespace Invisible.Reconciliation.Matching;
@@ -70,24 +71,17 @@ internal sealed class ItemDescription
 /// Items as printed, prepared once per session: a tenant bills the same catalogue items over and over, so each distinct
 /// description is parsed (and its trigrams made) once instead of once per line and per comparison, and each distinct
 /// printed SKU is normalised once, to one string instance per normalised SKU, so that SKUs compare by reference.
+/// Safe to use from several threads (a full reconcile prepares the invoices' items in parallel).
 /// </summary>
 internal sealed class ItemCatalog
 {
-    private readonly Dictionary<string, ItemDescription> descriptionsByText = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> skusByText = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> canonicalSkus = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> currencies = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ItemDescription> descriptionsByText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> skusByText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> canonicalSkus = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> currencies = new(StringComparer.Ordinal);
 
-    public ItemDescription Description(string description)
-    {
-        if (!descriptionsByText.TryGetValue(description, out var parsed))
-        {
-            parsed = ItemDescription.Parse(description);
-            descriptionsByText[description] = parsed;
-        }
-
-        return parsed;
-    }
+    public ItemDescription Description(string description) =>
+        descriptionsByText.TryGetValue(description, out var parsed) ? parsed : descriptionsByText.GetOrAdd(description, ItemDescription.Parse);
 
     /// <summary>The SKU as <see cref="Text.Normalize.Code"/> normalises it; "" for none.</summary>
     public string Sku(string? printed)
@@ -100,25 +94,13 @@ internal sealed class ItemCatalog
         if (!skusByText.TryGetValue(printed, out var normalized))
         {
             normalized = Text.Normalize.Code(printed);
-            if (!canonicalSkus.TryAdd(normalized, normalized))
-            {
-                normalized = canonicalSkus[normalized];
-            }
-
-            skusByText[printed] = normalized;
+            normalized = canonicalSkus.GetOrAdd(normalized, normalized);
+            skusByText.TryAdd(printed, normalized);
         }
 
         return normalized;
     }
 
     /// <summary>The currency code as one instance per code: every PO of a tenant carries one of a few.</summary>
-    public string Currency(string currency)
-    {
-        if (!currencies.TryAdd(currency, currency))
-        {
-            currency = currencies[currency];
-        }
-
-        return currency;
-    }
+    public string Currency(string currency) => currencies.GetOrAdd(currency, currency);
 }

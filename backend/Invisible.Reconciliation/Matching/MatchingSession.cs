@@ -98,6 +98,7 @@ public sealed class MatchingSession
     {
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
         single.Clear();
+        items.Prepare(invoice.Lines, catalog);
         Decide(single, invoice, referenced, vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced)));
         var decision = writer.Write(single, 0);
         decisions.Add(decision);
@@ -119,13 +120,27 @@ public sealed class MatchingSession
     {
         var referenced = new IndexedPurchaseOrder[invoices.Count][];
         var printed = new (string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)[invoices.Count];
-        // Only reads of the index: the look-ups of many invoices run side by side.
+        var firstLines = new int[invoices.Count + 1];
+        for (var i = 0; i < invoices.Count; i++)
+        {
+            firstLines[i + 1] = firstLines[i] + invoices[i].Lines.Count;
+        }
+
+        // Only reads of the index (and the thread-safe item catalog): many invoices are prepared side by side.
+        var skus = new string[firstLines[^1]];
+        var descriptions = new ItemDescription[firstLines[^1]];
         Parallel.For(0, invoices.Count, i =>
         {
-            referenced[i] = FindReferencedPurchaseOrders(invoices[i].PrintedPoReference);
-            printed[i] = (invoices[i].PrintedVendorName, invoices[i].PrintedTaxId, VendorOf(referenced[i]));
+            var invoice = invoices[i];
+            referenced[i] = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
+            printed[i] = (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced[i]));
+            for (var line = 0; line < invoice.Lines.Count; line++)
+            {
+                skus[firstLines[i] + line] = catalog.Sku(invoice.Lines[line].Sku);
+                descriptions[firstLines[i] + line] = catalog.Description(invoice.Lines[line].Description);
+            }
         });
-        return new PreparedInvoices(referenced, vendorResolver.ResolveAll(printed));
+        return new PreparedInvoices(referenced, vendorResolver.ResolveAll(printed), skus, descriptions, firstLines);
     }
 
     /// <summary>
@@ -145,6 +160,7 @@ public sealed class MatchingSession
             var end = Math.Min(start + WrittenTogether, invoices.Count);
             for (var i = start; i < end; i++)
             {
+                items.Use(prepared.Skus, prepared.Descriptions, prepared.FirstLines[i], invoices[i].Lines.Count);
                 Decide(batch, invoices[i], prepared.Referenced[i], prepared.Vendors[i]);
             }
 
@@ -164,7 +180,10 @@ public sealed class MatchingSession
         decisions.AddRange(decided);
     }
 
-    /// <summary>Decides one invoice against everything decided before it, into a draft of <paramref name="batch"/>.</summary>
+    /// <summary>
+    /// Decides one invoice against everything decided before it, into a draft of <paramref name="batch"/>; its lines are
+    /// in <see cref="items"/> already.
+    /// </summary>
     private void Decide(DraftBatch batch, Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor)
     {
         ref var draft = ref batch.Add();
@@ -227,7 +246,6 @@ public sealed class MatchingSession
     {
         var invoice = draft.Invoice;
         var vendorCode = draft.Vendor.Vendor!.Code;
-        items.Prepare(invoice.Lines, catalog);
         var ofVendor = Array.Find(referenced, po => po.PurchaseOrder.VendorCode == vendorCode);
         if (ofVendor is not null)
         {
@@ -297,4 +315,11 @@ public sealed class MatchingSession
 }
 
 /// <summary>What <see cref="MatchingSession.Prepare"/> worked out for each invoice, in the order they were given.</summary>
-internal sealed record PreparedInvoices(IndexedPurchaseOrder[][] Referenced, IReadOnlyList<VendorResolution> Vendors);
+/// <param name="Skus">Every invoice's normalised line SKUs, one after the other; invoice i's start at <c>FirstLines[i]</c>.</param>
+/// <param name="Descriptions">Every invoice's parsed line descriptions, laid out as <paramref name="Skus"/>.</param>
+internal sealed record PreparedInvoices(
+    IndexedPurchaseOrder[][] Referenced,
+    IReadOnlyList<VendorResolution> Vendors,
+    string[] Skus,
+    ItemDescription[] Descriptions,
+    int[] FirstLines);

@@ -61,32 +61,43 @@ internal sealed class PoInference
             }
         }
 
-        // Score descending, then PO number; the order found breaks what is left, as the stable sort this replaces did.
+        // Ranked by score descending, then PO number, then the order found (what the stable sort this replaces gave): only
+        // the kept candidates need their place, so they are picked by insertion; the rest is one pass each.
         var ranked = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(scored);
-        ranked.Sort(static (a, b) =>
-        {
-            var order = b.Score.CompareTo(a.Score);
-            if (order == 0)
-            {
-                order = string.CompareOrdinal(a.Po.PurchaseOrder.PoNumber, b.Po.PurchaseOrder.PoNumber);
-            }
-
-            return order != 0 ? order : a.Found.CompareTo(b.Found);
-        });
-        var rankedCandidates = new List<PoCandidate>(Math.Min(CandidatesKept, ranked.Length));
-        foreach (var entry in ranked[..Math.Min(CandidatesKept, ranked.Length)])
-        {
-            rankedCandidates.Add(entry.ToCandidate());
-        }
-
+        Span<int> kept = stackalloc int[CandidatesKept];
+        var keptCount = 0;
         var bestAt = -1;
         for (var i = 0; i < ranked.Length; i++)
         {
-            if (ranked[i].ItemOverlap >= PlausibleItemOverlap && FitsClearly(ranked[i]))
+            var position = keptCount;
+            while (position > 0 && RanksBefore(ranked[i], ranked[kept[position - 1]]))
+            {
+                position--;
+            }
+
+            if (position < CandidatesKept)
+            {
+                for (var j = Math.Min(keptCount, CandidatesKept - 1); j > position; j--)
+                {
+                    kept[j] = kept[j - 1];
+                }
+
+                kept[position] = i;
+                keptCount = Math.Min(keptCount + 1, CandidatesKept);
+            }
+
+            if (ranked[i].ItemOverlap >= PlausibleItemOverlap && FitsClearly(ranked[i]) && (bestAt < 0 || RanksBefore(ranked[i], ranked[bestAt])))
             {
                 bestAt = i;
-                break;
             }
+        }
+
+        var rankedCandidates = new List<PoCandidate>(keptCount);
+        PoCandidate? bestCandidate = null;
+        foreach (var index in kept[..keptCount])
+        {
+            rankedCandidates.Add(ranked[index].ToCandidate());
+            bestCandidate = index == bestAt ? rankedCandidates[^1] : bestCandidate;
         }
 
         if (bestAt < 0)
@@ -106,7 +117,19 @@ internal sealed class PoInference
             }
         }
 
-        return (best.Po, bestAt < rankedCandidates.Count ? rankedCandidates[bestAt] : best.ToCandidate(), rankedCandidates);
+        return (best.Po, bestCandidate ?? best.ToCandidate(), rankedCandidates);
+    }
+
+    /// <summary>The ranking order: higher score, then lower PO number (ordinal), then found earlier.</summary>
+    private static bool RanksBefore(in Scored candidate, in Scored other)
+    {
+        if (candidate.Score != other.Score)
+        {
+            return candidate.Score > other.Score;
+        }
+
+        var byNumber = string.CompareOrdinal(candidate.Po.PurchaseOrder.PoNumber, other.Po.PurchaseOrder.PoNumber);
+        return byNumber != 0 ? byNumber < 0 : candidate.Found < other.Found;
     }
 
     private static bool FitsClearly(in Scored candidate) => candidate.Score >= FitScore && candidate.QuantityFit == 1;
