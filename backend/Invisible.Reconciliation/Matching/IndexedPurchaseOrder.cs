@@ -31,6 +31,16 @@ internal sealed class IndexedPurchaseOrder
     private readonly Dictionary<string, List<int>>? lineIndexesBySku;
 
     public IndexedPurchaseOrder(PurchaseOrder purchaseOrder, QuantityLedger ledger, ItemCatalog catalog)
+        : this(purchaseOrder, ledger, catalog, purchaseOrder.Lines.Select(line => ledger.LineSlot(purchaseOrder.PoNumber, line.LineNo)).ToArray(), 0)
+    {
+    }
+
+    /// <summary>
+    /// Indexes a PO whose lines have their ledger slots already (<see cref="QuantityLedger.LineSlot"/>, at
+    /// <paramref name="firstSlot"/> in <paramref name="ledgerSlots"/>, in line order): touches nothing shared but the
+    /// thread-safe catalog, so many POs are indexed side by side.
+    /// </summary>
+    public IndexedPurchaseOrder(PurchaseOrder purchaseOrder, QuantityLedger ledger, ItemCatalog catalog, int[] ledgerSlots, int firstSlot)
     {
         PurchaseOrder = purchaseOrder;
         NormalizedNumber = Text.Normalize.PoNumber(purchaseOrder.PoNumber);
@@ -53,7 +63,7 @@ internal sealed class IndexedPurchaseOrder
                 }
             }
 
-            Lines[i] = new IndexedLine(lines[i], sku, description, slot, ledger.LineSlot(purchaseOrder.PoNumber, lines[i].LineNo));
+            Lines[i] = new IndexedLine(lines[i], sku, description, slot, ledgerSlots[firstSlot + i]);
             openLines += 0 < lines[i].Quantity ? 1 : 0;
         }
 

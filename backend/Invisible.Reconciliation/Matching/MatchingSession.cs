@@ -41,46 +41,82 @@ public sealed class MatchingSession
         SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
-        var lineCount = 0;
-        foreach (var purchaseOrder in masterData.PurchaseOrders)
+        var purchaseOrders = masterData.PurchaseOrders;
+        var firstSlots = new int[purchaseOrders.Count + 1];
+        for (var i = 0; i < purchaseOrders.Count; i++)
         {
-            lineCount += purchaseOrder.Lines.Count;
+            firstSlots[i + 1] = firstSlots[i] + purchaseOrders[i].Lines.Count;
         }
 
-        ledger = new QuantityLedger(lineCount);
-        var indexedPurchaseOrders = new IndexedPurchaseOrder[masterData.PurchaseOrders.Count];
-        purchaseOrdersByNumber.EnsureCapacity(indexedPurchaseOrders.Length);
-        for (var i = 0; i < indexedPurchaseOrders.Length; i++)
+        // The ledger's slots in snapshot order (one dictionary: on this thread), then the POs indexed side by side.
+        ledger = new QuantityLedger(firstSlots[^1]);
+        var ledgerSlots = new int[firstSlots[^1]];
+        for (var i = 0; i < purchaseOrders.Count; i++)
         {
-            var indexed = new IndexedPurchaseOrder(masterData.PurchaseOrders[i], ledger, catalog);
-            indexedPurchaseOrders[i] = indexed;
+            for (var line = 0; line < purchaseOrders[i].Lines.Count; line++)
+            {
+                ledgerSlots[firstSlots[i] + line] = ledger.LineSlot(purchaseOrders[i].PoNumber, purchaseOrders[i].Lines[line].LineNo);
+            }
+        }
+
+        var indexedPurchaseOrders = new IndexedPurchaseOrder[purchaseOrders.Count];
+        Parallel.For(0, indexedPurchaseOrders.Length, i =>
+            indexedPurchaseOrders[i] = new IndexedPurchaseOrder(purchaseOrders[i], ledger, catalog, ledgerSlots, firstSlots[i]));
+
+        // Goods receipts only touch the ledger: they are booked while the vendors' POs are indexed by item.
+        var receiving = Task.Run(() =>
+        {
+            foreach (var receipt in masterData.Receipts)
+            {
+                Receive(receipt);
+            }
+        });
+
+        purchaseOrdersByNumber.EnsureCapacity(indexedPurchaseOrders.Length);
+        foreach (var indexed in indexedPurchaseOrders)
+        {
             // Normalised numbers are unique in practice: the rare clash grows an array rather than every PO having a list.
             purchaseOrdersByNumber[indexed.NormalizedNumber] = purchaseOrdersByNumber.TryGetValue(indexed.NormalizedNumber, out var same)
                 ? [.. same, indexed]
                 : [indexed];
         }
 
+        purchaseOrdersByNormalizedSpan = purchaseOrdersByNumber.GetAlternateLookup<ReadOnlySpan<char>>();
+
         // Each vendor's lists of POs by item are in order date order (then snapshot order), so that a look-up stops at the
-        // first PO placed after the invoice date instead of skipping every later one.
+        // first PO placed after the invoice date instead of skipping every later one. Vendors are indexed side by side.
         var byOrderDate = (IndexedPurchaseOrder[])indexedPurchaseOrders.Clone();
         var orderDates = new long[byOrderDate.Length];
         for (var i = 0; i < orderDates.Length; i++)
         {
-            orderDates[i] = ((long)byOrderDate[i].PurchaseOrder.OrderDate.DayNumber << 32) | (uint)i;
+            orderDates[i] = ((long)byOrderDate[i].OrderDate.DayNumber << 32) | (uint)i;
         }
 
         Array.Sort(orderDates, byOrderDate);
+        var ofVendor = new Dictionary<string, List<IndexedPurchaseOrder>>(StringComparer.Ordinal);
         foreach (var indexed in byOrderDate)
         {
-            purchaseOrdersByVendor.GetOrAddNew(indexed.PurchaseOrder.VendorCode).Add(indexed);
+            ofVendor.GetOrAddNew(indexed.PurchaseOrder.VendorCode).Add(indexed);
         }
 
-        purchaseOrdersByNormalizedSpan = purchaseOrdersByNumber.GetAlternateLookup<ReadOnlySpan<char>>();
-
-        foreach (var receipt in masterData.Receipts)
+        var vendorCodes = ofVendor.Keys.ToArray();
+        var vendorIndexes = new VendorPurchaseOrders[vendorCodes.Length];
+        Parallel.For(0, vendorCodes.Length, i =>
         {
-            Receive(receipt);
+            var index = new VendorPurchaseOrders();
+            foreach (var indexed in ofVendor[vendorCodes[i]])
+            {
+                index.Add(indexed);
+            }
+
+            vendorIndexes[i] = index;
+        });
+        for (var i = 0; i < vendorCodes.Length; i++)
+        {
+            purchaseOrdersByVendor[vendorCodes[i]] = vendorIndexes[i];
         }
+
+        receiving.GetAwaiter().GetResult();
     }
 
     public SimilarityModel SimilarityModel { get; }
