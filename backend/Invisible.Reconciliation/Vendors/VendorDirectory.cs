@@ -1,4 +1,3 @@
-using System.Buffers;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Text;
 
@@ -11,6 +10,9 @@ namespace Invisible.Reconciliation.Vendors;
 public sealed class VendorDirectory
 {
     private const int CandidatesByName = 8;
+
+    /// <summary>Up to this many master names, the shared-trigram counters of a look-up live on the stack (2 × 4 bytes each).</summary>
+    private const int StackCounters = 2048;
 
     private readonly Dictionary<string, double> inverseDocumentFrequency = new(StringComparer.Ordinal);
     private readonly double unknownWordWeight;
@@ -79,10 +81,10 @@ public sealed class VendorDirectory
     /// <summary>Master names sharing the most character trigrams with the printed name: cheap recall before scoring.</summary>
     public IReadOnlyList<(Vendor Vendor, VendorName Name)> CandidatesFor(VendorName printed)
     {
-        // Called for many printed names at once from several threads: the counters are rented, not shared.
-        var sharedTrigrams = ArrayPool<int>.Shared.Rent(names.Count);
-        var touched = ArrayPool<int>.Shared.Rent(names.Count);
-        Array.Clear(sharedTrigrams, 0, names.Count);
+        // Called for many printed names at once from several threads: the counters are the caller's own, on its stack
+        // for any master of a usual size.
+        Span<int> sharedTrigrams = names.Count <= StackCounters ? stackalloc int[names.Count] : new int[names.Count];
+        Span<int> touched = names.Count <= StackCounters ? stackalloc int[names.Count] : new int[names.Count];
         var touchedCount = 0;
         foreach (var gram in printed.TrigramCodes)
         {
@@ -101,7 +103,7 @@ public sealed class VendorDirectory
         // The few best by shared trigrams, then by master order: a partial selection, not a sort of every name touched.
         Span<int> best = stackalloc int[CandidatesByName];
         var count = 0;
-        foreach (var index in touched.AsSpan(0, touchedCount))
+        foreach (var index in touched[..touchedCount])
         {
             var position = count;
             while (position > 0 && Ranks(sharedTrigrams, index, best[position - 1]))
@@ -124,8 +126,6 @@ public sealed class VendorDirectory
             count = Math.Min(count + 1, CandidatesByName);
         }
 
-        ArrayPool<int>.Shared.Return(touched);
-        ArrayPool<int>.Shared.Return(sharedTrigrams);
         var candidates = new List<(Vendor Vendor, VendorName Name)>(count);
         foreach (var index in best[..count])
         {
@@ -136,7 +136,7 @@ public sealed class VendorDirectory
     }
 
     /// <summary>Whether name <paramref name="index"/> ranks before name <paramref name="other"/>: more shared trigrams, then master order.</summary>
-    private static bool Ranks(int[] sharedTrigrams, int index, int other) =>
+    private static bool Ranks(ReadOnlySpan<int> sharedTrigrams, int index, int other) =>
         sharedTrigrams[index] != sharedTrigrams[other] ? sharedTrigrams[index] > sharedTrigrams[other] : index < other;
 
     public IEnumerable<VendorName> NamesOf(Vendor vendor) => namesByVendorCode.GetValueOrDefault(vendor.Code) ?? [];

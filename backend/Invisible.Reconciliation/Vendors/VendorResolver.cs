@@ -168,6 +168,29 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
         return printed;
     }
 
+    /// <summary>
+    /// <paramref name="candidates"/> and every name of <paramref name="vendor"/>, unless the name look-up
+    /// (<paramref name="byName"/>) found the vendor already; the shared list of the name look-up is copied, never changed.
+    /// </summary>
+    private List<NameCandidate> WithNamesOf(Vendor vendor, List<NameCandidate> candidates, List<NameCandidate> byName, VendorName printed)
+    {
+        foreach (var candidate in byName)
+        {
+            if (candidate.Vendor.Code == vendor.Code)
+            {
+                return candidates;
+            }
+        }
+
+        var extended = ReferenceEquals(candidates, byName) ? new List<NameCandidate>(byName) : candidates;
+        foreach (var name in directory.NamesOf(vendor))
+        {
+            extended.Add(new NameCandidate(vendor, name, VendorPairFeatures.NameFeatures(directory, printed, name)));
+        }
+
+        return extended;
+    }
+
     /// <summary>The vendors whose names resemble a printed name, with the name features: the same for every name with its key.</summary>
     private List<NameCandidate> CandidatesOf(VendorName printed)
     {
@@ -198,16 +221,17 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     /// </summary>
     private ScoredIdentity Score(VendorName printed, List<NameCandidate> byName, string? printedTaxId, Vendor? referencedPoVendor)
     {
-        var candidates = new List<NameCandidate>(byName);
-        foreach (var vendor in directory.FindByTaxId(printedTaxId).Append(referencedPoVendor))
+        // The vendors resembling the name, then those the tax id or the referenced PO point at (each of those with all its
+        // names, unless the name already brought it in).
+        var candidates = byName;
+        foreach (var vendor in directory.FindByTaxId(printedTaxId))
         {
-            if (vendor is not null && !byName.Exists(candidate => candidate.Vendor.Code == vendor.Code))
-            {
-                foreach (var name in directory.NamesOf(vendor))
-                {
-                    candidates.Add(new NameCandidate(vendor, name, VendorPairFeatures.NameFeatures(directory, printed, name)));
-                }
-            }
+            candidates = WithNamesOf(vendor, candidates, byName, printed);
+        }
+
+        if (referencedPoVendor is not null)
+        {
+            candidates = WithNamesOf(referencedPoVendor, candidates, byName, printed);
         }
 
         // Each vendor by its best-scoring name (the first of equals), best vendor first; codes are unique, so the order is total.
@@ -216,7 +240,12 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
         {
             var features = VendorPairFeatures.WithEvidence(candidate.NameFeatures, printedTaxId, candidate.Vendor, referencedPoVendor);
             var probability = model.VendorMatch.Probability(features);
-            var index = byVendor.FindIndex(entry => entry.Candidate.Vendor.Code == candidate.Vendor.Code);
+            var index = byVendor.Count - 1;
+            while (index >= 0 && byVendor[index].Candidate.Vendor.Code != candidate.Vendor.Code)
+            {
+                index--;
+            }
+
             if (index < 0)
             {
                 byVendor.Add((candidate, features, probability));
