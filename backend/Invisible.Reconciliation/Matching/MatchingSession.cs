@@ -135,7 +135,9 @@ public sealed class MatchingSession
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
         single.Clear();
         items.Prepare(invoice.Lines, catalog);
-        Decide(single, invoice, referenced, vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced)));
+        var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced));
+        var duplicateKeys = vendor.Vendor is { } resolved ? new DuplicateKeys(resolved.Code, invoice) : default;
+        Decide(single, invoice, referenced, vendor, duplicateKeys, !confirmedNotDuplicates.Contains(invoice.Id));
         var decision = writer.Write(single, 0);
         decisions.Add(decision);
         return decision;
@@ -176,7 +178,20 @@ public sealed class MatchingSession
                 descriptions[firstLines[i] + line] = catalog.Description(invoice.Lines[line].Description);
             }
         });
-        return new PreparedInvoices(referenced, vendorResolver.ResolveAll(printed), skus, descriptions, firstLines);
+        var vendors = vendorResolver.ResolveAll(printed);
+
+        // The duplicate keys of every invoice with a vendor, hashed here so that the register only compares.
+        var duplicateKeys = new DuplicateKeys[invoices.Count];
+        var mayBeDuplicates = new bool[invoices.Count];
+        Parallel.For(0, invoices.Count, i =>
+        {
+            if (vendors[i].Vendor is { } vendor)
+            {
+                duplicateKeys[i] = new DuplicateKeys(vendor.Code, invoices[i]);
+                mayBeDuplicates[i] = !confirmedNotDuplicates.Contains(invoices[i].Id);
+            }
+        });
+        return new PreparedInvoices(referenced, vendors, skus, descriptions, firstLines, duplicateKeys, mayBeDuplicates);
     }
 
     /// <summary>
@@ -197,7 +212,7 @@ public sealed class MatchingSession
             for (var i = start; i < end; i++)
             {
                 items.Use(prepared.Skus, prepared.Descriptions, prepared.FirstLines[i], invoices[i].Lines.Count);
-                Decide(batch, invoices[i], prepared.Referenced[i], prepared.Vendors[i]);
+                Decide(batch, invoices[i], prepared.Referenced[i], prepared.Vendors[i], prepared.DuplicateKeys[i], prepared.MayBeDuplicates[i]);
             }
 
             // The other batch must be written before it is reused for the next round.
@@ -220,7 +235,8 @@ public sealed class MatchingSession
     /// Decides one invoice against everything decided before it, into a draft of <paramref name="batch"/>; its lines are
     /// in <see cref="items"/> already.
     /// </summary>
-    private void Decide(DraftBatch batch, Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor)
+    private void Decide(
+        DraftBatch batch, Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor, in DuplicateKeys duplicateKeys, bool mayBeDuplicate)
     {
         ref var draft = ref batch.Add();
         draft.Invoice = invoice;
@@ -231,7 +247,7 @@ public sealed class MatchingSession
         {
             draft.Outcome = DraftOutcome.NoVendor;
         }
-        else if (duplicates.FindOriginalOrRegister(vendor.Vendor.Code, invoice, !confirmedNotDuplicates.Contains(invoice.Id)) is { } original)
+        else if (duplicates.FindOriginalOrRegister(duplicateKeys, invoice, mayBeDuplicate) is { } original)
         {
             (draft.Outcome, draft.Original, draft.DuplicateReason) = (DraftOutcome.Duplicate, original.Original, original.Reason);
         }
@@ -353,9 +369,13 @@ public sealed class MatchingSession
 /// <summary>What <see cref="MatchingSession.Prepare"/> worked out for each invoice, in the order they were given.</summary>
 /// <param name="Skus">Every invoice's normalised line SKUs, one after the other; invoice i's start at <c>FirstLines[i]</c>.</param>
 /// <param name="Descriptions">Every invoice's parsed line descriptions, laid out as <paramref name="Skus"/>.</param>
+/// <param name="DuplicateKeys">Each invoice's duplicate keys under its resolved vendor (default when it has none).</param>
+/// <param name="MayBeDuplicates">Whether each may be a duplicate (a reviewer did not confirm it is not).</param>
 internal sealed record PreparedInvoices(
     IndexedPurchaseOrder[][] Referenced,
     IReadOnlyList<VendorResolution> Vendors,
     string[] Skus,
     ItemDescription[] Descriptions,
-    int[] FirstLines);
+    int[] FirstLines,
+    DuplicateKeys[] DuplicateKeys,
+    bool[] MayBeDuplicates);
