@@ -109,6 +109,27 @@ public class EngineEquivalenceTests
     }
 
     [Fact]
+    public void The_price_check_without_division_for_equal_prices_answers_as_the_rule_with_division()
+    {
+        static bool ByTheRule(ToleranceRule rule, decimal po, decimal invoice)
+        {
+            var difference = Math.Abs(invoice - po);
+            return (rule.UnitPriceAbsolute is not { } absolute || difference <= absolute) &&
+                (po == 0 ? difference == 0 : difference * 100m / po <= rule.UnitPricePercent);
+        }
+
+        decimal[] prices = [0m, 0.01m, 1m, 1.00m, 9.99m, 10m, 10.2m, 10.21m, 123.4567m];
+        foreach (var rule in new[] { new ToleranceRule(2m, null, 0m, 0.05m), new ToleranceRule(0m, 0m, 0m, 0m), new ToleranceRule(-1m, null, 0m, 0m),
+                     new ToleranceRule(5m, 0.1m, 10m, 0.05m) })
+        {
+            foreach (var (po, invoice) in prices.SelectMany(po => prices.Select(invoice => (po, invoice))))
+            {
+                Assert.True(ByTheRule(rule, po, invoice) == rule.AllowsPrice(po, invoice), $"{rule}: PO {po}, invoice {invoice}");
+            }
+        }
+    }
+
+    [Fact]
     public void An_invoice_found_to_repeat_an_original_by_date_and_total_does_not_register_its_own_number()
     {
         var date = new DateOnly(2026, 4, 1);

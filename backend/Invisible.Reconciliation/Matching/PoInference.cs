@@ -158,7 +158,8 @@ internal sealed class PoInference
             var stillOpen = poLine.Quantity - invoiced;
             var receivedNotBilled = po.Received(pairings[i].PoLineIndex) - invoiced;
             var quantity = invoice.Lines[i].Quantity;
-            if (invoiced + quantity <= poLine.Quantity * quantityCeilingFactor)
+            // A factor of one (no quantity tolerance, the default) leaves the ordered quantity as it is.
+            if (invoiced + quantity <= (quantityCeilingFactor == 1 ? poLine.Quantity : poLine.Quantity * quantityCeilingFactor))
             {
                 quantityFits++;
             }

@@ -20,7 +20,13 @@ public sealed record ToleranceRule(
             return false;
         }
 
-        return poUnitPrice == 0 ? difference == 0 : difference * 100m / poUnitPrice <= UnitPricePercent;
+        // Most prices are billed as ordered: a zero difference is zero percent of any price, without dividing.
+        if (difference == 0)
+        {
+            return poUnitPrice == 0 || 0 <= UnitPricePercent;
+        }
+
+        return poUnitPrice != 0 && difference * 100m / poUnitPrice <= UnitPricePercent;
     }
 
     /// <summary>The most that may be invoiced in total against a base quantity (received or ordered).</summary>
