@@ -298,7 +298,16 @@ public sealed class MatchingSession
     {
         var invoice = draft.Invoice;
         var vendorCode = draft.Vendor.Vendor!.Code;
-        var ofVendor = Array.Find(referenced, po => po.PurchaseOrder.VendorCode == vendorCode);
+        IndexedPurchaseOrder? ofVendor = null;
+        foreach (var po in referenced)
+        {
+            if (po.PurchaseOrder.VendorCode == vendorCode)
+            {
+                ofVendor = po;
+                break;
+            }
+        }
+
         if (ofVendor is not null)
         {
             (draft.Chosen, draft.Reference) = (ofVendor, ReferenceProblem.None);
