@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
 
@@ -22,7 +23,7 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     /// <summary>How many best-scoring vendors a resolution keeps as evidence.</summary>
     private const int EvidenceCandidates = 3;
 
-    private readonly Dictionary<(string Name, string? TaxId, string? PoVendor), VendorResolution> resolved = [];
+    private readonly Dictionary<PrintedIdentity, VendorResolution> resolved = [];
 
     // What a resolution is made of, each remembered at the level it depends on. Many printed names parse to the same key
     // ("ACME Supplies, Inc." and "Acme Supplies Inc"), and the name features depend on the key alone; the scoring depends
@@ -36,7 +37,7 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
 
     public VendorResolution Resolve(string printedName, string? printedTaxId, Vendor? referencedPoVendor)
     {
-        var key = (printedName, printedTaxId, referencedPoVendor?.Code);
+        var key = new PrintedIdentity(printedName, printedTaxId, referencedPoVendor?.Code);
         if (!resolved.TryGetValue(key, out var resolution))
         {
             var printed = Parsed(printedName);
@@ -63,24 +64,38 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     {
         var entries = printed as IReadOnlyList<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)> ?? printed.ToList();
 
-        // Each printed identity once: the entries' answers are copied from it at the end.
+        // Each printed identity once: the entries' answers are copied from it at the end. The identities are hashed side by
+        // side first, so that finding the distinct ones here only compares.
+        var identitiesOf = new PrintedIdentity[entries.Count];
+        Parallel.For(0, entries.Count, i =>
+            identitiesOf[i] = new PrintedIdentity(entries[i].PrintedName, entries[i].PrintedTaxId, entries[i].ReferencedPoVendor?.Code));
         var distinctOf = new int[entries.Count];
-        var distinctIndexes = new Dictionary<(string, string?, string?), int>();
+        var distinctIndexes = new Dictionary<PrintedIdentity, int>();
         var distinct = new List<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)>();
+        var distinctIdentities = new List<PrintedIdentity>();
         for (var i = 0; i < entries.Count; i++)
         {
-            var entry = entries[i];
-            if (!distinctIndexes.TryGetValue((entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code), out var index))
+            ref var index = ref CollectionsMarshal.GetValueRefOrAddDefault(distinctIndexes, identitiesOf[i], out var seen);
+            if (!seen)
             {
                 index = distinct.Count;
-                distinctIndexes[(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code)] = index;
-                distinct.Add(entry);
+                distinct.Add(entries[i]);
+                distinctIdentities.Add(identitiesOf[i]);
             }
 
             distinctOf[i] = index;
         }
 
-        var pending = distinct.Where(entry => !resolved.ContainsKey((entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code))).ToList();
+        var pending = new List<(string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)>();
+        var pendingIdentities = new List<PrintedIdentity>();
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            if (!resolved.ContainsKey(distinctIdentities[i]))
+            {
+                pending.Add(distinct[i]);
+                pendingIdentities.Add(distinctIdentities[i]);
+            }
+        }
 
         // Each stage computes what the next needs in parallel, then records it from this thread: the caches are only read
         // while work runs on the other cores.
@@ -134,18 +149,18 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
             scoredIdentities[(name.Key, Text.Normalize.Code(taxId), poVendor?.Code)] = scored[i];
         }
 
-        foreach (var entry in pending)
+        for (var i = 0; i < pending.Count; i++)
         {
+            var entry = pending[i];
             var name = parsedNames[entry.PrintedName];
             var identity = scoredIdentities[(name.Key, Text.Normalize.Code(entry.PrintedTaxId), entry.ReferencedPoVendor?.Code)];
-            resolved[(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code)] =
-                identity.Resolution(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code, model.Version);
+            resolved[pendingIdentities[i]] = identity.Resolution(entry.PrintedName, entry.PrintedTaxId, entry.ReferencedPoVendor?.Code, model.Version);
         }
 
         var ofDistinct = new VendorResolution[distinct.Count];
         for (var i = 0; i < distinct.Count; i++)
         {
-            ofDistinct[i] = resolved[(distinct[i].PrintedName, distinct[i].PrintedTaxId, distinct[i].ReferencedPoVendor?.Code)];
+            ofDistinct[i] = resolved[distinctIdentities[i]];
         }
 
         var resolutions = new VendorResolution[entries.Count];
@@ -310,6 +325,26 @@ public sealed record VendorEvidence(
     IReadOnlyList<VendorCandidate> TopCandidates);
 
 internal sealed record NameCandidate(Vendor Vendor, VendorName Name, double[] NameFeatures);
+
+/// <summary>What an invoice prints about its sender (name and tax id as printed, the referenced PO's vendor), hashed once.</summary>
+internal readonly struct PrintedIdentity(string name, string? taxId, string? poVendorCode) : IEquatable<PrintedIdentity>
+{
+    private readonly int hashCode = HashCode.Combine(name, taxId, poVendorCode);
+
+    public string Name { get; } = name;
+
+    public string? TaxId { get; } = taxId;
+
+    public string? PoVendorCode { get; } = poVendorCode;
+
+    public bool Equals(PrintedIdentity other) =>
+        hashCode == other.hashCode && string.Equals(Name, other.Name, StringComparison.Ordinal) &&
+        string.Equals(TaxId, other.TaxId, StringComparison.Ordinal) && string.Equals(PoVendorCode, other.PoVendorCode, StringComparison.Ordinal);
+
+    public override bool Equals(object? obj) => obj is PrintedIdentity other && Equals(other);
+
+    public override int GetHashCode() => hashCode;
+}
 
 /// <summary>
 /// How a printed identity (name key, normalised tax id, referenced PO's vendor) scored, with the explanation's parts
