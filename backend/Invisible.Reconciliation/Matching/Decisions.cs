@@ -43,10 +43,22 @@ public sealed record PoIdentification(
 /// <param name="QuantityFit">Share of paired lines whose quantity fits what is still open to invoice on the PO line.</param>
 /// <param name="ExactQuantity">Share of paired lines billing exactly what is still open, or received and not yet billed.</param>
 /// <param name="PriceFit">Share of paired lines whose unit price is within the price tolerance.</param>
+/// <remarks>
+/// Formattable into a span, so that explanations listing candidates write them straight into their own text; the text is
+/// the same whichever way it is asked for, in the culture of the provider given (none: the current culture).
+/// </remarks>
 public sealed record PoCandidate(string PoNumber, double Score, double ItemOverlap, double QuantityFit, double ExactQuantity, double PriceFit)
+    : ISpanFormattable
 {
-    public override string ToString() =>
-        $"{PoNumber} score {Score:0.00} (items {ItemOverlap:P0}, quantities fit {QuantityFit:P0} / exact {ExactQuantity:P0}, prices {PriceFit:P0})";
+    public override string ToString() => ToString(null, null);
+
+    public string ToString(string? format, IFormatProvider? formatProvider) => string.Create(formatProvider, $"{this}");
+
+    public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider) =>
+        destination.TryWrite(
+            provider,
+            $"{PoNumber} score {Score:0.00} (items {ItemOverlap:P0}, quantities fit {QuantityFit:P0} / exact {ExactQuantity:P0}, prices {PriceFit:P0})",
+            out charsWritten);
 }
 
 /// <summary>Header total against the sum of line amounts and taxes.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Invisible.Reconciliation.Text;
 
 namespace Invisible.Reconciliation.Matching;
@@ -42,42 +43,10 @@ internal sealed class ItemDescription
             return 0;
         }
 
-        var (mine, theirs) = (TrigramCodes, other.TrigramCodes);
-        int i = 0, j = 0, shared = 0;
-        while (i < mine.Length && j < theirs.Length)
-        {
-            var order = mine[i].CompareTo(theirs[j]);
-            shared += order == 0 ? 1 : 0;
-            i += order <= 0 ? 1 : 0;
-            j += order >= 0 ? 1 : 0;
-        }
-
-        return 2.0 * shared / (mine.Length + theirs.Length);
+        return StringSimilarity.TrigramDice(TrigramCodes, other.TrigramCodes);
     }
 
-    private long[] TrigramCodes => trigramCodes ??= CodeTrigrams(Key);
-
-    private static long[] CodeTrigrams(string key)
-    {
-        var padded = $"  {key} ";
-        var codes = new long[padded.Length - 2];
-        for (var i = 0; i < codes.Length; i++)
-        {
-            codes[i] = ((long)padded[i] << 32) | ((long)padded[i + 1] << 16) | padded[i + 2];
-        }
-
-        Array.Sort(codes);
-        var distinct = codes.Length == 0 ? 0 : 1;
-        for (var i = 1; i < codes.Length; i++)
-        {
-            if (codes[i] != codes[distinct - 1])
-            {
-                codes[distinct++] = codes[i];
-            }
-        }
-
-        return codes[..distinct];
-    }
+    private long[] TrigramCodes => trigramCodes ??= StringSimilarity.TrigramCodes(Key);
 
     private static IEnumerable<string> NumberRuns(string text)
     {
@@ -99,21 +68,39 @@ internal sealed class ItemDescription
 }
 
 /// <summary>
-/// Parsed descriptions by their printed text: a tenant bills the same catalogue items over and over, so each distinct
-/// description is parsed (and its trigrams made) once per session instead of once per line and per comparison.
+/// Items as printed, prepared once per session: a tenant bills the same catalogue items over and over, so each distinct
+/// description is parsed (and its trigrams made) once instead of once per line and per comparison, and each distinct
+/// printed SKU is normalised once, to one string instance per normalised SKU, so that SKUs compare by reference.
+/// Safe to use from several threads (a full reconcile prepares the invoices' items in parallel).
 /// </summary>
-internal sealed class ItemDescriptions
+internal sealed class ItemCatalog
 {
-    private readonly Dictionary<string, ItemDescription> byText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ItemDescription> descriptionsByText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> skusByText = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> canonicalSkus = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> currencies = new(StringComparer.Ordinal);
 
-    public ItemDescription Of(string description)
+    public ItemDescription Description(string description) =>
+        descriptionsByText.TryGetValue(description, out var parsed) ? parsed : descriptionsByText.GetOrAdd(description, ItemDescription.Parse);
+
+    /// <summary>The SKU as <see cref="Text.Normalize.Code"/> normalises it; "" for none.</summary>
+    public string Sku(string? printed)
     {
-        if (!byText.TryGetValue(description, out var parsed))
+        if (string.IsNullOrEmpty(printed))
         {
-            parsed = ItemDescription.Parse(description);
-            byText[description] = parsed;
+            return "";
         }
 
-        return parsed;
+        if (!skusByText.TryGetValue(printed, out var normalized))
+        {
+            normalized = Text.Normalize.Code(printed);
+            normalized = canonicalSkus.GetOrAdd(normalized, normalized);
+            skusByText.TryAdd(printed, normalized);
+        }
+
+        return normalized;
     }
+
+    /// <summary>The currency code as one instance per code: every PO of a tenant carries one of a few.</summary>
+    public string Currency(string currency) => currencies.GetOrAdd(currency, currency);
 }

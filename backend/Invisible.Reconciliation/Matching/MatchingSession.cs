@@ -1,4 +1,3 @@
-using System.Globalization;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
 using Invisible.Reconciliation.Text;
@@ -17,39 +16,113 @@ public sealed class MatchingSession
     private readonly VendorResolver vendorResolver;
     private readonly Tolerances tolerances;
     private readonly IReadOnlySet<string> confirmedNotDuplicates;
-    private readonly Dictionary<string, List<IndexedPurchaseOrder>> purchaseOrdersByNumber = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedPurchaseOrder[]> purchaseOrdersByNumber = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IndexedPurchaseOrder[]>.AlternateLookup<ReadOnlySpan<char>> purchaseOrdersByNormalizedSpan;
     private readonly Dictionary<string, VendorPurchaseOrders> purchaseOrdersByVendor = new(StringComparer.Ordinal);
-    private readonly QuantityLedger ledger = new();
-    private readonly ItemDescriptions itemDescriptions = new();
+    private readonly QuantityLedger ledger;
+    private readonly ItemCatalog catalog = new();
     private readonly DuplicateRegister duplicates = new();
     private readonly List<InvoiceDecision> decisions = [];
+
+    // Working state of the invoice being matched, reused from one invoice to the next (a session matches one at a time).
+    private readonly InvoiceItems items = new();
+    private readonly List<IndexedPurchaseOrder> candidates = [];
+    private readonly PoInference inference = new();
+    private readonly DraftBatch single = new();
+    private readonly DecisionWriter writer;
+
+    /// <summary>How many invoices are decided before their decisions are handed over to be written.</summary>
+    private const int WrittenTogether = 1024;
 
     public MatchingSession(TenantSnapshot masterData, Tolerances tolerances, SimilarityModel? model = null)
     {
         this.tolerances = tolerances;
+        writer = new DecisionWriter(tolerances);
         SimilarityModel = model ?? masterData.SimilarityModel ?? SimilarityModel.Prior;
         vendorResolver = new VendorResolver(new VendorDirectory(masterData.Vendors), SimilarityModel);
         confirmedNotDuplicates = masterData.ConfirmedNotDuplicateInvoiceIds;
-        foreach (var purchaseOrder in masterData.PurchaseOrders)
+        var purchaseOrders = masterData.PurchaseOrders;
+        var firstSlots = new int[purchaseOrders.Count + 1];
+        for (var i = 0; i < purchaseOrders.Count; i++)
         {
-            var indexed = new IndexedPurchaseOrder(purchaseOrder, ledger, itemDescriptions);
-            purchaseOrdersByNumber.GetOrAddNew(indexed.NormalizedNumber).Add(indexed);
-            purchaseOrdersByVendor.GetOrAddNew(purchaseOrder.VendorCode).Add(indexed);
+            firstSlots[i + 1] = firstSlots[i] + purchaseOrders[i].Lines.Count;
         }
 
-        foreach (var receipt in masterData.Receipts)
+        // The ledger's slots in snapshot order (one dictionary: on this thread), then the POs indexed side by side.
+        ledger = new QuantityLedger(firstSlots[^1]);
+        var ledgerSlots = new int[firstSlots[^1]];
+        for (var i = 0; i < purchaseOrders.Count; i++)
         {
-            Receive(receipt);
+            for (var line = 0; line < purchaseOrders[i].Lines.Count; line++)
+            {
+                ledgerSlots[firstSlots[i] + line] = ledger.LineSlot(purchaseOrders[i].PoNumber, purchaseOrders[i].Lines[line].LineNo);
+            }
         }
+
+        var indexedPurchaseOrders = new IndexedPurchaseOrder[purchaseOrders.Count];
+        Parallel.For(0, indexedPurchaseOrders.Length, i =>
+            indexedPurchaseOrders[i] = new IndexedPurchaseOrder(purchaseOrders[i], ledger, catalog, ledgerSlots, firstSlots[i]));
+
+        // Goods receipts only touch the ledger: they are booked while the vendors' POs are indexed by item.
+        var receiving = Task.Run(() =>
+        {
+            foreach (var receipt in masterData.Receipts)
+            {
+                Receive(receipt);
+            }
+        });
+
+        purchaseOrdersByNumber.EnsureCapacity(indexedPurchaseOrders.Length);
+        foreach (var indexed in indexedPurchaseOrders)
+        {
+            // Normalised numbers are unique in practice: the rare clash grows an array rather than every PO having a list.
+            purchaseOrdersByNumber[indexed.NormalizedNumber] = purchaseOrdersByNumber.TryGetValue(indexed.NormalizedNumber, out var same)
+                ? [.. same, indexed]
+                : [indexed];
+        }
+
+        purchaseOrdersByNormalizedSpan = purchaseOrdersByNumber.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        // Each vendor's lists of POs by item are in order date order (then snapshot order), so that a look-up stops at the
+        // first PO placed after the invoice date instead of skipping every later one. Vendors are indexed side by side.
+        var byOrderDate = (IndexedPurchaseOrder[])indexedPurchaseOrders.Clone();
+        var orderDates = new long[byOrderDate.Length];
+        for (var i = 0; i < orderDates.Length; i++)
+        {
+            orderDates[i] = ((long)byOrderDate[i].OrderDate.DayNumber << 32) | (uint)i;
+        }
+
+        Array.Sort(orderDates, byOrderDate);
+        var ofVendor = new Dictionary<string, List<IndexedPurchaseOrder>>(StringComparer.Ordinal);
+        foreach (var indexed in byOrderDate)
+        {
+            ofVendor.GetOrAddNew(indexed.PurchaseOrder.VendorCode).Add(indexed);
+        }
+
+        var vendorCodes = ofVendor.Keys.ToArray();
+        var vendorIndexes = new VendorPurchaseOrders[vendorCodes.Length];
+        Parallel.For(0, vendorCodes.Length, i =>
+        {
+            var index = new VendorPurchaseOrders();
+            foreach (var indexed in ofVendor[vendorCodes[i]])
+            {
+                index.Add(indexed);
+            }
+
+            vendorIndexes[i] = index;
+        });
+        for (var i = 0; i < vendorCodes.Length; i++)
+        {
+            purchaseOrdersByVendor[vendorCodes[i]] = vendorIndexes[i];
+        }
+
+        receiving.GetAwaiter().GetResult();
     }
 
     public SimilarityModel SimilarityModel { get; }
 
     /// <summary>The decisions so far, in results order (import order, then source line).</summary>
-    public ReconciliationResult Result => new(
-        decisions.OrderBy(decision => decision.Origin).ThenBy(decision => decision.InvoiceId, StringComparer.Ordinal).ToList(),
-        tolerances.Version,
-        SimilarityModel.Version);
+    public ReconciliationResult Result => new(InResultsOrder(decisions), tolerances.Version, SimilarityModel.Version);
 
     /// <summary>
     /// Books a goods receipt. Decisions already made are not rewritten; a full reconcile re-evaluates them
@@ -60,43 +133,134 @@ public sealed class MatchingSession
     public InvoiceDecision Match(Invoice invoice)
     {
         var referenced = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
+        single.Clear();
+        items.Prepare(invoice.Lines, catalog);
         var vendor = vendorResolver.Resolve(invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced));
-        var tolerance = tolerances.For(vendor.Vendor?.Code);
-        var totals = new TotalsCheck(invoice.Total, new Money(invoice.SumOfLines, invoice.Currency), tolerance.InvoiceTotalAbsolute);
-
-        InvoiceDecision decision;
-        if (vendor.Vendor is null)
-        {
-            decision = Unmatched(invoice, InvoiceStatus.NoPo, vendor, PoIdentification.NotAttempted("No PO is looked for without a vendor."), null, totals,
-                $"No PO: the vendor could not be identified. {vendor.Explanation}");
-        }
-        else if (duplicates.FindOriginalOrRegister(vendor.Vendor.Code, invoice, !confirmedNotDuplicates.Contains(invoice.Id)) is { } original)
-        {
-            decision = Unmatched(invoice, InvoiceStatus.Duplicate, vendor, PoIdentification.NotAttempted("A duplicate is not matched to a PO."),
-                original.Original.Id, totals,
-                $"Duplicate of invoice '{original.Original.InvoiceNumber}' of {original.Original.InvoiceDate:yyyy-MM-dd} from {vendor.Vendor.Code}: {original.Reason}. It consumes no PO quantity.");
-        }
-        else
-        {
-            decision = MatchToPurchaseOrder(invoice, vendor, referenced, tolerance, totals);
-        }
-
+        var duplicateKeys = vendor.Vendor is { } resolved ? new DuplicateKeys(resolved.Code, invoice) : default;
+        Decide(single, invoice, referenced, vendor, duplicateKeys, !confirmedNotDuplicates.Contains(invoice.Id));
+        var decision = writer.Write(single, 0);
         decisions.Add(decision);
         return decision;
     }
 
     /// <summary>
-    /// Resolves the vendors of many invoices at once over all cores (vendor resolution depends only on what is printed
-    /// and on the master data, never on earlier decisions), so that <see cref="Match"/> finds them resolved.
+    /// Matches many invoices, given in processing order, as <see cref="Match"/> one by one would: what does not depend on
+    /// earlier decisions (the referenced POs, the vendor) is worked out first for all of them over all cores, then each
+    /// invoice is decided in order against the ledger.
     /// </summary>
-    internal void ResolveVendorsOf(IEnumerable<Invoice> invoices) =>
-        vendorResolver.ResolveAll(invoices.Select(invoice =>
-            (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(FindReferencedPurchaseOrders(invoice.PrintedPoReference)))));
+    internal void MatchAll(IReadOnlyList<Invoice> inProcessingOrder) => DecideAll(inProcessingOrder, Prepare(inProcessingOrder));
+
+    /// <summary>
+    /// The referenced POs and the vendor of each invoice, in the order given. Vendor resolution depends only on what is
+    /// printed and on the master data, never on earlier decisions, so it is done for all invoices at once.
+    /// </summary>
+    internal PreparedInvoices Prepare(IReadOnlyList<Invoice> invoices)
+    {
+        var referenced = new IndexedPurchaseOrder[invoices.Count][];
+        var printed = new (string PrintedName, string? PrintedTaxId, Vendor? ReferencedPoVendor)[invoices.Count];
+        var firstLines = new int[invoices.Count + 1];
+        for (var i = 0; i < invoices.Count; i++)
+        {
+            firstLines[i + 1] = firstLines[i] + invoices[i].Lines.Count;
+        }
+
+        // Only reads of the index (and the thread-safe item catalog): many invoices are prepared side by side.
+        var skus = new string[firstLines[^1]];
+        var descriptions = new ItemDescription[firstLines[^1]];
+        Parallel.For(0, invoices.Count, i =>
+        {
+            var invoice = invoices[i];
+            referenced[i] = FindReferencedPurchaseOrders(invoice.PrintedPoReference);
+            printed[i] = (invoice.PrintedVendorName, invoice.PrintedTaxId, VendorOf(referenced[i]));
+            for (var line = 0; line < invoice.Lines.Count; line++)
+            {
+                skus[firstLines[i] + line] = catalog.Sku(invoice.Lines[line].Sku);
+                descriptions[firstLines[i] + line] = catalog.Description(invoice.Lines[line].Description);
+            }
+        });
+        var vendors = vendorResolver.ResolveAll(printed);
+
+        // The duplicate keys of every invoice with a vendor, hashed here so that the register only compares.
+        var duplicateKeys = new DuplicateKeys[invoices.Count];
+        var mayBeDuplicates = new bool[invoices.Count];
+        Parallel.For(0, invoices.Count, i =>
+        {
+            if (vendors[i].Vendor is { } vendor)
+            {
+                duplicateKeys[i] = new DuplicateKeys(vendor.Code, invoices[i]);
+                mayBeDuplicates[i] = !confirmedNotDuplicates.Contains(invoices[i].Id);
+            }
+        });
+        return new PreparedInvoices(referenced, vendors, skus, descriptions, firstLines, duplicateKeys, mayBeDuplicates);
+    }
+
+    /// <summary>
+    /// Decides prepared invoices in the order given (processing order), each against everything before it. Deciding is
+    /// sequential (the ledger, the open POs and the duplicate register are in processing order); writing the decisions is
+    /// not, so each batch of drafts is written on another thread while this one decides the next batch.
+    /// </summary>
+    internal void DecideAll(IReadOnlyList<Invoice> invoices, PreparedInvoices prepared)
+    {
+        var decided = new InvoiceDecision[invoices.Count];
+        DraftBatch[] batches = [new(), new()];
+        var writing = Task.CompletedTask;
+        for (var (start, round) = (0, 0); start < invoices.Count; start += WrittenTogether, round++)
+        {
+            var batch = batches[round % 2];
+            batch.Clear();
+            var end = Math.Min(start + WrittenTogether, invoices.Count);
+            for (var i = start; i < end; i++)
+            {
+                items.Use(prepared.Skus, prepared.Descriptions, prepared.FirstLines[i], invoices[i].Lines.Count);
+                Decide(batch, invoices[i], prepared.Referenced[i], prepared.Vendors[i], prepared.DuplicateKeys[i], prepared.MayBeDuplicates[i]);
+            }
+
+            // The other batch must be written before it is reused for the next round.
+            writing.GetAwaiter().GetResult();
+            var first = start;
+            writing = Task.Run(() =>
+            {
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    decided[first + i] = writer.Write(batch, i);
+                }
+            });
+        }
+
+        writing.GetAwaiter().GetResult();
+        decisions.AddRange(decided);
+    }
+
+    /// <summary>
+    /// Decides one invoice against everything decided before it, into a draft of <paramref name="batch"/>; its lines are
+    /// in <see cref="items"/> already.
+    /// </summary>
+    private void Decide(
+        DraftBatch batch, Invoice invoice, IndexedPurchaseOrder[] referenced, VendorResolution vendor, in DuplicateKeys duplicateKeys, bool mayBeDuplicate)
+    {
+        ref var draft = ref batch.Add();
+        draft.Invoice = invoice;
+        draft.Vendor = vendor;
+        draft.Tolerance = tolerances.For(vendor.Vendor?.Code);
+        draft.FirstLine = batch.Lines.Count;
+        if (vendor.Vendor is null)
+        {
+            draft.Outcome = DraftOutcome.NoVendor;
+        }
+        else if (duplicates.FindOriginalOrRegister(duplicateKeys, invoice, mayBeDuplicate) is { } original)
+        {
+            (draft.Outcome, draft.Original, draft.DuplicateReason) = (DraftOutcome.Duplicate, original.Original, original.Reason);
+        }
+        else
+        {
+            MatchToPurchaseOrder(ref draft, batch.Lines, referenced);
+        }
+    }
 
     /// <summary>The vendor of the referenced PO, when the reference names POs of exactly one vendor.</summary>
-    private Vendor? VendorOf(List<IndexedPurchaseOrder> referenced)
+    private Vendor? VendorOf(IndexedPurchaseOrder[] referenced)
     {
-        if (referenced.Count == 0)
+        if (referenced.Length == 0)
         {
             return null;
         }
@@ -113,154 +277,114 @@ public sealed class MatchingSession
         return vendorResolver.Directory.FindByCode(code);
     }
 
-    private List<IndexedPurchaseOrder> FindReferencedPurchaseOrders(string? printedReference)
+    /// <summary>The POs whose normalised number is the printed reference's, normalised on the stack: every invoice looks one up.</summary>
+    private IndexedPurchaseOrder[] FindReferencedPurchaseOrders(string? printedReference)
     {
-        var normalized = Normalize.PoNumber(printedReference);
-        return normalized.Length > 0 && purchaseOrdersByNumber.TryGetValue(normalized, out var found) ? found : [];
+        if (string.IsNullOrEmpty(printedReference))
+        {
+            return [];
+        }
+
+        Span<char> buffer = printedReference.Length <= 256 ? stackalloc char[printedReference.Length] : new char[printedReference.Length];
+        var normalized = Normalize.PoNumber(printedReference, buffer);
+        return normalized.Length > 0 && purchaseOrdersByNormalizedSpan.TryGetValue(normalized, out var found) ? found : [];
     }
 
-    private InvoiceDecision MatchToPurchaseOrder(
-        Invoice invoice,
-        VendorResolution vendor,
-        List<IndexedPurchaseOrder> referenced,
-        ToleranceRule tolerance,
-        TotalsCheck totals)
+    /// <summary>
+    /// The PO (the printed reference's, else inferred), then each line paired with a PO line and booked on the ledger;
+    /// a PO invoiced in full is closed for inference.
+    /// </summary>
+    private void MatchToPurchaseOrder(ref DecisionDraft draft, List<LineDraft> lineDrafts, IndexedPurchaseOrder[] referenced)
     {
-        var vendorCode = vendor.Vendor!.Code;
-        var items = new InvoiceItems(invoice.Lines, itemDescriptions);
-        var ofVendor = referenced.FirstOrDefault(po => po.PurchaseOrder.VendorCode == vendorCode);
-        IndexedPurchaseOrder? chosen;
-        PoIdentification identification;
+        var invoice = draft.Invoice;
+        var vendorCode = draft.Vendor.Vendor!.Code;
+        IndexedPurchaseOrder? ofVendor = null;
+        foreach (var po in referenced)
+        {
+            if (po.PurchaseOrder.VendorCode == vendorCode)
+            {
+                ofVendor = po;
+                break;
+            }
+        }
+
         if (ofVendor is not null)
         {
-            chosen = ofVendor;
-            identification = new PoIdentification(chosen.PurchaseOrder.PoNumber, chosen.PurchaseOrder.Version, PoIdentifiedBy.PrintedReference, [],
-                $"PO {chosen.PurchaseOrder.PoNumber} from the printed reference '{invoice.PrintedPoReference}'.");
+            (draft.Chosen, draft.Reference) = (ofVendor, ReferenceProblem.None);
         }
         else
         {
-            var why = string.IsNullOrWhiteSpace(invoice.PrintedPoReference)
-                ? "No PO reference printed"
-                : referenced.Count == 0
-                    ? $"Printed PO reference '{invoice.PrintedPoReference}' is unknown"
-                    : $"Printed PO reference '{invoice.PrintedPoReference}' is a PO of another vendor";
-            var vendorPurchaseOrders = purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate) ?? [];
-            var (inferred, inferredCandidate, ranked) = PoInference.Infer(invoice, items, vendorPurchaseOrders, tolerance);
-            chosen = inferred;
-            identification = inferred is null
-                ? new PoIdentification(null, null, PoIdentifiedBy.None, ranked,
-                    ranked.Count == 0
-                        ? $"{why}; no open PO of {vendorCode} ordered by the invoice date has any of the invoiced items."
-                        : $"{why}; no single open PO of {vendorCode} clearly fits. Candidates: {string.Join("; ", ranked.Take(3))}.")
-                : new PoIdentification(inferred.PurchaseOrder.PoNumber, inferred.PurchaseOrder.Version, PoIdentifiedBy.Inferred, ranked,
-                    $"{why}; inferred {inferredCandidate}" +
-                    (ranked.FirstOrDefault(candidate => candidate != inferredCandidate) is { } next ? $", ahead of {next}." : ", the only open PO with these items."));
+            draft.Reference = string.IsNullOrWhiteSpace(invoice.PrintedPoReference) ? ReferenceProblem.NotPrinted
+                : referenced.Length == 0 ? ReferenceProblem.Unknown
+                : ReferenceProblem.OtherVendors;
+            candidates.Clear();
+            purchaseOrdersByVendor.GetValueOrDefault(vendorCode)?.SharingItemsWith(items, invoice.InvoiceDate, candidates);
+            (draft.Chosen, draft.Inferred, draft.Ranked) = inference.Infer(invoice, items, candidates, draft.Tolerance);
         }
 
-        if (chosen is null)
+        if (draft.Chosen is not { } chosen)
         {
-            return Unmatched(invoice, InvoiceStatus.NoPo, vendor, identification, null, totals, $"No PO: {identification.Explanation}");
+            draft.Outcome = DraftOutcome.NoPo;
+            return;
         }
 
-        var pairings = chosen.Pair(items);
-        var lines = new List<LineDecision>(invoice.Lines.Count);
+        draft.Outcome = DraftOutcome.Matched;
+        var pairings = items.PairingBuffer;
+        chosen.Pair(items, pairings);
         for (var i = 0; i < invoice.Lines.Count; i++)
         {
-            lines.Add(DecideLine(invoice.Lines[i], chosen, pairings[i], tolerance));
+            var pairing = pairings[i];
+            lineDrafts.Add(pairing.PoLine is null
+                ? new LineDraft(pairing, 0, 0)
+                : new LineDraft(pairing, chosen.Invoice(pairing.PoLineIndex, invoice.Lines[i].Quantity), chosen.Received(pairing.PoLineIndex)));
         }
 
         if (!chosen.IsOpen)
         {
             purchaseOrdersByVendor[chosen.PurchaseOrder.VendorCode].Close(chosen);
         }
-
-        var status = InvoiceStatusOf(lines, totals);
-        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, null, totals,
-            lines.OrderBy(line => line.SourceLine).ToList(), tolerances.Version, ExplainInvoice(status, chosen.PurchaseOrder, lines, totals));
     }
 
-    private static LineDecision DecideLine(InvoiceLine line, IndexedPurchaseOrder indexed, LinePairing pairing, ToleranceRule tolerance)
+    /// <summary>Import order, then invoice id; the order of deciding breaks full ties (as a stable sort would).</summary>
+    private static List<InvoiceDecision> InResultsOrder(List<InvoiceDecision> decided)
     {
-        var po = indexed.PurchaseOrder;
-        if (pairing.PoLine is not { } poLine)
+        var ordered = decided.ToArray();
+        var keys = new ResultsKey[ordered.Length];
+        for (var i = 0; i < ordered.Length; i++)
         {
-            var printedSku = string.IsNullOrWhiteSpace(line.Sku) ? "" : $"SKU '{line.Sku}' or ";
-            return new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
-                $"No line of {po.PoNumber} has {printedSku}a description like '{line.Description}'.");
+            keys[i] = new ResultsKey(ordered[i].Origin, ordered[i].InvoiceId, i);
         }
 
-        var tally = indexed.Tallies[pairing.PoLineIndex];
-        var cumulative = tally.Invoice(line.Quantity);
-        var received = tally.Received;
-        var quantityBase = poLine.ReceiptRequired ? received : poLine.Quantity;
-        var variancePercent = poLine.UnitPrice == 0 ? 0 : Math.Round((line.UnitPrice - poLine.UnitPrice) * 100m / poLine.UnitPrice, 2);
-        var evidence = new LineEvidence(poLine.UnitPrice, line.UnitPrice, variancePercent, line.Quantity, cumulative, received, poLine.Quantity,
-            poLine.ReceiptRequired, quantityBase, po.Version, tolerance, pairing.DescriptionSimilarity);
+        Array.Sort(keys, ordered);
+        return [.. ordered];
+    }
 
-        string PairedWith() =>
-            $"{po.PoNumber} line {poLine.LineNo} (by {(pairing.PairedBy == LinePairedBy.Sku ? "SKU" : $"description, {pairing.DescriptionSimilarity:P0} alike")})";
-        string Quantities() =>
-            $"{Format(cumulative)} invoiced so far against {Format(quantityBase)} {(poLine.ReceiptRequired ? "received" : "ordered (no receipt required)")}";
-        string Prices() =>
-            $"unit price {Format(line.UnitPrice)} vs PO {Format(poLine.UnitPrice)} ({variancePercent.ToString("+0.00;-0.00;0.00", CultureInfo.InvariantCulture)}%)";
-
-        var (status, explanation) = true switch
+    private readonly record struct ResultsKey(ImportOrigin Origin, string InvoiceId, int Position) : IComparable<ResultsKey>
+    {
+        public int CompareTo(ResultsKey other)
         {
-            _ when poLine.ReceiptRequired && received == 0 =>
-                (LineStatus.NotReceived, $"{PairedWith()}: nothing received yet on this 3-way line; it re-matches when the goods receipt arrives."),
-            _ when cumulative > tolerance.QuantityCeiling(quantityBase) =>
-                (LineStatus.QuantityVariance, $"{PairedWith()}: {Quantities()}, more than quantity tolerance +{tolerance.QuantityPercent}% allows."),
-            _ when line.UnitPrice != poLine.UnitPrice && !tolerance.AllowsPrice(poLine.UnitPrice, line.UnitPrice) =>
-                (LineStatus.PriceVariance, $"{PairedWith()}: {Prices()} is outside {tolerance}."),
-            _ when line.UnitPrice != poLine.UnitPrice =>
-                (LineStatus.WithinTolerance, $"{PairedWith()}: {Prices()} is within {tolerance}; {Quantities()}."),
-            _ => (LineStatus.Matched, $"{PairedWith()}: price as ordered; {Quantities()}."),
-        };
-        return new LineDecision(line.LineNo, line.SourceLine, status, po.PoNumber, poLine.LineNo, pairing.PairedBy, evidence, explanation);
+            var order = Origin.CompareTo(other.Origin);
+            if (order == 0)
+            {
+                order = string.CompareOrdinal(InvoiceId, other.InvoiceId);
+            }
+
+            return order != 0 ? order : Position.CompareTo(other.Position);
+        }
     }
 
-    private static InvoiceStatus InvoiceStatusOf(List<LineDecision> lines, TotalsCheck totals)
-    {
-        var hasException = !totals.AddsUp || lines.Any(line => line.Status is LineStatus.PriceVariance or LineStatus.QuantityVariance or LineStatus.Unmatched);
-        return hasException ? InvoiceStatus.Exception
-            : lines.Any(line => line.Status == LineStatus.NotReceived) ? InvoiceStatus.AwaitingReceipt
-            : InvoiceStatus.Matched;
-    }
-
-    private static string ExplainInvoice(InvoiceStatus status, PurchaseOrder po, List<LineDecision> lines, TotalsCheck totals)
-    {
-        var totalsText = totals.AddsUp
-            ? ""
-            : $" Header total {totals.PrintedTotal} differs from lines plus tax {totals.SumOfLines} by {Format(totals.Difference)} (tolerance ±{Format(totals.Tolerance)}).";
-        var problems = lines
-            .Where(line => line.Status is not (LineStatus.Matched or LineStatus.WithinTolerance))
-            .Select(line => $"line {line.LineNo} {line.Status.ToExportName()}")
-            .ToList();
-        return status switch
-        {
-            InvoiceStatus.Matched => $"Matched to {po.PoNumber}: every line is matched or within tolerance and the total adds up; eligible for auto-approval.",
-            InvoiceStatus.AwaitingReceipt => $"Awaiting receipt on {po.PoNumber}: {string.Join(", ", problems)}; not an exception yet.",
-            _ => $"Exception on {po.PoNumber}: {(problems.Count > 0 ? string.Join(", ", problems) + "." : "")}{totalsText}",
-        };
-    }
-
-    private InvoiceDecision Unmatched(
-        Invoice invoice,
-        InvoiceStatus status,
-        VendorResolution vendor,
-        PoIdentification identification,
-        string? duplicateOf,
-        TotalsCheck totals,
-        string explanation)
-    {
-        var lines = invoice.Lines
-            .OrderBy(line => line.SourceLine)
-            .Select(line => new LineDecision(line.LineNo, line.SourceLine, LineStatus.Unmatched, null, null, LinePairedBy.None, null,
-                status == InvoiceStatus.Duplicate ? "Not matched: the invoice is a duplicate." : "Not matched: the invoice has no PO."))
-            .ToList();
-        return new InvoiceDecision(invoice.Id, invoice.InvoiceNumber, invoice.Origin, status, vendor, identification, duplicateOf, totals, lines,
-            tolerances.Version, explanation);
-    }
-
-    private static string Format(decimal value) => value.ToString("0.####", CultureInfo.InvariantCulture);
 }
+
+/// <summary>What <see cref="MatchingSession.Prepare"/> worked out for each invoice, in the order they were given.</summary>
+/// <param name="Skus">Every invoice's normalised line SKUs, one after the other; invoice i's start at <c>FirstLines[i]</c>.</param>
+/// <param name="Descriptions">Every invoice's parsed line descriptions, laid out as <paramref name="Skus"/>.</param>
+/// <param name="DuplicateKeys">Each invoice's duplicate keys under its resolved vendor (default when it has none).</param>
+/// <param name="MayBeDuplicates">Whether each may be a duplicate (a reviewer did not confirm it is not).</param>
+internal sealed record PreparedInvoices(
+    IndexedPurchaseOrder[][] Referenced,
+    IReadOnlyList<VendorResolution> Vendors,
+    string[] Skus,
+    ItemDescription[] Descriptions,
+    int[] FirstLines,
+    DuplicateKeys[] DuplicateKeys,
+    bool[] MayBeDuplicates);

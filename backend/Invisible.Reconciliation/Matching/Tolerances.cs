@@ -20,11 +20,20 @@ public sealed record ToleranceRule(
             return false;
         }
 
-        return poUnitPrice == 0 ? difference == 0 : difference * 100m / poUnitPrice <= UnitPricePercent;
+        // Most prices are billed as ordered: a zero difference is zero percent of any price, without dividing.
+        if (difference == 0)
+        {
+            return poUnitPrice == 0 || 0 <= UnitPricePercent;
+        }
+
+        return poUnitPrice != 0 && difference * 100m / poUnitPrice <= UnitPricePercent;
     }
 
     /// <summary>The most that may be invoiced in total against a base quantity (received or ordered).</summary>
-    public decimal QuantityCeiling(decimal baseQuantity) => baseQuantity * (1 + QuantityPercent / 100m);
+    public decimal QuantityCeiling(decimal baseQuantity) => baseQuantity * QuantityCeilingFactor;
+
+    /// <summary>What <see cref="QuantityCeiling"/> multiplies by, for loops that apply one rule to many quantities.</summary>
+    internal decimal QuantityCeilingFactor => 1 + QuantityPercent / 100m;
 
     public override string ToString() =>
         $"price ±{UnitPricePercent}%" + (UnitPriceAbsolute is { } absolute ? $" and ±{absolute}" : "") +

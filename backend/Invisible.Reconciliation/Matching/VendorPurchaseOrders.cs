@@ -1,82 +1,145 @@
-using Invisible.Reconciliation.Documents;
-
 namespace Invisible.Reconciliation.Matching;
 
 /// <summary>
 /// One vendor's open POs indexed by the items on them, so that inferring the PO of an invoice looks only at open POs
 /// with at least one of its items instead of every PO the vendor ever received. A fully invoiced PO is closed for good
-/// within a session (invoiced quantities only grow). Sets, not lists: closing a PO must not cost a scan of every PO of
-/// the vendor, and inference ranks candidates by score and PO number, so the order they come in does not matter.
+/// within a session (invoiced quantities only grow). Inference ranks candidates by score and PO number, so the order
+/// they are listed in does not matter: the open POs are a list closed by swapping the last one into the gap, and the
+/// lists by item drop closed POs lazily, compacting when half of a list is closed, so closing never scans a list.
+/// POs are added in order date order, which keeps each list by item in that order: a look-up stops at the first PO
+/// placed after the invoice date.
 /// </summary>
 internal sealed class VendorPurchaseOrders
 {
-    private readonly HashSet<IndexedPurchaseOrder> open = [];
-    private readonly Dictionary<string, HashSet<IndexedPurchaseOrder>> bySku = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, HashSet<IndexedPurchaseOrder>> byDescription = new(StringComparer.Ordinal);
-    private readonly HashSet<IndexedPurchaseOrder> found = [];
+    private readonly List<IndexedPurchaseOrder> open = [];
+    private readonly Dictionary<string, ItemPostings> bySku = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ItemPostings> byDescription = new(StringComparer.Ordinal);
 
+    /// <summary>Numbers the look-ups, so that a PO found by several of an invoice's items is listed once.</summary>
+    private int lookups;
+
+    /// <summary>The item lists of the invoice being looked up, one per line (reused: a session matches one invoice at a time).</summary>
+    private ItemPostings[] postingsOfLines = [];
+
+    /// <summary>Adds an open PO; POs must be added in order date order.</summary>
     public void Add(IndexedPurchaseOrder po)
     {
+        po.OpenPosition = open.Count;
         open.Add(po);
-        foreach (var sku in po.Skus)
+        var lists = new ItemPostings[po.Skus.Length + po.DescriptionKeys.Length];
+        for (var i = 0; i < po.Skus.Length; i++)
         {
-            bySku.GetOrAddNew(sku).Add(po);
+            lists[i] = bySku.GetOrAddNew(po.Skus[i]);
         }
 
-        foreach (var description in po.DescriptionKeys)
+        for (var i = 0; i < po.DescriptionKeys.Length; i++)
         {
-            byDescription.GetOrAddNew(description).Add(po);
+            lists[po.Skus.Length + i] = byDescription.GetOrAddNew(po.DescriptionKeys[i]);
         }
+
+        foreach (var list in lists)
+        {
+            list.Add(po);
+        }
+
+        po.ItemLists = lists;
     }
 
+    /// <summary>Closes a PO for inference; closing one that is already closed changes nothing.</summary>
     public void Close(IndexedPurchaseOrder po)
     {
-        open.Remove(po);
-        foreach (var sku in po.Skus)
+        if (po.OpenPosition < 0)
         {
-            bySku[sku].Remove(po);
+            return;
         }
 
-        foreach (var description in po.DescriptionKeys)
+        var last = open[^1];
+        open[po.OpenPosition] = last;
+        last.OpenPosition = po.OpenPosition;
+        open.RemoveAt(open.Count - 1);
+        po.OpenPosition = -1;
+        foreach (var list in po.ItemLists)
         {
-            byDescription[description].Remove(po);
+            list.OneClosed();
         }
     }
 
     /// <summary>
     /// Open POs sharing an item with the invoice by SKU or identical description, ordered on or before the invoice date
-    /// (a later PO cannot be what it bills); every such open PO of the vendor when some line is found neither way, since
-    /// only a similarity comparison with each PO line can then tell.
+    /// (a later PO cannot be what it bills), into <paramref name="found"/>; every such open PO of the vendor when some line
+    /// is found neither way (its SKU and description were never on a PO of the vendor), since only a similarity
+    /// comparison with each PO line can then tell.
     /// </summary>
-    public List<IndexedPurchaseOrder> SharingItemsWith(InvoiceItems items, DateOnly invoiceDate)
+    public void SharingItemsWith(InvoiceItems items, DateOnly invoiceDate, List<IndexedPurchaseOrder> found)
     {
         found.Clear();
+        if (postingsOfLines.Length < items.Count)
+        {
+            postingsOfLines = new ItemPostings[items.Count];
+        }
+
         for (var i = 0; i < items.Count; i++)
         {
             var hits = (items.Skus[i].Length > 0 ? bySku.GetValueOrDefault(items.Skus[i]) : null)
                 ?? byDescription.GetValueOrDefault(items.Descriptions[i].Key);
             if (hits is null)
             {
-                return PlacedBy(open, invoiceDate);
+                PlacedBy(open, invoiceDate, found);
+                return;
             }
 
-            found.UnionWith(hits);
+            postingsOfLines[i] = hits;
         }
 
-        return PlacedBy(found, invoiceDate);
+        var lookup = ++lookups;
+        foreach (var hits in postingsOfLines.AsSpan(0, items.Count))
+        {
+            foreach (var (orderDate, po) in hits.PurchaseOrders)
+            {
+                if (orderDate > invoiceDate)
+                {
+                    break;
+                }
+
+                if (po.OpenPosition >= 0 && po.LastFoundBy != lookup)
+                {
+                    po.LastFoundBy = lookup;
+                    found.Add(po);
+                }
+            }
+        }
     }
 
-    private static List<IndexedPurchaseOrder> PlacedBy(HashSet<IndexedPurchaseOrder> purchaseOrders, DateOnly invoiceDate)
+    private static void PlacedBy(List<IndexedPurchaseOrder> purchaseOrders, DateOnly invoiceDate, List<IndexedPurchaseOrder> result)
     {
-        var result = new List<IndexedPurchaseOrder>();
         foreach (var po in purchaseOrders)
         {
-            if (po.PurchaseOrder.OrderDate <= invoiceDate)
+            if (po.OrderDate <= invoiceDate)
             {
                 result.Add(po);
             }
         }
+    }
 
-        return result;
+    /// <summary>
+    /// The POs with one item, open or closed, with their order dates at hand (a look-up reads a PO only when it is placed
+    /// in time); closed ones are skipped and dropped once they are half the list.
+    /// </summary>
+    internal sealed class ItemPostings
+    {
+        private int closed;
+
+        public List<(DateOnly OrderDate, IndexedPurchaseOrder Po)> PurchaseOrders { get; } = [];
+
+        public void Add(IndexedPurchaseOrder po) => PurchaseOrders.Add((po.OrderDate, po));
+
+        public void OneClosed()
+        {
+            if (++closed * 2 > PurchaseOrders.Count)
+            {
+                PurchaseOrders.RemoveAll(entry => entry.Po.OpenPosition < 0);
+                closed = 0;
+            }
+        }
     }
 }

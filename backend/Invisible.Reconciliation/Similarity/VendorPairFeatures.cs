@@ -37,7 +37,7 @@ public static class VendorPairFeatures
             printed.Key == masterName.Key ? 1 : 0,
             agreement.Cosine,
             StringSimilarity.JaroWinkler(printed.Key, masterName.Key),
-            StringSimilarity.TrigramDice(printed.Trigrams, masterName.Trigrams),
+            StringSimilarity.TrigramDice(printed.TrigramCodes, masterName.TrigramCodes),
             agreement.RarestWordAgrees ? 1 : 0,
         ];
     }

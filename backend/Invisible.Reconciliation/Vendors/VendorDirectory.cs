@@ -1,4 +1,3 @@
-using System.Buffers;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Text;
 
@@ -12,11 +11,17 @@ public sealed class VendorDirectory
 {
     private const int CandidatesByName = 8;
 
+    /// <summary>Up to this many master names, the shared-trigram counters of a look-up live on the stack (2 × 4 bytes each).</summary>
+    private const int StackCounters = 2048;
+
     private readonly Dictionary<string, double> inverseDocumentFrequency = new(StringComparer.Ordinal);
     private readonly double unknownWordWeight;
     private readonly Dictionary<string, List<Vendor>> vendorsByTaxId = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<int>> namesByTrigram = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, List<int>> namesByTrigram = [];
     private readonly List<(Vendor Vendor, VendorName Name)> names = [];
+
+    /// <summary>Each master name's token weights, norm and rarest word, worked out once instead of in every comparison.</summary>
+    private readonly Dictionary<VendorName, MasterWeights> masterWeights = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<string, List<VendorName>> namesByVendorCode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Vendor> vendorsByCode = new(StringComparer.Ordinal);
 
@@ -56,10 +61,12 @@ public sealed class VendorDirectory
         unknownWordWeight = Math.Log(1.0 + Math.Max(1, names.Count));
         for (var index = 0; index < names.Count; index++)
         {
-            foreach (var gram in names[index].Name.Trigrams)
+            foreach (var gram in names[index].Name.TrigramCodes)
             {
                 namesByTrigram.GetOrAddNew(gram).Add(index);
             }
+
+            masterWeights[names[index].Name] = WeighMaster(names[index].Name);
         }
     }
 
@@ -74,10 +81,12 @@ public sealed class VendorDirectory
     /// <summary>Master names sharing the most character trigrams with the printed name: cheap recall before scoring.</summary>
     public IReadOnlyList<(Vendor Vendor, VendorName Name)> CandidatesFor(VendorName printed)
     {
-        var sharedTrigrams = ArrayPool<int>.Shared.Rent(names.Count);
-        Array.Clear(sharedTrigrams, 0, names.Count);
-        var touched = new List<int>();
-        foreach (var gram in printed.Trigrams)
+        // Called for many printed names at once from several threads: the counters are the caller's own, on its stack
+        // for any master of a usual size.
+        Span<int> sharedTrigrams = names.Count <= StackCounters ? stackalloc int[names.Count] : new int[names.Count];
+        Span<int> touched = names.Count <= StackCounters ? stackalloc int[names.Count] : new int[names.Count];
+        var touchedCount = 0;
+        foreach (var gram in printed.TrigramCodes)
         {
             if (namesByTrigram.TryGetValue(gram, out var holders))
             {
@@ -85,7 +94,7 @@ public sealed class VendorDirectory
                 {
                     if (sharedTrigrams[index]++ == 0)
                     {
-                        touched.Add(index);
+                        touched[touchedCount++] = index;
                     }
                 }
             }
@@ -94,7 +103,7 @@ public sealed class VendorDirectory
         // The few best by shared trigrams, then by master order: a partial selection, not a sort of every name touched.
         Span<int> best = stackalloc int[CandidatesByName];
         var count = 0;
-        foreach (var index in touched)
+        foreach (var index in touched[..touchedCount])
         {
             var position = count;
             while (position > 0 && Ranks(sharedTrigrams, index, best[position - 1]))
@@ -117,7 +126,6 @@ public sealed class VendorDirectory
             count = Math.Min(count + 1, CandidatesByName);
         }
 
-        ArrayPool<int>.Shared.Return(sharedTrigrams);
         var candidates = new List<(Vendor Vendor, VendorName Name)>(count);
         foreach (var index in best[..count])
         {
@@ -128,7 +136,7 @@ public sealed class VendorDirectory
     }
 
     /// <summary>Whether name <paramref name="index"/> ranks before name <paramref name="other"/>: more shared trigrams, then master order.</summary>
-    private static bool Ranks(int[] sharedTrigrams, int index, int other) =>
+    private static bool Ranks(ReadOnlySpan<int> sharedTrigrams, int index, int other) =>
         sharedTrigrams[index] != sharedTrigrams[other] ? sharedTrigrams[index] > sharedTrigrams[other] : index < other;
 
     public IEnumerable<VendorName> NamesOf(Vendor vendor) => namesByVendorCode.GetValueOrDefault(vendor.Code) ?? [];
@@ -139,19 +147,22 @@ public sealed class VendorDirectory
     /// </summary>
     public NameAgreement Compare(VendorName printed, VendorName master)
     {
-        var used = new bool[master.Tokens.Count];
+        // A master name of this directory has its weights ready; any other name (the trainer parses its own) is weighed now.
+        var weights = masterWeights.TryGetValue(master, out var known) ? known : WeighMaster(master);
+        var masterTokens = master.Tokens;
+        Span<bool> used = masterTokens.Count <= 64 ? stackalloc bool[masterTokens.Count] : new bool[masterTokens.Count];
         double shared = 0, printedNorm = 0;
         foreach (var token in printed.Tokens)
         {
             var (bestIndex, bestSimilarity) = (-1, 0.0);
-            for (var i = 0; i < master.Tokens.Count; i++)
+            for (var i = 0; i < masterTokens.Count; i++)
             {
                 if (used[i])
                 {
                     continue;
                 }
 
-                var similarity = VendorName.TokenSimilarity(token, master.Tokens[i]);
+                var similarity = VendorName.TokenSimilarity(token, masterTokens[i]);
                 if (similarity > bestSimilarity)
                 {
                     (bestIndex, bestSimilarity) = (i, similarity);
@@ -161,7 +172,7 @@ public sealed class VendorDirectory
             if (bestIndex >= 0)
             {
                 used[bestIndex] = true;
-                var weight = WeightOf(master.Tokens[bestIndex]);
+                var weight = weights.TokenWeights[bestIndex];
                 shared += weight * weight * bestSimilarity;
                 printedNorm += weight * weight;
             }
@@ -172,13 +183,37 @@ public sealed class VendorDirectory
             }
         }
 
-        var masterNorm = master.Tokens.Sum(token => WeightOf(token) * WeightOf(token));
+        var masterNorm = weights.Norm;
         var cosine = printedNorm == 0 || masterNorm == 0 ? 0 : shared / Math.Sqrt(printedNorm * masterNorm);
-        var rarest = master.Tokens.Select((token, index) => (token, index)).MaxBy(pair => WeightOf(pair.token));
-        return new NameAgreement(Math.Min(1, cosine), used.Length > 0 && used[rarest.index]);
+        return new NameAgreement(Math.Min(1, cosine), used.Length > 0 && used[weights.RarestIndex]);
     }
 
     private double WeightOf(string masterToken) => inverseDocumentFrequency.GetValueOrDefault(masterToken, unknownWordWeight);
+
+    /// <summary>
+    /// The weight of each master token, the sum of their squares (added in token order) and the first of the heaviest
+    /// tokens (the master name's most distinctive word; 0 for a name without tokens).
+    /// </summary>
+    private MasterWeights WeighMaster(VendorName master)
+    {
+        var tokenWeights = new double[master.Tokens.Count];
+        double norm = 0;
+        var rarestIndex = 0;
+        for (var i = 0; i < tokenWeights.Length; i++)
+        {
+            var weight = WeightOf(master.Tokens[i]);
+            tokenWeights[i] = weight;
+            norm += weight * weight;
+            if (weight > tokenWeights[rarestIndex])
+            {
+                rarestIndex = i;
+            }
+        }
+
+        return new MasterWeights(tokenWeights, norm, rarestIndex);
+    }
+
+    private sealed record MasterWeights(double[] TokenWeights, double Norm, int RarestIndex);
 }
 
 /// <param name="Cosine">Soft TF-IDF cosine in [0, 1].</param>

@@ -53,12 +53,14 @@ public sealed class VendorName
 
     private static readonly HashSet<string> FillerWords = new(StringComparer.Ordinal) { "the", "and", "of" };
 
+    private IReadOnlySet<string>? trigrams;
+
     private VendorName(string printed, IReadOnlyList<string> tokens)
     {
         Printed = printed;
         Tokens = tokens;
         Key = string.Join(' ', tokens);
-        Trigrams = StringSimilarity.Trigrams(Key);
+        TrigramCodes = StringSimilarity.TrigramCodes(Key);
     }
 
     public string Printed { get; }
@@ -70,11 +72,17 @@ public sealed class VendorName
     public string Key { get; }
 
     /// <summary>Character trigrams of <see cref="Key"/>, for candidate look-up and the trigram-overlap feature.</summary>
-    public IReadOnlySet<string> Trigrams { get; }
+    public IReadOnlySet<string> Trigrams => trigrams ??= StringSimilarity.Trigrams(Key);
+
+    /// <summary>
+    /// <see cref="Trigrams"/> as sorted codes (<see cref="StringSimilarity.TrigramCodes"/>): what the look-up and the
+    /// trigram-overlap feature use, made once per parsed name.
+    /// </summary>
+    internal long[] TrigramCodes { get; }
 
     public static VendorName Parse(string printed)
     {
-        var words = Normalize.Words(printed.Replace("&", " and ", StringComparison.Ordinal)).ToList();
+        var words = Normalize.WordList(printed.Replace("&", " and ", StringComparison.Ordinal));
         JoinTrailingInitials(words);
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
@@ -82,10 +90,15 @@ public sealed class VendorName
             JoinTrailingInitials(words);
         }
 
-        var tokens = words
-            .Where(word => !FillerWords.Contains(word))
-            .Select(word => Abbreviations.GetValueOrDefault(word, word))
-            .ToList();
+        var tokens = new List<string>(words.Count);
+        foreach (var word in words)
+        {
+            if (!FillerWords.Contains(word))
+            {
+                tokens.Add(Abbreviations.GetValueOrDefault(word, word));
+            }
+        }
+
         return new VendorName(printed, tokens.Count > 0 ? tokens : words);
     }
 
