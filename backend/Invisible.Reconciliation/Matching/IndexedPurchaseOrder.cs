@@ -156,6 +156,13 @@ internal sealed class IndexedPurchaseOrder
     /// <summary>The lists by item of <see cref="VendorPurchaseOrders"/> this PO is on, so that closing it needs no look-ups.</summary>
     internal VendorPurchaseOrders.ItemPostings[] ItemLists { get; set; } = [];
 
+    /// <summary>This PO's position in each of <see cref="ItemLists"/>.</summary>
+    internal int[] ItemPositions { get; set; } = [];
+
+    /// <summary>Told by a list by item that compacting it moved this PO to <paramref name="position"/>.</summary>
+    internal void MovedIn(VendorPurchaseOrders.ItemPostings list, int position) =>
+        ItemPositions[Array.IndexOf(ItemLists, list)] = position;
+
     /// <summary>Open: some line of the PO still has quantity that has not been invoiced.</summary>
     public bool IsOpen
     {

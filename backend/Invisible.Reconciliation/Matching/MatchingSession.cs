@@ -9,7 +9,10 @@ namespace Invisible.Reconciliation.Matching;
 /// The matching state of one tenant: master data indexed once, the quantity ledger and the invoices seen so far.
 /// Invoices must be given in processing order (invoice date, then file order); each <see cref="Match"/> decides one
 /// invoice against everything before it, which is what matching a newly imported invoice incrementally means.
-/// Not thread-safe: one session per tenant per reconcile.
+/// A full reconcile (<see cref="MatchAll"/>) decides exactly the same, faster: it builds the index and prepares the
+/// invoices over all cores and writes decisions on another core while it decides the next ones; the deciding itself
+/// (ledger, open POs, duplicate register) stays in processing order on the calling thread.
+/// Not thread-safe to call: one session per tenant per reconcile.
 /// </summary>
 public sealed class MatchingSession
 {

@@ -5,7 +5,8 @@ namespace Invisible.Reconciliation.Matching;
 /// with at least one of its items instead of every PO the vendor ever received. A fully invoiced PO is closed for good
 /// within a session (invoiced quantities only grow). Inference ranks candidates by score and PO number, so the order
 /// they are listed in does not matter: the open POs are a list closed by swapping the last one into the gap, and the
-/// lists by item drop closed POs lazily, compacting when half of a list is closed, so closing never scans a list.
+/// lists by item mark a closed PO in its entry (found through the positions the PO keeps) and drop closed entries when
+/// half of a list is closed, so closing never scans a list and a look-up skips closed POs without reading them.
 /// POs are added in order date order, which keeps each list by item in that order: a look-up stops at the first PO
 /// placed after the invoice date.
 /// </summary>
@@ -37,12 +38,13 @@ internal sealed class VendorPurchaseOrders
             lists[po.Skus.Length + i] = byDescription.GetOrAddNew(po.DescriptionKeys[i]);
         }
 
-        foreach (var list in lists)
+        var positions = new int[lists.Length];
+        for (var i = 0; i < lists.Length; i++)
         {
-            list.Add(po);
+            positions[i] = lists[i].Add(po);
         }
 
-        po.ItemLists = lists;
+        (po.ItemLists, po.ItemPositions) = (lists, positions);
     }
 
     /// <summary>Closes a PO for inference; closing one that is already closed changes nothing.</summary>
@@ -58,9 +60,9 @@ internal sealed class VendorPurchaseOrders
         last.OpenPosition = po.OpenPosition;
         open.RemoveAt(open.Count - 1);
         po.OpenPosition = -1;
-        foreach (var list in po.ItemLists)
+        for (var i = 0; i < po.ItemLists.Length; i++)
         {
-            list.OneClosed();
+            po.ItemLists[i].Close(po.ItemPositions[i]);
         }
     }
 
@@ -94,17 +96,17 @@ internal sealed class VendorPurchaseOrders
         var lookup = ++lookups;
         foreach (var hits in postingsOfLines.AsSpan(0, items.Count))
         {
-            foreach (var (orderDate, po) in hits.PurchaseOrders)
+            foreach (ref readonly var entry in hits.Entries)
             {
-                if (orderDate > invoiceDate)
+                if (entry.OrderDate > invoiceDate)
                 {
                     break;
                 }
 
-                if (po.OpenPosition >= 0 && po.LastFoundBy != lookup)
+                if (entry.IsOpen && entry.Po.LastFoundBy != lookup)
                 {
-                    po.LastFoundBy = lookup;
-                    found.Add(po);
+                    entry.Po.LastFoundBy = lookup;
+                    found.Add(entry.Po);
                 }
             }
         }
@@ -122,24 +124,53 @@ internal sealed class VendorPurchaseOrders
     }
 
     /// <summary>
-    /// The POs with one item, open or closed, with their order dates at hand (a look-up reads a PO only when it is placed
-    /// in time); closed ones are skipped and dropped once they are half the list.
+    /// The POs with one item in order date order, each entry with the PO's order date and whether it is still open, so
+    /// that a look-up reads a PO only when it is open and placed in time; closed entries are dropped once they are half
+    /// the list, and the POs that stay are told their new positions.
     /// </summary>
     internal sealed class ItemPostings
     {
+        private Entry[] entries = new Entry[4];
+        private int count;
         private int closed;
 
-        public List<(DateOnly OrderDate, IndexedPurchaseOrder Po)> PurchaseOrders { get; } = [];
+        public ReadOnlySpan<Entry> Entries => entries.AsSpan(0, count);
 
-        public void Add(IndexedPurchaseOrder po) => PurchaseOrders.Add((po.OrderDate, po));
-
-        public void OneClosed()
+        /// <summary>Adds an open PO (the latest placed so far) and returns its position.</summary>
+        public int Add(IndexedPurchaseOrder po)
         {
-            if (++closed * 2 > PurchaseOrders.Count)
+            if (count == entries.Length)
             {
-                PurchaseOrders.RemoveAll(entry => entry.Po.OpenPosition < 0);
-                closed = 0;
+                Array.Resize(ref entries, entries.Length * 2);
             }
+
+            entries[count] = new Entry(po.OrderDate, po, IsOpen: true);
+            return count++;
         }
+
+        public void Close(int position)
+        {
+            entries[position] = entries[position] with { IsOpen = false };
+            if (++closed * 2 <= count)
+            {
+                return;
+            }
+
+            var kept = 0;
+            for (var i = 0; i < count; i++)
+            {
+                if (entries[i].IsOpen)
+                {
+                    entries[kept] = entries[i];
+                    entries[kept].Po.MovedIn(this, kept);
+                    kept++;
+                }
+            }
+
+            Array.Clear(entries, kept, count - kept);
+            (count, closed) = (kept, 0);
+        }
+
+        internal readonly record struct Entry(DateOnly OrderDate, IndexedPurchaseOrder Po, bool IsOpen);
     }
 }
