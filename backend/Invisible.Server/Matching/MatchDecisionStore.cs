@@ -115,10 +115,8 @@ public static class MatchDecisionStore
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
-            select d.id, $1, d.invoice_id, $2, $3, $4, $5, d.status, d.vendor_id, d.purchase_order_id, d.duplicate_of, d.tolerance_id,
-                   d.explanation, d.evidence
-            from unnest($6::uuid[], $7::uuid[], $8::text[], $9::uuid[], $10::uuid[], $11::uuid[], $12::uuid[], $13::jsonb[], $14::json[])
-                 as d (id, invoice_id, status, vendor_id, purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
+            select unnest($6::uuid[]), $1, unnest($7::uuid[]), $2, $3, $4, $5, unnest($8::text[]), unnest($9::uuid[]), unnest($10::uuid[]),
+                   unnest($11::uuid[]), unnest($12::uuid[]), unnest($13::jsonb[]), unnest($14::json[])
             """,
             Value(unitOfWork.TenantId), Value(runId), new NpgsqlParameter<DateTime> { TypedValue = decidedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
             Value(decidedBy), Value(engineVersion), Value(chunk.DecisionIds), Value(chunk.InvoiceIds), Value(chunk.Statuses), Value(chunk.VendorIds),
@@ -127,9 +125,7 @@ public static class MatchDecisionStore
         batch.BatchCommands.Add(Command(
             """
             insert into line_decisions (id, tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
-            select l.id, $1, l.match_decision_id, l.invoice_line_id, l.purchase_order_line_id, l.status, l.explanation
-            from unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::jsonb[])
-                 as l (id, match_decision_id, invoice_line_id, purchase_order_line_id, status, explanation)
+            select unnest($2::uuid[]), $1, unnest($3::uuid[]), unnest($4::uuid[]), unnest($5::uuid[]), unnest($6::text[]), unnest($7::jsonb[])
             """,
             Value(unitOfWork.TenantId), Value(chunk.LineIds), Value(chunk.LineDecisionIds), Value(chunk.InvoiceLineIds), Value(chunk.PurchaseOrderLineIds),
             Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Jsonb)));
