@@ -41,168 +41,119 @@ public static class MatchDecisionStore
             unitOfWork.Transaction,
             cancellationToken: cancellationToken));
 
+    /// <summary>Decisions per round trip: bounds each statement's arrays (about 40 MB of JSON) and what the server holds of them.</summary>
+    internal const int ChunkSize = 10_000;
+
     /// <summary>
-    /// Appends one decision per invoice of <paramref name="result"/> with its line decisions, set-based: the rows are
-    /// serialised on all cores, streamed by binary COPY into temporary tables (COPY cannot write a table under row-level
-    /// security) and moved into <c>match_decisions</c> / <c>line_decisions</c> by one insert each, resolving vendor, PO,
-    /// PO line and invoice line ids in the database.
+    /// Appends one decision per invoice of <paramref name="result"/> with its line decisions, then brings the exception
+    /// queue and the invoices' current outcome in step. Every id a row references comes from the snapshot
+    /// (<see cref="LoadedTenant.Keys"/>, read in this transaction), so the inserts join nothing; the JSON is written
+    /// straight to UTF-8. The rows go to the database in chunks, as arrays the statements <c>unnest</c> (COPY cannot write
+    /// a table under row-level security, and a staging table costs a write and a read of every row), and the next chunk is
+    /// prepared on a worker thread while the database stores the current one.
     /// </summary>
     /// <param name="decidedAt">From <see cref="BeginRunAsync"/>.</param>
-    public static async Task AppendAsync(
+    public static Task AppendAsync(
         TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
-        ReconciliationResult result, CancellationToken cancellationToken)
+        ReconciliationResult result, CancellationToken cancellationToken) =>
+        AppendAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, result, ChunkSize, cancellationToken);
+
+    /// <param name="chunkSize">Decisions per round trip (<see cref="ChunkSize"/>; tests take smaller chunks).</param>
+    internal static async Task AppendAsync(
+        TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
+        ReconciliationResult result, int chunkSize, CancellationToken cancellationToken)
     {
-        var decisions = result.Invoices.Select(decision => (Id: Guid.NewGuid(), Decision: decision)).ToList();
-        var (decisionRows, lineRows) = Rows(decisions, tenant);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            """
-            drop table if exists pg_temp.run_decisions, pg_temp.run_line_decisions;
-            create temp table run_decisions (
-                id uuid, invoice_id uuid, status text, reason text, vendor_code text, po_number text, po_version int, duplicate_of uuid,
-                tolerance_id uuid, explanation jsonb, evidence jsonb) on commit drop;
-            create temp table run_line_decisions (
-                decision_id uuid, invoice_id uuid, source_line int, status text, po_number text, po_version int, po_line_no int,
-                explanation jsonb) on commit drop;
-            """,
-            transaction: unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-
-        await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
-            "copy run_decisions (id, invoice_id, status, reason, vendor_code, po_number, po_version, duplicate_of, tolerance_id, explanation, evidence) from stdin (format binary)",
-            cancellationToken))
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
+        var decisions = result.Invoices;
+        if (decisions.Count == 0)
         {
-            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
-            foreach (var row in decisionRows)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(row.Id, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.InvoiceId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.Status, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.Reason, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.VendorCode, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.PoNumber, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.PoVersion, NpgsqlDbType.Integer, cancellationToken);
-                await WriteNullableAsync(importer, row.DuplicateOf, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.ToleranceId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.Explanation, NpgsqlDbType.Jsonb, cancellationToken);
-                await importer.WriteAsync(row.Evidence, NpgsqlDbType.Jsonb, cancellationToken);
-            }
-
-            await importer.CompleteAsync(cancellationToken);
+            return;
         }
 
-        await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
-            "copy run_line_decisions (decision_id, invoice_id, source_line, status, po_number, po_version, po_line_no, explanation) from stdin (format binary)",
-            cancellationToken))
-        {
-            importer.Timeout = TimeSpan.FromSeconds(RunCommandTimeoutSeconds);
-            foreach (var row in lineRows)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(row.DecisionId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.InvoiceId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.SourceLine, NpgsqlDbType.Integer, cancellationToken);
-                await importer.WriteAsync(row.Status, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.PoNumber, NpgsqlDbType.Text, cancellationToken);
-                await WriteNullableAsync(importer, row.PoVersion, NpgsqlDbType.Integer, cancellationToken);
-                await WriteNullableAsync(importer, row.PoLineNo, NpgsqlDbType.Integer, cancellationToken);
-                await importer.WriteAsync(row.Explanation, NpgsqlDbType.Jsonb, cancellationToken);
-            }
+        var ids = new SequentialUuid();
+        // Two buffers in turn: one is being filled for the next chunk while the other's chunk is being sent.
+        var buffers = new[] { new DecisionJson.Buffer(), new DecisionJson.Buffer() };
+        var chunkCount = (decisions.Count + chunkSize - 1) / chunkSize;
+        var stored = new List<Chunk>(chunkCount);
+        Task<Chunk> Build(int chunk) => Task.Run(
+            () => Chunk.Build(decisions, chunk * chunkSize, Math.Min(chunkSize, decisions.Count - (chunk * chunkSize)), ids, buffers[chunk % 2], tenant),
+            cancellationToken);
 
-            await importer.CompleteAsync(cancellationToken);
+        var next = Build(0);
+        try
+        {
+            for (var chunk = 0; chunk < chunkCount; chunk++)
+            {
+                var current = await next;
+                if (chunk + 1 < chunkCount)
+                {
+                    next = Build(chunk + 1);
+                }
+
+                await InsertAsync(unitOfWork, current, runId, decidedAt, decidedBy, engineVersion, cancellationToken);
+                stored.Add(current.Outcomes());
+            }
+        }
+        finally
+        {
+            // A failed insert leaves the next chunk being built: let it finish before its buffer goes.
+            await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            foreach (var buffer in buffers)
+            {
+                buffer.Dispose();
+            }
         }
 
-        var parameters = new { tenantId = unitOfWork.TenantId, runId, decidedAt, decidedBy, engineVersion };
-        await RunCommandAsync(unitOfWork, "analyze run_decisions, run_line_decisions", null, cancellationToken);
-        await RunCommandAsync(unitOfWork,
+        await RefreshAsync(unitOfWork, stored, cancellationToken);
+    }
+
+    private static async Task InsertAsync(
+        TenantUnitOfWork unitOfWork, Chunk chunk, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(unitOfWork.Connection, unitOfWork.Transaction) { Timeout = RunCommandTimeoutSeconds };
+        batch.BatchCommands.Add(Command(
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
-            select d.id, @tenantId, d.invoice_id, @runId, @decidedAt, @decidedBy, @engineVersion, d.status, v.id, p.id, d.duplicate_of, d.tolerance_id,
-                   d.explanation, d.evidence
-            from run_decisions d
-            left join vendors v on v.vendor_code = d.vendor_code
-            left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
+            select unnest($6::uuid[]), $1, unnest($7::uuid[]), $2, $3, $4, $5, unnest($8::text[]), unnest($9::uuid[]), unnest($10::uuid[]),
+                   unnest($11::uuid[]), unnest($12::uuid[]), unnest($13::jsonb[]), unnest($14::json[])
             """,
-            parameters, cancellationToken);
-        await RunCommandAsync(unitOfWork,
+            Value(unitOfWork.TenantId), Value(runId), new NpgsqlParameter<DateTime> { TypedValue = decidedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
+            Value(decidedBy), Value(engineVersion), Value(chunk.DecisionIds), Value(chunk.InvoiceIds), Value(chunk.Statuses), Value(chunk.VendorIds),
+            Value(chunk.PurchaseOrderIds), Value(chunk.DuplicateOf), Value(chunk.ToleranceIds), Documents(chunk.Explanations, NpgsqlDbType.Jsonb),
+            Documents(chunk.Evidence, NpgsqlDbType.Json)));
+        batch.BatchCommands.Add(Command(
             """
-            insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
-            select @tenantId, d.decision_id, il.id, pl.id, d.status, d.explanation
-            from run_line_decisions d
-            join invoice_lines il on il.invoice_id = d.invoice_id and il.source_line = d.source_line
-            left join purchase_orders p on p.po_number = d.po_number and p.version = d.po_version
-            left join purchase_order_lines pl on pl.purchase_order_id = p.id and pl.line_no = d.po_line_no
+            insert into line_decisions (id, tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
+            select unnest($2::uuid[]), $1, unnest($3::uuid[]), unnest($4::uuid[]), unnest($5::uuid[]), unnest($6::text[]), unnest($7::jsonb[])
             """,
-            parameters, cancellationToken);
-
-        await RefreshExceptionsAsync(unitOfWork, cancellationToken);
-
-        // The invoice row carries its current outcome so lists can filter by status without reading the decision history;
-        // rows whose outcome did not change are left alone (a re-run would otherwise rewrite every invoice and its indexes).
-        await RunCommandAsync(unitOfWork,
-            """
-            update invoices i set status = d.invoice_status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
-            from match_decisions d
-            where d.run_id = @runId and i.id = d.invoice_id
-              and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.invoice_status, d.vendor_id, d.purchase_order_id)
-            """,
-            new { runId }, cancellationToken);
+            Value(unitOfWork.TenantId), Value(chunk.LineIds), Value(chunk.LineDecisionIds), Value(chunk.InvoiceLineIds), Value(chunk.PurchaseOrderLineIds),
+            Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Jsonb)));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    /// <summary>The staged rows of a run: pure and independent per decision, so serialised in parallel, in decision order.</summary>
-    private static (DecisionRow[] Decisions, List<LineRow> Lines) Rows(List<(Guid Id, InvoiceDecision Decision)> decisions, LoadedTenant tenant)
-    {
-        var decisionRows = new DecisionRow[decisions.Count];
-        var lineRows = new LineRow[decisions.Count][];
-        Parallel.For(0, decisions.Count, i =>
-        {
-            var (id, decision) = decisions[i];
-            var invoiceId = Guid.Parse(decision.InvoiceId);
-            decisionRows[i] = new DecisionRow(
-                id, invoiceId, decision.Status.ToExportName(), ExceptionReason(decision), decision.VendorCode, decision.Po.PoNumber, decision.Po.PoVersion,
-                decision.DuplicateOfInvoiceId is { } original ? Guid.Parse(original) : null, tenant.ToleranceIdFor(decision.VendorCode),
-                Json(InvoiceExplanation(decision)), Json(InvoiceEvidence(decision)));
-            lineRows[i] = decision.Lines.Select(line => new LineRow(
-                id, invoiceId, line.SourceLine, line.Status.ToExportName(), line.PoNumber, line.Evidence?.PoVersion ?? decision.Po.PoVersion, line.PoLineNo,
-                Json(new
-                {
-                    text = line.Explanation,
-                    pairedBy = line.PairedBy,
-                    poNumber = line.PoNumber,
-                    poLineNo = line.PoLineNo,
-                    evidence = line.Evidence,
-                }))).ToArray();
-        });
-        return (decisionRows, lineRows.SelectMany(lines => lines).ToList());
-    }
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : class =>
-        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
-
-    private static Task WriteNullableAsync<T>(NpgsqlBinaryImporter importer, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
-        where T : struct =>
-        value is { } present ? importer.WriteAsync(present, type, cancellationToken) : importer.WriteNullAsync(cancellationToken);
-
-    private sealed record DecisionRow(
-        Guid Id, Guid InvoiceId, string Status, string? Reason, string? VendorCode, string? PoNumber, int? PoVersion, Guid? DuplicateOf,
-        Guid ToleranceId, string Explanation, string Evidence);
-
-    private sealed record LineRow(
-        Guid DecisionId, Guid InvoiceId, int SourceLine, string Status, string? PoNumber, int? PoVersion, int? PoLineNo, string Explanation);
 
     /// <summary>
-    /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
-    /// refreshed; one whose invoice no longer needs review is resolved by the run. Reads the run from <c>run_decisions</c>.
-    /// <c>not exists</c>, not <c>not in</c>: PostgreSQL hashes the anti-join, where a <c>not in</c> over a CTE it expects
-    /// to be large is re-scanned for every invoice of the run (quadratic once many exceptions are open).
+    /// The exception queue and the invoices' current outcome, for the whole run in one statement each (one join over the
+    /// run rather than one per chunk).
     /// </summary>
-    private static Task RefreshExceptionsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        RunCommandAsync(unitOfWork,
+    /// <remarks>
+    /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
+    /// refreshed; one whose invoice no longer needs review is resolved by the run. <c>not exists</c>, not <c>not in</c>:
+    /// PostgreSQL hashes the anti-join, where a <c>not in</c> over a CTE it expects to be large is re-scanned for every
+    /// invoice (quadratic once many exceptions are open). The invoice row carries its current outcome so lists can filter
+    /// by status without reading the decision history; rows whose outcome did not change are left alone (a re-run would
+    /// otherwise rewrite every invoice and its indexes).
+    /// </remarks>
+    private static async Task RefreshAsync(TenantUnitOfWork unitOfWork, List<Chunk> chunks, CancellationToken cancellationToken)
+    {
+        T[] All<T>(Func<Chunk, T[]> column) => chunks.SelectMany(column).ToArray();
+        var invoiceIds = All(chunk => chunk.InvoiceIds);
+        var statuses = All(chunk => chunk.Statuses);
+        await using var batch = new NpgsqlBatch(unitOfWork.Connection, unitOfWork.Transaction) { Timeout = RunCommandTimeoutSeconds };
+        batch.BatchCommands.Add(Command(
             """
             with run as (
-                select id as decision_id, invoice_id, reason, status from run_decisions
+                select * from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) as r (decision_id, invoice_id, reason, status)
             ),
             refreshed as (
                 update exceptions e
@@ -216,14 +167,146 @@ public static class MatchDecisionStore
                 returning e.invoice_id
             )
             insert into exceptions (tenant_id, invoice_id, match_decision_id, reason)
-            select @tenantId, run.invoice_id, run.decision_id, run.reason
+            select $1, run.invoice_id, run.decision_id, run.reason
             from run
             where run.reason is not null and not exists (select from refreshed where refreshed.invoice_id = run.invoice_id)
             """,
-            new { tenantId = unitOfWork.TenantId }, cancellationToken);
+            Value(unitOfWork.TenantId), Value(All(chunk => chunk.DecisionIds)), Value(invoiceIds), Value(All(chunk => chunk.Reasons)), Value(statuses)));
+        batch.BatchCommands.Add(Command(
+            """
+            update invoices i set status = d.status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
+            from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[]) as d (invoice_id, status, vendor_id, purchase_order_id)
+            where i.id = d.invoice_id
+              and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.status, d.vendor_id, d.purchase_order_id)
+            """,
+            Value(invoiceIds), Value(statuses), Value(All(chunk => chunk.VendorIds)), Value(All(chunk => chunk.PurchaseOrderIds))));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
 
-    private static async Task RunCommandAsync(TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, unitOfWork.Transaction, RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter<T> Value<T>(T value) => new() { TypedValue = value };
+
+    /// <summary>UTF-8 JSON documents as a json[] or jsonb[] array, sent as they are.</summary>
+    private static NpgsqlParameter<ReadOnlyMemory<byte>[]> Documents(ReadOnlyMemory<byte>[] documents, NpgsqlDbType type) =>
+        new() { TypedValue = documents, NpgsqlDbType = NpgsqlDbType.Array | type };
+
+    /// <summary>
+    /// The rows of consecutive decisions as the columns the statements unnest. Built on a worker thread while the previous
+    /// chunk is being stored; the JSON documents are slices of the chunk's buffer.
+    /// </summary>
+    private sealed class Chunk
+    {
+        public required Guid[] DecisionIds { get; init; }
+        public required Guid[] InvoiceIds { get; init; }
+        public required string[] Statuses { get; init; }
+        public required string?[] Reasons { get; init; }
+        public required Guid?[] VendorIds { get; init; }
+        public required Guid?[] PurchaseOrderIds { get; init; }
+        public required Guid?[] DuplicateOf { get; init; }
+        public required Guid[] ToleranceIds { get; init; }
+        public required ReadOnlyMemory<byte>[] Explanations { get; init; }
+        public required ReadOnlyMemory<byte>[] Evidence { get; init; }
+        public required Guid[] LineIds { get; init; }
+        public required Guid[] LineDecisionIds { get; init; }
+        public required Guid[] InvoiceLineIds { get; init; }
+        public required Guid?[] PurchaseOrderLineIds { get; init; }
+        public required string[] LineStatuses { get; init; }
+        public required ReadOnlyMemory<byte>[] LineExplanations { get; init; }
+
+        /// <summary>What the exception queue and the invoices need once the chunk is inserted (its buffer is reused).</summary>
+        public Chunk Outcomes() => new()
+        {
+            DecisionIds = DecisionIds, InvoiceIds = InvoiceIds, Statuses = Statuses, Reasons = Reasons, VendorIds = VendorIds,
+            PurchaseOrderIds = PurchaseOrderIds, DuplicateOf = DuplicateOf, ToleranceIds = ToleranceIds, Explanations = [], Evidence = [],
+            LineIds = [], LineDecisionIds = [], InvoiceLineIds = [], PurchaseOrderLineIds = [], LineStatuses = [], LineExplanations = [],
+        };
+
+        public static Chunk Build(
+            IReadOnlyList<InvoiceDecision> decisions, int from, int count, SequentialUuid ids, DecisionJson.Buffer json, LoadedTenant tenant)
+        {
+            var keys = tenant.Keys;
+            var decisionIds = new Guid[count];
+            var invoiceIds = new Guid[count];
+            var statuses = new string[count];
+            var reasons = new string?[count];
+            var vendorIds = new Guid?[count];
+            var purchaseOrderIds = new Guid?[count];
+            var duplicateOf = new Guid?[count];
+            var toleranceIds = new Guid[count];
+            var explanations = new DecisionJson.Document[count];
+            var evidence = new DecisionJson.Document[count];
+            var lineCount = 0;
+            for (var i = 0; i < count; i++)
+            {
+                lineCount += decisions[from + i].Lines.Count;
+            }
+
+            var lineIds = new List<Guid>(lineCount);
+            var lineDecisionIds = new List<Guid>(lineCount);
+            var invoiceLineIds = new List<Guid>(lineCount);
+            var purchaseOrderLineIds = new List<Guid?>(lineCount);
+            var lineStatuses = new List<string>(lineCount);
+            var lineExplanations = new List<DecisionJson.Document>(lineCount);
+            json.Clear();
+            for (var i = 0; i < count; i++)
+            {
+                var decision = decisions[from + i];
+                var decisionId = ids.Next();
+                var invoiceId = Guid.Parse(decision.InvoiceId);
+                decisionIds[i] = decisionId;
+                invoiceIds[i] = invoiceId;
+                statuses[i] = decision.Status.ToExportName();
+                reasons[i] = ExceptionReason(decision);
+                vendorIds[i] = keys.VendorId(decision.VendorCode);
+                purchaseOrderIds[i] = keys.PurchaseOrderId(decision.Po.PoNumber, decision.Po.PoVersion);
+                duplicateOf[i] = decision.DuplicateOfInvoiceId is { } original ? Guid.Parse(original) : null;
+                toleranceIds[i] = tenant.ToleranceIdFor(decision.VendorCode);
+                explanations[i] = json.Write(decision, DecisionJson.InvoiceExplanation);
+                evidence[i] = json.Write(decision, DecisionJson.InvoiceEvidence);
+                foreach (var line in decision.Lines)
+                {
+                    // A line the invoice no longer has is left out, as the insert's join on invoice_lines used to.
+                    if (keys.InvoiceLineId(invoiceId, line.SourceLine) is not { } invoiceLineId)
+                    {
+                        continue;
+                    }
+
+                    lineIds.Add(ids.Next());
+                    lineDecisionIds.Add(decisionId);
+                    invoiceLineIds.Add(invoiceLineId);
+                    purchaseOrderLineIds.Add(keys.PurchaseOrderLineId(line.PoNumber, line.Evidence?.PoVersion ?? decision.Po.PoVersion, line.PoLineNo));
+                    lineStatuses.Add(line.Status.ToExportName());
+                    lineExplanations.Add(json.Write(line, DecisionJson.LineExplanation));
+                }
+            }
+
+            return new Chunk
+            {
+                DecisionIds = decisionIds,
+                InvoiceIds = invoiceIds,
+                Statuses = statuses,
+                Reasons = reasons,
+                VendorIds = vendorIds,
+                PurchaseOrderIds = purchaseOrderIds,
+                DuplicateOf = duplicateOf,
+                ToleranceIds = toleranceIds,
+                Explanations = Array.ConvertAll(explanations, json.Slice),
+                Evidence = Array.ConvertAll(evidence, json.Slice),
+                LineIds = [.. lineIds],
+                LineDecisionIds = [.. lineDecisionIds],
+                InvoiceLineIds = [.. invoiceLineIds],
+                PurchaseOrderLineIds = [.. purchaseOrderLineIds],
+                LineStatuses = [.. lineStatuses],
+                LineExplanations = lineExplanations.ConvertAll(json.Slice).ToArray(),
+            };
+        }
+    }
 
     /// <summary>Why the invoice needs a person (comma-separated, rule order), or null when it does not.</summary>
     internal static string? ExceptionReason(InvoiceDecision decision) => decision.Status switch
@@ -269,32 +352,4 @@ public static class MatchDecisionStore
             order by invoice_id, decided_at desc, id
         )
         """;
-
-    private static string Json(object value) => JsonSerializer.Serialize(value, EvidenceJson);
-
-    private static object InvoiceExplanation(InvoiceDecision decision) => new
-    {
-        text = decision.Explanation,
-        vendor = decision.Vendor.Explanation,
-        po = decision.Po.Explanation,
-        totals = decision.Totals.AddsUp
-            ? null
-            : $"The printed total {decision.Totals.PrintedTotal} differs from the sum of lines and taxes {decision.Totals.SumOfLines} by more than {decision.Totals.Tolerance}.",
-    };
-
-    private static object InvoiceEvidence(InvoiceDecision decision) => new
-    {
-        vendor = new { code = decision.VendorCode, score = decision.Vendor.Score, decision.Vendor.Evidence },
-        po = new { number = decision.Po.PoNumber, version = decision.Po.PoVersion, identifiedBy = decision.Po.IdentifiedBy, candidates = decision.Po.Candidates },
-        totals = new
-        {
-            printed = decision.Totals.PrintedTotal,
-            sumOfLines = decision.Totals.SumOfLines,
-            difference = decision.Totals.Difference,
-            tolerance = decision.Totals.Tolerance,
-            addsUp = decision.Totals.AddsUp,
-        },
-        duplicateOf = decision.DuplicateOfInvoiceId,
-        toleranceVersion = decision.ToleranceVersion,
-    };
 }

@@ -3,6 +3,7 @@ using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
 using Invisible.Server.Matching.Models;
+using Npgsql;
 
 namespace Invisible.Server.Matching;
 
@@ -15,128 +16,269 @@ public sealed record LoadedTenant(
     Guid DefaultToleranceId,
     IReadOnlyDictionary<string, Guid> OverrideToleranceIds)
 {
+    /// <summary>The row ids of the loaded documents, so decisions reference them without looking them up again.</summary>
+    public SnapshotKeys Keys { get; init; } = SnapshotKeys.Empty;
+
     /// <summary>The tolerances row a decision for <paramref name="vendorCode"/> applied.</summary>
     public Guid ToleranceIdFor(string? vendorCode) =>
         vendorCode is not null && OverrideToleranceIds.TryGetValue(vendorCode, out var id) ? id : DefaultToleranceId;
 }
 
 /// <summary>
+/// The database ids behind a <see cref="TenantSnapshot"/>, which the engine's documents do not carry: vendors by code,
+/// current purchase orders (and their lines) by number, invoice lines by invoice and source line. Read in the same
+/// transaction as the snapshot, so every id exists and belongs to the tenant.
+/// </summary>
+public sealed class SnapshotKeys
+{
+    public static readonly SnapshotKeys Empty = new(new Dictionary<string, Guid>(), new Dictionary<string, PurchaseOrderKeys>(), new Dictionary<Guid, InvoiceLineKey[]>());
+
+    private readonly Dictionary<string, Guid> _vendors;
+    private readonly Dictionary<string, PurchaseOrderKeys> _purchaseOrders;
+    private readonly Dictionary<Guid, InvoiceLineKey[]> _invoiceLines;
+
+    internal SnapshotKeys(Dictionary<string, Guid> vendors, Dictionary<string, PurchaseOrderKeys> purchaseOrders, Dictionary<Guid, InvoiceLineKey[]> invoiceLines)
+    {
+        _vendors = vendors;
+        _purchaseOrders = purchaseOrders;
+        _invoiceLines = invoiceLines;
+    }
+
+    public Guid? VendorId(string? vendorCode) => vendorCode is not null && _vendors.TryGetValue(vendorCode, out var id) ? id : null;
+
+    /// <summary>The purchase order of that number at that version, when it is the current one (the only version a snapshot has).</summary>
+    public Guid? PurchaseOrderId(string? poNumber, int? version) => Po(poNumber, version)?.Id;
+
+    public Guid? PurchaseOrderLineId(string? poNumber, int? version, int? lineNo)
+    {
+        if (lineNo is not { } number || Po(poNumber, version) is not { } po)
+        {
+            return null;
+        }
+
+        foreach (var line in po.Lines)
+        {
+            if (line.LineNo == number)
+            {
+                return line.Id;
+            }
+        }
+
+        return null;
+    }
+
+    public Guid? InvoiceLineId(Guid invoiceId, int sourceLine)
+    {
+        if (!_invoiceLines.TryGetValue(invoiceId, out var lines))
+        {
+            return null;
+        }
+
+        foreach (var line in lines)
+        {
+            if (line.SourceLine == sourceLine)
+            {
+                return line.Id;
+            }
+        }
+
+        return null;
+    }
+
+    private PurchaseOrderKeys? Po(string? poNumber, int? version) =>
+        poNumber is not null && version is { } wanted && _purchaseOrders.TryGetValue(poNumber, out var po) && po.Version == wanted ? po : null;
+
+    internal sealed record PurchaseOrderKeys(Guid Id, int Version, PurchaseOrderLineKey[] Lines);
+
+    internal readonly record struct PurchaseOrderLineKey(int LineNo, Guid Id);
+
+    internal readonly record struct InvoiceLineKey(int SourceLine, Guid Id);
+}
+
+/// <summary>
 /// Loads everything of one tenant the matching engine reads, one set-based query per table (no per-invoice round trips):
 /// vendors with their confirmed names, purchase orders at their current version, receipts, invoices in import order with
 /// their file lines, the current tolerances, and the tenant's active similarity model (retrained and stored as a new
-/// version first when its training set, the vendor master and aliases, changed since it was trained).
+/// version first when its training set, the vendor master and aliases, changed since it was trained). The large tables
+/// are read with a plain data reader (no per-row mapping layer) and grouped here rather than sorted by the database.
 /// </summary>
 public static class TenantSnapshotStore
 {
     public static async Task<LoadedTenant> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var vendors = await VendorsAsync(unitOfWork, cancellationToken);
-        var purchaseOrders = await PurchaseOrdersAsync(unitOfWork, cancellationToken);
-        var receipts = (await QueryAsync<ReceiptRow>(unitOfWork,
-            """
-            select r.receipt_number as ReceiptNumber, l.po_number as PoNumber, l.po_line_no as PoLineNo, l.received_date as ReceivedDate,
-                   l.quantity_received as QuantityReceived
-            from receipt_lines l join receipts r on r.id = l.receipt_id
-            """, cancellationToken))
-            .Select(row => new ReceiptLine(row.ReceiptNumber, row.PoNumber, row.PoLineNo, row.ReceivedDate, row.QuantityReceived))
-            .ToList();
-        var invoices = await InvoicesAsync(unitOfWork, cancellationToken);
+        var (vendors, vendorIds) = await VendorsAsync(unitOfWork, cancellationToken);
+        var (purchaseOrders, purchaseOrderKeys) = await PurchaseOrdersAsync(unitOfWork, cancellationToken);
+        var receipts = await ReceiptsAsync(unitOfWork, cancellationToken);
+        var (invoices, invoiceLineKeys) = await InvoicesAsync(unitOfWork, cancellationToken);
         var (tolerances, defaultId, overrideIds) = await TolerancesAsync(unitOfWork, cancellationToken);
         var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, cancellationToken);
         return new LoadedTenant(
-            new TenantSnapshot(vendors, purchaseOrders, receipts, invoices) { SimilarityModel = model?.Model }, tolerances, defaultId, overrideIds);
+            new TenantSnapshot(vendors, purchaseOrders, receipts, invoices) { SimilarityModel = model?.Model }, tolerances, defaultId, overrideIds)
+        {
+            Keys = new SnapshotKeys(vendorIds, purchaseOrderKeys, invoiceLineKeys),
+        };
     }
 
-    private static async Task<List<Vendor>> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var aliases = (await QueryAsync<AliasRow>(unitOfWork,
+        var aliases = (await unitOfWork.Connection.QueryAsync<AliasRow>(new CommandDefinition(
                 """
                 select v.vendor_code as VendorCode, a.value as Name
                 from vendor_aliases a join vendors v on v.id = a.vendor_id
                 where a.kind = 'name' and a.source <> 'master'
                 order by a.created_at, a.value
-                """, cancellationToken))
+                """, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken)))
             .ToLookup(alias => alias.VendorCode, alias => alias.Name, StringComparer.Ordinal);
-        return (await QueryAsync<VendorRow>(unitOfWork,
-                """
-                select vendor_code as Code, name as Name, tax_id as TaxId, email as Email, country as Country, currency as Currency,
-                       payment_terms as PaymentTerms
-                from vendors order by vendor_code
-                """, cancellationToken))
-            .Select(row => new Vendor(row.Code, row.Name, row.TaxId, row.Email, row.Country, row.Currency, row.PaymentTerms)
+        var vendors = new List<Vendor>();
+        var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        await using var reader = await ReadAsync(unitOfWork,
+            "select id, vendor_code, name, tax_id, email, country, currency, payment_terms from vendors order by vendor_code", cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var code = reader.GetString(1);
+            ids[code] = reader.GetGuid(0);
+            vendors.Add(new Vendor(code, reader.GetString(2), NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
+                NullableString(reader, 6), NullableString(reader, 7))
             {
-                Aliases = aliases[row.Code].ToList(),
-            })
-            .ToList();
+                Aliases = aliases[code].ToList(),
+            });
+        }
+
+        return (vendors, ids);
     }
 
-    private static async Task<List<PurchaseOrder>> PurchaseOrdersAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    private static async Task<(List<PurchaseOrder> PurchaseOrders, Dictionary<string, SnapshotKeys.PurchaseOrderKeys> Keys)> PurchaseOrdersAsync(
+        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var lines = (await QueryAsync<PurchaseOrderLineRow>(unitOfWork,
-                """
-                select l.purchase_order_id as PurchaseOrderId, l.line_no as LineNo, l.sku as Sku, l.description as Description,
-                       l.quantity as Quantity, l.unit_price as UnitPrice, l.receipt_required as ReceiptRequired
-                from purchase_order_lines l join purchase_orders p on p.id = l.purchase_order_id
-                where p.superseded_at is null
-                order by l.purchase_order_id, l.line_no
-                """, cancellationToken))
-            .ToLookup(line => line.PurchaseOrderId);
-        return (await QueryAsync<PurchaseOrderRow>(unitOfWork,
-                """
-                select p.id as Id, p.po_number as PoNumber, v.vendor_code as VendorCode, p.order_date as OrderDate, p.currency as Currency,
-                       p.version as Version
-                from purchase_orders p join vendors v on v.id = p.vendor_id
-                where p.superseded_at is null
-                order by p.po_number
-                """, cancellationToken))
-            .Select(row => new PurchaseOrder(
-                row.PoNumber, row.VendorCode, row.OrderDate, row.Currency,
-                lines[row.Id].Select(line => new PurchaseOrderLine(line.LineNo, line.Sku, line.Description, line.Quantity, line.UnitPrice, line.ReceiptRequired)).ToList(),
-                row.Version))
-            .ToList();
+        var linesByPo = new Dictionary<Guid, List<(Guid Id, PurchaseOrderLine Line)>>();
+        await using (var reader = await ReadAsync(unitOfWork,
+                         """
+                         select l.purchase_order_id, l.id, l.line_no, l.sku, l.description, l.quantity, l.unit_price, l.receipt_required
+                         from purchase_order_lines l join purchase_orders p on p.id = l.purchase_order_id
+                         where p.superseded_at is null
+                         """, cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var poId = reader.GetGuid(0);
+                if (!linesByPo.TryGetValue(poId, out var lines))
+                {
+                    linesByPo[poId] = lines = new List<(Guid, PurchaseOrderLine)>(4);
+                }
+
+                lines.Add((reader.GetGuid(1), new PurchaseOrderLine(
+                    reader.GetInt32(2), NullableString(reader, 3), reader.GetString(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetBoolean(7))));
+            }
+        }
+
+        var purchaseOrders = new List<PurchaseOrder>(linesByPo.Count);
+        var keys = new Dictionary<string, SnapshotKeys.PurchaseOrderKeys>(linesByPo.Count, StringComparer.Ordinal);
+        await using (var reader = await ReadAsync(unitOfWork,
+                         """
+                         select p.id, p.po_number, v.vendor_code, p.order_date, p.currency, p.version
+                         from purchase_orders p join vendors v on v.id = p.vendor_id
+                         where p.superseded_at is null
+                         order by p.po_number
+                         """, cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                var lines = linesByPo.TryGetValue(id, out var found) ? found : [];
+                lines.Sort((left, right) => left.Line.LineNo.CompareTo(right.Line.LineNo));
+                var poNumber = reader.GetString(1);
+                var version = reader.GetInt32(5);
+                purchaseOrders.Add(new PurchaseOrder(
+                    poNumber, reader.GetString(2), reader.GetFieldValue<DateOnly>(3), reader.GetString(4),
+                    lines.ConvertAll(line => line.Line), version));
+                keys[poNumber] = new SnapshotKeys.PurchaseOrderKeys(
+                    id, version, lines.ConvertAll(line => new SnapshotKeys.PurchaseOrderLineKey(line.Line.LineNo, line.Id)).ToArray());
+            }
+        }
+
+        return (purchaseOrders, keys);
     }
 
-    private static async Task<List<Invoice>> InvoicesAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    private static async Task<List<ReceiptLine>> ReceiptsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var lines = (await QueryAsync<InvoiceLineRow>(unitOfWork,
-                """
-                select invoice_id as InvoiceId, line_no as LineNo, sku as Sku, description as Description, quantity as Quantity,
-                       unit_price as UnitPrice, line_amount as LineAmount, tax_amount as TaxAmount, source_line as SourceLine
-                from invoice_lines order by invoice_id, source_line
-                """, cancellationToken))
-            .ToLookup(line => line.InvoiceId);
-        return (await QueryAsync<InvoiceRow>(unitOfWork,
-                """
-                select i.id as Id, i.invoice_number as InvoiceNumber, i.printed_vendor_name as PrintedVendorName,
-                       i.printed_vendor_tax_id as PrintedTaxId, i.invoice_date as InvoiceDate, i.currency as Currency,
-                       i.printed_po_number as PrintedPoReference, i.invoice_total as InvoiceTotal, m.import_no as ImportNo
-                from invoices i join imports m on m.id = i.import_id
-                order by m.import_no, i.import_position
-                """, cancellationToken))
-            .Select(row =>
+        var receipts = new List<ReceiptLine>();
+        await using var reader = await ReadAsync(unitOfWork,
+            """
+            select r.receipt_number, l.po_number, l.po_line_no, l.received_date, l.quantity_received
+            from receipt_lines l join receipts r on r.id = l.receipt_id
+            """, cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            receipts.Add(new ReceiptLine(
+                reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateOnly>(3), reader.GetDecimal(4)));
+        }
+
+        return receipts;
+    }
+
+    private static async Task<(List<Invoice> Invoices, Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]> Keys)> InvoicesAsync(
+        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    {
+        var linesByInvoice = new Dictionary<Guid, List<(Guid Id, InvoiceLine Line)>>();
+        await using (var reader = await ReadAsync(unitOfWork,
+                         """
+                         select invoice_id, id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line
+                         from invoice_lines
+                         """, cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
             {
-                var invoiceLines = lines[row.Id]
-                    .Select(line => new InvoiceLine(line.LineNo, line.Sku, line.Description, line.Quantity, line.UnitPrice, line.LineAmount, line.TaxAmount, line.SourceLine))
-                    .ToList();
-                return new Invoice(
-                    row.Id.ToString(), row.InvoiceNumber, row.PrintedVendorName, row.PrintedTaxId, row.InvoiceDate, row.Currency,
-                    row.PrintedPoReference, row.InvoiceTotal, new ImportOrigin(row.ImportNo, invoiceLines.Min(line => line.SourceLine)), invoiceLines);
-            })
-            .ToList();
+                var invoiceId = reader.GetGuid(0);
+                if (!linesByInvoice.TryGetValue(invoiceId, out var lines))
+                {
+                    linesByInvoice[invoiceId] = lines = new List<(Guid, InvoiceLine)>(4);
+                }
+
+                lines.Add((reader.GetGuid(1), new InvoiceLine(
+                    reader.GetInt32(2), NullableString(reader, 3), reader.GetString(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetDecimal(7),
+                    reader.GetDecimal(8), reader.GetInt32(9))));
+            }
+        }
+
+        var invoices = new List<Invoice>(linesByInvoice.Count);
+        var keys = new Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]>(linesByInvoice.Count);
+        await using (var reader = await ReadAsync(unitOfWork,
+                         """
+                         select i.id, i.invoice_number, i.printed_vendor_name, i.printed_vendor_tax_id, i.invoice_date, i.currency,
+                                i.printed_po_number, i.invoice_total, m.import_no
+                         from invoices i join imports m on m.id = i.import_id
+                         order by m.import_no, i.import_position
+                         """, cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetGuid(0);
+                var lines = linesByInvoice.TryGetValue(id, out var found) ? found : [];
+                lines.Sort((left, right) => left.Line.SourceLine.CompareTo(right.Line.SourceLine));
+                var invoiceLines = lines.ConvertAll(line => line.Line);
+                invoices.Add(new Invoice(
+                    id.ToString(), reader.GetString(1), reader.GetString(2), NullableString(reader, 3), reader.GetFieldValue<DateOnly>(4),
+                    reader.GetString(5), NullableString(reader, 6), reader.GetDecimal(7),
+                    new ImportOrigin(reader.GetInt64(8), invoiceLines.Min(line => line.SourceLine)), invoiceLines));
+                keys[id] = lines.ConvertAll(line => new SnapshotKeys.InvoiceLineKey(line.Line.SourceLine, line.Id)).ToArray();
+            }
+        }
+
+        return (invoices, keys);
     }
 
     private static async Task<(Tolerances Tolerances, Guid DefaultId, Dictionary<string, Guid> OverrideIds)> TolerancesAsync(
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // The newest version of the tenant default and of each vendor override; older versions are history for old decisions.
-        var rows = (await QueryAsync<ToleranceRow>(unitOfWork,
+        var rows = (await unitOfWork.Connection.QueryAsync<ToleranceRow>(new CommandDefinition(
             """
             select distinct on (t.vendor_id)
                    t.id as Id, v.vendor_code as VendorCode, t.version as Version, t.price_tolerance_percent as PricePercent,
                    t.quantity_tolerance_percent as QuantityPercent, t.total_tolerance as TotalAbsolute
             from tolerances t left join vendors v on v.id = t.vendor_id
             order by t.vendor_id, t.version desc
-            """, cancellationToken)).ToList();
+            """, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken))).ToList();
         var tenantDefault = rows.SingleOrDefault(row => row.VendorCode is null)
             ?? throw new InvalidOperationException($"Tenant {unitOfWork.TenantId} has no default tolerances; every tenant is created with version 1.");
         var overrides = rows.Where(row => row.VendorCode is not null).ToList();
@@ -147,78 +289,18 @@ public static class TenantSnapshotStore
         return (tolerances, tenantDefault.Id, overrides.ToDictionary(row => row.VendorCode!, row => row.Id, StringComparer.Ordinal));
     }
 
-    private static Task<IEnumerable<T>> QueryAsync<T>(TenantUnitOfWork unitOfWork, string sql, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(
-            sql, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken));
+    private static async Task<NpgsqlDataReader> ReadAsync(TenantUnitOfWork unitOfWork, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, unitOfWork.Connection, unitOfWork.Transaction)
+        {
+            CommandTimeout = MatchDecisionStore.RunCommandTimeoutSeconds,
+        };
+        return await command.ExecuteReaderAsync(cancellationToken);
+    }
+
+    private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private sealed record AliasRow(string VendorCode, string Name);
-
-    private sealed class VendorRow
-    {
-        public string Code { get; init; } = "";
-        public string Name { get; init; } = "";
-        public string? TaxId { get; init; }
-        public string? Email { get; init; }
-        public string? Country { get; init; }
-        public string? Currency { get; init; }
-        public string? PaymentTerms { get; init; }
-    }
-
-    private sealed class PurchaseOrderRow
-    {
-        public Guid Id { get; init; }
-        public string PoNumber { get; init; } = "";
-        public string VendorCode { get; init; } = "";
-        public DateOnly OrderDate { get; init; }
-        public string Currency { get; init; } = "";
-        public int Version { get; init; }
-    }
-
-    private sealed class PurchaseOrderLineRow
-    {
-        public Guid PurchaseOrderId { get; init; }
-        public int LineNo { get; init; }
-        public string? Sku { get; init; }
-        public string Description { get; init; } = "";
-        public decimal Quantity { get; init; }
-        public decimal UnitPrice { get; init; }
-        public bool ReceiptRequired { get; init; }
-    }
-
-    private sealed class ReceiptRow
-    {
-        public string ReceiptNumber { get; init; } = "";
-        public string PoNumber { get; init; } = "";
-        public int PoLineNo { get; init; }
-        public DateOnly ReceivedDate { get; init; }
-        public decimal QuantityReceived { get; init; }
-    }
-
-    private sealed class InvoiceRow
-    {
-        public Guid Id { get; init; }
-        public string InvoiceNumber { get; init; } = "";
-        public string PrintedVendorName { get; init; } = "";
-        public string? PrintedTaxId { get; init; }
-        public DateOnly InvoiceDate { get; init; }
-        public string Currency { get; init; } = "";
-        public string? PrintedPoReference { get; init; }
-        public decimal InvoiceTotal { get; init; }
-        public long ImportNo { get; init; }
-    }
-
-    private sealed class InvoiceLineRow
-    {
-        public Guid InvoiceId { get; init; }
-        public int LineNo { get; init; }
-        public string? Sku { get; init; }
-        public string Description { get; init; } = "";
-        public decimal Quantity { get; init; }
-        public decimal UnitPrice { get; init; }
-        public decimal LineAmount { get; init; }
-        public decimal TaxAmount { get; init; }
-        public int SourceLine { get; init; }
-    }
 
     private sealed class ToleranceRow
     {
