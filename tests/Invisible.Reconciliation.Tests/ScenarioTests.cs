@@ -73,6 +73,21 @@ public class ScenarioTests
     }
 
     [Fact]
+    public void Receipts_for_PO_lines_no_PO_has_are_kept_aside_and_do_not_stop_the_reconcile()
+    {
+        // More unknown lines than the ledger was sized for: booking them grows it, as an import of receipts ahead of their POs does.
+        var tenant = AcmeWithPo(10, 10m).Receipt("PO-100", 1, 10);
+        for (var line = 1; line <= 9; line++)
+        {
+            tenant = tenant.Receipt("PO-NOT-YET-IMPORTED", line, 5);
+        }
+
+        var decision = Assert.Single(Reconcile(tenant.Invoice("A-1", "Acme Supplies Inc", "PO-100", [("SKU-1", 10, 10m)])));
+
+        Assert.Equal((InvoiceStatus.Matched, 10m), (decision.Status, decision.Lines[0].Evidence!.Received));
+    }
+
+    [Fact]
     public void Receipts_count_whatever_their_date_so_two_partial_invoices_end_up_matched()
     {
         // PO of 500; receipt 2, invoice 2, invoice 4, then receipt 5: at the end 7 are received and 6 invoiced.

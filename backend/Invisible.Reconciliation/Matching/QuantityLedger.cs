@@ -35,7 +35,12 @@ internal sealed class QuantityLedger
     /// <summary>Whether exactly one indexed PO line has this slot, so that only its invoicing changes the quantities.</summary>
     public bool IsOwnSlot(int slot) => lineCounts[slot] == 1;
 
-    public void Receive(string poNumber, int lineNo, decimal quantity) => received[Slot(poNumber, lineNo)] += quantity;
+    public void Receive(string poNumber, int lineNo, decimal quantity)
+    {
+        // The slot first: finding it may grow the arrays, and `received[Slot(..)]` would index the array from before that.
+        var slot = Slot(poNumber, lineNo);
+        received[slot] += quantity;
+    }
 
     private int Slot(string poNumber, int lineNo)
     {
