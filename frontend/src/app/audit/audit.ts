@@ -16,6 +16,7 @@ import { formatTimestamp } from '../shared/format';
 import { Loadable } from '../shared/load-state';
 import { LoadStatus } from '../shared/load-status';
 import { PageTokens } from '../shared/page-tokens';
+import { Pager } from '../shared/pager';
 
 const pageSize = 50;
 
@@ -35,7 +36,7 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
 /** The tenant's tamper-evident audit log: filter, page, export as CSV, and verify the hash chain. */
 @Component({
   selector: 'app-audit',
-  imports: [LoadStatus],
+  imports: [LoadStatus, Pager],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -43,12 +44,6 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
       display: grid;
       grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr));
       gap: 0 1rem;
-    }
-    .pager {
-      display: flex;
-      gap: 0.75rem;
-      align-items: center;
-      margin-top: 1rem;
     }
     pre {
       max-width: 32rem;
@@ -189,15 +184,16 @@ const emptyFilter: FilterForm = { actor: '', action: '', entity: '', entityId: '
             </table>
           </div>
         }
-        <nav class="pager" aria-label="Audit log pages">
-          <button class="button" type="button" [disabled]="!pages.hasPrevious" (click)="previous()">
-            Newer entries
-          </button>
-          <span>Page {{ pages.pageNumber }}</span>
-          <button class="button" type="button" [disabled]="!page.nextPageToken" (click)="next()">
-            Older entries
-          </button>
-        </nav>
+        <app-pager
+          label="Audit log pages"
+          previousText="Newer entries"
+          nextText="Older entries"
+          [pageNumber]="pages.pageNumber"
+          [hasPrevious]="pages.hasPrevious"
+          [hasNext]="page.nextPageToken !== ''"
+          (previous)="previous()"
+          (next)="next()"
+        />
       }
     </div>
   `,

@@ -14,6 +14,7 @@ import { EmptyState } from '../shared/empty-state';
 import { ErrorBanner, errorMessage } from '../shared/error-banner';
 import { MoneyPipe } from '../shared/money';
 import { PageTokens } from '../shared/page-tokens';
+import { Pager } from '../shared/pager';
 import { invoiceStatuses, invoiceStatusLabels, StatusChip } from '../shared/status';
 import { type InvoiceQuery, invoiceQueryParams, readInvoiceQuery } from './invoice-query';
 
@@ -30,7 +31,7 @@ const countFormat = new Intl.NumberFormat();
 
 @Component({
   selector: 'app-invoices',
-  imports: [EmptyState, ErrorBanner, MoneyPipe, RouterLink, StatusChip],
+  imports: [EmptyState, ErrorBanner, MoneyPipe, Pager, RouterLink, StatusChip],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './invoices.html',
   styleUrls: ['../shared/workspace.css', './invoices.css'],

@@ -6,13 +6,14 @@ import { injectClient } from '../rpc/transport';
 import { Loadable } from '../shared/load-state';
 import { LoadStatus } from '../shared/load-status';
 import { PageTokens } from '../shared/page-tokens';
+import { Pager } from '../shared/pager';
 
 const pageSize = 50;
 
 /** The vendor master: search by code, name or any alias; pages of 50 from the server. */
 @Component({
   selector: 'app-vendors',
-  imports: [LoadStatus, RouterLink],
+  imports: [LoadStatus, Pager, RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   styles: `
@@ -26,12 +27,6 @@ const pageSize = 50;
     form .field {
       margin: 0;
       min-width: 18rem;
-    }
-    .pager {
-      display: flex;
-      gap: 0.75rem;
-      align-items: center;
-      margin-top: 1rem;
     }
     td.number {
       text-align: right;
@@ -95,15 +90,14 @@ const pageSize = 50;
               </tbody>
             </table>
           </div>
-          <nav class="pager" aria-label="Vendor pages">
-            <button class="button" type="button" [disabled]="!pages.hasPrevious" (click)="previous()">
-              Previous page
-            </button>
-            <span>Page {{ pages.pageNumber }}</span>
-            <button class="button" type="button" [disabled]="!page.nextPageToken" (click)="next()">
-              Next page
-            </button>
-          </nav>
+          <app-pager
+            label="Vendor pages"
+            [pageNumber]="pages.pageNumber"
+            [hasPrevious]="pages.hasPrevious"
+            [hasNext]="page.nextPageToken !== ''"
+            (previous)="previous()"
+            (next)="next()"
+          />
         } @else if (activeQuery() !== '') {
           <p>No vendor matches "{{ activeQuery() }}". Try part of the name, the code or a tax id.</p>
         } @else {
