@@ -250,9 +250,13 @@ public sealed class NativeGrpcTests(RpcTestServer server)
     {
         var given = await CallAsync(EchoPath, Frame(new EchoRequest()), ("x-request-id", "req-42"));
         var made = await CallAsync(EchoPath, Frame(new EchoRequest()));
+        var madeAgain = await CallAsync(EchoPath, Frame(new EchoRequest()));
+        var refused = await CallAsync(EchoPath, Frame(new EchoRequest()), ("x-request-id", "not an/acceptable id"));
 
         Assert.Equal("req-42", given.Headers["x-request-id"]);
-        Assert.Equal(32, made.Headers["x-request-id"].Length);
+        Assert.Matches("^[0-9a-f]{32}$", made.Headers["x-request-id"]);
+        Assert.NotEqual(made.Headers["x-request-id"], madeAgain.Headers["x-request-id"]);
+        Assert.Matches("^[0-9a-f]{32}$", refused.Headers["x-request-id"]);
     }
 
     [Fact]

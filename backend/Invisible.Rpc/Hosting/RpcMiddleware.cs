@@ -218,9 +218,7 @@ internal sealed class RpcMiddleware(RequestDelegate next, RpcServiceRegistry reg
     }
 
     private static string RequestIdOf(IHeaderDictionary headers) =>
-        headers[GrpcWire.RequestIdHeader].ToString() is { Length: > 0 and <= 128 } id && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? id
-            : Guid.NewGuid().ToString("N");
+        headers[GrpcWire.RequestIdHeader].ToString() is var id && RequestIds.IsAcceptable(id) ? id : RequestIds.Next();
 
     /// <summary>"/package.Service/Method": the shape of a gRPC path, whether or not we serve it.</summary>
     private static bool IsRpcPath(PathString path) =>
