@@ -140,7 +140,7 @@ internal static class ImportCommand
             .StartAsync(async progressContext =>
             {
                 var task = progressContext.AddTask($"{Markup.Escape(file.Name)}", maxValue: Math.Max(1, file.Length));
-                var progress = new SynchronousProgress(report =>
+                var progress = new SynchronousProgress<ImportProgress>(report =>
                 {
                     task.Description = $"{Markup.Escape(file.Name)} ({report.Phase.ToString().ToLowerInvariant()}, {report.RowsProcessed:N0} rows)";
                     task.Value = report.BytesProcessed;
@@ -266,10 +266,5 @@ internal static class ImportCommand
         }
 
         return new ImportOptions { Culture = parsedCulture, Delimiter = parsedDelimiter, DateFormat = dateFormat, Encoding = parsedEncoding };
-    }
-
-    private sealed class SynchronousProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
-    {
-        public void Report(ImportProgress value) => report(value);
     }
 }

@@ -21,7 +21,7 @@ internal static class ReconcileCommand
         var command = new Command(
             "reconcile",
             "Match every invoice of a tenant against its purchase orders, receipts and tolerances, and store the decisions " +
-            "(earlier decisions are kept). Prints how many invoices ended in each status. " +
+            "(earlier decisions are kept). Shows the stage it is in on a terminal, then prints how many invoices ended in each status. " +
             $"Exit codes: 0 done, {UsageError} unknown tenant.")
         {
             CommonOptions.Tenant,
@@ -43,7 +43,7 @@ internal static class ReconcileCommand
                 return UsageError;
             }
 
-            var summary = await CreateMatching(product).ReconcileAsync(tenant.Id, TenantOnboarding.OperatorActor, requestId: null, cancellationToken);
+            var summary = await ReconcileWithProgressAsync(CreateMatching(product), tenant, cancellationToken);
             AnsiConsole.MarkupLine(
                 $"Reconciled [bold]{summary.InvoiceCount:N0}[/] invoices of {Markup.Escape(tenant.Slug)} with tolerances v{summary.ToleranceVersion} (run {summary.RunId}).");
             var table = new Table().AddColumns("status", "invoices");
@@ -57,6 +57,36 @@ internal static class ReconcileCommand
         });
         return command;
     }
+
+    /// <summary>A large tenant's run takes tens of seconds: the stage it is in and, while storing, a bar of decisions stored.</summary>
+    private static Task<ReconcileSummary> ReconcileWithProgressAsync(InvoiceMatching matching, TenantRecord tenant, CancellationToken cancellationToken) =>
+        AnsiConsole.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async progressContext =>
+            {
+                var task = progressContext.AddTask(Markup.Escape(tenant.Slug), maxValue: 1);
+                task.IsIndeterminate = true;
+                var progress = new SynchronousProgress<ReconcileProgress>(report =>
+                {
+                    task.Description = report.Stage switch
+                    {
+                        ReconcileStage.Loading => $"{Markup.Escape(tenant.Slug)}: loading documents",
+                        ReconcileStage.Matching => $"{Markup.Escape(tenant.Slug)}: matching",
+                        ReconcileStage.Storing => $"{Markup.Escape(tenant.Slug)}: storing decisions ({report.InvoicesStored:N0} of {report.InvoiceCount:N0})",
+                        _ => $"{Markup.Escape(tenant.Slug)}: committing",
+                    };
+                    if (report.InvoiceCount > 0)
+                    {
+                        task.IsIndeterminate = false;
+                        task.MaxValue = report.InvoiceCount;
+                        task.Value = report.InvoicesStored;
+                    }
+                });
+                var summary = await matching.ReconcileAsync(tenant.Id, TenantOnboarding.OperatorActor, requestId: null, progress, cancellationToken);
+                task.Value = task.MaxValue;
+                return summary;
+            });
 
     /// <summary>The product's matching service on a local data directory.</summary>
     public static InvoiceMatching CreateMatching(LocalProduct product) =>

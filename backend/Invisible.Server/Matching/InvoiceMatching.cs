@@ -32,15 +32,29 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
     /// decisions are kept as they were.
     /// </summary>
     /// <param name="actor">Who asked (a user id, or the operator for the command line); recorded in the audit log.</param>
-    public async Task<ReconcileSummary> ReconcileAsync(Guid tenantId, string actor, string? requestId, CancellationToken cancellationToken)
+    public Task<ReconcileSummary> ReconcileAsync(Guid tenantId, string actor, string? requestId, CancellationToken cancellationToken) =>
+        ReconcileAsync(tenantId, actor, requestId, progress: null, cancellationToken);
+
+    /// <inheritdoc cref="ReconcileAsync(Guid, string, string?, CancellationToken)"/>
+    /// <param name="progress">Told each stage as it starts, and how many decisions are stored as they are.</param>
+    public async Task<ReconcileSummary> ReconcileAsync(
+        Guid tenantId, string actor, string? requestId, IProgress<ReconcileProgress>? progress, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        progress?.Report(new ReconcileProgress(ReconcileStage.Loading, 0, 0));
         var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
         // Reviewers' instructions (re-matches, "not a duplicate") apply; invoices they approved or rejected keep that decision.
         var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, cancellationToken);
+        progress?.Report(new ReconcileProgress(ReconcileStage.Matching, 0, 0));
         var result = tenant.Appendable(tenant.Decide());
         var runId = Guid.NewGuid();
-        await MatchDecisionStore.AppendAsync(unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, result, cancellationToken);
+        var invoiceCount = result.Invoices.Count;
+        progress?.Report(new ReconcileProgress(ReconcileStage.Storing, 0, invoiceCount));
+        await MatchDecisionStore.AppendAsync(
+            unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, result,
+            progress is null ? null : stored => progress.Report(new ReconcileProgress(ReconcileStage.Storing, stored, invoiceCount)),
+            cancellationToken);
+        progress?.Report(new ReconcileProgress(ReconcileStage.Committing, invoiceCount, invoiceCount));
 
         var byStatus = result.Invoices.GroupBy(invoice => invoice.Status).ToDictionary(group => group.Key, group => group.Count());
         var byStatusName = byStatus.ToDictionary(entry => entry.Key.ToExportName(), entry => entry.Value, StringComparer.Ordinal);

@@ -56,12 +56,20 @@ public static class MatchDecisionStore
     public static Task AppendAsync(
         TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
         ReconciliationResult result, CancellationToken cancellationToken) =>
-        AppendAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, result, ChunkSize, cancellationToken);
+        AppendAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, result, ChunkSize, storedInvoices: null, cancellationToken);
+
+    /// <inheritdoc cref="AppendAsync(TenantUnitOfWork, Guid, DateTime, string, string, LoadedTenant, ReconciliationResult, CancellationToken)"/>
+    /// <param name="storedInvoices">Called with how many decisions are stored after each chunk.</param>
+    public static Task AppendAsync(
+        TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
+        ReconciliationResult result, Action<int>? storedInvoices, CancellationToken cancellationToken) =>
+        AppendAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, result, ChunkSize, storedInvoices, cancellationToken);
 
     /// <param name="chunkSize">Decisions per round trip (<see cref="ChunkSize"/>; tests take smaller chunks).</param>
+    /// <param name="storedInvoices">Called with how many decisions are stored after each chunk.</param>
     internal static async Task AppendAsync(
         TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
-        ReconciliationResult result, int chunkSize, CancellationToken cancellationToken)
+        ReconciliationResult result, int chunkSize, Action<int>? storedInvoices, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
         var decisions = result.Invoices;
@@ -92,6 +100,7 @@ public static class MatchDecisionStore
 
                 await InsertAsync(unitOfWork, current, runId, decidedAt, decidedBy, engineVersion, cancellationToken);
                 stored.Add(current.Outcomes());
+                storedInvoices?.Invoke(Math.Min(decisions.Count, (chunk + 1) * chunkSize));
             }
         }
         finally

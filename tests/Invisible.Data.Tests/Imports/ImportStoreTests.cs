@@ -148,7 +148,8 @@ public sealed class ImportStoreTests(DatabaseFixture fixture) : IClassFixture<Da
         var file = Encoding.UTF8.GetBytes(lines.ToString());
         using var cancellation = new CancellationTokenSource();
         var options = new ImportOptions { BatchSize = 500 };
-        var cancelAfterFirstBatch = new SynchronousProgress(p =>
+        // Reported on the caller's thread, so the cancellation happens exactly when the reader reports.
+        var cancelAfterFirstBatch = new SynchronousProgress<ImportProgress>(p =>
         {
             if (p.RowsProcessed >= 500)
             {
@@ -220,10 +221,4 @@ public sealed class ImportStoreTests(DatabaseFixture fixture) : IClassFixture<Da
     }
 
     private sealed record TableCounts(long Vendors, long PurchaseOrderLines, long ReceiptLines, long InvoiceLines, long Invoices);
-
-    /// <summary>Reports on the caller's thread, so the cancellation happens exactly when the reader reports.</summary>
-    private sealed class SynchronousProgress(Action<ImportProgress> report) : IProgress<ImportProgress>
-    {
-        public void Report(ImportProgress value) => report(value);
-    }
 }

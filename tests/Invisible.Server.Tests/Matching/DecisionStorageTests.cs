@@ -41,17 +41,22 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
         var tenant = await GeneratedTenantAsync(invoices: 240);
         ReconciliationResult result;
         Guid runId = Guid.NewGuid();
+        var storedAfterEachChunk = new List<int>();
         await using (var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None))
         {
             var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, CancellationToken.None);
             var prepared = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, CancellationToken.None);
             result = prepared.Appendable(prepared.Decide());
             await MatchDecisionStore.AppendAsync(
-                unitOfWork, runId, decidedAt, "engine", InvoiceMatching.EngineVersion, prepared.Tenant, result, chunkSize: 37, CancellationToken.None);
+                unitOfWork, runId, decidedAt, "engine", InvoiceMatching.EngineVersion, prepared.Tenant, result, chunkSize: 37,
+                storedAfterEachChunk.Add, CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
         Assert.True(result.Invoices.Count >= 240, $"{result.Invoices.Count} invoices decided");
+        Assert.Equal(
+            Enumerable.Range(1, (result.Invoices.Count + 36) / 37).Select(chunk => Math.Min(chunk * 37, result.Invoices.Count)),
+            storedAfterEachChunk);
         Assert.Contains(result.Invoices, decision => decision.Status == InvoiceStatus.Duplicate);
         Assert.Contains(result.Invoices, decision => !decision.Totals.AddsUp);
         Assert.Contains(result.Invoices, decision => decision.Lines.Any(line => line.Evidence?.DescriptionSimilarity is not null));

@@ -83,6 +83,26 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_run_reports_each_stage_in_order_and_the_decisions_stored_up_to_every_invoice()
+    {
+        var tenant = await TenantWithDocumentsAsync();
+        var reports = new List<ReconcileProgress>();
+
+        var summary = await Matching.ReconcileAsync(tenant, "tester", null, new SynchronousProgress<ReconcileProgress>(reports.Add), CancellationToken.None);
+
+        Assert.Equal(
+            [
+                new ReconcileProgress(ReconcileStage.Loading, 0, 0),
+                new ReconcileProgress(ReconcileStage.Matching, 0, 0),
+                new ReconcileProgress(ReconcileStage.Storing, 0, 3),
+                new ReconcileProgress(ReconcileStage.Storing, 3, 3),
+                new ReconcileProgress(ReconcileStage.Committing, 3, 3),
+            ],
+            reports);
+        Assert.Equal(3, summary.InvoiceCount);
+    }
+
+    [Fact]
     public async Task Reconciling_again_appends_new_decisions_keeps_the_old_ones_and_refreshes_rather_than_repeats_exceptions()
     {
         var tenant = await TenantWithDocumentsAsync();
