@@ -78,7 +78,10 @@ public sealed class RemoteCliTests : IAsyncLifetime
             "invoice_number,vendor_code,invoice_status,line_no,line_status,po_number,po_line_no,source_line\r\nA-1,V1,exception,1,quantity_variance,PO-7,1,2\r\n",
             await File.ReadAllTextAsync(results));
         Assert.False(Directory.Exists(UnusedDataDirectory));
-        Assert.Equal(["invoices", "receipts", "purchase_orders", "purchase_orders", "vendors"], await ImportKindsOfTenantAsync("remote"));
+        // Sent with an API key, so recorded as arriving by API, not as a person's upload.
+        Assert.Equal(
+            [("invoices", "api"), ("receipts", "api"), ("purchase_orders", "api"), ("purchase_orders", "api"), ("vendors", "api")],
+            await ImportKindsOfTenantAsync("remote"));
     }
 
     [Fact]
@@ -124,12 +127,12 @@ public sealed class RemoteCliTests : IAsyncLifetime
         _directory.Dispose();
     }
 
-    private async Task<List<string>> ImportKindsOfTenantAsync(string slug)
+    private async Task<List<(string Kind, string Source)>> ImportKindsOfTenantAsync(string slug)
     {
         var tenant = await _server.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, CancellationToken.None);
         await using var unitOfWork = await _server.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenant!.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<string>(
-            "select kind from imports where status = 'stored' or status = 'rejected' order by import_no desc", transaction: unitOfWork.Transaction)).AsList();
+        return (await unitOfWork.Connection.QueryAsync<(string Kind, string Source)>(
+            "select kind, source from imports where status = 'stored' or status = 'rejected' order by import_no desc", transaction: unitOfWork.Transaction)).AsList();
     }
 
     private async Task<string> WriteAsync(string name, string content)

@@ -79,7 +79,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
                     {
                         return await imports.ImportAsync(
                             caller.TenantId,
-                            new ImportRequest(session.Kind, session.FileName, ImportSource.Upload, caller.UserId.ToString(), context.RequestId),
+                            new ImportRequest(session.Kind, session.FileName, SourceOf(caller), caller.UserId.ToString(), context.RequestId),
                             content,
                             ToImportOptions(session.Options),
                             new ChannelProgress(reports.Writer),
@@ -254,6 +254,10 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
             throw RpcException.InvalidArgument("The upload request is invalid.", violations);
         }
     }
+
+    /// <summary>A file sent with an API key came from another system, not from a person in the web app.</summary>
+    private static ImportSource SourceOf(Identity.Tokens.Caller caller) =>
+        caller.Kind == Identity.Tokens.CallerKind.ApiKey ? ImportSource.Api : ImportSource.Upload;
 
     private static Guid ParseId(string value, string field) =>
         Guid.TryParse(value, out var id)
