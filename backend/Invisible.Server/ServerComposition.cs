@@ -26,6 +26,7 @@ public static class ServerComposition
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
         services.AddPlatform(configuration);
         services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
+        services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         return services;
     }

@@ -35,7 +35,7 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
 
         // A file on disk is kept from a second handle while it is imported (the copy costs no extra time); another stream
         // is kept afterwards. Kept before the commit, like the error CSV: a record never points at a file not written.
-        var prefix = FileBlobPrefix(tenantId);
+        var prefix = KeptFiles.NewPrefix(tenantId, time.GetUtcNow());
         await using var secondReader = OpenSecondReader(content, start);
         var keeping = secondReader is null ? null : KeepFileAsync(prefix, secondReader, cancellationToken);
         ImportOutcome outcome;
@@ -231,9 +231,6 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         file.Position = 0;
         return file;
     }
-
-    // Its own id rather than the import's: the file is being kept before the import record exists.
-    private static string FileBlobPrefix(Guid tenantId) => $"tenants/{tenantId:N}/imports/files/{Guid.NewGuid():N}/";
 
     /// <summary>A second, independent reader of a file on disk (the spooled upload included), positioned at the start of the content.</summary>
     private static FileStream? OpenSecondReader(Stream content, long start)

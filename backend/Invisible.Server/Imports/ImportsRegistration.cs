@@ -1,4 +1,5 @@
 using Invisible.Contracts.Imports.V1;
+using Invisible.Platform.Events;
 using Invisible.Rpc.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -13,5 +14,18 @@ public static class ImportsRegistration
         rpc.Services.TryAddSingleton<ImportService>();
         rpc.Services.TryAddSingleton<UploadSessions>();
         return rpc.AddService<ImportServiceHandler>(ImportsReflection.Descriptor.Services[0]);
+    }
+
+    /// <summary>The sweep of kept files no import references, in the processes that run background work (workers).</summary>
+    public static IServiceCollection AddKeptFileSweep(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<KeptFileOptions>().BindConfiguration(KeptFileOptions.SectionName);
+        services.TryAddSingleton<KeptFileSweep>();
+        if (configuration.GetSection(EventsOptions.SectionName).Get<EventsOptions>()?.DispatcherEnabled ?? true)
+        {
+            services.AddHostedService(provider => provider.GetRequiredService<KeptFileSweep>());
+        }
+
+        return services;
     }
 }

@@ -1,0 +1,108 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Platform.Blobs;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Server.Imports;
+
+/// <summary>The <c>Imports:KeptFiles</c> configuration section.</summary>
+public sealed class KeptFileOptions
+{
+    public const string SectionName = "Imports:KeptFiles";
+
+    /// <summary>
+    /// How old an unreferenced kept file must be before it is removed: far longer than any import runs, because a file
+    /// is written before its import commits and is unreferenced until then.
+    /// </summary>
+    public TimeSpan OrphanGracePeriod { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>How often the workers look for such files.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromHours(6);
+}
+
+/// <summary>What one sweep removed.</summary>
+public sealed record KeptFileSweepReport(int FilesRemoved, int ChunksRemoved);
+
+/// <summary>
+/// Removes kept copies of imported files that no import references: what an import killed between keeping its file and
+/// committing leaves behind (a failed import that is still running removes its own). Runs in the workers, at start-up and
+/// every <see cref="KeptFileOptions.SweepInterval"/>. A file is removed only when its name dates it (see
+/// <see cref="KeptFiles"/>) older than <see cref="KeptFileOptions.OrphanGracePeriod"/>, so an import in progress never
+/// loses its file; copies named before dated ids are left alone.
+/// </summary>
+public sealed class KeptFileSweep(
+    TenantDirectory directory, TenantDatabase tenants, IBlobStore blobs, IOptions<KeptFileOptions> options, TimeProvider time, ILogger<KeptFileSweep> logger)
+    : BackgroundService
+{
+    private readonly KeptFileOptions _options = options.Value;
+
+    public async Task<KeptFileSweepReport> SweepAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow() - _options.OrphanGracePeriod;
+        int files = 0, chunks = 0;
+        foreach (var tenantId in (await directory.ListAsync(cancellationToken)).Select(tenant => tenant.Id))
+        {
+            var root = KeptFiles.Root(tenantId);
+            var byFile = (await blobs.ListAsync(root, cancellationToken))
+                .GroupBy(name => name[root.Length..].Split('/')[0], StringComparer.Ordinal)
+                .Where(file => KeptFiles.TryGetKeptAt(file.Key, out var keptAt) && keptAt < cutoff)
+                .ToList();
+            if (byFile.Count == 0)
+            {
+                continue;
+            }
+
+            HashSet<string> referenced;
+            await using (var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken))
+            {
+                referenced = (await unitOfWork.Connection.QueryAsync<string>(new CommandDefinition(
+                        "select content_blob from imports where content_blob is not null", transaction: unitOfWork.Transaction,
+                        cancellationToken: cancellationToken)))
+                    .ToHashSet(StringComparer.Ordinal);
+            }
+
+            foreach (var file in byFile.Where(file => !referenced.Contains($"{root}{file.Key}/")))
+            {
+                foreach (var chunk in file)
+                {
+                    await blobs.DeleteAsync(chunk, cancellationToken);
+                    chunks++;
+                }
+
+                files++;
+            }
+        }
+
+        return new KeptFileSweepReport(files, chunks);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(_options.SweepInterval, time);
+        try
+        {
+            do
+            {
+                try
+                {
+                    var report = await SweepAsync(stoppingToken);
+                    if (report.FilesRemoved > 0)
+                    {
+                        logger.LogInformation(
+                            "Removed {Files} kept import files ({Chunks} chunks) that no import references, older than {GracePeriod}",
+                            report.FilesRemoved, report.ChunksRemoved, _options.OrphanGracePeriod);
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The database or blob store unavailable, typically: what is left is removed next time.
+                    logger.LogWarning(e, "Sweep of kept import files failed; trying again in {Interval}", _options.SweepInterval);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}
