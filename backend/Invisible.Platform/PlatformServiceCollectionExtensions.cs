@@ -46,7 +46,7 @@ public static class PlatformServiceCollectionExtensions
         }
 
         // Registered after the sidecar wait, so the dispatcher does not publish before the sidecar is ready.
-        if (configuration.GetSection(EventsOptions.SectionName).Get<EventsOptions>()?.DispatcherEnabled ?? true)
+        if (EventsOptions.DispatcherEnabledIn(configuration))
         {
             services.AddHostedService(provider => provider.GetRequiredService<OutboxDispatcher>());
             services.AddHostedService(provider => provider.GetRequiredService<OutboxRetention>());

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Configuration;
 
 namespace Invisible.Platform.Events;
 
@@ -30,6 +31,13 @@ public sealed class EventsOptions
     /// share the work).
     /// </summary>
     public bool DispatcherEnabled { get; set; } = true;
+
+    /// <summary>
+    /// <see cref="DispatcherEnabled"/> as configured, read at registration time: whether this process runs background
+    /// work (the <c>worker</c> and <c>all</c> roles), so hosted services are registered only where they run.
+    /// </summary>
+    public static bool DispatcherEnabledIn(IConfiguration configuration) =>
+        configuration.GetSection(SectionName).Get<EventsOptions>()?.DispatcherEnabled ?? true;
 
     /// <summary>
     /// How long delivered outbox rows and inbox rows are kept. An inbox row is what recognises a redelivery, so this must

@@ -21,7 +21,7 @@ public static class ImportsRegistration
     {
         services.AddOptions<KeptFileOptions>().BindConfiguration(KeptFileOptions.SectionName);
         services.TryAddSingleton<KeptFileSweep>();
-        if (configuration.GetSection(EventsOptions.SectionName).Get<EventsOptions>()?.DispatcherEnabled ?? true)
+        if (EventsOptions.DispatcherEnabledIn(configuration))
         {
             services.AddHostedService(provider => provider.GetRequiredService<KeptFileSweep>());
         }
