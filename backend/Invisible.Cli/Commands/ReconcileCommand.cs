@@ -65,16 +65,17 @@ internal static class ReconcileCommand
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .StartAsync(async progressContext =>
             {
-                var task = progressContext.AddTask(Markup.Escape(tenant.Slug), maxValue: 1);
+                var slug = Markup.Escape(tenant.Slug);
+                var task = progressContext.AddTask(slug, maxValue: 1);
                 task.IsIndeterminate = true;
                 var progress = new SynchronousProgress<ReconcileProgress>(report =>
                 {
                     task.Description = report.Stage switch
                     {
-                        ReconcileStage.Loading => $"{Markup.Escape(tenant.Slug)}: loading documents",
-                        ReconcileStage.Matching => $"{Markup.Escape(tenant.Slug)}: matching",
-                        ReconcileStage.Storing => $"{Markup.Escape(tenant.Slug)}: storing decisions ({report.InvoicesStored:N0} of {report.InvoiceCount:N0})",
-                        _ => $"{Markup.Escape(tenant.Slug)}: committing",
+                        ReconcileStage.Loading => $"{slug}: loading documents",
+                        ReconcileStage.Matching => $"{slug}: matching",
+                        ReconcileStage.Storing => $"{slug}: storing decisions ({report.InvoicesStored:N0} of {report.InvoiceCount:N0})",
+                        _ => $"{slug}: committing",
                     };
                     if (report.InvoiceCount > 0)
                     {
