@@ -1,6 +1,5 @@
 using Dapper;
 using Invisible.Data.Tenancy;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,14 +18,14 @@ public sealed record RetentionReport(long OutboxRowsDeleted, long InboxRowsDelet
 /// </summary>
 public sealed class OutboxRetention(
     NpgsqlDataSource database, TenantDatabase tenants, IOptions<EventsOptions> options, TimeProvider time, ILogger<OutboxRetention> logger)
-    : BackgroundService
+    : PeriodicBackgroundWork(options.Value.RetentionInterval, time, logger, "Outbox clean-up")
 {
     private readonly EventsOptions _options = options.Value;
 
     /// <summary>Removes, in every tenant, what was delivered or handled before <c>now − Retention</c>.</summary>
     public async Task<RetentionReport> PurgeAsync(CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow() - _options.Retention;
+        var cutoff = Time.GetUtcNow() - _options.Retention;
         List<Guid> tenantIds;
         await using (var connection = await database.OpenConnectionAsync(cancellationToken))
         {
@@ -71,38 +70,14 @@ public sealed class OutboxRetention(
         return deleted;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.RetentionInterval, time);
-        try
+        var report = await PurgeAsync(cancellationToken);
+        if (report.OutboxRowsDeleted + report.InboxRowsDeleted > 0)
         {
-            do
-            {
-                await PurgeAndLogAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    private async Task PurgeAndLogAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            var report = await PurgeAsync(stoppingToken);
-            if (report.OutboxRowsDeleted + report.InboxRowsDeleted > 0)
-            {
-                logger.LogInformation(
-                    "Removed {OutboxRows} delivered outbox rows and {InboxRows} inbox rows older than {Retention}",
-                    report.OutboxRowsDeleted, report.InboxRowsDeleted, _options.Retention);
-            }
-        }
-        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-        {
-            // The database restarting, typically: what is left is removed next time.
-            logger.LogWarning(e, "Outbox clean-up failed; trying again in {Interval}", _options.RetentionInterval);
+            Logger.LogInformation(
+                "Removed {OutboxRows} delivered outbox rows and {InboxRows} inbox rows older than {Retention}",
+                report.OutboxRowsDeleted, report.InboxRowsDeleted, _options.Retention);
         }
     }
 }

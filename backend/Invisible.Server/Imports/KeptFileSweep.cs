@@ -1,5 +1,6 @@
 using Dapper;
 using Invisible.Data.Tenancy;
+using Invisible.Platform;
 using Invisible.Platform.Blobs;
 using Microsoft.Extensions.Options;
 
@@ -32,13 +33,13 @@ public sealed record KeptFileSweepReport(int FilesRemoved, int ChunksRemoved);
 /// </summary>
 public sealed class KeptFileSweep(
     TenantDirectory directory, TenantDatabase tenants, IBlobStore blobs, IOptions<KeptFileOptions> options, TimeProvider time, ILogger<KeptFileSweep> logger)
-    : BackgroundService
+    : PeriodicBackgroundWork(options.Value.SweepInterval, time, logger, "Sweep of kept import files")
 {
     private readonly KeptFileOptions _options = options.Value;
 
     public async Task<KeptFileSweepReport> SweepAsync(CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow() - _options.OrphanGracePeriod;
+        var cutoff = Time.GetUtcNow() - _options.OrphanGracePeriod;
         int files = 0, chunks = 0;
         foreach (var tenantId in (await directory.ListAsync(cancellationToken)).Select(tenant => tenant.Id))
         {
@@ -76,33 +77,14 @@ public sealed class KeptFileSweep(
         return new KeptFileSweepReport(files, chunks);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(_options.SweepInterval, time);
-        try
+        var report = await SweepAsync(cancellationToken);
+        if (report.FilesRemoved > 0)
         {
-            do
-            {
-                try
-                {
-                    var report = await SweepAsync(stoppingToken);
-                    if (report.FilesRemoved > 0)
-                    {
-                        logger.LogInformation(
-                            "Removed {Files} kept import files ({Chunks} chunks) that no import references, older than {GracePeriod}",
-                            report.FilesRemoved, report.ChunksRemoved, _options.OrphanGracePeriod);
-                    }
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The database or blob store unavailable, typically: what is left is removed next time.
-                    logger.LogWarning(e, "Sweep of kept import files failed; trying again in {Interval}", _options.SweepInterval);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
+            Logger.LogInformation(
+                "Removed {Files} kept import files ({Chunks} chunks) that no import references, older than {GracePeriod}",
+                report.FilesRemoved, report.ChunksRemoved, _options.OrphanGracePeriod);
         }
     }
 }
