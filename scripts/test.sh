@@ -7,7 +7,7 @@ cd "$repo"
 results="$repo/TestResults"
 rm -rf "$results" && mkdir -p "$results"
 
-passed=0 failed=0 skipped=0 broken=()
+passed=0 failed=0 skipped=0 broken=() failures=()
 count() { passed=$((passed + ${1:-0})); failed=$((failed + ${2:-0})); skipped=$((skipped + ${3:-0})); }
 section() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -31,6 +31,7 @@ trx_total() { # sums one attribute of <Counters> over all TRX files
 p=$(trx_total passed); f=$(( $(trx_total failed) + $(trx_total error) + $(trx_total timeout) + $(trx_total aborted) )); s=$(( $(trx_total total) - $(trx_total executed) )) # a skipped test is counted in total, not in executed
 count "${p:-0}" "${f:-0}" "${s:-0}"
 echo "backend: ${p:-0} passed, ${f:-0} failed, ${s:-0} skipped"
+mapfile -t -O "${#failures[@]}" failures < <(grep -E '^\s*Failed [A-Za-z_]' "$results/dotnet.log" | sed -E 's/^\s*Failed /backend: /; s/ \[[^]]*\]$//' | sort -u)
 [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ] && broken+=("backend tests exited $status without a failed test (see TestResults/dotnet.log)")
 
 # Node's test runner (tap or spec reporter) and Vitest both print their totals; read them from the log.
@@ -50,6 +51,8 @@ node_suite() { # $1 = name, $2 = folder, then the command
     p=$(grep -oE '^(#|ℹ) pass [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$'); f=$(grep -oE '^(#|ℹ) fail [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$'); s=$(grep -oE '^(#|ℹ) skipped [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+$')
   fi
   count "${p:-0}" "${f:-0}" "${s:-0}"
+  # Vitest marks a failed test with ×, node --test with ✖ (spec) or "not ok" (tap).
+  mapfile -t -O "${#failures[@]}" failures < <(grep -E '^\s*(×|✖|not ok [0-9]+ -) ' "$log" | grep -v 'failing tests:$' | sed -E "s/^\s*(×|✖|not ok [0-9]+ -) /$name: /; s/ \([0-9.]+ ?m?s\)$//" | sort -u)
   if [ "$status" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then broken+=("$name exited $status without a failed test (see TestResults/$name.log)"); fi
 }
 node_suite "frontend unit tests" frontend npm test
@@ -57,6 +60,7 @@ node_suite "gRPC interop" tests/interop npm test
 node_suite "browser end-to-end" tests/e2e npm test
 
 section "summary"
+for test in "${failures[@]}"; do echo "failed: $test"; done
 for problem in "${broken[@]}"; do echo "not counted: $problem"; done
 failed=$((failed + ${#broken[@]}))
 echo "$passed passed, $failed failed, $skipped skipped"

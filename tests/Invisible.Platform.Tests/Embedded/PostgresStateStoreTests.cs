@@ -56,11 +56,12 @@ public sealed class PostgresStateStoreTests(DatabaseFixture fixture) : IClassFix
     [Fact]
     public async Task An_entry_past_its_time_to_live_reads_as_missing()
     {
-        await Store.SaveAsync("short-lived", "x", new StateWriteOptions(TimeToLive: TimeSpan.FromMilliseconds(200)), Ct);
+        // Long enough that a busy machine (test assemblies run side by side) still reads it back before it expires.
+        await Store.SaveAsync("short-lived", "x", new StateWriteOptions(TimeToLive: TimeSpan.FromSeconds(1)), Ct);
         await Store.SaveAsync("long-lived", "y", new StateWriteOptions(TimeToLive: TimeSpan.FromHours(1)), Ct);
         Assert.NotNull(await Store.GetAsync<string>("short-lived", Ct));
 
-        await Task.Delay(400);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
 
         Assert.Null(await Store.GetAsync<string>("short-lived", Ct));
         Assert.NotNull(await Store.GetAsync<string>("long-lived", Ct));
