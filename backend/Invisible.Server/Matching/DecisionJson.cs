@@ -25,7 +25,7 @@ internal static class DecisionJson
 {
     private static readonly JsonWriterOptions WriterOptions = new()
     {
-        // The text only ever goes to PostgreSQL's jsonb, which stores the unescaped characters either way.
+        // The text only ever goes to PostgreSQL, which reads the unescaped characters as the escaped ones.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         SkipValidation = true,
     };

@@ -20,7 +20,7 @@ public static class MatchDecisionStore
     /// </summary>
     internal const int RunCommandTimeoutSeconds = 3600;
 
-    /// <summary>Explanations and evidence as stored in jsonb: web casing, enums by name, so they read without the code.</summary>
+    /// <summary>Explanations and evidence as stored (json): web casing, enums by name, so they read without the code.</summary>
     internal static readonly JsonSerializerOptions EvidenceJson = new(JsonSerializerDefaults.Web)
     {
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
@@ -125,19 +125,19 @@ public static class MatchDecisionStore
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
             select unnest($6::uuid[]), $1, unnest($7::uuid[]), $2, $3, $4, $5, unnest($8::text[]), unnest($9::uuid[]), unnest($10::uuid[]),
-                   unnest($11::uuid[]), unnest($12::uuid[]), unnest($13::jsonb[]), unnest($14::json[])
+                   unnest($11::uuid[]), unnest($12::uuid[]), unnest($13::json[]), unnest($14::json[])
             """,
             Value(unitOfWork.TenantId), Value(runId), new NpgsqlParameter<DateTime> { TypedValue = decidedAt, NpgsqlDbType = NpgsqlDbType.TimestampTz },
             Value(decidedBy), Value(engineVersion), Value(chunk.DecisionIds), Value(chunk.InvoiceIds), Value(chunk.Statuses), Value(chunk.VendorIds),
-            Value(chunk.PurchaseOrderIds), Value(chunk.DuplicateOf), Value(chunk.ToleranceIds), Documents(chunk.Explanations, NpgsqlDbType.Jsonb),
+            Value(chunk.PurchaseOrderIds), Value(chunk.DuplicateOf), Value(chunk.ToleranceIds), Documents(chunk.Explanations, NpgsqlDbType.Json),
             Documents(chunk.Evidence, NpgsqlDbType.Json)));
         batch.BatchCommands.Add(Command(
             """
             insert into line_decisions (id, tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
-            select unnest($2::uuid[]), $1, unnest($3::uuid[]), unnest($4::uuid[]), unnest($5::uuid[]), unnest($6::text[]), unnest($7::jsonb[])
+            select unnest($2::uuid[]), $1, unnest($3::uuid[]), unnest($4::uuid[]), unnest($5::uuid[]), unnest($6::text[]), unnest($7::json[])
             """,
             Value(unitOfWork.TenantId), Value(chunk.LineIds), Value(chunk.LineDecisionIds), Value(chunk.InvoiceLineIds), Value(chunk.PurchaseOrderLineIds),
-            Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Jsonb)));
+            Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Json)));
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -201,7 +201,7 @@ public static class MatchDecisionStore
 
     private static NpgsqlParameter<T> Value<T>(T value) => new() { TypedValue = value };
 
-    /// <summary>UTF-8 JSON documents as a json[] or jsonb[] array, sent as they are.</summary>
+    /// <summary>UTF-8 JSON documents as a json[] array, sent as they are.</summary>
     private static NpgsqlParameter<ReadOnlyMemory<byte>[]> Documents(ReadOnlyMemory<byte>[] documents, NpgsqlDbType type) =>
         new() { TypedValue = documents, NpgsqlDbType = NpgsqlDbType.Array | type };
 

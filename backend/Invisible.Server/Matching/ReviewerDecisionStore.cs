@@ -27,10 +27,10 @@ public static class ReviewerDecisionStore
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
             select @decisionId, d.tenant_id, d.invoice_id, @decisionId, @decidedAt, @decidedBy, d.engine_version, @status, d.vendor_id,
                    d.purchase_order_id, d.duplicate_of, d.tolerance_id,
-                   d.explanation || jsonb_build_object(
+                   (d.explanation::jsonb || jsonb_build_object(
                        'text', @text,
                        'override', jsonb_build_object('status', @status, 'reason', @reason, 'decidedBy', @decidedBy,
-                                                      'previousStatus', d.invoice_status, 'previousDecisionId', d.id)),
+                                                      'previousStatus', d.invoice_status, 'previousDecisionId', d.id)))::json,
                    d.evidence
             from (select * from match_decisions where invoice_id = @invoiceId order by decided_at desc, id limit 1) d
             returning (explanation->'override'->>'previousDecisionId')::uuid

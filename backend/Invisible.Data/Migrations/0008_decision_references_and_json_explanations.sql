@@ -1,4 +1,5 @@
--- The references of decisions, checked once per statement instead of once per row.
+-- Storing decisions, cheaper for large runs: their references checked once per statement instead of once per row, and
+-- their explanations kept as written (json).
 --
 -- A reconcile run of a large tenant inserts ~100,000 match_decisions and ~280,000 line_decisions rows. A foreign key is
 -- checked with one trigger call and one index probe per inserted row and key: 1.3 million of them for such a run, more
@@ -117,3 +118,8 @@ create trigger decided_invoice_line_kept before delete or update of id, tenant_i
     for each row execute function refuse_removing_referenced_row('line_decisions', 'invoice_line_id');
 create trigger decided_purchase_order_line_kept before delete or update of id, tenant_id on purchase_order_lines
     for each row execute function refuse_removing_referenced_row('line_decisions', 'purchase_order_line_id');
+
+-- The explanations too are written once and read whole or by path (->, ->>), never searched: json, as the evidence
+-- (0007), so storing a run does not parse every line's figures into numeric. Rewrites both tables once.
+alter table match_decisions alter column explanation type json using explanation::json;
+alter table line_decisions alter column explanation type json using explanation::json;
