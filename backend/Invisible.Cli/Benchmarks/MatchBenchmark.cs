@@ -70,9 +70,24 @@ internal sealed class MatchBenchmark : IBenchmark
 
         context.Report("scale: full reconcile end to end (load from PostgreSQL, match, store decisions, commit)");
         var matching = ReconcileCommand.CreateMatching(product);
+        var stageStarts = new List<(ReconcileStage Stage, TimeSpan At)>();
         var clock = Stopwatch.StartNew();
-        var summary = await matching.ReconcileAsync(tenantId, "benchmark", null, cancellationToken);
+        var summary = await matching.ReconcileAsync(
+            tenantId, "benchmark", null,
+            new SynchronousProgress<ReconcileProgress>(report =>
+            {
+                if (stageStarts.Count == 0 || stageStarts[^1].Stage != report.Stage)
+                {
+                    stageStarts.Add((report.Stage, clock.Elapsed));
+                }
+            }),
+            cancellationToken);
         var fullMs = clock.Elapsed.TotalMilliseconds;
+        // The first run does what a second one does not: every invoice's outcome is new, so every invoice row and
+        // exception is written, and the engine's code is not yet optimised by the JIT.
+        var firstRunStages = stageStarts
+            .Select((start, index) => (start.Stage, Ms: ((index + 1 < stageStarts.Count ? stageStarts[index + 1].At.TotalMilliseconds : fullMs) - start.At.TotalMilliseconds)))
+            .ToList();
 
         context.Report("scale: the same again, stage by stage");
         var stages = await MeasureStagesAsync(context, product.Services.GetRequiredService<TenantDatabase>(), tenantId, cancellationToken);
@@ -95,7 +110,8 @@ internal sealed class MatchBenchmark : IBenchmark
             new BenchmarkFigure(
                 $"full reconcile end to end, {summary.InvoiceCount:N0} invoices / {lines:N0} lines / {large.PurchaseOrders.Count:N0} POs",
                 fullMs, "ms", joinMs, "≤ 3× baseline", fullMs <= 3 * joinMs),
-            .. stages.Select(stage => new BenchmarkFigure($"  stage: {stage.Name} ({stage.AllocatedMegabytes:N0} MB allocated)", stage.Milliseconds, "ms", joinMs)),
+            .. firstRunStages.Select(stage => new BenchmarkFigure($"  that run: {stage.Stage.ToString().ToLowerInvariant()}", stage.Ms, "ms", joinMs)),
+            .. stages.Select(stage => new BenchmarkFigure($"  second run, stage: {stage.Name} ({stage.AllocatedMegabytes:N0} MB allocated)", stage.Milliseconds, "ms", joinMs)),
             new BenchmarkFigure($"train and store the similarity model (version {modelVersion}), not part of a reconcile", trainingMs, "ms"),
             new BenchmarkFigure("incremental match of one new invoice, p99", incrementalP99, "ms", Target: "< 5 ms", Met: incrementalP99 < 5),
             new BenchmarkFigure("invoices decided", summary.InvoiceCount, "invoices", large.Invoices.Count),

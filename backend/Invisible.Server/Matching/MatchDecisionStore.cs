@@ -44,6 +44,9 @@ public static class MatchDecisionStore
     /// <summary>Decisions per round trip: bounds each statement's arrays (about 40 MB of JSON) and what the server holds of them.</summary>
     internal const int ChunkSize = 10_000;
 
+    /// <summary>Server memory for a chunk's new rows while their references are checked (<see cref="ChunkSize"/> decisions fit).</summary>
+    private const string TransitionMemory = "128MB";
+
     /// <summary>
     /// Appends one decision per invoice of <paramref name="result"/> with its line decisions, then brings the exception
     /// queue and the invoices' current outcome in step. Every id a row references comes from the snapshot
@@ -77,6 +80,12 @@ public static class MatchDecisionStore
         {
             return;
         }
+
+        // The reference checks read each insert's new rows from a transition table: kept in memory for a whole chunk
+        // (its documents are tens of megabytes) instead of spilled to a temporary file and read back; measured on
+        // 10,000 decisions of 4 kB, 380 ms per insert against 540 to 880 ms with the default 4 MB. Until the transaction ends.
+        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            $"set local work_mem = '{TransitionMemory}'", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
 
         var ids = new SequentialUuid();
         // Two buffers in turn: one is being filled for the next chunk while the other's chunk is being sent.
