@@ -1,7 +1,6 @@
 using Invisible.Platform;
 using Invisible.Server.Accounts;
 using Invisible.Platform.Dapr;
-using Invisible.Rpc.Hosting;
 using Invisible.Server.Database;
 using Invisible.Server.Hosting;
 using Invisible.Server.Http;
@@ -11,6 +10,8 @@ using Invisible.Server.Matching;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server;
@@ -23,9 +24,11 @@ public static class ServerComposition
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddInvisibleDatabase(database);
-        services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.DefaultReadinessTag]);
+        services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.ReadinessTag]);
         services.AddPlatform(configuration);
-        services.AddInvisibleRpc().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
+        services.AddGrpcTransport();
+        services.AddOpenApiDocument();
+        services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         return services;
@@ -34,10 +37,18 @@ public static class ServerComposition
     public static WebApplication UseInvisiblePipeline(this WebApplication app, ServerRole role, string? spaRoot)
     {
         app.UseSecurityHeaders();
+        app.UseRequestIds();
+        app.UseRouting();
         app.MapHealthEndpoints();
         if (role != ServerRole.Worker)
         {
-            app.UseInvisibleRpc();
+            app.UseGrpcTransport();
+            app.UseAuthentication();
+            app.UseAuthorization();
+            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit();
+            app.MapGrpcInfrastructure();
+            app.EnsureEveryMethodDeclaresAccess();
+            app.MapOpenApiDocument();
             app.MapSpa(spaRoot);
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -103,38 +104,41 @@ public sealed class AccessTokens(SigningKeyRing keys, AccessTokenOptions options
             return new AccessTokenValidation(null, "no access token");
         }
 
-        var parameters = new TokenValidationParameters
-        {
-            ValidIssuer = options.Issuer,
-            ValidAudience = options.Audience,
-            ValidAlgorithms = [Algorithm],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            ValidateIssuerSigningKey = true,
-            TryAllIssuerSigningKeys = false,
-            IssuerSigningKeyResolver = (_, _, kid, _) => keys.Find(kid) is { } key ? [key.ToSecurityKey()] : [],
-            ClockSkew = options.ClockSkew,
-            LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(notBefore, expires),
-        };
-        var result = await Handler.ValidateTokenAsync(token, parameters);
+        var result = await Handler.ValidateTokenAsync(token, ValidationParameters(options, time, FindKey));
         if (!result.IsValid)
         {
             return new AccessTokenValidation(null, Describe(result.Exception));
         }
 
-        var claims = result.ClaimsIdentity;
-        return TryReadCaller(claims, out var caller)
+        return TryReadCaller(result.ClaimsIdentity, out var caller)
             ? new AccessTokenValidation(caller, null)
             : new AccessTokenValidation(null, "the token lacks required claims");
     }
 
-    private bool IsWithinLifetime(DateTime? notBefore, DateTime? expires)
-    {
-        var now = time.GetUtcNow().UtcDateTime;
-        return expires is { } end && now <= end + options.ClockSkew && (notBefore is not { } start || now >= start - options.ClockSkew);
-    }
+    /// <summary>The key of <paramref name="kid"/> in this ring, as IdentityModel wants it; none for an unknown id.</summary>
+    public IEnumerable<SecurityKey> FindKey(string? kid) => keys.Find(kid) is { } key ? [key.ToSecurityKey()] : [];
 
-    private static bool TryReadCaller(ClaimsIdentity identity, out Caller? caller)
+    /// <summary>
+    /// What every access token is checked against, by this class and by ASP.NET Core's JwtBearer alike: HS256 only (so
+    /// <c>alg=none</c> and key-confusion tricks fail), issuer, audience, a signing key found by <c>kid</c> only, and the
+    /// lifetime on <paramref name="time"/> with at most <see cref="AccessTokenOptions.ClockSkew"/>.
+    /// </summary>
+    public static TokenValidationParameters ValidationParameters(AccessTokenOptions options, TimeProvider time, Func<string?, IEnumerable<SecurityKey>> findKey) => new()
+    {
+        ValidIssuer = options.Issuer,
+        ValidAudience = options.Audience,
+        ValidAlgorithms = [Algorithm],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateIssuerSigningKey = true,
+        TryAllIssuerSigningKeys = false,
+        IssuerSigningKeyResolver = (_, _, kid, _) => findKey(kid),
+        ClockSkew = options.ClockSkew,
+        LifetimeValidator = (notBefore, expires, _, _) => IsWithinLifetime(options, time, notBefore, expires),
+    };
+
+    /// <summary>The caller a validated token names; false when a claim is missing or malformed.</summary>
+    public static bool TryReadCaller(ClaimsIdentity identity, [NotNullWhen(true)] out Caller? caller)
     {
         caller = null;
         if (!Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var user) ||
@@ -151,8 +155,8 @@ public sealed class AccessTokens(SigningKeyRing keys, AccessTokenOptions options
         return true;
     }
 
-    // The messages of IdentityModel exceptions can include token contents; callers get a category only.
-    private static string Describe(Exception? exception) => exception switch
+    /// <summary>Why a token was refused, as a category: the messages of IdentityModel exceptions can include token contents.</summary>
+    public static string Describe(Exception? exception) => exception switch
     {
         SecurityTokenExpiredException or SecurityTokenInvalidLifetimeException => "the access token has expired",
         SecurityTokenSignatureKeyNotFoundException => "the access token was signed with an unknown key",
@@ -163,4 +167,10 @@ public sealed class AccessTokens(SigningKeyRing keys, AccessTokenOptions options
         null => "the access token is invalid",
         _ => string.Create(CultureInfo.InvariantCulture, $"the access token is invalid ({exception.GetType().Name})"),
     };
+
+    private static bool IsWithinLifetime(AccessTokenOptions options, TimeProvider time, DateTime? notBefore, DateTime? expires)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return expires is { } end && now <= end + options.ClockSkew && (notBefore is not { } start || now >= start - options.ClockSkew);
+    }
 }

@@ -16,4 +16,7 @@ public sealed class AccessTokenService(ISecretStore secrets, IOptions<AccessToke
     public TimeSpan Lifetime => options.Value.Lifetime;
 
     public Task<AccessTokens> GetAsync(CancellationToken cancellationToken) => _tokens.GetAsync(cancellationToken);
+
+    /// <summary>The signing key of <paramref name="kid"/>, once <see cref="GetAsync"/> has read the ring; none before.</summary>
+    public IEnumerable<Microsoft.IdentityModel.Tokens.SecurityKey> FindKey(string? kid) => _tokens.Loaded?.FindKey(kid) ?? [];
 }

@@ -1,8 +1,5 @@
-using Invisible.Contracts.Admin.V1;
-using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc.Hosting;
-using Invisible.Server.Rpc;
+using Invisible.Server.Security;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Invisible.Server.Accounts;
@@ -10,12 +7,11 @@ namespace Invisible.Server.Accounts;
 public static class AccountsRegistration
 {
     /// <summary>
-    /// Accounts, sessions and tenant administration, and their enforcement on every RPC: the caller authenticator and the
-    /// access-policy interceptor (policies read from the <see cref="RpcAccessAttribute"/>s of this assembly's handlers).
+    /// Accounts, sessions and tenant administration, and who may call what: the caller's authentication (bearer token or
+    /// API key, checked against the database) and the access policies every RPC method declares.
     /// </summary>
-    public static RpcBuilder AddAccounts(this RpcBuilder rpc)
+    public static IServiceCollection AddAccounts(this IServiceCollection services)
     {
-        var services = rpc.Services;
         services.AddOptions<AccountsOptions>().BindConfiguration(AccountsOptions.Section);
         services.AddOptions<AccessTokenOptions>().BindConfiguration(AccessTokenOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
@@ -25,16 +21,20 @@ public static class AccountsRegistration
         services.AddHostedService(provider => provider.GetRequiredService<MfaSecretResealing>());
         services.AddSingleton<SignInThrottles>();
         services.AddSingleton<AuthRateLimiter>();
-        services.AddSingleton(_ => RpcAccessPolicies.FromHandlers());
         services.AddSingleton<CallerVerification>();
         services.AddScoped<Sessions>();
         services.AddScoped<Authentication>();
         services.AddScoped<MultiFactor>();
         services.AddScoped<TenantAdministration>();
-        return rpc
-            .AddAuthenticator<CallerAuthenticator>()
-            .AddInterceptor<AccessPolicyInterceptor>()
-            .AddService<AuthServiceHandler>(AuthReflection.Descriptor.Services[0])
-            .AddService<AdminServiceHandler>(AdminReflection.Descriptor.Services[0]);
+        services.AddCallerAuthentication();
+        services.AddOptions<global::Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure(grpc => grpc.Interceptors.Add<SignInRateLimitInterceptor>());
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<AuthServiceHandler>();
+        endpoints.MapGrpcService<AdminServiceHandler>();
+        return endpoints;
     }
 }

@@ -1,72 +1,75 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Admin.V1;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
 using static Invisible.Identity.Roles;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Accounts;
 
 /// <summary><c>invisible.admin.v1.AdminService</c>: the tenant's users, invitations, API keys and MFA policy. Administrators only.</summary>
-[RpcHandler("invisible.admin.v1.AdminService")]
 public sealed class AdminServiceHandler(TenantAdministration administration)
+    : AdminService.AdminServiceBase
 {
-    [RpcAccess(Admin)]
-    public async Task<ListUsersResponse> ListUsers(ListUsersRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<ListUsersResponse> ListUsers(ListUsersRequest request, ServerCallContext context) =>
         new() { Users = { (await administration.ListUsersAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
-    [RpcAccess(Admin)]
-    public async Task<User> SetUserRole(SetUserRoleRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<User> SetUserRole(SetUserRoleRequest request, ServerCallContext context) =>
         ToMessage(await administration.SetUserRoleAsync(
-            context.Caller(), ParseId(request.UserId, "user_id"), request.Role, context.RequestId, context.CancellationToken));
+            context.Caller(), ParseId(request.UserId, "user_id"), request.Role, context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Admin)]
-    public async Task<User> DisableUser(DisableUserRequest request, RpcCallContext context) =>
-        ToMessage(await administration.DisableUserAsync(context.Caller(), ParseId(request.UserId, "user_id"), context.RequestId, context.CancellationToken));
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<User> DisableUser(DisableUserRequest request, ServerCallContext context) =>
+        ToMessage(await administration.DisableUserAsync(context.Caller(), ParseId(request.UserId, "user_id"), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Admin)]
-    public async Task<InviteUserResponse> InviteUser(InviteUserRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<InviteUserResponse> InviteUser(InviteUserRequest request, ServerCallContext context)
     {
-        var (invitation, token) = await administration.InviteAsync(context.Caller(), request.Email, request.Role, context.RequestId, context.CancellationToken);
+        var (invitation, token) = await administration.InviteAsync(context.Caller(), request.Email, request.Role, context.RequestId(), context.CancellationToken);
         return new InviteUserResponse { Invitation = ToMessage(invitation), InvitationToken = token };
     }
 
-    [RpcAccess(Admin)]
-    public async Task<ListInvitationsResponse> ListInvitations(ListInvitationsRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<ListInvitationsResponse> ListInvitations(ListInvitationsRequest request, ServerCallContext context) =>
         new() { Invitations = { (await administration.ListInvitationsAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
-    [RpcAccess(Admin)]
-    public async Task<Invitation> RevokeInvitation(RevokeInvitationRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<Invitation> RevokeInvitation(RevokeInvitationRequest request, ServerCallContext context) =>
         ToMessage(await administration.RevokeInvitationAsync(
-            context.Caller(), ParseId(request.InvitationId, "invitation_id"), context.RequestId, context.CancellationToken));
+            context.Caller(), ParseId(request.InvitationId, "invitation_id"), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Admin)]
-    public async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, ServerCallContext context)
     {
         var (apiKey, key) = await administration.CreateApiKeyAsync(
-            context.Caller(), request.Name, request.Role, request.ExpiresAt?.ToDateTimeOffset(), context.RequestId, context.CancellationToken);
+            context.Caller(), request.Name, request.Role, request.ExpiresAt?.ToDateTimeOffset(), context.RequestId(), context.CancellationToken);
         return new CreateApiKeyResponse { ApiKey = ToMessage(apiKey), Key = key };
     }
 
-    [RpcAccess(Admin)]
-    public async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, ServerCallContext context) =>
         new() { ApiKeys = { (await administration.ListApiKeysAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
-    [RpcAccess(Admin)]
-    public async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, RpcCallContext context) =>
-        ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), ParseId(request.ApiKeyId, "api_key_id"), context.RequestId, context.CancellationToken));
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, ServerCallContext context) =>
+        ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), ParseId(request.ApiKeyId, "api_key_id"), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Admin)]
-    public async Task<MfaPolicy> GetMfaPolicy(GetMfaPolicyRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<MfaPolicy> GetMfaPolicy(GetMfaPolicyRequest request, ServerCallContext context) =>
         new() { Required = await administration.GetMfaRequiredAsync(context.Caller(), context.CancellationToken) };
 
-    [RpcAccess(Admin)]
-    public async Task<MfaPolicy> SetMfaPolicy(SetMfaPolicyRequest request, RpcCallContext context) =>
-        new() { Required = await administration.SetMfaRequiredAsync(context.Caller(), request.Required, context.RequestId, context.CancellationToken) };
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<MfaPolicy> SetMfaPolicy(SetMfaPolicyRequest request, ServerCallContext context) =>
+        new() { Required = await administration.SetMfaRequiredAsync(context.Caller(), request.Required, context.RequestId(), context.CancellationToken) };
 
     private static Guid ParseId(string value, string field) =>
         Guid.TryParse(value, out var id)
             ? id
-            : throw RpcException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be a UUID"));
+            : throw DomainException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be a UUID"));
 
     private static Timestamp? ToTimestamp(DateTime? utc) => utc is { } value ? Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 

@@ -1,70 +1,77 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Data.Tenancy;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
 using Dapper;
+using Grpc.Core;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Accounts;
 
 /// <summary><c>invisible.auth.v1.AuthService</c>: sign-in, second factor, sessions.</summary>
-[RpcHandler("invisible.auth.v1.AuthService")]
 public sealed class AuthServiceHandler(Authentication authentication, MultiFactor multiFactor, Sessions sessions, TenantDatabase database)
+    : AuthService.AuthServiceBase
 {
-    [RpcAccess(RpcAccessLevel.Anonymous, RateLimited = true)]
-    public async Task<SignInResponse> SignIn(SignInRequest request, RpcCallContext context)
+    [AllowAnonymous]
+    [SignInRateLimited]
+    public override async Task<SignInResponse> SignIn(SignInRequest request, ServerCallContext context)
     {
         var outcome = await authentication.SignInAsync(
-            request.Email, request.Password, request.TenantSlug, context.Address(), context.RequestId, context.CancellationToken);
+            request.Email, request.Password, request.TenantSlug, context.Address(), context.RequestId(), context.CancellationToken);
         return ToResponse(outcome);
     }
 
-    [RpcAccess(RpcAccessLevel.Session, RateLimited = true)]
-    public async Task<Contracts.Auth.V1.Session> VerifyMfa(VerifyMfaRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    [SignInRateLimited]
+    public override async Task<Contracts.Auth.V1.Session> VerifyMfa(VerifyMfaRequest request, ServerCallContext context) =>
         ToMessage(await multiFactor.VerifyAsync(
-            context.Caller(), request.TotpCode, request.RecoveryCode, context.Address(), context.RequestId, context.CancellationToken));
+            context.Caller(), request.TotpCode, request.RecoveryCode, context.Address(), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(RpcAccessLevel.Session)]
-    public async Task<BeginMfaEnrolmentResponse> BeginMfaEnrolment(BeginMfaEnrolmentRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    public override async Task<BeginMfaEnrolmentResponse> BeginMfaEnrolment(BeginMfaEnrolmentRequest request, ServerCallContext context)
     {
-        var enrolment = await multiFactor.BeginEnrolmentAsync(context.Caller(), context.RequestId, context.CancellationToken);
+        var enrolment = await multiFactor.BeginEnrolmentAsync(context.Caller(), context.RequestId(), context.CancellationToken);
         return new BeginMfaEnrolmentResponse { OtpauthUri = enrolment.OtpAuthUri.AbsoluteUri, SecretBase32 = enrolment.SecretBase32 };
     }
 
-    [RpcAccess(RpcAccessLevel.Session, RateLimited = true)]
-    public async Task<ConfirmMfaEnrolmentResponse> ConfirmMfaEnrolment(ConfirmMfaEnrolmentRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    [SignInRateLimited]
+    public override async Task<ConfirmMfaEnrolmentResponse> ConfirmMfaEnrolment(ConfirmMfaEnrolmentRequest request, ServerCallContext context)
     {
         var confirmed = await multiFactor.ConfirmEnrolmentAsync(
-            context.Caller(), request.TotpCode, context.Address(), context.RequestId, context.CancellationToken);
+            context.Caller(), request.TotpCode, context.Address(), context.RequestId(), context.CancellationToken);
         return new ConfirmMfaEnrolmentResponse { RecoveryCodes = { confirmed.RecoveryCodes }, Session = ToMessage(confirmed.Session) };
     }
 
-    [RpcAccess(RpcAccessLevel.Anonymous, RateLimited = true)]
-    public async Task<Contracts.Auth.V1.Session> Refresh(RefreshRequest request, RpcCallContext context) =>
-        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.RequestId, context.CancellationToken));
+    [AllowAnonymous]
+    [SignInRateLimited]
+    public override async Task<Contracts.Auth.V1.Session> Refresh(RefreshRequest request, ServerCallContext context) =>
+        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(RpcAccessLevel.Session)]
-    public async Task<SignOutResponse> SignOut(SignOutRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    public override async Task<SignOutResponse> SignOut(SignOutRequest request, ServerCallContext context)
     {
-        await authentication.SignOutAsync(context.Caller(), everywhere: false, context.RequestId, context.CancellationToken);
+        await authentication.SignOutAsync(context.Caller(), everywhere: false, context.RequestId(), context.CancellationToken);
         return new SignOutResponse();
     }
 
-    [RpcAccess(RpcAccessLevel.Session)]
-    public async Task<SignOutResponse> SignOutEverywhere(SignOutEverywhereRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    public override async Task<SignOutResponse> SignOutEverywhere(SignOutEverywhereRequest request, ServerCallContext context)
     {
-        await authentication.SignOutAsync(context.Caller(), everywhere: true, context.RequestId, context.CancellationToken);
+        await authentication.SignOutAsync(context.Caller(), everywhere: true, context.RequestId(), context.CancellationToken);
         return new SignOutResponse();
     }
 
     // A session still waiting for its second factor must not be able to change the password.
-    [RpcAccess(Identity.Roles.Admin, Identity.Roles.Approver, Identity.Roles.Clerk, Identity.Roles.Auditor, RateLimited = true, PeopleOnly = true)]
-    public async Task<Contracts.Auth.V1.Session> ChangePassword(ChangePasswordRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Person)]
+    [SignInRateLimited]
+    public override async Task<Contracts.Auth.V1.Session> ChangePassword(ChangePasswordRequest request, ServerCallContext context) =>
         ToMessage(await authentication.ChangePasswordAsync(
-            context.Caller(), request.CurrentPassword, request.NewPassword, context.Address(), context.RequestId, context.CancellationToken));
+            context.Caller(), request.CurrentPassword, request.NewPassword, context.Address(), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(RpcAccessLevel.Session)]
-    public async Task<SessionInfo> GetSession(GetSessionRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.SignedIn)]
+    public override async Task<SessionInfo> GetSession(GetSessionRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, context.CancellationToken);
@@ -87,10 +94,11 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
         };
     }
 
-    [RpcAccess(RpcAccessLevel.Anonymous, RateLimited = true)]
-    public async Task<SignInResponse> AcceptInvitation(AcceptInvitationRequest request, RpcCallContext context) =>
+    [AllowAnonymous]
+    [SignInRateLimited]
+    public override async Task<SignInResponse> AcceptInvitation(AcceptInvitationRequest request, ServerCallContext context) =>
         ToResponse(await authentication.AcceptInvitationAsync(
-            request.InvitationToken, request.Password, request.DisplayName, context.RequestId, context.CancellationToken));
+            request.InvitationToken, request.Password, request.DisplayName, context.RequestId(), context.CancellationToken));
 
     private static SignInResponse ToResponse(SignInOutcome outcome) => new()
     {

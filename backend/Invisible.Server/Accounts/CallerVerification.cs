@@ -11,16 +11,18 @@ namespace Invisible.Server.Accounts;
 public sealed class CallerVerification(TenantDatabase database, CrossTenantLookup lookup)
 {
     /// <summary>
-    /// The caller if the token's session is still live, with <see cref="Caller.MfaSatisfied"/> true when the second factor was
-    /// verified or is demanded neither by the tenant nor by the user's own enrolment; null when the session has ended.
+    /// The caller if the token's session is still live; null when it has ended. The token only names the user and the session:
+    /// the role is the user's current one and <see cref="Caller.MfaSatisfied"/> is true when the session passed the second
+    /// factor or neither the tenant nor the user's own enrolment demands one, whatever the token claims.
     /// </summary>
     public async Task<Caller?> VerifySessionAsync(Caller claimed, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(claimed.TenantId, cancellationToken);
         var state = await unitOfWork.Connection.QuerySingleOrDefaultAsync<SessionState>(new CommandDefinition(
             """
-            select security_stamp as SecurityStamp, disabled as Disabled, mfa_enrolled as MfaEnrolled,
-                   tenant_requires_mfa as TenantRequiresMfa, session_active as SessionActive
+            select security_stamp as SecurityStamp, disabled as Disabled, role as Role, mfa_enrolled as MfaEnrolled,
+                   tenant_requires_mfa as TenantRequiresMfa, session_active as SessionActive,
+                   session_mfa_satisfied as SessionMfaSatisfied
             from auth_session_state(@userId, @sessionId)
             """,
             new { userId = claimed.UserId, sessionId = claimed.SessionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
@@ -29,7 +31,7 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             return null;
         }
 
-        return claimed with { MfaSatisfied = claimed.MfaSatisfied || (!state.MfaEnrolled && !state.TenantRequiresMfa) };
+        return claimed with { Role = state.Role, MfaSatisfied = state.SessionMfaSatisfied || (!state.MfaEnrolled && !state.TenantRequiresMfa) };
     }
 
     /// <summary>The service account of an API key (valid, unexpired, not revoked); null otherwise.</summary>
@@ -56,5 +58,6 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             : new Caller(found.TenantId, found.Id, role, found.Id, Guid.Empty, MfaSatisfied: true) { Kind = CallerKind.ApiKey };
     }
 
-    private sealed record SessionState(Guid SecurityStamp, bool Disabled, bool MfaEnrolled, bool TenantRequiresMfa, bool SessionActive);
+    private sealed record SessionState(
+        Guid SecurityStamp, bool Disabled, string Role, bool MfaEnrolled, bool TenantRequiresMfa, bool SessionActive, bool SessionMfaSatisfied);
 }

@@ -3,8 +3,8 @@ using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Mfa;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc;
 using Microsoft.Extensions.Options;
+using Invisible.Server.Errors;
 
 namespace Invisible.Server.Accounts;
 
@@ -86,7 +86,7 @@ public sealed class MultiFactor(
         if (user.MfaEnrolled && !caller.MfaSatisfied)
         {
             // Otherwise a stolen password alone could replace the victim's second factor.
-            throw RpcException.WithReason(StatusCode.PermissionDenied, "Verify your current second factor first.", "MFA_REQUIRED", AuthErrors.Domain);
+            throw DomainException.WithReason(ErrorKind.PermissionDenied, "Verify your current second factor first.", "MFA_REQUIRED", AuthErrors.Domain);
         }
 
         var secret = Totp.NewSecret();
@@ -142,7 +142,7 @@ public sealed class MultiFactor(
             "update users set mfa_last_step = @step where id = @userId", new { userId, step }, unitOfWork.Transaction, cancellationToken: cancellationToken));
 
     /// <summary>Audits and counts the failure (committed, unlike anything else in this unit of work); returns the refusal to throw.</summary>
-    private async Task<RpcException> RejectAsync(
+    private async Task<DomainException> RejectAsync(
         TenantUnitOfWork unitOfWork, Caller caller, UserAccount user, string reason, string address, string? requestId, CancellationToken cancellationToken)
     {
         await throttles.RecordFailureAsync(user.Email, address, cancellationToken);

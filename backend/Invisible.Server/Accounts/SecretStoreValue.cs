@@ -11,6 +11,9 @@ public sealed class SecretStoreValue<T>(ISecretStore secrets, string secretName,
 {
     private Task<T>? _value;
 
+    /// <summary>The value once a read has succeeded; null before (or while the first read is under way).</summary>
+    public T? Loaded => _value is { IsCompletedSuccessfully: true } loaded ? loaded.Result : null;
+
     public Task<T> GetAsync(CancellationToken cancellationToken)
     {
         var loading = LazyInitializer.EnsureInitialized(ref _value, LoadAsync);

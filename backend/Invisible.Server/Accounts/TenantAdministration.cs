@@ -3,8 +3,8 @@ using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc;
 using Microsoft.Extensions.Options;
+using Invisible.Server.Errors;
 
 namespace Invisible.Server.Accounts;
 
@@ -78,7 +78,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         RequireKnownRole(role);
         if (string.IsNullOrWhiteSpace(email) || email.IndexOf('@', StringComparison.Ordinal) < 1)
         {
-            throw RpcException.InvalidArgument("Enter the e-mail address to invite.", new FieldViolation("email", "must be an e-mail address"));
+            throw DomainException.InvalidArgument("Enter the e-mail address to invite.", new FieldViolation("email", "must be an e-mail address"));
         }
 
         var token = OpaqueTokens.New();
@@ -115,7 +115,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         RequireKnownRole(role);
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw RpcException.InvalidArgument("Name the key after what uses it.", new FieldViolation("name", "must not be empty"));
+            throw DomainException.InvalidArgument("Name the key after what uses it.", new FieldViolation("name", "must not be empty"));
         }
 
         var key = ApiKeys.New();
@@ -167,7 +167,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     {
         if (!Roles.IsKnown(role))
         {
-            throw RpcException.InvalidArgument("Unknown role.", new FieldViolation("role", $"must be one of {string.Join(", ", Roles.All)}"));
+            throw DomainException.InvalidArgument("Unknown role.", new FieldViolation("role", $"must be one of {string.Join(", ", Roles.All)}"));
         }
     }
 

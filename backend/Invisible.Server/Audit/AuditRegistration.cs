@@ -1,14 +1,18 @@
-using Invisible.Contracts.Audit.V1;
-using Invisible.Rpc.Hosting;
 
 namespace Invisible.Server.Audit;
 
 public static class AuditRegistration
 {
     /// <summary>The gRPC <c>invisible.audit.v1.AuditService</c> over the tenant's hash-chained audit log.</summary>
-    public static RpcBuilder AddAudit(this RpcBuilder rpc)
+    public static IServiceCollection AddAudit(this IServiceCollection services)
     {
-        rpc.Services.AddSingleton<AuditTrail>();
-        return rpc.AddService<AuditServiceHandler>(AuditReflection.Descriptor.Services[0]);
+        services.AddSingleton<AuditTrail>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<AuditServiceHandler>();
+        return endpoints;
     }
 }

@@ -2,11 +2,13 @@ using System.Globalization;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Audit.V1;
-using Invisible.Rpc;
-using Invisible.Rpc.Hosting;
-using Invisible.Server.Rpc;
 using Microsoft.Extensions.Options;
 using static Invisible.Identity.Roles;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Audit;
 
@@ -14,8 +16,8 @@ namespace Invisible.Server.Audit;
 /// <c>invisible.audit.v1.AuditService</c>: the caller's tenant's hash-chained audit log, to read, filter, export and verify.
 /// Administrators and auditors only: the log names people, addresses and every change.
 /// </summary>
-[RpcHandler("invisible.audit.v1.AuditService")]
 public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> rpcOptions)
+    : AuditService.AuditServiceBase
 {
     public const string ErrorDomain = "audit.invisible.app";
     private const int DefaultPageSize = 50;
@@ -24,8 +26,8 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
     // Room left in a response for the message around the CSV bytes.
     private const int ResponseOverheadBytes = 1024;
 
-    [RpcAccess(Admin, Auditor)]
-    public async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Auditor)]
+    public override async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, ServerCallContext context)
     {
         var violations = new List<FieldViolation>();
         var query = ToQuery(request.Filter, violations);
@@ -63,8 +65,8 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
         return response;
     }
 
-    [RpcAccess(Admin, Auditor)]
-    public async Task<ExportAuditLogResponse> ExportAuditLog(ExportAuditLogRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Auditor)]
+    public override async Task<ExportAuditLogResponse> ExportAuditLog(ExportAuditLogRequest request, ServerCallContext context)
     {
         var violations = new List<FieldViolation>();
         var query = ToQuery(request.Filter, violations);
@@ -75,13 +77,13 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
         try
         {
             rows = await trail.ExportAsync(
-                caller.TenantId, query, buffer, rpcOptions.Value.MaxSendMessageSize - ResponseOverheadBytes, caller.AuditActor, context.RequestId,
+                caller.TenantId, query, buffer, rpcOptions.Value.MaxSendMessageSize - ResponseOverheadBytes, caller.AuditActor, context.RequestId(),
                 context.CancellationToken);
         }
         catch (AuditExportTooLargeException)
         {
-            throw RpcException.WithReason(
-                StatusCode.FailedPrecondition,
+            throw DomainException.WithReason(
+                ErrorKind.FailedPrecondition,
                 "The audit log export is too large for one file. Narrow the filter, e.g. to a shorter period with from and to.",
                 "EXPORT_TOO_LARGE",
                 ErrorDomain);
@@ -90,8 +92,8 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
         return new ExportAuditLogResponse { Csv = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length), RowCount = rows };
     }
 
-    [RpcAccess(Admin, Auditor)]
-    public async Task<VerifyAuditChainResponse> VerifyAuditChain(VerifyAuditChainRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Auditor)]
+    public override async Task<VerifyAuditChainResponse> VerifyAuditChain(VerifyAuditChainRequest request, ServerCallContext context)
     {
         var verification = await trail.VerifyAsync(context.Caller().TenantId, context.CancellationToken);
         return new VerifyAuditChainResponse
@@ -125,7 +127,7 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
     {
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("The audit log request is not valid.", violations);
+            throw DomainException.InvalidArgument("The audit log request is not valid.", violations);
         }
     }
 

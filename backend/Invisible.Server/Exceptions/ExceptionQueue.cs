@@ -3,8 +3,8 @@ using Dapper;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc;
 using Invisible.Server.Matching;
+using Invisible.Server.Errors;
 
 namespace Invisible.Server.Exceptions;
 
@@ -41,7 +41,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                     "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, unitOfWork.Transaction,
                     cancellationToken: cancellationToken)))
             {
-                throw RpcException.WithReason(StatusCode.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
+                throw DomainException.WithReason(ErrorKind.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
             }
 
             await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
@@ -111,7 +111,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
             var po = await unitOfWork.Connection.QuerySingleOrDefaultAsync<PurchaseOrderRef>(new CommandDefinition(
                 "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)",
                 new { poNumber = poNumber.Trim() }, unitOfWork.Transaction, cancellationToken: cancellationToken))
-                ?? throw RpcException.WithReason(StatusCode.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
+                ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
             var poLines = (await unitOfWork.Connection.QueryAsync<int>(new CommandDefinition(
                 "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, unitOfWork.Transaction,
                 cancellationToken: cancellationToken))).ToHashSet();
@@ -127,7 +127,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                 .ToList();
             if (violations.Count > 0)
             {
-                throw RpcException.InvalidArgument("Pair lines of this invoice with lines of the chosen PO.", violations);
+                throw DomainException.InvalidArgument("Pair lines of this invoice with lines of the chosen PO.", violations);
             }
 
             await MatchOverrideStore.AddRematchAsync(
@@ -141,8 +141,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         {
             if (!item.Reason.Split(',').Contains("duplicate"))
             {
-                throw RpcException.WithReason(
-                    StatusCode.FailedPrecondition, $"This exception is about {item.Reason}, not a duplicate.", "NOT_A_DUPLICATE_EXCEPTION", ErrorDomain);
+                throw DomainException.WithReason(
+                    ErrorKind.FailedPrecondition, $"This exception is about {item.Reason}, not a duplicate.", "NOT_A_DUPLICATE_EXCEPTION", ErrorDomain);
             }
 
             await MatchOverrideStore.AddNotDuplicateAsync(unitOfWork, item.Invoice.InvoiceId, reason, DecidedBy(caller), cancellationToken);
@@ -182,8 +182,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: true, cancellationToken) ?? throw NotFound(exceptionId);
         if (item.State is not ("open" or "in_review"))
         {
-            throw RpcException.WithReason(
-                StatusCode.FailedPrecondition, $"This exception is already {item.State}; reload the queue.", "EXCEPTION_CLOSED", ErrorDomain);
+            throw DomainException.WithReason(
+                ErrorKind.FailedPrecondition, $"This exception is already {item.State}; reload the queue.", "EXCEPTION_CLOSED", ErrorDomain);
         }
 
         var done = await act(unitOfWork, item, decidedAt);
@@ -216,8 +216,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     /// <summary>How a decision names its reviewer (<c>match_decisions.decided_by</c>): the user's or API key's id.</summary>
     private static string DecidedBy(Caller caller) => caller.UserId.ToString();
 
-    private static RpcException NotFound(Guid exceptionId) =>
-        RpcException.WithReason(StatusCode.NotFound, $"No exception {exceptionId}.", "EXCEPTION_NOT_FOUND", ErrorDomain);
+    private static DomainException NotFound(Guid exceptionId) =>
+        DomainException.WithReason(ErrorKind.NotFound, $"No exception {exceptionId}.", "EXCEPTION_NOT_FOUND", ErrorDomain);
 
     private sealed record StoredCandidate(string PoNumber, double Score, double ItemOverlap, double QuantityFit, double ExactQuantity, double PriceFit);
 

@@ -2,9 +2,12 @@ using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Identity;
-using Invisible.Rpc;
 using Invisible.Server.Matching;
-using Invisible.Server.Rpc;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Exceptions;
 
@@ -12,8 +15,8 @@ namespace Invisible.Server.Exceptions;
 /// The gRPC face of <see cref="ExceptionQueue"/> (protos/invisible/exceptions/v1/exceptions.proto). Every role reads the
 /// queue; clerks, approvers and admins work it; only approvers and admins approve (an override of the matching rules).
 /// </summary>
-[RpcHandler("invisible.exceptions.v1.ExceptionService")]
 public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider time)
+    : ExceptionService.ExceptionServiceBase
 {
     private const int MaxReasonLength = 2000;
 
@@ -25,8 +28,8 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         ["dismissed"] = ExceptionState.Dismissed,
     };
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var pageSize = MatchingServiceHandler.PageSize(request.PageSize);
@@ -61,7 +64,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
             time.GetUtcNow());
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("Invalid queue filter.", violations);
+            throw DomainException.InvalidArgument("Invalid queue filter.", violations);
         }
 
         var page = await queue.ListAsync(caller.TenantId, filter, offset, pageSize, context.CancellationToken);
@@ -75,27 +78,27 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ExceptionItem> GetException(GetExceptionRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ExceptionItem> GetException(GetExceptionRequest request, ServerCallContext context) =>
         ToContract(await queue.GetAsync(context.Caller().TenantId, ExceptionId(request.ExceptionId), context.CancellationToken));
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
-    public async Task<ExceptionItem> AssignException(AssignExceptionRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<ExceptionItem> AssignException(AssignExceptionRequest request, ServerCallContext context) =>
         ToContract(await queue.AssignAsync(
-            context.Caller(), ExceptionId(request.ExceptionId), UserId(request.UserId), context.RequestId, context.CancellationToken));
+            context.Caller(), ExceptionId(request.ExceptionId), UserId(request.UserId), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Roles.Admin, Roles.Approver)]
-    public async Task<ExceptionItem> ApproveException(ApproveExceptionRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Approver)]
+    public override async Task<ExceptionItem> ApproveException(ApproveExceptionRequest request, ServerCallContext context) =>
         ToContract(await queue.ApproveAsync(
-            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
-    public async Task<ExceptionItem> RejectException(RejectExceptionRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<ExceptionItem> RejectException(RejectExceptionRequest request, ServerCallContext context) =>
         ToContract(await queue.RejectAsync(
-            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId(), context.CancellationToken));
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ListRematchCandidatesResponse> ListRematchCandidates(ListRematchCandidatesRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListRematchCandidatesResponse> ListRematchCandidates(ListRematchCandidatesRequest request, ServerCallContext context)
     {
         var candidates = await queue.CandidatesAsync(context.Caller().TenantId, ExceptionId(request.ExceptionId), context.CancellationToken);
         var response = new ListRematchCandidatesResponse();
@@ -112,47 +115,47 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
-    public async Task<ExceptionItem> RematchException(RematchExceptionRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<ExceptionItem> RematchException(RematchExceptionRequest request, ServerCallContext context)
     {
         var exceptionId = ExceptionId(request.ExceptionId);
         if (request.PoNumber.Trim().Length == 0)
         {
-            throw RpcException.InvalidArgument("Choose the purchase order to match against.", new FieldViolation("po_number", "must not be empty"));
+            throw DomainException.InvalidArgument("Choose the purchase order to match against.", new FieldViolation("po_number", "must not be empty"));
         }
 
         var reason = Reason(request.Reason);
         var lines = request.Lines.Select(line => new LinePairingOverride(line.InvoiceLineNo, line.PoLineNo)).ToList();
-        return ToContract(await queue.RematchAsync(context.Caller(), exceptionId, request.PoNumber, lines, reason, context.RequestId, context.CancellationToken));
+        return ToContract(await queue.RematchAsync(context.Caller(), exceptionId, request.PoNumber, lines, reason, context.RequestId(), context.CancellationToken));
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
-    public async Task<ExceptionItem> MarkNotDuplicate(MarkNotDuplicateRequest request, RpcCallContext context) =>
+    [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<ExceptionItem> MarkNotDuplicate(MarkNotDuplicateRequest request, ServerCallContext context) =>
         ToContract(await queue.MarkNotDuplicateAsync(
-            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId, context.CancellationToken));
+            context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId(), context.CancellationToken));
 
     /// <summary>
     /// Each item on its own: one failing (closed, not found, not permitted) does not stop the others. Approving keeps its
     /// own rule: only approvers and admins, checked here because the other actions of this RPC are open to clerks.
     /// </summary>
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver)]
-    public async Task<BulkActionResponse> BulkAction(BulkActionRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<BulkActionResponse> BulkAction(BulkActionRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         if (request.Action == BulkActionKind.Unspecified || !System.Enum.IsDefined(request.Action))
         {
-            throw RpcException.InvalidArgument("Choose the action.", new FieldViolation("action", "use ASSIGN, APPROVE or REJECT"));
+            throw DomainException.InvalidArgument("Choose the action.", new FieldViolation("action", "use ASSIGN, APPROVE or REJECT"));
         }
 
         if (request.ExceptionIds.Count is 0 or > 200)
         {
-            throw RpcException.InvalidArgument("Select between 1 and 200 exceptions.", new FieldViolation("exception_ids", "must list 1 to 200 ids"));
+            throw DomainException.InvalidArgument("Select between 1 and 200 exceptions.", new FieldViolation("exception_ids", "must list 1 to 200 ids"));
         }
 
         if (request.Action == BulkActionKind.Approve && caller.Role is not (Roles.Admin or Roles.Approver))
         {
-            throw RpcException.WithReason(
-                StatusCode.PermissionDenied, "Only approvers and admins may approve exceptions.", "ROLE_NOT_PERMITTED", ExceptionQueue.ErrorDomain);
+            throw DomainException.WithReason(
+                ErrorKind.PermissionDenied, "Only approvers and admins may approve exceptions.", "ROLE_NOT_PERMITTED", ExceptionQueue.ErrorDomain);
         }
 
         var reason = request.Action == BulkActionKind.Assign ? "" : Reason(request.Reason);
@@ -166,13 +169,13 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
                 var exceptionId = ExceptionId(id);
                 _ = request.Action switch
                 {
-                    BulkActionKind.Assign => await queue.AssignAsync(caller, exceptionId, assignee, context.RequestId, context.CancellationToken),
-                    BulkActionKind.Approve => await queue.ApproveAsync(caller, exceptionId, reason, context.RequestId, context.CancellationToken),
-                    _ => await queue.RejectAsync(caller, exceptionId, reason, context.RequestId, context.CancellationToken),
+                    BulkActionKind.Assign => await queue.AssignAsync(caller, exceptionId, assignee, context.RequestId(), context.CancellationToken),
+                    BulkActionKind.Approve => await queue.ApproveAsync(caller, exceptionId, reason, context.RequestId(), context.CancellationToken),
+                    _ => await queue.RejectAsync(caller, exceptionId, reason, context.RequestId(), context.CancellationToken),
                 };
                 result.Ok = true;
             }
-            catch (RpcException e)
+            catch (DomainException e)
             {
                 result.Error = e.Message;
             }
@@ -201,16 +204,16 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
 
     private static Guid ExceptionId(string value) => Guid.TryParse(value, out var id)
         ? id
-        : throw RpcException.InvalidArgument("exception_id is not an id.", new FieldViolation("exception_id", "must be an id returned by ListExceptions"));
+        : throw DomainException.InvalidArgument("exception_id is not an id.", new FieldViolation("exception_id", "must be an id returned by ListExceptions"));
 
     private static Guid? UserId(string value) => value.Length == 0 ? null
         : Guid.TryParse(value, out var id) ? id
-        : throw RpcException.InvalidArgument("user_id is not an id.", new FieldViolation("user_id", "must be a user id, or empty to unassign"));
+        : throw DomainException.InvalidArgument("user_id is not an id.", new FieldViolation("user_id", "must be a user id, or empty to unassign"));
 
     private static string Reason(string value) => value.Trim() switch
     {
-        { Length: 0 } => throw RpcException.InvalidArgument("Give a reason; it is kept in the audit log.", new FieldViolation("reason", "must not be empty")),
-        { Length: > MaxReasonLength } => throw RpcException.InvalidArgument("The reason is too long.", new FieldViolation("reason", $"at most {MaxReasonLength} characters")),
+        { Length: 0 } => throw DomainException.InvalidArgument("Give a reason; it is kept in the audit log.", new FieldViolation("reason", "must not be empty")),
+        { Length: > MaxReasonLength } => throw DomainException.InvalidArgument("The reason is too long.", new FieldViolation("reason", $"at most {MaxReasonLength} characters")),
         var reason => reason,
     };
 

@@ -1,5 +1,3 @@
-using Invisible.Contracts.Exceptions.V1;
-using Invisible.Rpc.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Invisible.Server.Exceptions;
@@ -7,10 +5,16 @@ namespace Invisible.Server.Exceptions;
 public static class ExceptionsRegistration
 {
     /// <summary>The exception queue's actions and the gRPC <c>invisible.exceptions.v1.ExceptionService</c>.</summary>
-    public static RpcBuilder AddExceptions(this RpcBuilder rpc)
+    public static IServiceCollection AddExceptions(this IServiceCollection services)
     {
-        rpc.Services.TryAddSingleton(TimeProvider.System);
-        rpc.Services.TryAddSingleton<ExceptionQueue>();
-        return rpc.AddService<ExceptionServiceHandler>(ExceptionsReflection.Descriptor.Services[0]);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ExceptionQueue>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapExceptions(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<ExceptionServiceHandler>();
+        return endpoints;
     }
 }

@@ -1,9 +1,9 @@
 using System.Net;
 using Invisible.Server.Database;
+using Invisible.Server.Grpc;
 using Invisible.Server.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Invisible.Rpc.Hosting;
 
 namespace Invisible.Server.Hosting;
 

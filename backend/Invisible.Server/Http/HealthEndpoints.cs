@@ -1,6 +1,5 @@
-using Invisible.Rpc.Hosting;
+using Invisible.Server.Grpc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Invisible.Server.Http;
 
@@ -13,9 +12,9 @@ public static class HealthEndpoints
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", () => Results.Json(new { status = "live" }));
-        app.MapGet("/readyz", async (HealthCheckService health, IOptions<RpcOptions> rpc, CancellationToken cancellationToken) =>
+        app.MapGet("/readyz", async (HealthCheckService health, CancellationToken cancellationToken) =>
         {
-            var report = await health.CheckHealthAsync(check => check.Tags.Contains(rpc.Value.ReadinessTag), cancellationToken);
+            var report = await health.CheckHealthAsync(check => check.Tags.Contains(RpcOptions.ReadinessTag), cancellationToken);
             var ready = report.Status == HealthStatus.Healthy;
             var body = new
             {

@@ -6,9 +6,12 @@ using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Data.Imports;
 using Invisible.Identity;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
 using Contract = Invisible.Contracts.Imports.V1;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Imports;
 
@@ -16,16 +19,16 @@ namespace Invisible.Server.Imports;
 /// The gRPC face of <see cref="ImportService"/> (protos/invisible/imports/v1/imports.proto). Admins and clerks import;
 /// every role may read the history, which approvers and auditors need to trace a result to its file.
 /// </summary>
-[RpcHandler("invisible.imports.v1.ImportService")]
 public sealed class ImportServiceHandler(ImportService imports, UploadSessions uploads)
+    : Contracts.Imports.V1.ImportService.ImportServiceBase
 {
     private const string ErrorDomain = "imports.invisible.app";
     private const int ListedErrors = 100;
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
-    [RpcAccess(Roles.Admin, Roles.Clerk)]
-    public async Task<StartUploadResponse> StartUpload(StartUploadRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<StartUploadResponse> StartUpload(StartUploadRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var violations = new List<FieldViolation>();
@@ -52,8 +55,8 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         };
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk)]
-    public async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var uploadId = ParseId(request.UploadId, "upload_id");
@@ -61,8 +64,8 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         return new UploadChunkResponse { ReceivedBytes = received };
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk)]
-    public async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> stream, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> responseStream, ServerCallContext context)
     {
         var caller = context.Caller();
         var uploadId = ParseId(request.UploadId, "upload_id");
@@ -79,7 +82,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
                     {
                         return await imports.ImportAsync(
                             caller.TenantId,
-                            new ImportRequest(session.Kind, session.FileName, SourceOf(caller), caller.UserId.ToString(), context.RequestId),
+                            new ImportRequest(session.Kind, session.FileName, SourceOf(caller), caller.UserId.ToString(), context.RequestId()),
                             content,
                             ToImportOptions(session.Options),
                             new ChannelProgress(reports.Writer),
@@ -94,11 +97,11 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
 
             await foreach (var progress in reports.Reader.ReadAllAsync(cancellationToken))
             {
-                await stream.WriteAsync(new ImportEvent { Progress = ToContract(progress) }, cancellationToken);
+                await responseStream.WriteAsync(new ImportEvent { Progress = ToContract(progress) }, cancellationToken);
             }
 
             var outcome = await importing;
-            await stream.WriteAsync(new ImportEvent { Result = ToContract(outcome) }, cancellationToken);
+            await responseStream.WriteAsync(new ImportEvent { Result = ToContract(outcome) }, cancellationToken);
             if (outcome.Kind == ImportOutcomeKind.Rejected)
             {
                 throw Rejected(outcome.Parse);
@@ -106,25 +109,25 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         }
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<Contract.Import> GetImport(GetImportRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<Contract.Import> GetImport(GetImportRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var importId = ParseId(request.ImportId, "import_id");
         var record = await imports.FindAsync(caller.TenantId, importId, context.CancellationToken);
         return record is null
-            ? throw new RpcException(StatusCode.NotFound, $"Import {importId} does not exist.")
+            ? throw new DomainException(ErrorKind.NotFound, $"Import {importId} does not exist.")
             : ToContract(record);
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ListImportsResponse> ListImports(ListImportsRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListImportsResponse> ListImports(ListImportsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var pageSize = request.PageSize switch
         {
             0 => DefaultPageSize,
-            < 0 or > MaxPageSize => throw RpcException.InvalidArgument(
+            < 0 or > MaxPageSize => throw DomainException.InvalidArgument(
                 "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
             var size => size,
         };
@@ -133,7 +136,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         {
             before = long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var token)
                 ? token
-                : throw RpcException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
+                : throw DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
         }
 
         var page = await imports.ListAsync(caller.TenantId, before, pageSize, context.CancellationToken);
@@ -145,13 +148,13 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<DownloadErrorsResponse> DownloadErrors(DownloadErrorsRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<DownloadErrorsResponse> DownloadErrors(DownloadErrorsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var importId = ParseId(request.ImportId, "import_id");
         var csv = await imports.GetErrorCsvAsync(caller.TenantId, importId, context.CancellationToken)
-            ?? throw new RpcException(StatusCode.NotFound, $"Import {importId} has no error file (it does not exist or was not rejected).");
+            ?? throw new DomainException(ErrorKind.NotFound, $"Import {importId} has no error file (it does not exist or was not rejected).");
         return new DownloadErrorsResponse
         {
             FileName = $"import-{importId:N}-errors.csv",
@@ -160,37 +163,37 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         };
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<SavedColumnMapping> GetColumnMapping(GetColumnMappingRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<SavedColumnMapping> GetColumnMapping(GetColumnMappingRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var violations = new List<FieldViolation>();
         var kind = ToKind(request.Kind, violations);
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("The request is invalid.", violations);
+            throw DomainException.InvalidArgument("The request is invalid.", violations);
         }
 
         return ToContract(kind, await imports.GetColumnMappingAsync(caller.TenantId, kind, context.CancellationToken));
     }
 
     // Those who import decide how their files' headers are read.
-    [RpcAccess(Roles.Admin, Roles.Clerk)]
-    public async Task<SavedColumnMapping> SaveColumnMapping(SaveColumnMappingRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<SavedColumnMapping> SaveColumnMapping(SaveColumnMappingRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var violations = new List<FieldViolation>();
         var kind = ToKind(request.Kind, violations);
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("The request is invalid.", violations);
+            throw DomainException.InvalidArgument("The request is invalid.", violations);
         }
 
         var (saved, problems) = await imports.SaveColumnMappingAsync(
             caller.TenantId, kind, request.Entries.Select(entry => KeyValuePair.Create(entry.Header, entry.Column)), caller.UserId.ToString(),
-            context.RequestId, context.CancellationToken);
+            context.RequestId(), context.CancellationToken);
         return saved is null
-            ? throw RpcException.InvalidArgument(
+            ? throw DomainException.InvalidArgument(
                 "The column mapping is invalid; nothing was saved.", problems.Select(problem => new FieldViolation("entries", problem)).ToList())
             : ToContract(kind, saved);
     }
@@ -214,12 +217,12 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         {
             var status = exception.Reason switch
             {
-                UploadException.NotFound => StatusCode.NotFound,
-                UploadException.TooLarge => StatusCode.InvalidArgument,
-                UploadException.ChecksumMismatch => StatusCode.DataLoss,
-                _ => StatusCode.FailedPrecondition,
+                UploadException.NotFound => ErrorKind.NotFound,
+                UploadException.TooLarge => ErrorKind.InvalidArgument,
+                UploadException.ChecksumMismatch => ErrorKind.DataLoss,
+                _ => ErrorKind.FailedPrecondition,
             };
-            throw RpcException.WithReason(
+            throw DomainException.WithReason(
                 status,
                 exception.Message,
                 exception.Reason,
@@ -231,7 +234,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     }
 
     /// <summary>The first errors as field violations (<c>lines[12].quantity</c>), plus one that counts the rest.</summary>
-    private static RpcException Rejected(Ingestion.ImportParseResult parse)
+    private static DomainException Rejected(Ingestion.ImportParseResult parse)
     {
         var violations = parse.Errors.Take(ListedErrors)
             .Select(error => new FieldViolation(
@@ -244,14 +247,14 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
             violations.Add(new FieldViolation("file", $"{unlisted} more errors not listed; download the error file for all of them"));
         }
 
-        return RpcException.InvalidArgument($"{parse.FileName} was rejected with {parse.TotalErrorCount} errors; nothing was stored.", violations);
+        return DomainException.InvalidArgument($"{parse.FileName} was rejected with {parse.TotalErrorCount} errors; nothing was stored.", violations);
     }
 
     private static void ThrowIfAny(List<FieldViolation> violations)
     {
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("The upload request is invalid.", violations);
+            throw DomainException.InvalidArgument("The upload request is invalid.", violations);
         }
     }
 
@@ -262,7 +265,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     private static Guid ParseId(string value, string field) =>
         Guid.TryParse(value, out var id)
             ? id
-            : throw RpcException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be an id returned by the service"));
+            : throw DomainException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be an id returned by the service"));
 
     private static Ingestion.DocumentKind ToKind(Contract.DocumentKind kind, List<FieldViolation> violations)
     {

@@ -1,6 +1,4 @@
-using Invisible.Contracts.Imports.V1;
 using Invisible.Platform.Events;
-using Invisible.Rpc.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Invisible.Server.Imports;
@@ -8,12 +6,12 @@ namespace Invisible.Server.Imports;
 public static class ImportsRegistration
 {
     /// <summary>The import application service, chunked upload sessions and the gRPC <c>invisible.imports.v1.ImportService</c>.</summary>
-    public static RpcBuilder AddImports(this RpcBuilder rpc)
+    public static IServiceCollection AddImports(this IServiceCollection services)
     {
-        rpc.Services.TryAddSingleton(TimeProvider.System);
-        rpc.Services.TryAddSingleton<ImportService>();
-        rpc.Services.TryAddSingleton<UploadSessions>();
-        return rpc.AddService<ImportServiceHandler>(ImportsReflection.Descriptor.Services[0]);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ImportService>();
+        services.TryAddSingleton<UploadSessions>();
+        return services;
     }
 
     /// <summary>The sweep of kept files no import references, in the processes that run background work (workers).</summary>
@@ -27,5 +25,11 @@ public static class ImportsRegistration
         }
 
         return services;
+    }
+
+    public static IEndpointRouteBuilder MapImports(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<ImportServiceHandler>();
+        return endpoints;
     }
 }

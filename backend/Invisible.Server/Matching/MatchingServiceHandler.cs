@@ -4,9 +4,12 @@ using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Identity;
 using Invisible.Reconciliation.Matching;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
 using Contract = Invisible.Contracts.Matching.V1;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Matching;
 
@@ -14,18 +17,18 @@ namespace Invisible.Server.Matching;
 /// The gRPC face of <see cref="InvoiceMatching"/> (protos/invisible/matching/v1/matching.proto). Admins and clerks start
 /// reconcile runs; every role reads the outcome, which approvers and auditors review.
 /// </summary>
-[RpcHandler("invisible.matching.v1.MatchingService")]
 public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAdministration tolerances)
+    : MatchingService.MatchingServiceBase
 {
     private const string ErrorDomain = "matching.invisible.app";
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
-    [RpcAccess(Roles.Admin, Roles.Clerk)]
-    public async Task<ReconcileResponse> Reconcile(ReconcileRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var summary = await matching.ReconcileAsync(caller.TenantId, caller.UserId.ToString(), context.RequestId, context.CancellationToken);
+        var summary = await matching.ReconcileAsync(caller.TenantId, caller.UserId.ToString(), context.RequestId(), context.CancellationToken);
         var response = new ReconcileResponse
         {
             RunId = summary.RunId.ToString(),
@@ -38,8 +41,8 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ListInvoicesResponse> ListInvoices(ListInvoicesRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListInvoicesResponse> ListInvoices(ListInvoicesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var pageSize = PageSize(request.PageSize);
@@ -55,7 +58,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
                 InvoiceSort.Total => InvoiceSortBy.Total,
                 InvoiceSort.Vendor => InvoiceSortBy.Vendor,
                 InvoiceSort.InvoiceNumber => InvoiceSortBy.InvoiceNumber,
-                _ => throw RpcException.InvalidArgument("Unknown sort.", new FieldViolation("sort", "use one of the InvoiceSort values")),
+                _ => throw DomainException.InvalidArgument("Unknown sort.", new FieldViolation("sort", "use one of the InvoiceSort values")),
             },
             request.Descending);
 
@@ -70,15 +73,15 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<InvoiceDetail> GetInvoice(GetInvoiceRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<InvoiceDetail> GetInvoice(GetInvoiceRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var invoiceId = Guid.TryParse(request.InvoiceId, out var id)
             ? id
-            : throw RpcException.InvalidArgument("invoice_id is not an id.", new FieldViolation("invoice_id", "must be an id returned by the service"));
+            : throw DomainException.InvalidArgument("invoice_id is not an id.", new FieldViolation("invoice_id", "must be an id returned by the service"));
         var view = await matching.GetInvoiceAsync(caller.TenantId, invoiceId, context.CancellationToken)
-            ?? throw RpcException.WithReason(StatusCode.NotFound, $"No invoice {invoiceId}.", "INVOICE_NOT_FOUND", ErrorDomain);
+            ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No invoice {invoiceId}.", "INVOICE_NOT_FOUND", ErrorDomain);
         var detail = new InvoiceDetail
         {
             Summary = ToSummary(view.Invoice),
@@ -117,8 +120,8 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return detail;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<ExportResultsResponse> ExportResults(ExportResultsRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ExportResultsResponse> ExportResults(ExportResultsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         using var buffer = new MemoryStream();
@@ -126,30 +129,30 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return new ExportResultsResponse { Csv = ByteString.CopyFrom(buffer.GetBuffer(), 0, (int)buffer.Length), RowCount = rows };
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<Contract.Tolerances> GetTolerances(GetTolerancesRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<Contract.Tolerances> GetTolerances(GetTolerancesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         return ToContract(await tolerances.GetAsync(caller.TenantId, context.CancellationToken));
     }
 
     /// <summary>Admins only: a tolerance change moves money through or holds it back, so it is audited and versioned.</summary>
-    [RpcAccess(Roles.Admin)]
-    public async Task<Contract.Tolerances> SetTolerance(SetToleranceRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Admin)]
+    public override async Task<Contract.Tolerances> SetTolerance(SetToleranceRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var vendorCode = request.VendorCode.Trim() is { Length: > 0 } code ? code : null;
         if (request.RemoveOverride && vendorCode is null)
         {
-            throw RpcException.InvalidArgument("Name the vendor whose override to remove.", new FieldViolation("vendor_code", "is required with remove_override"));
+            throw DomainException.InvalidArgument("Name the vendor whose override to remove.", new FieldViolation("vendor_code", "is required with remove_override"));
         }
 
         var settings = request.RemoveOverride ? null : ParseSettings(request.Settings);
-        return ToContract(await tolerances.SetAsync(caller, vendorCode, settings, request.RemoveOverride, context.RequestId, context.CancellationToken));
+        return ToContract(await tolerances.SetAsync(caller, vendorCode, settings, request.RemoveOverride, context.RequestId(), context.CancellationToken));
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<PreviewToleranceResponse> PreviewTolerance(PreviewToleranceRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<PreviewToleranceResponse> PreviewTolerance(PreviewToleranceRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var vendorCode = request.VendorCode.Trim() is { Length: > 0 } code ? code : null;
@@ -164,8 +167,8 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return response;
     }
 
-    [RpcAccess(Roles.Admin, Roles.Clerk, Roles.Approver, Roles.Auditor)]
-    public async Task<Dashboard> GetDashboard(GetDashboardRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<Dashboard> GetDashboard(GetDashboardRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         var view = await matching.DashboardAsync(caller.TenantId, context.CancellationToken);
@@ -210,7 +213,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         var quantityPercent = Parse(settings.QuantityTolerancePercent, "quantity_tolerance_percent", 100m, optional: false);
         var total = Parse(settings.TotalTolerance, "total_tolerance", 999_999_999m, optional: false);
         return violations.Count > 0
-            ? throw RpcException.InvalidArgument("Invalid tolerance settings.", violations)
+            ? throw DomainException.InvalidArgument("Invalid tolerance settings.", violations)
             : new ToleranceSettings(pricePercent, priceAbsolute == 0 ? null : priceAbsolute, quantityPercent, total);
     }
 
@@ -240,12 +243,12 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     internal static int ParseOffsetToken(string token) =>
         token.Length == 0 ? 0
         : int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset
-        : throw RpcException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
+        : throw DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
 
     internal static int PageSize(int requested) => requested switch
     {
         0 => DefaultPageSize,
-        < 0 or > MaxPageSize => throw RpcException.InvalidArgument(
+        < 0 or > MaxPageSize => throw DomainException.InvalidArgument(
             "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
         var size => size,
     };
@@ -283,7 +286,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
 
     private static string FromContract(Contract.InvoiceStatus status) =>
         InvoiceStatuses.FirstOrDefault(entry => entry.Value == status).Key
-        ?? throw RpcException.InvalidArgument("Unknown invoice status.", new FieldViolation("status", "use one of the InvoiceStatus values"));
+        ?? throw DomainException.InvalidArgument("Unknown invoice status.", new FieldViolation("status", "use one of the InvoiceStatus values"));
 
     private static Contract.LineStatus ToContractLine(string status) => status switch
     {

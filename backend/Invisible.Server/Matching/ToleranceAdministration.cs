@@ -4,8 +4,8 @@ using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
-using Invisible.Rpc;
 using Invisible.Server.Exceptions;
+using Invisible.Server.Errors;
 
 namespace Invisible.Server.Matching;
 
@@ -41,8 +41,8 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
         {
             if (vendorCode is null || before is null)
             {
-                throw RpcException.WithReason(
-                    StatusCode.FailedPrecondition, vendorCode is null ? "The tenant default cannot be removed; change it instead." : $"{vendorCode} has no override to remove.",
+                throw DomainException.WithReason(
+                    ErrorKind.FailedPrecondition, vendorCode is null ? "The tenant default cannot be removed; change it instead." : $"{vendorCode} has no override to remove.",
                     "NO_OVERRIDE", ErrorDomain);
             }
 
@@ -122,6 +122,6 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
         removed = version.Removed,
     };
 
-    private static RpcException VendorNotFound(string vendorCode) =>
-        RpcException.WithReason(StatusCode.NotFound, $"No vendor '{vendorCode}' in your master data.", "VENDOR_NOT_FOUND", ErrorDomain);
+    private static DomainException VendorNotFound(string vendorCode) =>
+        DomainException.WithReason(ErrorKind.NotFound, $"No vendor '{vendorCode}' in your master data.", "VENDOR_NOT_FOUND", ErrorDomain);
 }

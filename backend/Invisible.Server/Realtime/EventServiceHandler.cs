@@ -1,32 +1,34 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Events.V1;
 using Invisible.Identity;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
+using Grpc.Core;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Realtime;
 
 /// <summary><c>invisible.events.v1.EventService</c>: the caller's tenant's events, live. The tenant comes from the token.</summary>
-[RpcHandler("invisible.events.v1.EventService")]
 public sealed class EventServiceHandler(LiveEventFeed feed)
+    : EventService.EventServiceBase
 {
     public const string StartedTopic = "watch.started";
 
     /// <summary>Every role reads its tenant's live updates; what a role may do with them is decided by the RPCs it acts through.</summary>
-    [RpcAccess(Roles.Admin, Roles.Approver, Roles.Clerk, Roles.Auditor)]
-    public async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> stream, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)
     {
         var caller = context.Caller();
         var topics = request.Topics.Count == 0 ? null : request.Topics.ToHashSet(StringComparer.Ordinal);
         using var subscription = await feed.SubscribeAsync(caller.TenantId, context.CancellationToken);
-        await stream.WriteAsync(
+        await responseStream.WriteAsync(
             new WatchEvent { Id = Guid.NewGuid().ToString(), Topic = StartedTopic, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), PayloadJson = "{}" },
             context.CancellationToken);
         await foreach (var liveEvent in subscription.Events.ReadAllAsync(context.CancellationToken))
         {
             if (topics is null || topics.Contains(liveEvent.Topic))
             {
-                await stream.WriteAsync(
+                await responseStream.WriteAsync(
                     new WatchEvent
                     {
                         Id = liveEvent.Id.ToString(),

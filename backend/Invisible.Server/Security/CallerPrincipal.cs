@@ -1,24 +1,25 @@
 using System.Globalization;
 using System.Security.Claims;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc;
 
-namespace Invisible.Server.Rpc;
+namespace Invisible.Server.Security;
 
 /// <summary>
-/// The authenticated <see cref="Identity.Tokens.Caller"/> of a gRPC call. The authenticator puts it on
-/// <see cref="RpcCallContext.User"/>; handlers take the tenant from here, never from a request field.
+/// The verified <see cref="Identity.Tokens.Caller"/> of a request as the <see cref="ClaimsPrincipal"/> that ASP.NET Core
+/// carries on <c>HttpContext.User</c>: made by the two authentication schemes after checking the session or the API key
+/// against the database, read back by <see cref="CallContextExtensions.Caller"/>. Handlers take the tenant from here,
+/// never from a request field.
 /// </summary>
-public static class CallerContext
+public static class CallerPrincipal
 {
-    private const string AuthenticationType = "invisible";
+    private const string AuthenticationType = "invisible-caller";
     private const string TenantClaim = "tid";
     private const string SessionClaim = "sid";
     private const string StampClaim = "stamp";
     private const string MfaClaim = "mfa";
     private const string KindClaim = "kind";
 
-    public static ClaimsPrincipal ToPrincipal(Caller caller) =>
+    public static ClaimsPrincipal Create(Caller caller) =>
         new(new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.NameIdentifier, caller.UserId.ToString()),
@@ -33,7 +34,7 @@ public static class CallerContext
             ClaimTypes.NameIdentifier,
             ClaimTypes.Role));
 
-    public static Caller? FromPrincipal(ClaimsPrincipal principal) =>
+    public static Caller? Read(ClaimsPrincipal principal) =>
         principal.Identity is { IsAuthenticated: true, AuthenticationType: AuthenticationType } &&
         Guid.TryParse(principal.FindFirstValue(ClaimTypes.NameIdentifier), out var user) &&
         Guid.TryParse(principal.FindFirstValue(TenantClaim), out var tenant) &&
@@ -45,8 +46,4 @@ public static class CallerContext
                 Kind = Enum.TryParse<CallerKind>(principal.FindFirstValue(KindClaim), out var kind) ? kind : CallerKind.User,
             }
             : null;
-
-    /// <summary>The caller of this call; <c>UNAUTHENTICATED</c> when there is none.</summary>
-    public static Caller Caller(this RpcCallContext context) =>
-        FromPrincipal(context.User) ?? throw new RpcException(StatusCode.Unauthenticated, "Sign in to use this service.");
 }

@@ -1,57 +1,36 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
-using Invisible.Identity.Tokens;
-using Invisible.Rpc;
-using Invisible.Rpc.Interception;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Invisible.Server.Accounts;
-using Microsoft.Extensions.Logging;
+using Invisible.Server.Grpc;
 using Microsoft.Extensions.Options;
 
-namespace Invisible.Server.Rpc;
+namespace Invisible.Server.Security;
+
+/// <summary>Counts calls of this method against the sign-in rate limits (<see cref="AuthRateLimiter"/>): sign-in, MFA, refresh.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class SignInRateLimitedAttribute : Attribute;
 
 /// <summary>
-/// Enforces the <see cref="RpcAccessAttribute"/> of the called method, after authentication: anonymous methods pass, the
-/// rest need a caller; role methods need one of the roles and the second factor. A method without a declared policy is
-/// refused. Rate-limited methods count against fixed windows per source address and, once known, per account.
+/// Applies <see cref="AuthRateLimiter"/> to the methods marked <see cref="SignInRateLimitedAttribute"/>, per source address
+/// and, once the caller is known, per account. A refusal is RESOURCE_EXHAUSTED (TOO_MANY_ATTEMPTS) with the time to wait.
 /// </summary>
-public sealed class AccessPolicyInterceptor(RpcAccessPolicies policies, AuthRateLimiter rateLimiter, ILogger<AccessPolicyInterceptor> logger)
-    : IRpcInterceptor
+public sealed class SignInRateLimitInterceptor(AuthRateLimiter rateLimiter) : Interceptor
 {
-    public async Task InterceptAsync(RpcCallContext context, RpcContinuation next)
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var method = context.Method.FullName;
-        var policy = policies.Find(method);
-        if (policy is null)
+        if (context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<SignInRateLimitedAttribute>() is not null)
         {
-            logger.LogError("{Method} has no access policy ([RpcAccess] on its handler method); refusing the call", method);
-            throw Denied("NO_ACCESS_POLICY", "This method is not available.");
-        }
-
-        var caller = policy.Level == RpcAccessLevel.Anonymous ? null : context.Caller();
-        if (policy.RateLimited)
-        {
-            using var lease = rateLimiter.Acquire(method, context.Address(), caller?.UserId);
+            using var lease = rateLimiter.Acquire(context.Method, context.Address(), CallerPrincipal.Read(context.GetHttpContext().User)?.UserId);
             if (!lease.IsAcquired)
             {
                 throw AuthErrors.TooManyAttempts(lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromMinutes(1));
             }
         }
 
-        switch (policy.Level)
-        {
-            case not RpcAccessLevel.Anonymous when policy.PeopleOnly && caller!.Kind != CallerKind.User:
-                throw Denied("USER_SESSION_REQUIRED", "This method is for people signed in, not API keys.");
-            case RpcAccessLevel.Roles when !caller!.MfaSatisfied:
-                throw Denied("MFA_REQUIRED", "Complete multi-factor authentication first.");
-            case RpcAccessLevel.Roles when !policy.Roles.Contains(caller!.Role, StringComparer.Ordinal):
-                throw Denied("ROLE_NOT_PERMITTED", string.Create(CultureInfo.InvariantCulture, $"The role '{caller.Role}' may not do this."));
-        }
-
-        await next(context);
+        return continuation(request, context);
     }
-
-    private static RpcException Denied(string reason, string message) =>
-        RpcException.WithReason(StatusCode.PermissionDenied, message, reason, AuthErrors.Domain);
 }
 
 /// <summary>

@@ -2,9 +2,12 @@ using System.Buffers.Text;
 using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Vendors.V1;
-using Invisible.Rpc;
-using Invisible.Server.Rpc;
 using static Invisible.Identity.Roles;
+using Grpc.Core;
+using Invisible.Server.Errors;
+using Invisible.Server.Grpc;
+using Invisible.Server.Security;
+using Microsoft.AspNetCore.Authorization;
 
 namespace Invisible.Server.Vendors;
 
@@ -12,16 +15,16 @@ namespace Invisible.Server.Vendors;
 /// <c>invisible.vendors.v1.VendorService</c>: the caller's vendor master with the names and tax ids each vendor has been seen
 /// under. Every role reads it (auditors and approvers trace a decision to its vendor); changes arrive by import.
 /// </summary>
-[RpcHandler("invisible.vendors.v1.VendorService")]
 public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
+    : VendorService.VendorServiceBase
 {
     public const string ErrorDomain = "vendors.invisible.app";
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
     private const int MaxQueryLength = 200;
 
-    [RpcAccess(Admin, Approver, Clerk, Auditor)]
-    public async Task<ListVendorsResponse> ListVendors(ListVendorsRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListVendorsResponse> ListVendors(ListVendorsRequest request, ServerCallContext context)
     {
         var violations = new List<FieldViolation>();
         var pageSize = request.PageSize switch
@@ -43,7 +46,7 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
 
         if (violations.Count > 0)
         {
-            throw RpcException.InvalidArgument("The vendor list request is not valid.", violations);
+            throw DomainException.InvalidArgument("The vendor list request is not valid.", violations);
         }
 
         var page = await vendors.ListAsync(context.Caller().TenantId, request.Query, afterCode, pageSize, context.CancellationToken);
@@ -56,17 +59,17 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
         return response;
     }
 
-    [RpcAccess(Admin, Approver, Clerk, Auditor)]
-    public async Task<VendorDetail> GetVendor(GetVendorRequest request, RpcCallContext context)
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<VendorDetail> GetVendor(GetVendorRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.VendorCode))
         {
-            throw RpcException.InvalidArgument("Name the vendor by its code.", new FieldViolation("vendor_code", "must not be empty"));
+            throw DomainException.InvalidArgument("Name the vendor by its code.", new FieldViolation("vendor_code", "must not be empty"));
         }
 
         var found = await vendors.FindAsync(context.Caller().TenantId, request.VendorCode.Trim(), context.CancellationToken)
-            ?? throw RpcException.WithReason(
-                StatusCode.NotFound, $"There is no vendor with the code '{request.VendorCode.Trim()}'.", "VENDOR_NOT_FOUND", ErrorDomain);
+            ?? throw DomainException.WithReason(
+                ErrorKind.NotFound, $"There is no vendor with the code '{request.VendorCode.Trim()}'.", "VENDOR_NOT_FOUND", ErrorDomain);
         var (vendor, aliases) = found;
         var detail = new VendorDetail { Vendor = ToMessage(vendor), Email = vendor.Email ?? string.Empty, PaymentTerms = vendor.PaymentTerms ?? string.Empty };
         detail.Aliases.AddRange(aliases.Select(alias => new VendorAlias

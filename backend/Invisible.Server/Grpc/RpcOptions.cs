@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Invisible.Server.Grpc;
+
+/// <summary>Limits and policies of the gRPC services; configuration section "Rpc".</summary>
+public sealed class RpcOptions
+{
+    public const string SectionName = "Rpc";
+
+    /// <summary>Larger request messages (after decompression) end the call with RESOURCE_EXHAUSTED.</summary>
+    [Range(1, int.MaxValue - 5)]
+    public int MaxReceiveMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Larger response messages end the call with RESOURCE_EXHAUSTED instead of being sent.</summary>
+    [Range(1, int.MaxValue - 5)]
+    public int MaxSendMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Browser origins allowed to call gRPC-Web and REST (exact match, e.g. "https://app.example.com").</summary>
+    public IList<string> CorsAllowedOrigins { get; } = new List<string>();
+
+    /// <summary>Whether responses are gzip-compressed for clients that accept gzip.</summary>
+    public bool CompressResponses { get; set; }
+
+    /// <summary>grpc.health.v1 and /readyz report the health checks carrying this tag (readiness).</summary>
+    public const string ReadinessTag = "ready";
+
+    /// <summary>How often <c>Health.Watch</c> sees readiness re-evaluated.</summary>
+    public TimeSpan HealthWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
