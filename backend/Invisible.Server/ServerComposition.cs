@@ -10,7 +10,7 @@ using Invisible.Server.Matching;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.Extensions.Options;
 

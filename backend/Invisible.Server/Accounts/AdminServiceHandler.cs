@@ -3,7 +3,7 @@ using Invisible.Contracts.Admin.V1;
 using static Invisible.Identity.Roles;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 
@@ -13,7 +13,7 @@ namespace Invisible.Server.Accounts;
 public sealed class AdminServiceHandler(TenantAdministration administration)
     : AdminService.AdminServiceBase
 {
-    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<ListUsersResponse> ListUsers(ListUsersRequest request, ServerCallContext context) =>
         new() { Users = { (await administration.ListUsersAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
@@ -33,7 +33,7 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
         return new InviteUserResponse { Invitation = ToMessage(invitation), InvitationToken = token };
     }
 
-    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<ListInvitationsResponse> ListInvitations(ListInvitationsRequest request, ServerCallContext context) =>
         new() { Invitations = { (await administration.ListInvitationsAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
@@ -50,7 +50,7 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
         return new CreateApiKeyResponse { ApiKey = ToMessage(apiKey), Key = key };
     }
 
-    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<ListApiKeysResponse> ListApiKeys(ListApiKeysRequest request, ServerCallContext context) =>
         new() { ApiKeys = { (await administration.ListApiKeysAsync(context.Caller(), context.CancellationToken)).Select(ToMessage) } };
 
@@ -58,7 +58,7 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     public override async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, ServerCallContext context) =>
         ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), ParseId(request.ApiKeyId, "api_key_id"), context.RequestId(), context.CancellationToken));
 
-    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<MfaPolicy> GetMfaPolicy(GetMfaPolicyRequest request, ServerCallContext context) =>
         new() { Required = await administration.GetMfaRequiredAsync(context.Caller(), context.CancellationToken) };
 

@@ -3,7 +3,7 @@ using Invisible.Contracts.Auth.V1;
 using Invisible.Data.Tenancy;
 using Dapper;
 using Grpc.Core;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using static Invisible.Identity.Roles;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

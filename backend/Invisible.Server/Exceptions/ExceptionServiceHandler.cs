@@ -5,7 +5,7 @@ using Invisible.Identity;
 using Invisible.Server.Matching;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

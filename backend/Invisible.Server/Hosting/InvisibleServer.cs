@@ -1,6 +1,6 @@
 using System.Net;
 using Invisible.Server.Database;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Http;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

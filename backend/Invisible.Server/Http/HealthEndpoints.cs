@@ -1,4 +1,4 @@
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Invisible.Server.Http;

@@ -53,7 +53,7 @@ public static partial class SpaHosting
 
         var files = new PhysicalFileProvider(spaRoot);
         // Not gRPC: its messages are compressed per message (grpc-encoding), and its responses stream with trailers.
-        app.UseWhen(context => !Grpc.ErrorResponses.IsApiRequest(context), spa => spa.UseResponseCompression());
+        app.UseWhen(context => !Rpc.ErrorResponses.IsApiRequest(context), spa => spa.UseResponseCompression());
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.UseStaticFiles(new StaticFileOptions
         {

@@ -9,7 +9,7 @@ using Invisible.Identity;
 using Contract = Invisible.Contracts.Imports.V1;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

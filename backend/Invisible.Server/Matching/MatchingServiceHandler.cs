@@ -7,7 +7,7 @@ using Invisible.Reconciliation.Matching;
 using Contract = Invisible.Contracts.Matching.V1;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

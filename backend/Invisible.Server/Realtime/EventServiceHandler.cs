@@ -2,7 +2,7 @@ using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Events.V1;
 using Invisible.Identity;
 using Grpc.Core;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

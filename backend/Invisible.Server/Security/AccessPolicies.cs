@@ -33,10 +33,10 @@ public static class AccessPolicies
     /// <summary>Admins and auditors: the audit log.</summary>
     public const string Auditor = "auditor";
 
-    /// <summary>Admins, API keys of the admin role included: tolerances.</summary>
+    /// <summary>Admins, API keys of the admin role included: tolerances, and reading users, invitations, keys and the sign-in policy.</summary>
     public const string Admin = "admin";
 
-    /// <summary>Admins, people only: users, invitations, API keys, the sign-in policy.</summary>
+    /// <summary>Admins, people only: changing roles, users, invitations, API keys and the sign-in policy.</summary>
     public const string AdminPerson = "admin-person";
 
     public static void AddTo(AuthorizationOptions options)
@@ -92,13 +92,11 @@ public sealed class CallerRequirementHandler : AuthorizationHandler<CallerRequir
 {
     protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, CallerRequirement requirement)
     {
+        // An unmet requirement is left pending rather than failed explicitly: then the result lists it among the
+        // FailedRequirements, from which the refusal names its reason (an explicit Fail would empty that list).
         if (requirement.IsMetBy(CallerPrincipal.Read(context.User)))
         {
             context.Succeed(requirement);
-        }
-        else
-        {
-            context.Fail(new AuthorizationFailureReason(this, requirement.Reason));
         }
 
         return Task.CompletedTask;

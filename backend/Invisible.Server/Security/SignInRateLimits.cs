@@ -2,7 +2,7 @@ using System.Threading.RateLimiting;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Invisible.Server.Accounts;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server.Security;

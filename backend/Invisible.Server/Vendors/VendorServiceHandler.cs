@@ -5,7 +5,7 @@ using Invisible.Contracts.Vendors.V1;
 using static Invisible.Identity.Roles;
 using Grpc.Core;
 using Invisible.Server.Errors;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Security;
 using Microsoft.AspNetCore.Authorization;
 

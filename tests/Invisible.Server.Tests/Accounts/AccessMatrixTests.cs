@@ -12,9 +12,8 @@ using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Accounts;
-using Invisible.Server.Rpc;
 
 namespace Invisible.Server.Tests.Accounts;
 
@@ -26,7 +25,6 @@ namespace Invisible.Server.Tests.Accounts;
 public sealed class AccessMatrixTests(AccountsServer server)
 {
     private static readonly TimeSpan ShortDeadline = TimeSpan.FromSeconds(2);
-    private static readonly RpcAccessPolicies Policies = RpcAccessPolicies.FromHandlers(typeof(AuthServiceHandler).Assembly);
 
     /// <summary>
     /// With tenant A's credentials and tenant B's identifiers: each case returns what went wrong, or null. B's rows are
@@ -239,15 +237,34 @@ public sealed class AccessMatrixTests(AccountsServer server)
         .ToList();
 
     [Fact]
-    public void Every_RPC_declares_its_access_policy_and_every_policy_names_a_real_RPC()
+    public async Task Every_RPC_is_served_with_a_declared_access_policy_and_nothing_else_is_served()
     {
         var names = AllRpcs.Select(method => method.FullName).ToHashSet();
+        var declared = await DeclaredAccess.OfServerAsync(server.Server.Services);
 
-        var withoutPolicy = names.Where(name => Policies.Find(name) is null).ToList();
-        var policiesOfNothing = Policies.ByMethod.Keys.Where(name => !names.Contains(name)).ToList();
+        var withoutPolicy = names.Where(name => !declared.ContainsKey(name)).ToList();
+        var servedButNotInTheProtos = declared.Keys.Where(name => !names.Contains(name) && !name.StartsWith("grpc.reflection.", StringComparison.Ordinal)).ToList();
 
         Assert.Empty(withoutPolicy);
-        Assert.Empty(policiesOfNothing);
+        Assert.Empty(servedButNotInTheProtos);
+    }
+
+    [Fact]
+    public void Every_method_of_every_service_class_carries_an_access_attribute_of_its_own()
+    {
+        var serviceClasses = typeof(AuthServiceHandler).Assembly.GetTypes()
+            .Where(type => type.BaseType?.GetCustomAttribute<Grpc.Core.BindServiceMethodAttribute>() is not null);
+
+        var undeclared = serviceClasses
+            .SelectMany(type => type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+                .Where(method => method.GetBaseDefinition().DeclaringType != method.DeclaringType)
+                .Where(method => method.GetCustomAttribute<Microsoft.AspNetCore.Authorization.AllowAnonymousAttribute>() is null &&
+                                 method.GetCustomAttribute<Microsoft.AspNetCore.Authorization.AuthorizeAttribute>()?.Policy is null)
+                .Select(method => $"{type.Name}.{method.Name}"))
+            .ToList();
+
+        Assert.NotEmpty(serviceClasses);
+        Assert.Empty(undeclared);
     }
 
     [Fact]
@@ -277,16 +294,18 @@ public sealed class AccessMatrixTests(AccountsServer server)
         var tampered = session.AccessToken[..^4] + (session.AccessToken.EndsWith("AAAA", StringComparison.Ordinal) ? "BBBB" : "AAAA");
         var problems = new List<string>();
 
+        var declared = await DeclaredAccess.OfServerAsync(server.Server.Services);
+
         foreach (var method in AllRpcs)
         {
             var anonymous = await tenant.CallAsync(method, EmptyRequest(method), deadline: ShortDeadline);
             var forged = await tenant.CallAsync(method, EmptyRequest(method), tampered, deadline: ShortDeadline);
-            var policy = Policies.Find(method.FullName);
+            var policy = declared.GetValueOrDefault(method.FullName);
             if (policy is null)
             {
                 problems.Add($"{method.FullName} has no access policy");
             }
-            else if (policy.Level == RpcAccessLevel.Anonymous)
+            else if (policy.Anonymous)
             {
                 if (anonymous.Reason is null && anonymous.Status == StatusCode.Unauthenticated)
                 {
@@ -345,23 +364,24 @@ public sealed class AccessMatrixTests(AccountsServer server)
 
         var problems = new List<string>();
         var sessions = new Dictionary<string, string>();
+        var declared = await DeclaredAccess.OfServerAsync(server.Server.Services);
         foreach (var method in AllRpcs)
         {
-            var policy = Policies.Find(method.FullName);
+            var policy = declared.GetValueOrDefault(method.FullName);
             if (policy is null)
             {
                 problems.Add($"{method.FullName} has no access policy");
                 continue;
             }
 
-            if (policy.Level == RpcAccessLevel.Anonymous)
+            if (policy.Anonymous)
             {
                 continue;
             }
 
             foreach (var role in Roles.All)
             {
-                var allowed = policy.Level == RpcAccessLevel.Session || policy.Roles.Contains(role);
+                var allowed = policy.SessionOnly || policy.Roles.Contains(role);
                 if (!sessions.TryGetValue(role, out var session) ||
                     (await tenant.CallAsync(Rpcs.Auth("GetSession"), new GetSessionRequest(), session)).Status != StatusCode.OK)
                 {
@@ -382,7 +402,7 @@ public sealed class AccessMatrixTests(AccountsServer server)
 
     private static void CheckOutcome(List<string> problems, string what, RpcReply reply, string? expectedRefusal)
     {
-        string[] refusals = ["ROLE_NOT_PERMITTED", "MFA_REQUIRED", "USER_SESSION_REQUIRED", "NO_ACCESS_POLICY"];
+        string[] refusals = ["ROLE_NOT_PERMITTED", "MFA_REQUIRED", "USER_SESSION_REQUIRED"];
         var refused = reply.Status == StatusCode.Unauthenticated || (reply.Status == StatusCode.PermissionDenied && refusals.Contains(reply.Reason));
         if (expectedRefusal is null ? refused : (reply.Status, reply.Reason) != (StatusCode.PermissionDenied, expectedRefusal))
         {
@@ -405,7 +425,7 @@ public sealed class AccessMatrixTests(AccountsServer server)
             return $"expected a reply, got {reply}";
         }
 
-        var text = reply.Response?.ToString() ?? string.Empty;
+        var text = string.Join(Environment.NewLine, reply.Messages);
         return identifiersOfB.FirstOrDefault(id => text.Contains(id, StringComparison.OrdinalIgnoreCase)) is { } leaked ? $"the reply shows B's {leaked}" : null;
     }
 }

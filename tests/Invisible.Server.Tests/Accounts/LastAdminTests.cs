@@ -1,6 +1,6 @@
 using Dapper;
 using Invisible.Contracts.Admin.V1;
-using Invisible.Rpc;
+using Grpc.Core;
 
 namespace Invisible.Server.Tests.Accounts;
 

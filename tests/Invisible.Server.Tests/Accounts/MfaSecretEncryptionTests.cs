@@ -4,7 +4,7 @@ using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Encryption;
 using Invisible.Identity.Mfa;
 using Invisible.Platform.Secrets;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Accounts;
 using Microsoft.Extensions.DependencyInjection;
 

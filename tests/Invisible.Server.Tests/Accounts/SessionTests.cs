@@ -1,7 +1,7 @@
 using Dapper;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
-using Invisible.Rpc;
+using Grpc.Core;
 
 namespace Invisible.Server.Tests.Accounts;
 

@@ -4,7 +4,7 @@ using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Audit.V1;
 using Invisible.Identity.Tokens;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Tests.Accounts;
 using Npgsql;
 

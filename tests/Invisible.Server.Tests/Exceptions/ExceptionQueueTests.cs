@@ -3,7 +3,7 @@ using Invisible.Contracts.Matching.V1;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform.Events;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Tests.Accounts;
 using Microsoft.Extensions.DependencyInjection;
 using Roles = Invisible.Identity.Roles;

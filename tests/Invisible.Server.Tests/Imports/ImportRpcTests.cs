@@ -7,7 +7,7 @@ using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Google.Rpc;
 using Invisible.Contracts.Imports.V1;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Tests.Accounts;
 
 namespace Invisible.Server.Tests.Imports;

@@ -2,7 +2,7 @@ using System.Text;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Imports;
 using Invisible.Server.Tests.Accounts;
 using Microsoft.Extensions.DependencyInjection;

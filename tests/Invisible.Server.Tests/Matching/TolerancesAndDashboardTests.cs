@@ -2,7 +2,7 @@ using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Tests.Accounts;
 using Invisible.Server.Tests.Exceptions;
 using Roles = Invisible.Identity.Roles;

@@ -3,7 +3,7 @@ using Dapper;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
-using Invisible.Rpc;
+using Grpc.Core;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
 using Invisible.Server.Tests.Accounts;

@@ -1,4 +1,4 @@
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>
 /// Every request has one id, echoed in <c>x-request-id</c> and carried by every log line of the request (a log scope):

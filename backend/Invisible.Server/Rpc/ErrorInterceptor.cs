@@ -3,7 +3,7 @@ using Grpc.Core.Interceptors;
 using Invisible.Server.Errors;
 using Npgsql;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>
 /// The one place where exceptions become gRPC statuses. A <see cref="DomainException"/> becomes its status with details; a

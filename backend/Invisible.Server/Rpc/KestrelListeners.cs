@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 public static class KestrelListeners
 {

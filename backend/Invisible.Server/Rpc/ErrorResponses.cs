@@ -7,7 +7,7 @@ using Grpc.AspNetCore.Server;
 using Invisible.Server.Errors;
 using Microsoft.Net.Http.Headers;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>
 /// A <see cref="DomainException"/> as the client sees it: a <c>google.rpc.Status</c> with <c>ErrorInfo</c> (reason, domain,

@@ -3,7 +3,7 @@ using Invisible.Identity.Tokens;
 using Invisible.Server.Errors;
 using Invisible.Server.Security;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>What service classes read from a call besides its message.</summary>
 public static class CallContextExtensions

@@ -4,7 +4,7 @@ using Grpc.Net.Compression;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>
 /// The API's transport, all of it from Grpc.AspNetCore: native gRPC (the h2c port), gRPC-Web (binary and text, on the main

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace Invisible.Server.Grpc;
+namespace Invisible.Server.Rpc;
 
 /// <summary>Limits and policies of the gRPC services; configuration section "Rpc".</summary>
 public sealed class RpcOptions
