@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -297,68 +296,25 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
             return new UploadOptions(null, null, null, null);
         }
 
-        char? delimiter = options.Delimiter switch
-        {
-            "" => null,
-            "," or ";" or "\t" => options.Delimiter[0],
-            _ => AddViolation(violations, "options.delimiter", "must be ',', ';' or a tab"),
-        };
-        var culture = Empty(options.Culture);
-        if (culture is not null && !IsCulture(culture))
-        {
-            violations.Add(new FieldViolation("options.culture", $"'{culture}' is not a known culture such as de-DE"));
-        }
-
-        var encoding = Empty(options.Encoding);
-        if (encoding is not null && !IsEncoding(encoding))
-        {
-            violations.Add(new FieldViolation("options.encoding", $"'{encoding}' is not a known text encoding such as windows-1252"));
-        }
-
-        return new UploadOptions(culture, delimiter, Empty(options.DateFormat), encoding);
+        var parsed = Ingestion.ImportOptions.Parse(options.Culture, options.Delimiter, options.DateFormat, options.Encoding);
+        violations.AddRange(parsed.Errors.Select(error => new FieldViolation(OptionField(error.Option), $"'{error.Value}' {error.Problem}")));
+        return new UploadOptions(Empty(options.Culture), parsed.Options?.Delimiter, Empty(options.DateFormat), Empty(options.Encoding));
     }
 
-    private static char? AddViolation(List<FieldViolation> violations, string field, string description)
+    private static string OptionField(Ingestion.ImportOption option) => option switch
     {
-        violations.Add(new FieldViolation(field, description));
-        return null;
-    }
+        Ingestion.ImportOption.Culture => "options.culture",
+        Ingestion.ImportOption.Delimiter => "options.delimiter",
+        Ingestion.ImportOption.Encoding => "options.encoding",
+        _ => "options",
+    };
 
     private static string? Empty(string value) => value.Length == 0 ? null : value;
 
-    private static bool IsCulture(string name)
-    {
-        try
-        {
-            return CultureInfo.GetCultureInfo(name, predefinedOnly: true) is not null;
-        }
-        catch (CultureNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsEncoding(string name)
-    {
-        try
-        {
-            // Windows code pages (e.g. windows-1252) are an optional provider in .NET; registering twice is harmless.
-            Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-            return Encoding.GetEncoding(name) is not null;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static Ingestion.ImportOptions ToImportOptions(UploadOptions options) => new()
-    {
-        Culture = options.Culture is null ? null : CultureInfo.GetCultureInfo(options.Culture),
-        Delimiter = options.Delimiter,
-        DateFormat = options.DateFormat,
-        Encoding = options.Encoding is null ? null : Encoding.GetEncoding(options.Encoding),
-    };
+    // The session keeps the options as the uploader wrote them; they were checked when the upload started.
+    private static Ingestion.ImportOptions ToImportOptions(UploadOptions options) =>
+        Ingestion.ImportOptions.Parse(options.Culture, options.Delimiter?.ToString(), options.DateFormat, options.Encoding).Options
+        ?? throw new InvalidOperationException("The options of an upload were accepted when it started but no longer are.");
 
     private static Contract.ImportProgress ToContract(Ingestion.ImportProgress progress) => new()
     {
