@@ -23,7 +23,6 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
 {
     private const string ErrorDomain = "imports.invisible.app";
     private const int ListedErrors = 100;
-    private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
     [Authorize(Policy = AccessPolicies.Clerk)]
@@ -58,7 +57,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var uploadId = ParseId(request.UploadId, "upload_id");
+        var uploadId = RequestFields.ParseId(request.UploadId, "upload_id");
         var received = await Run(() => uploads.AppendAsync(caller.TenantId, uploadId, request.Offset, request.Data.Memory, context.CancellationToken));
         return new UploadChunkResponse { ReceivedBytes = received };
     }
@@ -67,7 +66,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> responseStream, ServerCallContext context)
     {
         var caller = context.Caller();
-        var uploadId = ParseId(request.UploadId, "upload_id");
+        var uploadId = RequestFields.ParseId(request.UploadId, "upload_id");
         var cancellationToken = context.CancellationToken;
         var (session, content) = await Run(() => uploads.CompleteAsync(caller.TenantId, uploadId, request.Sha256, cancellationToken));
         await using (content)
@@ -112,7 +111,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<Contract.Import> GetImport(GetImportRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var importId = ParseId(request.ImportId, "import_id");
+        var importId = RequestFields.ParseId(request.ImportId, "import_id");
         var record = await imports.FindAsync(caller.TenantId, importId, context.CancellationToken);
         return record is null
             ? throw new DomainException(ErrorKind.NotFound, $"Import {importId} does not exist.")
@@ -123,25 +122,13 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<ListImportsResponse> ListImports(ListImportsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var pageSize = request.PageSize switch
-        {
-            0 => DefaultPageSize,
-            < 0 or > MaxPageSize => throw DomainException.InvalidArgument(
-                "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
-            var size => size,
-        };
-        long? before = null;
-        if (request.PageToken.Length > 0)
-        {
-            before = long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var token)
-                ? token
-                : throw DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
-        }
+        var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize);
+        var before = RequestFields.ParseSequenceToken(request.PageToken);
 
         var page = await imports.ListAsync(caller.TenantId, before, pageSize, context.CancellationToken);
         var response = new ListImportsResponse
         {
-            NextPageToken = page.Count == pageSize ? page[^1].ImportNo.ToString(CultureInfo.InvariantCulture) : string.Empty,
+            NextPageToken = page.Count == pageSize ? RequestFields.SequenceToken(page[^1].ImportNo) : string.Empty,
         };
         response.Imports.AddRange(page.Select(ToContract));
         return response;
@@ -151,7 +138,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<DownloadErrorsResponse> DownloadErrors(DownloadErrorsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var importId = ParseId(request.ImportId, "import_id");
+        var importId = RequestFields.ParseId(request.ImportId, "import_id");
         var csv = await imports.GetErrorCsvAsync(caller.TenantId, importId, context.CancellationToken)
             ?? throw new DomainException(ErrorKind.NotFound, $"Import {importId} has no error file (it does not exist or was not rejected).");
         return new DownloadErrorsResponse
@@ -260,11 +247,6 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     /// <summary>A file sent with an API key came from another system, not from a person in the web app.</summary>
     private static ImportSource SourceOf(Identity.Tokens.Caller caller) =>
         caller.Kind == Identity.Tokens.CallerKind.ApiKey ? ImportSource.Api : ImportSource.Upload;
-
-    private static Guid ParseId(string value, string field) =>
-        Guid.TryParse(value, out var id)
-            ? id
-            : throw DomainException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be an id returned by the service"));
 
     private static Ingestion.DocumentKind ToKind(Contract.DocumentKind kind, List<FieldViolation> violations)
     {
