@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Invisible.Cli.Remote;
 using Invisible.Data.Imports;
 using Invisible.Data.Tenancy;
@@ -226,45 +225,19 @@ internal static class ImportCommand
         return mapping ?? throw new ArgumentException("--map: " + string.Join("; ", problems));
     }
 
-    /// <exception cref="ArgumentException">An option has a value that is not understood; the message names it.</exception>
+    /// <exception cref="ArgumentException">An option has a value that is not understood; the message names each such option.</exception>
     private static ImportOptions Options(string? culture, string? delimiter, string? dateFormat, string? encoding)
     {
-        CultureInfo? parsedCulture = null;
-        if (culture is not null)
-        {
-            try
-            {
-                parsedCulture = CultureInfo.GetCultureInfo(culture, predefinedOnly: true);
-            }
-            catch (CultureNotFoundException)
-            {
-                throw new ArgumentException($"--culture '{culture}' is not a known culture; use a name such as de-DE or en-US.");
-            }
-        }
-
-        char? parsedDelimiter = delimiter switch
-        {
-            null => null,
-            "," or ";" => delimiter[0],
-            "tab" or "\\t" or "\t" => '\t',
-            _ => throw new ArgumentException($"--delimiter '{delimiter}' is not supported; use ',', ';' or tab."),
-        };
-
-        Encoding? parsedEncoding = null;
-        if (encoding is not null)
-        {
-            try
-            {
-                // Windows code pages (e.g. windows-1252) are an optional provider in .NET; registering twice is harmless.
-                Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-                parsedEncoding = Encoding.GetEncoding(encoding);
-            }
-            catch (ArgumentException)
-            {
-                throw new ArgumentException($"--encoding '{encoding}' is not a known text encoding; use e.g. utf-8 or windows-1252.");
-            }
-        }
-
-        return new ImportOptions { Culture = parsedCulture, Delimiter = parsedDelimiter, DateFormat = dateFormat, Encoding = parsedEncoding };
+        var parsed = ImportOptions.Parse(culture, delimiter, dateFormat, encoding);
+        return parsed.Options ?? throw new ArgumentException(string.Join(
+            Environment.NewLine, parsed.Errors.Select(error => $"{OptionName(error.Option)} '{error.Value}' {error.Problem}.")));
     }
+
+    private static string OptionName(ImportOption option) => option switch
+    {
+        ImportOption.Culture => "--culture",
+        ImportOption.Delimiter => "--delimiter",
+        ImportOption.Encoding => "--encoding",
+        _ => "an option",
+    };
 }

@@ -20,11 +20,11 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<User> SetUserRole(SetUserRoleRequest request, ServerCallContext context) =>
         ToMessage(await administration.SetUserRoleAsync(
-            context.Caller(), ParseId(request.UserId, "user_id"), request.Role, context.RequestId(), context.CancellationToken));
+            context.Caller(), RequestFields.ParseId(request.UserId, "user_id"), request.Role, context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<User> DisableUser(DisableUserRequest request, ServerCallContext context) =>
-        ToMessage(await administration.DisableUserAsync(context.Caller(), ParseId(request.UserId, "user_id"), context.RequestId(), context.CancellationToken));
+        ToMessage(await administration.DisableUserAsync(context.Caller(), RequestFields.ParseId(request.UserId, "user_id"), context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<InviteUserResponse> InviteUser(InviteUserRequest request, ServerCallContext context)
@@ -40,7 +40,7 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<Invitation> RevokeInvitation(RevokeInvitationRequest request, ServerCallContext context) =>
         ToMessage(await administration.RevokeInvitationAsync(
-            context.Caller(), ParseId(request.InvitationId, "invitation_id"), context.RequestId(), context.CancellationToken));
+            context.Caller(), RequestFields.ParseId(request.InvitationId, "invitation_id"), context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<CreateApiKeyResponse> CreateApiKey(CreateApiKeyRequest request, ServerCallContext context)
@@ -56,7 +56,7 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
 
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<ApiKey> RevokeApiKey(RevokeApiKeyRequest request, ServerCallContext context) =>
-        ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), ParseId(request.ApiKeyId, "api_key_id"), context.RequestId(), context.CancellationToken));
+        ToMessage(await administration.RevokeApiKeyAsync(context.Caller(), RequestFields.ParseId(request.ApiKeyId, "api_key_id"), context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<MfaPolicy> GetMfaPolicy(GetMfaPolicyRequest request, ServerCallContext context) =>
@@ -65,11 +65,6 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<MfaPolicy> SetMfaPolicy(SetMfaPolicyRequest request, ServerCallContext context) =>
         new() { Required = await administration.SetMfaRequiredAsync(context.Caller(), request.Required, context.RequestId(), context.CancellationToken) };
-
-    private static Guid ParseId(string value, string field) =>
-        Guid.TryParse(value, out var id)
-            ? id
-            : throw DomainException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be a UUID"));
 
     private static Timestamp? ToTimestamp(DateTime? utc) => utc is { } value ? Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 

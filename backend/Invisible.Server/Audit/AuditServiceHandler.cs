@@ -1,4 +1,3 @@
-using System.Globalization;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Audit.V1;
@@ -20,7 +19,6 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
     : AuditService.AuditServiceBase
 {
     public const string ErrorDomain = "audit.invisible.app";
-    private const int DefaultPageSize = 50;
     private const int MaxPageSize = 500;
 
     // Room left in a response for the message around the CSV bytes.
@@ -31,35 +29,14 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
     {
         var violations = new List<FieldViolation>();
         var query = ToQuery(request.Filter, violations);
-        var pageSize = request.PageSize;
-        if (pageSize == 0)
-        {
-            pageSize = DefaultPageSize;
-        }
-        else if (pageSize is < 0 or > MaxPageSize)
-        {
-            violations.Add(new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}"));
-        }
-
-        long? beforeSeq = null;
-        if (request.PageToken.Length > 0)
-        {
-            if (long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var seq) && seq > 0)
-            {
-                beforeSeq = seq;
-            }
-            else
-            {
-                violations.Add(new FieldViolation("page_token", "use next_page_token of the previous page"));
-            }
-        }
-
+        var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize, violations);
+        var beforeSeq = RequestFields.ParseSequenceToken(request.PageToken, violations);
         ThrowIfAny(violations);
         var entries = await trail.ListAsync(context.Caller().TenantId, query, beforeSeq, pageSize, context.CancellationToken);
         var response = new ListAuditEntriesResponse
         {
             // The chain starts at 1: a full page ending at entry 1 has nothing after it.
-            NextPageToken = entries.Count == pageSize && entries[^1].Seq > 1 ? entries[^1].Seq.ToString(CultureInfo.InvariantCulture) : string.Empty,
+            NextPageToken = entries.Count == pageSize && entries[^1].Seq > 1 ? RequestFields.SequenceToken(entries[^1].Seq) : string.Empty,
         };
         response.Entries.AddRange(entries.Select(ToMessage));
         return response;

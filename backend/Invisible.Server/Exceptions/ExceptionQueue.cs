@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Dapper;
-using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Server.Matching;
@@ -178,7 +177,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, cancellationToken);
-        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
         var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: true, cancellationToken) ?? throw NotFound(exceptionId);
         if (item.State is not ("open" or "in_review"))
         {
@@ -186,26 +185,20 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                 ErrorKind.FailedPrecondition, $"This exception is already {item.State}; reload the queue.", "EXCEPTION_CLOSED", ErrorDomain);
         }
 
-        var done = await act(unitOfWork, item, decidedAt);
+        var done = await act(unitOfWork, item, redecision.DecidedAt);
         var invoiceId = item.Invoice.InvoiceId;
-        var reevaluated = await InvoiceEvaluation.ReevaluateAsync(
-            unitOfWork, decidedAt, DecidedBy(caller), forceInvoice ? new HashSet<Guid> { invoiceId } : new HashSet<Guid>(), eligible: null, cancellationToken);
+        var reevaluated = await redecision.ReevaluateAsync(
+            DecidedBy(caller), forceInvoice ? new HashSet<Guid> { invoiceId } : new HashSet<Guid>(), eligible: null, cancellationToken);
         var after = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
-        await AuditLog.AppendAsync(
-            unitOfWork, caller.AuditActor, $"exceptions.{action}", "exception", exceptionId.ToString(),
-            before: new { state = item.State, assigneeId = item.AssigneeId, invoiceStatus = item.Invoice.Status, reason = item.Reason },
-            after: new
-            {
-                state = after.State,
-                assigneeId = after.AssigneeId,
-                invoiceStatus = after.Invoice.Status,
-                action = done,
-                reevaluated = reevaluated.Select(invoice => new { invoice.InvoiceId, invoice.PreviousStatus, invoice.Status }),
-            },
-            requestId,
+        await redecision.RecordAsync(
+            new RedecisionAudit(
+                caller.AuditActor, $"exceptions.{action}", "exception", exceptionId.ToString(),
+                Before: new { state = item.State, assigneeId = item.AssigneeId, invoiceStatus = item.Invoice.Status, reason = item.Reason },
+                After: new { state = after.State, assigneeId = after.AssigneeId, invoiceStatus = after.Invoice.Status, action = done },
+                requestId),
+            cause: action,
+            alsoChanged: [invoiceId],
             cancellationToken);
-        await ExceptionNotifications.EnqueueAsync(
-            unitOfWork, time, action, reevaluated.Select(invoice => invoice.InvoiceId).Prepend(invoiceId).Distinct().ToList(), cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         logger.LogInformation(
             "Exception {ExceptionId} of tenant {TenantId}: {Action} by {Actor}; {Reevaluated} invoice(s) re-decided",

@@ -32,8 +32,8 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
     public override async Task<ListExceptionsResponse> ListExceptions(ListExceptionsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var pageSize = MatchingServiceHandler.PageSize(request.PageSize);
-        var offset = MatchingServiceHandler.ParseOffsetToken(request.PageToken);
+        var pageSize = RequestFields.PageSize(request.PageSize, MatchingServiceHandler.MaxPageSize);
+        var offset = RequestFields.ParseOffsetToken(request.PageToken);
         var violations = new List<FieldViolation>();
         var filter = new ExceptionFilter(
             request.States.Select(state => States.FirstOrDefault(entry => entry.Value == state).Key ?? Violation<string>(
@@ -72,7 +72,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         response.Items.AddRange(page.Items.Select(ToContract));
         if (offset + page.Items.Count < page.TotalCount)
         {
-            response.NextPageToken = (offset + page.Items.Count).ToString(CultureInfo.InvariantCulture);
+            response.NextPageToken = RequestFields.OffsetToken(offset + page.Items.Count);
         }
 
         return response;
@@ -202,13 +202,9 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         AmountHeld = MatchingServiceHandler.Decimal(view.Invoice.InvoiceTotal),
     };
 
-    private static Guid ExceptionId(string value) => Guid.TryParse(value, out var id)
-        ? id
-        : throw DomainException.InvalidArgument("exception_id is not an id.", new FieldViolation("exception_id", "must be an id returned by ListExceptions"));
+    private static Guid ExceptionId(string value) => RequestFields.ParseId(value, "exception_id", "must be an id returned by ListExceptions");
 
-    private static Guid? UserId(string value) => value.Length == 0 ? null
-        : Guid.TryParse(value, out var id) ? id
-        : throw DomainException.InvalidArgument("user_id is not an id.", new FieldViolation("user_id", "must be a user id, or empty to unassign"));
+    private static Guid? UserId(string value) => value.Length == 0 ? null : RequestFields.ParseId(value, "user_id", "must be a user id, or empty to unassign");
 
     private static string Reason(string value) => value.Trim() switch
     {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Threading.Channels;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -24,7 +23,6 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
 {
     private const string ErrorDomain = "imports.invisible.app";
     private const int ListedErrors = 100;
-    private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
 
     [Authorize(Policy = AccessPolicies.Clerk)]
@@ -59,7 +57,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var uploadId = ParseId(request.UploadId, "upload_id");
+        var uploadId = RequestFields.ParseId(request.UploadId, "upload_id");
         var received = await Run(() => uploads.AppendAsync(caller.TenantId, uploadId, request.Offset, request.Data.Memory, context.CancellationToken));
         return new UploadChunkResponse { ReceivedBytes = received };
     }
@@ -68,7 +66,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> responseStream, ServerCallContext context)
     {
         var caller = context.Caller();
-        var uploadId = ParseId(request.UploadId, "upload_id");
+        var uploadId = RequestFields.ParseId(request.UploadId, "upload_id");
         var cancellationToken = context.CancellationToken;
         var (session, content) = await Run(() => uploads.CompleteAsync(caller.TenantId, uploadId, request.Sha256, cancellationToken));
         await using (content)
@@ -113,7 +111,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<Contract.Import> GetImport(GetImportRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var importId = ParseId(request.ImportId, "import_id");
+        var importId = RequestFields.ParseId(request.ImportId, "import_id");
         var record = await imports.FindAsync(caller.TenantId, importId, context.CancellationToken);
         return record is null
             ? throw new DomainException(ErrorKind.NotFound, $"Import {importId} does not exist.")
@@ -124,25 +122,13 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<ListImportsResponse> ListImports(ListImportsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var pageSize = request.PageSize switch
-        {
-            0 => DefaultPageSize,
-            < 0 or > MaxPageSize => throw DomainException.InvalidArgument(
-                "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
-            var size => size,
-        };
-        long? before = null;
-        if (request.PageToken.Length > 0)
-        {
-            before = long.TryParse(request.PageToken, NumberStyles.None, CultureInfo.InvariantCulture, out var token)
-                ? token
-                : throw DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
-        }
+        var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize);
+        var before = RequestFields.ParseSequenceToken(request.PageToken);
 
         var page = await imports.ListAsync(caller.TenantId, before, pageSize, context.CancellationToken);
         var response = new ListImportsResponse
         {
-            NextPageToken = page.Count == pageSize ? page[^1].ImportNo.ToString(CultureInfo.InvariantCulture) : string.Empty,
+            NextPageToken = page.Count == pageSize ? RequestFields.SequenceToken(page[^1].ImportNo) : string.Empty,
         };
         response.Imports.AddRange(page.Select(ToContract));
         return response;
@@ -152,7 +138,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     public override async Task<DownloadErrorsResponse> DownloadErrors(DownloadErrorsRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var importId = ParseId(request.ImportId, "import_id");
+        var importId = RequestFields.ParseId(request.ImportId, "import_id");
         var csv = await imports.GetErrorCsvAsync(caller.TenantId, importId, context.CancellationToken)
             ?? throw new DomainException(ErrorKind.NotFound, $"Import {importId} has no error file (it does not exist or was not rejected).");
         return new DownloadErrorsResponse
@@ -262,11 +248,6 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     private static ImportSource SourceOf(Identity.Tokens.Caller caller) =>
         caller.Kind == Identity.Tokens.CallerKind.ApiKey ? ImportSource.Api : ImportSource.Upload;
 
-    private static Guid ParseId(string value, string field) =>
-        Guid.TryParse(value, out var id)
-            ? id
-            : throw DomainException.InvalidArgument($"{field} is not an id.", new FieldViolation(field, "must be an id returned by the service"));
-
     private static Ingestion.DocumentKind ToKind(Contract.DocumentKind kind, List<FieldViolation> violations)
     {
         switch (kind)
@@ -297,68 +278,25 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
             return new UploadOptions(null, null, null, null);
         }
 
-        char? delimiter = options.Delimiter switch
-        {
-            "" => null,
-            "," or ";" or "\t" => options.Delimiter[0],
-            _ => AddViolation(violations, "options.delimiter", "must be ',', ';' or a tab"),
-        };
-        var culture = Empty(options.Culture);
-        if (culture is not null && !IsCulture(culture))
-        {
-            violations.Add(new FieldViolation("options.culture", $"'{culture}' is not a known culture such as de-DE"));
-        }
-
-        var encoding = Empty(options.Encoding);
-        if (encoding is not null && !IsEncoding(encoding))
-        {
-            violations.Add(new FieldViolation("options.encoding", $"'{encoding}' is not a known text encoding such as windows-1252"));
-        }
-
-        return new UploadOptions(culture, delimiter, Empty(options.DateFormat), encoding);
+        var parsed = Ingestion.ImportOptions.Parse(options.Culture, options.Delimiter, options.DateFormat, options.Encoding);
+        violations.AddRange(parsed.Errors.Select(error => new FieldViolation(OptionField(error.Option), $"'{error.Value}' {error.Problem}")));
+        return new UploadOptions(Empty(options.Culture), parsed.Options?.Delimiter, Empty(options.DateFormat), Empty(options.Encoding));
     }
 
-    private static char? AddViolation(List<FieldViolation> violations, string field, string description)
+    private static string OptionField(Ingestion.ImportOption option) => option switch
     {
-        violations.Add(new FieldViolation(field, description));
-        return null;
-    }
+        Ingestion.ImportOption.Culture => "options.culture",
+        Ingestion.ImportOption.Delimiter => "options.delimiter",
+        Ingestion.ImportOption.Encoding => "options.encoding",
+        _ => "options",
+    };
 
     private static string? Empty(string value) => value.Length == 0 ? null : value;
 
-    private static bool IsCulture(string name)
-    {
-        try
-        {
-            return CultureInfo.GetCultureInfo(name, predefinedOnly: true) is not null;
-        }
-        catch (CultureNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private static bool IsEncoding(string name)
-    {
-        try
-        {
-            // Windows code pages (e.g. windows-1252) are an optional provider in .NET; registering twice is harmless.
-            Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
-            return Encoding.GetEncoding(name) is not null;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-    }
-
-    private static Ingestion.ImportOptions ToImportOptions(UploadOptions options) => new()
-    {
-        Culture = options.Culture is null ? null : CultureInfo.GetCultureInfo(options.Culture),
-        Delimiter = options.Delimiter,
-        DateFormat = options.DateFormat,
-        Encoding = options.Encoding is null ? null : Encoding.GetEncoding(options.Encoding),
-    };
+    // The session keeps the options as the uploader wrote them; they were checked when the upload started.
+    private static Ingestion.ImportOptions ToImportOptions(UploadOptions options) =>
+        Ingestion.ImportOptions.Parse(options.Culture, options.Delimiter?.ToString(), options.DateFormat, options.Encoding).Options
+        ?? throw new InvalidOperationException("The options of an upload were accepted when it started but no longer are.");
 
     private static Contract.ImportProgress ToContract(Ingestion.ImportProgress progress) => new()
     {

@@ -21,8 +21,8 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     : MatchingService.MatchingServiceBase
 {
     private const string ErrorDomain = "matching.invisible.app";
-    private const int DefaultPageSize = 50;
-    private const int MaxPageSize = 200;
+    /// <summary>The largest page of invoices and of exceptions.</summary>
+    internal const int MaxPageSize = 200;
 
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
@@ -45,8 +45,8 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     public override async Task<ListInvoicesResponse> ListInvoices(ListInvoicesRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var pageSize = PageSize(request.PageSize);
-        var offset = ParseOffsetToken(request.PageToken);
+        var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize);
+        var offset = RequestFields.ParseOffsetToken(request.PageToken);
         var search = new InvoiceSearch(
             request.Status == Contract.InvoiceStatus.Unspecified ? null : FromContract(request.Status),
             request.VendorCode.Length > 0 ? request.VendorCode : null,
@@ -67,7 +67,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         response.Invoices.AddRange(rows.Select(ToSummary));
         if (offset + rows.Count < total)
         {
-            response.NextPageToken = (offset + rows.Count).ToString(CultureInfo.InvariantCulture);
+            response.NextPageToken = RequestFields.OffsetToken(offset + rows.Count);
         }
 
         return response;
@@ -77,9 +77,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     public override async Task<InvoiceDetail> GetInvoice(GetInvoiceRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
-        var invoiceId = Guid.TryParse(request.InvoiceId, out var id)
-            ? id
-            : throw DomainException.InvalidArgument("invoice_id is not an id.", new FieldViolation("invoice_id", "must be an id returned by the service"));
+        var invoiceId = RequestFields.ParseId(request.InvoiceId, "invoice_id");
         var view = await matching.GetInvoiceAsync(caller.TenantId, invoiceId, context.CancellationToken)
             ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No invoice {invoiceId}.", "INVOICE_NOT_FOUND", ErrorDomain);
         var detail = new InvoiceDetail
@@ -237,20 +235,6 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         },
         ChangedBy = version.ChangedBy ?? "",
         ChangedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(version.ChangedAt, DateTimeKind.Utc)),
-    };
-
-    /// <summary>Page tokens are the number of items before the page (opaque to clients).</summary>
-    internal static int ParseOffsetToken(string token) =>
-        token.Length == 0 ? 0
-        : int.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out var offset) ? offset
-        : throw DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", "use next_page_token of the previous page"));
-
-    internal static int PageSize(int requested) => requested switch
-    {
-        0 => DefaultPageSize,
-        < 0 or > MaxPageSize => throw DomainException.InvalidArgument(
-            "Invalid page size.", new FieldViolation("page_size", $"must be between 1 and {MaxPageSize}")),
-        var size => size,
     };
 
     internal static InvoiceSummary ToSummary(InvoiceListItem invoice) => new()

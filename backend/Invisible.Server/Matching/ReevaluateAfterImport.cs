@@ -1,6 +1,4 @@
-using Invisible.Data.Audit;
 using Invisible.Platform.Events;
-using Invisible.Server.Exceptions;
 using Invisible.Server.Imports;
 
 namespace Invisible.Server.Matching;
@@ -25,25 +23,21 @@ public sealed class ReevaluateAfterImport(TimeProvider time, ILogger<ReevaluateA
             return;
         }
 
-        var unitOfWork = context.UnitOfWork;
-        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
-        var reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, decidedAt, "engine", new HashSet<Guid>(), eligible: null, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(context.UnitOfWork, time, cancellationToken);
+        var reevaluated = await redecision.ReevaluateAsync("engine", new HashSet<Guid>(), eligible: null, cancellationToken);
         if (reevaluated.Count == 0)
         {
             return;
         }
 
-        await AuditLog.AppendAsync(
-            unitOfWork, "engine", "matching.reevaluated", "import", integrationEvent.ImportId.ToString(), before: null,
-            after: new
-            {
-                kind = integrationEvent.Kind,
-                reevaluated = reevaluated.Select(invoice => new { invoice.InvoiceId, invoice.PreviousStatus, invoice.Status }),
-            },
-            requestId: null,
+        await redecision.RecordAsync(
+            new RedecisionAudit(
+                "engine", "matching.reevaluated", "import", integrationEvent.ImportId.ToString(), Before: null,
+                After: new { kind = integrationEvent.Kind },
+                RequestId: null),
+            cause: "rematch_after_import",
+            alsoChanged: [],
             cancellationToken);
-        await ExceptionNotifications.EnqueueAsync(
-            unitOfWork, time, "rematch_after_import", reevaluated.Select(invoice => invoice.InvoiceId).ToList(), cancellationToken);
         logger.LogInformation(
             "Import {ImportId} ({Kind}) of tenant {TenantId}: {Count} invoice(s) re-decided",
             integrationEvent.ImportId, integrationEvent.Kind, integrationEvent.TenantId, reevaluated.Count);

@@ -1,10 +1,8 @@
 using Dapper;
-using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
-using Invisible.Server.Exceptions;
 using Invisible.Server.Errors;
 
 namespace Invisible.Server.Matching;
@@ -31,7 +29,7 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
         Caller caller, string? vendorCode, ToleranceSettings? settings, bool removeOverride, string? requestId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, cancellationToken);
-        var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
         var current = await ToleranceStore.CurrentAsync(unitOfWork, cancellationToken);
         Guid? vendorId = vendorCode is null ? null : await ToleranceStore.FindVendorAsync(unitOfWork, vendorCode, cancellationToken) ?? throw VendorNotFound(vendorCode);
         var before = current.SingleOrDefault(version => version.VendorCode == vendorCode && !version.Removed);
@@ -57,20 +55,16 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
         }
 
         var openExceptionInvoices = await OpenExceptionInvoicesAsync(unitOfWork, cancellationToken);
-        var reevaluated = await InvoiceEvaluation.ReevaluateAsync(
-            unitOfWork, decidedAt, caller.UserId.ToString(), new HashSet<Guid>(), openExceptionInvoices.Contains, cancellationToken);
-        await AuditLog.AppendAsync(
-            unitOfWork, caller.AuditActor, removeOverride ? "tolerances.override_removed" : "tolerances.changed", "tolerance", added.Id.ToString(),
-            before is null ? null : Describe(before),
-            new
-            {
-                tolerance = Describe(added),
-                reevaluated = reevaluated.Select(invoice => new { invoice.InvoiceId, invoice.PreviousStatus, invoice.Status }),
-            },
-            requestId,
+        var reevaluated = await redecision.ReevaluateAsync(caller.UserId.ToString(), new HashSet<Guid>(), openExceptionInvoices.Contains, cancellationToken);
+        await redecision.RecordAsync(
+            new RedecisionAudit(
+                caller.AuditActor, removeOverride ? "tolerances.override_removed" : "tolerances.changed", "tolerance", added.Id.ToString(),
+                Before: before is null ? null : Describe(before),
+                After: new { tolerance = Describe(added) },
+                requestId),
+            cause: "tolerance_changed",
+            alsoChanged: [],
             cancellationToken);
-        await ExceptionNotifications.EnqueueAsync(
-            unitOfWork, time, "tolerance_changed", reevaluated.Select(invoice => invoice.InvoiceId).ToList(), cancellationToken);
         var view = View(await ToleranceStore.CurrentAsync(unitOfWork, cancellationToken));
         await unitOfWork.CommitAsync(cancellationToken);
         logger.LogInformation(

@@ -1,5 +1,3 @@
-using System.Buffers.Text;
-using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Vendors.V1;
 using static Invisible.Identity.Roles;
@@ -19,7 +17,6 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
     : VendorService.VendorServiceBase
 {
     public const string ErrorDomain = "vendors.invisible.app";
-    private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
     private const int MaxQueryLength = 200;
 
@@ -27,22 +24,13 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
     public override async Task<ListVendorsResponse> ListVendors(ListVendorsRequest request, ServerCallContext context)
     {
         var violations = new List<FieldViolation>();
-        var pageSize = request.PageSize switch
-        {
-            0 => DefaultPageSize,
-            < 0 or > MaxPageSize => Invalid(violations, "page_size", $"must be between 1 and {MaxPageSize}", DefaultPageSize),
-            var size => size,
-        };
+        var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize, violations);
         if (request.Query.Length > MaxQueryLength)
         {
             violations.Add(new FieldViolation("query", $"must be at most {MaxQueryLength} characters"));
         }
 
-        var afterCode = request.PageToken.Length == 0 ? null : DecodePageToken(request.PageToken);
-        if (request.PageToken.Length > 0 && afterCode is null)
-        {
-            violations.Add(new FieldViolation("page_token", "use next_page_token of the previous page"));
-        }
+        var afterCode = RequestFields.ParseKeyToken(request.PageToken, violations);
 
         if (violations.Count > 0)
         {
@@ -53,7 +41,7 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
         var response = new ListVendorsResponse
         {
             TotalCount = (int)Math.Min(page.TotalCount, int.MaxValue),
-            NextPageToken = page.HasMore ? EncodePageToken(page.Vendors[^1].VendorCode) : string.Empty,
+            NextPageToken = page.HasMore ? RequestFields.KeyToken(page.Vendors[^1].VendorCode) : string.Empty,
         };
         response.Vendors.AddRange(page.Vendors.Select(ToMessage));
         return response;
@@ -82,12 +70,6 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
         return detail;
     }
 
-    private static int Invalid(List<FieldViolation> violations, string field, string description, int fallback)
-    {
-        violations.Add(new FieldViolation(field, description));
-        return fallback;
-    }
-
     private static Vendor ToMessage(VendorRow vendor) => new()
     {
         Id = vendor.Id.ToString(),
@@ -99,19 +81,4 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
         AliasCount = (int)Math.Min(vendor.AliasCount, int.MaxValue),
         OpenExceptionCount = (int)Math.Min(vendor.OpenExceptionCount, int.MaxValue),
     };
-
-    // The token is the last code of the page, opaque to clients (base64url) so they do not build their own.
-    private static string EncodePageToken(string lastCode) => Base64Url.EncodeToString(Encoding.UTF8.GetBytes(lastCode));
-
-    private static string? DecodePageToken(string token)
-    {
-        try
-        {
-            return Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token));
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
 }
