@@ -16,6 +16,18 @@ public sealed class HelpTests
         Assert.Contains("--data-dir", result.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("tenant", "create")]
+    [InlineData("up")]
+    public async Task Every_verb_offers_verbose_and_names_the_log_file_otherwise_used(params string[] verb)
+    {
+        var result = await CliProcess.RunAsync([.. verb, "--help"]);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("--verbose", result.Output, StringComparison.Ordinal);
+        Assert.Contains("logs/invisible.log", result.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task An_unknown_benchmark_is_refused_with_the_list_of_known_ones()
     {

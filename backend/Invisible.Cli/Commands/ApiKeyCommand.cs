@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Invisible.Identity;
-using Invisible.Rpc;
 using Invisible.Server.Accounts;
+using Invisible.Server.Errors;
 using Invisible.Server.Hosting;
 using Spectre.Console;
 
@@ -38,9 +38,9 @@ internal static class ApiKeyCommand
                 await Console.Error.WriteLineAsync(exception.Message);
                 return 1;
             }
-            catch (RpcException exception)
+            catch (DomainException exception)
             {
-                var details = exception.BadRequest?.FieldViolations.Select(violation => $" --{violation.Field}: {violation.Description}") ?? [];
+                var details = exception.FieldViolations.Select(violation => $" --{violation.Field}: {violation.Description}");
                 await Console.Error.WriteLineAsync(exception.Message + string.Concat(details));
                 return 1;
             }

@@ -12,6 +12,13 @@ internal static class CommonOptions
         Recursive = true,
     };
 
+    public static readonly Option<bool> Verbose = new("--verbose")
+    {
+        Description = "Also show the product's information logs (the embedded PostgreSQL cluster starting and stopping, requests) on the terminal. " +
+                      "Without it they go only to DIR/logs/invisible.log of --data-dir; warnings and errors are always shown.",
+        Recursive = true,
+    };
+
     public static readonly Option<string> Tenant = new("--tenant")
     {
         Description = "The tenant to act on (local use; with --server the API key's tenant).",

@@ -38,7 +38,7 @@ internal static class ExportCommand
                 return UsageError;
             }
 
-            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ExportResultsAsync(client, file, cancellationToken)) is { } remoteExit)
+            if (await RemoteServer.RunIfRequestedAsync(parse, remote => RemoteCommands.ExportResultsAsync(remote, file, cancellationToken)) is { } remoteExit)
             {
                 return remoteExit;
             }

@@ -92,7 +92,7 @@ internal static class ImportCommand
                 return UsageError;
             }
 
-            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ImportAsync(client, kind, path, options, cancellationToken)) is { } remoteExit)
+            if (await RemoteServer.RunIfRequestedAsync(parse, remote => RemoteCommands.ImportAsync(remote, kind, path, options, cancellationToken)) is { } remoteExit)
             {
                 return remoteExit;
             }

@@ -30,7 +30,7 @@ internal static class ReconcileCommand
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            if (await RemoteServer.RunIfRequestedAsync(parse, client => RemoteCommands.ReconcileAsync(client, cancellationToken)) is { } remoteExit)
+            if (await RemoteServer.RunIfRequestedAsync(parse, remote => RemoteCommands.ReconcileAsync(remote, cancellationToken)) is { } remoteExit)
             {
                 return remoteExit;
             }

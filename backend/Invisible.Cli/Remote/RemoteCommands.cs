@@ -2,10 +2,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Google.Protobuf;
+using Grpc.Core;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Matching.V1;
-using Invisible.Rpc;
-using Invisible.Rpc.Client;
 using Spectre.Console;
 
 namespace Invisible.Cli.Remote;
@@ -19,12 +18,12 @@ internal static class RemoteCommands
     private const int Rejected = 1;
     private const int ListedErrors = 50;
 
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Imports = ImportsReflection.Descriptor.Services[0];
-    private static readonly Google.Protobuf.Reflection.ServiceDescriptor Matching = MatchingReflection.Descriptor.Services[0];
+    /// <summary>Per call: a call that hangs (a proxy that never answers) ends rather than holding the terminal forever.</summary>
+    private static readonly TimeSpan CallDeadline = TimeSpan.FromMinutes(5);
 
     /// <summary>Uploads in chunks (unary calls, resumable by offset), then streams the server's progress and result.</summary>
     public static async Task<int> ImportAsync(
-        RpcClient client, Ingestion.DocumentKind documentKind, FileInfo file, Ingestion.ImportOptions importOptions, CancellationToken cancellationToken)
+        RemoteClients server, Ingestion.DocumentKind documentKind, FileInfo file, Ingestion.ImportOptions importOptions, CancellationToken cancellationToken)
     {
         var kind = Enum.Parse<DocumentKind>(documentKind.ToString());
         var options = new ImportOptions
@@ -46,19 +45,16 @@ internal static class RemoteCommands
             {
                 var name = Markup.Escape(file.Name);
                 var bar = progressContext.AddTask($"{name} (uploading)", maxValue: Math.Max(1, 2 * file.Length));
-                var started = await client.UnaryAsync<StartUploadResponse>(
-                    Imports.FindMethodByName("StartUpload"),
-                    new StartUploadRequest { Kind = kind, FileName = file.Name, Size = file.Length, Options = options },
-                    cancellationToken: cancellationToken);
+                var started = await server.Imports.StartUploadAsync(
+                    new StartUploadRequest { Kind = kind, FileName = file.Name, Size = file.Length, Options = options }, Call(cancellationToken));
                 var buffer = new byte[Math.Max(1, started.MaxChunkBytes)];
                 long offset = 0;
                 int read;
                 while ((read = await content.ReadAsync(buffer, cancellationToken)) > 0)
                 {
-                    var chunk = await client.UnaryAsync<UploadChunkResponse>(
-                        Imports.FindMethodByName("UploadChunk"),
+                    var chunk = await server.Imports.UploadChunkAsync(
                         new UploadChunkRequest { UploadId = started.UploadId, Offset = offset, Data = ByteString.CopyFrom(buffer, 0, read) },
-                        cancellationToken: cancellationToken);
+                        Call(cancellationToken));
                     offset = chunk.ReceivedBytes;
                     bar.Value = offset;
                 }
@@ -66,9 +62,9 @@ internal static class RemoteCommands
                 ImportResult? outcome = null;
                 try
                 {
-                    await foreach (var importEvent in client.ServerStreamingAsync<ImportEvent>(
-                                       Imports.FindMethodByName("CompleteUpload"), new CompleteUploadRequest { UploadId = started.UploadId, Sha256 = sha256 },
-                                       cancellationToken: cancellationToken))
+                    using var completion = server.Imports.CompleteUpload(
+                        new CompleteUploadRequest { UploadId = started.UploadId, Sha256 = sha256 }, Call(cancellationToken));
+                    await foreach (var importEvent in completion.ResponseStream.ReadAllAsync(cancellationToken))
                     {
                         if (importEvent.EventCase == ImportEvent.EventOneofCase.Progress)
                         {
@@ -92,15 +88,15 @@ internal static class RemoteCommands
             });
 
         return result is null
-            ? throw new RpcException(StatusCode.Internal, "The import ended without a result.")
+            ? throw new RpcException(new Grpc.Core.Status(StatusCode.Internal, "The import ended without a result."))
             : Report(result, file.Name);
     }
 
-    public static async Task<int> ReconcileAsync(RpcClient client, CancellationToken cancellationToken)
+    public static async Task<int> ReconcileAsync(RemoteClients server, CancellationToken cancellationToken)
     {
-        var summary = await client.UnaryAsync<ReconcileResponse>(Matching.FindMethodByName("Reconcile"), new ReconcileRequest(), cancellationToken: cancellationToken);
+        var summary = await server.Matching.ReconcileAsync(new ReconcileRequest(), Call(cancellationToken));
         AnsiConsole.MarkupLine(
-            $"Reconciled [bold]{summary.InvoiceCount:N0}[/] invoices on {Markup.Escape(client.Options.Address.ToString())} with tolerances v{summary.ToleranceVersion} (run {summary.RunId}).");
+            $"Reconciled [bold]{summary.InvoiceCount:N0}[/] invoices on {Markup.Escape(server.Address.ToString())} with tolerances v{summary.ToleranceVersion} (run {summary.RunId}).");
         var table = new Table().AddColumns("status", "invoices");
         foreach (var count in summary.InvoicesByStatus)
         {
@@ -111,15 +107,15 @@ internal static class RemoteCommands
         return 0;
     }
 
-    public static async Task<int> ExportResultsAsync(RpcClient client, FileInfo file, CancellationToken cancellationToken)
+    public static async Task<int> ExportResultsAsync(RemoteClients server, FileInfo file, CancellationToken cancellationToken)
     {
-        var export = await client.UnaryAsync<ExportResultsResponse>(Matching.FindMethodByName("ExportResults"), new ExportResultsRequest(), cancellationToken: cancellationToken);
+        var export = await server.Matching.ExportResultsAsync(new ExportResultsRequest(), Call(cancellationToken));
 
         // Written beside the target and moved into place, so a failed export never leaves half a file under the name.
         var partial = file.FullName + ".partial";
         await File.WriteAllBytesAsync(partial, export.Csv.ToByteArray(), cancellationToken);
         File.Move(partial, file.FullName, overwrite: true);
-        AnsiConsole.MarkupLine($"Wrote [bold]{export.RowCount:N0}[/] result rows from {Markup.Escape(client.Options.Address.ToString())} to {Markup.Escape(file.FullName)}.");
+        AnsiConsole.MarkupLine($"Wrote [bold]{export.RowCount:N0}[/] result rows from {Markup.Escape(server.Address.ToString())} to {Markup.Escape(file.FullName)}.");
         if (export.RowCount == 0)
         {
             AnsiConsole.MarkupLine("No decisions yet: run `invisible reconcile` first.");
@@ -127,6 +123,8 @@ internal static class RemoteCommands
 
         return 0;
     }
+
+    private static CallOptions Call(CancellationToken cancellationToken) => new(deadline: DateTime.UtcNow.Add(CallDeadline), cancellationToken: cancellationToken);
 
     private static int Report(ImportResult result, string fileName)
     {
