@@ -7,9 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    // RpcBenchmark is left out while Benchmarks/RpcBenchmark.cs is excluded from the build (see Invisible.Cli.csproj): its
-    // rewrite on Grpc.Net.Client puts `new RpcBenchmark()` back here, after StartupBenchmark.
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new SpaBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new SpaBenchmark()];
 
     public static Command Create()
     {
