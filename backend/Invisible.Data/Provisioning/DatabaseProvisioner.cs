@@ -118,6 +118,9 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
             Username = role,
             Password = password,
             Pooling = true,
+            // Below the cluster's max_connections (100, a few reserved) with room for the other role's pool and psql: a burst
+            // of requests waits for a connection instead of failing with 53300 "remaining connection slots are reserved".
+            MaxPoolSize = 40,
         }.ConnectionString;
 
     private static void EnsurePlainIdentifier(string name, string parameterName)

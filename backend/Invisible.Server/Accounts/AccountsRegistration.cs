@@ -27,6 +27,7 @@ public static class AccountsRegistration
         services.AddScoped<MultiFactor>();
         services.AddScoped<TenantAdministration>();
         services.AddCallerAuthentication();
+        services.AddSingleton<SignInRateLimitInterceptor>();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure(grpc => grpc.Interceptors.Add<SignInRateLimitInterceptor>());
         return services;
     }

@@ -44,12 +44,15 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
         }
 
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
-        // last_used_at at minute resolution: enough to spot unused keys without a write per request.
+        // last_used_at at minute resolution: enough to spot unused keys. Only a stale one is written, so concurrent requests
+        // with one key do not queue on its row lock, and most requests commit no write at all.
         var role = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             """
-            update api_keys set last_used_at = case when last_used_at > now() - interval '1 minute' then last_used_at else now() end
-            where id = @id and revoked_at is null and (expires_at is null or expires_at > now())
-            returning role
+            with touched as (
+                update api_keys set last_used_at = now()
+                where id = @id and revoked_at is null and (last_used_at is null or last_used_at <= now() - interval '1 minute')
+            )
+            select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())
             """,
             new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         await unitOfWork.CommitAsync(cancellationToken);

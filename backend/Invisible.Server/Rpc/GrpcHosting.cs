@@ -23,6 +23,8 @@ public static class GrpcHosting
     public static IServiceCollection AddGrpcTransport(this IServiceCollection services)
     {
         services.AddOptions<RpcOptions>().BindConfiguration(RpcOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        // Interceptors registered in the container are resolved from it; unregistered ones are created for every call.
+        services.AddSingleton<ErrorInterceptor>();
         services.AddGrpc(options =>
         {
             options.Interceptors.Add<ErrorInterceptor>();
