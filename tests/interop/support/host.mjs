@@ -1,4 +1,5 @@
-// Starts tests/Invisible.Rpc.InteropHost (built by `dotnet build`) on free loopback ports and stops it afterwards.
+// Starts tests/Invisible.Rpc.InteropHost (built by `dotnet build tests/Invisible.Rpc.InteropHost`) on free loopback ports
+// and stops it afterwards: the interop TestService, or with startProduct() the product itself.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
