@@ -42,7 +42,8 @@ internal static class Program
         builder.Services.AddGrpcTransport();
         builder.Services.Configure<RpcOptions>(options =>
         {
-            options.HealthWatchInterval = TimeSpan.FromMilliseconds(200);
+            // The shortest interval the health check publisher accepts; shorter ones fail at start-up.
+            options.HealthWatchInterval = TimeSpan.FromSeconds(1);
             options.CorsAllowedOrigins.Add(AllowedOrigin);
         });
 
