@@ -1,63 +1,82 @@
+using Grpc.Core;
 using Grpc.Health.V1;
 using Invisible.Rpc.Tests.Support;
-using static Invisible.Rpc.Tests.Support.GrpcWireClient;
-using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace Invisible.Rpc.Tests;
 
-/// <summary>grpc.health.v1.Health reports readiness (the health checks tagged "ready").</summary>
-[Collection(RpcServerCollection.Name)]
-public sealed class HealthTests(RpcTestServer server) : IDisposable
+/// <summary>grpc.health.v1 over the checks tagged "ready", as probes and load balancers call it.</summary>
+[Collection(TransportHostCollection.Name)]
+public sealed class HealthTests(TransportHost host)
 {
-    public void Dispose() => server.Readiness.IsReady = true;
-
-    private Task<GrpcResult> CheckAsync(string service) =>
-        SendAsync(server.Http2, Request(server.Http2, server.GrpcUri("/grpc.health.v1.Health/Check"), GrpcContentType, Frame(new HealthCheckRequest { Service = service })));
-
     [Fact]
-    public async Task Check_follows_readiness_for_the_server_and_for_each_served_service()
+    public async Task Check_reports_SERVING_on_both_ports_while_the_readiness_checks_pass()
     {
-        var ready = await CheckAsync(string.Empty);
-        var readyService = await CheckAsync("invisible.rpctest.v1.ProbeService");
-        server.Readiness.IsReady = false;
-        var notReady = await CheckAsync(string.Empty);
+        host.Readiness.Ready = true;
 
-        Assert.Equal(ServingStatus.Serving, Assert.Single(ready.Messages).As(HealthCheckResponse.Parser).Status);
-        Assert.Equal(ServingStatus.Serving, Assert.Single(readyService.Messages).As(HealthCheckResponse.Parser).Status);
-        Assert.Equal(ServingStatus.NotServing, Assert.Single(notReady.Messages).As(HealthCheckResponse.Parser).Status);
+        var native = await new Health.HealthClient(host.NativeChannel()).CheckAsync(new HealthCheckRequest());
+        var web = await new Health.HealthClient(host.WebChannel()).CheckAsync(new HealthCheckRequest());
+
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, native.Status);
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, web.Status);
     }
 
     [Fact]
-    public async Task Check_of_a_service_not_served_is_NOT_FOUND()
+    public async Task Check_reports_NOT_SERVING_at_once_when_a_readiness_check_fails()
     {
-        var result = await CheckAsync("no.such.Service");
+        host.Readiness.Ready = false;
+        try
+        {
+            var response = await new Health.HealthClient(host.NativeChannel()).CheckAsync(new HealthCheckRequest());
 
-        Assert.Equal(StatusCode.NotFound, result.StatusCode);
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, response.Status);
+        }
+        finally
+        {
+            host.Readiness.Ready = true;
+        }
     }
 
     [Fact]
-    public async Task Watch_sends_the_current_status_then_each_change()
+    public async Task Check_of_an_unknown_service_is_NOT_FOUND()
     {
-        using var request = Request(server.Http2, server.GrpcUri("/grpc.health.v1.Health/Watch"), GrpcContentType, Frame(new HealthCheckRequest()));
-        using var response = await server.Http2.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
-        await using var body = await response.Content.ReadAsStreamAsync();
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            new Health.HealthClient(host.NativeChannel()).CheckAsync(new HealthCheckRequest { Service = "no.such.Service" }).ResponseAsync);
 
-        var first = await ReadStatusAsync(body);
-        server.Readiness.IsReady = false;
-        var second = await ReadStatusAsync(body);
-        server.Readiness.IsReady = true;
-        var third = await ReadStatusAsync(body);
-
-        Assert.Equal([ServingStatus.Serving, ServingStatus.NotServing, ServingStatus.Serving], [first, second, third]);
+        Assert.Equal(StatusCode.NotFound, error.StatusCode);
     }
 
-    private static async Task<ServingStatus> ReadStatusAsync(Stream body)
+    [Fact]
+    public async Task Watch_streams_the_change_to_NOT_SERVING_and_back()
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        var header = new byte[5];
-        await body.ReadExactlyAsync(header, timeout.Token);
-        var payload = new byte[header[4]];
-        await body.ReadExactlyAsync(payload, timeout.Token);
-        return HealthCheckResponse.Parser.ParseFrom(payload).Status;
+        host.Readiness.Ready = true;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var watch = new Health.HealthClient(host.NativeChannel()).Watch(new HealthCheckRequest(), cancellationToken: timeout.Token);
+        var stream = watch.ResponseStream;
+        try
+        {
+            await NextStatusAsync(stream, HealthCheckResponse.Types.ServingStatus.Serving, timeout.Token);
+            host.Readiness.Ready = false;
+            await NextStatusAsync(stream, HealthCheckResponse.Types.ServingStatus.NotServing, timeout.Token);
+            host.Readiness.Ready = true;
+            await NextStatusAsync(stream, HealthCheckResponse.Types.ServingStatus.Serving, timeout.Token);
+        }
+        finally
+        {
+            host.Readiness.Ready = true;
+        }
+    }
+
+    /// <summary>Reads until <paramref name="expected"/> arrives (the publisher may repeat the previous status first).</summary>
+    private static async Task NextStatusAsync(IAsyncStreamReader<HealthCheckResponse> stream, HealthCheckResponse.Types.ServingStatus expected, CancellationToken cancellationToken)
+    {
+        while (await stream.MoveNext(cancellationToken))
+        {
+            if (stream.Current.Status == expected)
+            {
+                return;
+            }
+        }
+
+        Assert.Fail($"The Watch stream ended before reporting {expected}.");
     }
 }
