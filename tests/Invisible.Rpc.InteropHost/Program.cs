@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Invisible.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

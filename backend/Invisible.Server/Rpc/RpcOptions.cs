@@ -24,6 +24,7 @@ public sealed class RpcOptions
     /// <summary>grpc.health.v1 and /readyz report the health checks carrying this tag (readiness).</summary>
     public const string ReadinessTag = "ready";
 
-    /// <summary>How often <c>Health.Watch</c> sees readiness re-evaluated.</summary>
+    /// <summary>How often <c>Health.Watch</c> sees readiness re-evaluated (the health check publisher's period: at least a second).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan HealthWatchInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -1,7 +1,7 @@
 using System.Net;
 using Grpc.Net.Client;
 using Grpc.Net.Client.Web;
-using Invisible.Server.Grpc;
+using Invisible.Server.Rpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
