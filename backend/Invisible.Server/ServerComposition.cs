@@ -37,14 +37,12 @@ public static class ServerComposition
     public static WebApplication UseInvisiblePipeline(this WebApplication app, ServerRole role, string? spaRoot)
     {
         app.UseSecurityHeaders();
-        app.UseRequestIds();
-        app.UseRouting();
+        app.UseGrpcTransport();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHealthEndpoints();
         if (role != ServerRole.Worker)
         {
-            app.UseGrpcTransport();
-            app.UseAuthentication();
-            app.UseAuthorization();
             app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();

@@ -50,8 +50,6 @@ internal static class Program
         await using var app = builder.Build();
         // The product's pipeline order (ServerComposition.UseInvisiblePipeline) without authentication: the interop
         // service is anonymous, and the product's refusals are proven by the cases against the product itself.
-        app.UseRequestIds();
-        app.UseRouting();
         app.UseGrpcTransport();
         app.MapGrpcService<TestService>();
         app.MapGrpcInfrastructure();

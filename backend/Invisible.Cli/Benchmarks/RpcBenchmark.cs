@@ -455,12 +455,10 @@ internal sealed partial class RpcBenchmark : IBenchmark
             var app = builder.Build();
 
             app.UseSecurityHeaders();
-            app.UseRequestIds();
-            app.UseRouting();
-            app.MapHealthEndpoints();
             app.UseGrpcTransport();
             app.UseAuthentication();
             app.UseAuthorization();
+            app.MapHealthEndpoints();
             app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();

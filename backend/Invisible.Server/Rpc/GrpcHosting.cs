@@ -61,9 +61,11 @@ public static class GrpcHosting
         return services;
     }
 
-    /// <summary>gRPC-Web and CORS in front of the endpoints; call between <c>UseRouting</c> and authentication.</summary>
+    /// <summary>What every host of the API runs before authentication: request ids, routing, CORS and gRPC-Web.</summary>
     public static IApplicationBuilder UseGrpcTransport(this IApplicationBuilder app)
     {
+        app.UseRequestIds();
+        app.UseRouting();
         app.UseCors(CorsPolicy);
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
         return app;

@@ -15,7 +15,7 @@ namespace Invisible.Rpc.Tests.Support;
 
 /// <summary>
 /// A real Kestrel on two free loopback ports, configured as the product configures its API (<c>ListenRpc</c>,
-/// <c>AddGrpcTransport</c>, <c>UseRequestIds</c>, <c>UseGrpcTransport</c>, <c>MapGrpcInfrastructure</c>, in the order of
+/// <c>AddGrpcTransport</c>, <c>UseGrpcTransport</c>, <c>MapGrpcInfrastructure</c>, in the order of
 /// ServerComposition), serving the probe service; with clients for each way in.
 /// </summary>
 public sealed class TransportHost : IAsyncLifetime
@@ -88,8 +88,6 @@ public sealed class TransportHost : IAsyncLifetime
         });
 
         _app = builder.Build();
-        _app.UseRequestIds();
-        _app.UseRouting();
         _app.UseGrpcTransport();
         _app.MapGrpcService<ProbeServiceImplementation>();
         _app.MapGrpcInfrastructure();

@@ -8,6 +8,7 @@ using Google.Protobuf.Reflection;
 using Google.Rpc;
 using Invisible.Contracts.Imports.V1;
 using Grpc.Core;
+using Grpc.Net.Client;
 using Invisible.Server.Tests.Accounts;
 
 namespace Invisible.Server.Tests.Imports;
@@ -139,43 +140,28 @@ public sealed class ImportRpcTests(AccountsServer server)
         return start.UploadId;
     }
 
-    /// <summary>CompleteUpload is server streaming: every message of the body, then the status and field violations of the trailers.</summary>
+    /// <summary>CompleteUpload is server streaming: every message received, then the status and the field violations of its details.</summary>
     private async Task<(StatusCode Status, List<ImportEvent> Events, List<string> ViolatedFields)> CompleteAsync(string token, string uploadId, byte[] file)
     {
-        var request = new CompleteUploadRequest { UploadId = uploadId, Sha256 = Convert.ToHexString(SHA256.HashData(file)) }.ToByteArray();
-        var frame = new byte[5 + request.Length];
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(1), (uint)request.Length);
-        request.CopyTo(frame, 5);
-        using var http = new HttpClient();
-        using var message = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(server.Server.Endpoints.Grpc), "/invisible.imports.v1.ImportService/CompleteUpload"))
-        {
-            Version = HttpVersion.Version20,
-            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Content = new ByteArrayContent(frame),
-        };
-        message.Content.Headers.ContentType = new MediaTypeHeaderValue("application/grpc");
-        message.Headers.TryAddWithoutValidation("te", "trailers");
-        message.Headers.TryAddWithoutValidation("authorization", $"Bearer {token}");
-        using var response = await http.SendAsync(message);
-        var body = await response.Content.ReadAsByteArrayAsync();
-
+        using var channel = GrpcChannel.ForAddress(server.Server.Endpoints.Grpc);
+        var imports = new ImportService.ImportServiceClient(channel);
         var events = new List<ImportEvent>();
-        for (var position = 0; position < body.Length;)
+        try
         {
-            var length = (int)BinaryPrimitives.ReadUInt32BigEndian(body.AsSpan(position + 1));
-            events.Add(ImportEvent.Parser.ParseFrom(body, position + 5, length));
-            position += 5 + length;
-        }
+            using var call = imports.CompleteUpload(
+                new CompleteUploadRequest { UploadId = uploadId, Sha256 = Convert.ToHexString(SHA256.HashData(file)) },
+                new Metadata { { "authorization", $"Bearer {token}" } });
+            await foreach (var importEvent in call.ResponseStream.ReadAllAsync())
+            {
+                events.Add(importEvent);
+            }
 
-        var trailers = response.TrailingHeaders.Concat(response.Headers).ToDictionary(pair => pair.Key, pair => string.Join(",", pair.Value), StringComparer.OrdinalIgnoreCase);
-        var violations = new List<string>();
-        if (trailers.TryGetValue("grpc-status-details-bin", out var details))
+            return (StatusCode.OK, events, []);
+        }
+        catch (RpcException exception)
         {
-            var status = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(details.PadRight(details.Length + ((4 - (details.Length % 4)) % 4), '=')));
-            violations.AddRange(status.Details.Where(any => any.Is(BadRequest.Descriptor))
-                .SelectMany(any => any.Unpack<BadRequest>().FieldViolations.Select(v => v.Field)));
+            var violations = exception.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.Select(violation => violation.Field).ToList() ?? [];
+            return (exception.StatusCode, events, violations);
         }
-
-        return ((StatusCode)int.Parse(trailers["grpc-status"], System.Globalization.CultureInfo.InvariantCulture), events, violations);
     }
 }
