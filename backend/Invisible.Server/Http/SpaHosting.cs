@@ -40,8 +40,20 @@ public static partial class SpaHosting
             compression.MimeTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json", "image/svg+xml"];
         });
 
+    /// <summary>Path prefixes of the API's REST mapping and its OpenAPI document, which are never the web app's deep links.</summary>
+    public static readonly string[] ApiPrefixes = ["/v1", "/openapi"];
+
     public static WebApplication MapSpa(this WebApplication app, string? spaRoot)
     {
+        // A wrong REST path must not be answered 200 with index.html (a client would try to parse it): NOT_FOUND as JSON.
+        // These endpoints rank below the REST methods' own routes, and above the fallback.
+        foreach (var prefix in ApiPrefixes)
+        {
+            app.Map(prefix + "/{**rest}", context => Rpc.ErrorResponses.WriteAsync(context, Errors.DomainException.WithReason(
+                Errors.ErrorKind.NotFound, $"No API method at {context.Request.Method} {context.Request.Path}; see {OpenApiDocument.Path}.",
+                "METHOD_NOT_FOUND", Rpc.ErrorInterceptor.Domain))).AllowAnonymous();
+        }
+
         if (spaRoot is null)
         {
             app.Logger.LogWarning("The web app is not built ({Folder} not found); serving the API only. `./invisible up` builds it.", BuildFolder);

@@ -16,8 +16,13 @@ namespace Invisible.Server.Rpc;
 /// </summary>
 public static class ErrorResponses
 {
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(
-        TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor)));
+    /// <summary>
+    /// The detail types a status may carry. JSON transcoding needs them too: without them it cannot write the
+    /// <c>grpc-status-details-bin</c> status of a failed REST call as JSON and answers 500 with an empty body instead.
+    /// </summary>
+    public static readonly TypeRegistry DetailTypes = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor);
+
+    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes));
 
     public static Google.Rpc.Status ToStatus(DomainException exception)
     {

@@ -30,7 +30,7 @@ public static class GrpcHosting
             options.Interceptors.Add<ErrorInterceptor>();
             options.EnableDetailedErrors = false;
             options.IgnoreUnknownServices = false;
-        }).AddJsonTranscoding();
+        }).AddJsonTranscoding(transcoding => transcoding.TypeRegistry = ErrorResponses.DetailTypes);
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<RpcOptions>>((grpc, rpc) =>
         {
             grpc.MaxReceiveMessageSize = rpc.Value.MaxReceiveMessageSize;

@@ -1,0 +1,92 @@
+using System.Net;
+
+namespace Invisible.Server.Tests.Rest;
+
+/// <summary>The OpenAPI document integrators generate clients from, and what a wrong REST path is answered with.</summary>
+[Collection(RestCollection.Name)]
+public sealed class OpenApiAndRoutingTests(RestServer rest)
+{
+    /// <summary>
+    /// Every <c>google.api.http</c> rule of the protos, with the proto comment its operation must carry (null: the method has
+    /// none). Path parameters are named by their JSON names in the document, as Microsoft.AspNetCore.Grpc.Swagger writes them.
+    /// </summary>
+    public static readonly (string Method, string Path, string? Comment)[] Documented =
+    [
+        ("get", "/v1/invoices", "The tenant's invoices in import order"),
+        ("get", "/v1/invoices/{invoiceId}", "One invoice with its current decision"),
+        ("get", "/v1/dashboard", "Counters for the dashboard"),
+        ("get", "/v1/tolerances", "The tenant default and every per-vendor override"),
+        ("post", "/v1/reconcile", null),
+        ("get", "/v1/exceptions", null),
+        ("get", "/v1/exceptions/{exceptionId}", null),
+        ("post", "/v1/exceptions/{exceptionId}:approve", "Override: accept the invoice as it is."),
+        ("post", "/v1/exceptions/{exceptionId}:reject", "The invoice is not payable."),
+        ("post", "/v1/exceptions/{exceptionId}:assign", "Assign to a user of the tenant"),
+        ("get", "/v1/exceptions/{exceptionId}/rematch-candidates", "Ranked PO candidates"),
+        ("get", "/v1/imports", "The tenant's import history, newest first."),
+        ("get", "/v1/imports/{importId}", null),
+        ("get", "/v1/audit-entries", "Newest first."),
+        ("get", "/v1/vendors", null),
+        ("get", "/v1/vendors/{vendorCode}", "NOT_FOUND (reason VENDOR_NOT_FOUND)"),
+    ];
+
+    [Fact]
+    public async Task The_OpenAPI_document_is_anonymous_and_lists_every_documented_path_with_its_method_and_proto_comment()
+    {
+        var document = await rest.GetAsync("/openapi/v1.json", apiKey: null);
+
+        Assert.True(document.Status == HttpStatusCode.OK, document.ToString());
+        var paths = document.Json.GetProperty("paths");
+        var failures = new List<string>();
+        foreach (var (method, path, comment) in Documented)
+        {
+            if (!paths.TryGetProperty(path, out var item) || !item.TryGetProperty(method, out var operation))
+            {
+                failures.Add($"{method.ToUpperInvariant()} {path} is not in the document");
+                continue;
+            }
+
+            var text = string.Join(' ', new[] { "summary", "description" }
+                .Select(name => operation.TryGetProperty(name, out var value) ? value.GetString() : null));
+            if (comment is not null && !text.Contains(comment, StringComparison.Ordinal))
+            {
+                failures.Add($"{method.ToUpperInvariant()} {path} lacks the proto comment '{comment}': '{text}'");
+            }
+        }
+
+        // Nothing else: a new rule must be added to the README's list (and to Documented) on purpose.
+        var listed = paths.EnumerateObject().SelectMany(item => item.Value.EnumerateObject().Select(operation => (operation.Name, item.Name))).ToHashSet();
+        failures.AddRange(listed.Except(Documented.Select(entry => (entry.Method, entry.Path))).Select(extra => $"undocumented {extra.Item1} {extra.Item2}"));
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Theory]
+    [InlineData("GET", "/v1/nope")]
+    [InlineData("GET", "/v1/invoices/a/b")]
+    [InlineData("POST", "/v1/nope")]
+    [InlineData("GET", "/v1")]
+    [InlineData("GET", "/openapi/nope")]
+    [InlineData("GET", "/openapi/v2.json")]
+    public async Task A_wrong_REST_path_is_a_404_and_not_the_web_app(string method, string path)
+    {
+        var reply = await rest.SendAsync(new HttpMethod(method), path, apiKey: null, method == "POST" ? "{}" : null);
+
+        Assert.True(reply.Status == HttpStatusCode.NotFound, reply.ToString());
+        Assert.DoesNotContain("<app-root>", reply.Body, StringComparison.Ordinal);
+        // Under /v1 a client gets a status it can parse like any other error (Swashbuckle answers an unknown document itself).
+        if (path.StartsWith("/v1", StringComparison.Ordinal))
+        {
+            Assert.True(reply.MediaType == "application/json", reply.ToString());
+            Assert.Equal((5, "METHOD_NOT_FOUND"), (reply.Json.GetProperty("code").GetInt32(), reply.Reason));
+        }
+    }
+
+    [Fact]
+    public async Task A_deep_link_of_the_web_app_still_gets_the_web_app()
+    {
+        var reply = await rest.GetAsync("/exceptions/42", apiKey: null);
+
+        Assert.Equal(HttpStatusCode.OK, reply.Status);
+        Assert.Contains("<app-root>", reply.Body, StringComparison.Ordinal);
+    }
+}
