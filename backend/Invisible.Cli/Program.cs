@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Invisible.Cli.Commands;
-using Invisible.Cli.Logging;
 using Spectre.Console;
 
 if (Console.IsOutputRedirected)
@@ -27,24 +26,5 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     BenchCommand.Create(),
 };
 
-var parse = root.Parse(args);
-if (parse.Errors.Count > 0)
-{
-    return await parse.InvokeAsync();
-}
-
-// A verb prints what its user asked for; the product's information logs (the embedded cluster starting, the web host's
-// lifecycle) are kept in the data directory's log file unless --verbose asks for them here.
-var terminal = Console.Error;
-await using var quietTerminal = new QuietTerminal(
-    terminal, QuietTerminal.LogFileOf(parse.GetValue(CommonOptions.DataDirectory)!.FullName), parse.GetValue(CommonOptions.Verbose));
-Console.SetError(quietTerminal);
-try
-{
-    // `up` owns Ctrl-C / SIGTERM through the web host, which stops the server and then the database in order.
-    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
-}
-finally
-{
-    Console.SetError(terminal);
-}
+// `up` owns Ctrl-C / SIGTERM through the web host, which stops the server and then the database in order.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -35,7 +35,7 @@ internal sealed class EventsBenchmark : IBenchmark
     public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
         context.Report("starting a private PostgreSQL cluster");
-        await using var product = await LocalProduct.OpenAsync(context.WorkDirectory, cancellationToken);
+        await using var product = await LocalProduct.OpenAsync(context.WorkDirectory, context.Logging, cancellationToken);
         var database = product.Services.GetRequiredService<NpgsqlDataSource>();
         var tenants = product.Services.GetRequiredService<TenantDatabase>();
         var tenantId = await product.Services.GetRequiredService<TenantDirectory>().CreateAsync("bench-events", "Bench", "USD", cancellationToken);

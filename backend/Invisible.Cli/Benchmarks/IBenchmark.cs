@@ -1,3 +1,5 @@
+using Invisible.Server.Hosting;
+
 namespace Invisible.Cli.Benchmarks;
 
 /// <summary>
@@ -26,4 +28,8 @@ public sealed record BenchmarkFigure(string Figure, double Value, string Unit, d
 
 /// <param name="WorkDirectory">A scratch directory for this run (deleted afterwards by the runner).</param>
 /// <param name="Report">Progress lines for the person watching.</param>
-public sealed record BenchmarkContext(string WorkDirectory, Action<string> Report);
+public sealed record BenchmarkContext(string WorkDirectory, Action<string> Report)
+{
+    /// <summary>How much of a benchmarked product's log reaches the terminal (the verb's --verbose); the rest goes to the log file in the work directory, and is deleted with it.</summary>
+    public ProductLoggingOptions Logging { get; init; } = ProductLoggingOptions.Default;
+}

@@ -40,7 +40,7 @@ internal sealed class IngestBenchmark : IBenchmark
         GC.Collect();
 
         var dataDirectory = Path.Combine(context.WorkDirectory, "data");
-        await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+        await using var product = await LocalProduct.OpenAsync(dataDirectory, context.Logging, cancellationToken);
         var tenantId = await CreateTenantAsync(product, cancellationToken);
         var imports = ImportCommand.CreateImportService(product, dataDirectory);
         foreach (var (kind, file) in new[] { (DocumentKind.Vendors, "vendors.csv"), (DocumentKind.PurchaseOrders, "purchase_orders.csv"), (DocumentKind.Receipts, "receipts.csv") })

@@ -52,7 +52,7 @@ internal sealed class MatchBenchmark : IBenchmark
         var large = generated with { Invoices = generated.Invoices.Select(invoice => invoice with { InvoiceTotal = invoice.SumOfLines }).ToList() };
         var dataDirectory = Path.Combine(context.WorkDirectory, "db");
         Directory.CreateDirectory(dataDirectory);
-        await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+        await using var product = await LocalProduct.OpenAsync(dataDirectory, context.Logging, cancellationToken);
         var tenantId = await CreateTenantAsync(product, cancellationToken);
         await ImportAsync(context, product, dataDirectory, tenantId, large, cancellationToken);
 

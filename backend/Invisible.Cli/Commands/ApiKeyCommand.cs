@@ -22,7 +22,8 @@ internal static class ApiKeyCommand
         };
         create.SetAction(async (parse, cancellationToken) =>
         {
-            await using var product = await LocalProduct.OpenAsync(parse.GetValue(CommonOptions.DataDirectory)!.FullName, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(
+                parse.GetValue(CommonOptions.DataDirectory)!.FullName, CommonOptions.Logging(parse), cancellationToken);
             var days = parse.GetValue(expiresInDays);
             try
             {

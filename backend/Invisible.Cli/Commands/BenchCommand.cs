@@ -41,7 +41,10 @@ internal static class BenchCommand
                 try
                 {
                     AnsiConsole.MarkupLine($"[bold]{benchmark.Name}[/]: {Markup.Escape(benchmark.Description)}");
-                    var context = new BenchmarkContext(work.FullName, line => AnsiConsole.MarkupLine($"[dim]  {Markup.Escape(line)}[/]"));
+                    var context = new BenchmarkContext(work.FullName, line => AnsiConsole.MarkupLine($"[dim]  {Markup.Escape(line)}[/]"))
+                    {
+                        Logging = CommonOptions.Logging(parse),
+                    };
                     var figures = await benchmark.RunAsync(context, cancellationToken);
                     AnsiConsole.Write(Table(figures));
                     allMet &= figures.All(f => f.Met is not false);

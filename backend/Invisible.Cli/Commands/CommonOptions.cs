@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Invisible.Server.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Invisible.Cli.Commands;
 
@@ -18,6 +20,13 @@ internal static class CommonOptions
                       "Without it they go only to DIR/logs/invisible.log of --data-dir; warnings and errors are always shown.",
         Recursive = true,
     };
+
+    /// <summary>
+    /// A verb prints what its user asked for: of the product's log (the embedded cluster starting and stopping, the web
+    /// host's lifecycle) only warnings and errors reach the terminal, unless --verbose asks for all of it. The log file has it all.
+    /// </summary>
+    public static ProductLoggingOptions Logging(ParseResult parse) =>
+        new(parse.GetValue(Verbose) ? LogLevel.Information : LogLevel.Warning);
 
     public static readonly Option<string> Tenant = new("--tenant")
     {

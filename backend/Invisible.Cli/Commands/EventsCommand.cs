@@ -20,7 +20,8 @@ internal static class EventsCommand
         };
         list.SetAction(async (parse, cancellationToken) =>
         {
-            await using var product = await LocalProduct.OpenAsync(parse.GetValue(CommonOptions.DataDirectory)!.FullName, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(
+                parse.GetValue(CommonOptions.DataDirectory)!.FullName, CommonOptions.Logging(parse), cancellationToken);
             var tenant = await FindTenantAsync(product, parse.GetValue(CommonOptions.Tenant)!, cancellationToken);
             if (tenant is null)
             {
@@ -65,7 +66,8 @@ internal static class EventsCommand
                 return 2;
             }
 
-            await using var product = await LocalProduct.OpenAsync(parse.GetValue(CommonOptions.DataDirectory)!.FullName, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(
+                parse.GetValue(CommonOptions.DataDirectory)!.FullName, CommonOptions.Logging(parse), cancellationToken);
             var tenant = await FindTenantAsync(product, parse.GetValue(CommonOptions.Tenant)!, cancellationToken);
             if (tenant is null)
             {

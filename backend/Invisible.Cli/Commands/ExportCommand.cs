@@ -44,7 +44,7 @@ internal static class ExportCommand
             }
 
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
-            await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(dataDirectory, CommonOptions.Logging(parse), cancellationToken);
             var tenant = await ReconcileCommand.FindTenantAsync(product, parse.GetValue(CommonOptions.Tenant)!, dataDirectory, cancellationToken);
             if (tenant is null)
             {

@@ -99,7 +99,7 @@ internal static class ImportCommand
 
             var slug = parse.GetValue(CommonOptions.Tenant)!;
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
-            await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(dataDirectory, CommonOptions.Logging(parse), cancellationToken);
             var tenant = await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, cancellationToken);
             if (tenant is null)
             {

@@ -36,7 +36,7 @@ internal static class ReconcileCommand
             }
 
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
-            await using var product = await LocalProduct.OpenAsync(dataDirectory, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(dataDirectory, CommonOptions.Logging(parse), cancellationToken);
             var tenant = await FindTenantAsync(product, parse.GetValue(CommonOptions.Tenant)!, dataDirectory, cancellationToken);
             if (tenant is null)
             {

@@ -31,7 +31,8 @@ internal static class ServeCommand
                 $"--Server:GrpcPort={parse.GetValue(grpcPort)}",
                 $"--Server:ListenAddress={parse.GetValue(listen)}",
             ];
-            await using var server = await InvisibleServer.StartAsync(arguments, configure: null, cancellationToken);
+            // A deployment's standard error goes to its log collector: Information on the terminal, --verbose or not.
+            await using var server = await InvisibleServer.StartAsync(arguments, configure: null, ProductLoggingOptions.Default, cancellationToken);
             await Console.Error.WriteLineAsync($"Invisible ({parse.GetValue(role)}) listening on {server.Endpoints.Http} and {server.Endpoints.Grpc} (h2c)");
             await server.WaitForShutdownAsync(CancellationToken.None);
             return 0;

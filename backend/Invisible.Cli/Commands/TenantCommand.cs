@@ -20,7 +20,8 @@ internal static class TenantCommand
         create.SetAction(async (parse, cancellationToken) =>
         {
             var tenant = parse.GetValue(slug)!;
-            await using var product = await LocalProduct.OpenAsync(parse.GetValue(CommonOptions.DataDirectory)!.FullName, cancellationToken);
+            await using var product = await LocalProduct.OpenAsync(
+                parse.GetValue(CommonOptions.DataDirectory)!.FullName, CommonOptions.Logging(parse), cancellationToken);
             var onboarding = ActivatorUtilities.CreateInstance<TenantOnboarding>(product.Services);
             try
             {

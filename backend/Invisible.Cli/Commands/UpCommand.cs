@@ -36,7 +36,8 @@ internal static class UpCommand
                 $"--Server:GrpcPort={parse.GetValue(grpcPort) ?? (httpPort == 0 ? 0 : httpPort + 1)}",
             };
 
-            await using var server = await InvisibleServer.StartAsync(arguments, configure: null, cancellationToken);
+            // Interactive: the address and the demo sign-in are printed below; the server's log goes to the file (or --verbose).
+            await using var server = await InvisibleServer.StartAsync(arguments, configure: null, CommonOptions.Logging(parse), cancellationToken);
             var demo = parse.GetValue(noDemo) ? null : await DemoTenant.EnsureAsync(server.Services, cancellationToken);
 
             AnsiConsole.MarkupLine($"[bold green]Invisible is up.[/]  Web app: [link]{server.Endpoints.Http}[/]   gRPC (h2c): {server.Endpoints.Grpc}");

@@ -15,13 +15,15 @@ public sealed class InvisibleServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly DatabaseRuntime _database;
+    private readonly ILoggerFactory _bootLoggers;
     private readonly string _dataDirectory;
     private bool _disposed;
 
-    private InvisibleServer(WebApplication app, DatabaseRuntime database, string dataDirectory, ServerEndpoints endpoints)
+    private InvisibleServer(WebApplication app, DatabaseRuntime database, ILoggerFactory bootLoggers, string dataDirectory, ServerEndpoints endpoints)
     {
         _app = app;
         _database = database;
+        _bootLoggers = bootLoggers;
         _dataDirectory = dataDirectory;
         Endpoints = endpoints;
     }
@@ -32,19 +34,36 @@ public sealed class InvisibleServer : IAsyncDisposable
 
     public DatabaseRuntime Database => _database;
 
+    /// <summary>Starts the server logging to the data directory's log file and, from Information on, to the terminal.</summary>
     /// <param name="args">Configuration overrides in ASP.NET Core's command-line form (<c>--Server:HttpPort=0</c>).</param>
-    public static async Task<InvisibleServer> StartAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken)
+    public static Task<InvisibleServer> StartAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken) =>
+        StartAsync(args, configure, ProductLoggingOptions.Default, cancellationToken);
+
+    /// <param name="args">Configuration overrides in ASP.NET Core's command-line form (<c>--Server:HttpPort=0</c>).</param>
+    /// <param name="logging">How much of the log reaches the terminal (the rest is in the data directory's log file).</param>
+    public static async Task<InvisibleServer> StartAsync(
+        string[] args, Action<WebApplicationBuilder>? configure, ProductLoggingOptions logging, CancellationToken cancellationToken)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddEnvironmentVariables("INVISIBLE_");
-        builder.Logging.ClearProviders().AddProductConsole();
         var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
         builder.Configuration.AddInMemoryCollection(RoleSettings(options.Role, dataDirectory));
+        builder.Logging.AddProductLogging(dataDirectory, logging);
 
-        using var bootLoggers = LoggerFactory.Create(logging => logging.AddProductConsole());
-        var database = await DatabaseRuntime.StartAsync(builder.Configuration, dataDirectory, bootLoggers, cancellationToken);
+        var bootLoggers = ProductLogging.CreateBootLoggers(builder.Configuration, dataDirectory, logging);
+        DatabaseRuntime database;
+        try
+        {
+            database = await DatabaseRuntime.StartAsync(builder.Configuration, dataDirectory, bootLoggers, cancellationToken);
+        }
+        catch
+        {
+            bootLoggers.Dispose();
+            throw;
+        }
+
         try
         {
             builder.Services.AddInvisibleServer(builder.Configuration, database);
@@ -57,11 +76,12 @@ public sealed class InvisibleServer : IAsyncDisposable
 
             var endpoints = ListeningEndpoints(app);
             await endpoints.WriteAsync(dataDirectory, cancellationToken);
-            return new InvisibleServer(app, database, dataDirectory, endpoints);
+            return new InvisibleServer(app, database, bootLoggers, dataDirectory, endpoints);
         }
         catch
         {
             await database.DisposeAsync();
+            bootLoggers.Dispose();
             throw;
         }
     }
@@ -81,6 +101,8 @@ public sealed class InvisibleServer : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await _database.DisposeAsync();
+        // After the database: the embedded cluster logs its stop with the loggers it was started with.
+        _bootLoggers.Dispose();
     }
 
     /// <summary>Settings that follow from the role and the data directory, so each is configured in one place only.</summary>

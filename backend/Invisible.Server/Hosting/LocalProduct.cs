@@ -10,12 +10,22 @@ namespace Invisible.Server.Hosting;
 public sealed class LocalProduct : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly ILoggerFactory _bootLoggers;
 
-    private LocalProduct(ServiceProvider services) => _services = services;
+    private LocalProduct(ServiceProvider services, ILoggerFactory bootLoggers)
+    {
+        _services = services;
+        _bootLoggers = bootLoggers;
+    }
 
     public IServiceProvider Services => _services;
 
-    public static async Task<LocalProduct> OpenAsync(string dataDirectory, CancellationToken cancellationToken)
+    /// <summary>Opens the data directory logging to its log file and, from Information on, to the terminal.</summary>
+    public static Task<LocalProduct> OpenAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        OpenAsync(dataDirectory, ProductLoggingOptions.Default, cancellationToken);
+
+    /// <param name="logging">How much of the log reaches the terminal (the rest is in the data directory's log file).</param>
+    public static async Task<LocalProduct> OpenAsync(string dataDirectory, ProductLoggingOptions logging, CancellationToken cancellationToken)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
@@ -23,15 +33,25 @@ public sealed class LocalProduct : IAsyncDisposable
             .AddEnvironmentVariables("INVISIBLE_")
             .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)])
             .Build();
+        var fullDataDirectory = Path.GetFullPath(dataDirectory);
+        var bootLoggers = ProductLogging.CreateBootLoggers(configuration, fullDataDirectory, logging);
+        DatabaseRuntime database;
+        try
+        {
+            database = await DatabaseRuntime.StartAsync(configuration, fullDataDirectory, bootLoggers, cancellationToken);
+        }
+        catch
+        {
+            bootLoggers.Dispose();
+            throw;
+        }
+
         var services = new ServiceCollection()
-            .AddLogging(logging => logging.AddConfiguration(configuration.GetSection("Logging")).AddProductConsole());
-        await using var bootServices = services.BuildServiceProvider();
-        var database = await DatabaseRuntime.StartAsync(
-            configuration, Path.GetFullPath(dataDirectory), bootServices.GetRequiredService<ILoggerFactory>(), cancellationToken);
-        services.AddSingleton<IConfiguration>(configuration);
+            .AddLogging(builder => builder.AddConfiguration(configuration.GetSection("Logging")).AddProductLogging(fullDataDirectory, logging))
+            .AddSingleton<IConfiguration>(configuration);
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section);
         services.AddInvisibleDatabase(database);
-        return new LocalProduct(services.BuildServiceProvider());
+        return new LocalProduct(services.BuildServiceProvider(), bootLoggers);
     }
 
     public async ValueTask DisposeAsync()
@@ -39,5 +59,7 @@ public sealed class LocalProduct : IAsyncDisposable
         var database = _services.GetRequiredService<DatabaseRuntime>();
         await _services.DisposeAsync();
         await database.DisposeAsync();
+        // After the database: the embedded cluster logs its stop with the loggers it was started with.
+        _bootLoggers.Dispose();
     }
 }
