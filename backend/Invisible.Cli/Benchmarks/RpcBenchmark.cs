@@ -138,7 +138,7 @@ internal sealed partial class RpcBenchmark : IBenchmark
         context.Report("REST: starting the product on a fresh data directory with the demo tenant (import and reconcile not timed)");
         var dataDirectory = Path.Combine(context.WorkDirectory, "product");
         await using var product = await InvisibleServer.StartAsync(
-            [$"--Server:DataDirectory={dataDirectory}", "--Server:HttpPort=0", "--Server:GrpcPort=0"], configure: null, cancellationToken);
+            [$"--Server:DataDirectory={dataDirectory}", "--Server:HttpPort=0", "--Server:GrpcPort=0"], configure: null, context.Logging, cancellationToken);
         await DemoTenant.EnsureAsync(product.Services, cancellationToken);
         var tenant = await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(DemoTenant.Slug, cancellationToken)
             ?? throw new InvalidOperationException("The demo tenant was not created.");
