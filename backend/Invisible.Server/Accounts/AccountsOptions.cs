@@ -24,4 +24,10 @@ public sealed class AccountsOptions
     public TimeSpan MaxBackOff { get; set; } = TimeSpan.FromHours(1);
 
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// How often a long-lived call (a <c>Watch</c> stream) checks that its caller may still call: the session still live, the
+    /// user enabled, the role unchanged, the API key not revoked. It also ends when the access token it started with expires.
+    /// </summary>
+    public TimeSpan StreamSessionCheckInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

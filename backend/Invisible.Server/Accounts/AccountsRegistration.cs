@@ -22,6 +22,7 @@ public static class AccountsRegistration
         services.AddSingleton<SignInThrottles>();
         services.AddSingleton<AuthRateLimiter>();
         services.AddSingleton<CallerVerification>();
+        services.AddSingleton<StreamSessions>();
         services.AddScoped<Sessions>();
         services.AddScoped<Authentication>();
         services.AddScoped<MultiFactor>();

@@ -61,6 +61,30 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             : new Caller(found.TenantId, found.Id, role, found.Id, Guid.Empty, MfaSatisfied: true) { Kind = CallerKind.ApiKey };
     }
 
+    /// <summary>
+    /// Whether <paramref name="caller"/>, verified when its call started, may still call: for a person the session is live and
+    /// the role unchanged (a role change also rotates the security stamp), for an API key it is neither revoked nor expired.
+    /// </summary>
+    public async Task<bool> IsStillValidAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        switch (caller.Kind)
+        {
+            case CallerKind.User:
+                return await VerifySessionAsync(caller, cancellationToken) is { } current && current.Role == caller.Role;
+            case CallerKind.ApiKey:
+                await using (var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken))
+                {
+                    var role = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                        "select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())",
+                        new { id = caller.UserId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                    return role == caller.Role;
+                }
+
+            default:
+                return true;
+        }
+    }
+
     private sealed record SessionState(
         Guid SecurityStamp, bool Disabled, string Role, bool MfaEnrolled, bool TenantRequiresMfa, bool SessionActive, bool SessionMfaSatisfied);
 }

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Authorization;
 namespace Invisible.Server.Realtime;
 
 /// <summary><c>invisible.events.v1.EventService</c>: the caller's tenant's events, live. The tenant comes from the token.</summary>
-public sealed class EventServiceHandler(LiveEventFeed feed)
+public sealed class EventServiceHandler(LiveEventFeed feed, StreamSessions sessions)
     : EventService.EventServiceBase
 {
     public const string StartedTopic = "watch.started";
@@ -20,25 +20,28 @@ public sealed class EventServiceHandler(LiveEventFeed feed)
     {
         var caller = context.Caller();
         var topics = request.Topics.Count == 0 ? null : request.Topics.ToHashSet(StringComparer.Ordinal);
-        using var subscription = await feed.SubscribeAsync(caller.TenantId, context.CancellationToken);
-        await responseStream.WriteAsync(
-            new WatchEvent { Id = Guid.NewGuid().ToString(), Topic = StartedTopic, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), PayloadJson = "{}" },
-            context.CancellationToken);
-        await foreach (var liveEvent in subscription.Events.ReadAllAsync(context.CancellationToken))
+        await sessions.RunWhileValidAsync(context, async cancellationToken =>
         {
-            if (topics is null || topics.Contains(liveEvent.Topic))
+            using var subscription = await feed.SubscribeAsync(caller.TenantId, cancellationToken);
+            await responseStream.WriteAsync(
+                new WatchEvent { Id = Guid.NewGuid().ToString(), Topic = StartedTopic, OccurredAt = Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow), PayloadJson = "{}" },
+                cancellationToken);
+            await foreach (var liveEvent in subscription.Events.ReadAllAsync(cancellationToken))
             {
-                await responseStream.WriteAsync(
-                    new WatchEvent
-                    {
-                        Id = liveEvent.Id.ToString(),
-                        Topic = liveEvent.Topic,
-                        OccurredAt = Timestamp.FromDateTimeOffset(liveEvent.OccurredAt),
-                        PayloadJson = liveEvent.PayloadJson,
-                        Position = liveEvent.Position,
-                    },
-                    context.CancellationToken);
+                if (topics is null || topics.Contains(liveEvent.Topic))
+                {
+                    await responseStream.WriteAsync(
+                        new WatchEvent
+                        {
+                            Id = liveEvent.Id.ToString(),
+                            Topic = liveEvent.Topic,
+                            OccurredAt = Timestamp.FromDateTimeOffset(liveEvent.OccurredAt),
+                            PayloadJson = liveEvent.PayloadJson,
+                            Position = liveEvent.Position,
+                        },
+                        cancellationToken);
+                }
             }
-        }
+        });
     }
 }

@@ -70,7 +70,7 @@ public static class CallerAuthentication
             return;
         }
 
-        context.Principal = CallerPrincipal.Create(caller);
+        context.Principal = CallerPrincipal.Create(caller, context.SecurityToken.ValidTo is { Year: > 1 } validTo ? new DateTimeOffset(validTo, TimeSpan.Zero) : null);
     }
 }
 

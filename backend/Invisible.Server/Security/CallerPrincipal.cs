@@ -18,10 +18,13 @@ public static class CallerPrincipal
     private const string StampClaim = "stamp";
     private const string MfaClaim = "mfa";
     private const string KindClaim = "kind";
+    private const string ExpiresClaim = "exp";
 
-    public static ClaimsPrincipal Create(Caller caller) =>
+    /// <param name="expiresAt">When the credentials stop being valid (an access token's expiry); null for API keys.</param>
+    public static ClaimsPrincipal Create(Caller caller, DateTimeOffset? expiresAt = null) =>
         new(new ClaimsIdentity(
             [
+                .. expiresAt is { } expiry ? [new Claim(ExpiresClaim, expiry.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))] : Array.Empty<Claim>(),
                 new Claim(ClaimTypes.NameIdentifier, caller.UserId.ToString()),
                 new Claim(TenantClaim, caller.TenantId.ToString()),
                 new Claim(ClaimTypes.Role, caller.Role),
@@ -45,5 +48,11 @@ public static class CallerPrincipal
             {
                 Kind = Enum.TryParse<CallerKind>(principal.FindFirstValue(KindClaim), out var kind) ? kind : CallerKind.User,
             }
+            : null;
+
+    /// <summary>When the request's credentials expire; null when they do not (API keys) or for anonymous requests.</summary>
+    public static DateTimeOffset? ExpiresAt(ClaimsPrincipal principal) =>
+        long.TryParse(principal.FindFirstValue(ExpiresClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
             : null;
 }

@@ -32,7 +32,8 @@ public class AccountsServer : IAsyncLifetime
 
     public TenantDatabase Database => Server.Services.GetRequiredService<TenantDatabase>();
 
-    protected virtual IEnumerable<string> Settings => ["--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000"];
+    // Streams check their session every second here (a minute in the product), so a test sees a sign-out reach one quickly.
+    protected virtual IEnumerable<string> Settings => ["--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01"];
 
     public async Task InitializeAsync()
     {
