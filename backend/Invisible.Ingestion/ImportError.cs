@@ -21,6 +21,8 @@ public sealed record ImportProgress(ImportPhase Phase, long RowsProcessed, long 
 
 public enum ImportPhase
 {
+    /// <summary>The file is being copied, once, into the private copy every later pass reads (bytes only, no rows yet).</summary>
+    Copying,
     Detecting,
     Validating,
     Completed,

@@ -21,7 +21,7 @@ public sealed class ImportKilledTests : IDisposable
     private string DataDirectory => Path.Combine(_directory.Path, "data");
 
     [Fact]
-    public async Task An_import_killed_during_copy_leaves_nothing_visible_and_a_rerun_stores_exact_counts()
+    public async Task An_import_killed_during_copy_leaves_nothing_visible_and_a_rerun_stores_exact_counts_and_removes_the_killed_ones_temporary_file()
     {
         var files = Path.Combine(_directory.Path, "generated");
         var generated = await CliProcess.RunAsync("bench-data", "--invoices", "50000", "--seed", "3", "--out", files);
@@ -48,11 +48,16 @@ public sealed class ImportKilledTests : IDisposable
 
         await WaitUntilNoCopyAsync(appDataSource);
         Assert.Equal((0L, 0L, 0L), await CountsAsync(product, tenantId));
+        // The killed process could not delete its copy of the file: it is in the data directory, not the system temp directory.
+        var temporaryFolder = Path.Combine(DataDirectory, "tmp");
+        var leftover = Assert.Single(Directory.GetFiles(temporaryFolder));
 
         var rerun = await CliProcess.RunAsync("import", "invoices", invoicesFile, "--tenant", "kill", "--data-dir", DataDirectory);
 
         Assert.True(rerun.ExitCode == 0, rerun.Output + rerun.Error);
         Assert.Equal((1L, expected.Invoices, expected.Lines), await CountsAsync(product, tenantId));
+        Assert.False(File.Exists(leftover), $"{leftover} was not swept");
+        Assert.Empty(Directory.GetFiles(temporaryFolder)); // nor did the rerun leave its own
     }
 
     private static async Task<(long Invoices, long Lines)> ExpectedCountsAsync(string invoicesFile)

@@ -115,18 +115,32 @@ internal static class ImportCommand
             }
 
             options = options with { ColumnMapping = mapping };
-            var outcome = await ImportWithProgressAsync(service, tenant.Id, kind, path, options, cancellationToken);
-            return Report(outcome);
+            try
+            {
+                var outcome = await ImportWithProgressAsync(service, tenant.Id, kind, path, options, cancellationToken);
+                return Report(outcome);
+            }
+            catch (FileChangedDuringImportException exception)
+            {
+                // Nothing was stored: the same promise, and exit code, as a rejected file.
+                await Console.Error.WriteLineAsync(exception.Message);
+                return Rejected;
+            }
         });
         return command;
     }
 
-    /// <summary>The product's import service on a local data directory (blobs such as error files go where `up` keeps them).</summary>
-    public static ImportService CreateImportService(LocalProduct product, string dataDirectory) =>
-        ActivatorUtilities.CreateInstance<ImportService>(
-            product.Services,
-            new FileSystemBlobStore(Microsoft.Extensions.Options.Options.Create(new RuntimeOptions { DataDirectory = dataDirectory })),
-            TimeProvider.System);
+    /// <summary>
+    /// The product's import service on a local data directory (blobs such as error files, and the import's temporary copy
+    /// of its file, go where `up` keeps them). Temporary copies left there by an import that was killed are removed first.
+    /// </summary>
+    public static ImportService CreateImportService(LocalProduct product, string dataDirectory)
+    {
+        var runtime = Microsoft.Extensions.Options.Options.Create(new RuntimeOptions { DataDirectory = dataDirectory });
+        var spools = new ImportSpools(runtime);
+        spools.SweepStale();
+        return ActivatorUtilities.CreateInstance<ImportService>(product.Services, new FileSystemBlobStore(runtime), spools, TimeProvider.System);
+    }
 
     private static async Task<ImportOutcome> ImportWithProgressAsync(
         ImportService service, Guid tenantId, DocumentKind kind, FileInfo file, ImportOptions options, CancellationToken cancellationToken)

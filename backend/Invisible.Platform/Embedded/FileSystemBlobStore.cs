@@ -24,7 +24,6 @@ public sealed class FileSystemBlobStore : IBlobStore
     public async Task PutAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Directory.CreateDirectory(_temporaryFolder);
 
         var temporaryPath = Path.Combine(_temporaryFolder, $"{Guid.NewGuid():N}.tmp");
@@ -37,8 +36,20 @@ public sealed class FileSystemBlobStore : IBlobStore
                 stream.Flush(flushToDisk: true);
             }
 
-            // rename(2) replaces the target atomically: readers see the old or the new file, never a partial one.
-            File.Move(temporaryPath, path, overwrite: true);
+            // rename(2) replaces the target atomically: readers see the old or the new file, never a partial one. The folder is
+            // made again if a delete of the folder's last blob removed it between the two steps.
+            for (var attempt = 1; ; attempt++)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                try
+                {
+                    File.Move(temporaryPath, path, overwrite: true);
+                    break;
+                }
+                catch (DirectoryNotFoundException) when (attempt < 5)
+                {
+                }
+            }
         }
         finally
         {
@@ -82,9 +93,31 @@ public sealed class FileSystemBlobStore : IBlobStore
         if (Directory.Exists(Path.GetDirectoryName(path)))
         {
             File.Delete(path);
+            RemoveEmptyFolders(Path.GetDirectoryName(path)!);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Removes <paramref name="folder"/> and its parents up to the root while they are empty: a folder exists only for the
+    /// blobs in it, so deleting a file's last chunk (a duplicate import's copy, an assembled upload) leaves no empty folder.
+    /// </summary>
+    private void RemoveEmptyFolders(string folder)
+    {
+        while (folder.Length > _root.Length && folder.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: false);
+            }
+            catch (IOException)
+            {
+                return; // not empty (or already gone, or being filled by a put, which makes it again): the parents are not empty either
+            }
+
+            folder = Path.GetDirectoryName(folder)!;
+        }
     }
 
     private string PathOf(string name)

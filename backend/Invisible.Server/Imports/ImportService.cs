@@ -15,11 +15,17 @@ namespace Invisible.Server.Imports;
 /// referenced from its import record. The tenant's saved column mapping for the kind of file applies unless the request
 /// maps a header itself.
 /// </summary>
-public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, TimeProvider time, ILogger<ImportService> logger)
+public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, ImportSpools spools, TimeProvider time, ILogger<ImportService> logger)
 {
     /// <summary>Files are kept in chunks of this size, so that keeping a large file costs no more memory than one chunk.</summary>
     public const int FileChunkBytes = 4 << 20;
 
+    /// <summary>
+    /// Imports <paramref name="content"/> from its current position to its end. The bytes are copied once into a private
+    /// spool, hashing as they are copied, and everything after reads that copy: a source that changes meanwhile cannot
+    /// make the stored rows, the recorded hash and the kept file disagree.
+    /// </summary>
+    /// <exception cref="FileChangedDuringImportException">A file on disk was written to while it was copied; nothing was imported.</exception>
     public async Task<ImportOutcome> ImportAsync(
         Guid tenantId,
         ImportRequest request,
@@ -28,38 +34,60 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         IProgress<ImportProgress>? progress,
         CancellationToken cancellationToken)
     {
-        // The file is read again to keep it, so it must be seekable; an upload stream is spooled to a temporary file first.
-        await using var spooled = content.CanSeek ? null : await SpoolAsync(content, cancellationToken);
-        content = spooled ?? content;
-        var start = content.Position;
+        var total = content.CanSeek ? content.Length - content.Position : (long?)null;
+        await using var file = await SpooledFile.CopyAsync(
+            spools, content, request.FileName, copied => progress?.Report(new ImportProgress(ImportPhase.Copying, 0, copied, total)), cancellationToken);
+        return await ImportAsync(tenantId, request, file, options, progress, cancellationToken);
+    }
 
-        // A file on disk is kept from a second handle while it is imported (the copy costs no extra time); another stream
-        // is kept afterwards. Kept before the commit, like the error CSV: a record never points at a file not written.
+    /// <summary>Imports one spooled version of a file (an assembled upload, or what the other overload copied).</summary>
+    public async Task<ImportOutcome> ImportAsync(
+        Guid tenantId,
+        ImportRequest request,
+        SpooledFile file,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        // Kept from the spool while it is imported (the copy costs no extra time), before the commit like the error CSV: a
+        // record never points at a file not written. Content already stored is not kept again: it would be a duplicate,
+        // whose copy would only be written to be deleted.
         var prefix = KeptFiles.NewPrefix(tenantId, time.GetUtcNow());
-        await using var secondReader = OpenSecondReader(content, start);
-        var keeping = secondReader is null ? null : KeepFileAsync(prefix, secondReader, cancellationToken);
+        Task? keeping = null;
         ImportOutcome outcome;
         try
         {
             await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            if (await ImportHistory.FindStoredAsync(unitOfWork, request.Kind, file.Sha256, cancellationToken) is null)
+            {
+                keeping = KeepFileAsync(prefix, file, cancellationToken);
+            }
+
             options = await WithSavedColumnMappingAsync(unitOfWork, request.Kind, options, cancellationToken);
-            outcome = await ImportStore.StoreAsync(unitOfWork, request, content, options, progress, cancellationToken);
+            file.Stream.Position = 0;
+            outcome = await ImportStore.StoreAsync(unitOfWork, request, file.Stream, options, progress, cancellationToken);
             if (keeping is not null)
             {
                 await keeping;
             }
 
+            // Both hashes are of the spool, which only this import can see; a difference would be a defect, never stored.
+            if (!string.Equals(outcome.Parse.ContentSha256, file.Sha256, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"Import of {request.FileName}: the parsed bytes have SHA-256 {outcome.Parse.ContentSha256}, the copied ones {file.Sha256}; nothing was stored.");
+            }
+
             if (outcome.Kind == ImportOutcomeKind.Duplicate)
             {
-                // The earlier import kept this very content already.
+                // The earlier import kept this very content already (reached here only when an identical import raced this one).
                 await DeleteKeptFileAsync(prefix, cancellationToken);
             }
             else
             {
                 if (keeping is null)
                 {
-                    content.Position = start;
-                    await KeepFileAsync(prefix, content, cancellationToken);
+                    await KeepFileAsync(prefix, file, cancellationToken);
                 }
 
                 await ImportHistory.SetContentBlobAsync(unitOfWork, outcome.Record.Id, prefix, cancellationToken);
@@ -197,18 +225,25 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         return options with { ColumnMapping = merged };
     }
 
-    private async Task KeepFileAsync(string prefix, Stream content, CancellationToken cancellationToken)
+    /// <summary>Keeps the spooled bytes by positional reads of its handle, so the import reading the same spool meanwhile is undisturbed.</summary>
+    private async Task KeepFileAsync(string prefix, SpooledFile file, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(FileChunkBytes);
         try
         {
             long offset = 0;
-            while (true)
+            while (offset < file.Length)
             {
-                var length = await content.ReadAtLeastAsync(buffer.AsMemory(0, FileChunkBytes), FileChunkBytes, throwOnEndOfStream: false, cancellationToken);
-                if (length == 0)
+                var length = 0;
+                while (length < FileChunkBytes && offset + length < file.Length)
                 {
-                    break;
+                    var read = await RandomAccess.ReadAsync(file.Stream.SafeFileHandle, buffer.AsMemory(length, FileChunkBytes - length), offset + length, cancellationToken);
+                    if (read == 0)
+                    {
+                        throw new InvalidOperationException($"The spool of an import ended at byte {offset + length} of {file.Length}.");
+                    }
+
+                    length += read;
                 }
 
                 // Zero-padded offsets: the store's ordinal listing is file order.
@@ -220,30 +255,6 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Time
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-    }
-
-    private static async Task<Stream> SpoolAsync(Stream content, CancellationToken cancellationToken)
-    {
-        var file = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"invisible-import-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
-        await content.CopyToAsync(file, cancellationToken);
-        file.Position = 0;
-        return file;
-    }
-
-    /// <summary>A second, independent reader of a file on disk (the spooled upload included), positioned at the start of the content.</summary>
-    private static FileStream? OpenSecondReader(Stream content, long start)
-    {
-        if (content is not FileStream { Name: var path } || !File.Exists(path))
-        {
-            return null;
-        }
-
-        var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16,
-            FileOptions.Asynchronous | FileOptions.SequentialScan);
-        reader.Position = start;
-        return reader;
     }
 
     private async Task DeleteKeptFileAsync(string prefix, CancellationToken cancellationToken)

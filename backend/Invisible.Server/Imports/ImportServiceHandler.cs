@@ -302,7 +302,8 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     {
         Phase = progress.Phase switch
         {
-            Ingestion.ImportPhase.Detecting => Contract.ImportPhase.Detecting,
+            // The contract has no copying phase: copying is the first step of getting to know the file.
+            Ingestion.ImportPhase.Copying or Ingestion.ImportPhase.Detecting => Contract.ImportPhase.Detecting,
             Ingestion.ImportPhase.Validating => Contract.ImportPhase.Validating,
             _ => Contract.ImportPhase.Completed,
         },

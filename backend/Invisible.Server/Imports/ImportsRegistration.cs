@@ -5,10 +5,15 @@ namespace Invisible.Server.Imports;
 
 public static class ImportsRegistration
 {
-    /// <summary>The import application service, chunked upload sessions and the gRPC <c>invisible.imports.v1.ImportService</c>.</summary>
+    /// <summary>
+    /// The import application service, chunked upload sessions and the gRPC <c>invisible.imports.v1.ImportService</c>; the
+    /// spools of imports under the data directory, with the sweep of stale ones at start.
+    /// </summary>
     public static IServiceCollection AddImports(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ImportSpools>();
+        services.AddHostedService<ImportSpoolSweep>();
         services.TryAddSingleton<ImportService>();
         services.TryAddSingleton<UploadSessions>();
         return services;

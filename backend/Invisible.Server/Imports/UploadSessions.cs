@@ -39,7 +39,7 @@ public sealed class UploadException(string reason, string message, long? expecte
 /// Chunked uploads for clients without client streaming (browsers over gRPC-Web). Sessions are keyed by tenant and
 /// upload id, so one tenant can never continue another's upload, and expire after <see cref="Lifetime"/>.
 /// </summary>
-public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProvider time)
+public sealed class UploadSessions(IStateStore state, IBlobStore blobs, ImportSpools spools, TimeProvider time)
 {
     public const int MaxChunkBytes = 1 << 20;
     public const long MaxFileBytes = 2L << 30;
@@ -86,10 +86,10 @@ public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProv
     }
 
     /// <summary>
-    /// Assembles the complete upload into a temporary file (deleted when the stream is disposed), after checking its
-    /// size and SHA-256, and forgets the session.
+    /// Assembles the complete upload into a spool under the data directory (deleted when disposed), after checking its
+    /// size and SHA-256, and forgets the session. The import reads and keeps that very spool: one version of the file.
     /// </summary>
-    public async Task<(UploadSession Session, Stream Content)> CompleteAsync(Guid tenantId, Guid uploadId, string sha256, CancellationToken cancellationToken)
+    public async Task<(UploadSession Session, SpooledFile Content)> CompleteAsync(Guid tenantId, Guid uploadId, string sha256, CancellationToken cancellationToken)
     {
         var session = (await GetAsync(tenantId, uploadId, cancellationToken)).Value;
         if (session.ReceivedBytes != session.DeclaredSize)
@@ -98,10 +98,7 @@ public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProv
                 UploadException.Incomplete, $"{session.FileName}: {session.ReceivedBytes} of {session.DeclaredSize} bytes received.", session.ReceivedBytes);
         }
 
-        // Shared for reading: the import keeps a copy of the upload through a second reader while it parses the first.
-        var content = new FileStream(
-            Path.Combine(Path.GetTempPath(), $"invisible-upload-{uploadId:N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 81920,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        var content = spools.Create($"upload-{uploadId:N}");
         try
         {
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -120,9 +117,10 @@ public sealed class UploadSessions(IStateStore state, IBlobStore blobs, TimeProv
                 throw new UploadException(UploadException.ChecksumMismatch, $"{session.FileName}: the received bytes have SHA-256 {actual}, not {sha256}.");
             }
 
+            await content.FlushAsync(cancellationToken);
             content.Position = 0;
             await ForgetAsync(tenantId, uploadId, chunks, cancellationToken);
-            return (session, content);
+            return (session, new SpooledFile(content, actual, content.Length));
         }
         catch
         {

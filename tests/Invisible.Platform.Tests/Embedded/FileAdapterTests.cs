@@ -86,6 +86,27 @@ public sealed class FileAdapterTests : IDisposable
         Assert.Null(await blobs.GetAsync("tenants/b/exports/results.csv", Ct));
     }
 
+    [Fact]
+    public async Task Deleting_the_last_blob_of_a_folder_removes_the_emptied_folders_but_not_a_folder_with_blobs_left()
+    {
+        var store = new FileSystemBlobStore(Runtime);
+        await store.PutAsync("tenants/t1/imports/files/a/000", new byte[] { 1 }, Ct);
+        await store.PutAsync("tenants/t1/imports/files/a/001", new byte[] { 2 }, Ct);
+        await store.PutAsync("tenants/t1/imports/files/b/000", new byte[] { 3 }, Ct);
+        var files = Path.Combine(_dataDirectory, FileSystemBlobStore.FolderName, "tenants", "t1", "imports", "files");
+
+        await store.DeleteAsync("tenants/t1/imports/files/a/000", Ct);
+        var afterOne = Directory.Exists(Path.Combine(files, "a"));
+        await store.DeleteAsync("tenants/t1/imports/files/a/001", Ct);
+        await store.DeleteAsync("tenants/t1/imports/files/b/000", Ct);
+        await store.PutAsync("tenants/t1/imports/files/b/000", new byte[] { 4 }, Ct); // a folder removed is made again by the next put
+
+        Assert.True(afterOne);
+        Assert.False(Directory.Exists(Path.Combine(files, "a")));
+        Assert.Equal(["tenants/t1/imports/files/b/000"], await store.ListAsync("tenants/", Ct));
+        Assert.True(Directory.Exists(Path.Combine(_dataDirectory, FileSystemBlobStore.FolderName)));
+    }
+
     [Theory]
     [InlineData("../secrets.json")]
     [InlineData("tenants/../../secrets.json")]

@@ -35,12 +35,16 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
     private ImportService Service => new(
         Database.Tenants,
         new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+        Spools,
         TimeProvider.System,
         NullLogger<ImportService>.Instance);
+
+    private ImportSpools Spools => new(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path }));
 
     private UploadSessions Uploads => new(
         new PostgresStateStore(Database.AppDataSource),
         new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+        Spools,
         TimeProvider.System);
 
     [Fact]
@@ -112,9 +116,14 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         await using (content)
         {
             using var copy = new MemoryStream();
-            await content.CopyToAsync(copy);
+            await content.Stream.CopyToAsync(copy);
             Assert.Equal(file, copy.ToArray());
+            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), content.Sha256);
+            // Assembled under the data directory, where a sweep at start finds it if the server dies before the import ends.
+            Assert.Equal(Path.Combine(_dataDirectory.Path, ImportSpools.FolderName), Path.GetDirectoryName(content.Stream.Name));
         }
+
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_dataDirectory.Path, ImportSpools.FolderName)));
 
         var gone = await Assert.ThrowsAsync<UploadException>(() =>
             Uploads.AppendAsync(tenant.Id, session.UploadId, file.Length, Array.Empty<byte>(), CancellationToken.None));

@@ -23,12 +23,14 @@ public sealed class KeptFileSweepTests(DatabaseFixture fixture) : IClassFixture<
 
     private FileSystemBlobStore Blobs => new(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path }));
 
+    private ImportSpools Spools => new(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path }));
+
     [Fact]
     public async Task Only_unreferenced_files_older_than_the_grace_period_are_removed()
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = await Database.CreateTenantAsync();
-        var imported = await new ImportService(Database.Tenants, Blobs, TimeProvider.System, NullLogger<ImportService>.Instance).ImportAsync(
+        var imported = await new ImportService(Database.Tenants, Blobs, Spools, TimeProvider.System, NullLogger<ImportService>.Instance).ImportAsync(
             tenant.Id, new ImportRequest(DocumentKind.Vendors, "vendors.csv", ImportSource.Cli, "tester", null),
             new MemoryStream(Encoding.UTF8.GetBytes(Vendors)), ImportOptions.Default, progress: null, CancellationToken.None);
         // What a killed import leaves: chunks under a dated folder no import references, from two days ago and from just now,
@@ -55,7 +57,7 @@ public sealed class KeptFileSweepTests(DatabaseFixture fixture) : IClassFixture<
     {
         var tenant = await Database.CreateTenantAsync();
         var twoDaysAgo = new ShiftedTime(TimeSpan.FromDays(-2));
-        var imported = await new ImportService(Database.Tenants, Blobs, twoDaysAgo, NullLogger<ImportService>.Instance).ImportAsync(
+        var imported = await new ImportService(Database.Tenants, Blobs, Spools, twoDaysAgo, NullLogger<ImportService>.Instance).ImportAsync(
             tenant.Id, new ImportRequest(DocumentKind.Vendors, "vendors.csv", ImportSource.Cli, "tester", null),
             new MemoryStream(Encoding.UTF8.GetBytes(Vendors)), ImportOptions.Default, progress: null, CancellationToken.None);
         var fileId = imported.Record.ContentBlob![KeptFiles.Root(tenant.Id).Length..].TrimEnd('/');

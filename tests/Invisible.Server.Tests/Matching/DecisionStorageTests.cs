@@ -286,6 +286,7 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
             var imports = new ImportService(
                 Database.Tenants,
                 new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+                new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
                 TimeProvider.System,
                 NullLogger<ImportService>.Instance);
             await using var stream = File.OpenRead(Path.Combine(directory, file));

@@ -174,6 +174,7 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
         var imports = new ImportService(
             Database.Tenants,
             new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
+            new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             TimeProvider.System,
             NullLogger<ImportService>.Instance);
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
