@@ -53,7 +53,7 @@ internal sealed class MatchBenchmark : IBenchmark
         var dataDirectory = Path.Combine(context.WorkDirectory, "db");
         Directory.CreateDirectory(dataDirectory);
         await using var product = await LocalProduct.OpenAsync(dataDirectory, context.Logging, cancellationToken);
-        var tenantId = await CreateTenantAsync(product, cancellationToken);
+        var tenantId = await CreateTenantAsync(product, "bench-match", cancellationToken);
         await ImportAsync(context, product, dataDirectory, tenantId, large, cancellationToken);
 
         // A tenant's model is trained once and again only when its master data changes; a reconcile finds it stored.
@@ -118,9 +118,8 @@ internal sealed class MatchBenchmark : IBenchmark
         ];
     }
 
-    private static async Task<Guid> CreateTenantAsync(LocalProduct product, CancellationToken cancellationToken)
+    internal static async Task<Guid> CreateTenantAsync(LocalProduct product, string slug, CancellationToken cancellationToken)
     {
-        const string slug = "bench-match";
         await ActivatorUtilities.CreateInstance<TenantOnboarding>(product.Services)
             .CreateAsync(slug, "Match benchmark", "USD", $"admin@{slug}.invisible.local", TenantOnboarding.OperatorActor, cancellationToken);
         return (await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, cancellationToken))!.Id;
@@ -130,7 +129,7 @@ internal sealed class MatchBenchmark : IBenchmark
     /// Imports the generated tenant through the product's importer (not timed): the master data, then the invoices in
     /// files that each name an invoice once (a supplier's re-sent copy goes into the next file).
     /// </summary>
-    private static async Task ImportAsync(
+    internal static async Task ImportAsync(
         BenchmarkContext context, LocalProduct product, string dataDirectory, Guid tenantId, TenantSnapshot snapshot, CancellationToken cancellationToken)
     {
         var files = new List<(HashSet<(string Name, string Number)> Seen, List<Invoice> Invoices)>();

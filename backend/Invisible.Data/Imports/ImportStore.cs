@@ -76,8 +76,20 @@ public static class ImportStore
         await InsertErrorsAsync(unitOfWork, record.Id, parse, cancellationToken);
         record = await CompleteAsync(unitOfWork, record.Id, merge, cancellationToken);
         await AuditAsync(unitOfWork, request, "import.stored", record, cancellationToken, merge);
+        // A bulk write: the next list query must not be planned against statistics from before it (or none at all).
+        await TableStatistics.RefreshAsync(unitOfWork, ChangedTables(request.Kind), cancellationToken);
         return new ImportOutcome(ImportOutcomeKind.Stored, record, parse, merge);
     }
+
+    /// <summary>The tables a stored import of <paramref name="kind"/> writes to (the import record and its warnings too).</summary>
+    internal static IReadOnlyCollection<string> ChangedTables(DocumentKind kind) => kind switch
+    {
+        DocumentKind.Vendors => ["imports", "import_errors", "vendors", "vendor_aliases"],
+        DocumentKind.PurchaseOrders => ["imports", "import_errors", "purchase_orders", "purchase_order_lines"],
+        DocumentKind.Receipts => ["imports", "import_errors", "receipts", "receipt_lines"],
+        DocumentKind.Invoices => ["imports", "import_errors", "invoices", "invoice_lines"],
+        _ => ["imports", "import_errors"],
+    };
 
     private static async Task<ImportRecord?> TryInsertStoredRecordAsync(
         TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, CancellationToken cancellationToken)

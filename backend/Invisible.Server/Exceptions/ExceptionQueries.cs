@@ -50,8 +50,7 @@ public static class ExceptionQueries
                e.resolution_note as ResolutionNote, e.match_decision_id as MatchDecisionId,
                i.id as InvoiceId, m.import_no as ImportNo, i.import_position as ImportPosition, i.invoice_number as InvoiceNumber,
                i.printed_vendor_name as PrintedVendorName, v.vendor_code as VendorCode, i.invoice_date as InvoiceDate, i.currency as Currency,
-               i.invoice_total as InvoiceTotal, i.status as InvoiceStatus, p.po_number as PoNumber, current_decision.decided_at as DecidedAt,
-               count(*) over () as TotalCount
+               i.invoice_total as InvoiceTotal, i.status as InvoiceStatus, p.po_number as PoNumber, current_decision.decided_at as DecidedAt
         from exceptions e
         join invoices i on i.id = e.invoice_id
         join imports m on m.id = i.import_id
@@ -64,6 +63,19 @@ public static class ExceptionQueries
         ) current_decision on true
         """;
 
+    // Only what narrows the queue is joined (the invoice for amounts, its vendor for the code).
+    private const string Narrowing = """
+        from exceptions e
+        join invoices i on i.id = e.invoice_id
+        where e.status = any(@states)
+          and (@reason::text is null or @reason = any(string_to_array(e.reason, ',')))
+          and (@vendorCode::text is null or i.vendor_id = (select vc.id from vendors vc where vc.vendor_code = @vendorCode))
+          and (@assigneeId::uuid is null or e.assignee_id = @assigneeId)
+          and (@maxOpenedAt::timestamptz is null or e.opened_at <= @maxOpenedAt)
+          and (@minAmount::numeric is null or i.invoice_total >= @minAmount)
+          and (@maxAmount::numeric is null or i.invoice_total <= @maxAmount)
+        """;
+
     public static async Task<ExceptionPage> ListAsync(
         TenantUnitOfWork unitOfWork, ExceptionFilter filter, int offset, int limit, CancellationToken cancellationToken)
     {
@@ -73,38 +85,36 @@ public static class ExceptionQueries
             ExceptionOrder.AmountDescending => "i.invoice_total desc, e.opened_at, e.id",
             _ => "e.opened_at, e.id",
         };
+        var parameters = Parameters(filter, offset, limit);
+        // The page's ids first (count(*) over () made every page read and join the whole queue), then their columns.
         var rows = (await unitOfWork.Connection.QueryAsync<Row>(new CommandDefinition(
             $"""
             {Select}
-            where e.status = any(@states)
-              and (@reason::text is null or @reason = any(string_to_array(e.reason, ',')))
-              and (@vendorCode::text is null or v.vendor_code = @vendorCode)
-              and (@assigneeId::uuid is null or e.assignee_id = @assigneeId)
-              and (@maxOpenedAt::timestamptz is null or e.opened_at <= @maxOpenedAt)
-              and (@minAmount::numeric is null or i.invoice_total >= @minAmount)
-              and (@maxAmount::numeric is null or i.invoice_total <= @maxAmount)
+            where e.id in (select e.id {Narrowing} order by {order} offset @offset limit @limit)
             order by {order}
-            offset @offset limit @limit
             """,
-            new
-            {
-                states = filter.States.Count > 0 ? filter.States.ToArray() : ["open", "in_review"],
-                reason = filter.Reason,
-                vendorCode = filter.VendorCode,
-                assigneeId = filter.AssigneeId,
-                maxOpenedAt = filter.MinAgeDays is { } days ? filter.Now.AddDays(-days).UtcDateTime : (DateTime?)null,
-                minAmount = filter.MinAmount,
-                maxAmount = filter.MaxAmount,
-                offset,
-                limit,
-            },
+            parameters,
             unitOfWork.Transaction,
             cancellationToken: cancellationToken))).ToList();
-        var total = rows.Count > 0
-            ? (int)rows[0].TotalCount
-            : offset == 0 ? 0 : await CountAsync(unitOfWork, filter, cancellationToken);
+        var total = offset == 0 && rows.Count < limit
+            ? rows.Count
+            : await unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                $"select count(*)::int {Narrowing}", parameters, unitOfWork.Transaction, cancellationToken: cancellationToken));
         return new ExceptionPage(rows.Select(ToView).ToList(), total);
     }
+
+    private static object Parameters(ExceptionFilter filter, int offset, int limit) => new
+    {
+        states = filter.States.Count > 0 ? filter.States.ToArray() : ["open", "in_review"],
+        reason = filter.Reason,
+        vendorCode = filter.VendorCode,
+        assigneeId = filter.AssigneeId,
+        maxOpenedAt = filter.MinAgeDays is { } days ? filter.Now.AddDays(-days).UtcDateTime : (DateTime?)null,
+        minAmount = filter.MinAmount,
+        maxAmount = filter.MaxAmount,
+        offset,
+        limit,
+    };
 
     public static async Task<ExceptionView?> GetAsync(TenantUnitOfWork unitOfWork, Guid exceptionId, bool forUpdate, CancellationToken cancellationToken)
     {
@@ -118,12 +128,6 @@ public static class ExceptionQueries
         var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
             $"{Select} where e.id = @exceptionId", new { exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         return row is null ? null : ToView(row);
-    }
-
-    private static async Task<int> CountAsync(TenantUnitOfWork unitOfWork, ExceptionFilter filter, CancellationToken cancellationToken)
-    {
-        var page = await ListAsync(unitOfWork, filter, 0, 1, cancellationToken);
-        return page.TotalCount;
     }
 
     private static ExceptionView ToView(Row row) => new(
@@ -165,6 +169,5 @@ public static class ExceptionQueries
         public string InvoiceStatus { get; init; } = "";
         public string? PoNumber { get; init; }
         public DateTime? DecidedAt { get; init; }
-        public long TotalCount { get; init; }
     }
 }

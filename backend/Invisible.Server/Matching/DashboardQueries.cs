@@ -26,24 +26,28 @@ public static class DashboardQueries
     public static async Task<DashboardView> ReadAsync(TenantUnitOfWork unitOfWork, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = unitOfWork.Connection;
-        var byStatus = (await connection.QueryAsync<(string Status, int Count)>(new CommandDefinition(
-                "select status, count(*)::int from invoices group by status", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken)))
-            .ToDictionary(row => row.Status, row => row.Count, StringComparer.Ordinal);
-        var touchless = await connection.QuerySingleAsync<(int Touchless, int Decided)>(new CommandDefinition(
+        // One pass over the invoices for both the counts by status and the touchless rate (hash anti-join on the queue).
+        var statusRows = (await connection.QueryAsync<(string Status, int Count, int Touchless)>(new CommandDefinition(
             """
-            select (count(*) filter (where i.status = 'matched' and not exists (select 1 from exceptions e where e.invoice_id = i.id)))::int,
-                   (count(*) filter (where i.status <> 'pending'))::int
-            from invoices i
-            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+            select i.status, count(*)::int,
+                   (count(*) filter (where i.status = 'matched' and not exists (select 1 from exceptions e where e.invoice_id = i.id)))::int
+            from invoices i group by i.status
+            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+        var byStatus = statusRows.ToDictionary(row => row.Status, row => row.Count, StringComparer.Ordinal);
+        var touchless = (Touchless: statusRows.Sum(row => row.Touchless), Decided: statusRows.Where(row => row.Status != "pending").Sum(row => row.Count));
         var byReason = (await connection.QueryAsync<(string Reason, int Count)>(new CommandDefinition(
                 """
                 select r.reason, count(*)::int from exceptions e, unnest(string_to_array(e.reason, ',')) as r(reason)
                 where e.status in ('open', 'in_review') group by r.reason order by r.reason
                 """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken)))
             .ToDictionary(row => row.Reason, row => row.Count, StringComparer.Ordinal);
-        var ages = (await connection.QueryAsync<int>(new CommandDefinition(
-            "select floor(extract(epoch from (@now - opened_at)) / 86400)::int from exceptions where status in ('open', 'in_review')",
-            new { now = now.UtcDateTime }, unitOfWork.Transaction, cancellationToken: cancellationToken))).Select(age => Math.Max(0, age)).ToList();
+        // Counted per age in days by the database rather than one row per open exception sent here.
+        var ages = (await connection.QueryAsync<(int Age, int Count)>(new CommandDefinition(
+            """
+            select greatest(0, floor(extract(epoch from (@now - opened_at)) / 86400))::int as age, count(*)::int
+            from exceptions where status in ('open', 'in_review') group by 1
+            """,
+            new { now = now.UtcDateTime }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
         var held = (await connection.QueryAsync<(string Currency, decimal Amount)>(new CommandDefinition(
                 """
                 select i.currency, sum(i.invoice_total) from exceptions e join invoices i on i.id = e.invoice_id
@@ -56,8 +60,8 @@ public static class DashboardQueries
             new { today = new DateTime(now.UtcDateTime.Date.Ticks, DateTimeKind.Utc) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
 
         var byAge = AgeBuckets
-            .Select((bucket, index) => (bucket.Label, ages.Count(age =>
-                age >= bucket.FromDays && (index == AgeBuckets.Count - 1 || age < AgeBuckets[index + 1].FromDays))))
+            .Select((bucket, index) => (bucket.Label, ages.Where(age =>
+                age.Age >= bucket.FromDays && (index == AgeBuckets.Count - 1 || age.Age < AgeBuckets[index + 1].FromDays)).Sum(age => age.Count)))
             .ToList();
         return new DashboardView(
             byStatus.Values.Sum(),

@@ -89,6 +89,21 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
         return await InvoiceQueries.SearchAsync(unitOfWork, search, offset, pageSize, cancellationToken);
     }
 
+    /// <summary>
+    /// A keyset page of the tenant's invoices (<see cref="InvoiceQueries.PageAsync"/>) and, when <paramref name="count"/>,
+    /// how many the search finds (else 0), read in one transaction.
+    /// </summary>
+    public async Task<(IReadOnlyList<InvoiceListItem> Items, bool HasMore, int TotalCount)> PageInvoicesAsync(
+        Guid tenantId, InvoiceSearch search, InvoiceKeyset? after, bool count, int pageSize, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var (items, hasMore) = await InvoiceQueries.PageAsync(unitOfWork, search, after, pageSize, cancellationToken);
+        var total = !count ? 0
+            : after is null && !hasMore ? items.Count
+            : await InvoiceQueries.CountAsync(unitOfWork, search, cancellationToken);
+        return (items, hasMore, total);
+    }
+
     /// <summary>The dashboard's counters as of now.</summary>
     public async Task<DashboardView> DashboardAsync(Guid tenantId, CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Dapper;
 using Invisible.Data.Tenancy;
 
@@ -70,79 +71,145 @@ public enum InvoiceSortBy
 /// <param name="Status">A status name (<c>exception</c>, <c>pending</c>, ...).</param>
 public sealed record InvoiceSearch(string? Status, string? VendorCode, string? Query, InvoiceSortBy SortBy, bool Descending);
 
-/// <summary>Reads invoices and their current decisions for lists and the invoice page.</summary>
+/// <summary>
+/// Where a keyset page of <see cref="InvoiceQueries.PageAsync"/> continues: after the invoice with this sort value
+/// (<see cref="InvoiceQueries.SortValue"/>; unused in import order) at this import and position.
+/// </summary>
+public sealed record InvoiceKeyset(string SortValue, long ImportNo, int ImportPosition);
+
+/// <summary>
+/// Reads invoices and their current decisions for lists and the invoice page. The current outcome (status, vendor, PO) is
+/// read from the invoice row, which every decision keeps in step (<see cref="MatchDecisionStore"/>,
+/// <see cref="ReviewerDecisionStore"/>), never from the decision history: a list page reads its 50 rows through an index
+/// in the order it shows them, where finding every invoice's newest decision meant sorting the whole history first.
+/// </summary>
 public static class InvoiceQueries
 {
-    private const string InvoiceSelect = $"""
-        {MatchDecisionStore.LatestDecisionsSql}
+    private const string InvoiceSelect = """
         select i.id as InvoiceId, m.import_no as ImportNo, i.import_position as ImportPosition, i.invoice_number as InvoiceNumber,
                i.printed_vendor_name as PrintedVendorName, v.vendor_code as VendorCode, i.invoice_date as InvoiceDate, i.currency as Currency,
-               i.invoice_total as InvoiceTotal, coalesce(d.invoice_status, 'pending') as Status, p.po_number as PoNumber, d.decided_at as DecidedAt
+               i.invoice_total as InvoiceTotal, i.status as Status, p.po_number as PoNumber,
+               (select max(md.decided_at) from match_decisions md where md.invoice_id = i.id) as DecidedAt
         from invoices i
         join imports m on m.id = i.import_id
-        left join latest d on d.invoice_id = i.id
-        left join vendors v on v.id = d.vendor_id
-        left join purchase_orders p on p.id = d.purchase_order_id
+        left join vendors v on v.id = i.vendor_id
+        left join purchase_orders p on p.id = i.purchase_order_id
+        """;
+
+    // Each narrowing folds away when its parameter is null (PostgreSQL plans every statement with its parameters' values).
+    private const string Narrowing = """
+        (@status::text is null or i.status = @status)
+        and (@vendorCode::text is null or i.vendor_id = (select vc.id from vendors vc where vc.vendor_code = @vendorCode))
+        and (@query::text is null or i.invoice_number ilike @query or i.printed_vendor_name ilike @query or i.printed_po_number ilike @query
+             or exists (select from purchase_orders pq where pq.id = i.purchase_order_id and pq.po_number ilike @query))
         """;
 
     /// <param name="status">A status name (<c>exception</c>, <c>pending</c>, ...) or null for all.</param>
     public static async Task<IReadOnlyList<InvoiceListItem>> ListAsync(
         TenantUnitOfWork unitOfWork, string? status, InvoicePosition? after, int limit, CancellationToken cancellationToken) =>
-        (await unitOfWork.Connection.QueryAsync<InvoiceListItem>(new CommandDefinition(
-            $"""
-            {InvoiceSelect}
-            where (@status::text is null or coalesce(d.invoice_status, 'pending') = @status)
-              and (m.import_no, i.import_position) > (@afterImportNo, @afterPosition)
-            order by m.import_no, i.import_position
-            limit @limit
-            """,
-            new { status, afterImportNo = after?.ImportNo ?? 0L, afterPosition = after?.ImportPosition ?? 0, limit },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToList();
+        (await PageAsync(
+            unitOfWork, new InvoiceSearch(status, null, null, InvoiceSortBy.ImportOrder, false),
+            after is { } position ? new InvoiceKeyset("", position.ImportNo, position.ImportPosition) : null, limit, cancellationToken)).Items;
 
     /// <summary>
     /// A page of invoices narrowed by status, vendor and a search text (invoice number, printed vendor name or PO number,
     /// case-insensitive), in the given order (import order when null), with the count over all pages.
     /// </summary>
+    /// <remarks>Reads every row before <paramref name="offset"/>; deep pages go by <see cref="PageAsync"/>.</remarks>
     public static async Task<(IReadOnlyList<InvoiceListItem> Items, int TotalCount)> SearchAsync(
         TenantUnitOfWork unitOfWork, InvoiceSearch search, int offset, int limit, CancellationToken cancellationToken)
     {
+        var items = await ReadPageAsync(unitOfWork, search, after: null, offset, limit, cancellationToken);
+        return (items, await CountAsync(unitOfWork, search, cancellationToken));
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> invoices after <paramref name="after"/> (from the first when null) in the search's
+    /// order, and whether more follow. The page starts where the index of its sort column reaches the previous page's last
+    /// row, so page 2,000 costs what page 1 does.
+    /// </summary>
+    public static async Task<(IReadOnlyList<InvoiceListItem> Items, bool HasMore)> PageAsync(
+        TenantUnitOfWork unitOfWork, InvoiceSearch search, InvoiceKeyset? after, int limit, CancellationToken cancellationToken)
+    {
+        var rows = await ReadPageAsync(unitOfWork, search, after, offset: 0, limit + 1, cancellationToken);
+        return (rows.Take(limit).ToList(), rows.Count > limit);
+    }
+
+    /// <summary>How many invoices the search finds.</summary>
+    public static Task<int> CountAsync(TenantUnitOfWork unitOfWork, InvoiceSearch search, CancellationToken cancellationToken) =>
+        unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"select count(*)::int from invoices i where {Narrowing}", Parameters(search, after: null, 0, 0), unitOfWork.Transaction,
+            cancellationToken: cancellationToken));
+
+    /// <summary>The value of <paramref name="item"/> that <paramref name="sortBy"/> orders by, as a keyset token keeps it.</summary>
+    public static string SortValue(InvoiceListItem item, InvoiceSortBy sortBy) => sortBy switch
+    {
+        InvoiceSortBy.InvoiceDate => item.InvoiceDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        InvoiceSortBy.Total => item.InvoiceTotal.ToString(CultureInfo.InvariantCulture),
+        InvoiceSortBy.Vendor => item.VendorCode ?? item.PrintedVendorName,
+        InvoiceSortBy.InvoiceNumber => item.InvoiceNumber,
+        _ => "",
+    };
+
+    private static async Task<IReadOnlyList<InvoiceListItem>> ReadPageAsync(
+        TenantUnitOfWork unitOfWork, InvoiceSearch search, InvoiceKeyset? after, int offset, int limit, CancellationToken cancellationToken)
+    {
         var direction = search.Descending ? "desc" : "asc";
-        var order = search.SortBy switch
+        // The sort column with the SQL type its keyset value is read as; ties go in import order.
+        var (key, type) = search.SortBy switch
         {
-            InvoiceSortBy.InvoiceDate => $"i.invoice_date {direction}, m.import_no, i.import_position",
-            InvoiceSortBy.Total => $"i.invoice_total {direction}, m.import_no, i.import_position",
-            InvoiceSortBy.Vendor => $"coalesce(v.vendor_code, i.printed_vendor_name) {direction}, m.import_no, i.import_position",
-            InvoiceSortBy.InvoiceNumber => $"i.invoice_number {direction}, m.import_no, i.import_position",
-            _ => $"m.import_no {direction}, i.import_position {direction}",
+            InvoiceSortBy.InvoiceDate => ("i.invoice_date", "date"),
+            InvoiceSortBy.Total => ("i.invoice_total", "numeric"),
+            InvoiceSortBy.Vendor => ("coalesce(v.vendor_code, i.printed_vendor_name)", "text"),
+            InvoiceSortBy.InvoiceNumber => ("i.invoice_number", "text"),
+            _ => ((string?)null, ""),
         };
-        var rows = (await unitOfWork.Connection.QueryAsync<InvoiceSearchRow>(new CommandDefinition(
+        var order = key is null ? $"m.import_no {direction}, i.import_position {direction}" : $"{key} {direction}, m.import_no, i.import_position";
+        // After the previous page's last row. In import order the position bound depends on the import (case ... end), so
+        // that it is an index condition on (import, position) for each import in turn rather than a filter over every row.
+        var keyset = after is null ? "true"
+            : key is null && !search.Descending
+                ? "m.import_no >= @afterImportNo and i.import_position > case when m.import_no = @afterImportNo then @afterPosition else 0 end"
+            : key is null
+                ? "m.import_no <= @afterImportNo and i.import_position < case when m.import_no = @afterImportNo then @afterPosition else 2147483647 end"
+            : $"""
+              {key} {(search.Descending ? "<=" : ">=")} @afterValue::{type}
+              and ({key} {(search.Descending ? "<" : ">")} @afterValue::{type} or (m.import_no, i.import_position) > (@afterImportNo, @afterPosition))
+              """;
+        // The page's ids are found first, joining only what narrows and orders them; the columns, the newest decision's time
+        // and the PO come for those rows alone.
+        return (await unitOfWork.Connection.QueryAsync<InvoiceListItem>(new CommandDefinition(
             $"""
-            {InvoiceSelect.Replace("d.decided_at as DecidedAt", "d.decided_at as DecidedAt, count(*) over () as TotalCount", StringComparison.Ordinal)}
-            where (@status::text is null or coalesce(d.invoice_status, 'pending') = @status)
-              and (@vendorCode::text is null or v.vendor_code = @vendorCode)
-              and (@query::text is null or i.invoice_number ilike @query or i.printed_vendor_name ilike @query or p.po_number ilike @query
-                   or i.printed_po_number ilike @query)
+            {InvoiceSelect}
+            where i.id in (
+                select i.id
+                from invoices i
+                join imports m on m.id = i.import_id
+                {(search.SortBy == InvoiceSortBy.Vendor ? "left join vendors v on v.id = i.vendor_id" : "")}
+                where {Narrowing} and {keyset}
+                order by {order}
+                offset @offset limit @limit)
             order by {order}
-            offset @offset limit @limit
             """,
-            new
-            {
-                status = search.Status,
-                vendorCode = search.VendorCode,
-                query = string.IsNullOrWhiteSpace(search.Query) ? null : "%" + EscapeLike(search.Query.Trim()) + "%",
-                offset,
-                limit,
-            },
+            Parameters(search, after, offset, limit),
             unitOfWork.Transaction,
             cancellationToken: cancellationToken))).ToList();
-        var items = rows.Select(row => new InvoiceListItem(
-            row.InvoiceId, row.ImportNo, row.ImportPosition, row.InvoiceNumber, row.PrintedVendorName, row.VendorCode, row.InvoiceDate,
-            row.Currency, row.InvoiceTotal, row.Status, row.PoNumber, row.DecidedAt)).ToList();
-        var total = rows.Count > 0 ? (int)rows[0].TotalCount
-            : offset == 0 ? 0
-            : (await SearchAsync(unitOfWork, search, 0, 1, cancellationToken)).TotalCount;
-        return (items, total);
+    }
+
+    private static DynamicParameters Parameters(InvoiceSearch search, InvoiceKeyset? after, int offset, int limit)
+    {
+        var parameters = new DynamicParameters(new
+        {
+            status = search.Status,
+            vendorCode = search.VendorCode,
+            query = string.IsNullOrWhiteSpace(search.Query) ? null : "%" + EscapeLike(search.Query.Trim()) + "%",
+            offset,
+            limit,
+            afterValue = after?.SortValue,
+            afterImportNo = after?.ImportNo ?? 0L,
+            afterPosition = after?.ImportPosition ?? 0,
+        });
+        return parameters;
     }
 
     private static string EscapeLike(string text) =>
@@ -160,12 +227,13 @@ public static class InvoiceQueries
 
         var decision = await unitOfWork.Connection.QuerySingleOrDefaultAsync<DecisionRow>(new CommandDefinition(
             $"""
-            {MatchDecisionStore.LatestDecisionsSql}
             select d.id as Id, d.explanation->>'text' as Explanation, d.explanation->>'vendor' as VendorExplanation,
                    d.explanation->>'po' as PoExplanation, d.explanation->>'totals' as TotalsExplanation, d.duplicate_of as DuplicateOf,
                    t.version as ToleranceVersion
-            from latest d join tolerances t on t.id = d.tolerance_id
+            from match_decisions d join tolerances t on t.id = d.tolerance_id
             where d.invoice_id = @invoiceId
+            order by d.decided_at desc, d.id
+            limit 1
             """, new { invoiceId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         var lines = (await unitOfWork.Connection.QueryAsync<InvoiceLineView>(new CommandDefinition(
             """
@@ -186,23 +254,6 @@ public static class InvoiceQueries
         return new InvoiceDecisionView(
             invoice, decision?.Explanation, decision?.VendorExplanation, decision?.PoExplanation, decision?.TotalsExplanation,
             decision?.DuplicateOf, decision?.ToleranceVersion, lines);
-    }
-
-    private sealed class InvoiceSearchRow
-    {
-        public Guid InvoiceId { get; init; }
-        public long ImportNo { get; init; }
-        public int ImportPosition { get; init; }
-        public string InvoiceNumber { get; init; } = "";
-        public string PrintedVendorName { get; init; } = "";
-        public string? VendorCode { get; init; }
-        public DateOnly InvoiceDate { get; init; }
-        public string Currency { get; init; } = "";
-        public decimal InvoiceTotal { get; init; }
-        public string Status { get; init; } = "";
-        public string? PoNumber { get; init; }
-        public DateTime? DecidedAt { get; init; }
-        public long TotalCount { get; init; }
     }
 
     private sealed class DecisionRow

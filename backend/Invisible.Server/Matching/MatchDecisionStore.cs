@@ -123,7 +123,19 @@ public static class MatchDecisionStore
         }
 
         await RefreshAsync(unitOfWork, stored, cancellationToken);
+        if (decisions.Count >= BulkDecisions)
+        {
+            // A reconcile run (or a re-evaluation after an import) rewrote the tenant's outcomes: the lists, the queue and the
+            // dashboard are planned on these tables' statistics, which autovacuum would refresh only some time later.
+            await TableStatistics.RefreshAsync(unitOfWork, ["match_decisions", "line_decisions", "exceptions", "invoices"], cancellationToken);
+        }
     }
+
+    /// <summary>
+    /// From this many decisions a run refreshes the statistics of what it wrote; a reviewer's single decision leaves that to
+    /// autovacuum rather than paying for a sample of the whole tenant.
+    /// </summary>
+    internal const int BulkDecisions = 500;
 
     private static async Task InsertAsync(
         TenantUnitOfWork unitOfWork, Chunk chunk, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Matching.V1;
@@ -46,7 +48,6 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     {
         var caller = context.Caller();
         var pageSize = RequestFields.PageSize(request.PageSize, MaxPageSize);
-        var offset = RequestFields.ParseOffsetToken(request.PageToken);
         var search = new InvoiceSearch(
             request.Status == Contract.InvoiceStatus.Unspecified ? null : FromContract(request.Status),
             request.VendorCode.Length > 0 ? request.VendorCode : null,
@@ -62,16 +63,75 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
             },
             request.Descending);
 
-        var (rows, total) = await matching.SearchInvoicesAsync(caller.TenantId, search, offset, pageSize, context.CancellationToken);
-        var response = new ListInvoicesResponse { TotalCount = total };
-        response.Invoices.AddRange(rows.Select(ToSummary));
-        if (offset + rows.Count < total)
+        var response = new ListInvoicesResponse();
+        if (request.PageToken.Length > 0 && !RequestFields.IsKeysetToken(request.PageToken))
         {
-            response.NextPageToken = RequestFields.OffsetToken(offset + rows.Count);
+            // Offset tokens handed out before keyset paging still name their page (read by offset, as then).
+            var offset = RequestFields.ParseOffsetToken(request.PageToken);
+            var (rows, total) = await matching.SearchInvoicesAsync(caller.TenantId, search, offset, pageSize, context.CancellationToken);
+            response.TotalCount = total;
+            response.Invoices.AddRange(rows.Select(ToSummary));
+            if (rows.Count > 0 && offset + rows.Count < total)
+            {
+                response.NextPageToken = InvoicePageToken(search, total, rows[^1]);
+            }
+
+            return response;
+        }
+
+        var (after, knownTotal) = ParseInvoicePageToken(request.PageToken, search);
+        var page = await matching.PageInvoicesAsync(caller.TenantId, search, after, knownTotal is null, pageSize, context.CancellationToken);
+        var count = knownTotal ?? page.TotalCount;
+        response.TotalCount = count;
+        response.Invoices.AddRange(page.Items.Select(ToSummary));
+        if (page.HasMore)
+        {
+            response.NextPageToken = InvoicePageToken(search, count, page.Items[^1]);
         }
 
         return response;
     }
+
+    /// <summary>
+    /// A keyset token for the invoice page after <paramref name="last"/>: the sort, a fingerprint of the filters (a token is
+    /// refused under others), the total counted for the first page (later pages do not count again) and the row's keys.
+    /// </summary>
+    private static string InvoicePageToken(InvoiceSearch search, int total, InvoiceListItem last) => RequestFields.KeysetToken(
+    [
+        ((int)search.SortBy).ToString(CultureInfo.InvariantCulture), search.Descending ? "1" : "0", FilterFingerprint(search),
+        total.ToString(CultureInfo.InvariantCulture), last.ImportNo.ToString(CultureInfo.InvariantCulture),
+        last.ImportPosition.ToString(CultureInfo.InvariantCulture), InvoiceQueries.SortValue(last, search.SortBy),
+    ]);
+
+    private static (InvoiceKeyset? After, int? Total) ParseInvoicePageToken(string token, InvoiceSearch search)
+    {
+        if (RequestFields.ParseKeysetToken(token, 7) is not { } values)
+        {
+            return (null, null);
+        }
+
+        static bool Number(string text, out long value) => long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+        if (values[0] != ((int)search.SortBy).ToString(CultureInfo.InvariantCulture) || values[1] != (search.Descending ? "1" : "0")
+            || values[2] != FilterFingerprint(search) || !Number(values[3], out var total) || total > int.MaxValue
+            || !Number(values[4], out var importNo) || !Number(values[5], out var position) || position > int.MaxValue
+            || !SortValueParses(values[6], search.SortBy))
+        {
+            throw RequestFields.InvalidPageToken();
+        }
+
+        return (new InvoiceKeyset(values[6], importNo, (int)position), (int)total);
+    }
+
+    // The value is cast in SQL; one that does not parse would fail there as a bug rather than as a bad token.
+    private static bool SortValueParses(string value, InvoiceSortBy sortBy) => sortBy switch
+    {
+        InvoiceSortBy.InvoiceDate => DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out _),
+        InvoiceSortBy.Total => decimal.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out _),
+        _ => true,
+    };
+
+    private static string FilterFingerprint(InvoiceSearch search) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(
+        string.Join('\u001f', search.Status ?? "", search.VendorCode ?? "", search.Query ?? ""))), 0, 8);
 
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<InvoiceDetail> GetInvoice(GetInvoiceRequest request, ServerCallContext context)

@@ -70,6 +70,50 @@ public static class RequestFields
         }
     }
 
+    /// <summary>
+    /// A token for pages read by keyset (deep pages of big lists): the sort values of this page's last item, and whatever
+    /// else the list needs to go on (free text only as the last value), as base64url after a letter so that it never reads as
+    /// an <see cref="OffsetToken"/>.
+    /// </summary>
+    public static string KeysetToken(IReadOnlyList<string> values) =>
+        KeysetPrefix + Base64Url.EncodeToString(Encoding.UTF8.GetBytes(string.Join(KeysetSeparator, values)));
+
+    /// <summary>Whether <paramref name="token"/> is a <see cref="KeysetToken"/> (else an offset token or none).</summary>
+    public static bool IsKeysetToken(string token) => token.StartsWith(KeysetPrefix, StringComparison.Ordinal);
+
+    /// <summary>The values a <see cref="KeysetToken"/> names, <paramref name="count"/> of them; null for the first page (no token).</summary>
+    public static IReadOnlyList<string>? ParseKeysetToken(string token, int count, ICollection<FieldViolation>? violations = null)
+    {
+        if (token.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            var values = IsKeysetToken(token)
+                ? Encoding.UTF8.GetString(Base64Url.DecodeFromChars(token.AsSpan(KeysetPrefix.Length))).Split(KeysetSeparator, count)
+                : [];
+            if (values.Length == count)
+            {
+                return values;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        return Invalid<IReadOnlyList<string>?>(violations, "Invalid page token.", new FieldViolation("page_token", PageTokenHint), null);
+    }
+
+    /// <summary>A page token that is well-formed but does not fit the request (another sort or filter than its first page's).</summary>
+    public static DomainException InvalidPageToken() =>
+        DomainException.InvalidArgument("Invalid page token.", new FieldViolation("page_token", PageTokenHint + " with the same filters and sort"));
+
+    private const string KeysetPrefix = "k";
+    // A unit separator; only the last value may contain one (it is split off count values).
+    private const char KeysetSeparator = '\u001f';
+
     /// <summary>An id the service handed out, in <paramref name="field"/>; <paramref name="description"/> says what belongs there.</summary>
     public static Guid ParseId(string value, string field, string description = ServiceIdHint) =>
         Guid.TryParse(value, out var id)

@@ -210,6 +210,61 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
         Assert.Equal("INV 1", (await Matching.ListInvoicesAsync(tenant, "duplicate", null, 50, CancellationToken.None)).Single().InvoiceNumber);
     }
 
+    [Fact]
+    public async Task Keyset_pages_return_the_rows_of_offset_pages_in_every_sort_without_duplicates_or_gaps()
+    {
+        var tenant = await TenantWithDocumentsAsync();
+        await Matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
+
+        foreach (var sortBy in Enum.GetValues<InvoiceSortBy>())
+        {
+            foreach (var descending in new[] { false, true })
+            {
+                var search = new InvoiceSearch(null, null, null, sortBy, descending);
+                var byOffset = (await Matching.SearchInvoicesAsync(tenant, search, 0, 50, CancellationToken.None)).Items.Select(item => item.InvoiceId).ToList();
+                var byKeyset = new List<Guid>();
+                InvoiceKeyset? after = null;
+                for (var page = 0; page < 10; page++)
+                {
+                    var (items, hasMore, total) = await Matching.PageInvoicesAsync(tenant, search, after, count: page == 0, 1, CancellationToken.None);
+                    byKeyset.AddRange(items.Select(item => item.InvoiceId));
+                    if (page == 0)
+                    {
+                        Assert.Equal(3, total);
+                    }
+
+                    if (!hasMore)
+                    {
+                        break;
+                    }
+
+                    after = new InvoiceKeyset(InvoiceQueries.SortValue(items[^1], sortBy), items[^1].ImportNo, items[^1].ImportPosition);
+                }
+
+                Assert.Equal(3, byOffset.Count);
+                Assert.True(byOffset.SequenceEqual(byKeyset), $"{sortBy} {(descending ? "descending" : "ascending")}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task An_import_leaves_its_tables_analysed()
+    {
+        await using var owner = new Npgsql.NpgsqlConnection(Database.OwnerConnectionString);
+        await owner.OpenAsync();
+        var before = await owner.ExecuteScalarAsync<DateTime>("select now()");
+
+        await TenantWithDocumentsAsync();
+
+        // A new connection: statistics a session has read are cached until its transaction ends.
+        await using var reader = new Npgsql.NpgsqlConnection(Database.OwnerConnectionString);
+        await reader.OpenAsync();
+        var analysed = (await reader.QueryAsync<string>(
+            "select relname from pg_stat_user_tables where relname = any(@tables) and last_analyze >= @before",
+            new { tables = new[] { "imports", "invoices", "invoice_lines", "vendors", "purchase_orders", "receipts" }, before })).ToHashSet();
+        Assert.Equal(["imports", "invoice_lines", "invoices", "purchase_orders", "receipts", "vendors"], analysed.Order());
+    }
+
     private async Task<Guid> TenantWithDocumentsAsync()
     {
         var tenant = (await Database.CreateTenantAsync()).Id;
