@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Invisible.Cli;
 using Invisible.Cli.Commands;
 using Spectre.Console;
 
@@ -27,4 +28,13 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
 };
 
 // `up` owns Ctrl-C / SIGTERM through the web host, which stops the server and then the database in order.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// A verb that fails is one line on standard error and exit code 4 (CommandFailures), not System.CommandLine's stack trace and 1.
+var parse = root.Parse(args);
+try
+{
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+}
+catch (Exception exception)
+{
+    return CommandFailures.Report(parse, exception);
+}

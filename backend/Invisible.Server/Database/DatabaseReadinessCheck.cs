@@ -20,7 +20,8 @@ public sealed class DatabaseReadinessCheck(DatabaseHealth database) : IHealthChe
         }
 
         var problem = report.Problem ?? $"migrations not applied: {string.Join(", ", report.PendingMigrations)}";
-        data["problem"] = problem;
+        // /readyz is anonymous: a reason code, not the driver's text (addresses, user names); the text stays in the description.
+        data["problem"] = report.IsReachable ? "MIGRATIONS_PENDING" : "DATABASE_UNREACHABLE";
         return HealthCheckResult.Unhealthy(problem, data: data);
     }
 }

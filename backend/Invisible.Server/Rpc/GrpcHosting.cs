@@ -61,13 +61,14 @@ public static class GrpcHosting
         return services;
     }
 
-    /// <summary>What every host of the API runs before authentication: request ids, routing, CORS and gRPC-Web.</summary>
+    /// <summary>What every host of the API runs before authentication: request ids, routing, CORS, gRPC-Web, and database outages as UNAVAILABLE.</summary>
     public static IApplicationBuilder UseGrpcTransport(this IApplicationBuilder app)
     {
         app.UseRequestIds();
         app.UseRouting();
         app.UseCors(CorsPolicy);
         app.UseGrpcWeb(new GrpcWebOptions { DefaultEnabled = true });
+        app.UseDatabaseOutageResponses();
         return app;
     }
 
