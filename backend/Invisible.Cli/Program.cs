@@ -24,6 +24,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     ExportCommand.Create(),
     BenchDataCommand.Create(),
     EventsCommand.Create(),
+    VerifyCommand.Create(),
     BenchCommand.Create(),
 };
 
