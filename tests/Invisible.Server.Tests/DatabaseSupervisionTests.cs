@@ -61,7 +61,7 @@ public sealed class DatabaseSupervisionTests(SupervisedServer supervised) : ICla
         using var rpc = new GrpcTestChannel(new Uri(server.Endpoints.Grpc));
         var signIn = new SignInRequest { Email = "nobody@example.com", Password = "not the password" };
         var signInBefore = await rpc.CallAsync(Rpcs.Auth("SignIn"), signIn);
-        // A pooled connection to the server about to die: after the restart it must not be handed out again.
+        // The pool holds a connection to the server about to die; queries through the same pool must work after the restart.
         Assert.Equal(1, await QueryThroughThePoolAsync(server));
         var killed = PostmasterProcessId(cluster.ClusterDirectory);
 
