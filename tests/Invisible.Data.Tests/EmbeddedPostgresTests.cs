@@ -97,6 +97,97 @@ public sealed class EmbeddedPostgresTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cluster_left_running_by_a_killed_owner_is_adopted_and_stopped_by_its_new_owner()
+    {
+        await TestPostgres.PrepareDataDirectoryAsync(dataDirectory.Path);
+        using var foreignOwner = await ForeignClusterOwner.StartAsync(dataDirectory.Path);
+
+        // While its owner lives, the cluster is only attached to and left running.
+        await using (var attached = await StartAsync())
+        {
+            Assert.False(attached.OwnsServer);
+        }
+
+        Assert.True(IsRunning(foreignOwner.PostmasterId));
+
+        foreignOwner.Kill();
+        var adopted = await StartAsync();
+        Assert.True(adopted.OwnsServer);
+        Assert.Equal(foreignOwner.Port, adopted.Port);
+        Assert.Equal(foreignOwner.PostmasterId, PostmasterProcessId(adopted));
+        Assert.Equal(1, await QueryAsync<int>(adopted, "select 1"));
+        await adopted.DisposeAsync();
+
+        Assert.False(IsRunning(foreignOwner.PostmasterId), "the adopted postmaster is still running");
+        Assert.False(File.Exists(Path.Combine(adopted.ClusterDirectory, "postmaster.pid")));
+    }
+
+    [Fact]
+    public async Task The_server_does_not_inherit_the_owner_lock_so_a_killed_owner_releases_it()
+    {
+        await using var cluster = await StartPreparedAsync();
+        var ownerFile = Path.Combine(dataDirectory.Path, "postgres.owner");
+        var postmaster = PostmasterProcessId(cluster);
+
+        Assert.Contains(ownerFile, OpenFiles(Environment.ProcessId));
+        Assert.All(ChildrenOf(postmaster).Append(postmaster), server => Assert.DoesNotContain(ownerFile, OpenFiles(server)));
+    }
+
+    [Fact]
+    public async Task A_killed_server_is_restarted_on_the_same_port_with_its_data()
+    {
+        await using var cluster = await StartPreparedAsync();
+        // The test cluster commits asynchronously; a synchronous commit puts the row in the WAL before the kill.
+        await QueryAsync<int>(
+            cluster, "set synchronous_commit = on; create table survivor (name text); insert into survivor values ('still here'); select 1");
+        using (var postmaster = Process.GetProcessById(PostmasterProcessId(cluster)))
+        {
+            postmaster.Kill();
+            await postmaster.WaitForExitAsync();
+        }
+
+        Assert.False(await cluster.IsServerAliveAsync(CancellationToken.None));
+        await cluster.RestartAsync(CancellationToken.None);
+
+        Assert.True(await cluster.IsServerAliveAsync(CancellationToken.None));
+        Assert.Equal(cluster.Port, int.Parse(File.ReadLines(Path.Combine(cluster.ClusterDirectory, "postmaster.pid")).ElementAt(3)));
+        Assert.Equal("still here", await QueryAsync<string>(cluster, "select name from survivor"));
+    }
+
+    [Fact]
+    public async Task A_restart_onto_a_port_another_process_took_is_refused_naming_the_port()
+    {
+        await using var cluster = await StartPreparedAsync();
+        using (var postmaster = Process.GetProcessById(PostmasterProcessId(cluster)))
+        {
+            postmaster.Kill();
+            await postmaster.WaitForExitAsync();
+        }
+
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, cluster.Port);
+        // The killed postmaster's children may hold its listening socket for a moment.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                squatter.Start();
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        var refused = await Assert.ThrowsAsync<PostgresPortTakenException>(() => cluster.RestartAsync(CancellationToken.None));
+
+        Assert.Equal(cluster.Port, refused.Port);
+        Assert.Contains($"Port {cluster.Port} on 127.0.0.1 is taken", refused.Message, StringComparison.Ordinal);
+        Assert.False(await cluster.IsServerAliveAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_deep_data_directory_gets_its_socket_in_a_short_folder()
     {
         var deep = Path.Combine(dataDirectory.Path, new string('d', 60), new string('e', 60));
@@ -174,6 +265,12 @@ public sealed class EmbeddedPostgresTests : IDisposable
 
     private static int PostmasterProcessId(EmbeddedPostgres cluster) =>
         int.Parse(File.ReadLines(Path.Combine(cluster.ClusterDirectory, "postmaster.pid")).First());
+
+    private static List<string> OpenFiles(int processId) =>
+        Directory.EnumerateFileSystemEntries($"/proc/{processId}/fd")
+            .Select(descriptor => new FileInfo(descriptor).LinkTarget)
+            .OfType<string>()
+            .ToList();
 
     private static List<int> ProcessesMentioning(string text) =>
         Directory.EnumerateDirectories("/proc")

@@ -17,6 +17,9 @@ namespace Invisible.Data.Embedded;
 /// When a live server is already serving the cluster (for example <c>invisible up</c> while a CLI verb runs on the same data
 /// directory), this instance attaches to it instead of starting a second one, and leaves it running when disposed
 /// (<see cref="OwnsServer"/> is false).
+/// The owner holds an exclusive lock on <c>DATA_DIR/postgres.owner</c> for as long as it lives; the kernel drops the lock when
+/// the owner dies, even by <c>kill -9</c>, so a running cluster whose lock is free was left behind and is adopted (stopped on
+/// dispose like one this instance started) rather than attached to and leaked again.
 /// </summary>
 public sealed class EmbeddedPostgres : IAsyncDisposable
 {
@@ -26,6 +29,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private const int MaxSocketPathLength = 100;
     private const string PidFileName = "postmaster.pid";
     private const string ServerLogFileName = "server.log";
+    private const string OwnerFileName = "postgres.owner";
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     // Failures a second attempt can cure: another process took the port we probed, or children of a killed postmaster
@@ -36,19 +40,21 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly ServerAccount account;
     private readonly ILogger logger;
     private readonly string superuserPassword;
-    private readonly TimeSpan timeout;
+    private readonly EmbeddedPostgresOptions options;
     private readonly SemaphoreSlim stopGate = new(1, 1);
-    private bool stopped;
+    private FileStream? ownerLock;
+    private volatile bool stopped;
 
     private EmbeddedPostgres(
-        PostgresBinaries binaries, ServerAccount account, ILogger logger, string superuserPassword, TimeSpan timeout,
-        string clusterDirectory, int port, bool ownsServer)
+        PostgresBinaries binaries, ServerAccount account, ILogger logger, string superuserPassword, EmbeddedPostgresOptions options,
+        string clusterDirectory, int port, bool ownsServer, FileStream? ownerLock)
     {
         this.binaries = binaries;
         this.account = account;
         this.logger = logger;
         this.superuserPassword = superuserPassword;
-        this.timeout = timeout;
+        this.options = options;
+        this.ownerLock = ownerLock;
         ClusterDirectory = clusterDirectory;
         Port = port;
         OwnsServer = ownsServer;
@@ -60,8 +66,14 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     /// <summary>The TCP port on 127.0.0.1 the server listens on.</summary>
     public int Port { get; }
 
-    /// <summary>True when this instance started the server and stops it on dispose; false when it attached to a running one.</summary>
+    /// <summary>
+    /// True when this instance started the server (or adopted one left behind by a dead owner) and stops it on dispose; false when
+    /// it attached to a server another live process owns.
+    /// </summary>
     public bool OwnsServer { get; }
+
+    /// <summary>True once <see cref="StopAsync"/> ran: the server is down on purpose and must not be restarted.</summary>
+    public bool IsStopped => stopped;
 
     public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, ILogger logger, CancellationToken cancellationToken)
     {
@@ -82,15 +94,111 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             await InitializeClusterAsync(binaries, account, clusterDirectory, superuserPassword, options.Ephemeral, logger, cancellationToken);
         }
 
-        var runningPort = await FindRunningServerPortAsync(binaries, account, clusterDirectory, logger, cancellationToken);
-        if (runningPort is { } attachedPort)
+        var ownerLock = TryTakeOwnership(dataDirectory, out var previousOwner);
+        try
         {
-            logger.LogInformation("PostgreSQL is already running for {ClusterDirectory} on port {Port}; attaching to it", clusterDirectory, attachedPort);
-            return new EmbeddedPostgres(binaries, account, logger, superuserPassword, options.StartupTimeout, clusterDirectory, attachedPort, ownsServer: false);
+            var runningPort = await FindRunningServerPortAsync(binaries, account, clusterDirectory, logger, cancellationToken);
+            if (runningPort is { } attachedPort && ownerLock is null)
+            {
+                logger.LogInformation("PostgreSQL is already running for {ClusterDirectory} on port {Port}; attaching to it", clusterDirectory, attachedPort);
+                return new EmbeddedPostgres(
+                    binaries, account, logger, superuserPassword, options, clusterDirectory, attachedPort, ownsServer: false, ownerLock: null);
+            }
+
+            if (runningPort is { } adoptedPort)
+            {
+                logger.LogWarning(
+                    "PostgreSQL for {ClusterDirectory} on port {Port} was left running by a process that is gone ({PreviousOwner}); " +
+                    "taking it over, so it is stopped on exit like one this process started",
+                    clusterDirectory, adoptedPort, previousOwner);
+                return new EmbeddedPostgres(
+                    binaries, account, logger, superuserPassword, options, clusterDirectory, adoptedPort, ownsServer: true, ownerLock);
+            }
+
+            var port = await StartServerAsync(binaries, account, clusterDirectory, options, logger, cancellationToken);
+            return new EmbeddedPostgres(binaries, account, logger, superuserPassword, options, clusterDirectory, port, ownsServer: true, ownerLock);
+        }
+        catch
+        {
+            ownerLock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Whether the postmaster named in <c>postmaster.pid</c> is alive. Cheap (a file and <c>/proc</c>), for polling every second;
+    /// falls back to <c>pg_ctl status</c> where there is no <c>/proc</c>.
+    /// </summary>
+    public async Task<bool> IsServerAliveAsync(CancellationToken cancellationToken)
+    {
+        string? firstLine;
+        try
+        {
+            firstLine = File.ReadLines(Path.Combine(ClusterDirectory, PidFileName)).FirstOrDefault();
+        }
+        catch (Exception exception) when (exception is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return false;
         }
 
-        var port = await StartServerAsync(binaries, account, clusterDirectory, options, logger, cancellationToken);
-        return new EmbeddedPostgres(binaries, account, logger, superuserPassword, options.StartupTimeout, clusterDirectory, port, ownsServer: true);
+        if (!Directory.Exists("/proc") || !int.TryParse(firstLine, NumberStyles.None, CultureInfo.InvariantCulture, out var processId))
+        {
+            // No /proc, or the file is being written by a starting server: ask pg_ctl.
+            return await IsServerRunningAsync(binaries, account, ClusterDirectory, cancellationToken);
+        }
+
+        return IsProcessAlive(processId);
+    }
+
+    /// <summary>
+    /// Starts the server again, on the same port, after it died (PostgreSQL runs crash recovery itself). Does nothing once
+    /// <see cref="StopAsync"/> ran, nor for a server this instance merely attached to. The port must stay the same because
+    /// every connection string of the product names it, so a port taken in the meantime is reported as such
+    /// (<see cref="PostgresPortTakenException"/>) rather than moved.
+    /// </summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await stopGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (stopped || !OwnsServer)
+            {
+                return;
+            }
+
+            if (await FindRunningServerPortAsync(binaries, account, ClusterDirectory, logger, cancellationToken) is { } runningPort)
+            {
+                if (runningPort == Port)
+                {
+                    return;
+                }
+
+                throw new InvalidOperationException(
+                    $"PostgreSQL for {ClusterDirectory} was started by someone else on port {runningPort}, not on {Port}, which this product's " +
+                    $"connection strings name; stop it (pg_ctl stop -D {ClusterDirectory}) so it can come back on {Port}.");
+            }
+
+            if (!IsLoopbackPortFree(Port))
+            {
+                throw new PostgresPortTakenException(Port, ClusterDirectory);
+            }
+
+            await StartServerAsync(
+                binaries, account, ClusterDirectory,
+                new EmbeddedPostgresOptions
+                {
+                    DataDirectory = options.DataDirectory,
+                    BinDirectory = options.BinDirectory,
+                    Port = Port,
+                    Ephemeral = options.Ephemeral,
+                    StartupTimeout = options.StartupTimeout,
+                },
+                logger, cancellationToken);
+        }
+        finally
+        {
+            stopGate.Release();
+        }
     }
 
     /// <summary>A TCP connection string for the cluster's superuser (used only to provision roles and databases).</summary>
@@ -116,7 +224,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             var result = await ExternalCommand.RunAsync(
-                account.StartInfo(binaries.PgCtl, "stop", "-D", ClusterDirectory, "-m", "fast", "-w", "-t", TimeoutSeconds(timeout)),
+                account.StartInfo(binaries.PgCtl, "stop", "-D", ClusterDirectory, "-m", "fast", "-w", "-t", TimeoutSeconds(options.StartupTimeout)),
                 cancellationToken);
             if (!result.Succeeded && await IsServerRunningAsync(binaries, account, ClusterDirectory, cancellationToken))
             {
@@ -124,6 +232,9 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             }
 
             stopped = true;
+            // Only once the server is down: a process starting meanwhile must attach to it, not adopt it.
+            ownerLock?.Dispose();
+            ownerLock = null;
             logger.LogInformation("PostgreSQL in {ClusterDirectory} stopped", ClusterDirectory);
         }
         finally
@@ -133,6 +244,76 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await StopAsync(CancellationToken.None);
+
+    /// <summary>
+    /// Takes the exclusive owner lock of the data directory's cluster, or returns null when a live process holds it. The lock is
+    /// <c>flock</c> (what <see cref="FileShare.None"/> means on Unix), which the kernel releases when its holder exits in any way;
+    /// the file itself is never deleted, since deleting a locked file would let two processes lock two different files.
+    /// </summary>
+    private static FileStream? TryTakeOwnership(string dataDirectory, out string previousOwner)
+    {
+        var path = Path.Combine(dataDirectory, OwnerFileName);
+        var lockOptions = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            lockOptions.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, lockOptions);
+        }
+        catch (IOException)
+        {
+            previousOwner = "a live process";
+            return null;
+        }
+
+        using (var reader = new StreamReader(stream, Encoding.UTF8, leaveOpen: true))
+        {
+            var recorded = reader.ReadToEnd().Trim();
+            previousOwner = recorded.Length == 0 ? "no owner recorded" : $"process {recorded}";
+        }
+
+        // The process id is for people reading the file; the lock is what counts.
+        stream.SetLength(0);
+        stream.Write(Encoding.UTF8.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n"));
+        stream.Flush();
+        return stream;
+    }
+
+    /// <summary>Alive and not a zombie: a killed postmaster re-parented to a process that does not reap it stays listed a while.</summary>
+    private static bool IsProcessAlive(int processId)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{processId}/stat");
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+
+        // The state follows the command name, which is in parentheses and may itself contain spaces or parentheses.
+        var afterName = stat.LastIndexOf(')');
+        return afterName >= 0 && stat.AsSpan(afterName + 1).TrimStart() is { Length: > 0 } rest && rest[0] is not ('Z' or 'X');
+    }
+
+    private static bool IsLoopbackPortFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+    }
 
     private static async Task<string> PlaceClusterAsync(
         string dataDirectory, bool isNewDataDirectory, PostgresBinaries binaries, ServerAccount account, ILogger logger,

@@ -4,10 +4,24 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Invisible.Server.Database;
 
 /// <summary>The database as a readiness check, shared by <c>/readyz</c> and <c>grpc.health.v1.Health</c>.</summary>
-public sealed class DatabaseReadinessCheck(DatabaseHealth database) : IHealthCheck
+public sealed class DatabaseReadinessCheck(DatabaseHealth database, DatabaseSupervision supervision) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        // Unready until the supervisor has finished: a restarted server answers before the stale pooled connections are cleared.
+        if (supervision.Snapshot() is { Restarting: true } restart)
+        {
+            var why = restart.LastFailure is null
+                ? "the embedded PostgreSQL died and is being restarted"
+                : $"the embedded PostgreSQL died and is being restarted (attempt {restart.Attempts} failed: {restart.LastFailure})";
+            return HealthCheckResult.Unhealthy(why, data: new Dictionary<string, object>
+            {
+                ["reachable"] = false,
+                ["restarting"] = true,
+                ["problem"] = why,
+            });
+        }
+
         var report = await database.CheckAsync(cancellationToken);
         var data = new Dictionary<string, object>
         {

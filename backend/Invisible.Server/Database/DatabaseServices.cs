@@ -11,6 +11,14 @@ public static class DatabaseServices
     public static IServiceCollection AddInvisibleDatabase(this IServiceCollection services, DatabaseRuntime database)
     {
         services.AddSingleton(database);
+        services.AddSingleton<DatabaseSupervision>();
+        services.AddOptions<DatabaseSupervisionOptions>()
+            .BindConfiguration(DatabaseSupervisionOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(supervision => supervision.MaxBackoff >= supervision.InitialBackoff, "Database:Supervision:MaxBackoff must not be shorter than InitialBackoff")
+            .ValidateOnStart();
+        // Only a host runs it (command-line verbs have no host), and it does nothing unless this process owns the embedded cluster.
+        services.AddHostedService<EmbeddedDatabaseSupervisor>();
         services.AddSingleton(_ => NpgsqlDataSource.Create(database.ConnectionStrings.AppConnectionString));
         services.AddSingleton<TenantDatabase>();
         services.AddSingleton<TenantDirectory>();

@@ -1,17 +1,21 @@
+using Invisible.Server.Database;
 using Invisible.Server.Rpc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Invisible.Server.Http;
 
 /// <summary>
-/// <c>/healthz</c>: the process answers. <c>/readyz</c>: it can do its job: every check tagged as readiness passes, the
+/// <c>/healthz</c>: the process answers (200 even while the embedded database is being restarted, which it reports as
+/// <c>"database": "restarting"</c>: restarting the process would not help). <c>/readyz</c>: it can do its job: every check tagged as readiness passes, the
 /// same checks that <c>grpc.health.v1.Health</c> reports.
 /// </summary>
 public static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", () => Results.Json(new { status = "live" }));
+        app.MapGet("/healthz", (DatabaseSupervision supervision) => supervision.Snapshot() is { Restarting: true } restart
+            ? Results.Json(new { status = "live", database = "restarting", restartAttempts = restart.Attempts, problem = restart.LastFailure })
+            : Results.Json(new { status = "live" }));
         app.MapGet("/readyz", async (HealthCheckService health, CancellationToken cancellationToken) =>
         {
             var report = await health.CheckHealthAsync(check => check.Tags.Contains(RpcOptions.ReadinessTag), cancellationToken);
