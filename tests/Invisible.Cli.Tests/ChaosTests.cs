@@ -20,7 +20,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
     private const int Seed = 20260;
     private const int Trials = 20;
     private const string Tenant = "chaos";
-    private static readonly TimeSpan TimeLimit = TimeSpan.FromMinutes(4);
+    // About 2.5 minutes alone; the whole suite runs beside it on two cores, so the bound leaves room for that.
+    private static readonly TimeSpan TimeLimit = TimeSpan.FromMinutes(10);
 
     private readonly TemporaryDirectory _directory = new("invisible-chaos-");
 

@@ -44,6 +44,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     private readonly SemaphoreSlim stopGate = new(1, 1);
     private FileStream? ownerLock;
     private volatile bool stopped;
+    private volatile bool stopping;
 
     private EmbeddedPostgres(
         PostgresBinaries binaries, ServerAccount account, ILogger logger, string superuserPassword, EmbeddedPostgresOptions options,
@@ -73,7 +74,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     public bool OwnsServer { get; }
 
     /// <summary>True once <see cref="StopAsync"/> ran: the server is down on purpose and must not be restarted.</summary>
-    public bool IsStopped => stopped;
+    public bool IsStopped => stopped || stopping;
 
     public static async Task<EmbeddedPostgres> StartAsync(EmbeddedPostgresOptions options, ILogger logger, CancellationToken cancellationToken)
     {
@@ -223,6 +224,8 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                 return;
             }
 
+            // Said before the server goes down, so that a supervisor seeing it gone meanwhile does not take it for a crash.
+            stopping = true;
             var result = await ExternalCommand.RunAsync(
                 account.StartInfo(binaries.PgCtl, "stop", "-D", ClusterDirectory, "-m", "fast", "-w", "-t", TimeoutSeconds(options.StartupTimeout)),
                 cancellationToken);

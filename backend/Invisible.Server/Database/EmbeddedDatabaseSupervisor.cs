@@ -76,6 +76,9 @@ public sealed class EmbeddedDatabaseSupervisor(
             await Task.Delay(delay, stoppingToken);
             if (cluster.IsStopped)
             {
+                // Stopped on purpose while we waited (it was going down, not dying): nothing to restart, and readiness
+                // goes back to asking the database itself.
+                supervision.MarkRunning();
                 return;
             }
 

@@ -53,6 +53,7 @@ public sealed class DemoTenantTests(DatabaseFixture fixture) : IClassFixture<Dat
             .AddSingleton(fixture.Database.TenantDirectory)
             .AddSingleton(TimeProvider.System)
             .AddSingleton<IBlobStore>(new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })))
+            .AddSingleton(new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })))
             .AddSingleton<ImportService>()
             .AddSingleton<InvoiceMatching>();
         services.AddOptions<ServerOptions>().Configure(options => options.DataDirectory = _dataDirectory.Path);
