@@ -108,8 +108,10 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
     private readonly Meter _meter;
     private readonly CancellationTokenSource _stopping = new();
     private Snapshot? _snapshot;
-    private long _readAt = long.MinValue;
+    // Far enough in the past that the first collection reads (long.MinValue would overflow the subtraction).
+    private long _readAt = -10 * (long)MaxAge.TotalMilliseconds;
     private int _refreshing;
+    private int _disposed;
 
     public OperationalGauges(NpgsqlDataSource database, IMeterFactory meters, ILogger<OperationalGauges> logger)
     {
@@ -132,11 +134,14 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
         return Task.CompletedTask;
     }
 
+    // Called twice: the container disposes the singleton and the hosted service it also handed out.
     public void Dispose()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
-        _meter.Dispose();
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _stopping.Cancel();
+            _meter.Dispose();
+        }
     }
 
     private IEnumerable<Measurement<long>> ObserveOpenExceptions()
@@ -176,7 +181,7 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
             catch (Exception e) when (!_stopping.IsCancellationRequested)
             {
                 // The database restarting or unreachable: the gauges keep their last values; the next collection after MaxAge retries.
-                _logger.LogDebug(e, "Could not read the operational metrics");
+                _logger.LogWarning(e, "Could not read the operational metrics for the gauges; retrying in {MaxAge}", MaxAge);
             }
             catch (Exception) when (_stopping.IsCancellationRequested)
             {
