@@ -1,5 +1,6 @@
 using Dapper;
 using Invisible.Data.Audit;
+using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 using Invisible.Ingestion.Canonical;
@@ -39,22 +40,7 @@ public static class ImportStore
         where TRow : class, ICanonicalRow<TRow>
     {
         var staging = ImportStaging.For<TRow>();
-        await unitOfWork.ExecuteAsync(staging.CreateTableSql, null, cancellationToken);
-
-        // The rows stream into staging while the file is read; a rejected file's staged rows die with the temporary table.
-        ImportParseResult parse;
-        await using (var copy = new StagingCopy<TRow>(unitOfWork, staging))
-        {
-            parse = await ImportReader.ReadAsync<TRow>(
-                content,
-                request.FileName,
-                options,
-                new PostgresReferenceData(unitOfWork, copy.PauseAsync),
-                copy.WriteAsync,
-                progress,
-                cancellationToken);
-            await copy.PauseAsync(cancellationToken);
-        }
+        var parse = await StageAsync(unitOfWork, staging, request, content, options, progress, cancellationToken);
 
         if (!parse.Accepted)
         {
@@ -72,13 +58,51 @@ public static class ImportStore
             return new ImportOutcome(ImportOutcomeKind.Duplicate, earlier, parse, ImportMergeSummary.None);
         }
 
-        var merge = await staging.MergeAsync(unitOfWork, record.Id, request, cancellationToken);
-        await InsertErrorsAsync(unitOfWork, record.Id, parse, cancellationToken);
-        record = await CompleteAsync(unitOfWork, record.Id, merge, cancellationToken);
-        await AuditAsync(unitOfWork, request, "import.stored", record, cancellationToken, merge);
-        // A bulk write: the next list query must not be planned against statistics from before it (or none at all).
-        await TableStatistics.RefreshAsync(unitOfWork, ChangedTables(request.Kind), cancellationToken);
-        return new ImportOutcome(ImportOutcomeKind.Stored, record, parse, merge);
+        using (ProductDiagnostics.StartSpan("import.merge", unitOfWork.TenantId))
+        {
+            var merge = await staging.MergeAsync(unitOfWork, record.Id, request, cancellationToken);
+            await InsertErrorsAsync(unitOfWork, record.Id, parse, cancellationToken);
+            record = await CompleteAsync(unitOfWork, record.Id, merge, cancellationToken);
+            await AuditAsync(unitOfWork, request, "import.stored", record, cancellationToken, merge);
+            // A bulk write: the next list query must not be planned against statistics from before it (or none at all).
+            await TableStatistics.RefreshAsync(unitOfWork, ChangedTables(request.Kind), cancellationToken);
+            return new ImportOutcome(ImportOutcomeKind.Stored, record, parse, merge);
+        }
+    }
+
+    /// <summary>
+    /// Streams the rows into a temporary staging table by binary COPY while the file is read (the detect and validate spans
+    /// are this span's children); a rejected file's staged rows die with the temporary table.
+    /// </summary>
+    private static async Task<ImportParseResult> StageAsync<TRow>(
+        TenantUnitOfWork unitOfWork,
+        IImportStaging<TRow> staging,
+        ImportRequest request,
+        Stream content,
+        ImportOptions options,
+        IProgress<ImportProgress>? progress,
+        CancellationToken cancellationToken)
+        where TRow : class, ICanonicalRow<TRow>
+    {
+        using var span = ProductDiagnostics.StartSpan("import.stage", unitOfWork.TenantId);
+        await unitOfWork.ExecuteAsync(staging.CreateTableSql, null, cancellationToken);
+        ImportParseResult parse;
+        await using (var copy = new StagingCopy<TRow>(unitOfWork, staging))
+        {
+            parse = await ImportReader.ReadAsync<TRow>(
+                content,
+                request.FileName,
+                options,
+                new PostgresReferenceData(unitOfWork, copy.PauseAsync),
+                copy.WriteAsync,
+                progress,
+                cancellationToken);
+            await copy.PauseAsync(cancellationToken);
+        }
+
+        span?.SetTag("invisible.import.rows", parse.RowCount);
+        span?.SetTag("invisible.import.accepted", parse.Accepted);
+        return parse;
     }
 
     /// <summary>The tables a stored import of <paramref name="kind"/> writes to (the import record and its warnings too).</summary>

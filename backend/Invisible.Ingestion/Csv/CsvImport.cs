@@ -20,20 +20,31 @@ internal sealed class CsvImport<TRow>(
 
     public async Task<ImportParseResult> ExecuteAsync(CancellationToken cancellationToken)
     {
-        var delimiter = options.Delimiter ?? DetectDelimiter();
-        if (delimiter is not { } separator)
+        char separator;
+        ValueParser? parser;
+        using (IngestionDiagnostics.StartSpan("import.detect"))
         {
-            return Finish(null);
+            var delimiter = options.Delimiter ?? DetectDelimiter();
+            if (delimiter is not { } detected)
+            {
+                return Finish(null);
+            }
+
+            separator = detected;
+            parser = await DetectValueFormatsAsync(separator, cancellationToken);
         }
 
-        var parser = await DetectValueFormatsAsync(separator, cancellationToken);
         var format = new DetectedFormat("csv", scan.Encoding.WebName, separator, parser?.Numbers.DecimalSeparator, parser?.DateFormats ?? []);
         if (parser is null)
         {
             return Finish(format);
         }
 
-        await ValidateAsync(separator, parser, cancellationToken);
+        using (IngestionDiagnostics.StartSpan("import.validate"))
+        {
+            await ValidateAsync(separator, parser, cancellationToken);
+        }
+
         return Finish(format);
     }
 

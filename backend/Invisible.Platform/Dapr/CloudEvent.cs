@@ -8,7 +8,8 @@ namespace Invisible.Platform.Dapr;
 /// <summary>
 /// A CloudEvents 1.0 event in the structured JSON format (https://github.com/cloudevents/spec, json-format.md), as the
 /// product publishes it and as Dapr delivers it. <see cref="Type"/> is the topic the event was first published to, so
-/// an event read from a dead-letter topic still says where it belongs. <see cref="TenantId"/> is an extension attribute.
+/// an event read from a dead-letter topic still says where it belongs. <see cref="TenantId"/> and <see cref="TraceParent"/> are
+/// extension attributes.
 /// </summary>
 public sealed record CloudEvent
 {
@@ -43,6 +44,13 @@ public sealed record CloudEvent
     [JsonPropertyName("tenantid")]
     public string? TenantId { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the request that wrote the event (CloudEvents distributed tracing extension), so the
+    /// subscriber's span continues that trace.
+    /// </summary>
+    [JsonPropertyName("traceparent")]
+    public string? TraceParent { get; init; }
+
     /// <summary>Dapr adds the topic it delivered from (the dead-letter topic for dead letters).</summary>
     [JsonPropertyName("topic")]
     public string? Topic { get; init; }
@@ -59,6 +67,7 @@ public sealed record CloudEvent
             DataContentType = "application/json",
             Data = data.RootElement.Clone(),
             TenantId = envelope.TenantId.ToString(),
+            TraceParent = envelope.TraceParent,
         };
     }
 
@@ -85,7 +94,7 @@ public sealed record CloudEvent
             throw new CloudEventFormatException($"event {Id}: datacontenttype '{DataContentType}' is not application/json.");
         }
 
-        return new EventEnvelope(id, Type, tenantId, (Time ?? DateTimeOffset.UtcNow).ToUniversalTime(), DataAsJson());
+        return new EventEnvelope(id, Type, tenantId, (Time ?? DateTimeOffset.UtcNow).ToUniversalTime(), DataAsJson(), TraceParent);
     }
 
     private string DataAsJson()

@@ -1,4 +1,5 @@
 using Dapper;
+using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Platform.Events;
@@ -43,14 +44,15 @@ public sealed class DeadLetters(TenantDatabase tenants)
     {
         // The CLR type name is not carried by the CloudEvent; the topic names the kind of event just as well.
         const string sql = """
-            INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error)
-            VALUES (@Id, @TenantId, @Topic, @Topic, @Data::jsonb, @OccurredAt, 0, @Reason)
+            INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error, trace_parent)
+            VALUES (@Id, @TenantId, @Topic, @Topic, @Data::jsonb, @OccurredAt, 0, @Reason, @TraceParent)
             ON CONFLICT (id) DO NOTHING
             """;
         await using var unitOfWork = await tenants.BeginAsync(envelope.TenantId, cancellationToken);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            sql, new { envelope.Id, envelope.TenantId, envelope.Topic, envelope.Data, envelope.OccurredAt, Reason = reason }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            sql, new { envelope.Id, envelope.TenantId, envelope.Topic, envelope.Data, envelope.OccurredAt, Reason = reason, envelope.TraceParent }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         await unitOfWork.CommitAsync(cancellationToken);
+        ProductDiagnostics.DeadLetters.Add(1, new KeyValuePair<string, object?>("topic", envelope.Topic));
     }
 
     private async Task<int> RedriveWhereAsync(Guid tenantId, string condition, object? parameters, CancellationToken cancellationToken)
@@ -60,9 +62,9 @@ public sealed class DeadLetters(TenantDatabase tenants)
         var sql = $"""
             WITH redriven AS (
                 DELETE FROM outbox_dead_letters WHERE {condition}
-                RETURNING id, tenant_id, topic, event_type, payload, occurred_at)
-            INSERT INTO outbox (id, tenant_id, topic, event_type, payload, occurred_at)
-            SELECT id, tenant_id, topic, event_type, payload, occurred_at FROM redriven
+                RETURNING id, tenant_id, topic, event_type, payload, occurred_at, trace_parent)
+            INSERT INTO outbox (id, tenant_id, topic, event_type, payload, occurred_at, trace_parent)
+            SELECT id, tenant_id, topic, event_type, payload, occurred_at, trace_parent FROM redriven
             ON CONFLICT (id) DO UPDATE SET published_at = NULL, attempts = 0, last_error = NULL, available_at = now()
             """;
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);

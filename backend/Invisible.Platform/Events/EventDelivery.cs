@@ -84,6 +84,7 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                 // Savepoints stack up instead of being released after each success: releasing would cost a round trip per
                 // event, and the commit releases them all. ROLLBACK TO names the newest one, which is this event's.
                 await unitOfWork.Transaction.SaveAsync(HandlerSavepoint, cancellationToken);
+                using var span = EventTracing.StartHandlerSpan(envelope, subscription.Consumer);
                 try
                 {
                     await using var scope = scopes.CreateAsyncScope();
@@ -91,6 +92,7 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                 }
                 catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
+                    span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
                     logger.LogWarning(e, "Handler {Consumer} failed on event {EventId} ({Topic})", subscription.Consumer, envelope.Id, envelope.Topic);
                     await unitOfWork.Transaction.RollbackAsync(HandlerSavepoint, cancellationToken);
                     await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Dapper;
 using Invisible.Data.Tenancy;
 
@@ -37,7 +36,7 @@ public static class EventOutbox
                 EventType = integrationEvent.GetType().Name,
                 envelope.Data,
                 envelope.OccurredAt,
-                TraceParent = Activity.Current?.Id,
+                envelope.TraceParent,
             },
             unitOfWork.Transaction,
             cancellationToken: cancellationToken));

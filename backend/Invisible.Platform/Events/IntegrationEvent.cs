@@ -27,15 +27,18 @@ public interface IIntegrationEventHandler<in TEvent>
 
 /// <summary>
 /// An event as it travels: through the outbox, the broker and the inbox. <paramref name="Data"/> is the event record as JSON.
+/// <paramref name="TraceParent"/> is the W3C <c>traceparent</c> of the span that wrote the event (null when nothing was
+/// traced): the dispatcher and every subscriber continue that trace, so a request and what its events cause are one trace.
 /// </summary>
-public sealed record EventEnvelope(Guid Id, string Topic, Guid TenantId, DateTimeOffset OccurredAt, string Data)
+public sealed record EventEnvelope(Guid Id, string Topic, Guid TenantId, DateTimeOffset OccurredAt, string Data, string? TraceParent = null)
 {
     public static EventEnvelope From(IntegrationEvent integrationEvent) => new(
         integrationEvent.Id,
         EventTopics.Of(integrationEvent.GetType()),
         integrationEvent.TenantId,
         integrationEvent.OccurredAt.ToUniversalTime(),
-        JsonSerializer.Serialize(integrationEvent, integrationEvent.GetType(), EventJson.Options));
+        JsonSerializer.Serialize(integrationEvent, integrationEvent.GetType(), EventJson.Options),
+        EventTracing.CurrentTraceParent());
 }
 
 public static class EventTopics

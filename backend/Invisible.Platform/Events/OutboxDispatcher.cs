@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
+using System.Diagnostics;
 using Dapper;
+using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -99,7 +101,7 @@ public sealed class OutboxDispatcher(
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         const string claim = """
-            SELECT id, topic, payload::text AS payload, occurred_at AS occurredat, attempts
+            SELECT id, topic, payload::text AS payload, occurred_at AS occurredat, attempts, trace_parent AS traceparent
             FROM outbox
             WHERE published_at IS NULL AND available_at <= now()
             ORDER BY position
@@ -114,8 +116,10 @@ public sealed class OutboxDispatcher(
             return 0;
         }
 
-        var envelopes = due.Select(row => new EventEnvelope(row.Id, row.Topic, tenantId, new DateTimeOffset(row.OccurredAt), row.Payload)).ToList();
+        var envelopes = due.Select(row => new EventEnvelope(row.Id, row.Topic, tenantId, new DateTimeOffset(row.OccurredAt), row.Payload, row.TraceParent)).ToList();
+        using var span = StartDispatchSpan(tenantId, envelopes);
         var failures = await bus.PublishBatchAsync(envelopes, cancellationToken);
+        var dispatchedAt = DateTime.UtcNow;
         var published = new List<Guid>(due.Count);
         foreach (var row in due)
         {
@@ -126,6 +130,8 @@ public sealed class OutboxDispatcher(
             else
             {
                 published.Add(row.Id);
+                ProductDiagnostics.OutboxLag.Record(
+                    Math.Max(0, (dispatchedAt - row.OccurredAt).TotalSeconds), new KeyValuePair<string, object?>("topic", row.Topic));
             }
         }
 
@@ -244,9 +250,10 @@ public sealed class OutboxDispatcher(
         if (attempts >= _options.MaxAttempts)
         {
             logger.LogError(error, "Event {EventId} ({Topic}) failed {Attempts} times; moved to the dead letters", row.Id, row.Topic, attempts);
+            ProductDiagnostics.DeadLetters.Add(1, new KeyValuePair<string, object?>("topic", row.Topic));
             const string deadLetter = """
-                INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error)
-                SELECT id, tenant_id, topic, event_type, payload, occurred_at, @Attempts, @Error FROM outbox WHERE id = @Id;
+                INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error, trace_parent)
+                SELECT id, tenant_id, topic, event_type, payload, occurred_at, @Attempts, @Error, trace_parent FROM outbox WHERE id = @Id;
                 DELETE FROM outbox WHERE id = @Id;
                 """;
             await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
@@ -266,6 +273,32 @@ public sealed class OutboxDispatcher(
             reschedule, new { row.Id, Attempts = attempts, Error = message, DelaySeconds = delay.TotalSeconds }, unitOfWork.Transaction, cancellationToken: cancellationToken));
     }
 
+    /// <summary>
+    /// The span of one claimed batch: a new trace of the dispatcher's (it serves many requests at once), linked to the
+    /// context of each event's writer; the subscribers' spans are children of those writers.
+    /// </summary>
+    private static Activity? StartDispatchSpan(Guid tenantId, List<EventEnvelope> envelopes)
+    {
+        if (!ProductDiagnostics.Source.HasListeners())
+        {
+            return null;
+        }
+
+        var links = new List<ActivityLink>();
+        foreach (var envelope in envelopes)
+        {
+            if (envelope.TraceParent is { } traceParent && ActivityContext.TryParse(traceParent, null, out var writer))
+            {
+                links.Add(new ActivityLink(writer));
+            }
+        }
+
+        var span = ProductDiagnostics.Source.StartActivity("outbox.dispatch", ActivityKind.Producer, parentContext: default, links: links);
+        span?.SetTag(ProductDiagnostics.TenantAttribute, tenantId.ToString());
+        span?.SetTag("messaging.batch.message_count", envelopes.Count);
+        return span;
+    }
+
     // Npgsql reads timestamptz as a UTC DateTime, and Dapper matches constructor parameter types exactly.
-    private sealed record OutboxRow(Guid Id, string Topic, string Payload, DateTime OccurredAt, int Attempts);
+    private sealed record OutboxRow(Guid Id, string Topic, string Payload, DateTime OccurredAt, int Attempts, string? TraceParent);
 }

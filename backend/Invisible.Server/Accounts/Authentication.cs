@@ -33,6 +33,7 @@ public sealed class Authentication(
         if (await throttles.RetryAfterAsync(email, address, cancellationToken) is { } retryAfter)
         {
             // Refused without looking at the password: guessing costs the attacker time and us no hashing.
+            Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "throttled"));
             await AuditEachAsync(candidates, "auth.sign_in_refused_locked", new { address }, requestId, cancellationToken);
             logger.LogWarning("Sign-in refused without checking: too many failures for the account or from {Address}", address);
             throw AuthErrors.TooManyAttempts(retryAfter);
@@ -56,6 +57,7 @@ public sealed class Authentication(
 
         if (matches.Count == 0)
         {
+            Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "password"));
             await throttles.RecordFailureAsync(email, address, cancellationToken);
             await AuditEachAsync(candidates, "auth.sign_in_failed", new { address }, requestId, cancellationToken);
             throw AuthErrors.SignInFailed();

@@ -145,6 +145,7 @@ public sealed class MultiFactor(
     private async Task<DomainException> RejectAsync(
         TenantUnitOfWork unitOfWork, Caller caller, UserAccount user, string reason, string address, string? requestId, CancellationToken cancellationToken)
     {
+        Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "mfa"));
         await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_failed", "user", user.Id.ToString(), null, new { reason }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);

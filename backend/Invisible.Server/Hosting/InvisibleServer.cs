@@ -50,7 +50,7 @@ public sealed class InvisibleServer : IAsyncDisposable
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
         Directory.CreateDirectory(dataDirectory);
         builder.Configuration.AddInMemoryCollection(RoleSettings(options.Role, dataDirectory));
-        builder.Logging.AddProductLogging(dataDirectory, logging);
+        builder.Logging.AddProductLogging(dataDirectory, logging, builder.Configuration);
 
         var bootLoggers = ProductLogging.CreateBootLoggers(builder.Configuration, dataDirectory, logging);
         DatabaseRuntime database;

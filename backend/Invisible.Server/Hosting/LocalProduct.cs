@@ -1,4 +1,6 @@
 using Invisible.Server.Database;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 
 namespace Invisible.Server.Hosting;
 
@@ -47,11 +49,16 @@ public sealed class LocalProduct : IAsyncDisposable
         }
 
         var services = new ServiceCollection()
-            .AddLogging(builder => builder.AddConfiguration(configuration.GetSection("Logging")).AddProductLogging(fullDataDirectory, logging))
+            .AddLogging(builder => builder.AddConfiguration(configuration.GetSection("Logging")).AddProductLogging(fullDataDirectory, logging, configuration))
             .AddSingleton<IConfiguration>(configuration);
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section);
         services.AddInvisibleDatabase(database);
-        return new LocalProduct(services.BuildServiceProvider(), bootLoggers);
+        services.AddProductTelemetry(configuration, ServerRole.All);
+        var provider = services.BuildServiceProvider();
+        // No host starts them here: created now so a verb's spans and measurements are exported (and flushed on dispose).
+        _ = provider.GetService<TracerProvider>();
+        _ = provider.GetService<MeterProvider>();
+        return new LocalProduct(provider, bootLoggers);
     }
 
     public async ValueTask DisposeAsync()

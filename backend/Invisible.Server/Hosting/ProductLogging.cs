@@ -1,3 +1,5 @@
+using OpenTelemetry.Logs;
+
 namespace Invisible.Server.Hosting;
 
 /// <summary>How much of the product's logging a person at the terminal sees; everything configured is kept in the log file.</summary>
@@ -31,6 +33,27 @@ public static class ProductLogging
         // Registered as factories, not instances, so the container disposes (and closes) them with the host.
         logging.Services.AddSingleton<ILoggerProvider>(_ => new ProductLogFileProvider(logFile));
         logging.Services.AddSingleton<ILoggerProvider>(_ => new TerminalLoggerProvider(options.TerminalMinimumLevel));
+        return logging;
+    }
+
+    /// <summary>
+    /// The product's file and terminal loggers and, when an OTLP endpoint for logs is configured (<c>OTEL_EXPORTER_OTLP_ENDPOINT</c>
+    /// or <c>OTEL_EXPORTER_OTLP_LOGS_ENDPOINT</c>, see <see cref="ProductTelemetry"/>), OpenTelemetry's logger exporting the same
+    /// entries over OTLP, correlated with the current span. Loggers of the boot phase (<see cref="CreateBootLoggers"/>) are not exported.
+    /// </summary>
+    public static ILoggingBuilder AddProductLogging(this ILoggingBuilder logging, string dataDirectory, ProductLoggingOptions options, IConfiguration configuration)
+    {
+        logging.AddProductLogging(dataDirectory, options);
+        if (ProductTelemetry.Exports(configuration, "LOGS"))
+        {
+            logging.AddOpenTelemetry(openTelemetry =>
+            {
+                openTelemetry.IncludeFormattedMessage = true;
+                openTelemetry.IncludeScopes = true;
+                openTelemetry.AddOtlpExporter();
+            });
+        }
+
         return logging;
     }
 

@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using Invisible.Data.Diagnostics;
 using Invisible.Data.Imports;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
@@ -35,8 +37,14 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Impo
         CancellationToken cancellationToken)
     {
         var total = content.CanSeek ? content.Length - content.Position : (long?)null;
-        await using var file = await SpooledFile.CopyAsync(
-            spools, content, request.FileName, copied => progress?.Report(new ImportProgress(ImportPhase.Copying, 0, copied, total)), cancellationToken);
+        SpooledFile file;
+        using (ProductDiagnostics.StartSpan("import.copy", tenantId))
+        {
+            file = await SpooledFile.CopyAsync(
+                spools, content, request.FileName, copied => progress?.Report(new ImportProgress(ImportPhase.Copying, 0, copied, total)), cancellationToken);
+        }
+
+        await using var spooled = file;
         return await ImportAsync(tenantId, request, file, options, progress, cancellationToken);
     }
 
@@ -52,6 +60,8 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Impo
         // Kept from the spool while it is imported (the copy costs no extra time), before the commit like the error CSV: a
         // record never points at a file not written. Content already stored is not kept again: it would be a duplicate,
         // whose copy would only be written to be deleted.
+        using var span = ProductDiagnostics.StartSpan("import", tenantId);
+        span?.SetTag("invisible.import.kind", ImportNames.Of(request.Kind));
         var prefix = KeptFiles.NewPrefix(tenantId, time.GetUtcNow());
         Task? keeping = null;
         ImportOutcome outcome;
@@ -94,12 +104,25 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Impo
                 outcome = outcome with { Record = outcome.Record with { ContentBlob = prefix } };
             }
 
-            await FinishAsync(unitOfWork, tenantId, outcome, cancellationToken);
+            using (ProductDiagnostics.StartSpan("import.commit", tenantId))
+            {
+                await FinishAsync(unitOfWork, tenantId, outcome, cancellationToken);
+            }
         }
-        catch
+        catch (Exception e)
         {
+            span?.SetStatus(ActivityStatusCode.Error, e.GetType().Name);
             await ForgetKeptFileAsync(keeping, prefix);
             throw;
+        }
+
+        var kind = new KeyValuePair<string, object?>("kind", ImportNames.Of(request.Kind));
+        var outcomeName = outcome.Kind.ToString().ToLowerInvariant();
+        span?.SetTag("invisible.import.outcome", outcomeName);
+        ProductDiagnostics.ImportRows.Add(outcome.Parse.RowCount, kind, new("outcome", outcomeName));
+        if (outcome.Kind == ImportOutcomeKind.Rejected)
+        {
+            ProductDiagnostics.ImportRejections.Add(1, kind);
         }
 
         logger.LogInformation(

@@ -153,6 +153,11 @@ public static class InvoiceEvaluation
             {
                 await MatchDecisionStore.AppendAsync(
                     unitOfWork, Guid.NewGuid(), decidedAt, by, InvoiceMatching.EngineVersion, prepared.Tenant, decisions, cancellationToken);
+                foreach (var decision in decisions.Invoices)
+                {
+                    Invisible.Data.Diagnostics.ProductDiagnostics.InvoicesDecided.Add(
+                        1, new("status", decision.Status.ToExportName()), new("decided_by", by == "engine" ? "engine" : "reviewer"));
+                }
             }
         }
 

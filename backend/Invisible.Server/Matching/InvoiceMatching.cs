@@ -1,5 +1,6 @@
 using System.Reflection;
 using CsvHelper;
+using Invisible.Data.Diagnostics;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Events;
@@ -40,20 +41,25 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
     public async Task<ReconcileSummary> ReconcileAsync(
         Guid tenantId, string actor, string? requestId, IProgress<ReconcileProgress>? progress, CancellationToken cancellationToken)
     {
+        using var span = ProductDiagnostics.StartSpan("reconcile", tenantId);
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var stage = Stage(ReconcileStage.Loading, tenantId, null);
         progress?.Report(new ReconcileProgress(ReconcileStage.Loading, 0, 0));
         var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
         // Reviewers' instructions (re-matches, "not a duplicate") apply; invoices they approved or rejected keep that decision.
         var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, cancellationToken);
+        stage = Stage(ReconcileStage.Matching, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Matching, 0, 0));
         var result = tenant.Appendable(tenant.Decide());
         var runId = Guid.NewGuid();
         var invoiceCount = result.Invoices.Count;
+        stage = Stage(ReconcileStage.Storing, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Storing, 0, invoiceCount));
         await MatchDecisionStore.AppendAsync(
             unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, result,
             progress is null ? null : stored => progress.Report(new ReconcileProgress(ReconcileStage.Storing, stored, invoiceCount)),
             cancellationToken);
+        stage = Stage(ReconcileStage.Committing, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Committing, invoiceCount, invoiceCount));
 
         var byStatus = result.Invoices.GroupBy(invoice => invoice.Status).ToDictionary(group => group.Key, group => group.Count());
@@ -66,11 +72,30 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
             unitOfWork, new InvoicesReconciled(Guid.NewGuid(), tenantId, time.GetUtcNow(), runId, result.ToleranceVersion, byStatusName), cancellationToken);
         await ExceptionNotifications.EnqueueAsync(unitOfWork, time, "reconcile", [], cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
+        stage?.Dispose();
+        span?.SetTag("invisible.reconcile.invoices", invoiceCount);
+        foreach (var (status, count) in byStatusName)
+        {
+            ProductDiagnostics.InvoicesDecided.Add(count, new("status", status), new("decided_by", "engine"));
+        }
 
         logger.LogInformation(
             "Reconcile run {RunId} for tenant {TenantId}: {InvoiceCount} invoices decided with tolerances v{ToleranceVersion}",
             runId, tenantId, result.Invoices.Count, result.ToleranceVersion);
         return new ReconcileSummary(runId, result.ToleranceVersion, byStatus);
+    }
+
+    /// <summary>Ends the span of the previous stage (a <see cref="ReconcileStage"/>) and starts the next one's.</summary>
+    private static System.Diagnostics.Activity? Stage(ReconcileStage stage, Guid tenantId, System.Diagnostics.Activity? previous)
+    {
+        previous?.Dispose();
+        return ProductDiagnostics.StartSpan(stage switch
+        {
+            ReconcileStage.Loading => "reconcile.load",
+            ReconcileStage.Matching => "reconcile.match",
+            ReconcileStage.Storing => "reconcile.store",
+            _ => "reconcile.commit",
+        }, tenantId);
     }
 
     /// <summary>A page of the tenant's invoices in import order; <paramref name="status"/> (a status name) narrows it.</summary>
