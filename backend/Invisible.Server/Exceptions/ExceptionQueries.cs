@@ -51,7 +51,8 @@ public static class ExceptionQueries
                i.id as InvoiceId, m.import_no as ImportNo, i.import_position as ImportPosition, i.invoice_number as InvoiceNumber,
                i.printed_vendor_name as PrintedVendorName, v.vendor_code as VendorCode, i.invoice_date as InvoiceDate, i.currency as Currency,
                i.invoice_total as InvoiceTotal, i.status as InvoiceStatus, p.po_number as PoNumber, current_decision.decided_at as DecidedAt
-        from exceptions e
+        from page
+        join exceptions e on e.id = page.id
         join invoices i on i.id = e.invoice_id
         join imports m on m.id = i.import_id
         join match_decisions d on d.id = e.match_decision_id
@@ -63,15 +64,16 @@ public static class ExceptionQueries
         ) current_decision on true
         """;
 
-    // Only what narrows the queue is joined (the invoice for amounts, its vendor for the code).
+    // Only what narrows the queue is joined (the invoice for amounts, its vendor for the code; see InvoiceJoin).
     private const string Narrowing = """
-        from exceptions e
-        join invoices i on i.id = e.invoice_id
         where e.status = any(@states)
           and (@reason::text is null or @reason = any(string_to_array(e.reason, ',')))
-          and (@vendorCode::text is null or i.vendor_id = (select vc.id from vendors vc where vc.vendor_code = @vendorCode))
           and (@assigneeId::uuid is null or e.assignee_id = @assigneeId)
           and (@maxOpenedAt::timestamptz is null or e.opened_at <= @maxOpenedAt)
+        """;
+
+    private const string InvoiceNarrowing = """
+          and (@vendorCode::text is null or i.vendor_id = (select vc.id from vendors vc where vc.vendor_code = @vendorCode))
           and (@minAmount::numeric is null or i.invoice_total >= @minAmount)
           and (@maxAmount::numeric is null or i.invoice_total <= @maxAmount)
         """;
@@ -86,11 +88,19 @@ public static class ExceptionQueries
             _ => "e.opened_at, e.id",
         };
         var parameters = Parameters(filter, offset, limit);
-        // The page's ids first (count(*) over () made every page read and join the whole queue), then their columns.
+        // The invoice is joined only when a filter or the order reads it: every exception has its invoice (foreign key,
+        // same tenant), so the join narrows nothing, and the count without it reads the open-queue index alone.
+        var needsInvoice = filter.Order == ExceptionOrder.AmountDescending || filter.MinAmount is not null || filter.MaxAmount is not null
+            || filter.VendorCode is not null;
+        var from = needsInvoice ? "from exceptions e join invoices i on i.id = e.invoice_id" : "from exceptions e";
+        var narrowing = needsInvoice ? Narrowing + InvoiceNarrowing : Narrowing;
+        // The page's ids first (count(*) over () made every page read and join the whole queue), then their columns. A
+        // materialised CTE, since with "e.id in (...)" the planner joined and ran the newest-decision lookup for the whole
+        // queue before keeping the page's 50 rows.
         var rows = (await unitOfWork.Connection.QueryAsync<Row>(new CommandDefinition(
             $"""
+            with page as materialized (select e.id {from} {narrowing} order by {order} offset @offset limit @limit)
             {Select}
-            where e.id in (select e.id {Narrowing} order by {order} offset @offset limit @limit)
             order by {order}
             """,
             parameters,
@@ -99,7 +109,7 @@ public static class ExceptionQueries
         var total = offset == 0 && rows.Count < limit
             ? rows.Count
             : await unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                $"select count(*)::int {Narrowing}", parameters, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                $"select count(*)::int {from} {narrowing}", parameters, unitOfWork.Transaction, cancellationToken: cancellationToken));
         return new ExceptionPage(rows.Select(ToView).ToList(), total);
     }
 
@@ -126,7 +136,7 @@ public static class ExceptionQueries
         }
 
         var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"{Select} where e.id = @exceptionId", new { exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            $"with page as (select @exceptionId as id) {Select}", new { exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         return row is null ? null : ToView(row);
     }
 

@@ -26,15 +26,19 @@ public static class DashboardQueries
     public static async Task<DashboardView> ReadAsync(TenantUnitOfWork unitOfWork, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var connection = unitOfWork.Connection;
-        // One pass over the invoices for both the counts by status and the touchless rate (hash anti-join on the queue).
-        var statusRows = (await connection.QueryAsync<(string Status, int Count, int Touchless)>(new CommandDefinition(
+        // The counts by status from the (tenant, status, id) index alone; the touchless count as an anti-join of the matched
+        // invoices' ids (same index) against the queue's invoice ids (exceptions_invoice), both index-only. One pass with a
+        // subquery per matched invoice probed the queue 74,000 times.
+        var statusRows = (await connection.QueryAsync<(string Status, int Count)>(new CommandDefinition(
+            "select i.status, count(*)::int from invoices i group by i.status",
+            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+        var touchlessCount = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             """
-            select i.status, count(*)::int,
-                   (count(*) filter (where i.status = 'matched' and not exists (select 1 from exceptions e where e.invoice_id = i.id)))::int
-            from invoices i group by i.status
-            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+            select count(*)::int from invoices i
+            where i.status = 'matched' and not exists (select 1 from exceptions e where e.invoice_id = i.id)
+            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
         var byStatus = statusRows.ToDictionary(row => row.Status, row => row.Count, StringComparer.Ordinal);
-        var touchless = (Touchless: statusRows.Sum(row => row.Touchless), Decided: statusRows.Where(row => row.Status != "pending").Sum(row => row.Count));
+        var touchless = (Touchless: touchlessCount, Decided: statusRows.Where(row => row.Status != "pending").Sum(row => row.Count));
         var byReason = (await connection.QueryAsync<(string Reason, int Count)>(new CommandDefinition(
                 """
                 select r.reason, count(*)::int from exceptions e, unnest(string_to_array(e.reason, ',')) as r(reason)

@@ -177,18 +177,42 @@ public static class InvoiceQueries
               and ({key} {(search.Descending ? "<" : ">")} @afterValue::{type} or (m.import_no, i.import_position) > (@afterImportNo, @afterPosition))
               """;
         // The page's ids are found first, joining only what narrows and orders them; the columns, the newest decision's time
-        // and the PO come for those rows alone.
+        // and the PO come for those rows alone. The ids are a materialised CTE read as an array, so the outer query looks
+        // them up by primary key (with "i.id in (...)" the planner may join every invoice before keeping the page's).
+        // In import order the page is read per import (imports are few), each import's invoices in position order
+        // through its (import, position) index, at most offset + limit of them: ordering by the imports' number, which is
+        // not on the invoice, read and sorted every invoice of the tenant.
+        var page = key is null
+            ? $"""
+              select x.id
+              from imports m
+              cross join lateral (
+                  select i.id, i.import_position
+                  from invoices i
+                  where i.import_id = m.id and {Narrowing}
+                    {(after is null ? "" : search.Descending
+                        ? "and i.import_position < case when m.import_no = @afterImportNo then @afterPosition else 2147483647 end"
+                        : "and i.import_position > case when m.import_no = @afterImportNo then @afterPosition else 0 end")}
+                  order by i.import_position {direction}
+                  limit @offset + @limit) x
+              where {(after is null ? "true" : search.Descending ? "m.import_no <= @afterImportNo" : "m.import_no >= @afterImportNo")}
+              order by m.import_no {direction}, x.import_position {direction}
+              offset @offset limit @limit
+              """
+            : $"""
+              select i.id
+              from invoices i
+              join imports m on m.id = i.import_id
+              {(search.SortBy == InvoiceSortBy.Vendor ? "left join vendors v on v.id = i.vendor_id" : "")}
+              where {Narrowing} and {keyset}
+              order by {order}
+              offset @offset limit @limit
+              """;
         return (await unitOfWork.Connection.QueryAsync<InvoiceListItem>(new CommandDefinition(
             $"""
+            with page as materialized ({page})
             {InvoiceSelect}
-            where i.id in (
-                select i.id
-                from invoices i
-                join imports m on m.id = i.import_id
-                {(search.SortBy == InvoiceSortBy.Vendor ? "left join vendors v on v.id = i.vendor_id" : "")}
-                where {Narrowing} and {keyset}
-                order by {order}
-                offset @offset limit @limit)
+            where i.id = any(array(select id from page))
             order by {order}
             """,
             Parameters(search, after, offset, limit),

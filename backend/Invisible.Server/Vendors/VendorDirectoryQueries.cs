@@ -17,13 +17,25 @@ public sealed record VendorPage(IReadOnlyList<VendorRow> Vendors, bool HasMore, 
 /// </summary>
 public sealed class VendorDirectoryQueries(TenantDatabase database)
 {
-    private const string Columns =
-        """
-        v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id as TaxId, v.country as Country, v.currency as Currency,
-        v.email as Email, v.payment_terms as PaymentTerms,
-        (select count(*) from vendor_aliases a where a.vendor_id = v.id) as AliasCount,
-        (select count(*) from exceptions e join invoices i on i.tenant_id = e.tenant_id and i.id = e.invoice_id
-         where i.vendor_id = v.id and e.status in ('open', 'in_review')) as OpenExceptionCount
+    // The page's vendors first, then their alias and open-exception counts in one grouped query each: a count subquery
+    // per vendor row hash-joined the whole open queue once for every row of the page.
+    private static string SelectPage(string page) =>
+        $"""
+        with page as materialized ({page}),
+        alias_counts as (
+            select a.vendor_id, count(*) as n from vendor_aliases a where a.vendor_id in (select id from page) group by a.vendor_id),
+        open_counts as (
+            select i.vendor_id, count(*) as n
+            from invoices i join exceptions e on e.tenant_id = i.tenant_id and e.invoice_id = i.id
+            where i.vendor_id in (select id from page) and e.status in ('open', 'in_review')
+            group by i.vendor_id)
+        select v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id as TaxId, v.country as Country, v.currency as Currency,
+               v.email as Email, v.payment_terms as PaymentTerms,
+               coalesce(ac.n, 0) as AliasCount, coalesce(oc.n, 0) as OpenExceptionCount
+        from page v
+        left join alias_counts ac on ac.vendor_id = v.id
+        left join open_counts oc on oc.vendor_id = v.id
+        order by v.vendor_code collate "C"
         """;
 
     // A vendor matches when the text occurs in its code, its name or any name or tax id it has been seen under.
@@ -39,13 +51,12 @@ public sealed class VendorDirectoryQueries(TenantDatabase database)
         var pattern = string.IsNullOrWhiteSpace(query) ? null : $"%{EscapeLike(query.Trim())}%";
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
         var rows = (await unitOfWork.Connection.QueryAsync<VendorRow>(new CommandDefinition(
-            $"""
-            select {Columns}
-            from vendors v
-            where {Matches} and (@afterCode is null or v.vendor_code > @afterCode collate "C")
-            order by v.vendor_code collate "C"
-            limit @limit
-            """,
+            SelectPage($"""
+                select v.* from vendors v
+                where {Matches} and (@afterCode is null or v.vendor_code > @afterCode collate "C")
+                order by v.vendor_code collate "C"
+                limit @limit
+                """),
             new { pattern, afterCode, limit = pageSize + 1 }, unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
         var total = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $"select count(*) from vendors v where {Matches}", new { pattern }, unitOfWork.Transaction, cancellationToken: cancellationToken));
@@ -57,7 +68,7 @@ public sealed class VendorDirectoryQueries(TenantDatabase database)
     {
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
         var vendor = await unitOfWork.Connection.QuerySingleOrDefaultAsync<VendorRow>(new CommandDefinition(
-            $"select {Columns} from vendors v where v.vendor_code = @vendorCode",
+            SelectPage("select v.* from vendors v where v.vendor_code = @vendorCode"),
             new { vendorCode }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         if (vendor is null)
         {
