@@ -30,7 +30,7 @@ public sealed class Authentication(
         string email, string password, string? tenantSlug, string address, string? requestId, CancellationToken cancellationToken)
     {
         var candidates = await CandidatesAsync(email, tenantSlug, cancellationToken);
-        if (await throttles.RetryAfterAsync(email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(email, address, cancellationToken) is { } retryAfter)
         {
             // Refused without looking at the password: guessing costs the attacker time and us no hashing.
             await AuditEachAsync(candidates, "auth.sign_in_refused_locked", new { address }, requestId, cancellationToken);
@@ -56,17 +56,18 @@ public sealed class Authentication(
 
         if (matches.Count == 0)
         {
-            await throttles.RecordFailureAsync(email, address, cancellationToken);
+            // Already counted by BeginAttemptAsync.
             await AuditEachAsync(candidates, "auth.sign_in_failed", new { address }, requestId, cancellationToken);
             throw AuthErrors.SignInFailed();
         }
 
         if (matches.Count > 1)
         {
+            await throttles.WithdrawAttemptAsync(email, address, cancellationToken);
             throw AuthErrors.TenantRequired();
         }
 
-        await throttles.RecordSuccessAsync(email, cancellationToken);
+        await throttles.RecordSuccessAsync(email, address, cancellationToken);
         await using (var unitOfWork = await database.BeginAsync(matches[0].TenantId, cancellationToken))
         {
             var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, matches[0].Id, cancellationToken))!;
@@ -92,18 +93,19 @@ public sealed class Authentication(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
-        if (await throttles.RetryAfterAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
 
         if (!PasswordHashing.Verify(user.PasswordHash, currentPassword).Matches)
         {
-            await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.password_change_failed", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
             await unitOfWork.CommitAsync(cancellationToken);
             throw AuthErrors.CurrentPasswordWrong();
         }
+
+        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
 
         if (PasswordPolicy.Check(newPassword, user.Email) is { Count: > 0 } problems)
         {

@@ -123,6 +123,22 @@ public sealed class SignInTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task Forty_concurrent_wrong_passwords_for_one_account_check_no_more_than_the_limit_of_ten()
+    {
+        var tenant = await server.NewTenantAsync();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(guess => tenant.SignInAsync(tenant.Admin, $"concurrent wrong guess {guess}")));
+        // The right password, so a refusal proves the lock was in place after the burst.
+        var rightPassword = await tenant.SignInAsync(tenant.Admin);
+
+        Assert.Equal(10, attempts.Count(attempt => attempt.Reason == "SIGN_IN_FAILED"));
+        Assert.Equal(30, attempts.Count(attempt => attempt.Reason == "TOO_MANY_ATTEMPTS"));
+        Assert.Equal((StatusCode.ResourceExhausted, "TOO_MANY_ATTEMPTS"), (rightPassword.Status, rightPassword.Reason));
+        Assert.Equal(10, await CountAuditAsync(tenant, "auth.sign_in_failed"));
+        Assert.Equal(10, await ScalarAsync<int>(tenant, "select failures from sign_in_throttles where key = 'account:' || lower(@email)", new { email = tenant.Admin.Email }));
+    }
+
+    [Fact]
     public async Task Sign_ins_failures_MFA_events_role_changes_and_key_creation_are_audited()
     {
         var tenant = await server.NewTenantAsync();
