@@ -38,20 +38,19 @@ public sealed class Authentication(
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
 
-        var matches = new List<TenantScopedId>();
-        foreach (var candidate in candidates)
+        // An unknown address is looked up and verified like a known one, against a tenant and user that do not exist and
+        // the decoy hash: the same round trips and the same PBKDF2 work, so neither time nor the answer tells them apart.
+        var checkedUsers = candidates.Count > 0 ? candidates : [new TenantScopedId(Guid.NewGuid(), Guid.NewGuid())];
+        var matches = new List<(TenantScopedId Id, bool NeedsRehash)>();
+        foreach (var candidate in checkedUsers)
         {
             await using var unitOfWork = await database.BeginAsync(candidate.TenantId, cancellationToken);
             var user = await UserAccounts.FindForUpdateAsync(unitOfWork, candidate.Id, cancellationToken);
-            if (user is not null && PasswordHashing.Verify(user.PasswordHash, password).Matches)
+            var (matched, rehash) = PasswordHashing.Verify(user?.PasswordHash, password);
+            if (matched)
             {
-                matches.Add(candidate);
+                matches.Add((candidate, rehash));
             }
-        }
-
-        if (candidates.Count == 0)
-        {
-            PasswordHashing.Verify(null, password);
         }
 
         if (matches.Count == 0)
@@ -68,10 +67,11 @@ public sealed class Authentication(
         }
 
         await throttles.RecordSuccessAsync(email, address, cancellationToken);
-        await using (var unitOfWork = await database.BeginAsync(matches[0].TenantId, cancellationToken))
+        var (match, needsRehash) = matches[0];
+        await using (var unitOfWork = await database.BeginAsync(match.TenantId, cancellationToken))
         {
-            var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, matches[0].Id, cancellationToken))!;
-            var (_, needsRehash) = PasswordHashing.Verify(user.PasswordHash, password);
+            // Not verified again: the check above is the one that counted, and a second PBKDF2 would only cost time.
+            var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, match.Id, cancellationToken))!;
             await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
                 "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id",
                 new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, unitOfWork.Transaction,

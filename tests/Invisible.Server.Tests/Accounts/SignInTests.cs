@@ -180,3 +180,33 @@ public sealed class SignInTests(AccountsServer server)
 
     private static Data.Tenancy.TenantDatabase TenantDatabaseOf(TestTenant tenant) => tenant.Database;
 }
+
+/// <summary>
+/// Counts process-wide password verifications, so it runs alone (no other test signs in meanwhile) on a server of its own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialAccountsCollection : ICollectionFixture<AccountsServer>
+{
+    public const string Name = "accounts, alone";
+}
+
+[Collection(SerialAccountsCollection.Name)]
+public sealed class SignInWorkTests(AccountsServer server)
+{
+    [Fact]
+    public async Task A_wrong_password_verifies_one_hash_whether_or_not_the_account_exists_and_fails_alike()
+    {
+        var tenant = await server.NewTenantAsync();
+
+        var before = Server.Accounts.PasswordHashing.Verifications;
+        var known = await tenant.SignInAsync(tenant.Admin, "not the password at all");
+        var afterKnown = Server.Accounts.PasswordHashing.Verifications;
+        var unknown = await tenant.SignInAsync(new TestUser($"nobody@{tenant.Slug}.example", "not the password at all", "clerk"));
+        var afterUnknown = Server.Accounts.PasswordHashing.Verifications;
+
+        Assert.Equal(1, afterKnown - before);
+        Assert.Equal(1, afterUnknown - afterKnown);
+        Assert.Equal((StatusCode.Unauthenticated, "SIGN_IN_FAILED"), (known.Status, known.Reason));
+        Assert.Equal((known.Status, known.Reason, known.Message), (unknown.Status, unknown.Reason, unknown.Message));
+    }
+}
