@@ -17,7 +17,7 @@ public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, Iss
 /// sealed by <see cref="MfaSecretVault"/> and opened only for the check.
 /// </summary>
 public sealed class MultiFactor(
-    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, IOptions<AccountsOptions> options, TimeProvider time)
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time)
 {
     /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
     public async Task<IssuedSession> VerifyAsync(
@@ -38,7 +38,7 @@ public sealed class MultiFactor(
 
         if (!string.IsNullOrEmpty(recoveryCode))
         {
-            var remaining = RecoveryCodes.Redeem(user.RecoveryCodeHashes, recoveryCode);
+            var remaining = RecoveryCodes.Redeem(await recoveryCodeKey.GetAsync(cancellationToken), user.RecoveryCodeHashes, recoveryCode);
             if (remaining is null)
             {
                 throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
@@ -127,6 +127,7 @@ public sealed class MultiFactor(
         await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
 
         var codes = RecoveryCodes.Generate();
+        var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
             """
             update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
@@ -134,7 +135,7 @@ public sealed class MultiFactor(
                              recovery_code_hashes = @hashes
             where id = @id
             """,
-            new { id = user.Id, hashes = codes.Select(RecoveryCodes.Hash).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);

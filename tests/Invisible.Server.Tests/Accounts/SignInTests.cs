@@ -3,6 +3,7 @@ using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Mfa;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Invisible.Server.Tests.Accounts;
 
@@ -86,6 +87,47 @@ public sealed class SignInTests(AccountsServer server)
         Assert.True(used.As<Session>().MfaSatisfied);
         Assert.Equal((StatusCode.PermissionDenied, "MFA_CODE_REJECTED"), (reused.Status, reused.Reason));
         Assert.Equal(9, await ScalarAsync<int>(tenant, "select cardinality(recovery_code_hashes) from users where lower(email) = lower(@email)", new { email = tenant.Admin.Email }));
+    }
+
+    [Fact]
+    public async Task Recovery_codes_are_stored_as_neither_the_code_nor_its_plain_hash()
+    {
+        var tenant = await server.NewTenantAsync();
+        var signIn = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>();
+        var codes = (await tenant.EnrolAsync(tenant.Admin, signIn.Session.AccessToken)).RecoveryCodes;
+
+        var stored = await ScalarAsync<string[]>(tenant, "select recovery_code_hashes from users where lower(email) = lower(@email)", new { email = tenant.Admin.Email });
+
+        Assert.Equal(10, stored.Length);
+        Assert.All(stored, value => Assert.StartsWith(RecoveryCodes.KeyedPrefix, value));
+        Assert.Empty(stored.Intersect(codes.Concat(codes.Select(RecoveryCodes.Hash))));
+        Assert.DoesNotContain(stored, value => codes.Any(code => value.Contains(RecoveryCodes.Hash(code), StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Plain_recovery_code_hashes_from_before_the_key_are_wrapped_at_start_up_and_still_accept_their_codes()
+    {
+        var tenant = await server.NewTenantAsync();
+        var signIn = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>();
+        var codes = (await tenant.EnrolAsync(tenant.Admin, signIn.Session.AccessToken)).RecoveryCodes;
+        await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
+        {
+            await unitOfWork.Connection.ExecuteAsync("update users set recovery_code_hashes = @plain where lower(email) = lower(@email)",
+                new { plain = codes.Select(RecoveryCodes.Hash).ToArray(), email = tenant.Admin.Email }, unitOfWork.Transaction);
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+
+        var wrapping = server.Server.Services.GetRequiredService<Server.Accounts.RecoveryCodeWrapping>();
+        var wrapped = await wrapping.WrapTenantAsync(tenant.Id, CancellationToken.None);
+        var again = await wrapping.WrapTenantAsync(tenant.Id, CancellationToken.None);
+        var stored = await ScalarAsync<string[]>(tenant, "select recovery_code_hashes from users where lower(email) = lower(@email)", new { email = tenant.Admin.Email });
+        var session = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>().Session.AccessToken;
+        var used = await tenant.CallAsync(Rpcs.Auth("VerifyMfa"), new VerifyMfaRequest { RecoveryCode = codes[5] }, session);
+
+        Assert.Equal((1, 0), (wrapped, again));
+        Assert.All(stored, value => Assert.StartsWith(RecoveryCodes.KeyedPrefix, value));
+        Assert.Empty(stored.Intersect(codes.Select(RecoveryCodes.Hash)));
+        Assert.True(used.As<Session>().MfaSatisfied);
     }
 
     [Fact]
