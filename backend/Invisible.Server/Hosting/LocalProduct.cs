@@ -1,3 +1,4 @@
+using Invisible.Platform;
 using Invisible.Server.Database;
 
 namespace Invisible.Server.Hosting;
@@ -34,6 +35,7 @@ public sealed class LocalProduct : IAsyncDisposable
             .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)])
             .Build();
         var fullDataDirectory = Path.GetFullPath(dataDirectory);
+        PrivateFileSystem.CreateDataDirectory(fullDataDirectory, InvisibleServer.ClusterRunsAsAnotherUser(configuration));
         var bootLoggers = ProductLogging.CreateBootLoggers(configuration, fullDataDirectory, logging);
         DatabaseRuntime database;
         try
