@@ -19,6 +19,7 @@ public sealed class HttpPipelineTests(RunningServer running) : IClassFixture<Run
         Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
         Assert.Equal("strict-origin-when-cross-origin", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("camera=(), microphone=(), geolocation=(), payment=()", response.Headers.GetValues("Permissions-Policy").Single());
         Assert.False(response.Headers.Contains("Strict-Transport-Security"), "HSTS only makes sense over TLS");
     }
 

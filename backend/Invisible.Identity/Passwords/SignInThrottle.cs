@@ -21,6 +21,16 @@ public sealed class SignInThrottle(int maxFailures = 10, TimeSpan? window = null
 
     public int MaxFailures => maxFailures;
 
+    public TimeSpan Window => _window;
+
+    /// <summary>
+    /// The lock after the n-th failure past the limit (index 0 for the failure that reaches it), ending with the ceiling.
+    /// The store counts in one SQL statement and picks from this table, so the back-off policy stays here.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> LockDurations => Enumerable.Range(0, MaxDoublings + 1).Select(LockFor).ToArray();
+
+    private const int MaxDoublings = 10;
+
     /// <summary>Null when an attempt may be checked now; otherwise how long the caller must wait.</summary>
     public static TimeSpan? RetryAfter(ThrottleState state, DateTimeOffset now) =>
         state.LockedUntil is { } until && until > now ? until - now : null;
@@ -36,10 +46,10 @@ public sealed class SignInThrottle(int maxFailures = 10, TimeSpan? window = null
         }
 
         // Every further failure past the limit locks again, longer each time.
-        var doublings = Math.Min(failures - maxFailures, 10);
-        var lockFor = TimeSpan.FromTicks(Math.Min(_backOff.Ticks << doublings, _maxBackOff.Ticks));
-        return new ThrottleState(failures, windowStart, now + lockFor);
+        return new ThrottleState(failures, windowStart, now + LockFor(failures - maxFailures));
     }
+
+    private TimeSpan LockFor(int pastLimit) => TimeSpan.FromTicks(Math.Min(_backOff.Ticks << Math.Min(pastLimit, MaxDoublings), _maxBackOff.Ticks));
 
     public static ThrottleState RecordSuccess() => ThrottleState.Clear;
 }

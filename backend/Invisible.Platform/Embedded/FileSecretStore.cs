@@ -17,11 +17,12 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    // The secrets the product generates itself: JWT signing key, TOTP encryption key.
+    // The secrets the product generates itself: JWT signing key, TOTP encryption key, recovery-code key.
     private static readonly Dictionary<string, Func<string>> Generated = new(StringComparer.Ordinal)
     {
         [SecretNames.JwtSigningKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
         [SecretNames.TotpEncryptionKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        [SecretNames.RecoveryCodeKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     };
 
     private readonly string _path;

@@ -24,12 +24,12 @@ public sealed class FileSystemBlobStore : IBlobStore
     public async Task PutAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
-        Directory.CreateDirectory(_temporaryFolder);
+        PrivateFileSystem.CreatePrivateDirectory(_temporaryFolder);
 
         var temporaryPath = Path.Combine(_temporaryFolder, $"{Guid.NewGuid():N}.tmp");
         try
         {
-            await using (var stream = new FileStream(temporaryPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+            await using (var stream = new FileStream(temporaryPath, PrivateFileSystem.NewFile(FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous)))
             {
                 await stream.WriteAsync(content, cancellationToken);
                 await stream.FlushAsync(cancellationToken);
@@ -40,7 +40,8 @@ public sealed class FileSystemBlobStore : IBlobStore
             // made again if a delete of the folder's last blob removed it between the two steps.
             for (var attempt = 1; ; attempt++)
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                // Blobs are invoices and exports: 0600 files (kept by the rename) in 0700 folders.
+                PrivateFileSystem.CreatePrivateDirectory(Path.GetDirectoryName(path)!);
                 try
                 {
                     File.Move(temporaryPath, path, overwrite: true);

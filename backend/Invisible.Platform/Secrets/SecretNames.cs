@@ -12,6 +12,9 @@ public static class SecretNames
     /// <summary>Base64 of 32 random bytes (several, newest first, while rotating): the AES-256-GCM key that encrypts TOTP secrets at rest.</summary>
     public const string TotpEncryptionKey = "totp-encryption-key";
 
+    /// <summary>Base64 of 32 random bytes: the HMAC key recovery codes are stored under, so a database copy cannot test guesses.</summary>
+    public const string RecoveryCodeKey = "recovery-code-key";
+
     public const string QuickBooksClientId = "quickbooks-client-id";
     public const string QuickBooksClientSecret = "quickbooks-client-secret";
     public const string SmtpPassword = "smtp-password";

@@ -19,6 +19,9 @@ public static class AccountsRegistration
         services.AddSingleton<MfaSecretVault>();
         services.AddSingleton<MfaSecretResealing>();
         services.AddHostedService(provider => provider.GetRequiredService<MfaSecretResealing>());
+        services.AddSingleton<RecoveryCodeKey>();
+        services.AddSingleton<RecoveryCodeWrapping>();
+        services.AddHostedService(provider => provider.GetRequiredService<RecoveryCodeWrapping>());
         services.AddSingleton<SignInThrottles>();
         services.AddSingleton<AuthRateLimiter>();
         services.AddSingleton<CallerVerification>();

@@ -30,7 +30,7 @@ public sealed class Authentication(
         string email, string password, string? tenantSlug, string address, string? requestId, CancellationToken cancellationToken)
     {
         var candidates = await CandidatesAsync(email, tenantSlug, cancellationToken);
-        if (await throttles.RetryAfterAsync(email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(email, address, cancellationToken) is { } retryAfter)
         {
             // Refused without looking at the password: guessing costs the attacker time and us no hashing.
             Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "throttled"));
@@ -39,40 +39,41 @@ public sealed class Authentication(
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
 
-        var matches = new List<TenantScopedId>();
-        foreach (var candidate in candidates)
+        // An unknown address is looked up and verified like a known one, against a tenant and user that do not exist and
+        // the decoy hash: the same round trips and the same PBKDF2 work, so neither time nor the answer tells them apart.
+        var checkedUsers = candidates.Count > 0 ? candidates : [new TenantScopedId(Guid.NewGuid(), Guid.NewGuid())];
+        var matches = new List<(TenantScopedId Id, bool NeedsRehash)>();
+        foreach (var candidate in checkedUsers)
         {
             await using var unitOfWork = await database.BeginAsync(candidate.TenantId, cancellationToken);
             var user = await UserAccounts.FindForUpdateAsync(unitOfWork, candidate.Id, cancellationToken);
-            if (user is not null && PasswordHashing.Verify(user.PasswordHash, password).Matches)
+            var (matched, rehash) = PasswordHashing.Verify(user?.PasswordHash, password);
+            if (matched)
             {
-                matches.Add(candidate);
+                matches.Add((candidate, rehash));
             }
-        }
-
-        if (candidates.Count == 0)
-        {
-            PasswordHashing.Verify(null, password);
         }
 
         if (matches.Count == 0)
         {
+            // Already counted by the throttle (BeginAttemptAsync).
             Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "password"));
-            await throttles.RecordFailureAsync(email, address, cancellationToken);
             await AuditEachAsync(candidates, "auth.sign_in_failed", new { address }, requestId, cancellationToken);
             throw AuthErrors.SignInFailed();
         }
 
         if (matches.Count > 1)
         {
+            await throttles.WithdrawAttemptAsync(email, address, cancellationToken);
             throw AuthErrors.TenantRequired();
         }
 
-        await throttles.RecordSuccessAsync(email, cancellationToken);
-        await using (var unitOfWork = await database.BeginAsync(matches[0].TenantId, cancellationToken))
+        await throttles.RecordSuccessAsync(email, address, cancellationToken);
+        var (match, needsRehash) = matches[0];
+        await using (var unitOfWork = await database.BeginAsync(match.TenantId, cancellationToken))
         {
-            var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, matches[0].Id, cancellationToken))!;
-            var (_, needsRehash) = PasswordHashing.Verify(user.PasswordHash, password);
+            // Not verified again: the check above is the one that counted, and a second PBKDF2 would only cost time.
+            var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, match.Id, cancellationToken))!;
             await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
                 "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id",
                 new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, unitOfWork.Transaction,
@@ -94,18 +95,19 @@ public sealed class Authentication(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
-        if (await throttles.RetryAfterAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
 
         if (!PasswordHashing.Verify(user.PasswordHash, currentPassword).Matches)
         {
-            await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.password_change_failed", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
             await unitOfWork.CommitAsync(cancellationToken);
             throw AuthErrors.CurrentPasswordWrong();
         }
+
+        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
 
         if (PasswordPolicy.Check(newPassword, user.Email) is { Count: > 0 } problems)
         {

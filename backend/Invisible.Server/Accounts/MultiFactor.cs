@@ -17,7 +17,7 @@ public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, Iss
 /// sealed by <see cref="MfaSecretVault"/> and opened only for the check.
 /// </summary>
 public sealed class MultiFactor(
-    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, IOptions<AccountsOptions> options, TimeProvider time)
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time)
 {
     /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
     public async Task<IssuedSession> VerifyAsync(
@@ -31,17 +31,17 @@ public sealed class MultiFactor(
         }
 
         // Codes are guessable in a way passwords are not (10^6 values, three valid at a time), so failures lock like passwords.
-        if (await throttles.RetryAfterAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
 
         if (!string.IsNullOrEmpty(recoveryCode))
         {
-            var remaining = RecoveryCodes.Redeem(user.RecoveryCodeHashes, recoveryCode);
+            var remaining = RecoveryCodes.Redeem(await recoveryCodeKey.GetAsync(cancellationToken), user.RecoveryCodeHashes, recoveryCode);
             if (remaining is null)
             {
-                throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", address, requestId, cancellationToken);
+                throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
             }
 
             await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
@@ -56,7 +56,7 @@ public sealed class MultiFactor(
             var verification = Totp.Verify(secret, totpCode, time.GetUtcNow(), user.MfaLastStep);
             if (!verification.Accepted)
             {
-                throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
+                throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), requestId, cancellationToken);
             }
 
             await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
@@ -72,7 +72,7 @@ public sealed class MultiFactor(
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         }
 
-        await throttles.RecordSuccessAsync(user.Email, cancellationToken);
+        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
         var session = await sessions.ContinueAsync(unitOfWork, user, caller.SessionId, mfaSatisfied: true, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return session;
@@ -111,14 +111,23 @@ public sealed class MultiFactor(
             throw AuthErrors.NoEnrolmentPending();
         }
 
+        // A code guess like any other: counted before it is checked, refused while locked.
+        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        {
+            throw AuthErrors.TooManyAttempts(retryAfter);
+        }
+
         var pendingSecret = await vault.OpenAsync(user.TenantId, user.Id, sealedPending, cancellationToken);
         var verification = Totp.Verify(pendingSecret, totpCode, time.GetUtcNow(), lastAcceptedStep: null);
         if (!verification.Accepted)
         {
-            throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), address, requestId, cancellationToken);
+            throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), requestId, cancellationToken);
         }
 
+        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+
         var codes = RecoveryCodes.Generate();
+        var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
             """
             update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
@@ -126,7 +135,7 @@ public sealed class MultiFactor(
                              recovery_code_hashes = @hashes
             where id = @id
             """,
-            new { id = user.Id, hashes = codes.Select(RecoveryCodes.Hash).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
@@ -141,12 +150,11 @@ public sealed class MultiFactor(
         unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
             "update users set mfa_last_step = @step where id = @userId", new { userId, step }, unitOfWork.Transaction, cancellationToken: cancellationToken));
 
-    /// <summary>Audits and counts the failure (committed, unlike anything else in this unit of work); returns the refusal to throw.</summary>
-    private async Task<DomainException> RejectAsync(
-        TenantUnitOfWork unitOfWork, Caller caller, UserAccount user, string reason, string address, string? requestId, CancellationToken cancellationToken)
+    /// <summary>Audits the failure (committed, unlike anything else in this unit of work; already counted by the throttle); returns the refusal to throw.</summary>
+    private static async Task<DomainException> RejectAsync(
+        TenantUnitOfWork unitOfWork, Caller caller, UserAccount user, string reason, string? requestId, CancellationToken cancellationToken)
     {
         Invisible.Data.Diagnostics.ProductDiagnostics.SignInFailures.Add(1, new KeyValuePair<string, object?>("reason", "mfa"));
-        await throttles.RecordFailureAsync(user.Email, address, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_failed", "user", user.Id.ToString(), null, new { reason }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return AuthErrors.CodeRejected();

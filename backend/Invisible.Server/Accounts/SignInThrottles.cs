@@ -10,60 +10,125 @@ namespace Invisible.Server.Accounts;
 /// Throttling by e-mail address rather than by user means unknown addresses lock exactly like real ones, so the lockout
 /// reveals nothing about which accounts exist.
 /// </summary>
+/// <remarks>
+/// An attempt is counted as a failure before its secret is checked, in the same statement that checks the lock
+/// (<see cref="BeginAttemptAsync"/>), and given back when it succeeds. Checking and counting in separate round trips let
+/// parallel guesses all pass the check before any of them was counted; with the row lock of the upsert, the n-th
+/// concurrent attempt sees the n-1 before it, so no more than the limit are ever checked before the lock.
+/// </remarks>
 public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<AccountsOptions> options, TimeProvider time)
 {
     private readonly SignInThrottle _perAccount = new(options.Value.AccountMaxFailures, options.Value.FailureWindow, options.Value.BackOff, options.Value.MaxBackOff);
     private readonly SignInThrottle _perAddress = new(options.Value.AddressMaxFailures, options.Value.FailureWindow, options.Value.BackOff, options.Value.MaxBackOff);
 
-    /// <summary>How long the caller must wait before this attempt may be checked; null when it may be checked now.</summary>
-    public async Task<TimeSpan?> RetryAfterAsync(string email, string address, CancellationToken cancellationToken)
+    // The limit of the row being updated: account rows and address rows have their own.
+    private const string Limit = "(case when t.key like 'account:%' then @accountMax else @addressMax end)";
+    private const string InWindow = "(t.window_started_at is not null and @now - t.window_started_at <= @window)";
+    private const string Next = $"(case when {InWindow} then t.failures + 1 else 1 end)";
+
+    /// <summary>
+    /// Counts this attempt as a failure of the account and of the address unless either is locked. Null when the attempt
+    /// may be checked now (report <see cref="RecordSuccessAsync"/> if it succeeds, nothing if it fails); otherwise how long
+    /// the caller must wait, and nothing was counted.
+    /// </summary>
+    public async Task<TimeSpan?> BeginAttemptAsync(string email, string address, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var account = SignInThrottle.RetryAfter(await ReadAsync(AccountKey(email), cancellationToken), now);
-        var source = SignInThrottle.RetryAfter(await ReadAsync(AddressKey(address), cancellationToken), now);
-        return account > source || source is null ? account : source;
+        var keys = new Keys(AccountKey(email), AddressKey(address));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        // Mirrors SignInThrottle.RecordFailure. The where of "do update" is evaluated on the row as locked (the latest
+        // version), which is what makes concurrent attempts count one after another. Account before address in every
+        // statement, so two attempts never wait on each other's rows crosswise.
+        var counted = (await connection.QueryAsync<string>(new CommandDefinition(
+            $"""
+            insert into sign_in_throttles as t (key, failures, window_started_at, locked_until, updated_at)
+            select k.key, 1, @now, case when k.max <= 1 then @now + (@lockFor)[1] end, now()
+            from (values (1, @accountKey, @accountMax), (2, @addressKey, @addressMax)) as k(ord, key, max)
+            where not exists (select 1 from sign_in_throttles l where l.key in (@accountKey, @addressKey) and l.locked_until > @now)
+            order by k.ord
+            on conflict (key) do update set
+                failures = {Next},
+                window_started_at = case when {InWindow} then t.window_started_at else @now end,
+                locked_until = case when {Next} >= {Limit} then @now + (@lockFor)[least({Next} - {Limit}, {_perAccount.LockDurations.Count - 1}) + 1]
+                                    else t.locked_until end,
+                updated_at = now()
+            where t.locked_until is null or t.locked_until <= @now
+            returning t.key
+            """,
+            Parameters(keys, now), cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+        if (counted.Count == 2)
+        {
+            return null;
+        }
+
+        // One of the two was locked by a concurrent attempt after this statement's snapshot: give back what was counted.
+        foreach (var key in counted)
+        {
+            await GiveBackAsync(connection, key, now, cancellationToken);
+        }
+
+        var locks = await connection.QueryAsync<DateTime?>(new CommandDefinition(
+            "select locked_until from sign_in_throttles where key in (@account, @address)",
+            new { account = keys.Account, address = keys.Address }, cancellationToken: cancellationToken));
+        var retryAfter = locks.Select(until => SignInThrottle.RetryAfter(new ThrottleState(0, null, Utc(until)), now)).Max();
+        // A lock that ended between the two statements still refused this attempt; say when to come back.
+        return retryAfter ?? TimeSpan.FromSeconds(1);
     }
 
-    public async Task RecordFailureAsync(string email, string address, CancellationToken cancellationToken)
+    /// <summary>
+    /// The attempt succeeded: clears the account's failures and gives back the address's count for it; the address keeps
+    /// its other failures, as one success says nothing about other accounts tried from it.
+    /// </summary>
+    public async Task RecordSuccessAsync(string email, string address, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await WriteAsync(AccountKey(email), _perAccount.RecordFailure(await ReadAsync(AccountKey(email), cancellationToken), now), cancellationToken);
-        await WriteAsync(AddressKey(address), _perAddress.RecordFailure(await ReadAsync(AddressKey(address), cancellationToken), now), cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key",
+            new { key = AccountKey(email) }, cancellationToken: cancellationToken));
+        await GiveBackAsync(connection, AddressKey(address), now, cancellationToken);
     }
 
-    /// <summary>Clears the account's failures; the address keeps its count, as one success says nothing about other accounts tried from it.</summary>
-    public Task RecordSuccessAsync(string email, CancellationToken cancellationToken) =>
-        WriteAsync(AccountKey(email), SignInThrottle.RecordSuccess(), cancellationToken);
+    /// <summary>The attempt neither failed nor succeeded (the password fits more than one account): gives both counts back.</summary>
+    public async Task WithdrawAttemptAsync(string email, string address, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await GiveBackAsync(connection, AccountKey(email), now, cancellationToken);
+        await GiveBackAsync(connection, AddressKey(address), now, cancellationToken);
+    }
+
+    /// <summary>
+    /// Uncounts one attempt. The count is then the number of attempts checked and failed in the window, so when it drops
+    /// below the limit the lock (set when that attempt reached it) goes too.
+    /// </summary>
+    private async Task GiveBackAsync(NpgsqlConnection connection, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"""
+            update sign_in_throttles as t set
+                failures = greatest(t.failures - 1, 0),
+                locked_until = case when t.failures - 1 < {Limit} then null else t.locked_until end,
+                updated_at = now()
+            where t.key = @key
+            """,
+            new { key, accountMax = _perAccount.MaxFailures, addressMax = _perAddress.MaxFailures }, cancellationToken: cancellationToken));
+
+    private object Parameters(Keys keys, DateTimeOffset now) => new
+    {
+        accountKey = keys.Account,
+        addressKey = keys.Address,
+        accountMax = _perAccount.MaxFailures,
+        addressMax = _perAddress.MaxFailures,
+        now,
+        window = _perAccount.Window,
+        lockFor = _perAccount.LockDurations.ToArray(),
+    };
+
+    private sealed record Keys(string Account, string Address);
 
     private static string AccountKey(string email) => "account:" + email.Trim().ToLowerInvariant();
 
     private static string AddressKey(string address) => "address:" + address;
 
-    private async Task<ThrottleState> ReadAsync(string key, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<ThrottleRow>(new CommandDefinition(
-            "select failures as Failures, window_started_at as WindowStartedAt, locked_until as LockedUntil from sign_in_throttles where key = @key",
-            new { key }, cancellationToken: cancellationToken));
-        return row is null ? ThrottleState.Clear : new ThrottleState(row.Failures, Utc(row.WindowStartedAt), Utc(row.LockedUntil));
-    }
-
     private static DateTimeOffset? Utc(DateTime? value) => value is { } utc ? new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)) : null;
-
-    private sealed record ThrottleRow(int Failures, DateTime? WindowStartedAt, DateTime? LockedUntil);
-
-    private async Task WriteAsync(string key, ThrottleState state, CancellationToken cancellationToken)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            insert into sign_in_throttles (key, failures, window_started_at, locked_until, updated_at)
-            values (@key, @failures, @windowStartedAt, @lockedUntil, now())
-            on conflict (key) do update
-                set failures = excluded.failures, window_started_at = excluded.window_started_at,
-                    locked_until = excluded.locked_until, updated_at = now()
-            """,
-            new { key, failures = state.Failures, windowStartedAt = state.WindowStartedAt, lockedUntil = state.LockedUntil },
-            cancellationToken: cancellationToken));
-    }
 }

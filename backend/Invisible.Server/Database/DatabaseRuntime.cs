@@ -41,6 +41,7 @@ public sealed class DatabaseRuntime : IAsyncDisposable
             }
 
             await migrator.MigrateAsync(external, cancellationToken);
+            await ApplicationRoleCheck.EnsureSafeAsync(app, cancellationToken);
             return new DatabaseRuntime(new DatabaseConnectionStrings(external, app), cluster: null);
         }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Invisible.Platform;
 using Invisible.Server.Database;
 using Invisible.Server.Rpc;
 using Invisible.Server.Http;
@@ -34,6 +35,10 @@ public sealed class InvisibleServer : IAsyncDisposable
 
     public DatabaseRuntime Database => _database;
 
+    /// <summary>Whether the embedded cluster will run as the unprivileged <c>postgres</c> user: as root, without a configured database.</summary>
+    internal static bool ClusterRunsAsAnotherUser(IConfiguration configuration) =>
+        Environment.IsPrivilegedProcess && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres"));
+
     /// <summary>Starts the server logging to the data directory's log file and, from Information on, to the terminal.</summary>
     /// <param name="args">Configuration overrides in ASP.NET Core's command-line form (<c>--Server:HttpPort=0</c>).</param>
     public static Task<InvisibleServer> StartAsync(string[] args, Action<WebApplicationBuilder>? configure, CancellationToken cancellationToken) =>
@@ -48,7 +53,7 @@ public sealed class InvisibleServer : IAsyncDisposable
         builder.Configuration.AddEnvironmentVariables("INVISIBLE_");
         var options = builder.Configuration.GetSection(ServerOptions.Section).Get<ServerOptions>() ?? new ServerOptions();
         var dataDirectory = Path.GetFullPath(options.DataDirectory);
-        Directory.CreateDirectory(dataDirectory);
+        PrivateFileSystem.CreateDataDirectory(dataDirectory, ClusterRunsAsAnotherUser(builder.Configuration));
         builder.Configuration.AddInMemoryCollection(RoleSettings(options.Role, dataDirectory));
         builder.Logging.AddProductLogging(dataDirectory, logging, builder.Configuration);
 

@@ -1,3 +1,4 @@
+using Invisible.Platform;
 using Invisible.Server.Database;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -36,6 +37,7 @@ public sealed class LocalProduct : IAsyncDisposable
             .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)])
             .Build();
         var fullDataDirectory = Path.GetFullPath(dataDirectory);
+        PrivateFileSystem.CreateDataDirectory(fullDataDirectory, InvisibleServer.ClusterRunsAsAnotherUser(configuration));
         var bootLoggers = ProductLogging.CreateBootLoggers(configuration, fullDataDirectory, logging);
         DatabaseRuntime database;
         try

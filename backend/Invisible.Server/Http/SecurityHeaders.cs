@@ -11,6 +11,9 @@ public static class SecurityHeaders
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; " +
         "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
+    /// <summary>The app needs none of these powerful features, so neither it nor anything framed or injected may ask for them.</summary>
+    public const string PermissionsPolicy = "camera=(), microphone=(), geolocation=(), payment=()";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) =>
         app.Use((context, next) =>
         {
@@ -21,6 +24,7 @@ public static class SecurityHeaders
                 headers.XContentTypeOptions = "nosniff";
                 headers.XFrameOptions = "DENY";
                 headers["Referrer-Policy"] = "strict-origin-when-cross-origin";
+                headers["Permissions-Policy"] = PermissionsPolicy;
                 if (context.Request.IsHttps)
                 {
                     headers.StrictTransportSecurity = "max-age=31536000; includeSubDomains";

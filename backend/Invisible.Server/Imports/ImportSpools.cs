@@ -22,10 +22,11 @@ public sealed class ImportSpools(IOptions<RuntimeOptions> options)
     /// </summary>
     public FileStream Create(string purpose)
     {
-        Directory.CreateDirectory(Folder);
+        // The copies are invoices: a 0600 file in a 0700 folder, whatever the umask.
+        PrivateFileSystem.CreatePrivateDirectory(Folder);
         return new FileStream(
-            Path.Combine(Folder, $"{purpose}-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, 1 << 16,
-            FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+            Path.Combine(Folder, $"{purpose}-{Guid.NewGuid():N}.tmp"),
+            PrivateFileSystem.NewFile(FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous));
     }
 
     /// <summary>

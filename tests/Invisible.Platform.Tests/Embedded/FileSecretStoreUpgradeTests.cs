@@ -52,6 +52,7 @@ public sealed class FileSecretStoreUpgradeTests : IDisposable
         var onDisk = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(SecretsPath, Ct))!;
         Assert.Equal(keys[0], keys[1]);
         Assert.Equal(keys[0], onDisk[SecretNames.TotpEncryptionKey]);
+        Assert.Equal(32, Convert.FromBase64String(onDisk[SecretNames.RecoveryCodeKey]).Length);
         Assert.Equal(("b2xkLWtleQ==", "kept"), (onDisk[SecretNames.JwtSigningKey], onDisk[SecretNames.SmtpPassword]));
         Assert.Equal("b2xkLWtleQ==", await first.GetSecretAsync(SecretNames.JwtSigningKey, Ct));
         if (!OperatingSystem.IsWindows())

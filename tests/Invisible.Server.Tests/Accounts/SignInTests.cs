@@ -3,6 +3,7 @@ using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Mfa;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Invisible.Server.Tests.Accounts;
 
@@ -89,6 +90,47 @@ public sealed class SignInTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task Recovery_codes_are_stored_as_neither_the_code_nor_its_plain_hash()
+    {
+        var tenant = await server.NewTenantAsync();
+        var signIn = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>();
+        var codes = (await tenant.EnrolAsync(tenant.Admin, signIn.Session.AccessToken)).RecoveryCodes;
+
+        var stored = await ScalarAsync<string[]>(tenant, "select recovery_code_hashes from users where lower(email) = lower(@email)", new { email = tenant.Admin.Email });
+
+        Assert.Equal(10, stored.Length);
+        Assert.All(stored, value => Assert.StartsWith(RecoveryCodes.KeyedPrefix, value));
+        Assert.Empty(stored.Intersect(codes.Concat(codes.Select(RecoveryCodes.Hash))));
+        Assert.DoesNotContain(stored, value => codes.Any(code => value.Contains(RecoveryCodes.Hash(code), StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Plain_recovery_code_hashes_from_before_the_key_are_wrapped_at_start_up_and_still_accept_their_codes()
+    {
+        var tenant = await server.NewTenantAsync();
+        var signIn = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>();
+        var codes = (await tenant.EnrolAsync(tenant.Admin, signIn.Session.AccessToken)).RecoveryCodes;
+        await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
+        {
+            await unitOfWork.Connection.ExecuteAsync("update users set recovery_code_hashes = @plain where lower(email) = lower(@email)",
+                new { plain = codes.Select(RecoveryCodes.Hash).ToArray(), email = tenant.Admin.Email }, unitOfWork.Transaction);
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+
+        var wrapping = server.Server.Services.GetRequiredService<Server.Accounts.RecoveryCodeWrapping>();
+        var wrapped = await wrapping.WrapTenantAsync(tenant.Id, CancellationToken.None);
+        var again = await wrapping.WrapTenantAsync(tenant.Id, CancellationToken.None);
+        var stored = await ScalarAsync<string[]>(tenant, "select recovery_code_hashes from users where lower(email) = lower(@email)", new { email = tenant.Admin.Email });
+        var session = (await tenant.SignInAsync(tenant.Admin)).As<SignInResponse>().Session.AccessToken;
+        var used = await tenant.CallAsync(Rpcs.Auth("VerifyMfa"), new VerifyMfaRequest { RecoveryCode = codes[5] }, session);
+
+        Assert.Equal((1, 0), (wrapped, again));
+        Assert.All(stored, value => Assert.StartsWith(RecoveryCodes.KeyedPrefix, value));
+        Assert.Empty(stored.Intersect(codes.Select(RecoveryCodes.Hash)));
+        Assert.True(used.As<Session>().MfaSatisfied);
+    }
+
+    [Fact]
     public async Task Wrong_password_and_unknown_account_fail_alike()
     {
         var tenant = await server.NewTenantAsync();
@@ -120,6 +162,22 @@ public sealed class SignInTests(AccountsServer server)
         Assert.Equal(StatusCode.OK, afterBackOff.Status);
         Assert.Equal(10, await CountAuditAsync(tenant, "auth.sign_in_failed"));
         Assert.Equal(1, await CountAuditAsync(tenant, "auth.sign_in_refused_locked"));
+    }
+
+    [Fact]
+    public async Task Forty_concurrent_wrong_passwords_for_one_account_check_no_more_than_the_limit_of_ten()
+    {
+        var tenant = await server.NewTenantAsync();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 40).Select(guess => tenant.SignInAsync(tenant.Admin, $"concurrent wrong guess {guess}")));
+        // The right password, so a refusal proves the lock was in place after the burst.
+        var rightPassword = await tenant.SignInAsync(tenant.Admin);
+
+        Assert.Equal(10, attempts.Count(attempt => attempt.Reason == "SIGN_IN_FAILED"));
+        Assert.Equal(30, attempts.Count(attempt => attempt.Reason == "TOO_MANY_ATTEMPTS"));
+        Assert.Equal((StatusCode.ResourceExhausted, "TOO_MANY_ATTEMPTS"), (rightPassword.Status, rightPassword.Reason));
+        Assert.Equal(10, await CountAuditAsync(tenant, "auth.sign_in_failed"));
+        Assert.Equal(10, await ScalarAsync<int>(tenant, "select failures from sign_in_throttles where key = 'account:' || lower(@email)", new { email = tenant.Admin.Email }));
     }
 
     [Fact]
@@ -163,4 +221,34 @@ public sealed class SignInTests(AccountsServer server)
     }
 
     private static Data.Tenancy.TenantDatabase TenantDatabaseOf(TestTenant tenant) => tenant.Database;
+}
+
+/// <summary>
+/// Counts process-wide password verifications, so it runs alone (no other test signs in meanwhile) on a server of its own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SerialAccountsCollection : ICollectionFixture<AccountsServer>
+{
+    public const string Name = "accounts, alone";
+}
+
+[Collection(SerialAccountsCollection.Name)]
+public sealed class SignInWorkTests(AccountsServer server)
+{
+    [Fact]
+    public async Task A_wrong_password_verifies_one_hash_whether_or_not_the_account_exists_and_fails_alike()
+    {
+        var tenant = await server.NewTenantAsync();
+
+        var before = Server.Accounts.PasswordHashing.Verifications;
+        var known = await tenant.SignInAsync(tenant.Admin, "not the password at all");
+        var afterKnown = Server.Accounts.PasswordHashing.Verifications;
+        var unknown = await tenant.SignInAsync(new TestUser($"nobody@{tenant.Slug}.example", "not the password at all", "clerk"));
+        var afterUnknown = Server.Accounts.PasswordHashing.Verifications;
+
+        Assert.Equal(1, afterKnown - before);
+        Assert.Equal(1, afterUnknown - afterKnown);
+        Assert.Equal((StatusCode.Unauthenticated, "SIGN_IN_FAILED"), (known.Status, known.Reason));
+        Assert.Equal((known.Status, known.Reason, known.Message), (unknown.Status, unknown.Reason, unknown.Message));
+    }
 }

@@ -1,0 +1,88 @@
+using Dapper;
+using Invisible.Data.Tenancy;
+using Invisible.Identity.Mfa;
+using Invisible.Platform.Secrets;
+using Microsoft.Extensions.Logging;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary>The server key recovery codes are stored under (<see cref="SecretNames.RecoveryCodeKey"/>), read once per process.</summary>
+public sealed class RecoveryCodeKey(ISecretStore secrets)
+{
+    private readonly SecretStoreValue<byte[]> _key = new(secrets, SecretNames.RecoveryCodeKey, Parse);
+
+    public Task<byte[]> GetAsync(CancellationToken cancellationToken) => _key.GetAsync(cancellationToken);
+
+    private static byte[] Parse(string secret)
+    {
+        var key = Convert.FromBase64String(secret.Trim());
+        return key.Length >= 32 ? key : throw new InvalidOperationException($"The secret {SecretNames.RecoveryCodeKey} must be base64 of at least 32 bytes.");
+    }
+}
+
+/// <summary>
+/// Wraps every recovery code still stored as a plain SHA-256 (written before the key existed) into its keyed form, tenant
+/// by tenant, when the server starts; no code is needed for that. Codes are also wrapped when one is used
+/// (<see cref="MultiFactor"/>); this sweep makes sure no plain hash waits in the database for its user.
+/// </summary>
+public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase database, RecoveryCodeKey key, ILogger<RecoveryCodeWrapping> logger)
+    : BackgroundService
+{
+    /// <summary>Every tenant in turn (a failing one is logged, the others still done); returns how many users' codes were wrapped.</summary>
+    public async Task<int> WrapAllAsync(CancellationToken cancellationToken)
+    {
+        var wrapped = 0;
+        foreach (var tenant in await tenants.ListAsync(cancellationToken))
+        {
+            try
+            {
+                wrapped += await WrapTenantAsync(tenant.Id, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogError(exception, "Wrapping the recovery codes of tenant {Tenant} failed", tenant.Slug);
+            }
+        }
+
+        return wrapped;
+    }
+
+    public async Task<int> WrapTenantAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        var secret = await key.GetAsync(cancellationToken);
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        var plain = (await unitOfWork.Connection.QueryAsync<(Guid Id, string[] Hashes)>(new CommandDefinition(
+            """
+            select id, recovery_code_hashes from users
+            where exists (select 1 from unnest(recovery_code_hashes) stored where stored not like @prefix || '%')
+            for update
+            """,
+            new { prefix = RecoveryCodes.KeyedPrefix }, unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+        foreach (var (id, hashes) in plain)
+        {
+            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                "update users set recovery_code_hashes = @wrapped where id = @id",
+                new { id, wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray() }, unitOfWork.Transaction,
+                cancellationToken: cancellationToken));
+        }
+
+        await unitOfWork.CommitAsync(cancellationToken);
+        return plain.Count;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (await WrapAllAsync(stoppingToken) is > 0 and var wrapped)
+            {
+                logger.LogInformation("Wrapped the plain recovery-code hashes of {Users} users with the recovery-code key", wrapped);
+            }
+        }
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Not fatal: plain hashes still redeem and are wrapped when used. The next start tries again.
+            logger.LogError(exception, "Wrapping recovery codes with the recovery-code key failed");
+        }
+    }
+}
