@@ -473,7 +473,11 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
     {
         // pg_ctl hands -o to a shell, so the one free-form value (a path) is single-quoted.
         var quotedSocketDirectory = "'" + socketDirectory.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-        var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {quotedSocketDirectory} -c listen_addresses=127.0.0.1";
+        // Autovacuum sooner than PostgreSQL's defaults (after 20 % growth, looked at every minute): a tenant's bulk load is
+        // vacuumed within seconds, which sets the visibility map that lets counts and pages of its lists be index-only scans.
+        var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {quotedSocketDirectory} -c listen_addresses=127.0.0.1" +
+                            " -c autovacuum_naptime=10s -c autovacuum_vacuum_insert_scale_factor=0.02 -c autovacuum_vacuum_scale_factor=0.05" +
+                            " -c autovacuum_analyze_scale_factor=0.05";
         return ephemeral ? serverOptions + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : serverOptions;
     }
 
