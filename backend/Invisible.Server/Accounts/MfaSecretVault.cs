@@ -4,6 +4,7 @@ using Invisible.Data.Tenancy;
 using Invisible.Identity.Encryption;
 using Invisible.Platform.Secrets;
 using Microsoft.Extensions.Logging;
+using Invisible.Server.Tenancy;
 
 namespace Invisible.Server.Accounts;
 
@@ -55,23 +56,8 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
     /// Every tenant in turn; a tenant that fails (e.g. a secret under a key already dropped) is logged and the others still
     /// done. Returns how many users' secrets were sealed again.
     /// </summary>
-    public async Task<int> ResealAllAsync(CancellationToken cancellationToken)
-    {
-        var resealed = 0;
-        foreach (var tenant in await tenants.ListAsync(cancellationToken))
-        {
-            try
-            {
-                resealed += await ResealTenantAsync(tenant.Id, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                logger.LogError(exception, "Re-sealing the TOTP secrets of tenant {Tenant} failed", tenant.Slug);
-            }
-        }
-
-        return resealed;
-    }
+    public Task<int> ResealAllAsync(CancellationToken cancellationToken) =>
+        EveryTenant.SumAsync(tenants, ResealTenantAsync, logger, "Re-sealing the TOTP secrets", cancellationToken);
 
     /// <summary>Seals the tenant's plaintext and retired-key secrets with the active key, in one transaction; returns how many users'.</summary>
     public async Task<int> ResealTenantAsync(Guid tenantId, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Invisible.Data.Tenancy;
 using Invisible.Identity.Mfa;
 using Invisible.Platform.Secrets;
 using Microsoft.Extensions.Logging;
+using Invisible.Server.Tenancy;
 
 namespace Invisible.Server.Accounts;
 
@@ -29,23 +30,8 @@ public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase
     : BackgroundService
 {
     /// <summary>Every tenant in turn (a failing one is logged, the others still done); returns how many users' codes were wrapped.</summary>
-    public async Task<int> WrapAllAsync(CancellationToken cancellationToken)
-    {
-        var wrapped = 0;
-        foreach (var tenant in await tenants.ListAsync(cancellationToken))
-        {
-            try
-            {
-                wrapped += await WrapTenantAsync(tenant.Id, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                logger.LogError(exception, "Wrapping the recovery codes of tenant {Tenant} failed", tenant.Slug);
-            }
-        }
-
-        return wrapped;
-    }
+    public Task<int> WrapAllAsync(CancellationToken cancellationToken) =>
+        EveryTenant.SumAsync(tenants, WrapTenantAsync, logger, "Wrapping the recovery codes", cancellationToken);
 
     public async Task<int> WrapTenantAsync(Guid tenantId, CancellationToken cancellationToken)
     {
