@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Invisible.Server.Database;
 using Invisible.Server.Rpc;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -13,7 +14,7 @@ public static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
-        app.MapGet("/healthz", (DatabaseSupervision supervision) => supervision.Snapshot() is { Restarting: true } restart
+        app.MapGet("/healthz", ([FromServices] DatabaseSupervision supervision) => supervision.Snapshot() is { Restarting: true } restart
             ? Results.Json(new { status = "live", database = "restarting", restartAttempts = restart.Attempts, problem = restart.LastFailure })
             : Results.Json(new { status = "live" }));
         app.MapGet("/readyz", async (HealthCheckService health, CancellationToken cancellationToken) =>
