@@ -124,7 +124,7 @@ internal sealed class TenantBenchmark : IBenchmark
             var pending = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
                 """
                 select count(*) from pg_stat_user_tables
-                where relname in ('invoices', 'exceptions', 'match_decisions', 'vendors')
+                where relname in ('invoices', 'exceptions', 'match_decisions', 'line_decisions')
                   and coalesce(greatest(last_autovacuum, last_vacuum), '-infinity') < @loadedAt
                 """, new { loadedAt }, cancellationToken: cancellationToken));
             if (pending == 0)

@@ -38,7 +38,10 @@ public static class CallerAuthentication
                 jwt.Events = new JwtBearerEvents
                 {
                     // The key ring comes from the secret store, asynchronously; read once, then the key resolver finds it loaded.
-                    OnMessageReceived = async context => await accessTokens.GetAsync(context.HttpContext.RequestAborted),
+                    // A request without a bearer token (sign-in, health, API keys) has nothing to validate and waits for nothing.
+                    OnMessageReceived = context => context.Request.Headers.Authorization.Count == 0
+                        ? Task.CompletedTask
+                        : accessTokens.GetAsync(context.HttpContext.RequestAborted),
                     OnAuthenticationFailed = context =>
                     {
                         AuthenticationFailure.Remember(context.HttpContext, AuthenticationFailure.AccessTokenInvalid, AccessTokens.Describe(context.Exception));
