@@ -1,3 +1,5 @@
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Npgsql;
 
 namespace Invisible.Data.Tenancy;
@@ -19,8 +21,13 @@ public sealed class TenantUnitOfWork : IAsyncDisposable
 
     public NpgsqlConnection Connection { get; }
 
-    /// <summary>Pass this to every command (Dapper: <c>transaction: uow.Transaction</c>).</summary>
+    /// <summary>The transaction every command of this unit of work runs in (linq2db's <see cref="Db"/> already uses it).</summary>
     public NpgsqlTransaction Transaction { get; }
+
+    private DataConnection? db;
+
+    /// <summary>linq2db on this unit of work's connection and transaction, so its queries see only this tenant's rows.</summary>
+    public DataConnection Db => db ??= ProductData.On(Transaction);
 
     internal static Task<TenantUnitOfWork> BeginAsync(NpgsqlDataSource dataSource, Guid tenantId, CancellationToken cancellationToken) =>
         BeginAsync(dataSource, (_, _, _) => Task.FromResult(tenantId), cancellationToken);
@@ -51,6 +58,11 @@ public sealed class TenantUnitOfWork : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (db is not null)
+        {
+            await db.DisposeAsync();
+        }
+
         // Disposing an uncommitted transaction rolls it back; the connection returns to the pool with app.tenant_id reset.
         await Transaction.DisposeAsync();
         await Connection.DisposeAsync();
