@@ -10,6 +10,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Invisible.Platform;
 
@@ -78,8 +79,18 @@ public static class PlatformServiceCollectionExtensions
             .PostConfigure<IConfiguration>(ApplySidecarEnvironment)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddSingleton<DaprSidecarClient>();
-        services.TryAddSingleton<DaprBindingClient>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DaprOptions>, DaprTokenValidation>());
+
+        // The SDK would read DAPR_* itself; configuring it from DaprOptions keeps one source for the adapters and the tests.
+        services.AddDaprClient((provider, builder) =>
+        {
+            var dapr = provider.GetRequiredService<IOptions<DaprOptions>>().Value;
+            builder.UseHttpEndpoint(dapr.SidecarHttpAddress.ToString()).UseGrpcEndpoint(dapr.SidecarGrpcAddress.ToString());
+            if (!string.IsNullOrEmpty(dapr.ApiToken))
+            {
+                builder.UseDaprApiToken(dapr.ApiToken);
+            }
+        });
         services.TryAddSingleton<IEventBus, DaprEventBus>();
         services.TryAddSingleton<IStateStore, DaprStateStore>();
         services.TryAddSingleton<ISecretStore, DaprSecretStore>();
@@ -96,6 +107,13 @@ public static class PlatformServiceCollectionExtensions
             options.HttpPort = int.TryParse(port, out var parsed)
                 ? parsed
                 : throw new InvalidOperationException($"DAPR_HTTP_PORT '{port}' is not a port number.");
+        }
+
+        if (configuration["DAPR_GRPC_PORT"] is { Length: > 0 } grpcPort)
+        {
+            options.GrpcPort = int.TryParse(grpcPort, out var parsed)
+                ? parsed
+                : throw new InvalidOperationException($"DAPR_GRPC_PORT '{grpcPort}' is not a port number.");
         }
 
         if (configuration["DAPR_API_TOKEN"] is { Length: > 0 } apiToken)

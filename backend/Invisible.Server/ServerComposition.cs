@@ -53,7 +53,8 @@ public static class ServerComposition
 
         if (role != ServerRole.Api && app.Services.GetRequiredService<IOptions<RuntimeOptions>>().Value.Mode == RuntimeMode.Dapr)
         {
-            app.MapDaprSubscriptions();
+            app.UseDaprAppCallbacks();
+            app.MapDaprAppCallbacks();
         }
 
         return app;

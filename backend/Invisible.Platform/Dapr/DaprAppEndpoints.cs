@@ -1,6 +1,9 @@
+using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Dapr;
 using Invisible.Platform.Events;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -12,52 +15,65 @@ using Microsoft.Extensions.Options;
 namespace Invisible.Platform.Dapr;
 
 /// <summary>
-/// The app side of Dapr pub/sub (https://docs.dapr.io/reference/api/pubsub_api/): <c>GET /dapr/subscribe</c> lists a
-/// programmatic subscription per topic this process handles, each with the <see cref="DeadLetterTopic"/>; Dapr then
-/// POSTs CloudEvents to <c>/dapr/events/{topic}</c>, answered 200 with <c>SUCCESS</c>, <c>RETRY</c> (a handler failed)
-/// or <c>DROP</c> (the event can never be handled), or 404 for a topic nobody here handles (Dapr drops it). Events
-/// that exhaust Dapr's retries arrive on <c>/dapr/dead-letters</c> and are stored in the same dead-letter table as
-/// embedded mode's, so one admin view and one redrive serve both modes.
+/// The app side of Dapr pub/sub, with Dapr.AspNetCore: one endpoint per topic this process handles, declared with
+/// <c>WithTopic</c> (and the <see cref="DeadLetterTopic"/>), listed by <c>MapSubscribeHandler</c> at
+/// <c>GET /dapr/subscribe</c>; <c>UseCloudEvents</c> unwraps each delivered CloudEvent into its data and forwards the
+/// envelope's attributes as <c>Cloudevent.*</c> headers. A delivery is answered with <c>SUCCESS</c>, <c>RETRY</c> (a
+/// handler failed) or <c>DROP</c> (the event can never be handled); a topic nobody here handles has no endpoint, so 404
+/// (Dapr drops it). Events that exhaust Dapr's retries arrive on <c>/dapr/dead-letters</c> and are stored in the same
+/// dead-letter table as embedded mode's, so one admin view and one redrive serve both modes.
+/// Everything under <c>/dapr</c> is served only to the sidecar: from loopback, with <c>APP_API_TOKEN</c>.
 /// </summary>
 public static class DaprAppEndpoints
 {
     public const string DeadLetterTopic = "dead-letters";
+    public const string CallbackPrefix = "/dapr";
     public const string EventsRoute = "/dapr/events";
     public const string DeadLettersRoute = "/dapr/dead-letters";
+    public const string ApiTokenHeader = "dapr-api-token";
 
-    /// <summary>Maps the subscription endpoints; when <c>APP_API_TOKEN</c> is set, requests without it get 401.</summary>
-    public static RouteGroupBuilder MapDaprSubscriptions(this IEndpointRouteBuilder endpoints)
-    {
-        var dapr = endpoints.MapGroup("/dapr").AddEndpointFilter(RequireAppApiToken);
-        dapr.MapGet("/subscribe", (EventSubscriptions subscriptions) => Results.Json(Subscriptions(subscriptions), DaprJson.Options));
-        dapr.MapPost("/events/{topic}", HandleEventAsync);
-        dapr.MapPost("/dead-letters", StoreDeadLetterAsync);
-        return dapr;
-    }
+    /// <summary>The CloudEvent attributes the handlers need, forwarded by <c>UseCloudEvents</c> as <c>Cloudevent.{name}</c> headers.</summary>
+    private static readonly string[] ForwardedAttributes = ["specversion", "id", "type", "time", "tenantid", "traceparent", "topic"];
 
-    /// <summary>The programmatic subscriptions (the shape of <c>GET /dapr/subscribe</c>).</summary>
-    public static IReadOnlyList<DaprSubscription> Subscriptions(EventSubscriptions subscriptions)
+    /// <summary>
+    /// The middleware of the app channel, limited to <c>/dapr</c>: refuses callers other than the sidecar, then unwraps
+    /// CloudEvents. Call before the endpoints run (any place in a <see cref="WebApplication"/>'s pipeline).
+    /// </summary>
+    public static IApplicationBuilder UseDaprAppCallbacks(this IApplicationBuilder app) =>
+        app.UseWhen(
+            context => context.Request.Path.StartsWithSegments(CallbackPrefix),
+            callbacks => callbacks
+                .Use(OnlyFromTheSidecar)
+                .UseCloudEvents(new CloudEventsMiddlewareOptions
+                {
+                    ForwardCloudEventPropertiesAsHeaders = true,
+                    IncludedCloudEventPropertiesAsHeaders = ForwardedAttributes,
+                }));
+
+    /// <summary>Maps a subscription endpoint per topic with a handler in this process, the dead-letter endpoint and <c>/dapr/subscribe</c>.</summary>
+    public static IEndpointRouteBuilder MapDaprAppCallbacks(this IEndpointRouteBuilder endpoints)
     {
-        var topics = subscriptions.Topics
-            .Select(topic => new DaprSubscription(DaprComponents.PubSub, topic, new DaprRoutes($"{EventsRoute}/{topic}"), DeadLetterTopic))
-            .ToList();
-        if (topics.Count > 0)
+        var topics = endpoints.ServiceProvider.GetRequiredService<EventSubscriptions>().Topics;
+        foreach (var topic in topics)
         {
-            topics.Add(new DaprSubscription(DaprComponents.PubSub, DeadLetterTopic, new DaprRoutes(DeadLettersRoute), null));
+            endpoints.MapPost($"{EventsRoute}/{topic}", (HttpRequest request, EventDelivery delivery, ILoggerFactory loggers, CancellationToken cancellationToken) =>
+                    HandleEventAsync(topic, request, delivery, loggers, cancellationToken))
+                .WithTopic(new TopicOptions { PubsubName = DaprComponents.PubSub, Name = topic, DeadLetterTopic = DeadLetterTopic });
         }
 
-        return topics;
+        if (topics.Count > 0)
+        {
+            endpoints.MapPost(DeadLettersRoute, StoreDeadLetterAsync).WithTopic(DaprComponents.PubSub, DeadLetterTopic);
+        }
+
+        endpoints.MapSubscribeHandler();
+        return endpoints;
     }
 
     private static async Task<IResult> HandleEventAsync(
-        string topic, HttpRequest request, EventSubscriptions subscriptions, EventDelivery delivery, ILoggerFactory loggers, CancellationToken cancellationToken)
+        string topic, HttpRequest request, EventDelivery delivery, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var logger = loggers.CreateLogger(typeof(DaprAppEndpoints));
-        if (!subscriptions.For(topic).Any())
-        {
-            return Results.NotFound();
-        }
-
         var envelope = await ReadEnvelopeAsync(request, logger, cancellationToken);
         if (envelope is null)
         {
@@ -98,37 +114,67 @@ public static class DaprAppEndpoints
         }
     }
 
-    /// <returns>The event, or null (logged) when the body is not an event this product can ever handle.</returns>
+    /// <summary>
+    /// The envelope from what <c>UseCloudEvents</c> left: the data as the body (already decoded from <c>data_base64</c>),
+    /// the attributes as headers.
+    /// </summary>
+    /// <returns>The event, or null (logged) when the request is not an event this product can ever handle.</returns>
     private static async Task<EventEnvelope?> ReadEnvelopeAsync(HttpRequest request, ILogger logger, CancellationToken cancellationToken)
     {
         try
         {
-            var cloudEvent = await JsonSerializer.DeserializeAsync<CloudEvent>(request.Body, DaprJson.Options, cancellationToken)
-                ?? throw new CloudEventFormatException("the body is JSON null.");
+            using var data = await JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            var cloudEvent = new CloudEvent
+            {
+                SpecVersion = Attribute(request, "specversion") ?? "",
+                Id = Attribute(request, "id") ?? "",
+                Source = CloudEvent.ProductSource,
+                Type = Attribute(request, "type") ?? "",
+                Time = Attribute(request, "time") is { } time
+                    ? DateTimeOffset.Parse(time, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind)
+                    : null,
+                DataContentType = request.ContentType,
+                Data = data.RootElement.Clone(),
+                TenantId = Attribute(request, "tenantid"),
+                TraceParent = Attribute(request, "traceparent"),
+                Topic = Attribute(request, "topic"),
+            };
             return cloudEvent.ToEnvelope();
         }
-        catch (Exception e) when (e is JsonException or CloudEventFormatException)
+        catch (Exception e) when (e is JsonException or CloudEventFormatException or FormatException)
         {
             logger.LogWarning("Dropping a delivery on {Path} that is not a usable CloudEvent: {Problem}", request.Path, e.Message);
             return null;
         }
     }
 
+    private static string? Attribute(HttpRequest request, string name) =>
+        request.Headers[$"Cloudevent.{name}"] is { Count: > 0 } values ? values.ToString() : null;
+
     private static IResult Status(string status) => Results.Json(new { status }, DaprJson.Options);
 
-    private static async ValueTask<object?> RequireAppApiToken(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// The sidecar shares the app's network namespace (same pod, same compose service, same host under <c>dapr run</c>), so
+    /// a caller from elsewhere is not it: such requests see no endpoint at all. The sidecar proves itself with APP_API_TOKEN.
+    /// </summary>
+    private static async Task OnlyFromTheSidecar(HttpContext context, RequestDelegate next)
     {
-        var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<DaprOptions>>().Value.AppApiToken;
-        if (!string.IsNullOrEmpty(expected))
+        if (context.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote))
         {
-            var presented = context.HttpContext.Request.Headers[DaprSidecarClient.ApiTokenHeader].ToString();
-            if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
-            {
-                return Results.Unauthorized();
-            }
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
         }
 
-        return await next(context);
+        var expected = context.RequestServices.GetRequiredService<IOptions<DaprOptions>>().Value.AppApiToken;
+        var presented = context.Request.Headers[ApiTokenHeader].ToString();
+        if (string.IsNullOrEmpty(expected)
+            || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(expected)))
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            return;
+        }
+
+        await next(context);
     }
 }
 
@@ -139,8 +185,3 @@ public static class DaprDeliveryStatus
     public const string Retry = "RETRY";
     public const string Drop = "DROP";
 }
-
-/// <summary>One entry of <c>GET /dapr/subscribe</c> (programmatic subscription, routes form).</summary>
-public sealed record DaprSubscription(string PubsubName, string Topic, DaprRoutes Routes, string? DeadLetterTopic);
-
-public sealed record DaprRoutes(string Default);

@@ -1,4 +1,6 @@
-using System.Net.Http.Json;
+using System.Text.Json;
+using Dapr;
+using Dapr.Client;
 using Invisible.Platform.Blobs;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +11,7 @@ namespace Invisible.Platform.Dapr;
 /// which bindings.localstorage decodes by itself and S3/Azure Blob decode with <c>decodeBase64: "true"</c> in their
 /// component. The metadata key that names the object differs per binding (<see cref="DaprOptions.BlobNameMetadataKey"/>).
 /// </summary>
-public sealed class DaprBlobStore(DaprBindingClient bindings, IOptions<DaprOptions> options) : IBlobStore
+public sealed class DaprBlobStore(DaprClient dapr, IOptions<DaprOptions> options) : IBlobStore
 {
     private const string Binding = DaprComponents.BlobStore;
 
@@ -18,17 +20,17 @@ public sealed class DaprBlobStore(DaprBindingClient bindings, IOptions<DaprOptio
 
     public async Task PutAsync(string name, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        using var response = await bindings.InvokeAsync(Binding, "create", Convert.ToBase64String(content.Span), NameMetadata(name), cancellationToken);
+        await InvokeAsync("create", System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(content.Span)), NameMetadata(name), cancellationToken);
     }
 
     public async Task<byte[]?> GetAsync(string name, CancellationToken cancellationToken)
     {
         try
         {
-            using var response = await bindings.InvokeAsync(Binding, "get", null, NameMetadata(name), cancellationToken);
-            return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            var response = await InvokeAsync("get", null, NameMetadata(name), cancellationToken);
+            return response.Data.ToArray();
         }
-        catch (DaprSidecarException e) when (IsNotFound(e))
+        catch (DaprException e) when (IsNotFound(e))
         {
             return null;
         }
@@ -43,8 +45,8 @@ public sealed class DaprBlobStore(DaprBindingClient bindings, IOptions<DaprOptio
     {
         var root = _rootPath ?? throw new InvalidOperationException(
             $"Listing blobs through Dapr needs {DaprOptions.SectionName}:{nameof(DaprOptions.BlobStoreRootPath)}, the rootPath of the '{Binding}' component.");
-        using var response = await bindings.InvokeAsync(Binding, "list", null, null, cancellationToken);
-        var paths = await response.Content.ReadFromJsonAsync<List<string>?>(DaprJson.Options, cancellationToken) ?? [];
+        var response = await InvokeAsync("list", null, null, cancellationToken);
+        var paths = response.Data.IsEmpty ? [] : JsonSerializer.Deserialize<List<string>?>(response.Data.Span, DaprJson.Options) ?? [];
         return paths
             .Select(path => RelativeName(root, path))
             .Where(name => name.StartsWith(prefix, StringComparison.Ordinal))
@@ -56,12 +58,23 @@ public sealed class DaprBlobStore(DaprBindingClient bindings, IOptions<DaprOptio
     {
         try
         {
-            using var response = await bindings.InvokeAsync(Binding, "delete", null, NameMetadata(name), cancellationToken);
+            await InvokeAsync("delete", null, NameMetadata(name), cancellationToken);
         }
-        catch (DaprSidecarException e) when (IsNotFound(e))
+        catch (DaprException e) when (IsNotFound(e))
         {
             // Deleting a missing blob is not an error (the IBlobStore contract).
         }
+    }
+
+    private Task<BindingResponse> InvokeAsync(string operation, byte[]? data, Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        var request = new BindingRequest(Binding, operation) { Data = data ?? [] };
+        foreach (var (key, value) in metadata ?? [])
+        {
+            request.Metadata[key] = value;
+        }
+
+        return dapr.InvokeBindingAsync(request, cancellationToken);
     }
 
     private Dictionary<string, string> NameMetadata(string name) => new() { [_nameKey] = BlobName.Validate(name) };
@@ -73,12 +86,10 @@ public sealed class DaprBlobStore(DaprBindingClient bindings, IOptions<DaprOptio
                 $"The '{Binding}' binding listed '{path}', which is not under {DaprOptions.SectionName}:{nameof(DaprOptions.BlobStoreRootPath)} '{root}'; make it equal to the component's rootPath.");
 
     /// <summary>
-    /// Bindings report a missing object as a generic invocation error (500, <c>ERR_INVOKE_OUTPUT_BINDING</c>); the
-    /// component's message is the only thing that tells it apart.
+    /// Bindings report a missing object as a generic invocation error (gRPC Internal, "error invoking output binding");
+    /// the component's message is the only thing that tells it apart.
     /// </summary>
-    private static bool IsNotFound(DaprSidecarException e) =>
-        e.ErrorCode == "ERR_INVOKE_OUTPUT_BINDING"
-        && NotFoundMessages.Any(text => e.Message.Contains(text, StringComparison.OrdinalIgnoreCase));
+    private static bool IsNotFound(DaprException e) => DaprErrors.DetailContains(e, NotFoundMessages);
 
     private static readonly string[] NotFoundMessages = ["not found", "no such file", "NoSuchKey", "BlobNotFound"];
 }

@@ -1,31 +1,28 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
+using Dapr.Client;
 using Invisible.Platform.Events;
 
 namespace Invisible.Platform.Dapr;
 
 /// <summary>
-/// Dapr mode's bus: <c>POST /v1.0/publish/pubsub/{topic}</c> with the event as a structured CloudEvent, which Dapr
+/// Dapr mode's bus: publishes each event as a structured CloudEvent (<c>application/cloudevents+json</c>), which Dapr
 /// forwards as is (keeping its id, so consumers' inboxes recognise redeliveries). The tenant id is the partition key,
-/// which keeps one tenant's events in order on brokers that partition (Kafka, Event Hubs).
+/// which keeps one tenant's events in order on brokers that partition (Kafka, Event Hubs). A failed publish is not
+/// retried here: the sidecar's resiliency policy retries the broker, and the outbox dispatcher retries the event.
 /// </summary>
-public sealed class DaprEventBus(DaprSidecarClient sidecar) : IEventBus
+public sealed class DaprEventBus(DaprClient dapr) : IEventBus
 {
+    public const string PartitionKeyMetadata = "partitionKey";
+
     public async Task PublishAsync(EventEnvelope envelope, CancellationToken cancellationToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(CloudEvent.From(envelope), DaprJson.Options);
-        var path = $"v1.0/publish/{DaprComponents.PubSub}/{Uri.EscapeDataString(envelope.Topic)}?metadata.partitionKey={envelope.TenantId}";
-        using var response = await sidecar.SendAsync(
-            () => new HttpRequestMessage(HttpMethod.Post, path)
-            {
-                Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue(CloudEvent.MediaType) } },
-            },
-            cancellationToken);
-        await DaprSidecarClient.EnsureSuccessAsync(response, $"publish of event {envelope.Id} to '{envelope.Topic}'", cancellationToken);
+        var metadata = new Dictionary<string, string> { [PartitionKeyMetadata] = envelope.TenantId.ToString() };
+        await dapr.PublishByteEventAsync(DaprComponents.PubSub, envelope.Topic, body, CloudEvent.MediaType, metadata, cancellationToken);
     }
 
     /// <remarks>
-    /// One request per event, in order: Dapr's bulk publish API is still alpha, and publishing one tenant's events one after
+    /// One call per event, in order: Dapr's bulk publish API is still alpha, and publishing one tenant's events one after
     /// the other keeps them in order on the broker.
     /// </remarks>
     public async Task<IReadOnlyDictionary<Guid, Exception>> PublishBatchAsync(IReadOnlyList<EventEnvelope> envelopes, CancellationToken cancellationToken)
@@ -45,4 +42,13 @@ public sealed class DaprEventBus(DaprSidecarClient sidecar) : IEventBus
 
         return failures ?? (IReadOnlyDictionary<Guid, Exception>)new Dictionary<Guid, Exception>();
     }
+}
+
+/// <summary>The JSON convention of the CloudEvents this product writes (camelCase, nulls left out).</summary>
+public static class DaprJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
 }

@@ -1,97 +1,98 @@
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
+using Dapr;
+using Dapr.Client;
+using Grpc.Core;
 using Invisible.Platform.State;
+
 
 namespace Invisible.Platform.Dapr;
 
 /// <summary>
-/// <see cref="IStateStore"/> on the Dapr state API (<c>/v1.0/state/statestore</c>). Writes with an ETag ask for
-/// first-write concurrency, writes without for last-write; every call asks for strong consistency because the
-/// product uses state for idempotency keys, where a stale read would let a duplicate through.
+/// <see cref="IStateStore"/> on the Dapr state API through <see cref="DaprClient"/>. Values travel as our own JSON
+/// (<see cref="StateJson"/>) so the stored format does not depend on the SDK's serializer. Writes with an ETag ask for
+/// first-write concurrency, writes without for last-write; every call asks for strong consistency because the product
+/// uses state for idempotency keys, where a stale read would let a duplicate through.
 /// </summary>
-public sealed class DaprStateStore(DaprSidecarClient sidecar) : IStateStore
+public sealed class DaprStateStore(DaprClient dapr) : IStateStore
 {
     private const string Store = DaprComponents.StateStore;
-    private const string StrongConsistency = "strong";
+    public const string TimeToLiveMetadata = "ttlInSeconds";
 
-    public async Task<StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken)
+    public async Task<State.StateEntry<T>?> GetAsync<T>(string key, CancellationToken cancellationToken)
     {
-        using var response = await sidecar.SendAsync(
-            () => new HttpRequestMessage(HttpMethod.Get, $"v1.0/state/{Store}/{Uri.EscapeDataString(key)}?consistency={StrongConsistency}"),
-            cancellationToken);
-        await DaprSidecarClient.EnsureSuccessAsync(response, $"get state '{key}'", cancellationToken);
+        var (value, etag) = await dapr.GetByteStateAndETagAsync(Store, key, ConsistencyMode.Strong, cancellationToken: cancellationToken);
 
-        // 204 is the API's answer for a key that does not exist.
-        if (response.StatusCode == HttpStatusCode.NoContent)
+        // The runtime answers a key that does not exist with no data and no ETag.
+        if (value.IsEmpty && string.IsNullOrEmpty(etag))
         {
             return null;
         }
 
-        var etag = response.Headers.TryGetValues("ETag", out var values) ? values.First() : "";
-        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-        var value = await JsonSerializer.DeserializeAsync<T>(body, StateJson.Options, cancellationToken);
-        return new StateEntry<T>(key, value!, etag);
+        return new State.StateEntry<T>(key, JsonSerializer.Deserialize<T>(value.Span, StateJson.Options)!, etag ?? "");
     }
 
     public async Task SaveAsync<T>(string key, T value, StateWriteOptions? options, CancellationToken cancellationToken)
     {
-        var item = StateItem(key, JsonSerializer.SerializeToElement(value, StateJson.Options), options ?? new StateWriteOptions());
-        using var response = await sidecar.PostJsonAsync($"v1.0/state/{Store}", new[] { item }, cancellationToken);
-        await EnsureSuccessAsync(response, key, "save state", cancellationToken);
+        options ??= new StateWriteOptions();
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(value, StateJson.Options);
+        if (options.ETag is null)
+        {
+            await dapr.SaveByteStateAsync(Store, key, bytes, StateOptionsFor(null), Metadata(options), cancellationToken);
+        }
+        else if (!await dapr.TrySaveByteStateAsync(Store, key, bytes, options.ETag, StateOptionsFor(options.ETag), Metadata(options), cancellationToken))
+        {
+            throw new StateConcurrencyException(key);
+        }
     }
 
     public async Task DeleteAsync(string key, string? etag, CancellationToken cancellationToken)
     {
-        using var response = await sidecar.SendAsync(
-            () =>
-            {
-                var request = new HttpRequestMessage(HttpMethod.Delete,
-                    $"v1.0/state/{Store}/{Uri.EscapeDataString(key)}?concurrency={Concurrency(etag)}&consistency={StrongConsistency}");
-                if (etag is not null)
-                {
-                    request.Headers.TryAddWithoutValidation("If-Match", etag);
-                }
-
-                return request;
-            },
-            cancellationToken);
-        await EnsureSuccessAsync(response, key, "delete state", cancellationToken);
+        if (etag is null)
+        {
+            await dapr.DeleteStateAsync(Store, key, StateOptionsFor(null), cancellationToken: cancellationToken);
+        }
+        else if (!await dapr.TryDeleteStateAsync(Store, key, etag, StateOptionsFor(etag), cancellationToken: cancellationToken))
+        {
+            throw new StateConcurrencyException(key);
+        }
     }
 
     public async Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
     {
-        var body = new
+        var requests = operations.Select(operation => new StateTransactionRequest(
+                operation.Key,
+                operation.Kind == StateOperationKind.Upsert ? JsonSerializer.SerializeToUtf8Bytes(operation.Value, StateJson.Options) : null,
+                operation.Kind == StateOperationKind.Upsert ? StateOperationType.Upsert : StateOperationType.Delete,
+                operation.Options.ETag,
+                Metadata(operation.Options),
+                StateOptionsFor(operation.Options.ETag)))
+            .ToList();
+        try
         {
-            operations = operations.Select(operation => new
-            {
-                operation = operation.Kind == StateOperationKind.Upsert ? "upsert" : "delete",
-                request = StateItem(operation.Key, operation.Value, operation.Options),
-            }).ToList(),
-        };
-        using var response = await sidecar.PostJsonAsync($"v1.0/state/{Store}/transaction", body, cancellationToken);
-        await EnsureSuccessAsync(response, string.Join(", ", operations.Select(o => o.Key)), "state transaction", cancellationToken);
-    }
-
-    private static DaprStateItem StateItem(string key, JsonElement? value, StateWriteOptions options) =>
-        new(key, value, options.ETag,
-            options.TimeToLive is { } ttl ? new Dictionary<string, string> { ["ttlInSeconds"] = Math.Ceiling(ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture) } : null,
-            new DaprStateOptions(Concurrency(options.ETag), StrongConsistency));
-
-    private static string Concurrency(string? etag) => etag is null ? "last-write" : "first-write";
-
-    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string key, string operation, CancellationToken cancellationToken)
-    {
-        // The runtime answers an ETag mismatch with 409 Conflict.
-        if (response.StatusCode == HttpStatusCode.Conflict)
-        {
-            throw new StateConcurrencyException(key);
+            await dapr.ExecuteStateTransactionAsync(Store, requests, cancellationToken: cancellationToken);
         }
-
-        await DaprSidecarClient.EnsureSuccessAsync(response, $"{operation} '{key}'", cancellationToken);
+        catch (DaprException e) when (IsETagMismatch(e))
+        {
+            throw new StateConcurrencyException(string.Join(", ", operations.Select(o => o.Key)));
+        }
     }
 
-    private sealed record DaprStateItem(string Key, JsonElement? Value, string? Etag, Dictionary<string, string>? Metadata, DaprStateOptions Options);
+    /// <summary>
+    /// A transaction reports a stale ETag as Internal with the state package's "possible etag mismatch" text (only single
+    /// saves and deletes get Aborted, which the SDK's Try… methods turn into false).
+    /// </summary>
+    private static bool IsETagMismatch(DaprException e) =>
+        DaprErrors.Status(e) is StatusCode.Aborted || (DaprErrors.Status(e) is StatusCode.Internal && DaprErrors.DetailContains(e, "etag mismatch"));
 
-    private sealed record DaprStateOptions(string Concurrency, string Consistency);
+    private static StateOptions StateOptionsFor(string? etag) => new()
+    {
+        Concurrency = etag is null ? ConcurrencyMode.LastWrite : ConcurrencyMode.FirstWrite,
+        Consistency = ConsistencyMode.Strong,
+    };
+
+    private static Dictionary<string, string>? Metadata(StateWriteOptions options) =>
+        options.TimeToLive is { } ttl
+            ? new Dictionary<string, string> { [TimeToLiveMetadata] = Math.Ceiling(ttl.TotalSeconds).ToString(CultureInfo.InvariantCulture) }
+            : null;
 }

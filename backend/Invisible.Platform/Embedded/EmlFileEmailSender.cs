@@ -1,4 +1,3 @@
-using System.Text;
 using Invisible.Platform.Email;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,11 +20,11 @@ public sealed class EmlFileEmailSender(IOptions<RuntimeOptions> runtime, IOption
     {
         var id = Guid.NewGuid().ToString("N");
         var sentAt = clock.GetUtcNow();
-        var document = Rfc5322MessageWriter.Write(message, email.Value.From, sentAt, $"{id}@{DomainOf(email.Value.FromAddress)}");
+        using var mime = EmailMimeMessage.Create(message, email.Value.From, sentAt, $"{id}@{DomainOf(email.Value.FromAddress)}");
 
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, $"{sentAt:yyyyMMdd'T'HHmmss'Z'}-{id}.eml");
-        await File.WriteAllTextAsync(path, document, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), cancellationToken);
+        await mime.WriteToAsync(path, cancellationToken);
 
         // Recipients are personal data; the file name is enough to find the message.
         logger.LogInformation("E-mail written to {Path}", path);

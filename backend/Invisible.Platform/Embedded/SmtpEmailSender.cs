@@ -1,49 +1,35 @@
-using System.Net;
-using System.Net.Mail;
-using System.Text;
 using Invisible.Platform.Email;
 using Invisible.Platform.Secrets;
+using MailKit.Net.Smtp;
+using MailKit.Security;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using EmailAddress = Invisible.Platform.Email.EmailAddress;
 
 namespace Invisible.Platform.Embedded;
 
-/// <summary>Embedded mode's e-mail when <c>Email:Smtp:Host</c> is configured: SMTP with STARTTLS and the <c>smtp-password</c> secret.</summary>
-public sealed class SmtpEmailSender(IOptions<EmailOptions> options, ISecretStore secrets, ILogger<SmtpEmailSender> logger) : IEmailSender
+/// <summary>
+/// Embedded mode's e-mail when <c>Email:Smtp:Host</c> is configured: MailKit's SMTP client, with STARTTLS required when
+/// <see cref="SmtpOptions.UseTls"/> and the <c>smtp-password</c> secret when <see cref="SmtpOptions.UserName"/> is set.
+/// </summary>
+public sealed class SmtpEmailSender(IOptions<EmailOptions> options, ISecretStore secrets, TimeProvider clock, ILogger<SmtpEmailSender> logger) : IEmailSender
 {
     public async Task SendAsync(EmailMessage message, CancellationToken cancellationToken)
     {
         var email = options.Value;
         var smtp = email.Smtp;
-        using var client = new SmtpClient(smtp.Host, smtp.Port) { EnableSsl = smtp.UseTls, DeliveryMethod = SmtpDeliveryMethod.Network };
+        using var mime = EmailMimeMessage.Create(message, email.From, clock.GetUtcNow(), $"{Guid.NewGuid():N}@{DomainOf(email.FromAddress)}");
+
+        using var client = new SmtpClient();
+        await client.ConnectAsync(smtp.Host ?? throw new InvalidOperationException("Email:Smtp:Host is not set."), smtp.Port, smtp.UseTls ? SecureSocketOptions.StartTls : SecureSocketOptions.None, cancellationToken);
         if (!string.IsNullOrEmpty(smtp.UserName))
         {
-            client.Credentials = new NetworkCredential(smtp.UserName, await secrets.GetSecretAsync(SecretNames.SmtpPassword, cancellationToken));
+            await client.AuthenticateAsync(smtp.UserName, await secrets.GetSecretAsync(SecretNames.SmtpPassword, cancellationToken), cancellationToken);
         }
 
-        using var mail = new MailMessage
-        {
-            From = ToMailAddress(email.From),
-            Subject = message.Subject,
-            SubjectEncoding = Encoding.UTF8,
-            Body = message.TextBody,
-            BodyEncoding = Encoding.UTF8,
-            HeadersEncoding = Encoding.UTF8,
-        };
-        foreach (var recipient in message.To)
-        {
-            mail.To.Add(ToMailAddress(recipient));
-        }
-
-        if (message.HtmlBody is not null)
-        {
-            mail.AlternateViews.Add(AlternateView.CreateAlternateViewFromString(message.HtmlBody, Encoding.UTF8, "text/html"));
-        }
-
-        await client.SendMailAsync(mail, cancellationToken);
+        await client.SendAsync(mime, cancellationToken);
+        await client.DisconnectAsync(quit: true, cancellationToken);
         logger.LogInformation("E-mail sent through {Host}:{Port} to {Count} recipient(s)", smtp.Host, smtp.Port, message.To.Count);
     }
 
-    private static MailAddress ToMailAddress(EmailAddress address) => new(address.Address, address.DisplayName, Encoding.UTF8);
+    private static string DomainOf(string address) => address[(address.LastIndexOf('@') + 1)..];
 }
