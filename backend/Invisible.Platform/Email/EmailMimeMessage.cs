@@ -9,6 +9,9 @@ namespace Invisible.Platform.Email;
 /// </summary>
 public static class EmailMimeMessage
 {
+    /// <summary>CRLF line ends, as RFC 5322 requires, whatever the platform (MimeKit's default follows the platform).</summary>
+    public static FormatOptions WireFormat { get; } = CreateWireFormat();
+
     /// <param name="messageId">Without angle brackets, e.g. <c>3f2a…@invisible.local</c>.</param>
     public static MimeMessage Create(EmailMessage message, EmailAddress from, DateTimeOffset date, string messageId)
     {
@@ -35,6 +38,13 @@ public static class EmailMimeMessage
         }
 
         return mime;
+    }
+
+    private static FormatOptions CreateWireFormat()
+    {
+        var format = FormatOptions.Default.Clone();
+        format.NewLineFormat = NewLineFormat.Dos;
+        return format;
     }
 
     private static MailboxAddress Mailbox(EmailAddress address)

@@ -24,7 +24,7 @@ public sealed class EmlFileEmailSender(IOptions<RuntimeOptions> runtime, IOption
 
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, $"{sentAt:yyyyMMdd'T'HHmmss'Z'}-{id}.eml");
-        await mime.WriteToAsync(path, cancellationToken);
+        await mime.WriteToAsync(EmailMimeMessage.WireFormat, path, cancellationToken);
 
         // Recipients are personal data; the file name is enough to find the message.
         logger.LogInformation("E-mail written to {Path}", path);

@@ -1,6 +1,8 @@
-using System.Net;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using Dapr;
+using Dapr.Client.Autogen.Grpc.v1;
+using Grpc.Core;
 using Invisible.Platform.Blobs;
 using Invisible.Platform.Dapr;
 using Invisible.Platform.Email;
@@ -9,10 +11,16 @@ using Invisible.Platform.Secrets;
 using Invisible.Platform.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using StateConcurrency = Dapr.Client.Autogen.Grpc.v1.StateOptions.Types.StateConcurrency;
+using StateConsistency = Dapr.Client.Autogen.Grpc.v1.StateOptions.Types.StateConsistency;
 
 namespace Invisible.Platform.Tests.Dapr;
 
-/// <summary>Each Dapr adapter against the stand-in sidecar: the calls it makes must be the ones the published API documents.</summary>
+/// <summary>
+/// Each Dapr adapter, through the Dapr .NET SDK, against the stand-in sidecar's gRPC runtime API: the calls it makes must
+/// be the ones the published API documents.
+/// </summary>
 public sealed class DaprAdapterContractTests : IAsyncLifetime
 {
     private const string ApiToken = "sidecar-token-for-tests";
@@ -39,16 +47,16 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
         await _services.GetRequiredService<IStateStore>().GetAsync<string>("any", Ct);
 
         var call = Assert.Single(_sidecar.Calls);
-        Assert.Equal(ApiToken, call.Headers["dapr-api-token"]);
+        Assert.Equal(("GetState", ApiToken), (call.Method, call.Headers["dapr-api-token"]));
     }
 
     [Fact]
     public async Task A_sidecar_that_refuses_the_token_is_an_error_not_a_missing_value()
     {
-        await using var services = DaprTestServices.For(_sidecar.Port, apiToken: "wrong-token");
+        await using var services = DaprTestServices.For(_sidecar.HttpPort, _sidecar.GrpcPort, apiToken: "wrong-token");
 
-        var error = await Assert.ThrowsAsync<DaprSidecarException>(() => services.GetRequiredService<IStateStore>().GetAsync<string>("any", Ct));
-        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        var error = await Assert.ThrowsAsync<DaprException>(() => services.GetRequiredService<IStateStore>().GetAsync<string>("any", Ct));
+        Assert.Equal(StatusCode.Unauthenticated, Assert.IsType<RpcException>(error.InnerException).StatusCode);
     }
 
     [Fact]
@@ -58,19 +66,18 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
 
         await state.SaveAsync("upload/42", new UploadSession("invoices.csv", 3), new StateWriteOptions(TimeToLive: TimeSpan.FromMinutes(2)), Ct);
 
-        var call = Assert.Single(_sidecar.CallsTo("/v1.0/state/statestore"));
-        Assert.Equal("POST", call.Method);
-        var item = Assert.Single(call.Json!.AsArray())!;
-        Assert.Equal("upload/42", item["key"]!.GetValue<string>());
-        Assert.Equal("invoices.csv", item["value"]!["fileName"]!.GetValue<string>());
-        Assert.Equal("120", item["metadata"]!["ttlInSeconds"]!.GetValue<string>());
-        Assert.Equal("last-write", item["options"]!["concurrency"]!.GetValue<string>());
-        Assert.Equal("strong", item["options"]!["consistency"]!.GetValue<string>());
-        Assert.Null(item["etag"]);
+        var save = Assert.Single(_sidecar.CallsOf<SaveStateRequest>());
+        Assert.Equal("statestore", save.StoreName);
+        var item = Assert.Single(save.States);
+        Assert.Equal("upload/42", item.Key);
+        Assert.Equal("invoices.csv", JsonNode.Parse(item.Value.ToStringUtf8())!["fileName"]!.GetValue<string>());
+        Assert.Equal("120", item.Metadata["ttlInSeconds"]);
+        Assert.Equal((StateConcurrency.ConcurrencyLastWrite, StateConsistency.ConsistencyStrong), (item.Options.Concurrency, item.Options.Consistency));
+        Assert.Null(item.Etag);
     }
 
     [Fact]
-    public async Task State_read_returns_the_value_with_the_etag_header_and_a_missing_key_is_null()
+    public async Task State_read_returns_the_value_with_its_etag_asks_for_strong_consistency_and_a_missing_key_is_null()
     {
         var state = _services.GetRequiredService<IStateStore>();
         await state.SaveAsync("k", new UploadSession("a.csv", 1), null, Ct);
@@ -81,7 +88,7 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
         Assert.Equal(new UploadSession("a.csv", 1), entry!.Value);
         Assert.False(string.IsNullOrEmpty(entry.ETag));
         Assert.Null(missing);
-        Assert.Contains(_sidecar.Calls, c => c.Method == "GET" && c.Path == "/v1.0/state/statestore/k" && c.Query["consistency"] == "strong");
+        Assert.Contains(_sidecar.CallsOf<GetStateRequest>(), c => c.Key == "k" && c.StoreName == "statestore" && c.Consistency == StateConsistency.ConsistencyStrong);
     }
 
     [Fact]
@@ -95,13 +102,12 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
         await Assert.ThrowsAsync<StateConcurrencyException>(() => state.SaveAsync("counter", 3, new StateWriteOptions(read.ETag), Ct));
 
         Assert.Equal(2, (await state.GetAsync<int>("counter", Ct))!.Value);
-        var conditional = _sidecar.CallsTo("/v1.0/state/statestore").Where(c => c.Method == "POST").Skip(1).First().Json!.AsArray()[0]!;
-        Assert.Equal(read.ETag, conditional["etag"]!.GetValue<string>());
-        Assert.Equal("first-write", conditional["options"]!["concurrency"]!.GetValue<string>());
+        var conditional = _sidecar.CallsOf<SaveStateRequest>().Skip(1).First().States[0];
+        Assert.Equal((read.ETag, StateConcurrency.ConcurrencyFirstWrite), (conditional.Etag.Value, conditional.Options.Concurrency));
     }
 
     [Fact]
-    public async Task Delete_sends_the_etag_as_If_Match_with_first_write_concurrency()
+    public async Task Delete_sends_the_etag_with_first_write_concurrency_and_a_stale_one_is_a_conflict()
     {
         var state = _services.GetRequiredService<IStateStore>();
         await state.SaveAsync("session", "x", null, Ct);
@@ -110,15 +116,13 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
         await Assert.ThrowsAsync<StateConcurrencyException>(() => state.DeleteAsync("session", "stale", Ct));
         await state.DeleteAsync("session", entry!.ETag, Ct);
 
-        var delete = _sidecar.Calls.Last(c => c.Method == "DELETE");
-        Assert.Equal("/v1.0/state/statestore/session", delete.Path);
-        Assert.Equal(entry.ETag, delete.Headers["If-Match"]);
-        Assert.Equal("first-write", delete.Query["concurrency"]);
+        var delete = _sidecar.CallsOf<DeleteStateRequest>().Last();
+        Assert.Equal(("session", entry.ETag, StateConcurrency.ConcurrencyFirstWrite), (delete.Key, delete.Etag.Value, delete.Options.Concurrency));
         Assert.Null(await state.GetAsync<string>("session", Ct));
     }
 
     [Fact]
-    public async Task A_transaction_posts_upserts_and_deletes_and_a_stale_etag_applies_none_of_them()
+    public async Task A_transaction_sends_upserts_and_deletes_and_a_stale_etag_applies_none_of_them()
     {
         var state = _services.GetRequiredService<IStateStore>();
         await state.SaveAsync("a", 1, null, Ct);
@@ -132,22 +136,23 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
 
         Assert.Equal(2, (await state.GetAsync<int>("a", Ct))!.Value);
         Assert.Null(await state.GetAsync<int?>("b", Ct));
-        var transaction = _sidecar.CallsTo("/v1.0/state/statestore/transaction").Last().Json!;
-        var operations = transaction["operations"]!.AsArray();
-        Assert.Equal(["upsert", "delete"], operations.Select(o => o!["operation"]!.GetValue<string>()));
-        Assert.Equal("30", operations[0]!["request"]!["metadata"]!["ttlInSeconds"]!.GetValue<string>());
-        Assert.Equal("b", operations[1]!["request"]!["key"]!.GetValue<string>());
+        var operations = _sidecar.CallsOf<ExecuteStateTransactionRequest>().Last().Operations;
+        Assert.Equal(["upsert", "delete"], operations.Select(o => o.OperationType));
+        Assert.Equal("30", operations[0].Request.Metadata["ttlInSeconds"]);
+        Assert.Equal("b", operations[1].Request.Key);
     }
 
     [Fact]
-    public async Task A_secret_is_read_from_the_secretstore_component()
+    public async Task A_secret_is_read_from_the_secretstore_component_and_a_missing_one_is_not_found()
     {
         _sidecar.Secrets[SecretNames.JwtSigningKey] = "c2lnbmluZy1rZXk=";
+        var secrets = _services.GetRequiredService<ISecretStore>();
 
-        var value = await _services.GetRequiredService<ISecretStore>().GetSecretAsync(SecretNames.JwtSigningKey, Ct);
+        var value = await secrets.GetSecretAsync(SecretNames.JwtSigningKey, Ct);
 
         Assert.Equal("c2lnbmluZy1rZXk=", value);
-        Assert.Contains(_sidecar.Calls, c => c.Method == "GET" && c.Path == "/v1.0/secrets/secretstore/jwt-signing-key");
+        Assert.Contains(_sidecar.CallsOf<GetSecretRequest>(), c => c.StoreName == "secretstore" && c.Key == "jwt-signing-key");
+        await Assert.ThrowsAsync<SecretNotFoundException>(() => secrets.GetSecretAsync(SecretNames.SmtpPassword, Ct));
     }
 
     [Fact]
@@ -159,10 +164,10 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
         await blobs.PutAsync("tenants/t1/uploads/a.bin", content, Ct);
         await blobs.PutAsync("tenants/t2/uploads/b.bin", "other"u8.ToArray(), Ct);
 
-        var create = _sidecar.CallsTo("/v1.0/bindings/blobstore").First().Json!;
-        Assert.Equal("create", create["operation"]!.GetValue<string>());
-        Assert.Equal(Convert.ToBase64String(content), create["data"]!.GetValue<string>());
-        Assert.Equal("tenants/t1/uploads/a.bin", create["metadata"]!["fileName"]!.GetValue<string>());
+        var create = _sidecar.CallsOf<InvokeBindingRequest>().First();
+        Assert.Equal(("blobstore", "create"), (create.Name, create.Operation));
+        Assert.Equal(Convert.ToBase64String(content), create.Data.ToStringUtf8());
+        Assert.Equal("tenants/t1/uploads/a.bin", create.Metadata["fileName"]);
         Assert.Equal(content, await blobs.GetAsync("tenants/t1/uploads/a.bin", Ct));
         Assert.Equal(["tenants/t1/uploads/a.bin"], await blobs.ListAsync("tenants/t1/", Ct));
 
@@ -172,11 +177,11 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_missing_blob_is_not_retried_because_the_binding_reports_it_as_a_server_error()
+    public async Task A_missing_blob_is_null_after_one_call_because_the_binding_reports_it_as_an_invocation_error()
     {
         Assert.Null(await _services.GetRequiredService<IBlobStore>().GetAsync("nope.csv", Ct));
 
-        Assert.Single(_sidecar.CallsTo("/v1.0/bindings/blobstore"));
+        Assert.Single(_sidecar.CallsOf<InvokeBindingRequest>());
     }
 
     [Fact]
@@ -186,12 +191,12 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
 
         await _services.GetRequiredService<IEmailSender>().SendAsync(email, Ct);
 
-        var call = Assert.Single(_sidecar.CallsTo("/v1.0/bindings/email")).Json!;
-        Assert.Equal("create", call["operation"]!.GetValue<string>());
-        Assert.Equal("ap@example.com;cfo@example.com", call["metadata"]!["emailTo"]!.GetValue<string>());
-        Assert.Equal("3 invoices need review", call["metadata"]!["subject"]!.GetValue<string>());
-        Assert.Equal("no-reply@invisible.local", call["metadata"]!["emailFrom"]!.GetValue<string>());
-        Assert.Equal("<pre>Open the &lt;exception&gt; queue</pre>", call["data"]!.GetValue<string>());
+        var call = Assert.Single(_sidecar.CallsOf<InvokeBindingRequest>());
+        Assert.Equal(("email", "create"), (call.Name, call.Operation));
+        Assert.Equal("ap@example.com;cfo@example.com", call.Metadata["emailTo"]);
+        Assert.Equal("3 invoices need review", call.Metadata["subject"]);
+        Assert.Equal("no-reply@invisible.local", call.Metadata["emailFrom"]);
+        Assert.Equal("<pre>Open the &lt;exception&gt; queue</pre>", call.Data.ToStringUtf8());
     }
 
     [Fact]
@@ -201,11 +206,11 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
 
         await _services.GetRequiredService<IEventBus>().PublishAsync(EventEnvelope.From(matched), Ct);
 
-        var call = Assert.Single(_sidecar.CallsTo("/v1.0/publish"));
-        Assert.Equal("/v1.0/publish/pubsub/invoice-matched", call.Path);
-        Assert.Equal(CloudEvent.MediaType, call.Headers["Content-Type"]);
-        Assert.Equal(matched.TenantId.ToString(), call.Query["metadata.partitionKey"]);
-        var cloudEvent = call.Json!;
+        var publish = Assert.Single(_sidecar.CallsOf<PublishEventRequest>());
+        Assert.Equal(("pubsub", "invoice-matched"), (publish.PubsubName, publish.Topic));
+        Assert.Equal(Invisible.Platform.Dapr.CloudEvent.MediaType, publish.DataContentType);
+        Assert.Equal(matched.TenantId.ToString(), publish.Metadata["partitionKey"]);
+        var cloudEvent = JsonNode.Parse(publish.Data.ToStringUtf8())!;
         Assert.Equal("1.0", cloudEvent["specversion"]!.GetValue<string>());
         Assert.Equal(matched.Id.ToString(), cloudEvent["id"]!.GetValue<string>());
         Assert.Equal("invoice-matched", cloudEvent["type"]!.GetValue<string>());
@@ -217,19 +222,17 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_transient_publish_failure_is_retried_and_a_lasting_one_fails_after_the_bounded_attempts()
+    public async Task A_failed_publish_is_reported_for_its_event_and_the_rest_of_the_batch_is_still_published()
     {
         var bus = _services.GetRequiredService<IEventBus>();
-        var envelope = EventEnvelope.From(new InvoiceMatched(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow, "INV-1"));
+        var first = EventEnvelope.From(new InvoiceMatched(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow, "INV-1"));
+        var second = EventEnvelope.From(new InvoiceMatched(Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.UtcNow, "INV-2"));
+        _sidecar.FailNextPublishes = 1;
 
-        _sidecar.FailNextPublishes = 2;
-        await bus.PublishAsync(envelope, Ct);
-        Assert.Equal(3, _sidecar.CallsTo("/v1.0/publish").Count());
+        var failures = await bus.PublishBatchAsync([first, second], Ct);
 
-        _sidecar.FailNextPublishes = 100;
-        var error = await Assert.ThrowsAsync<DaprSidecarException>(() => bus.PublishAsync(envelope, Ct));
-        Assert.Equal("ERR_PUBSUB_PUBLISH_MESSAGE", error.ErrorCode);
-        Assert.Equal(3 + 1 + 3, _sidecar.CallsTo("/v1.0/publish").Count());
+        Assert.Equal([first.Id], failures.Keys);
+        Assert.Equal(2, _sidecar.CallsOf<PublishEventRequest>().Count());
     }
 
     [Fact]
@@ -239,21 +242,62 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
 
         await StartHostedServicesAsync(_services);
 
-        Assert.Equal(3, _sidecar.CallsTo("/v1.0/healthz/outbound").Count());
+        Assert.Equal(3, _sidecar.HealthProbes.Count);
     }
 
     [Fact]
     public async Task Start_up_fails_with_a_clear_error_when_no_sidecar_answers_in_time()
     {
-        var unusedPort = _sidecar.Port;
+        var (httpPort, grpcPort) = (_sidecar.HttpPort, _sidecar.GrpcPort);
         await _sidecar.DisposeAsync();
         _sidecar = await StandInDaprSidecar.StartAsync(ApiToken);
-        await using var services = DaprTestServices.For(unusedPort, ApiToken, new Dictionary<string, string?> { ["Dapr:SidecarStartupTimeout"] = "00:00:01" });
+        await using var services = DaprTestServices.For(httpPort, grpcPort, ApiToken, new Dictionary<string, string?> { ["Dapr:SidecarStartupTimeout"] = "00:00:01" });
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartHostedServicesAsync(services));
 
-        Assert.Contains($"127.0.0.1:{unusedPort}", error.Message);
+        Assert.Contains($"127.0.0.1:{httpPort}", error.Message);
         Assert.Contains("DAPR_HTTP_PORT", error.Message);
+    }
+
+    [Fact]
+    public async Task Start_up_refuses_a_secret_store_that_serves_development_secrets_and_names_each()
+    {
+        foreach (var (name, value) in DevelopmentSecrets.Values)
+        {
+            _sidecar.Secrets[name] = value;
+        }
+
+        _sidecar.Secrets[SecretNames.JwtSigningKey] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartHostedServicesAsync(_services));
+
+        var named = DevelopmentSecrets.Values.Keys.Where(name => error.Message.Contains(name, StringComparison.Ordinal)).Order().ToList();
+        Assert.Equal(DevelopmentSecrets.Values.Keys.Where(name => name != SecretNames.JwtSigningKey).Order().ToList(), named);
+    }
+
+    [Fact]
+    public void The_development_secrets_are_those_of_components_secrets_json()
+    {
+        var file = Path.Combine(Deployment.DeploymentFilesTests.Root, "components", "secrets.json");
+
+        var shipped = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(file))!;
+
+        Assert.Equal(shipped.OrderBy(p => p.Key), DevelopmentSecrets.Values.OrderBy(p => p.Key));
+    }
+
+    [Theory]
+    [InlineData(null, null, "DAPR_API_TOKEN|APP_API_TOKEN")]
+    [InlineData("dev-dapr-api-token", "dev-app-api-token", "DAPR_API_TOKEN|APP_API_TOKEN")]
+    [InlineData("a-random-sidecar-token-0123456789", "dev-app-api-token", "APP_API_TOKEN")]
+    [InlineData("", "a-random-app-token-0123456789", "DAPR_API_TOKEN")]
+    public async Task Dapr_mode_refuses_missing_or_development_api_tokens_and_names_each(string? daprApiToken, string? appApiToken, string refused)
+    {
+        await using var services = DaprTestServices.For(_sidecar.HttpPort, _sidecar.GrpcPort, daprApiToken, new Dictionary<string, string?> { ["APP_API_TOKEN"] = appApiToken });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<DaprOptions>>().Value);
+
+        var named = new[] { "DAPR_API_TOKEN", "APP_API_TOKEN" }.Where(variable => error.Failures.Any(f => f.StartsWith(variable, StringComparison.Ordinal)));
+        Assert.Equal(refused, string.Join('|', named));
     }
 
     private static async Task StartHostedServicesAsync(IServiceProvider services)

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using Dapr.Client.Autogen.Grpc.v1;
 using Invisible.Platform.Dapr;
 using Invisible.Platform.Events;
 using Invisible.Platform.Tests.Events;
@@ -17,9 +18,9 @@ using Microsoft.Extensions.Logging;
 namespace Invisible.Platform.Tests.Dapr;
 
 /// <summary>
-/// The product in dapr mode as a real Kestrel app beside the stand-in sidecar, over real HTTP both ways: the outbox
-/// dispatcher publishes to the sidecar, the sidecar delivers to the app's subscription endpoint, the handler runs
-/// against the real database.
+/// The product in dapr mode as a real Kestrel app beside the stand-in sidecar: the outbox dispatcher publishes through
+/// the Dapr SDK (gRPC), the sidecar delivers over HTTP to the subscription endpoint Dapr.AspNetCore declared, the handler
+/// runs against the real database.
 /// </summary>
 public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<DatabaseFixture>, IAsyncLifetime
 {
@@ -42,10 +43,10 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Runtime:Mode"] = "dapr",
-            ["DAPR_HTTP_PORT"] = _sidecar.Port.ToString(),
+            ["DAPR_HTTP_PORT"] = _sidecar.HttpPort.ToString(),
+            ["DAPR_GRPC_PORT"] = _sidecar.GrpcPort.ToString(),
             ["DAPR_API_TOKEN"] = SidecarToken,
             ["APP_API_TOKEN"] = AppToken,
-            ["Dapr:RetryBaseDelay"] = "00:00:00.010",
             ["Events:PollInterval"] = "00:00:00.200",
             ["Events:RetryBaseDelay"] = "00:00:00.020",
         });
@@ -54,7 +55,8 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
         builder.Services.AddPlatform(builder.Configuration);
         builder.Services.AddIntegrationEventHandler<ReceiptPosted, EffectCountingHandler>();
         _app = builder.Build();
-        _app.MapDaprSubscriptions();
+        _app.UseDaprAppCallbacks();
+        _app.MapDaprAppCallbacks();
         await _app.StartAsync();
         _appAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
         _sidecar.DeliverTo = _appAddress;
@@ -84,9 +86,9 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
             Patience);
         var delivery = Assert.Single(_sidecar.Deliveries, d => d.EventId == receipt.Id.ToString());
         Assert.Equal(("receipt-posted", "SUCCESS"), (delivery.Topic, delivery.Outcome));
-        var publish = Assert.Single(_sidecar.CallsTo("/v1.0/publish/pubsub/receipt-posted"));
+        var publish = Assert.Single(_sidecar.Calls, c => c.Request is PublishEventRequest { Topic: "receipt-posted" });
         Assert.Equal(SidecarToken, publish.Headers["dapr-api-token"]);
-        Assert.Equal(receipt.Id.ToString(), publish.Json!["id"]!.GetValue<string>());
+        Assert.Equal(receipt.Id.ToString(), JsonNode.Parse(((PublishEventRequest)publish.Request).Data.ToStringUtf8())!["id"]!.GetValue<string>());
         Assert.Equal(1, (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource))[receipt.Id]);
     }
 
@@ -128,10 +130,10 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
         Assert.Equal(HttpStatusCode.OK, subscriptions.StatusCode);
         var list = (await subscriptions.Content.ReadFromJsonAsync<JsonArray>())!;
         var receipts = Assert.Single(list, s => s!["topic"]!.GetValue<string>() == "receipt-posted")!;
-        Assert.Equal("pubsub", receipts["pubsubname"]!.GetValue<string>());
-        Assert.Equal("/dapr/events/receipt-posted", receipts["routes"]!["default"]!.GetValue<string>());
+        Assert.Equal("pubsub", receipts["pubsubName"]!.GetValue<string>());
+        Assert.Equal("/dapr/events/receipt-posted", receipts["route"]!.GetValue<string>());
         Assert.Equal("dead-letters", receipts["deadLetterTopic"]!.GetValue<string>());
-        Assert.Contains(list, s => s!["topic"]!.GetValue<string>() == "dead-letters");
+        Assert.Equal("/dapr/dead-letters", Assert.Single(list, s => s!["topic"]!.GetValue<string>() == "dead-letters")!["route"]!.GetValue<string>());
     }
 
     [Fact]

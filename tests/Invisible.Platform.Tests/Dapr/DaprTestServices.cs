@@ -6,17 +6,20 @@ namespace Invisible.Platform.Tests.Dapr;
 /// <summary>The platform's services in dapr mode, configured the way <c>dapr run</c> configures a process, pointed at a sidecar.</summary>
 internal static class DaprTestServices
 {
-    public static ServiceProvider For(StandInDaprSidecar sidecar, IDictionary<string, string?>? overrides = null) =>
-        For(sidecar.Port, sidecar.ApiToken, overrides);
+    public const string AppApiToken = "token-the-sidecar-sends-for-tests";
 
-    public static ServiceProvider For(int sidecarPort, string? apiToken, IDictionary<string, string?>? overrides = null, Action<IServiceCollection>? configure = null)
+    public static ServiceProvider For(StandInDaprSidecar sidecar, IDictionary<string, string?>? overrides = null) =>
+        For(sidecar.HttpPort, sidecar.GrpcPort, sidecar.ApiToken, overrides);
+
+    public static ServiceProvider For(int httpPort, int grpcPort, string? apiToken, IDictionary<string, string?>? overrides = null)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Runtime:Mode"] = "dapr",
-            ["DAPR_HTTP_PORT"] = sidecarPort.ToString(),
+            ["DAPR_HTTP_PORT"] = httpPort.ToString(),
+            ["DAPR_GRPC_PORT"] = grpcPort.ToString(),
             ["DAPR_API_TOKEN"] = apiToken,
-            ["Dapr:RetryBaseDelay"] = "00:00:00.010",
+            ["APP_API_TOKEN"] = AppApiToken,
             ["Dapr:BlobStoreRootPath"] = StandInDaprSidecar.BlobRootPath,
             ["Events:DispatcherEnabled"] = "false",
         };
@@ -30,7 +33,6 @@ internal static class DaprTestServices
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging();
         services.AddPlatform(configuration);
-        configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = false, ValidateScopes = true });
     }
 }

@@ -1,47 +1,58 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Dapr.Client.Autogen.Grpc.v1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using StateConcurrency = Dapr.Client.Autogen.Grpc.v1.StateOptions.Types.StateConcurrency;
 
 namespace Invisible.Platform.Tests.Dapr;
 
 /// <summary>
-/// A stand-in for daprd, which cannot run here: a real HTTP server on loopback that implements the part of the
-/// published Dapr HTTP API the product uses (https://docs.dapr.io/reference/api/) — publish, state (ETags, TTL,
-/// transactions), secrets, the localstorage-style <c>blobstore</c> binding, the smtp-style <c>email</c> binding and
-/// <c>healthz/outbound</c> — and records every call. With <see cref="DeliverTo"/> it also plays the broker: it reads the
-/// app's <c>/dapr/subscribe</c> and POSTs published CloudEvents to the subscribed route, retrying on RETRY and
-/// forwarding to the dead-letter topic after <see cref="MaxDeliveryAttempts"/>, as Dapr's pub/sub does.
+/// A stand-in for daprd, which cannot run here, speaking the protocols the Dapr .NET SDK uses: the gRPC runtime API
+/// (service <c>dapr.proto.runtime.v1.Dapr</c>, with the request and response messages of the SDK's own Dapr.Protos) over
+/// HTTP/2 for publish, state (ETags, TTL, transactions), secrets and output bindings, and the HTTP API's
+/// <c>/v1.0/healthz/outbound</c>, which the SDK probes. It records every call and answers as daprd does (status codes and
+/// messages of dapr/pkg/messages). With <see cref="DeliverTo"/> it also plays the broker over HTTP: it reads the app's
+/// <c>/dapr/subscribe</c> and POSTs published CloudEvents to the subscribed route, retrying on RETRY and forwarding to the
+/// dead-letter topic after <see cref="MaxDeliveryAttempts"/>, as Dapr's pub/sub does.
 /// </summary>
 public sealed class StandInDaprSidecar : IAsyncDisposable
 {
     public const string BlobRootPath = "/data/blobs";
+    public const string GrpcServiceName = "dapr.proto.runtime.v1.Dapr";
 
-    private readonly WebApplication _app;
-    private readonly ConcurrentDictionary<string, (string Json, string ETag, DateTimeOffset? ExpiresAt)> _state = new();
+    private readonly ConcurrentDictionary<string, (ByteString Value, string ETag, DateTimeOffset? ExpiresAt)> _state = new();
     private readonly ConcurrentDictionary<string, byte[]> _blobs = new();
     private readonly HttpClient _appClient = new();
     private readonly object _stateLock = new();
+    private WebApplication _app = null!;
     private int _etagSequence;
     private int _healthProbes;
 
-    private StandInDaprSidecar(WebApplication app) => _app = app;
+    private StandInDaprSidecar()
+    {
+    }
 
-    public Uri Address { get; private set; } = null!;
+    public int GrpcPort { get; private set; }
 
-    public int Port => Address.Port;
+    public int HttpPort { get; private set; }
 
-    /// <summary>When set, every call must carry it as <c>dapr-api-token</c> (DAPR_API_TOKEN), else 401.</summary>
-    public string? ApiToken { get; init; }
+    /// <summary>When set, every gRPC call must carry it as <c>dapr-api-token</c> (DAPR_API_TOKEN), else Unauthenticated.</summary>
+    public string? ApiToken { get; private init; }
 
     /// <summary>The app's base address; published events are delivered there.</summary>
     public Uri? DeliverTo { get; set; }
@@ -54,44 +65,47 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
     /// <summary><c>healthz/outbound</c> answers 500 to this many probes before answering 204.</summary>
     public int UnhealthyProbes { get; set; }
 
-    /// <summary>The next this-many calls to a publish endpoint answer 500 (a broker hiccup).</summary>
+    /// <summary>The next this-many publishes fail as a broker hiccup does.</summary>
     public int FailNextPublishes { get; set; }
 
-    public Dictionary<string, string> Secrets { get; } = new();
+    public ConcurrentDictionary<string, string> Secrets { get; } = new();
 
     public ConcurrentQueue<RecordedCall> Calls { get; } = new();
+
+    public ConcurrentQueue<int> HealthProbes { get; } = new();
 
     public ConcurrentQueue<Delivery> Deliveries { get; } = new();
 
     public static async Task<StandInDaprSidecar> StartAsync(string? apiToken = null)
     {
+        var sidecar = new StandInDaprSidecar { ApiToken = apiToken };
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        ListenOptions? grpc = null, http = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => (grpc = listen).Protocols = HttpProtocols.Http2);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => (http = listen).Protocols = HttpProtocols.Http1);
+        });
         builder.Logging.ClearProviders();
+        builder.Services.AddGrpc(options => options.Interceptors.Add<ApiTokenCheck>());
+        builder.Services.AddSingleton(sidecar);
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IServiceMethodProvider<DaprRuntime>, DaprRuntimeMethods>());
         var app = builder.Build();
-        var sidecar = new StandInDaprSidecar(app) { ApiToken = apiToken };
-        sidecar.Map(app);
+        app.MapGrpcService<DaprRuntime>();
+        app.MapGet("/v1.0/healthz/outbound", () =>
+        {
+            var probe = Interlocked.Increment(ref sidecar._healthProbes);
+            sidecar.HealthProbes.Enqueue(probe);
+            return probe > sidecar.UnhealthyProbes ? Results.NoContent() : Results.StatusCode(500);
+        });
         await app.StartAsync();
-        sidecar.Address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        sidecar._app = app;
+        sidecar.GrpcPort = grpc!.IPEndPoint!.Port;
+        sidecar.HttpPort = http!.IPEndPoint!.Port;
         return sidecar;
     }
 
-    public IEnumerable<RecordedCall> CallsTo(string pathPrefix) => Calls.Where(c => c.Path.StartsWith(pathPrefix, StringComparison.Ordinal));
-
-    /// <summary>Waits until <paramref name="condition"/> holds over the deliveries made so far.</summary>
-    public async Task WaitForDeliveriesAsync(Func<IReadOnlyList<Delivery>, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition(Deliveries.ToList()))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Deliveries so far: {string.Join("; ", Deliveries)}");
-            }
-
-            await Task.Delay(20);
-        }
-    }
+    public IEnumerable<T> CallsOf<T>() where T : IMessage => Calls.Select(c => c.Request).OfType<T>();
 
     public async ValueTask DisposeAsync()
     {
@@ -100,111 +114,47 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
         _appClient.Dispose();
     }
 
-    private void Map(WebApplication app)
+    private static RpcException Error(StatusCode code, string message) => new(new Status(code, message));
+
+    private Empty Publish(PublishEventRequest request)
     {
-        app.Use(async (context, next) =>
+        if (request.PubsubName != DaprComponents.PubSub)
         {
-            context.Request.EnableBuffering();
-            var body = await new StreamReader(context.Request.Body, Encoding.UTF8).ReadToEndAsync();
-            context.Request.Body.Position = 0;
-            Calls.Enqueue(new RecordedCall(
-                context.Request.Method,
-                context.Request.Path.Value!,
-                context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()),
-                context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-                body));
-            if (ApiToken is not null && context.Request.Headers["dapr-api-token"] != ApiToken)
-            {
-                context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-                return;
-            }
-
-            await next(context);
-        });
-
-        app.MapGet("/v1.0/healthz/outbound", () =>
-            Interlocked.Increment(ref _healthProbes) > UnhealthyProbes ? Results.NoContent() : Results.StatusCode(500));
-
-        app.MapPost("/v1.0/publish/{pubsub}/{topic}", (string pubsub, string topic, HttpRequest request) => Publish(pubsub, topic, request));
-
-        app.MapGet("/v1.0/state/{store}/{key}", (string store, string key, HttpResponse response) => GetState(store, key, response));
-        app.MapPost("/v1.0/state/{store}", async (string store, HttpRequest request) =>
-        {
-            var items = await request.ReadFromJsonAsync<JsonArray>();
-            return WithStore(store, () => ApplyAtomically(items!.Select(item => ("upsert", item!.AsObject())).ToList()));
-        });
-        app.MapDelete("/v1.0/state/{store}/{key}", (string store, string key, HttpRequest request) =>
-        {
-            var etag = request.Headers.IfMatch.ToString();
-            var item = new JsonObject { ["key"] = key, ["etag"] = etag.Length > 0 ? etag : null };
-            return WithStore(store, () => ApplyAtomically([("delete", item)]));
-        });
-        app.MapPost("/v1.0/state/{store}/transaction", async (string store, HttpRequest request) =>
-        {
-            var body = await request.ReadFromJsonAsync<JsonObject>();
-            var operations = body!["operations"]!.AsArray()
-                .Select(o => (o!["operation"]!.GetValue<string>(), o["request"]!.AsObject()))
-                .ToList();
-            return WithStore(store, () => ApplyAtomically(operations));
-        });
-
-        app.MapGet("/v1.0/secrets/{store}/{name}", (string store, string name) =>
-            store != DaprComponents.SecretStore ? DaprError(400, "ERR_SECRET_STORE_NOT_FOUND", $"secret store {store} not found")
-            : Secrets.TryGetValue(name, out var value) ? Results.Json(new Dictionary<string, string> { [name] = value })
-            : DaprError(500, "ERR_SECRET_GET", $"failed getting secret with key {name} from secret store {store}: secret {name} not found"));
-
-        app.MapPost("/v1.0/bindings/{name}", async (string name, HttpRequest request) =>
-        {
-            var body = (await request.ReadFromJsonAsync<JsonObject>())!;
-            return name switch
-            {
-                DaprComponents.BlobStore => LocalStorage(body),
-                DaprComponents.Email => body["operation"]?.GetValue<string>() == "create" ? Results.NoContent() : DaprError(500, "ERR_INVOKE_OUTPUT_BINDING", "unsupported operation"),
-                _ => DaprError(400, "ERR_INVOKE_OUTPUT_BINDING", $"couldn't find output binding {name}"),
-            };
-        });
-    }
-
-    private IResult Publish(string pubsub, string topic, HttpRequest request)
-    {
-        if (pubsub != DaprComponents.PubSub)
-        {
-            return DaprError(404, "ERR_PUBSUB_NOT_FOUND", $"pubsub {pubsub} not found");
+            throw Error(StatusCode.InvalidArgument, $"pubsub {request.PubsubName} not found");
         }
 
         if (FailNextPublishes > 0)
         {
             FailNextPublishes--;
-            return DaprError(500, "ERR_PUBSUB_PUBLISH_MESSAGE", "error when publish to topic: broker unavailable");
+            throw Error(StatusCode.Internal, $"error when publish to topic {request.Topic} in pubsub {request.PubsubName}: broker unavailable");
         }
 
         if (DeliverTo is not null)
         {
-            var cloudEvent = JsonNode.Parse(Calls.Last(c => c.Path == request.Path.Value).Body)!.AsObject();
+            var cloudEvent = JsonNode.Parse(request.Data.ToStringUtf8())!.AsObject();
 
             // Dapr adds these attributes when it forwards a structured CloudEvent.
-            cloudEvent["pubsubname"] = pubsub;
-            cloudEvent["topic"] = topic;
-            _ = Task.Run(() => DeliverAsync(topic, cloudEvent));
+            cloudEvent["pubsubname"] = request.PubsubName;
+            cloudEvent["topic"] = request.Topic;
+            _ = Task.Run(() => DeliverAsync(request.Topic, cloudEvent));
         }
 
-        return Results.NoContent();
+        return new Empty();
     }
 
     private async Task DeliverAsync(string topic, JsonObject cloudEvent)
     {
-        var subscriptions = await GetJsonAsync<JsonArray>("dapr/subscribe");
-        var subscription = subscriptions.FirstOrDefault(s => s!["topic"]!.GetValue<string>() == topic);
+        var eventId = cloudEvent["id"]!.GetValue<string>();
+        var subscription = (await SubscriptionsAsync()).FirstOrDefault(s => s.Topic == topic);
         if (subscription is null)
         {
-            Deliveries.Enqueue(new Delivery(topic, cloudEvent["id"]!.GetValue<string>(), 0, "no subscription"));
+            Deliveries.Enqueue(new Delivery(topic, eventId, 0, "no subscription"));
             return;
         }
 
-        var route = subscription["routes"]!["default"]!.GetValue<string>();
         for (var attempt = 1; attempt <= MaxDeliveryAttempts; attempt++)
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(DeliverTo!, route))
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(DeliverTo!, subscription.Path))
             {
                 Content = new StringContent(cloudEvent.ToJsonString(), Encoding.UTF8, "application/cloudevents+json"),
             };
@@ -217,8 +167,8 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
             var text = await response.Content.ReadAsStringAsync();
             var status = response.StatusCode == HttpStatusCode.OK && text.Length > 0
                 ? JsonNode.Parse(text)!["status"]?.GetValue<string>() ?? "SUCCESS"
-                : response.StatusCode == HttpStatusCode.OK ? "SUCCESS" : ((int)response.StatusCode).ToString();
-            Deliveries.Enqueue(new Delivery(topic, cloudEvent["id"]!.GetValue<string>(), attempt, status));
+                : response.StatusCode == HttpStatusCode.OK ? "SUCCESS" : ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
+            Deliveries.Enqueue(new Delivery(topic, eventId, attempt, status));
 
             // Per the pub/sub API: SUCCESS or DROP end delivery, 404 drops, RETRY and any other status retry.
             if (status is "SUCCESS" or "DROP" or "404")
@@ -227,7 +177,7 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
             }
         }
 
-        if (subscription["deadLetterTopic"]?.GetValue<string>() is { } deadLetterTopic)
+        if (subscription.DeadLetterTopic is { Length: > 0 } deadLetterTopic)
         {
             var deadLetter = cloudEvent.DeepClone().AsObject();
             deadLetter["topic"] = deadLetterTopic;
@@ -235,9 +185,10 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
         }
     }
 
-    private async Task<T> GetJsonAsync<T>(string path)
+    /// <summary>The app's programmatic subscriptions; Dapr reads the JSON case-insensitively and accepts <c>route</c> or <c>routes.default</c>.</summary>
+    private async Task<IReadOnlyList<AppSubscription>> SubscriptionsAsync()
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(DeliverTo!, path));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(DeliverTo!, "dapr/subscribe"));
         if (AppApiToken is not null)
         {
             request.Headers.Add("dapr-api-token", AppApiToken);
@@ -245,104 +196,201 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
 
         using var response = await _appClient.SendAsync(request);
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<T>())!;
+        var list = await response.Content.ReadFromJsonAsync<List<AppSubscription>>(new JsonSerializerOptions { PropertyNameCaseInsensitive = true });
+        return list ?? [];
     }
 
-    private IResult GetState(string store, string key, HttpResponse response)
+    private GetStateResponse GetState(GetStateRequest request)
+    {
+        RequireStateStore(request.StoreName);
+        if (!_state.TryGetValue(request.Key, out var entry) || IsExpired(entry.ExpiresAt))
+        {
+            return new GetStateResponse();
+        }
+
+        return new GetStateResponse { Data = entry.Value, Etag = entry.ETag };
+    }
+
+    private Empty SaveState(SaveStateRequest request)
+    {
+        RequireStateStore(request.StoreName);
+        ApplyAtomically(request.States.Select(item => ("upsert", item)).ToList(), onMismatch: key =>
+            Error(StatusCode.Aborted, $"failed saving state in state store {request.StoreName}: possible etag mismatch. error from state store: key {key}"));
+        return new Empty();
+    }
+
+    private Empty DeleteState(DeleteStateRequest request)
+    {
+        RequireStateStore(request.StoreName);
+        var item = new StateItem { Key = request.Key, Etag = request.Etag, Options = request.Options };
+        ApplyAtomically([("delete", item)], onMismatch: key =>
+            Error(StatusCode.Aborted, $"failed deleting state with key {key}: possible etag mismatch. error from state store"));
+        return new Empty();
+    }
+
+    private Empty ExecuteStateTransaction(ExecuteStateTransactionRequest request)
+    {
+        RequireStateStore(request.StoreName);
+        ApplyAtomically(request.Operations.Select(o => (o.OperationType, o.Request)).ToList(), onMismatch: _ =>
+            Error(StatusCode.Internal, "error while executing state transaction: possible etag mismatch. error from state store"));
+        return new Empty();
+    }
+
+    private static void RequireStateStore(string store)
     {
         if (store != DaprComponents.StateStore)
         {
-            return DaprError(400, "ERR_STATE_STORE_NOT_FOUND", $"state store {store} is not found");
+            throw Error(StatusCode.InvalidArgument, $"state store {store} is not found");
         }
-
-        if (!_state.TryGetValue(key, out var entry) || IsExpired(entry.ExpiresAt))
-        {
-            return Results.NoContent();
-        }
-
-        response.Headers.ETag = entry.ETag;
-        return Results.Text(entry.Json, "application/json");
     }
 
-    private static IResult WithStore(string store, Func<IResult> action) =>
-        store != DaprComponents.StateStore ? DaprError(400, "ERR_STATE_STORE_NOT_FOUND", $"state store {store} is not found") : action();
-
-    /// <summary>All operations or none, as a transactional store does; a stale ETag fails with 409 as the runtime answers.</summary>
-    private IResult ApplyAtomically(IReadOnlyList<(string Operation, JsonObject Request)> operations)
+    /// <summary>All operations or none, as a transactional store does.</summary>
+    private void ApplyAtomically(IReadOnlyList<(string Operation, StateItem Item)> operations, Func<string, RpcException> onMismatch)
     {
         lock (_stateLock)
         {
-            foreach (var (_, request) in operations)
+            foreach (var (_, item) in operations)
             {
-                var key = request["key"]!.GetValue<string>();
-                if (request["etag"]?.GetValue<string>() is { Length: > 0 } etag
-                    && (!_state.TryGetValue(key, out var current) || IsExpired(current.ExpiresAt) || current.ETag != etag))
+                if (item.Etag is { Value.Length: > 0 } etag
+                    && (!_state.TryGetValue(item.Key, out var current) || IsExpired(current.ExpiresAt) || current.ETag != etag.Value))
                 {
-                    return DaprError(409, "ERR_STATE_SAVE", $"failed saving state in state store statestore: possible etag mismatch for key {key}");
+                    throw onMismatch(item.Key);
                 }
             }
 
-            foreach (var (operation, request) in operations)
+            foreach (var (operation, item) in operations)
             {
-                var key = request["key"]!.GetValue<string>();
                 if (operation == "delete")
                 {
-                    _state.TryRemove(key, out _);
+                    _state.TryRemove(item.Key, out _);
                     continue;
                 }
 
-                var ttl = request["metadata"]?["ttlInSeconds"]?.GetValue<string>();
-                var expiresAt = ttl is null ? (DateTimeOffset?)null : DateTimeOffset.UtcNow.AddSeconds(double.Parse(ttl, System.Globalization.CultureInfo.InvariantCulture));
-                _state[key] = (request["value"]!.ToJsonString(), Interlocked.Increment(ref _etagSequence).ToString(System.Globalization.CultureInfo.InvariantCulture), expiresAt);
+                var expiresAt = item.Metadata.TryGetValue("ttlInSeconds", out var ttl)
+                    ? DateTimeOffset.UtcNow.AddSeconds(double.Parse(ttl, CultureInfo.InvariantCulture))
+                    : (DateTimeOffset?)null;
+                _state[item.Key] = (item.Value, Interlocked.Increment(ref _etagSequence).ToString(CultureInfo.InvariantCulture), expiresAt);
             }
         }
-
-        return Results.NoContent();
     }
 
     private static bool IsExpired(DateTimeOffset? expiresAt) => expiresAt is { } at && at <= DateTimeOffset.UtcNow;
 
-    /// <summary>bindings.localstorage: base64 data decoded on create, absolute paths on list, "file not found" errors.</summary>
-    private IResult LocalStorage(JsonObject body)
+    private GetSecretResponse GetSecret(GetSecretRequest request)
     {
-        var operation = body["operation"]!.GetValue<string>();
-        var fileName = body["metadata"]?["fileName"]?.GetValue<string>();
-        switch (operation)
+        if (request.StoreName != DaprComponents.SecretStore)
+        {
+            throw Error(StatusCode.InvalidArgument, $"failed finding secret store with key {request.StoreName}");
+        }
+
+        // secretstores.local.file answers a missing key with an error, which daprd passes on as Internal.
+        return Secrets.TryGetValue(request.Key, out var value)
+            ? new GetSecretResponse { Data = { [request.Key] = value } }
+            : throw Error(StatusCode.Internal, $"failed getting secret with key {request.Key} from secret store {request.StoreName}: secret {request.Key} not found");
+    }
+
+    private InvokeBindingResponse InvokeBinding(InvokeBindingRequest request) => request.Name switch
+    {
+        DaprComponents.BlobStore => LocalStorage(request),
+        DaprComponents.Email => request.Operation == "create"
+            ? new InvokeBindingResponse()
+            : throw Error(StatusCode.Internal, $"error invoking output binding email: unsupported operation {request.Operation}"),
+        _ => throw Error(StatusCode.Internal, $"error invoking output binding {request.Name}: couldn't find output binding {request.Name}"),
+    };
+
+    /// <summary>bindings.localstorage: base64 data decoded on create, absolute paths on list, "file not found" errors.</summary>
+    private InvokeBindingResponse LocalStorage(InvokeBindingRequest request)
+    {
+        request.Metadata.TryGetValue("fileName", out var fileName);
+        switch (request.Operation)
         {
             case "create":
-                var data = body["data"]!.GetValue<string>();
+                var data = request.Data.ToStringUtf8();
                 try
                 {
                     _blobs[fileName!] = Convert.FromBase64String(data);
                 }
                 catch (FormatException)
                 {
-                    _blobs[fileName!] = Encoding.UTF8.GetBytes(data);
+                    _blobs[fileName!] = request.Data.ToByteArray();
                 }
 
-                return Results.Json(new { fileName });
+                return new InvokeBindingResponse { Data = ByteString.CopyFromUtf8(JsonSerializer.Serialize(new { fileName })) };
             case "get":
                 return _blobs.TryGetValue(fileName!, out var content)
-                    ? Results.Bytes(content)
-                    : DaprError(500, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding blobstore: file not found: {BlobRootPath}/{fileName}");
+                    ? new InvokeBindingResponse { Data = ByteString.CopyFrom(content) }
+                    : throw Error(StatusCode.Internal, $"error invoking output binding blobstore: file not found: {BlobRootPath}/{fileName}");
             case "list":
-                return Results.Json(_blobs.Keys.Select(name => $"{BlobRootPath}/{name}").ToList());
+                return new InvokeBindingResponse { Data = ByteString.CopyFromUtf8(JsonSerializer.Serialize(_blobs.Keys.Select(name => $"{BlobRootPath}/{name}"))) };
             case "delete":
                 return _blobs.TryRemove(fileName!, out _)
-                    ? Results.NoContent()
-                    : DaprError(500, "ERR_INVOKE_OUTPUT_BINDING", $"error invoking output binding blobstore: error deleting file {BlobRootPath}/{fileName}: remove: no such file or directory");
+                    ? new InvokeBindingResponse()
+                    : throw Error(StatusCode.Internal, $"error invoking output binding blobstore: error deleting file {BlobRootPath}/{fileName}: remove: no such file or directory");
             default:
-                return DaprError(500, "ERR_INVOKE_OUTPUT_BINDING", $"unsupported operation {operation}");
+                throw Error(StatusCode.Internal, $"error invoking output binding blobstore: unsupported operation {request.Operation}");
         }
     }
 
-    private static IResult DaprError(int status, string errorCode, string message) =>
-        Results.Json(new { errorCode, message }, statusCode: status);
-
-    public sealed record RecordedCall(string Method, string Path, IReadOnlyDictionary<string, string> Query, IReadOnlyDictionary<string, string> Headers, string Body)
-    {
-        public JsonNode? Json => Body.Length == 0 ? null : JsonNode.Parse(Body);
-    }
+    /// <param name="Method">The gRPC method name, e.g. <c>SaveState</c>.</param>
+    public sealed record RecordedCall(string Method, IMessage Request, IReadOnlyDictionary<string, string> Headers);
 
     public sealed record Delivery(string Topic, string EventId, int Attempt, string Outcome);
+
+    private sealed record AppSubscription(string Topic, string? Route, AppRoutes? Routes, string? DeadLetterTopic)
+    {
+        public string Path => Route ?? Routes?.Default ?? throw new InvalidOperationException($"subscription to {Topic} has no route");
+    }
+
+    private sealed record AppRoutes(string? Default);
+
+    /// <summary>Records each call, then refuses it without the API token, as daprd's token middleware does.</summary>
+    private sealed class ApiTokenCheck(StandInDaprSidecar sidecar) : Grpc.Core.Interceptors.Interceptor
+    {
+        public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+        {
+            sidecar.Calls.Enqueue(new RecordedCall(
+                context.Method[(context.Method.LastIndexOf('/') + 1)..],
+                (IMessage)request,
+                context.RequestHeaders.Where(h => !h.IsBinary).GroupBy(h => h.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.OrdinalIgnoreCase)));
+            if (sidecar.ApiToken is not null && context.RequestHeaders.GetValue("dapr-api-token") != sidecar.ApiToken)
+            {
+                throw Error(StatusCode.Unauthenticated, "authentication error: api token mismatch");
+            }
+
+            return continuation(request, context);
+        }
+    }
+
+    /// <summary>The gRPC service; its methods are bound by <see cref="DaprRuntimeMethods"/> (Dapr.Protos ships only the client stub).</summary>
+    private sealed class DaprRuntime(StandInDaprSidecar sidecar)
+    {
+        public StandInDaprSidecar Sidecar => sidecar;
+    }
+
+    private sealed class DaprRuntimeMethods : IServiceMethodProvider<DaprRuntime>
+    {
+        public void OnServiceMethodDiscovery(ServiceMethodProviderContext<DaprRuntime> context)
+        {
+            Add<PublishEventRequest, Empty>(context, "PublishEvent", (s, r) => s.Publish(r));
+            Add<GetStateRequest, GetStateResponse>(context, "GetState", (s, r) => s.GetState(r));
+            Add<SaveStateRequest, Empty>(context, "SaveState", (s, r) => s.SaveState(r));
+            Add<DeleteStateRequest, Empty>(context, "DeleteState", (s, r) => s.DeleteState(r));
+            Add<ExecuteStateTransactionRequest, Empty>(context, "ExecuteStateTransaction", (s, r) => s.ExecuteStateTransaction(r));
+            Add<GetSecretRequest, GetSecretResponse>(context, "GetSecret", (s, r) => s.GetSecret(r));
+            Add<InvokeBindingRequest, InvokeBindingResponse>(context, "InvokeBinding", (s, r) => s.InvokeBinding(r));
+        }
+
+        private static void Add<TRequest, TResponse>(ServiceMethodProviderContext<DaprRuntime> context, string name, Func<StandInDaprSidecar, TRequest, TResponse> handle)
+            where TRequest : class, IMessage<TRequest>, new()
+            where TResponse : class, IMessage<TResponse>, new()
+        {
+            var method = new Method<TRequest, TResponse>(
+                MethodType.Unary,
+                GrpcServiceName,
+                name,
+                Marshallers.Create(message => message.ToByteArray(), new MessageParser<TRequest>(() => new TRequest()).ParseFrom),
+                Marshallers.Create(message => message.ToByteArray(), new MessageParser<TResponse>(() => new TResponse()).ParseFrom));
+            context.AddUnaryMethod(method, [], (service, request, _) => Task.FromResult(handle(service.Sidecar, request)));
+        }
+    }
 }

@@ -12,7 +12,7 @@ namespace Invisible.Platform.Tests.Deployment;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static readonly string Root = FindRepositoryRoot();
+    internal static readonly string Root = FindRepositoryRoot();
     private static readonly string[] AppIds = ["api", "worker"];
 
     private static readonly IReadOnlyList<YamlMap> Components = Directory.GetFiles(Path.Combine(Root, "components"), "*.yaml")

@@ -17,7 +17,7 @@ public sealed class SmtpEmailSenderTests
     {
         await using var server = StandInSmtpServer.Start();
         var options = Options.Create(new EmailOptions { Smtp = new SmtpOptions { Host = "127.0.0.1", Port = server.Port, UseTls = false } });
-        var sender = new SmtpEmailSender(options, new NoSecrets(), NullLogger<SmtpEmailSender>.Instance);
+        var sender = new SmtpEmailSender(options, new NoSecrets(), TimeProvider.System, NullLogger<SmtpEmailSender>.Instance);
 
         await sender.SendAsync(
             new EmailMessage([new EmailAddress("ap@example.com", "Accounts Payable"), new EmailAddress("cfo@example.com")], "Prüfung nötig: INV-7", "Bitte prüfen."),
@@ -26,8 +26,8 @@ public sealed class SmtpEmailSenderTests
         var session = await server.Session.WaitAsync(TestTimeout.Token);
         Assert.Equal("<no-reply@invisible.local>", session.MailFrom);
         Assert.Equal(["<ap@example.com>", "<cfo@example.com>"], session.RecipientsTo);
-        Assert.Contains("Subject: =?utf-8?", session.Data, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("To: \"Accounts Payable\" <ap@example.com>, cfo@example.com", session.Data);
+        using var received = MimeKit.MimeMessage.Load(new MemoryStream(Encoding.ASCII.GetBytes(session.Data)));
+        Assert.Equal(("Prüfung nötig: INV-7", "Accounts Payable <ap@example.com>, cfo@example.com"), (received.Subject, string.Join(", ", received.To.Mailboxes.Select(m => m.Name is { Length: > 0 } ? $"{m.Name} <{m.Address}>" : m.Address))));
     }
 
     private sealed class NoSecrets : ISecretStore
