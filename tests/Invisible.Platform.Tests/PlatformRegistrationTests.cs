@@ -38,7 +38,7 @@ public sealed class PlatformRegistrationTests
     [Fact]
     public void Dapr_mode_puts_a_sidecar_adapter_behind_every_building_block()
     {
-        using var services = Build(new() { ["Runtime:Mode"] = "dapr" });
+        using var services = Build(new() { ["Runtime:Mode"] = "dapr", ["DAPR_API_TOKEN"] = "a-sidecar-token-for-tests", ["APP_API_TOKEN"] = "an-app-token-for-tests" });
 
         Assert.IsType<DaprEventBus>(services.GetRequiredService<IEventBus>());
         Assert.IsType<DaprStateStore>(services.GetRequiredService<IStateStore>());

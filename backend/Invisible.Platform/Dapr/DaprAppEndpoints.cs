@@ -148,8 +148,20 @@ public static class DaprAppEndpoints
         }
     }
 
-    private static string? Attribute(HttpRequest request, string name) =>
-        request.Headers[$"Cloudevent.{name}"] is { Count: > 0 } values ? values.ToString() : null;
+    /// <summary>
+    /// The middleware forwards the attribute's raw JSON text without the quotes, escapes included (a publisher's encoder
+    /// may write <c>+</c> in a time as <c>\u002B</c>), so the value is read back as the JSON string it was.
+    /// </summary>
+    private static string? Attribute(HttpRequest request, string name)
+    {
+        if (request.Headers[$"Cloudevent.{name}"] is not { Count: > 0 } values)
+        {
+            return null;
+        }
+
+        var raw = values.ToString();
+        return raw.Contains('\\', StringComparison.Ordinal) ? JsonSerializer.Deserialize<string>($"\"{raw}\"") : raw;
+    }
 
     private static IResult Status(string status) => Results.Json(new { status }, DaprJson.Options);
 

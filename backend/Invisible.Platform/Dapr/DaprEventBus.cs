@@ -44,11 +44,15 @@ public sealed class DaprEventBus(DaprClient dapr) : IEventBus
     }
 }
 
-/// <summary>The JSON convention of the CloudEvents this product writes (camelCase, nulls left out).</summary>
+/// <summary>
+/// The JSON convention of the CloudEvents this product writes: camelCase, nulls left out, and no HTML-safe escaping
+/// (the events never reach a web page, and an attribute like <c>time</c> should read "+00:00", not "\u002B00:00").
+/// </summary>
 public static class DaprJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }

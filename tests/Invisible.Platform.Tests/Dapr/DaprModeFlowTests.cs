@@ -131,9 +131,9 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
         var list = (await subscriptions.Content.ReadFromJsonAsync<JsonArray>())!;
         var receipts = Assert.Single(list, s => s!["topic"]!.GetValue<string>() == "receipt-posted")!;
         Assert.Equal("pubsub", receipts["pubsubName"]!.GetValue<string>());
-        Assert.Equal("/dapr/events/receipt-posted", receipts["route"]!.GetValue<string>());
+        Assert.Equal("dapr/events/receipt-posted", receipts["route"]!.GetValue<string>().TrimStart('/'));
         Assert.Equal("dead-letters", receipts["deadLetterTopic"]!.GetValue<string>());
-        Assert.Equal("/dapr/dead-letters", Assert.Single(list, s => s!["topic"]!.GetValue<string>() == "dead-letters")!["route"]!.GetValue<string>());
+        Assert.Equal("dapr/dead-letters", Assert.Single(list, s => s!["topic"]!.GetValue<string>() == "dead-letters")!["route"]!.GetValue<string>().TrimStart('/'));
     }
 
     [Fact]

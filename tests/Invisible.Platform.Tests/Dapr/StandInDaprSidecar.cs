@@ -136,7 +136,17 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
             // Dapr adds these attributes when it forwards a structured CloudEvent.
             cloudEvent["pubsubname"] = request.PubsubName;
             cloudEvent["topic"] = request.Topic;
-            _ = Task.Run(() => DeliverAsync(request.Topic, cloudEvent));
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await DeliverAsync(request.Topic, cloudEvent);
+                }
+                catch (Exception e)
+                {
+                    Deliveries.Enqueue(new Delivery(request.Topic, cloudEvent["id"]?.ToString() ?? "", 0, $"stand-in failed: {e}"));
+                }
+            });
         }
 
         return new Empty();
