@@ -171,7 +171,7 @@ public static class DaprAppEndpoints
     /// </summary>
     private static async Task OnlyFromTheSidecar(HttpContext context, RequestDelegate next)
     {
-        if (context.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote))
+        if (context.Connection.RemoteIpAddress is not { } remote || !IPAddress.IsLoopback(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;

@@ -125,6 +125,7 @@ public sealed class DeploymentFilesTests
             Assert.Equal(app.Text("appPort"), command[command.IndexOf("--port") + 1]);
         });
         Assert.Equal(apps.Count, apps.Select(a => a.Text("daprHTTPPort")).Distinct().Count());
+        Assert.Equal(apps.Count, apps.Select(a => a.Text("daprGRPCPort")).Distinct().Count());
     }
 
     [Fact]
@@ -141,6 +142,7 @@ public sealed class DeploymentFilesTests
             var command = sidecar.List("command").Select(c => (string)c).ToList();
             Assert.Equal(appId, command[command.IndexOf("--app-id") + 1]);
             Assert.Equal(app.Map("environment").Text("DAPR_HTTP_PORT"), command[command.IndexOf("--dapr-http-port") + 1]);
+            Assert.Equal(app.Map("environment").Text("DAPR_GRPC_PORT"), command[command.IndexOf("--dapr-grpc-port") + 1]);
             Assert.Equal("/components", command[command.IndexOf("--resources-path") + 1]);
             Assert.Equal("dapr", app.Map("environment").Text("Runtime__Mode"));
             Assert.Equal(BlobRootPath(), app.Map("environment").Text("Dapr__BlobStoreRootPath"));
