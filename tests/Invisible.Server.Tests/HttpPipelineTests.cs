@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Invisible.Server.Tests;
 
@@ -21,6 +22,16 @@ public sealed class HttpPipelineTests(RunningServer running) : IClassFixture<Run
         Assert.Equal("strict-origin-when-cross-origin", response.Headers.GetValues("Referrer-Policy").Single());
         Assert.Equal("camera=(), microphone=(), geolocation=(), payment=()", response.Headers.GetValues("Permissions-Policy").Single());
         Assert.False(response.Headers.Contains("Strict-Transport-Security"), "HSTS only makes sense over TLS");
+    }
+
+    [Fact]
+    public void In_embedded_mode_the_dapr_app_callbacks_do_not_exist()
+    {
+        var routes = running.Server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Select(endpoint => endpoint.RoutePattern.RawText ?? "");
+
+        Assert.DoesNotContain(routes, route => route.TrimStart('/').StartsWith("dapr/", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -93,6 +93,21 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
     }
 
     [Fact]
+    public async Task An_event_the_broker_delivers_twice_has_its_effect_once()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("dapr-redelivery");
+        var receipt = ReceiptPosted.For(tenant.Id, "GR-DAPR-TWICE");
+        _sidecar.DeliveriesPerPublish = 2;
+
+        await EnqueueAsync(receipt);
+
+        await Eventually.TrueAsync(
+            () => Task.FromResult(_sidecar.Deliveries.Count(d => d.EventId == receipt.Id.ToString() && d.Outcome == "SUCCESS") == 2),
+            Patience);
+        Assert.Equal(1, (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource))[receipt.Id]);
+    }
+
+    [Fact]
     public async Task A_failing_handler_asks_for_a_retry_then_the_dead_letter_topic_stores_it_and_redrive_delivers_it()
     {
         var tenant = await fixture.Database.CreateTenantAsync("dapr-dead-letter");

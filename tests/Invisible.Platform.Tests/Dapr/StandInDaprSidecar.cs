@@ -62,6 +62,9 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
 
     public int MaxDeliveryAttempts { get; set; } = 3;
 
+    /// <summary>How often each published event is delivered: pub/sub is at-least-once, so a broker may hand it out twice.</summary>
+    public int DeliveriesPerPublish { get; set; } = 1;
+
     /// <summary><c>healthz/outbound</c> answers 500 to this many probes before answering 204.</summary>
     public int UnhealthyProbes { get; set; }
 
@@ -140,7 +143,10 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
             {
                 try
                 {
-                    await DeliverAsync(request.Topic, cloudEvent);
+                    for (var delivery = 0; delivery < DeliveriesPerPublish; delivery++)
+                    {
+                        await DeliverAsync(request.Topic, cloudEvent);
+                    }
                 }
                 catch (Exception e)
                 {
