@@ -64,6 +64,12 @@ public sealed class DaprSidecarReadiness(DaprClient dapr, ISecretStore secrets, 
                 // Not every deployment needs every secret (no QuickBooks, no SMTP password); absent is not a development value.
                 continue;
             }
+            catch (global::Dapr.DaprException e) when (DaprErrors.Status(e) is Grpc.Core.StatusCode.PermissionDenied)
+            {
+                // A secret scoped away from this app (the components' own, such as redis-password) cannot be compared here.
+                logger.LogDebug("Secret {Name} is not readable by this app; not checked for a development value", name);
+                continue;
+            }
 
             if (value == developmentValue)
             {

@@ -267,12 +267,16 @@ public sealed class DaprAdapterContractTests : IAsyncLifetime
             _sidecar.Secrets[name] = value;
         }
 
+        // One replaced, one missing, one the app may not read: only the rest are development values it can see.
         _sidecar.Secrets[SecretNames.JwtSigningKey] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(64));
+        _sidecar.Secrets.TryRemove(SecretNames.QuickBooksClientSecret, out _);
+        _sidecar.DeniedSecrets.Add("redis-password");
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartHostedServicesAsync(_services));
 
+        string[] notDevelopment = [SecretNames.JwtSigningKey, SecretNames.QuickBooksClientSecret, "redis-password"];
         var named = DevelopmentSecrets.Values.Keys.Where(name => error.Message.Contains(name, StringComparison.Ordinal)).Order().ToList();
-        Assert.Equal(DevelopmentSecrets.Values.Keys.Where(name => name != SecretNames.JwtSigningKey).Order().ToList(), named);
+        Assert.Equal(DevelopmentSecrets.Values.Keys.Except(notDevelopment).Order().ToList(), named);
     }
 
     [Fact]

@@ -73,6 +73,9 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
 
     public ConcurrentDictionary<string, string> Secrets { get; } = new();
 
+    /// <summary>Secrets this app may not read (a Dapr configuration's <c>secrets.scopes</c> with <c>allowedSecrets</c>).</summary>
+    public HashSet<string> DeniedSecrets { get; } = [];
+
     public ConcurrentQueue<RecordedCall> Calls { get; } = new();
 
     public ConcurrentQueue<int> HealthProbes { get; } = new();
@@ -297,6 +300,11 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
         if (request.StoreName != DaprComponents.SecretStore)
         {
             throw Error(StatusCode.InvalidArgument, $"failed finding secret store with key {request.StoreName}");
+        }
+
+        if (DeniedSecrets.Contains(request.Key))
+        {
+            throw Error(StatusCode.PermissionDenied, $"access denied by policy to get \"{request.Key}\" from \"{request.StoreName}\"");
         }
 
         // secretstores.local.file answers a missing key with an error, which daprd passes on as Internal.
