@@ -51,6 +51,13 @@ public sealed record CloudEvent
     [JsonPropertyName("traceparent")]
     public string? TraceParent { get; init; }
 
+    /// <summary>
+    /// The writer's <c>traceparent</c> again: Dapr overwrites <see cref="TraceParent"/> with the trace of the publish call
+    /// (the outbox dispatch) when it forwards an event, so the subscriber continues the writer's trace from this one.
+    /// </summary>
+    [JsonPropertyName("writertraceparent")]
+    public string? WriterTraceParent { get; init; }
+
     /// <summary>Dapr adds the topic it delivered from (the dead-letter topic for dead letters).</summary>
     [JsonPropertyName("topic")]
     public string? Topic { get; init; }
@@ -68,6 +75,7 @@ public sealed record CloudEvent
             Data = data.RootElement.Clone(),
             TenantId = envelope.TenantId.ToString(),
             TraceParent = envelope.TraceParent,
+            WriterTraceParent = envelope.TraceParent,
         };
     }
 
@@ -94,7 +102,7 @@ public sealed record CloudEvent
             throw new CloudEventFormatException($"event {Id}: datacontenttype '{DataContentType}' is not application/json.");
         }
 
-        return new EventEnvelope(id, Type, tenantId, (Time ?? DateTimeOffset.UtcNow).ToUniversalTime(), DataAsJson(), TraceParent);
+        return new EventEnvelope(id, Type, tenantId, (Time ?? DateTimeOffset.UtcNow).ToUniversalTime(), DataAsJson(), WriterTraceParent ?? TraceParent);
     }
 
     private string DataAsJson()

@@ -33,7 +33,7 @@ public static class DaprAppEndpoints
     public const string ApiTokenHeader = "dapr-api-token";
 
     /// <summary>The CloudEvent attributes the handlers need, forwarded by <c>UseCloudEvents</c> as <c>Cloudevent.{name}</c> headers.</summary>
-    private static readonly string[] ForwardedAttributes = ["specversion", "id", "type", "time", "tenantid", "traceparent", "topic"];
+    private static readonly string[] ForwardedAttributes = ["specversion", "id", "type", "time", "tenantid", "traceparent", "writertraceparent", "topic"];
 
     /// <summary>
     /// The middleware of the app channel, limited to <c>/dapr</c>: refuses callers other than the sidecar, then unwraps
@@ -137,6 +137,7 @@ public static class DaprAppEndpoints
                 Data = data.RootElement.Clone(),
                 TenantId = Attribute(request, "tenantid"),
                 TraceParent = Attribute(request, "traceparent"),
+                WriterTraceParent = Attribute(request, "writertraceparent"),
                 Topic = Attribute(request, "topic"),
             };
             return cloudEvent.ToEnvelope();

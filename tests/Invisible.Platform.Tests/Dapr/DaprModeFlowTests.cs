@@ -93,6 +93,23 @@ public sealed class DaprModeFlowTests(DatabaseFixture fixture) : IClassFixture<D
     }
 
     [Fact]
+    public async Task The_subscriber_continues_the_writers_trace_although_dapr_replaces_the_traceparent()
+    {
+        var tenant = await fixture.Database.CreateTenantAsync("dapr-trace");
+        var receipt = ReceiptPosted.For(tenant.Id, "GR-DAPR-TRACE");
+        string writerTraceParent;
+        using (var writer = new System.Diagnostics.Activity("write receipt").SetIdFormat(System.Diagnostics.ActivityIdFormat.W3C).Start())
+        {
+            writerTraceParent = writer.Id!;
+            await EnqueueAsync(receipt);
+        }
+
+        await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(receipt.Id), Patience);
+
+        Assert.Equal(writerTraceParent, _handlerSwitch.LastTraceParent);
+    }
+
+    [Fact]
     public async Task An_event_the_broker_delivers_twice_has_its_effect_once()
     {
         var tenant = await fixture.Database.CreateTenantAsync("dapr-redelivery");

@@ -139,9 +139,10 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
         {
             var cloudEvent = JsonNode.Parse(request.Data.ToStringUtf8())!.AsObject();
 
-            // Dapr adds these attributes when it forwards a structured CloudEvent.
+            // Dapr sets these attributes when it forwards a structured CloudEvent; traceparent becomes its own publish span's.
             cloudEvent["pubsubname"] = request.PubsubName;
             cloudEvent["topic"] = request.Topic;
+            cloudEvent["traceparent"] = $"00-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray())}-{Convert.ToHexStringLower(BitConverter.GetBytes(Random.Shared.NextInt64()))}-01";
             _ = Task.Run(async () =>
             {
                 try

@@ -16,6 +16,9 @@ public sealed class HandlerSwitch
     private int _calls;
     private volatile bool _fail;
 
+    /// <summary>The <c>traceparent</c> of the last event handled.</summary>
+    public string? LastTraceParent { get; set; }
+
     public bool Fail
     {
         get => _fail;
@@ -44,6 +47,7 @@ public sealed class EffectCountingHandler(HandlerSwitch handlerSwitch) : IIntegr
     public async Task HandleAsync(ReceiptPosted integrationEvent, EventHandlingContext context, CancellationToken cancellationToken)
     {
         handlerSwitch.Called();
+        handlerSwitch.LastTraceParent = context.Envelope.TraceParent;
         await Task.Delay(handlerSwitch.Delay, cancellationToken);
         const string increment = """
             INSERT INTO state_entries (key, value) VALUES (@Key, '1'::jsonb)
