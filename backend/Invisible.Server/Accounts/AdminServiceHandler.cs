@@ -66,6 +66,14 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     public override async Task<MfaPolicy> SetMfaPolicy(SetMfaPolicyRequest request, ServerCallContext context) =>
         new() { Required = await administration.SetMfaRequiredAsync(context.Caller(), request.Required, context.RequestId(), context.CancellationToken) };
 
+    [Authorize(Policy = AccessPolicies.Admin)]
+    public override async Task<ApprovalPolicy> GetApprovalPolicy(GetApprovalPolicyRequest request, ServerCallContext context) =>
+        new() { FourEyes = await administration.GetFourEyesAsync(context.Caller(), context.CancellationToken) };
+
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<ApprovalPolicy> SetApprovalPolicy(SetApprovalPolicyRequest request, ServerCallContext context) =>
+        new() { FourEyes = await administration.SetFourEyesAsync(context.Caller(), request.FourEyes, context.RequestId(), context.CancellationToken) };
+
     private static Timestamp? ToTimestamp(DateTime? utc) => utc is { } value ? Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 
     private static User ToMessage(UserSummary user) => new()

@@ -5,6 +5,7 @@ using Invisible.Identity;
 using Invisible.Identity.Tokens;
 using Microsoft.Extensions.Options;
 using Invisible.Server.Errors;
+using Invisible.Server.Exceptions;
 
 namespace Invisible.Server.Accounts;
 
@@ -161,6 +162,20 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
             new { mfaRequired = before }, new { mfaRequired = required }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return required;
+    }
+
+    public async Task<bool> GetFourEyesAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        return await SegregationOfDuties.FourEyesAsync(unitOfWork, cancellationToken);
+    }
+
+    public async Task<bool> SetFourEyesAsync(Caller caller, bool fourEyes, string? requestId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        await SegregationOfDuties.SetFourEyesAsync(unitOfWork, caller, fourEyes, requestId, cancellationToken);
+        await unitOfWork.CommitAsync(cancellationToken);
+        return fourEyes;
     }
 
     private static void RequireKnownRole(string role)

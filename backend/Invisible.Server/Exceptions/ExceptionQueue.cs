@@ -52,7 +52,10 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
             return new { assigneeId = userId };
         }, cancellationToken);
 
-    /// <summary>Override: the invoice is accepted as it is. The caller's role is checked by the RPC policy (approvers and admins).</summary>
+    /// <summary>
+    /// Override: the invoice is accepted as it is. The caller's role is checked by the RPC policy (approvers and admins), the
+    /// tenant's four-eyes rule here (<see cref="SegregationOfDuties"/>), as for re-match and "not a duplicate".
+    /// </summary>
     public Task<ExceptionView> ApproveAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
         CloseAsync(caller, exceptionId, InvoiceEvaluation.Approved, "resolved", reason, requestId, cancellationToken);
 
@@ -107,6 +110,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         CancellationToken cancellationToken) =>
         ActAsync(caller, exceptionId, "rematch", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
+            await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
             var po = await unitOfWork.Connection.QuerySingleOrDefaultAsync<PurchaseOrderRef>(new CommandDefinition(
                 "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)",
                 new { poNumber = poNumber.Trim() }, unitOfWork.Transaction, cancellationToken: cancellationToken))
@@ -144,6 +148,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                     ErrorKind.FailedPrecondition, $"This exception is about {item.Reason}, not a duplicate.", "NOT_A_DUPLICATE_EXCEPTION", ErrorDomain);
             }
 
+            await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
+
             await MatchOverrideStore.AddNotDuplicateAsync(unitOfWork, item.Invoice.InvoiceId, reason, DecidedBy(caller), cancellationToken);
             return new { reason };
         }, cancellationToken);
@@ -153,6 +159,11 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         ActAsync(caller, exceptionId, invoiceStatus == InvoiceEvaluation.Approved ? "approve" : "reject", requestId, forceInvoice: false,
             async (unitOfWork, item, decidedAt) =>
             {
+                if (invoiceStatus == InvoiceEvaluation.Approved)
+                {
+                    await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
+                }
+
                 var decisionId = await ReviewerDecisionStore.AppendAsync(
                     unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
                 await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(

@@ -13,7 +13,8 @@ namespace Invisible.Server.Exceptions;
 
 /// <summary>
 /// The gRPC face of <see cref="ExceptionQueue"/> (protos/invisible/exceptions/v1/exceptions.proto). Every role reads the
-/// queue; clerks, approvers and admins work it; only approvers and admins approve (an override of the matching rules).
+/// queue; clerks, approvers and admins work it (assign, reject); only approvers and admins override the matching rules
+/// (approve, re-match, "not a duplicate") — segregation of duties, with the tenant's four-eyes rule on top.
 /// </summary>
 public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider time)
     : ExceptionService.ExceptionServiceBase
@@ -115,7 +116,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         return response;
     }
 
-    [Authorize(Policy = AccessPolicies.Reviewer)]
+    [Authorize(Policy = AccessPolicies.Approver)]
     public override async Task<ExceptionItem> RematchException(RematchExceptionRequest request, ServerCallContext context)
     {
         var exceptionId = ExceptionId(request.ExceptionId);
@@ -129,7 +130,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         return ToContract(await queue.RematchAsync(context.Caller(), exceptionId, request.PoNumber, lines, reason, context.RequestId(), context.CancellationToken));
     }
 
-    [Authorize(Policy = AccessPolicies.Reviewer)]
+    [Authorize(Policy = AccessPolicies.Approver)]
     public override async Task<ExceptionItem> MarkNotDuplicate(MarkNotDuplicateRequest request, ServerCallContext context) =>
         ToContract(await queue.MarkNotDuplicateAsync(
             context.Caller(), ExceptionId(request.ExceptionId), Reason(request.Reason), context.RequestId(), context.CancellationToken));

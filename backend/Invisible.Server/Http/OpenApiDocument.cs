@@ -1,3 +1,4 @@
+using Invisible.Server.Rpc;
 using Microsoft.OpenApi.Models;
 
 namespace Invisible.Server.Http;
@@ -13,6 +14,8 @@ public static class OpenApiDocument
     public static IServiceCollection AddOpenApiDocument(this IServiceCollection services)
     {
         services.AddGrpcSwagger();
+        // AddGrpcSwagger calls AddGrpc again, bringing back the request binding that answers malformed requests UNKNOWN.
+        services.AddMalformedRequestRefusal();
         services.AddSwaggerGen(swagger =>
         {
             swagger.SwaggerDoc("v1", new OpenApiInfo

@@ -8,7 +8,7 @@ namespace Invisible.Server.Rpc;
 /// <summary>
 /// The one place where exceptions become gRPC statuses. A <see cref="DomainException"/> becomes its status with details; a
 /// database that cannot be reached becomes UNAVAILABLE (try again); a statement the database ended at its statement_timeout
-/// becomes DEADLINE_EXCEEDED; a call the client cancelled or let run past its deadline says so. Anything else is a bug: INTERNAL with a generic message naming the request id, the details logged.
+/// becomes DEADLINE_EXCEEDED; text PostgreSQL cannot store (NUL) INVALID_ARGUMENT; a call the client cancelled or let run past its deadline says so. Anything else is a bug: INTERNAL with a generic message naming the request id, the details logged.
 /// </summary>
 public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interceptor
 {
@@ -56,6 +56,11 @@ public sealed class ErrorInterceptor(ILogger<ErrorInterceptor> logger) : Interce
                 logger.LogWarning(timedOut, "gRPC {Method}: a database statement ran out of time (request {RequestId})", context.Method, context.RequestId());
                 return ErrorResponses.ToStatus(DomainException.WithReason(
                     ErrorKind.DeadlineExceeded, "The database took too long to answer. Try again, or narrow the request.", "DATABASE_TIMEOUT", Domain))
+                    .ToRpcException();
+            case PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter }:
+                // PostgreSQL text cannot hold NUL (U+0000): a request field carried one. The client's input, not a bug.
+                return ErrorResponses.ToStatus(DomainException.WithReason(
+                    ErrorKind.InvalidArgument, "Text must not contain NUL (U+0000) characters.", "INVALID_CHARACTER", Domain))
                     .ToRpcException();
             case var _ when IsDatabaseUnavailable(exception):
                 logger.LogWarning(exception, "gRPC {Method}: the database is not reachable (request {RequestId})", context.Method, context.RequestId());

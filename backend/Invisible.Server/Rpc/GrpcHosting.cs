@@ -10,7 +10,8 @@ namespace Invisible.Server.Rpc;
 /// The API's transport, all of it from Grpc.AspNetCore: native gRPC (the h2c port), gRPC-Web (binary and text, on the main
 /// port, HTTP/1.1 and HTTP/2), REST/JSON from the protos' <c>google.api.http</c> rules, server reflection,
 /// <c>grpc.health.v1.Health</c> over the readiness checks, CORS for the configured browser origins, message size limits and
-/// gzip. One interceptor maps errors (<see cref="ErrorInterceptor"/>); services are mapped by the composition root.
+/// gzip. One interceptor maps errors (<see cref="ErrorInterceptor"/>), requests that do not parse are INVALID_ARGUMENT
+/// (<see cref="MalformedRequests"/>); services are mapped by the composition root.
 /// </summary>
 public static class GrpcHosting
 {
@@ -58,6 +59,8 @@ public static class GrpcHosting
                 .WithMethods("GET", "POST")
                 .WithExposedHeaders(ExposedHeaders)
                 .SetPreflightMaxAge(TimeSpan.FromHours(2))));
+        // Last: reflection and health checks call AddGrpc again, which would bring back the provider this replaces.
+        services.AddMalformedRequestRefusal();
         return services;
     }
 

@@ -24,10 +24,10 @@ public static class AccessPolicies
     /// <summary>Admins and clerks: imports, reconcile, column mappings.</summary>
     public const string Clerk = "clerk";
 
-    /// <summary>Admins, clerks and approvers: working the exception queue.</summary>
+    /// <summary>Admins, clerks and approvers: working the exception queue (assign, reject).</summary>
     public const string Reviewer = "reviewer";
 
-    /// <summary>Admins and approvers: overriding an exception (approve).</summary>
+    /// <summary>Admins and approvers: overriding an exception (approve, re-match, "not a duplicate").</summary>
     public const string Approver = "approver";
 
     /// <summary>Admins and auditors: the audit log.</summary>

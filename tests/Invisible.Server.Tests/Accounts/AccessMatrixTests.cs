@@ -98,6 +98,10 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(Rpcs.Admin("GetMfaPolicy"), new GetMfaPolicyRequest(), await world.SessionOfA())),
         ["invisible.admin.v1.AdminService.SetMfaPolicy"] = async world => ExpectOk(
             await world.Call(Rpcs.Admin("SetMfaPolicy"), new SetMfaPolicyRequest { Required = false }, await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.GetApprovalPolicy"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("GetApprovalPolicy"), new GetApprovalPolicyRequest(), await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.SetApprovalPolicy"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("SetApprovalPolicy"), new SetApprovalPolicyRequest { FourEyes = true }, await world.SessionOfA())),
 
         ["invisible.imports.v1.ImportService.StartUpload"] = async world => ExpectOk(
             await world.Call(Rpcs.Imports("StartUpload"), new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 10 }, await world.SessionOfA())),
@@ -528,7 +532,7 @@ internal sealed class IsolationWorld
         return await unitOfWork.Connection.ExecuteScalarAsync<string>(
             """
             select json_build_object(
-                'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required from tenants) t),
+                'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required, four_eyes from tenants) t),
                 'users', (select json_agg(u order by u.id) from (select id, email, role, password_hash, security_stamp, encode(mfa_secret, 'hex') as mfa,
                           mfa_enabled_at, mfa_last_step, recovery_code_hashes, disabled_at from users) u),
                 'invitations', (select json_agg(i order by i.id) from (select id, email, role, accepted_at, revoked_at from invitations) i),

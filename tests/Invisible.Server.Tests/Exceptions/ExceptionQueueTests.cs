@@ -103,16 +103,18 @@ public sealed class ExceptionQueueTests(AccountsServer server)
         var duplicate = await queue.OpenExceptionOfAsync("0892");
         var priceException = await queue.OpenExceptionOfAsync("N-9");
 
-        var wrongKind = await queue.ExceptionsAsync("MarkNotDuplicate", new MarkNotDuplicateRequest { ExceptionId = priceException.Id, Reason = "not one" }, Roles.Clerk);
+        var byClerk = await queue.ExceptionsAsync("MarkNotDuplicate", new MarkNotDuplicateRequest { ExceptionId = duplicate.Id, Reason = "mine" }, Roles.Clerk);
+        var wrongKind = await queue.ExceptionsAsync("MarkNotDuplicate", new MarkNotDuplicateRequest { ExceptionId = priceException.Id, Reason = "not one" }, Roles.Approver);
         var marked = (await queue.ExceptionsAsync("MarkNotDuplicate",
-            new MarkNotDuplicateRequest { ExceptionId = duplicate.Id, Reason = "Second delivery of the same size, confirmed by phone" }, Roles.Clerk)).As<ExceptionItem>();
+            new MarkNotDuplicateRequest { ExceptionId = duplicate.Id, Reason = "Second delivery of the same size, confirmed by phone" }, Roles.Approver)).As<ExceptionItem>();
         await queue.ReconcileAsync();
 
         Assert.Equal("duplicate", duplicate.Reason);
+        Assert.Equal((StatusCode.PermissionDenied, "ROLE_NOT_PERMITTED"), (byClerk.Status, byClerk.Reason));
         Assert.Equal((StatusCode.FailedPrecondition, "NOT_A_DUPLICATE_EXCEPTION"), (wrongKind.Status, wrongKind.Reason));
         Assert.Equal((ExceptionState.Resolved, InvoiceStatus.Matched), (marked.State, marked.Invoice.Status));
-        var clerkId = await queue.UserIdAsync(Roles.Clerk);
-        Assert.Equal([("duplicate", "engine"), ("matched", clerkId.ToString()), ("matched", "engine")], await queue.DecisionsAsync("0892"));
+        var approverId = await queue.UserIdAsync(Roles.Approver);
+        Assert.Equal([("duplicate", "engine"), ("matched", approverId.ToString()), ("matched", "engine")], await queue.DecisionsAsync("0892"));
         Assert.Equal(1, await queue.QuerySingleAsync<int>("select count(*)::int from audit_log where action = 'exceptions.not_duplicate'"));
     }
 
@@ -129,28 +131,30 @@ public sealed class ExceptionQueueTests(AccountsServer server)
 
         var candidates = (await queue.ExceptionsAsync("ListRematchCandidates", new ListRematchCandidatesRequest { ExceptionId = item.Id }, Roles.Auditor))
             .As<ListRematchCandidatesResponse>();
-        var unknownPo = await queue.ExceptionsAsync("RematchException", new RematchExceptionRequest { ExceptionId = item.Id, PoNumber = "PO-X", Reason = "r" }, Roles.Clerk);
+        var byClerk = await queue.ExceptionsAsync("RematchException", new RematchExceptionRequest { ExceptionId = item.Id, PoNumber = "PO-B", Reason = "r" }, Roles.Clerk);
+        var unknownPo = await queue.ExceptionsAsync("RematchException", new RematchExceptionRequest { ExceptionId = item.Id, PoNumber = "PO-X", Reason = "r" }, Roles.Approver);
         var badLine = await queue.ExceptionsAsync("RematchException", new RematchExceptionRequest
         {
             ExceptionId = item.Id, PoNumber = "PO-B", Reason = "r", Lines = { new LinePairing { InvoiceLineNo = 1, PoLineNo = 7 } },
-        }, Roles.Clerk);
+        }, Roles.Approver);
         var rematched = (await queue.ExceptionsAsync("RematchException", new RematchExceptionRequest
         {
             ExceptionId = item.Id, PoNumber = "PO-B", Reason = "Delivery note says PO-B", Lines = { new LinePairing { InvoiceLineNo = 1, PoLineNo = 1 } },
-        }, Roles.Clerk)).As<ExceptionItem>();
+        }, Roles.Approver)).As<ExceptionItem>();
         await queue.ReconcileAsync();
         var detail = (await queue.MatchingAsync("GetInvoice", new GetInvoiceRequest { InvoiceId = item.InvoiceId })).As<InvoiceDetail>();
 
         Assert.Equal("no_po", item.Reason);
         Assert.Equal(["PO-A", "PO-B"], candidates.Candidates.Select(candidate => candidate.PoNumber).Order());
+        Assert.Equal((StatusCode.PermissionDenied, "ROLE_NOT_PERMITTED"), (byClerk.Status, byClerk.Reason));
         Assert.Equal((StatusCode.NotFound, "PO_NOT_FOUND"), (unknownPo.Status, unknownPo.Reason));
         Assert.Equal(StatusCode.InvalidArgument, badLine.Status);
         Assert.Equal((ExceptionState.Resolved, InvoiceStatus.Matched, "PO-B"), (rematched.State, rematched.Invoice.Status, rematched.Invoice.PoNumber));
         Assert.Equal((InvoiceStatus.Matched, "PO-B"), (detail.Summary.Status, detail.Summary.PoNumber));
         Assert.Contains("chosen by a reviewer", detail.PoExplanation, StringComparison.Ordinal);
         Assert.Equal(("PO-B", 1), (detail.Lines.Single().PoLine.PoNumber, detail.Lines.Single().PoLine.LineNo));
-        var clerkId = await queue.UserIdAsync(Roles.Clerk);
-        Assert.Equal([("no_po", "engine"), ("matched", clerkId.ToString()), ("matched", "engine")], await queue.DecisionsAsync("R-1"));
+        var approverId = await queue.UserIdAsync(Roles.Approver);
+        Assert.Equal([("no_po", "engine"), ("matched", approverId.ToString()), ("matched", "engine")], await queue.DecisionsAsync("R-1"));
     }
 
     [Fact]

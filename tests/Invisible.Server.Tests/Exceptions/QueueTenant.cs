@@ -49,11 +49,12 @@ internal sealed class QueueTenant
         return await QuerySingleAsync<Guid>("select id from users where email = @email", new { email = _people[role].User.Email });
     }
 
-    public async Task ImportAsync(DocumentKind kind, string content)
+    /// <param name="actor">Who the import record names as its uploader (a user's id as text for the four-eyes rule).</param>
+    public async Task ImportAsync(DocumentKind kind, string content, string actor = "tester")
     {
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
         var outcome = await _server.Server.Services.GetRequiredService<ImportService>().ImportAsync(
-            Tenant.Id, new ImportRequest(kind, $"{kind}-{Guid.NewGuid():N}.csv", ImportSource.Cli, "tester", null), stream, new ImportOptions(), null,
+            Tenant.Id, new ImportRequest(kind, $"{kind}-{Guid.NewGuid():N}.csv", ImportSource.Cli, actor, null), stream, new ImportOptions(), null,
             CancellationToken.None);
         Assert.True(outcome.Kind == ImportOutcomeKind.Stored, string.Join('\n', outcome.Parse.Errors));
     }

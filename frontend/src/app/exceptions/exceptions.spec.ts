@@ -140,11 +140,18 @@ describe('Exceptions page', () => {
     expect(server.calls).toEqual([]);
   });
 
-  it('does not offer approval to a clerk, and shows "Not a duplicate" only for duplicates', async () => {
+  it('offers a clerk no override (approve, re-match, not a duplicate), only reject', async () => {
     await open('clerk');
 
     expect(button(/^Approve/)).toBeUndefined();
+    expect(button(/^Re-match/)).toBeUndefined();
+    expect(button(/^Not a duplicate/)).toBeUndefined();
     expect(button(/^Reject invoice INV-1$/)).toBeDefined();
+  });
+
+  it('shows an approver "Not a duplicate" only for duplicates', async () => {
+    await open('approver');
+
     expect(button(/^Not a duplicate invoice INV-2$/)).toBeDefined();
     expect(button(/^Not a duplicate invoice INV-1$/)).toBeUndefined();
   });

@@ -5,11 +5,12 @@ import { injectClient } from '../rpc/transport';
 import { Loadable } from '../shared/load-state';
 import { LoadStatus } from '../shared/load-status';
 import { RpcAction } from '../shared/rpc-action';
+import { ApprovalPolicySettings } from './approval-policy';
 
-/** Whether everyone in the organisation must use two-step sign-in. */
+/** Whether everyone in the organisation must use two-step sign-in, and the approval policy (four eyes). */
 @Component({
   selector: 'app-security',
-  imports: [LoadStatus],
+  imports: [LoadStatus, ApprovalPolicySettings],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   template: `
@@ -38,6 +39,7 @@ import { RpcAction } from '../shared/rpc-action';
         }
       }
     </section>
+    <app-approval-policy />
   `,
 })
 export class Security implements OnInit {
