@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using Invisible.Reconciliation.Text;
 
 namespace Invisible.Reconciliation.Vendors;
@@ -6,7 +8,7 @@ namespace Invisible.Reconciliation.Vendors;
 /// A company name reduced to the words that identify the company: case, punctuation, <c>&amp;</c>/<c>and</c>, a leading
 /// <c>The</c> and legal-form suffixes in many languages are dropped; well-known abbreviations are spelled out.
 /// </summary>
-public sealed class VendorName
+public sealed partial class VendorName
 {
     private static readonly HashSet<string> LegalForms = new(StringComparer.Ordinal)
     {
@@ -14,6 +16,7 @@ public sealed class VendorName
         "gmbh", "ag", "kg", "ohg", "ug", "ev", "bv", "nv", "vof", "sa", "sas", "sarl", "srl", "spa", "sl", "slu", "sau",
         "oy", "oyj", "ab", "as", "asa", "aps", "kk", "pty", "pte", "bhd", "sdn", "kft", "zrt", "sro", "doo", "spzoo", "zoo",
         "sp", "cv", "sab", "ltda", "eireli", "pvt", "private", "public",
+        "aktiengesellschaft", "kommanditgesellschaft", "vennootschap", "naamloze", "besloten", "commanditaire",
     };
 
     /// <summary>Abbreviations that are not simply a prefix or subsequence of the word (those are handled by <see cref="TokenSimilarity"/>).</summary>
@@ -82,7 +85,7 @@ public sealed class VendorName
 
     public static VendorName Parse(string printed)
     {
-        var words = Normalize.WordList(printed.Replace("&", " and ", StringComparison.Ordinal));
+        var words = Normalize.WordList(WithoutMarkupRemnants(printed).Replace("&", " and ", StringComparison.Ordinal));
         JoinTrailingInitials(words);
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
@@ -155,6 +158,17 @@ public sealed class VendorName
 
         return position == shorter.Length;
     }
+
+    /// <summary>
+    /// Master data exported through HTML or XML keeps its escapes: <c>Smith &amp;AMP; Sons</c>, <c>Smith &amp;amp Sons</c>,
+    /// <c>O&amp;#39;Brien</c>. An escaped ampersand (in any case, its semicolon lost or not) is an ampersand; the other
+    /// escapes are decoded as HTML would.
+    /// </summary>
+    private static string WithoutMarkupRemnants(string printed) =>
+        printed.Contains('&', StringComparison.Ordinal) ? WebUtility.HtmlDecode(EscapedAmpersand().Replace(printed, "&")) : printed;
+
+    [GeneratedRegex(@"&(?:amp|#0*38|#x0*26)(?:;|(?![a-z0-9]))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex EscapedAmpersand();
 
     /// <summary>"S. A." and "B. V." arrive as single letters; they are one legal-form word.</summary>
     private static void JoinTrailingInitials(List<string> words)
