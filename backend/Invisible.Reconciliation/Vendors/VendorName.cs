@@ -85,8 +85,7 @@ public sealed partial class VendorName
 
     public static VendorName Parse(string printed)
     {
-        var words = Normalize.WordList(WithoutMarkupRemnants(printed).Replace("&", " and ", StringComparison.Ordinal));
-        JoinTrailingInitials(words);
+        var words = NameBeforeItsPlace(WithoutMarkupRemnants(printed).Replace("&", " and ", StringComparison.Ordinal));
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
             words.RemoveAt(words.Count - 1);
@@ -157,6 +156,27 @@ public sealed partial class VendorName
         }
 
         return position == shorter.Length;
+    }
+
+    /// <summary>
+    /// The words of a name, up to the comma after its legal form: registers and ERP exports append the place
+    /// (<c>Heineken N.V., AMSTERDAM</c>, <c>… B.V., BERGEN OP ZOOM, NL</c>), and a name is complete once its legal form is
+    /// printed. Commas before the legal form (<c>ACME Holdings, Inc.</c>, <c>Smith, Jones &amp; Partners</c>) keep everything.
+    /// </summary>
+    private static List<string> NameBeforeItsPlace(string printed)
+    {
+        var comma = printed.IndexOf(',', StringComparison.Ordinal);
+        var words = Normalize.WordList(comma < 0 ? printed : printed[..comma]);
+        JoinTrailingInitials(words);
+        while (comma >= 0 && !(words.Count > 1 && IsLegalForm(words[^1])))
+        {
+            var next = printed.IndexOf(',', comma + 1);
+            words.AddRange(Normalize.WordList(next < 0 ? printed[(comma + 1)..] : printed[(comma + 1)..next]));
+            JoinTrailingInitials(words);
+            comma = next;
+        }
+
+        return words;
     }
 
     /// <summary>
