@@ -31,6 +31,14 @@ public class VendorResolutionTests
     [InlineData("Kobayashi Trading KK", "Kobayashi Trading K.K.")]
     [InlineData("Driftwood Electrical Incorporatted", "Driftwood Electrical Inc")]
     [InlineData("Pioneer Chemicals Limted", "PIONEER CHEMICALS LTD")]
+    [InlineData("SMITH &AMP; SONS B.V", "Smith & Sons")]
+    [InlineData("Smith &amp Sons N. V.", "Smith and Sons NV")]
+    [InlineData("O&#39;Brien Tools", "O'Brien Tools")]
+    [InlineData("Siemens Aktiengesellschaft", "SIEMENS AG")]
+    [InlineData("Philips Naamloze Vennootschap", "Philips N.V.")]
+    [InlineData("Koninklijke KPN N.V., DEN HAAG", "Koninklijke KPN NV")]
+    [InlineData("Oakmont Office Products B. V., BERGEN OP ZOOM, NL", "Oakmont Office Products")]
+    [InlineData("Smith, Jones & Partners", "Smith Jones and Partners")]
     public void Names_differing_only_in_case_punctuation_articles_and_legal_form_normalise_alike(string first, string second)
     {
         Assert.Equal(VendorName.Parse(first).Key, VendorName.Parse(second).Key);

@@ -1,53 +1,65 @@
-using MathNet.Numerics.LinearAlgebra;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Trainers;
 
 namespace Invisible.Reconciliation.Similarity;
 
 /// <summary>
-/// Deterministic L2-regularised logistic regression by Newton's method (IRLS): the same examples in the same order give
-/// the same weights, bit for bit, on every machine.
+/// L2-regularised logistic regression fitted by ML.NET's L-BFGS trainer on one thread with a fixed seed, so the same
+/// examples in the same order give the same weights on every run. The result is ML.NET's model file (the artefact a
+/// tenant's model is stored as) and the linear model read back from it, which is what scores pairs on the hot path.
 /// </summary>
 public static class LogisticTrainer
 {
-    public static LogisticModel Fit(
+    /// <summary>ML.NET's seed: L-BFGS starts from zero weights and draws nothing, but every context of ours is seeded alike.</summary>
+    public const int Seed = 1;
+
+    /// <summary>What trained a model, as recorded in its metrics.</summary>
+    public const string Name = "ML.NET L-BFGS logistic regression";
+
+    public static TrainedLogisticModel Fit(
         IReadOnlyList<string> featureNames,
         IReadOnlyList<LabelledExample> examples,
-        double l2Penalty = 1.0,
-        int maxIterations = 25)
+        float l2Penalty = 1.0f)
     {
         if (examples.Count == 0)
         {
             throw new ArgumentException("Cannot train a model without examples.", nameof(examples));
         }
 
-        var width = featureNames.Count + 1;
-        var design = Matrix<double>.Build.Dense(examples.Count, width, (row, column) =>
-            column == 0 ? 1.0 : examples[row].Features[column - 1]);
-        var labels = Vector<double>.Build.Dense(examples.Count, row => examples[row].IsMatch ? 1.0 : 0.0);
-        var sampleWeights = Vector<double>.Build.Dense(examples.Count, row => examples[row].Weight);
-
-        // The intercept is not penalised: shrinking it would bias every probability towards one half.
-        var penalty = Matrix<double>.Build.DenseDiagonal(width, width, l2Penalty);
-        penalty[0, 0] = 0;
-
-        var coefficients = Vector<double>.Build.Dense(width);
-        for (var iteration = 0; iteration < maxIterations; iteration++)
+        var context = new MLContext(Seed);
+        var rows = examples.Select(example => new LogisticModelFile.ExampleRow
         {
-            var predicted = (design * coefficients).Map(LogisticModel.Sigmoid);
-            var gradient = design.TransposeThisAndMultiply((predicted - labels).PointwiseMultiply(sampleWeights)) + penalty * coefficients;
-            var curvature = predicted.PointwiseMultiply(1 - predicted).PointwiseMultiply(sampleWeights).Map(v => Math.Max(v, 1e-9));
-            var weightedDesign = Matrix<double>.Build.Dense(design.RowCount, width, (row, column) => design[row, column] * curvature[row]);
-            var hessian = design.TransposeThisAndMultiply(weightedDesign) + penalty;
-            var step = hessian.Solve(gradient);
-            coefficients -= step;
-            if (step.AbsoluteMaximum() < 1e-8)
-            {
-                break;
-            }
-        }
+            Features = Array.ConvertAll(example.Features, value => (float)value),
+            Label = example.IsMatch,
+            Weight = (float)example.Weight,
+        });
+        var data = context.Data.LoadFromEnumerable(rows, LogisticModelFile.SchemaOf(featureNames));
 
-        return new LogisticModel(featureNames.ToArray(), coefficients.SubVector(1, width - 1).ToArray(), coefficients[0]);
+        // The loss is the weighted sum over examples plus l2Penalty/2·|w|², the intercept unpenalised (shrinking it would
+        // bias every probability towards one half); no L1, which would drop features a tenant's data rarely exercises.
+        var trainer = context.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+        {
+            LabelColumnName = LogisticModelFile.LabelColumn,
+            FeatureColumnName = LogisticModelFile.FeaturesColumn,
+            ExampleWeightColumnName = LogisticModelFile.WeightColumn,
+            L2Regularization = l2Penalty,
+            L1Regularization = 0,
+            OptimizationTolerance = 1e-7f,
+            NumberOfThreads = 1,
+            ShowTrainingStatistics = false,
+        });
+        var transformer = trainer.Fit(data);
+
+        using var file = new MemoryStream();
+        context.Model.Save(transformer, data.Schema, file);
+        var bytes = file.ToArray();
+        return new TrainedLogisticModel(LogisticModelFile.Load(bytes, featureNames), bytes);
     }
 }
 
 /// <summary>A training example: features, whether the pair is the same thing, and how much it counts (reviewers' decisions count more).</summary>
 public sealed record LabelledExample(double[] Features, bool IsMatch, double Weight = 1.0);
+
+/// <summary>A fitted model as ML.NET saved it (<see cref="ModelFile"/>) and as it scores (<see cref="Model"/>).</summary>
+public sealed record TrainedLogisticModel(LogisticModel Model, byte[] ModelFile);

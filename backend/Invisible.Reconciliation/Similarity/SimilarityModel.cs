@@ -1,16 +1,16 @@
-using System.Text.Json;
-
 namespace Invisible.Reconciliation.Similarity;
 
 /// <summary>
-/// A tenant's similarity model: the logistic-regression scorer for "printed vendor = master vendor", versioned and
-/// serialisable so the storage layer can persist one per tenant and decisions can name the version that scored them.
+/// A tenant's similarity model: the logistic-regression scorer for "printed vendor = master vendor", versioned so that
+/// decisions can name the version that scored them. A trained model carries ML.NET's model file it was read from, which
+/// is what the storage layer persists per tenant.
 /// </summary>
 /// <param name="Version">0 for the built-in prior; trained models count up from 1.</param>
 /// <param name="TrainingExamples">How many labelled pairs it was fitted on (0 for the prior).</param>
 public sealed record SimilarityModel(int Version, LogisticModel VendorMatch, int TrainingExamples)
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = false };
+    /// <summary>ML.NET's model file of <see cref="VendorMatch"/>; null for the prior, which was never trained.</summary>
+    public byte[]? ModelFile { get; init; }
 
     /// <summary>
     /// Hand-set weights used until a tenant has trained its own model: the name must agree on its distinctive words (an
@@ -22,19 +22,17 @@ public sealed record SimilarityModel(int Version, LogisticModel VendorMatch, int
         new LogisticModel(VendorPairFeatures.Names, [3.0, 8.0, 2.0, 2.0, 2.0, 6.0, 5.0], -10.0),
         0);
 
-    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
-
-    public static SimilarityModel FromJson(string json)
+    /// <summary>A stored model back from its ML.NET model file.</summary>
+    /// <exception cref="FormatException">The file is not an ML.NET logistic regression over <see cref="VendorPairFeatures.Names"/>.</exception>
+    public static SimilarityModel FromModelFile(int version, byte[] modelFile, int trainingExamples)
     {
-        var model = JsonSerializer.Deserialize<SimilarityModel>(json, JsonOptions)
-            ?? throw new FormatException("The similarity model JSON is empty.");
-        if (!model.VendorMatch.FeatureNames.SequenceEqual(VendorPairFeatures.Names) || model.VendorMatch.Weights.Count != VendorPairFeatures.Names.Count)
+        try
         {
-            throw new FormatException(
-                $"Similarity model version {model.Version} has features [{string.Join(", ", model.VendorMatch.FeatureNames)}], " +
-                $"this engine computes [{string.Join(", ", VendorPairFeatures.Names)}]; retrain it.");
+            return new(version, LogisticModelFile.Load(modelFile, VendorPairFeatures.Names), trainingExamples) { ModelFile = modelFile };
         }
-
-        return model;
+        catch (FormatException error)
+        {
+            throw new FormatException($"Similarity model version {version}: {error.Message}", error);
+        }
     }
 }

@@ -23,7 +23,7 @@ public static class SimilarityModelTrainer
     /// Identifies this trainer's recipe (feature set and how pairs are built) in a training-set fingerprint: when it
     /// changes, every persisted model is stale and is retrained.
     /// </summary>
-    public const string RecipeVersion = "vendor-name/2";
+    public const string RecipeVersion = "vendor-name/3 (ML.NET)";
 
     public static SimilarityModel Train(IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1) =>
         TrainWithMetrics(vendors, decisions, version, seed).Model;
@@ -97,7 +97,8 @@ public static class SimilarityModelTrainer
                 ReviewerDecisionWeight));
         }
 
-        var model = new SimilarityModel(version, LogisticTrainer.Fit(VendorPairFeatures.Names, examples), examples.Count);
+        var fitted = LogisticTrainer.Fit(VendorPairFeatures.Names, examples);
+        var model = new SimilarityModel(version, fitted.Model, examples.Count) { ModelFile = fitted.ModelFile };
         double correct = 0, logLoss = 0, totalWeight = 0;
         foreach (var example in examples)
         {

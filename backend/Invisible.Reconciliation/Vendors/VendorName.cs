@@ -1,3 +1,5 @@
+using System.Net;
+using System.Text.RegularExpressions;
 using Invisible.Reconciliation.Text;
 
 namespace Invisible.Reconciliation.Vendors;
@@ -6,7 +8,7 @@ namespace Invisible.Reconciliation.Vendors;
 /// A company name reduced to the words that identify the company: case, punctuation, <c>&amp;</c>/<c>and</c>, a leading
 /// <c>The</c> and legal-form suffixes in many languages are dropped; well-known abbreviations are spelled out.
 /// </summary>
-public sealed class VendorName
+public sealed partial class VendorName
 {
     private static readonly HashSet<string> LegalForms = new(StringComparer.Ordinal)
     {
@@ -14,6 +16,7 @@ public sealed class VendorName
         "gmbh", "ag", "kg", "ohg", "ug", "ev", "bv", "nv", "vof", "sa", "sas", "sarl", "srl", "spa", "sl", "slu", "sau",
         "oy", "oyj", "ab", "as", "asa", "aps", "kk", "pty", "pte", "bhd", "sdn", "kft", "zrt", "sro", "doo", "spzoo", "zoo",
         "sp", "cv", "sab", "ltda", "eireli", "pvt", "private", "public",
+        "aktiengesellschaft", "kommanditgesellschaft", "vennootschap", "naamloze", "besloten", "commanditaire",
     };
 
     /// <summary>Abbreviations that are not simply a prefix or subsequence of the word (those are handled by <see cref="TokenSimilarity"/>).</summary>
@@ -82,8 +85,7 @@ public sealed class VendorName
 
     public static VendorName Parse(string printed)
     {
-        var words = Normalize.WordList(printed.Replace("&", " and ", StringComparison.Ordinal));
-        JoinTrailingInitials(words);
+        var words = NameBeforeItsPlace(WithoutMarkupRemnants(printed).Replace("&", " and ", StringComparison.Ordinal));
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
             words.RemoveAt(words.Count - 1);
@@ -155,6 +157,38 @@ public sealed class VendorName
 
         return position == shorter.Length;
     }
+
+    /// <summary>
+    /// The words of a name, up to the comma after its legal form: registers and ERP exports append the place
+    /// (<c>Heineken N.V., AMSTERDAM</c>, <c>… B.V., BERGEN OP ZOOM, NL</c>), and a name is complete once its legal form is
+    /// printed. Commas before the legal form (<c>ACME Holdings, Inc.</c>, <c>Smith, Jones &amp; Partners</c>) keep everything.
+    /// </summary>
+    private static List<string> NameBeforeItsPlace(string printed)
+    {
+        var comma = printed.IndexOf(',', StringComparison.Ordinal);
+        var words = Normalize.WordList(comma < 0 ? printed : printed[..comma]);
+        JoinTrailingInitials(words);
+        while (comma >= 0 && !(words.Count > 1 && IsLegalForm(words[^1])))
+        {
+            var next = printed.IndexOf(',', comma + 1);
+            words.AddRange(Normalize.WordList(next < 0 ? printed[(comma + 1)..] : printed[(comma + 1)..next]));
+            JoinTrailingInitials(words);
+            comma = next;
+        }
+
+        return words;
+    }
+
+    /// <summary>
+    /// Master data exported through HTML or XML keeps its escapes: <c>Smith &amp;AMP; Sons</c>, <c>Smith &amp;amp Sons</c>,
+    /// <c>O&amp;#39;Brien</c>. An escaped ampersand (in any case, its semicolon lost or not) is an ampersand; the other
+    /// escapes are decoded as HTML would.
+    /// </summary>
+    private static string WithoutMarkupRemnants(string printed) =>
+        printed.Contains('&', StringComparison.Ordinal) ? WebUtility.HtmlDecode(EscapedAmpersand().Replace(printed, "&")) : printed;
+
+    [GeneratedRegex(@"&(?:amp|#0*38|#x0*26)(?:;|(?![a-z0-9]))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex EscapedAmpersand();
 
     /// <summary>"S. A." and "B. V." arrive as single letters; they are one legal-form word.</summary>
     private static void JoinTrailingInitials(List<string> words)

@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Dapper;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Mapping;
 
 namespace Invisible.Server.Matching.Models;
 
@@ -16,6 +18,8 @@ public sealed record PersistedSimilarityModel(Guid Id, SimilarityModel Model, st
 /// own vendor master and the names its vendors are known to print (aliases from imports; reviewers' confirmations weigh
 /// more), deterministically, and stored as a new active version only when that training set changed: its fingerprint
 /// (a hash of the vendors, the aliases and the trainer's recipe) is kept with the metrics and compared on every reconcile.
+/// The model itself is ML.NET's model file (<c>model_file</c>); <c>weights</c> repeats its linear weights for people
+/// reading the table.
 /// </summary>
 public static class SimilarityModelStore
 {
@@ -42,14 +46,14 @@ public static class SimilarityModelStore
             return null;
         }
 
-        var version = 1 + await unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "select coalesce(max(version), 0) from similarity_models where kind = @kind",
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var models = unitOfWork.Db.GetTable<SimilarityModelRow>().Where(model => model.Kind == VendorNameKind);
+        var version = 1 + (await models.Select(model => (int?)model.Version).MaxAsync(cancellationToken) ?? 0);
         var trained = SimilarityModelTrainer.TrainWithMetrics(training.Vendors, training.ReviewerDecisions, version);
         var metrics = new Dictionary<string, object>
         {
             ["fingerprint"] = training.Fingerprint,
             ["recipe"] = SimilarityModelTrainer.RecipeVersion,
+            ["trainer"] = LogisticTrainer.Name,
             ["vendors"] = training.Vendors.Count,
             ["aliasPairs"] = training.Vendors.Sum(vendor => vendor.Aliases.Count),
             ["reviewerPairs"] = training.ReviewerDecisions.Count,
@@ -58,54 +62,50 @@ public static class SimilarityModelStore
             ["trainingAccuracy"] = trained.TrainingAccuracy,
             ["trainingLogLoss"] = trained.TrainingLogLoss,
         };
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update similarity_models set is_active = false where kind = @kind and is_active",
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
-            """
-            insert into similarity_models (tenant_id, kind, version, weights, metrics, training_examples, is_active)
-            values (@tenantId, @kind, @version, @weights::jsonb, @metrics::jsonb, @examples, true)
-            returning id
-            """,
-            new
-            {
-                tenantId = unitOfWork.TenantId,
-                kind = VendorNameKind,
-                version,
-                weights = WeightsJson(trained.Model.VendorMatch),
-                metrics = JsonSerializer.Serialize(metrics),
-                examples = trained.Examples,
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-        return new PersistedSimilarityModel(id, trained.Model, training.Fingerprint, TrainedNow: true);
+        await models.Where(model => model.IsActive).Set(model => model.IsActive, false).UpdateAsync(cancellationToken);
+        var row = new SimilarityModelRow
+        {
+            Id = Guid.NewGuid(),
+            TenantId = unitOfWork.TenantId,
+            Kind = VendorNameKind,
+            Version = version,
+            Weights = WeightsJson(trained.Model.VendorMatch),
+            Metrics = JsonSerializer.Serialize(metrics),
+            TrainingExamples = trained.Examples,
+            IsActive = true,
+            ModelFile = trained.Model.ModelFile,
+        };
+        await unitOfWork.Db.InsertAsync(row, token: cancellationToken);
+        return new PersistedSimilarityModel(row.Id, trained.Model, training.Fingerprint, TrainedNow: true);
     }
 
-    /// <summary>The active vendor-name model as stored, or null when there is none or it was made for other features.</summary>
+    /// <summary>
+    /// The active vendor-name model as stored, or null when there is none or it cannot score this engine's features
+    /// (stored before models were ML.NET files, or for other features): its fingerprint cannot match, so it is retrained.
+    /// </summary>
     public static async Task<PersistedSimilarityModel?> FindActiveAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<ModelRow>(new CommandDefinition(
-            """
-            select id as Id, version as Version, weights::text as Weights, coalesce(metrics->>'fingerprint', '') as Fingerprint,
-                   training_examples as TrainingExamples
-            from similarity_models where kind = @kind and is_active
-            """,
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        if (row is null)
+        var row = await unitOfWork.Db.GetTable<SimilarityModelRow>()
+            .Where(model => model.Kind == VendorNameKind && model.IsActive)
+            .FirstOrDefaultAsync(cancellationToken);
+        if (row?.ModelFile is null)
         {
             return null;
         }
 
-        var weights = JsonSerializer.Deserialize<Dictionary<string, double>>(row.Weights) ?? [];
-        if (!weights.TryGetValue(InterceptName, out var intercept) || !VendorPairFeatures.Names.All(weights.ContainsKey))
+        SimilarityModel model;
+        try
         {
-            // Stored by an engine with other features: not usable, and a fingerprint that cannot match makes it retrain.
+            model = SimilarityModel.FromModelFile(row.Version, row.ModelFile, row.TrainingExamples);
+        }
+        catch (FormatException)
+        {
             return null;
         }
 
-        var model = new SimilarityModel(
-            row.Version, new LogisticModel(VendorPairFeatures.Names, VendorPairFeatures.Names.Select(name => weights[name]).ToArray(), intercept), row.TrainingExamples);
-        return new PersistedSimilarityModel(row.Id, model, row.Fingerprint, TrainedNow: false);
+        using var metrics = JsonDocument.Parse(row.Metrics);
+        var fingerprint = metrics.RootElement.TryGetProperty("fingerprint", out var value) ? value.GetString() ?? "" : "";
+        return new PersistedSimilarityModel(row.Id, model, fingerprint, TrainedNow: false);
     }
 
     /// <summary>Weights by feature name plus the intercept, as the <c>similarity_models.weights</c> column documents.</summary>
@@ -127,28 +127,26 @@ public static class SimilarityModelStore
     /// </summary>
     internal static async Task<TrainingSet> LoadTrainingSetAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var vendors = (await unitOfWork.Connection.QueryAsync<(string Code, string Name, string? TaxId)>(new CommandDefinition(
-            "select vendor_code, name, tax_id from vendors order by vendor_code",
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
-        var aliases = (await unitOfWork.Connection.QueryAsync<(string VendorCode, string Source, string Value)>(new CommandDefinition(
-            """
-            select v.vendor_code, a.source, a.value
-            from vendor_aliases a join vendors v on v.id = a.vendor_id
-            where a.kind = 'name' and a.source in ('master', 'import', 'reviewer')
-            order by v.vendor_code, a.source, a.value
-            """,
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+        var vendorRows = unitOfWork.Db.GetTable<VendorRow>();
+        var vendors = await vendorRows.OrderBy(vendor => vendor.Code).ToListAsync(cancellationToken);
+        string[] trainingSources = ["master", "import", "reviewer"];
+        var aliases = await (
+            from alias in unitOfWork.Db.GetTable<VendorAliasRow>()
+            join vendor in vendorRows on alias.VendorId equals vendor.Id
+            where alias.Kind == "name" && trainingSources.Contains(alias.Source)
+            orderby vendor.Code, alias.Source, alias.Value
+            select new { VendorCode = vendor.Code, alias.Source, alias.Value }).ToListAsync(cancellationToken);
 
         var fingerprint = new StringBuilder(SimilarityModelTrainer.RecipeVersion).Append('\n')
             .AppendJoin(',', VendorPairFeatures.Names).Append('\n');
-        foreach (var (code, name, taxId) in vendors)
+        foreach (var vendor in vendors)
         {
-            fingerprint.Append("vendor\t").Append(code).Append('\t').Append(name).Append('\t').Append(taxId).Append('\n');
+            fingerprint.Append("vendor\t").Append(vendor.Code).Append('\t').Append(vendor.Name).Append('\t').Append(vendor.TaxId).Append('\n');
         }
 
-        foreach (var (vendorCode, source, value) in aliases)
+        foreach (var alias in aliases)
         {
-            fingerprint.Append("alias\t").Append(vendorCode).Append('\t').Append(source).Append('\t').Append(value).Append('\n');
+            fingerprint.Append("alias\t").Append(alias.VendorCode).Append('\t').Append(alias.Source).Append('\t').Append(alias.Value).Append('\n');
         }
 
         var printedNames = aliases.Where(alias => alias.Source != "reviewer").ToLookup(alias => alias.VendorCode, alias => alias.Value, StringComparer.Ordinal);
@@ -169,12 +167,66 @@ public static class SimilarityModelStore
 
     internal sealed record TrainingSet(IReadOnlyList<Vendor> Vendors, IReadOnlyList<ReviewerVendorDecision> ReviewerDecisions, string Fingerprint);
 
-    private sealed class ModelRow
+    [Table("similarity_models")]
+    private sealed class SimilarityModelRow
     {
-        public Guid Id { get; init; }
-        public int Version { get; init; }
-        public string Weights { get; init; } = "{}";
-        public string Fingerprint { get; init; } = "";
-        public int TrainingExamples { get; init; }
+        [Column("id"), PrimaryKey]
+        public Guid Id { get; set; }
+
+        [Column("tenant_id")]
+        public Guid TenantId { get; set; }
+
+        [Column("kind")]
+        public string Kind { get; set; } = "";
+
+        [Column("version")]
+        public int Version { get; set; }
+
+        [Column("weights", DataType = DataType.BinaryJson)]
+        public string Weights { get; set; } = "{}";
+
+        [Column("metrics", DataType = DataType.BinaryJson)]
+        public string Metrics { get; set; } = "{}";
+
+        [Column("training_examples")]
+        public int TrainingExamples { get; set; }
+
+        [Column("is_active")]
+        public bool IsActive { get; set; }
+
+        [Column("model_file")]
+        public byte[]? ModelFile { get; set; }
+    }
+
+    [Table("vendors")]
+    private sealed class VendorRow
+    {
+        [Column("id")]
+        public Guid Id { get; set; }
+
+        [Column("vendor_code")]
+        public string Code { get; set; } = "";
+
+        [Column("name")]
+        public string Name { get; set; } = "";
+
+        [Column("tax_id")]
+        public string? TaxId { get; set; }
+    }
+
+    [Table("vendor_aliases")]
+    private sealed class VendorAliasRow
+    {
+        [Column("vendor_id")]
+        public Guid VendorId { get; set; }
+
+        [Column("kind")]
+        public string Kind { get; set; } = "";
+
+        [Column("source")]
+        public string Source { get; set; } = "";
+
+        [Column("value")]
+        public string Value { get; set; } = "";
     }
 }

@@ -4,10 +4,13 @@ using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
 using Invisible.Platform.Embedded;
+using Invisible.Reconciliation.Similarity;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
 using Invisible.Server.Matching.Models;
 using Invisible.Testing;
+using LinqToDB;
+using LinqToDB.Data;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -84,6 +87,38 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task The_stored_model_is_an_ML_NET_model_file_that_loads_back_to_the_weights_it_was_trained_to()
+    {
+        var tenant = await TenantWithVendorsAsync();
+
+        var trained = await EnsureActiveAsync(tenant);
+        var stored = SimilarityModel.FromModelFile(1, await StoredModelFileAsync(tenant) ?? [], trained!.Model.TrainingExamples);
+
+        Assert.Equal(
+            [.. trained.Model.VendorMatch.Weights, trained.Model.VendorMatch.Bias],
+            [.. stored.VendorMatch.Weights, stored.VendorMatch.Bias]);
+    }
+
+    [Fact]
+    public async Task An_active_model_stored_without_an_ML_NET_model_file_is_retrained_rather_than_used()
+    {
+        var tenant = await TenantWithVendorsAsync();
+        var fingerprint = (await EnsureActiveAsync(tenant))!.Fingerprint;
+        await using (var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None))
+        {
+            // A row as models were stored before ML.NET: weights only, with the current training set's fingerprint.
+            await unitOfWork.Db.ExecuteAsync(
+                "update similarity_models set model_file = null, metrics = jsonb_build_object('fingerprint', @fingerprint::text) where is_active",
+                new DataParameter("fingerprint", fingerprint));
+            await unitOfWork.CommitAsync(CancellationToken.None);
+        }
+
+        var retrained = await EnsureActiveAsync(tenant);
+
+        Assert.Equal((2, true), (retrained!.Model.Version, retrained.TrainedNow));
+    }
+
+    [Fact]
     public async Task A_tenant_with_a_single_vendor_keeps_the_prior_and_stores_nothing()
     {
         var tenant = (await Database.CreateTenantAsync()).Id;
@@ -133,6 +168,12 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
         return await unitOfWork.Connection.ExecuteScalarAsync<string>(
             "select weights::text from similarity_models where is_active", transaction: unitOfWork.Transaction) ?? "";
+    }
+
+    private async Task<byte[]?> StoredModelFileAsync(Guid tenant)
+    {
+        await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
+        return await unitOfWork.Db.ExecuteAsync<byte[]?>("select model_file from similarity_models where is_active");
     }
 
     private async Task<List<(int Version, bool IsActive)>> VersionsAsync(Guid tenant)
