@@ -208,12 +208,29 @@ internal static class CiiInvoiceReader
             }
         }
 
-        private static string TaxCategoryKey(XElement? tax) => InvoiceDraft.TaxCategoryKey(Value(tax, Ram + "CategoryCode"), Percent(tax));
+        private string TaxCategoryKey(XElement? category) => InvoiceDraft.TaxCategoryKey(Value(category, Ram + "CategoryCode"), Percent(category, report: false));
 
-        private static decimal Percent(XElement? tax) =>
-            decimal.TryParse(Value(tax, Ram + "RateApplicablePercent"), NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var percent)
-                ? percent
-                : 0m;
+        /// <summary>The tax rate; 0 when absent. <paramref name="report"/> once per element, so a bad rate is one error.</summary>
+        private decimal Percent(XElement? category, bool report = true)
+        {
+            var element = category?.Element(Ram + "RateApplicablePercent");
+            if (element?.Value.Trim() is not { Length: > 0 } text)
+            {
+                return 0m;
+            }
+
+            if (InvoiceDraft.ParseDecimal(text, InvoiceDraft.MaxPercent, out var problem) is { } percent)
+            {
+                return percent;
+            }
+
+            if (report)
+            {
+                errors.Add(Line(element), at + "ApplicableTradeTax/RateApplicablePercent", text, problem!);
+            }
+
+            return 0m;
+        }
 
         private DateOnly? Date(XElement? document)
         {
@@ -248,12 +265,12 @@ internal static class CiiInvoiceReader
                 return null;
             }
 
-            if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            if (InvoiceDraft.ParseDecimal(text, InvoiceDraft.MaxMagnitude, out var problem) is { } value)
             {
                 return value;
             }
 
-            errors.Add(Line(element), at + path, text, "not a number");
+            errors.Add(Line(element), at + path, text, problem!);
             return null;
         }
 

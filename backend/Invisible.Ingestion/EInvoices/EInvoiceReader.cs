@@ -89,12 +89,18 @@ internal static class EInvoiceReader
     private static (List<InvoiceLineRow> Rows, string? Format) Map(XDocument document, ErrorCollector errors, string at)
     {
         var root = document.Root!;
-        if (CiiInvoiceReader.Reads(root.Name))
+        try
         {
-            return (CiiInvoiceReader.Map(root, errors, at), CiiInvoiceReader.FormatOf(root));
+            return CiiInvoiceReader.Reads(root.Name)
+                ? (CiiInvoiceReader.Map(root, errors, at), CiiInvoiceReader.FormatOf(root))
+                : (UblInvoiceReader.Map(root, errors, at), UblInvoiceReader.FormatOf(root));
         }
-
-        return (UblInvoiceReader.Map(root, errors, at), UblInvoiceReader.FormatOf(root));
+        catch (OverflowException)
+        {
+            // Each amount is bounded on reading; a quotient such as price / base quantity can still exceed decimal.
+            errors.Add(0, at.Length == 0 ? null : at.TrimEnd('/'), null, "the prices and quantities are too large to compute with");
+            return ([], null);
+        }
     }
 
     /// <summary>Parses XML with DTDs prohibited and no resolver; null (with an error) unless the root is an invoice root.</summary>

@@ -26,6 +26,34 @@ internal sealed class InvoiceDraft
     public bool IsCreditNote { get; set; }
     public List<LineDraft> Lines { get; } = [];
 
+    /// <summary>
+    /// Amounts, quantities and prices beyond this magnitude are refused: no invoice needs them, and their products
+    /// would overflow <see cref="decimal"/> (quantity × price, amount × tax rate).
+    /// </summary>
+    public const decimal MaxMagnitude = 1_000_000_000_000m;
+
+    /// <summary>Tax rates above this many percent are refused as implausible (and as an overflow guard).</summary>
+    public const decimal MaxPercent = 1_000m;
+
+    /// <summary>An EN 16931 decimal (no thousands separators, '.' for decimals, optional sign); null with the reason otherwise.</summary>
+    public static decimal? ParseDecimal(string text, decimal maxMagnitude, out string? problem)
+    {
+        problem = null;
+        if (!decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            problem = "not a number";
+            return null;
+        }
+
+        if (Math.Abs(value) > maxMagnitude)
+        {
+            problem = $"is outside ±{maxMagnitude.ToString("N0", CultureInfo.InvariantCulture)}";
+            return null;
+        }
+
+        return value;
+    }
+
     public static bool IsCreditNoteType(string? typeCode) => typeCode is not null && CreditNoteTypes.Contains(typeCode);
 
     /// <summary>

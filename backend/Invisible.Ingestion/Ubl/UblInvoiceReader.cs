@@ -188,12 +188,29 @@ internal static class UblInvoiceReader
             }
         }
 
-        private static string TaxCategoryKey(XElement? category) => InvoiceDraft.TaxCategoryKey(Value(category, Cbc + "ID"), Percent(category));
+        private string TaxCategoryKey(XElement? category) => InvoiceDraft.TaxCategoryKey(Value(category, Cbc + "ID"), Percent(category, report: false));
 
-        private static decimal Percent(XElement? category) =>
-            decimal.TryParse(Value(category, Cbc + "Percent"), NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var percent)
-                ? percent
-                : 0m;
+        /// <summary>The tax rate; 0 when absent. <paramref name="report"/> once per element, so a bad rate is one error.</summary>
+        private decimal Percent(XElement? category, bool report = true)
+        {
+            var element = category?.Element(Cbc + "Percent");
+            if (element?.Value.Trim() is not { Length: > 0 } text)
+            {
+                return 0m;
+            }
+
+            if (InvoiceDraft.ParseDecimal(text, InvoiceDraft.MaxPercent, out var problem) is { } percent)
+            {
+                return percent;
+            }
+
+            if (report)
+            {
+                errors.Add(Line(element), at + "ClassifiedTaxCategory/Percent", text, problem!);
+            }
+
+            return 0m;
+        }
 
         private decimal? Amount(XElement? parent, string path, params XName[] names)
         {
@@ -203,12 +220,12 @@ internal static class UblInvoiceReader
                 return null;
             }
 
-            if (decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            if (InvoiceDraft.ParseDecimal(text, InvoiceDraft.MaxMagnitude, out var problem) is { } value)
             {
                 return value;
             }
 
-            errors.Add(Line(Element(parent, names) ?? parent!), at + path, text, "not a number");
+            errors.Add(Line(Element(parent, names) ?? parent!), at + path, text, problem!);
             return null;
         }
 
