@@ -38,8 +38,11 @@ public sealed record ImportOptions
     /// <summary>The largest CSV record accepted, which stops an unclosed quote from swallowing a large file.</summary>
     public int MaxRecordBytes { get; init; } = 1 << 20;
 
-    /// <summary>The largest XML (UBL) document accepted.</summary>
+    /// <summary>The largest XML (UBL, CII) document accepted, also when embedded in a PDF.</summary>
     public long MaxXmlBytes { get; init; } = 20L << 20;
+
+    /// <summary>The largest PDF (Factur-X, ZUGFeRD, XRechnung hybrid) accepted.</summary>
+    public long MaxPdfBytes { get; init; } = 50L << 20;
 
     /// <summary>
     /// The options as people and other systems write them (command line, API): a culture name such as de-DE; a delimiter

@@ -1,7 +1,8 @@
 namespace Invisible.Ingestion;
 
 /// <summary>How a file was read: what the detection found (or the options imposed).</summary>
-/// <param name="Format">"csv", "ubl-invoice" or "ubl-creditnote".</param>
+/// <param name="Format">"csv", "ubl-invoice", "ubl-creditnote", "cii-invoice", "cii-creditnote", or "pdf+" one of the XML
+/// formats for a PDF that carries it.</param>
 /// <param name="Encoding">Web name of the text encoding, e.g. "utf-8", "windows-1252".</param>
 /// <param name="Delimiter">CSV field delimiter; null for XML.</param>
 /// <param name="DecimalSeparator">CSV decimal separator; null for XML.</param>

@@ -1,5 +1,6 @@
 using Invisible.Ingestion.Canonical;
 using Invisible.Ingestion.Csv;
+using Invisible.Ingestion.EInvoices;
 using Invisible.Ingestion.Ubl;
 using Invisible.Ingestion.Validation;
 
@@ -12,7 +13,7 @@ namespace Invisible.Ingestion;
 public delegate ValueTask RowBatchSink<in TRow>(IReadOnlyList<TRow> batch, CancellationToken cancellationToken);
 
 /// <summary>
-/// Reads one canonical file (CSV, or UBL XML for invoices) into canonical rows, validating everything FORMATS.md
+/// Reads one canonical file (CSV; for invoices also UBL or CII XML, or a Factur-X/ZUGFeRD/XRechnung PDF) into canonical rows, validating everything FORMATS.md
 /// section 1 asks. Memory stays flat: the file is read twice (detect, then parse and validate) and rows leave in
 /// batches through a sink. A file is accepted whole or rejected whole: when the result is rejected, the caller
 /// discards whatever batches it staged.
@@ -34,10 +35,10 @@ public static class ImportReader
         {
             var errors = new ErrorCollector(fileName, options.MaxErrors);
             var scan = await TextEncodingDetector.ScanAsync(stream, options.Encoding, cancellationToken);
-            if (TRow.Kind == DocumentKind.Invoices && UblInvoiceReader.LooksLikeXml(stream, scan.Encoding))
+            if (TRow.Kind == DocumentKind.Invoices && (EInvoiceReader.LooksLikePdf(stream) || UblInvoiceReader.LooksLikeXml(stream, scan.Encoding)))
             {
                 var sinkForInvoices = (RowBatchSink<InvoiceLineRow>)(object)sink;
-                return await UblInvoiceReader.ReadAsync(stream, scan, fileName, options, sinkForInvoices, errors, cancellationToken);
+                return await EInvoiceReader.ReadAsync(stream, scan, fileName, options, sinkForInvoices, errors, cancellationToken);
             }
 
             var run = new CsvImport<TRow>(stream, scan, fileName, options, references, sink, progress, errors);

@@ -27,7 +27,7 @@ internal static class ImportCommand
         ("vendors", DocumentKind.Vendors, "Import the vendor master (vendors.csv)."),
         ("purchase-orders", DocumentKind.PurchaseOrders, "Import purchase order lines (purchase_orders.csv); a changed PO replaces its earlier version."),
         ("receipts", DocumentKind.Receipts, "Import goods receipts (receipts.csv)."),
-        ("invoices", DocumentKind.Invoices, "Import supplier invoices (invoices.csv, or UBL/Peppol XML)."),
+        ("invoices", DocumentKind.Invoices, "Import supplier invoices: invoices.csv, or an e-invoice (UBL or UN/CEFACT CII XML, or a Factur-X/ZUGFeRD/XRechnung PDF)."),
     ];
 
     public static Command Create()

@@ -20,12 +20,12 @@ public sealed class ErrorCollector(string fileName, int maxErrors)
     public IReadOnlyList<ImportError> Errors => _errors;
     public IReadOnlyList<ImportWarning> Warnings => _warnings;
 
-    public void Add(int line, string? column, string? value, string reason)
+    public void Add(int line, string? column, string? value, string reason, string? code = null)
     {
         TotalCount++;
         if (_errors.Count < maxErrors)
         {
-            _errors.Add(new ImportError(fileName, line, column, Sanitize(value), reason));
+            _errors.Add(new ImportError(fileName, line, column, Sanitize(value), reason, code));
         }
     }
 

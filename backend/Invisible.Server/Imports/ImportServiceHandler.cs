@@ -222,10 +222,17 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
     /// <summary>The first errors as field violations (<c>lines[12].quantity</c>), plus one that counts the rest.</summary>
     private static DomainException Rejected(Ingestion.ImportParseResult parse)
     {
+        if (parse.Errors is [{ Code: Ingestion.ImportErrorCodes.NoInvoiceData } only])
+        {
+            // A PDF with nothing to read: clients (and e-mail intake) branch on the reason to offer keying it by hand.
+            return DomainException.WithReason(ErrorKind.InvalidArgument, $"{parse.FileName}: {only.Reason}", only.Code, ErrorDomain);
+        }
+
         var violations = parse.Errors.Take(ListedErrors)
             .Select(error => new FieldViolation(
                 error.Line == 0 ? "file" : error.Column is null ? $"lines[{error.Line}]" : $"lines[{error.Line}].{error.Column}",
-                error.Value is null ? error.Reason : $"'{error.Value}': {error.Reason}"))
+                error.Value is null ? error.Reason : $"'{error.Value}': {error.Reason}",
+                error.Code))
             .ToList();
         var unlisted = parse.TotalErrorCount - violations.Count;
         if (unlisted > 0)

@@ -11,7 +11,10 @@ public enum EvaluationScope
     /// <summary>Every invoice, pending ones included (a reconcile run).</summary>
     AllInvoices,
 
-    /// <summary>Invoices that already have a decision (re-matching after an event or a reviewer's action); new imports wait for a reconcile.</summary>
+    /// <summary>
+    /// Invoices that already have a decision (re-matching after a reviewer's action or a tolerance change); pending ones
+    /// are left to their arrival (<see cref="ReevaluateAfterImport"/>) or a reconcile.
+    /// </summary>
     DecidedInvoices,
 }
 
@@ -125,7 +128,9 @@ public static class InvoiceEvaluation
     /// Re-evaluates the tenant's decided invoices and appends a decision for each whose outcome changed (status, vendor,
     /// PO, duplicate, line outcomes) among <paramref name="eligible"/>, and for each of <paramref name="forced"/> whatever
     /// its outcome. Forced invoices are decided by <paramref name="decidedBy"/> (the reviewer who acted), the rest by the engine.
-    /// Call <see cref="MatchDecisionStore.BeginRunAsync"/> first; <paramref name="decidedAt"/> is its result.
+    /// Call <see cref="MatchDecisionStore.BeginRunAsync"/> first; <paramref name="decidedAt"/> is its result. With
+    /// <see cref="EvaluationScope.AllInvoices"/> the engine sees every invoice, as a reconcile does, and pending invoices
+    /// (no decision yet) count as changed: each invoice's newest decision is then the one a full reconcile would give.
     /// </summary>
     public static async Task<IReadOnlyList<ReevaluatedInvoice>> ReevaluateAsync(
         TenantUnitOfWork unitOfWork,
@@ -133,9 +138,10 @@ public static class InvoiceEvaluation
         string decidedBy,
         IReadOnlySet<Guid> forced,
         Func<Guid, bool>? eligible,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        EvaluationScope scope = EvaluationScope.DecidedInvoices)
     {
-        var prepared = await PrepareAsync(unitOfWork, EvaluationScope.DecidedInvoices, cancellationToken);
+        var prepared = await PrepareAsync(unitOfWork, scope, cancellationToken);
         var result = prepared.Decide();
         var current = await CurrentFingerprintsAsync(unitOfWork, cancellationToken);
         bool Changed(InvoiceDecision decision) =>

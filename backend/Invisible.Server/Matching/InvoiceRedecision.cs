@@ -50,10 +50,12 @@ public sealed class InvoiceRedecision
     /// Appends new decisions: for each of <paramref name="forced"/> by <paramref name="decidedBy"/> whatever its outcome, and
     /// by the engine for each other decided invoice (among <paramref name="eligible"/>, all when null) whose outcome changed.
     /// </summary>
+    /// <param name="scope">What the engine sees; <see cref="EvaluationScope.AllInvoices"/> also decides pending invoices.</param>
     public async Task<IReadOnlyList<ReevaluatedInvoice>> ReevaluateAsync(
-        string decidedBy, IReadOnlySet<Guid> forced, Func<Guid, bool>? eligible, CancellationToken cancellationToken)
+        string decidedBy, IReadOnlySet<Guid> forced, Func<Guid, bool>? eligible, CancellationToken cancellationToken,
+        EvaluationScope scope = EvaluationScope.DecidedInvoices)
     {
-        reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, DecidedAt, decidedBy, forced, eligible, cancellationToken);
+        reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, DecidedAt, decidedBy, forced, eligible, cancellationToken, scope);
         return reevaluated;
     }
 

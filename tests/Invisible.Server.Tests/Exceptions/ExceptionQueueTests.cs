@@ -20,7 +20,7 @@ public sealed class ExceptionQueueTests(AccountsServer server)
         var queue = await QueueTenant.CreateAsync(server);
         await queue.ImportAsync(DocumentKind.PurchaseOrders, $"{QueueTenant.PoHeader}\nPO-1,V1,2026-01-05,GBP,1,P-A4,Paper A4,10,10.00\n");
         await queue.ImportAsync(DocumentKind.Invoices, $"{QueueTenant.InvoiceHeader}\nA-1,Acme Supplies,2026-01-12,GBP,PO-1,1,P-A4,Paper A4,10,10.00,100.00,100.00\n");
-        await queue.ReconcileAsync();
+        await queue.DecidedOnArrivalAsync();
         var before = await queue.InvoiceAsync("A-1");
 
         await queue.ImportAsync(DocumentKind.Receipts, $"{QueueTenant.ReceiptHeader}\nGR-1,PO-1,1,2026-01-15,10\n");
@@ -56,7 +56,7 @@ public sealed class ExceptionQueueTests(AccountsServer server)
         await queue.ImportAsync(DocumentKind.Invoices,
             $"{QueueTenant.InvoiceHeader}\nQ-1,Acme Supplies,2026-01-12,GBP,PO-1,1,W-1,Widget,60,1.00,60.00,60.00\n" +
             "Q-2,Acme Supplies,2026-01-13,GBP,PO-1,1,W-1,Widget,51,1.00,51.00,51.00\n");
-        await queue.ReconcileAsync();
+        await queue.DecidedOnArrivalAsync();
         var item = await queue.OpenExceptionOfAsync("Q-2");
         const string reason = "Supplier shipped one extra; purchasing accepted it (ticket 4711)";
 
@@ -99,7 +99,7 @@ public sealed class ExceptionQueueTests(AccountsServer server)
             $"{QueueTenant.InvoiceHeader}\nINV-0892,Acme Supplies,2026-01-12,GBP,PO-1,1,S-1,Screws,10,5.00,50.00,50.00\n" +
             "0892,Acme Supplies,2026-01-12,GBP,PO-1,1,S-1,Screws,10,5.00,50.00,50.00\n" +
             "N-9,Acme Supplies,2026-01-14,GBP,PO-1,1,N-1,Nails,10,3.00,30.00,30.00\n");
-        await queue.ReconcileAsync();
+        await queue.DecidedOnArrivalAsync();
         var duplicate = await queue.OpenExceptionOfAsync("0892");
         var priceException = await queue.OpenExceptionOfAsync("N-9");
 
@@ -126,7 +126,7 @@ public sealed class ExceptionQueueTests(AccountsServer server)
             $"{QueueTenant.PoHeader}\nPO-A,V1,2026-01-05,GBP,1,K-1,Cable 2m,10,2.00\nPO-B,V1,2026-01-05,GBP,1,K-1,Cable 2m,10,2.00\n");
         await queue.ImportAsync(DocumentKind.Receipts, $"{QueueTenant.ReceiptHeader}\nGR-A,PO-A,1,2026-01-10,10\nGR-B,PO-B,1,2026-01-10,10\n");
         await queue.ImportAsync(DocumentKind.Invoices, $"{QueueTenant.InvoiceHeader}\nR-1,Acme Supplies,2026-01-12,GBP,,1,,Cable two metres,10,2.00,20.00,20.00\n");
-        await queue.ReconcileAsync();
+        await queue.DecidedOnArrivalAsync();
         var item = await queue.OpenExceptionOfAsync("R-1");
 
         var candidates = (await queue.ExceptionsAsync("ListRematchCandidates", new ListRematchCandidatesRequest { ExceptionId = item.Id }, Roles.Auditor))
@@ -166,7 +166,7 @@ public sealed class ExceptionQueueTests(AccountsServer server)
         await queue.ImportAsync(DocumentKind.Invoices,
             $"{QueueTenant.InvoiceHeader}\nF-1,Acme Supplies,2026-01-12,GBP,PO-1,1,T-1,Toner,10,12.00,120.00,120.00\n" +
             "F-2,Acme Supplies,2026-01-13,GBP,PO-1,1,T-1,Toner,10,10.00,100.00,100.00\n");
-        await queue.ReconcileAsync();
+        await queue.DecidedOnArrivalAsync();
         var first = await queue.OpenExceptionOfAsync("F-1");
         var second = await queue.OpenExceptionOfAsync("F-2");
         var clerkId = await queue.UserIdAsync(Roles.Clerk);

@@ -65,6 +65,12 @@ internal sealed class QueueTenant
     public async Task<RpcReply> ExceptionsAsync(string method, IMessage request, string role = Identity.Roles.Admin) =>
         await Tenant.CallAsync(ExceptionsReflection.Descriptor.Services[0].FindMethodByName(method), request, await TokenAsync(role));
 
+    /// <summary>Waits until every invoice of the tenant has a decision: the outbox's subscriber decides invoices on arrival.</summary>
+    public Task DecidedOnArrivalAsync() => EventuallyAsync(
+        async () => await QuerySingleAsync<int>(
+            "select count(*)::int from invoices i where not exists (select 1 from match_decisions d where d.invoice_id = i.id)") == 0,
+        "every invoice is decided on arrival");
+
     public async Task<ReconcileResponse> ReconcileAsync() => (await MatchingAsync("Reconcile", new ReconcileRequest())).As<ReconcileResponse>();
 
     public async Task<InvoiceSummary> InvoiceAsync(string invoiceNumber) =>

@@ -70,6 +70,32 @@ public sealed class ImportRpcTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task A_pdf_without_invoice_data_is_rejected_with_the_reason_no_invoice_data_so_it_can_be_keyed_by_hand()
+    {
+        var tenant = await server.NewTenantAsync();
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var builder = new UglyToad.PdfPig.Writer.PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(UglyToad.PdfPig.Fonts.Standard14Fonts.Standard14Font.Helvetica);
+        builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4).AddText("Invoice 4711, printed only", 12, new UglyToad.PdfPig.Core.PdfPoint(50, 700), font);
+        var file = builder.Build();
+
+        var uploadId = await UploadAsync(tenant, token, DocumentKind.Invoices, "scan-4711.pdf", file, chunkBytes: 1 << 20);
+        using var channel = GrpcChannel.ForAddress(server.Server.Endpoints.Grpc);
+        var exception = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            using var call = new ImportService.ImportServiceClient(channel).CompleteUpload(
+                new CompleteUploadRequest { UploadId = uploadId, Sha256 = Convert.ToHexString(SHA256.HashData(file)) },
+                new Metadata { { "authorization", $"Bearer {token}" } });
+            await foreach (var _ in call.ResponseStream.ReadAllAsync())
+            {
+            }
+        });
+
+        Assert.Equal((StatusCode.InvalidArgument, Invisible.Ingestion.ImportErrorCodes.NoInvoiceData),
+            (exception.StatusCode, exception.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason));
+    }
+
+    [Fact]
     public async Task A_column_mapping_saved_over_rpc_applies_to_the_next_upload_and_a_bad_one_is_refused_entry_by_entry()
     {
         var tenant = await server.NewTenantAsync();

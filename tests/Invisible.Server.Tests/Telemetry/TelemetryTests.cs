@@ -77,9 +77,12 @@ public sealed class TelemetryTests(TelemetryServer server)
         {
             spans = [.. server.Receiver.Spans];
             var upload = spans.Where(s => s.Span.Name.EndsWith("ImportService/CompleteUpload", StringComparison.Ordinal)).Select(s => s.TraceId).ToHashSet();
-            return Task.FromResult(spans.Any(s => s.Span.Name == "event.handle" && upload.Contains(s.TraceId)
-                && s.Attribute("invisible.event.consumer") == "matching.reevaluate-after-import" && s.Attribute("invisible.tenant_id") == tenantId));
-        }, "the re-match's span is exported in the upload's trace");
+            var handled = spans.Where(s => s.Span.Name == "event.handle" && upload.Contains(s.TraceId)
+                && s.Attribute("invisible.event.consumer") == "matching.reevaluate-after-import" && s.Attribute("invisible.tenant_id") == tenantId);
+            // The dispatch span ends after its handlers (the first one now decides A-1 on arrival), so it is exported later.
+            return Task.FromResult(handled.Any(h => h.Span.Links.Count == 1
+                && spans.Any(s => s.Span.Name == "outbox.dispatch" && s.SpanId == Convert.ToHexString(h.Span.Links[0].SpanId.Span))));
+        }, "the re-match's span and its dispatch are exported in the upload's trace");
 
         var request = spans.Single(s => s.Span.Name.Contains("ImportService/CompleteUpload", StringComparison.Ordinal) && s.Span.Kind == 2);
         var trace = spans.Where(s => s.TraceId == request.TraceId).ToList();

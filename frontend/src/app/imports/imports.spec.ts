@@ -22,6 +22,7 @@ describe('guessKind', () => {
     ['receipts.csv', DocumentKind.RECEIPTS],
     ['invoices.csv', DocumentKind.INVOICES],
     ['INV-2026-17.xml', DocumentKind.INVOICES],
+    ['RE-0815.pdf', DocumentKind.INVOICES],
     ['export.csv', undefined],
   ])('%s → %s', (name, kind) => expect(guessKind(name)).toBe(kind));
 });

@@ -32,10 +32,10 @@ export function kindLabel(kind: DocumentKind): string {
   return documentKinds.find((entry) => entry.kind === kind)?.label ?? 'Unknown';
 }
 
-/** A guess from the file name ("purchase_orders.csv", "INV-2024-17.xml"); the user can change it before uploading. */
+/** A guess from the file name ("purchase_orders.csv", "INV-2024-17.xml", a Factur-X "RE-0815.pdf"); the user can change it before uploading. */
 export function guessKind(fileName: string): DocumentKind | undefined {
   const name = fileName.toLowerCase();
-  if (name.endsWith('.xml') || name.includes('invoice')) return DocumentKind.INVOICES;
+  if (name.endsWith('.xml') || name.endsWith('.pdf') || name.includes('invoice')) return DocumentKind.INVOICES;
   if (name.includes('vendor') || name.includes('supplier')) return DocumentKind.VENDORS;
   if (name.includes('purchase') || /(^|[^a-z])pos?([^a-z]|$)/.test(name)) return DocumentKind.PURCHASE_ORDERS;
   if (name.includes('receipt') || name.includes('goods')) return DocumentKind.RECEIPTS;
