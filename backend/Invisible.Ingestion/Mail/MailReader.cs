@@ -9,7 +9,7 @@ namespace Invisible.Ingestion.Mail;
 /// <summary>
 /// Reads a raw RFC 5322 message into its envelope and attachments, also those inside forwarded messages
 /// (<c>message/rfc822</c>) and zip files. Pure: bytes in, a <see cref="MailReading"/> out. Any input gives a reading
-/// (a message MimeKit cannot make sense of has no parts); a part is either read whole or recorded as unreadable with
+/// (a message MimeKit cannot parse is one unreadable part); a part is either read whole or recorded as unreadable with
 /// no bytes, so nothing downstream ever sees half a file.
 /// </summary>
 public static partial class MailReader
@@ -19,7 +19,18 @@ public static partial class MailReader
     public static MailReading Read(Stream message, MailReadingLimits? limits = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var parsed = MimeMessage.Load(Parsing, message, cancellationToken);
+        MimeMessage parsed;
+        try
+        {
+            parsed = MimeMessage.Load(Parsing, message, cancellationToken);
+        }
+        catch (FormatException)
+        {
+            // Not even headers MimeKit can make out: still a reading, so the message is logged (and held: it has no sender).
+            return new MailReading(null, string.Empty, [], string.Empty, null, [],
+                [new MailPart("message.eml", "message.eml", "message/rfc822", MailPartKind.Unreadable, [], "the message could not be parsed")]);
+        }
+
         var walk = new Walk(limits ?? MailReadingLimits.Default, cancellationToken);
         walk.Entity(parsed.Body, prefix: string.Empty, depth: 0);
         return new MailReading(

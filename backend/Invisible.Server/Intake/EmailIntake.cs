@@ -312,16 +312,8 @@ public sealed class EmailIntake(
 
     private static MailReading Read(ReadOnlyMemory<byte> raw, CancellationToken cancellationToken)
     {
-        try
-        {
-            using var stream = new MemoryStream(raw.ToArray(), writable: false);
-            return MailReader.Read(stream, MailReadingLimits.Default, cancellationToken);
-        }
-        catch (FormatException)
-        {
-            // Not a message MimeKit can parse at all: still logged (and held, having no sender to trust).
-            return new MailReading(null, string.Empty, [], string.Empty, null, [], []);
-        }
+        using var stream = new MemoryStream(raw.ToArray(), writable: false);
+        return MailReader.Read(stream, MailReadingLimits.Default, cancellationToken);
     }
 
     private static IntakeAttachmentRow AttachmentRow(IntakeMessageRow message, int ordinal, MailPart part, string outcome, string? note) => new()
