@@ -53,6 +53,7 @@ export class EmailIntake implements OnInit {
   protected readonly deciding = new RpcAction();
 
   ngOnInit(): void {
+    void this.user.load();
     void this.messages.load();
     void this.settings.load();
   }
