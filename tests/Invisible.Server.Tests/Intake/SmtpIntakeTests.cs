@@ -141,6 +141,31 @@ public sealed class SmtpIntakeTests(AccountsServer server)
         Assert.Equal(["250", "250", "421"], codes);
     }
 
+    [Fact]
+    public async Task With_a_certificate_configured_starttls_is_offered_and_a_message_arrives_encrypted()
+    {
+        var tenant = await SuppliedTenantAsync();
+        using var directory = new Testing.TemporaryDirectory("invisible-smtp-tls-");
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=invoices.localhost", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        var certificatePath = Path.Combine(directory.Path, "smtp.crt");
+        var keyPath = Path.Combine(directory.Path, "smtp.key");
+        await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem());
+        await File.WriteAllTextAsync(keyPath, key.ExportPkcs8PrivateKeyPem());
+        await using var listener = await StartListenerAsync(new EmailIntakeOptions { CertificatePath = certificatePath, CertificateKeyPath = keyPath });
+
+        // Pinned to the certificate the test made: the listener must present exactly it.
+        var thumbprint = certificate.Thumbprint;
+        using var client = new SmtpClient { ServerCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == thumbprint };
+        await client.ConnectAsync(listener.Endpoint.Address.ToString(), listener.Endpoint.Port, MailKit.Security.SecureSocketOptions.StartTls);
+        var encrypted = client.IsEncrypted;
+        await client.SendAsync(Invoice(tenant, "ap@acme.example", null));
+        await client.DisconnectAsync(quit: true);
+
+        Assert.True(encrypted && (await ListAsync(tenant)).Messages.Single().Status == "processed");
+    }
+
     private async Task<ListMessagesResponse> ListAsync(TestTenant tenant)
     {
         var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
