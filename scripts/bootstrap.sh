@@ -69,8 +69,8 @@ fi
 [ "$level" = product ] && exit 0
 
 apt_install chromium nghttp2-client wrk
-# E-mail intake tests: swaks speaks SMTP to the listener, Dovecot is the IMAP server the mailbox polling test starts.
-apt_install swaks dovecot-imapd
+# The README's e-mail intake example sends with swaks.
+apt_install swaks
 for project in tests/interop tests/e2e tests/spa-bench; do
   [ -f "$project/package.json" ] && npm_ci "$project"
 done
