@@ -69,6 +69,8 @@ fi
 [ "$level" = product ] && exit 0
 
 apt_install chromium nghttp2-client wrk
+# The README's e-mail intake example sends with swaks.
+apt_install swaks
 for project in tests/interop tests/e2e tests/spa-bench; do
   [ -f "$project/package.json" ] && npm_ci "$project"
 done

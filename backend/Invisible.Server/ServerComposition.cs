@@ -6,6 +6,7 @@ using Invisible.Server.Hosting;
 using Invisible.Server.Http;
 using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
+using Invisible.Server.Intake;
 using Invisible.Server.Matching;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Vendors;
@@ -30,6 +31,7 @@ public static class ServerComposition
         services.AddGrpcTransport();
         services.AddOpenApiDocument();
         services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
+        services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         return services;
@@ -44,7 +46,7 @@ public static class ServerComposition
         app.MapHealthEndpoints();
         if (role != ServerRole.Worker)
         {
-            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit();
+            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();
             app.MapOpenApiDocument();

@@ -9,6 +9,7 @@ using Invisible.Contracts.Auth.V1;
 using Invisible.Contracts.Events.V1;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Imports.V1;
+using Invisible.Contracts.Intake.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
@@ -220,12 +221,30 @@ public sealed class AccessMatrixTests(AccountsServer server)
             return ExpectOk(reply) ?? (reply.As<VerifyAuditChainResponse>().Ok ? null : "A's chain did not verify");
         },
 
+        // E-mail intake: B's held message is not listed, read, released or discarded; B's address cannot become A's alias.
+        ["invisible.intake.v1.IntakeService.ListMessages"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("ListMessages"), new ListMessagesRequest(), await world.SessionOfA()), world.BIntakeMessageId, "B-only subject"),
+        ["invisible.intake.v1.IntakeService.GetMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("GetMessage"), new GetMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.ReleaseMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("ReleaseMessage"), new DecideMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.DiscardMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("DiscardMessage"), new DecideMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.GetIntakeSettings"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("GetIntakeSettings"), new GetIntakeSettingsRequest(), await world.SessionOfA()), world.B.Slug),
+        ["invisible.intake.v1.IntakeService.AddAddress"] = async world => Expect(
+            await world.Call(IntakeRpc("AddAddress"), new AddAddressRequest { Address = $"{world.B.Slug}@invoices.localhost" }, await world.SessionOfA()), StatusCode.AlreadyExists),
+        ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
+
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
         ["grpc.health.v1.Health.Watch"] = async world => Expect(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
             StatusCode.DeadlineExceeded),
     };
+
+    private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor QueueRpc(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -465,6 +484,8 @@ internal sealed class IsolationWorld
 
     public string BExceptionId { get; private set; } = "";
 
+    public string BIntakeMessageId { get; private set; } = "";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -495,6 +516,12 @@ internal sealed class IsolationWorld
             await unitOfWork.Connection.ExecuteAsync(
                 "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, unitOfWork.Transaction);
             world.BExceptionId = await Exceptions.IsolationExceptions.InsertOpenExceptionAsync(unitOfWork, b.Id, world.BInvoiceId);
+            world.BIntakeMessageId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+                """
+                insert into intake_messages (tenant_id, source, content_sha256, from_address, subject, size_bytes, status)
+                values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
+                returning id
+                """, new { tenantId = b.Id }, unitOfWork.Transaction)).ToString();
             world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
             await unitOfWork.CommitAsync(CancellationToken.None);
