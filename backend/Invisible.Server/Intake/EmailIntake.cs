@@ -37,8 +37,6 @@ public sealed class EmailIntake(
     TimeProvider time,
     ILogger<EmailIntake> logger)
 {
-    public const string ErrorCodeNoInvoiceData = "NO_INVOICE_DATA";
-
     public async Task<IntakeResult> ReceiveAsync(Guid tenantId, ReadOnlyMemory<byte> raw, IntakeSource source, CancellationToken cancellationToken)
     {
         var sha256 = Convert.ToHexStringLower(SHA256.HashData(raw.Span));
@@ -195,8 +193,6 @@ public sealed class EmailIntake(
                 return AttachmentRow(message, ordinal, part, AttachmentOutcome.Ignored, part.Note);
             case MailPartKind.Unreadable:
                 return AttachmentRow(message, ordinal, part, AttachmentOutcome.Unreadable, part.Note);
-            case MailPartKind.Pdf when !PdfContent.MayEmbedInvoiceData(part.Content):
-                return await ToKeyAsync(tenantId, message, ordinal, part, "a PDF without invoice data: to key", cancellationToken);
         }
 
         var request = new ImportRequest(DocumentKind.Invoices, part.FileName, ImportSource.Email, actor, $"intake:{message.Id:N}");
@@ -217,7 +213,7 @@ public sealed class EmailIntake(
         row.ImportNo = outcome.Record.ImportNo;
         // The import's contract for a PDF that carries no invoice data: nothing to import, so a person keys it.
         if (part.Kind == MailPartKind.Pdf && outcome.Kind == ImportOutcomeKind.Rejected && outcome.Parse.Errors.Count > 0 &&
-            outcome.Parse.Errors.All(error => error.Reason.Contains(ErrorCodeNoInvoiceData, StringComparison.Ordinal)))
+            outcome.Parse.Errors.All(error => error.Code == ImportErrorCodes.NoInvoiceData))
         {
             var keyed = await ToKeyAsync(tenantId, message, ordinal, part, "a PDF without invoice data: to key", cancellationToken);
             keyed.ImportId = outcome.Record.Id;
