@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
@@ -42,9 +42,8 @@ public static class SimilarityModelStore
             return null;
         }
 
-        var version = 1 + await unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "select coalesce(max(version), 0) from similarity_models where kind = @kind",
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var version = 1 + await unitOfWork.Db.ExecuteAsync<int>(
+            "select coalesce(max(version), 0) from similarity_models where kind = @kind", new { kind = VendorNameKind }, cancellationToken);
         var trained = SimilarityModelTrainer.TrainWithMetrics(training.Vendors, training.ReviewerDecisions, version);
         var metrics = new Dictionary<string, object>
         {
@@ -58,16 +57,14 @@ public static class SimilarityModelStore
             ["trainingAccuracy"] = trained.TrainingAccuracy,
             ["trainingLogLoss"] = trained.TrainingLogLoss,
         };
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update similarity_models set is_active = false where kind = @kind and is_active",
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+        await unitOfWork.Db.ExecuteAsync(
+            "update similarity_models set is_active = false where kind = @kind and is_active", new { kind = VendorNameKind }, cancellationToken);
+        var id = await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             insert into similarity_models (tenant_id, kind, version, weights, metrics, training_examples, is_active)
             values (@tenantId, @kind, @version, @weights::jsonb, @metrics::jsonb, @examples, true)
             returning id
-            """,
-            new
+            """, new
             {
                 tenantId = unitOfWork.TenantId,
                 kind = VendorNameKind,
@@ -75,22 +72,19 @@ public static class SimilarityModelStore
                 weights = WeightsJson(trained.Model.VendorMatch),
                 metrics = JsonSerializer.Serialize(metrics),
                 examples = trained.Examples,
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            }, cancellationToken);
         return new PersistedSimilarityModel(id, trained.Model, training.Fingerprint, TrainedNow: true);
     }
 
     /// <summary>The active vendor-name model as stored, or null when there is none or it was made for other features.</summary>
     public static async Task<PersistedSimilarityModel?> FindActiveAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<ModelRow>(new CommandDefinition(
+        var row = (await unitOfWork.Db.QueryToListAsync<ModelRow>(
             """
             select id as Id, version as Version, weights::text as Weights, coalesce(metrics->>'fingerprint', '') as Fingerprint,
                    training_examples as TrainingExamples
             from similarity_models where kind = @kind and is_active
-            """,
-            new { kind = VendorNameKind }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { kind = VendorNameKind }, cancellationToken)).SingleOrDefault();
         if (row is null)
         {
             return null;
@@ -127,17 +121,17 @@ public static class SimilarityModelStore
     /// </summary>
     internal static async Task<TrainingSet> LoadTrainingSetAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var vendors = (await unitOfWork.Connection.QueryAsync<(string Code, string Name, string? TaxId)>(new CommandDefinition(
-            "select vendor_code, name, tax_id from vendors order by vendor_code",
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
-        var aliases = (await unitOfWork.Connection.QueryAsync<(string VendorCode, string Source, string Value)>(new CommandDefinition(
+        var vendors = await unitOfWork.Db.QueryToListAsync(
+            reader => (Code: reader.GetString(0), Name: reader.GetString(1), TaxId: reader.IsDBNull(2) ? null : reader.GetString(2)),
+            "select vendor_code, name, tax_id from vendors order by vendor_code", cancellationToken);
+        var aliases = await unitOfWork.Db.QueryToListAsync(
+            reader => (VendorCode: reader.GetString(0), Source: reader.GetString(1), Value: reader.GetString(2)),
             """
             select v.vendor_code, a.source, a.value
             from vendor_aliases a join vendors v on v.id = a.vendor_id
             where a.kind = 'name' and a.source in ('master', 'import', 'reviewer')
             order by v.vendor_code, a.source, a.value
-            """,
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+            """, cancellationToken);
 
         var fingerprint = new StringBuilder(SimilarityModelTrainer.RecipeVersion).Append('\n')
             .AppendJoin(',', VendorPairFeatures.Names).Append('\n');
