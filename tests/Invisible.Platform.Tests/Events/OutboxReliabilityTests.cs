@@ -163,7 +163,7 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
         Assert.False(effects.ContainsKey(poison.Id), "the failed event's write is rolled back to its savepoint");
         await using var check = await fixture.Database.Tenants.BeginAsync(tenant.Id, TestTimeout.Token);
         var rows = (await check.Db.QueryToListAsync(
-            reader => (Id: reader.GetGuid(0), Published: reader.GetBoolean(1), Attempts: reader.GetInt32(2), LastError: reader.IsDBNull(3) ? null : reader.GetString(3)),
+            row => (Id: row.GetGuid(0), Published: row.GetBoolean(1), Attempts: row.GetInt32(2), LastError: row.IsDBNull(3) ? null : row.GetString(3)),
             "SELECT id, published_at IS NOT NULL, attempts, last_error FROM outbox", TestTimeout.Token)).ToDictionary(row => row.Id);
         Assert.True(rows[before.Id].Published);
         Assert.True(rows[after.Id].Published);
