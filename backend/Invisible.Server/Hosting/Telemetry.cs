@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Diagnostics.Metrics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Diagnostics;
 using Npgsql;
 using OpenTelemetry;
@@ -171,8 +172,10 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
             try
             {
                 await using var connection = await _database.OpenConnectionAsync(_stopping.Token);
-                var rows = (await connection.QueryAsync<(string Metric, string Label, long Value)>(new CommandDefinition(
-                    "select metric, label, value from operational_metrics()", cancellationToken: _stopping.Token))).ToList();
+                await using var db = ProductData.On(connection);
+                var rows = await db.QueryToListAsync(
+                    reader => (Metric: reader.GetString(0), Label: reader.GetString(1), Value: reader.GetInt64(2)),
+                    "select metric, label, value from operational_metrics()", _stopping.Token);
                 _snapshot = new Snapshot(
                     rows.Where(row => row.Metric == "open_exceptions").ToDictionary(row => row.Label, row => row.Value, StringComparer.Ordinal),
                     rows.Where(row => row.Metric == "invoices_decided").Sum(row => row.Value),

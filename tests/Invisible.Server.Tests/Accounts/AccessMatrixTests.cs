@@ -1,5 +1,5 @@
 using System.Reflection;
-using Dapper;
+using LinqToDB.Data;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;
@@ -503,27 +503,26 @@ internal sealed class IsolationWorld
             .As<StartUploadResponse>().UploadId;
         await using (var unitOfWork = await b.Database.BeginAsync(b.Id, CancellationToken.None))
         {
-            world.BImportId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
-                "insert into imports (tenant_id, kind, file_name, content_sha256) values (@tenantId, 'vendors', 'b-vendors.csv', sha256('b'::bytea)) returning id",
-                new { tenantId = b.Id }, unitOfWork.Transaction)).ToString();
-            world.BInvoiceId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+            world.BImportId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                "insert into imports (tenant_id, kind, file_name, content_sha256) values (@tenantId, 'vendors', 'b-vendors.csv', sha256('b'::bytea)) returning id", new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            world.BInvoiceId = (await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into invoices (tenant_id, import_id, import_position, invoice_number, invoice_number_normalized, printed_vendor_name,
                                       invoice_date, currency, invoice_total)
                 values (@tenantId, @importId::uuid, 1, @number, @number, 'Vendor of B', date '2026-01-12', 'EUR', 10)
                 returning id
-                """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, unitOfWork.Transaction)).ToString();
-            await unitOfWork.Connection.ExecuteAsync(
-                "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, unitOfWork.Transaction);
+                """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, CancellationToken.None);
             world.BExceptionId = await Exceptions.IsolationExceptions.InsertOpenExceptionAsync(unitOfWork, b.Id, world.BInvoiceId);
-            world.BIntakeMessageId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+            world.BIntakeMessageId = (await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into intake_messages (tenant_id, source, content_sha256, from_address, subject, size_bytes, status)
                 values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
                 returning id
-                """, new { tenantId = b.Id }, unitOfWork.Transaction)).ToString();
-            world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
-                "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
+                """, new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
+                "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -556,7 +555,7 @@ internal sealed class IsolationWorld
     public async Task<string> SnapshotOfBAsync()
     {
         await using var unitOfWork = await B.Database.BeginAsync(B.Id, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<string>(
+        return await unitOfWork.Db.ExecuteAsync<string>(
             """
             select json_build_object(
                 'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required, four_eyes from tenants) t),
@@ -569,6 +568,6 @@ internal sealed class IsolationWorld
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
                 'match_decisions', (select count(*) from match_decisions),
                 'audit_entries', (select count(*) from audit_log))::text
-            """, transaction: unitOfWork.Transaction) ?? "";
+            """, CancellationToken.None) ?? "";
     }
 }
