@@ -1,5 +1,4 @@
 using System.Text;
-using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
