@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using System.Globalization;
 using System.Threading.Channels;
 using Google.Protobuf;
@@ -53,6 +54,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         };
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, ServerCallContext context)
     {
@@ -62,6 +64,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         return new UploadChunkResponse { ReceivedBytes = received };
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> responseStream, ServerCallContext context)
     {
