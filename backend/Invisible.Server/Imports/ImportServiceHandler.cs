@@ -209,6 +209,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
                 UploadException.NotFound => ErrorKind.NotFound,
                 UploadException.TooLarge => ErrorKind.InvalidArgument,
                 UploadException.ChecksumMismatch => ErrorKind.DataLoss,
+                UploadException.QuotaExceeded => ErrorKind.ResourceExhausted,
                 _ => ErrorKind.FailedPrecondition,
             };
             throw DomainException.WithReason(
