@@ -26,9 +26,12 @@ public static class ServerComposition
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddProductTelemetry(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddInvisibleDatabase(database);
+        services.AddSingleton<DatabaseReadinessProbe>().AddHostedService(provider => provider.GetRequiredService<DatabaseReadinessProbe>());
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.ReadinessTag]);
         services.AddPlatform(configuration);
         services.AddGrpcTransport();
+        services.AddRequestRateLimits();
+        services.AddProxyForwarding();
         services.AddOpenApiDocument();
         services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
@@ -39,9 +42,11 @@ public static class ServerComposition
 
     public static WebApplication UseInvisiblePipeline(this WebApplication app, ServerRole role, string? spaRoot)
     {
+        app.UseProxyForwarding();
         app.UseSecurityHeaders();
         app.UseGrpcTransport();
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHealthEndpoints();
         if (role != ServerRole.Worker)

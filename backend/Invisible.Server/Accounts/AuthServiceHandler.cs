@@ -47,7 +47,7 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
     [AllowAnonymous]
     [SignInRateLimited]
     public override async Task<Contracts.Auth.V1.Session> Refresh(RefreshRequest request, ServerCallContext context) =>
-        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.RequestId(), context.CancellationToken));
+        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.Address(), context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.SignedIn)]
     public override async Task<SignOutResponse> SignOut(SignOutRequest request, ServerCallContext context)

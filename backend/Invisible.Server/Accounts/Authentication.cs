@@ -24,6 +24,7 @@ public sealed class Authentication(
     TenantDatabase database,
     Sessions sessions,
     SignInThrottles throttles,
+    IpAllowlists allowlists,
     ILogger<Authentication> logger)
 {
     public async Task<SignInOutcome> SignInAsync(
@@ -74,6 +75,13 @@ public sealed class Authentication(
         {
             // Not verified again: the check above is the one that counted, and a second PBKDF2 would only cost time.
             var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, match.Id, cancellationToken))!;
+            // After the password: only someone who knows it learns that the network, not the password, was the problem.
+            if (!await allowlists.AllowsAsync(unitOfWork, address, $"user:{user.Id}", "sign_in", requestId, cancellationToken))
+            {
+                await unitOfWork.CommitAsync(cancellationToken);
+                throw AuthErrors.AddressNotAllowed();
+            }
+
             await unitOfWork.Db.ExecuteAsync(
                 "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id", new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, cancellationToken);
             var next = user.MfaEnrolled ? NextStep.VerifyMfa

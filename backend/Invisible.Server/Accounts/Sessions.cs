@@ -15,7 +15,7 @@ public sealed record IssuedSession(
 /// refresh rotates the token; presenting a rotated token again means it was stolen or replayed, and revokes the family.
 /// </summary>
 public sealed class Sessions(
-    AccessTokenService accessTokens, TenantDatabase database, CrossTenantLookup lookup, TimeProvider time, ILogger<Sessions> logger)
+    AccessTokenService accessTokens, TenantDatabase database, CrossTenantLookup lookup, IpAllowlists allowlists, TimeProvider time, ILogger<Sessions> logger)
 {
     public Task<IssuedSession> StartAsync(TenantUnitOfWork unitOfWork, UserAccount user, bool mfaSatisfied, CancellationToken cancellationToken) =>
         IssueAsync(unitOfWork, user, Guid.NewGuid(), mfaSatisfied, cancellationToken);
@@ -33,7 +33,7 @@ public sealed class Sessions(
         return issued;
     }
 
-    public async Task<IssuedSession> RefreshAsync(string refreshToken, string? requestId, CancellationToken cancellationToken)
+    public async Task<IssuedSession> RefreshAsync(string refreshToken, string address, string? requestId, CancellationToken cancellationToken)
     {
         var hash = RefreshTokens.Hash(refreshToken ?? string.Empty);
         var found = await lookup.FindRefreshTokenAsync(hash, cancellationToken) ?? throw AuthErrors.SessionEnded();
@@ -59,6 +59,12 @@ public sealed class Sessions(
         if (token.Revoked || token.ExpiresAt <= time.GetUtcNow().UtcDateTime || user is null || user.Disabled)
         {
             throw AuthErrors.SessionEnded();
+        }
+
+        if (!await allowlists.AllowsAsync(unitOfWork, address, $"user:{user.Id}", "refresh", requestId, cancellationToken))
+        {
+            await unitOfWork.CommitAsync(cancellationToken);
+            throw AuthErrors.AddressNotAllowed();
         }
 
         var issued = await IssueAsync(unitOfWork, user, token.FamilyId, token.MfaSatisfied, cancellationToken);

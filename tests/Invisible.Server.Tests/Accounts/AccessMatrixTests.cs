@@ -103,6 +103,10 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(Rpcs.Admin("GetApprovalPolicy"), new GetApprovalPolicyRequest(), await world.SessionOfA())),
         ["invisible.admin.v1.AdminService.SetApprovalPolicy"] = async world => ExpectOk(
             await world.Call(Rpcs.Admin("SetApprovalPolicy"), new SetApprovalPolicyRequest { FourEyes = true }, await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.GetIpAllowlist"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("GetIpAllowlist"), new GetIpAllowlistRequest(), await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.SetIpAllowlist"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("SetIpAllowlist"), new SetIpAllowlistRequest(), await world.SessionOfA())),
 
         ["invisible.imports.v1.ImportService.StartUpload"] = async world => ExpectOk(
             await world.Call(Rpcs.Imports("StartUpload"), new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 10 }, await world.SessionOfA())),

@@ -45,6 +45,7 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         new PostgresStateStore(Database.AppDataSource),
         new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
         Spools,
+        Options.Create(new UploadQuotaOptions()),
         TimeProvider.System);
 
     [Fact]
