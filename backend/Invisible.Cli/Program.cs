@@ -25,6 +25,8 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     BenchDataCommand.Create(),
     EventsCommand.Create(),
     VerifyCommand.Create(),
+    BackupCommand.Create(),
+    RestoreCommand.Create(),
     BenchCommand.Create(),
 };
 
