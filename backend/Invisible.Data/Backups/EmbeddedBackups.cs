@@ -207,7 +207,8 @@ public sealed class EmbeddedBackups
 
         logger.LogInformation("Restoring {Backup} from {Repository} into {ClusterDirectory}", from.Label, repository.Path, clusterDirectory);
         (await tool.RunAsync((EmbeddedPostgres?)null, superuserPassword: "", cancellationToken, arguments)).EnsureSucceeded($"Restoring {from.Label} from {repository.Path}");
-        var manifest = await UnpackFilesBundleAsync(Path.Combine(clusterDirectory, FilesBundleName), target, request.From, cancellationToken);
+        var manifest = await UnpackFilesBundleAsync(
+            Path.Combine(clusterDirectory, FilesBundleName), target, request.BackupEnd ? null : request.From, cancellationToken);
 
         await using (var recovered = await EmbeddedPostgres.StartAsync(new EmbeddedPostgresOptions { DataDirectory = target }, logger, cancellationToken))
         {
@@ -331,7 +332,7 @@ public sealed class EmbeddedBackups
     /// Unpacks the restored bundle into the new data directory (secrets 0600, blobs in 0700 folders). Blobs written after the
     /// backup are taken from the source data directory when it is still there and they are missing from the bundle.
     /// </summary>
-    private static async Task<BackupManifest> UnpackFilesBundleAsync(string bundle, string target, string source, CancellationToken cancellationToken)
+    private static async Task<BackupManifest> UnpackFilesBundleAsync(string bundle, string target, string? source, CancellationToken cancellationToken)
     {
         if (!File.Exists(bundle))
         {
@@ -362,8 +363,8 @@ public sealed class EmbeddedBackups
         }
 
         File.Delete(bundle);
-        var sourceBlobs = Path.Combine(Path.GetFullPath(source), BlobFolder);
-        if (Directory.Exists(sourceBlobs))
+        var sourceBlobs = source is null ? null : Path.Combine(Path.GetFullPath(source), BlobFolder);
+        if (sourceBlobs is not null && Directory.Exists(sourceBlobs))
         {
             foreach (var file in Directory.EnumerateFiles(sourceBlobs, "*", SearchOption.AllDirectories))
             {
@@ -470,7 +471,7 @@ public sealed record BackupCatalog(IReadOnlyList<BackupSet> Backups, string? Old
 /// <param name="From">A data directory whose backups to use, or a bare pgBackRest repository folder.</param>
 /// <param name="DataDirectory">The new data directory; must not hold a cluster.</param>
 /// <param name="PointInTime">Recover to this moment; null recovers to the end of the archived WAL (or of the backup, with <paramref name="BackupEnd"/>).</param>
-/// <param name="BackupEnd">Stop as soon as the newest backup is consistent (the drill compares it with its manifest).</param>
+/// <param name="BackupEnd">Stop as soon as the newest backup is consistent, with exactly its own blobs (the drill compares it with its manifest).</param>
 /// <param name="CipherPassphrase">The repository's passphrase, needed only for a bare repository.</param>
 public sealed record RestoreRequest(string From, string DataDirectory, DateTimeOffset? PointInTime = null, bool BackupEnd = false, string? CipherPassphrase = null);
 

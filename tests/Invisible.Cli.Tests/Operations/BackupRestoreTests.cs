@@ -44,6 +44,24 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Contains("already holds a database", refused.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Backup_verify_passes_on_an_intact_repository_and_fails_once_a_byte_of_the_backup_changes()
+    {
+        await RunAsync("tenant", "create", "alpha", "--data-dir", _source.Path);
+        await RunAsync("backup", "--type", "full", "--data-dir", _source.Path);
+        var intact = await RunAsync("backup", "verify", "--data-dir", _source.Path);
+        Assert.Contains("restores to exactly what it recorded", intact.Output, StringComparison.Ordinal);
+
+        var bundle = Directory.GetFiles(Path.Combine(_source.Path, "backups", "backup", "invisible"), "invisible-files.tar*", SearchOption.AllDirectories)
+            .First(path => !path.Contains("/latest/", StringComparison.Ordinal));
+        var bytes = await File.ReadAllBytesAsync(bundle);
+        bytes[bytes.Length / 2] ^= 0x01;
+        await File.WriteAllBytesAsync(bundle, bytes);
+        var tampered = await CliProcess.RunAsync("backup", "verify", "--data-dir", _source.Path);
+
+        Assert.True(tampered.ExitCode == 5, tampered.Output + tampered.Error);
+    }
+
     public void Dispose()
     {
         _source.Dispose();
