@@ -7,6 +7,7 @@ using Invisible.Server.Http;
 using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
+using Invisible.Server.Operations;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
@@ -23,7 +24,7 @@ public static class ServerComposition
     {
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        services.AddProductTelemetry(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
+        services.AddProductTelemetry(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All, scrapeEndpoint: true);
         services.AddInvisibleDatabase(database);
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.ReadinessTag]);
         services.AddPlatform(configuration);
@@ -32,6 +33,7 @@ public static class ServerComposition
         services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
+        services.AddOperations(configuration, database);
         return services;
     }
 
@@ -42,6 +44,7 @@ public static class ServerComposition
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHealthEndpoints();
+        app.MapOperations();
         if (role != ServerRole.Worker)
         {
             app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit();
