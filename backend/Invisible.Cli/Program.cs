@@ -28,6 +28,8 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     BackupCommand.Create(),
     RestoreCommand.Create(),
     HealthCommand.Create(),
+    SecurityCommand.Create(),
+    ConfigCommand.Create(),
     BenchCommand.Create(),
 };
 

@@ -119,7 +119,7 @@ internal static class BackupCommand
             (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<EmbeddedBackups>());
 
     /// <summary>The configuration sources <see cref="LocalProduct"/> reads, for verbs that need settings but not the database.</summary>
-    internal static IConfiguration ProductConfiguration() =>
+    internal static IConfigurationRoot ProductConfiguration() =>
         new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()

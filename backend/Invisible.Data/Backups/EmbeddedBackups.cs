@@ -179,7 +179,7 @@ public sealed class EmbeddedBackups
 
         // The source's repository is read through a configuration of its own, dropped once recovery is over.
         var workDirectory = Path.Combine(target, PgBackRest.WorkFolderName);
-        var tool = await PgBackRest.ConfigureAsync(program, workDirectory, "restore.conf", repository with { Path = repository.Path }, clusterDirectory, cancellationToken);
+        var tool = await PgBackRest.ConfigureAsync(program, workDirectory, "restore.conf", repository, clusterDirectory, cancellationToken);
         var catalog = await ReadCatalogAsync(tool, superuserPassword: "", cancellationToken);
         if (catalog.Backups.Count == 0)
         {
