@@ -186,19 +186,20 @@ public sealed class EmbeddedBackups
             throw new RestoreRefusedException($"The repository {repository.Path} holds no backup.");
         }
 
-        List<string> arguments = ["restore", "--target-action=promote"];
+        // pgBackRest accepts --target-action only with a recovery target; without one recovery runs to the end of the archived WAL.
+        List<string> arguments = ["restore"];
         BackupSet from;
         if (request.PointInTime is { } pointInTime)
         {
             from = catalog.Backups.LastOrDefault(backup => backup.StoppedAt <= pointInTime)
                    ?? throw new RestoreRefusedException(
                        $"No backup in {repository.Path} ended before {Format(pointInTime)}; the earliest recoverable moment is {Format(catalog.Backups[0].StoppedAt)}.");
-            arguments.AddRange(["--type=time", $"--target={Format(pointInTime)}", $"--set={from.Label}"]);
+            arguments.AddRange(["--type=time", $"--target={Format(pointInTime)}", $"--set={from.Label}", "--target-action=promote"]);
         }
         else if (request.BackupEnd)
         {
             from = catalog.Backups[^1];
-            arguments.AddRange(["--type=immediate", $"--set={from.Label}"]);
+            arguments.AddRange(["--type=immediate", $"--set={from.Label}", "--target-action=promote"]);
         }
         else
         {

@@ -33,6 +33,20 @@ public sealed class BackupRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restored_data_directory_has_the_originals_token_and_totp_keys_but_never_the_repository_passphrase()
+    {
+        await RunAsync("tenant", "create", "alpha", "--data-dir", _source.Path);
+        var secrets = """{ "totp-encryption-key": "the-original-totp-key", "jwt-signing-key": "the-original-signing-key" }""";
+        await File.WriteAllTextAsync(Path.Combine(_source.Path, "secrets.json"), secrets);
+        await RunAsync("backup", "--type", "full", "--data-dir", _source.Path);
+
+        await RunAsync("restore", "--from", _source.Path, "--data-dir", _restored.Path, "--to", "latest");
+
+        Assert.Contains("the-original-totp-key", await File.ReadAllTextAsync(Path.Combine(_restored.Path, "secrets.json")), StringComparison.Ordinal);
+        Assert.DoesNotContain("backup_cipher_passphrase", await File.ReadAllTextAsync(Path.Combine(_restored.Path, "database-secrets.json")), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Restore_refuses_a_data_directory_that_already_holds_a_database()
     {
         await RunAsync("tenant", "create", "alpha", "--data-dir", _source.Path);
