@@ -8,6 +8,7 @@ using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Intake;
 using Invisible.Server.Matching;
+using Invisible.Server.Operations;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
@@ -24,7 +25,7 @@ public static class ServerComposition
     {
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
-        services.AddProductTelemetry(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
+        services.AddProductTelemetry(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All, scrapeEndpoint: true);
         services.AddInvisibleDatabase(database);
         services.AddSingleton<DatabaseReadinessProbe>().AddHostedService(provider => provider.GetRequiredService<DatabaseReadinessProbe>());
         services.AddHealthChecks().AddCheck<DatabaseReadinessCheck>("database", tags: [RpcOptions.ReadinessTag]);
@@ -37,6 +38,7 @@ public static class ServerComposition
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
+        services.AddOperations(configuration, database);
         return services;
     }
 
@@ -49,6 +51,7 @@ public static class ServerComposition
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHealthEndpoints();
+        app.MapOperations();
         if (role != ServerRole.Worker)
         {
             app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake();

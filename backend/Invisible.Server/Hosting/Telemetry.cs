@@ -37,10 +37,12 @@ public static class ProductTelemetry
 
     /// <summary>Registers the exporting providers for what is configured (nothing when no endpoint is).</summary>
     /// <remarks>Logs are added by <see cref="ProductLogging"/>, the one place logging is configured; the resource set here applies to them too.</remarks>
-    public static IServiceCollection AddProductTelemetry(this IServiceCollection services, IConfiguration configuration, ServerRole role)
+    /// <param name="scrapeEndpoint">The web host serves <c>GET /metrics</c> (Prometheus exposition, <c>Operations/OperationsRegistration.cs</c>), so the meters are on without OTLP too.</param>
+    public static IServiceCollection AddProductTelemetry(this IServiceCollection services, IConfiguration configuration, ServerRole role, bool scrapeEndpoint = false)
     {
         var traces = Exports(configuration, "TRACES");
-        var metrics = Exports(configuration, "METRICS");
+        var otlpMetrics = Exports(configuration, "METRICS");
+        var metrics = otlpMetrics || scrapeEndpoint;
         if (!traces && !metrics && !Exports(configuration, "LOGS"))
         {
             return services;
@@ -80,12 +82,23 @@ public static class ProductTelemetry
 
         if (metrics)
         {
-            telemetry.WithMetrics(meters => meters
-                .AddMeter(ProductDiagnostics.Name)
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddOtlpExporter());
+            telemetry.WithMetrics(meters =>
+            {
+                meters
+                    .AddMeter(ProductDiagnostics.Name)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (otlpMetrics)
+                {
+                    meters.AddOtlpExporter();
+                }
+
+                if (scrapeEndpoint)
+                {
+                    meters.AddPrometheusExporter();
+                }
+            });
             services.AddSingleton<OperationalGauges>();
             services.AddHostedService(provider => provider.GetRequiredService<OperationalGauges>());
         }
