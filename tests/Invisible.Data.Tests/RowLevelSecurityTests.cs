@@ -160,7 +160,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             do $$
             declare
                 t   uuid := current_setting('app.tenant_id')::uuid;
-                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid;
+                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid;
             begin
                 insert into users (tenant_id, email, role) values (t, 'admin@example.com', 'admin') returning id into usr;
                 insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, expires_at)
@@ -209,6 +209,17 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts)
                     values (gen_random_uuid(), t, 'invoices', 'invoice.imported', '{}', now(), 5);
                 insert into inbox (tenant_id, consumer, event_id) values (t, 'matching', gen_random_uuid());
+                insert into intake_addresses (address, tenant_id, created_by)
+                    values ('t' || replace(t::text, '-', '') || '@invoices.localhost', t, 'seed');
+                insert into intake_allowlist (tenant_id, entry, created_by) values (t, '@supplier.example', 'seed');
+                insert into intake_messages (tenant_id, source, content_sha256, from_address, size_bytes, status)
+                    values (t, 'smtp', encode(sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'hex'), 'ap@supplier.example', 10, 'processed')
+                    returning id into msg;
+                insert into intake_attachments (tenant_id, message_id, ordinal, path, file_name, content_type, size_bytes, outcome)
+                    values (t, msg, 0, 'invoice.xml', 'invoice.xml', 'application/xml', 10, 'imported');
+                insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
+                    values (t, 'imap.example', 993, 'implicit', 'ap', 'intake-mailbox', 'seed');
+                insert into tenant_ip_allowlist (tenant_id, cidr, created_by) values (t, '203.0.113.0/24', 'seed');
             end $$
             """;
 

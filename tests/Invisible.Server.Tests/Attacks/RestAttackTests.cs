@@ -110,8 +110,9 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["vendor_code"] = IsolationWorld.BVendorCode,
             ["user_id"] = world.BClerkId,
             ["upload_id"] = world.BUploadId,
+            ["message_id"] = world.BIntakeMessageId,
         };
-        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId];
+        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

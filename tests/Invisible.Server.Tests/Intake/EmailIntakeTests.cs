@@ -32,7 +32,7 @@ public sealed class EmailIntakeTests(AccountsServer server)
     {
         var tenant = await server.NewTenantAsync();
         var forwarded = Message("ap@acme.example", "Invoice Z-1", Attachment("z1.csv", "text/csv", Encoding.UTF8.GetBytes(InvoiceCsv)));
-        var zip = Zip(("scan.pdf", "%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n"u8.ToArray()), ("z2.csv", Encoding.UTF8.GetBytes(BrokenCsv)));
+        var zip = Zip(("scan.pdf", PrintedOnlyPdf()), ("z2.csv", Encoding.UTF8.GetBytes(BrokenCsv)));
         var outer = Message(tenant.Admin.Email, "Fwd: invoices",
             new MessagePart("rfc822") { Message = forwarded },
             Attachment("batch.zip", "application/zip", zip),
@@ -115,5 +115,14 @@ public sealed class EmailIntakeTests(AccountsServer server)
         using var buffer = new MemoryStream();
         message.WriteTo(buffer);
         return buffer.ToArray();
+    }
+
+    /// <summary>A real PDF with printed text and no embedded invoice XML: what a scanner or a word processor sends.</summary>
+    private static byte[] PrintedOnlyPdf()
+    {
+        var builder = new UglyToad.PdfPig.Writer.PdfDocumentBuilder();
+        var font = builder.AddStandard14Font(UglyToad.PdfPig.Fonts.Standard14Fonts.Standard14Font.Helvetica);
+        builder.AddPage(UglyToad.PdfPig.Content.PageSize.A4).AddText("Invoice Z-2, printed only", 12, new UglyToad.PdfPig.Core.PdfPoint(50, 700), font);
+        return builder.Build();
     }
 }

@@ -30,6 +30,13 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/vendors/{vendorCode}", "NOT_FOUND (reason VENDOR_NOT_FOUND)"),
         ("get", "/v1/admin/ip-allowlist", "The address ranges (CIDR)"),
         ("put", "/v1/admin/ip-allowlist", "Replaces the list."),
+        ("get", "/v1/intake/messages", "Newest first."),
+        ("get", "/v1/intake/messages/{messageId}", "NOT_FOUND (reason INTAKE_MESSAGE_NOT_FOUND)"),
+        ("post", "/v1/intake/messages/{messageId}:release", "Processes a held message as if its sender were trusted."),
+        ("post", "/v1/intake/messages/{messageId}:discard", "Keeps a held message in the log as discarded"),
+        ("get", "/v1/intake/settings", "The tenant's receiving addresses and sender allowlist."),
+        ("post", "/v1/intake/addresses", "Adds an alias address (admins)."),
+        ("post", "/v1/intake/allowlist", "Trusts a sender address"),
     ];
 
     [Fact]

@@ -171,15 +171,18 @@ public sealed class TelemetryTests(TelemetryServer server)
     private static Google.Protobuf.Reflection.MethodDescriptor Method(string name) => ImportsReflection.Descriptor.Services[0].FindMethodByName(name);
 }
 
-/// <summary>With no OTLP endpoint configured nothing of OpenTelemetry is registered: no exporter, no listener, no cost.</summary>
+/// <summary>
+/// With no OTLP endpoint configured nothing of OpenTelemetry exports: no tracer, no OTLP exporter, no log listener. The one
+/// provider left is the meters' for <c>GET /metrics</c> (Prometheus scrapes it; <c>Operations/PrometheusTests</c>).
+/// </summary>
 [Collection(AccountsCollection.Name)]
 public sealed class NoTelemetryTests(AccountsServer server)
 {
     [Fact]
-    public void The_running_product_without_OTEL_settings_has_no_provider_exporter_or_OpenTelemetry_logger()
+    public void The_running_product_without_OTEL_settings_has_no_tracer_or_OpenTelemetry_logger_and_meters_only_for_metrics_scraping()
     {
         Assert.Null(server.Server.Services.GetService<TracerProvider>());
-        Assert.Null(server.Server.Services.GetService<MeterProvider>());
+        Assert.NotNull(server.Server.Services.GetService<MeterProvider>());
         Assert.Null(server.Server.Services.GetService<LoggerProvider>());
         Assert.DoesNotContain(server.Server.Services.GetServices<ILoggerProvider>(), provider => provider is OpenTelemetryLoggerProvider);
     }
