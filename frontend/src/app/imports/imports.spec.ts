@@ -1,4 +1,5 @@
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
+import { provideRouter } from '@angular/router';
 import { create } from '@bufbuild/protobuf';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
 
@@ -80,6 +81,8 @@ describe('Imports page', () => {
       providers: [
         { provide: GRPC_TRANSPORT, useValue: transport },
         { provide: LIVE_BACKOFF, useValue: { initialMs: 1, maxMs: 4 } },
+        // The page links to its sibling (Imports → E-mail).
+        provideRouter([]),
       ],
     });
     // jsdom has no object URLs; the download itself is the browser's business.
