@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Npgsql;
 
 namespace Invisible.Data.Tenancy;
@@ -30,14 +31,16 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     public async Task<IReadOnlyList<Guid>> TenantsWithPendingOutboxAsync(CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition(
-            "select outbox_tenants_with_pending()", cancellationToken: cancellationToken))).AsList();
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<Guid>(
+            "select outbox_tenants_with_pending()", cancellationToken)).ToList();
     }
 
     private async Task<IReadOnlyList<TenantScopedId>> QueryAsync(string sql, object value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<TenantScopedId>(new CommandDefinition(sql, new { value }, cancellationToken: cancellationToken))).AsList();
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<TenantScopedId>(sql, new { value }, cancellationToken)).ToList();
     }
 }
