@@ -7,7 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new TenantBenchmark(), new SpaBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new ArrivalBenchmark(), new TenantBenchmark(), new SpaBenchmark()];
 
     public static Command Create()
     {

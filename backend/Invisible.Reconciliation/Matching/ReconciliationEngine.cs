@@ -23,6 +23,13 @@ public static class ReconciliationEngine
     /// <summary>Invoice date, then file order (FORMATS section 2); the invoice id, then the given order, decide what is left.</summary>
     public static IEnumerable<Invoice> InProcessingOrder(IEnumerable<Invoice> invoices) => Ordered(invoices);
 
+    /// <summary>
+    /// Whether <paramref name="later"/> is processed after <paramref name="earlier"/> (<see cref="InProcessingOrder"/>):
+    /// only then may a session that decided <paramref name="earlier"/> last go on to decide <paramref name="later"/>.
+    /// </summary>
+    public static bool ComesAfter(Invoice later, Invoice earlier) =>
+        new ProcessingKey(later.InvoiceDate, later.Origin, later.Id, 0).CompareTo(new ProcessingKey(earlier.InvoiceDate, earlier.Origin, earlier.Id, 0)) > 0;
+
     private static Invoice[] Ordered(IEnumerable<Invoice> invoices)
     {
         // One array sort on the keys instead of LINQ's three-key ordering: the same order (the position breaks full ties,

@@ -260,7 +260,7 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Impo
                 var length = 0;
                 while (length < FileChunkBytes && offset + length < file.Length)
                 {
-                    var read = await RandomAccess.ReadAsync(file.Stream.SafeFileHandle, buffer.AsMemory(length, FileChunkBytes - length), offset + length, cancellationToken);
+                    var read = await file.ReadAtAsync(buffer.AsMemory(length, FileChunkBytes - length), offset + length, cancellationToken);
                     if (read == 0)
                     {
                         throw new InvalidOperationException($"The spool of an import ended at byte {offset + length} of {file.Length}.");

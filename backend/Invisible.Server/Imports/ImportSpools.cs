@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Invisible.Platform;
 using Microsoft.Extensions.Options;
 
@@ -65,12 +66,24 @@ public sealed class ImportSpools(IOptions<RuntimeOptions> options)
 /// </summary>
 public sealed class SpooledFile(FileStream spool, string sha256, long length) : IAsyncDisposable
 {
+    // Taken once, before anyone reads: FileStream.SafeFileHandle's getter flushes the stream's read buffer and re-seeks the
+    // handle, so calling it while the parser reads Stream made the parser re-read or skip bytes at its 64 KiB buffer edges.
+    private readonly SafeFileHandle _handle = spool.SafeFileHandle;
+
+    /// <summary>The spool for one sequential reader (the parser); other readers use <see cref="ReadAtAsync"/>.</summary>
     public FileStream Stream { get; } = spool;
 
     /// <summary>Lower-case hex SHA-256 of the spooled bytes.</summary>
     public string Sha256 { get; } = sha256;
 
     public long Length { get; } = length;
+
+    /// <summary>
+    /// Reads at <paramref name="offset"/> without touching <see cref="Stream"/>'s position or buffer, so it may run while
+    /// the parser reads <see cref="Stream"/> (keeping the file during its import).
+    /// </summary>
+    public ValueTask<int> ReadAtAsync(Memory<byte> buffer, long offset, CancellationToken cancellationToken) =>
+        RandomAccess.ReadAsync(_handle, buffer, offset, cancellationToken);
 
     /// <summary>
     /// Copies <paramref name="source"/> (from its current position to its end) into a new spool, hashing as it copies.

@@ -55,9 +55,18 @@ public sealed class PreparedTenant
     public bool IsFinal(Guid invoiceId) => Statuses.TryGetValue(invoiceId, out var status) && InvoiceEvaluation.IsFinal(status);
 
     /// <summary>Runs the engine (pure) and labels re-matched decisions as the reviewer's choice.</summary>
-    public ReconciliationResult Decide(Tolerances? tolerances = null)
+    public ReconciliationResult Decide(Tolerances? tolerances = null) =>
+        Labelled(ReconciliationEngine.Reconcile(Snapshot, tolerances ?? Tenant.Tolerances));
+
+    /// <summary>As <see cref="Decide"/>, keeping the session, which can go on to decide invoices that arrive later.</summary>
+    public (ReconciliationResult Result, MatchingSession Session) DecideInSession()
     {
-        var result = ReconciliationEngine.Reconcile(Snapshot, tolerances ?? Tenant.Tolerances);
+        var session = ReconciliationEngine.StartSession(Snapshot, Tenant.Tolerances);
+        return (Labelled(session.Result), session);
+    }
+
+    private ReconciliationResult Labelled(ReconciliationResult result)
+    {
         if (Overrides.Rematches.Count == 0)
         {
             return result;
@@ -131,6 +140,7 @@ public static class InvoiceEvaluation
     /// Call <see cref="MatchDecisionStore.BeginRunAsync"/> first; <paramref name="decidedAt"/> is its result. With
     /// <see cref="EvaluationScope.AllInvoices"/> the engine sees every invoice, as a reconcile does, and pending invoices
     /// (no decision yet) count as changed: each invoice's newest decision is then the one a full reconcile would give.
+    /// <paramref name="decidedIn"/>, when given, receives the prepared tenant and the engine's session that decided it.
     /// </summary>
     public static async Task<IReadOnlyList<ReevaluatedInvoice>> ReevaluateAsync(
         TenantUnitOfWork unitOfWork,
@@ -139,10 +149,21 @@ public static class InvoiceEvaluation
         IReadOnlySet<Guid> forced,
         Func<Guid, bool>? eligible,
         CancellationToken cancellationToken,
-        EvaluationScope scope = EvaluationScope.DecidedInvoices)
+        EvaluationScope scope = EvaluationScope.DecidedInvoices,
+        Action<PreparedTenant, MatchingSession>? decidedIn = null)
     {
         var prepared = await PrepareAsync(unitOfWork, scope, cancellationToken);
-        var result = prepared.Decide();
+        ReconciliationResult result;
+        if (decidedIn is null)
+        {
+            result = prepared.Decide();
+        }
+        else
+        {
+            (result, var session) = prepared.DecideInSession();
+            decidedIn(prepared, session);
+        }
+
         var current = await CurrentFingerprintsAsync(unitOfWork, cancellationToken);
         bool Changed(InvoiceDecision decision) =>
             !current.TryGetValue(Guid.Parse(decision.InvoiceId), out var stored) || stored.Fingerprint != Fingerprint(decision);

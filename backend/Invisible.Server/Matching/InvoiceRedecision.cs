@@ -60,6 +60,16 @@ public sealed class InvoiceRedecision
     }
 
     /// <summary>
+    /// Decides the tenant's pending invoices as a full reconcile would, and re-decides the decided ones whose outcome
+    /// changed, continuing the tenant's kept session when nothing but new invoices changed (<see cref="ArrivalSessions"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<ReevaluatedInvoice>> DecideArrivalsAsync(ArrivalSessions sessions, CancellationToken cancellationToken)
+    {
+        reevaluated = await sessions.DecideAsync(unitOfWork, DecidedAt, cancellationToken);
+        return reevaluated;
+    }
+
+    /// <summary>
     /// Writes <paramref name="audit"/> with the re-decided invoices and tells web apps what changed: <paramref name="cause"/>
     /// and the invoices named in <paramref name="alsoChanged"/> (whose queue entry the caller changed) and the re-decided ones.
     /// </summary>

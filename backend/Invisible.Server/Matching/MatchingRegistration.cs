@@ -11,6 +11,7 @@ public static class MatchingRegistration
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<InvoiceMatching>();
+        services.TryAddSingleton<ArrivalSessions>();
         services.TryAddSingleton<ToleranceAdministration>();
         services.AddIntegrationEventHandler<FileImported, ReevaluateAfterImport>(ReevaluateAfterImport.Consumer);
         return services;

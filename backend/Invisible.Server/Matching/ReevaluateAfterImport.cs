@@ -18,7 +18,7 @@ namespace Invisible.Server.Matching;
 /// Channels that store invoices without <see cref="ImportService"/> (keyed by hand, e-mail) publish a
 /// <see cref="FileImported"/> of kind "invoices" in the transaction that stores them.
 /// </summary>
-public sealed class ReevaluateAfterImport(TimeProvider time, ILogger<ReevaluateAfterImport> logger) : IIntegrationEventHandler<FileImported>
+public sealed class ReevaluateAfterImport(TimeProvider time, ArrivalSessions sessions, ILogger<ReevaluateAfterImport> logger) : IIntegrationEventHandler<FileImported>
 {
     /// <summary>The inbox name of this consumer; stable across releases.</summary>
     public const string Consumer = "matching.reevaluate-after-import";
@@ -38,7 +38,7 @@ public sealed class ReevaluateAfterImport(TimeProvider time, ILogger<ReevaluateA
 
         var reevaluated = await DecideAsync(
             context.UnitOfWork, time, arrival ? "matching.decided_on_arrival" : "matching.reevaluated", integrationEvent.ImportId,
-            integrationEvent.Kind, arrival ? ArrivalCause : "rematch_after_import", cancellationToken);
+            integrationEvent.Kind, arrival ? ArrivalCause : "rematch_after_import", cancellationToken, sessions);
         if (reevaluated.Count > 0)
         {
             logger.LogInformation(
@@ -49,13 +49,17 @@ public sealed class ReevaluateAfterImport(TimeProvider time, ILogger<ReevaluateA
 
     /// <summary>
     /// Decides the tenant's new invoices and re-decides the changed ones in <paramref name="unitOfWork"/> (which the
-    /// caller commits), with an audit entry and the live notifications when anything was decided.
+    /// caller commits), with an audit entry and the live notifications when anything was decided. With
+    /// <paramref name="sessions"/>, new invoices are decided by continuing the tenant's kept session when nothing else changed.
     /// </summary>
     public static async Task<IReadOnlyList<ReevaluatedInvoice>> DecideAsync(
-        TenantUnitOfWork unitOfWork, TimeProvider time, string auditAction, Guid importId, string kind, string cause, CancellationToken cancellationToken)
+        TenantUnitOfWork unitOfWork, TimeProvider time, string auditAction, Guid importId, string kind, string cause, CancellationToken cancellationToken,
+        ArrivalSessions? sessions = null)
     {
         var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
-        var reevaluated = await redecision.ReevaluateAsync("engine", new HashSet<Guid>(), eligible: null, cancellationToken, EvaluationScope.AllInvoices);
+        var reevaluated = sessions is not null
+            ? await redecision.DecideArrivalsAsync(sessions, cancellationToken)
+            : await redecision.ReevaluateAsync("engine", new HashSet<Guid>(), eligible: null, cancellationToken, EvaluationScope.AllInvoices);
         if (reevaluated.Count == 0)
         {
             return reevaluated;

@@ -86,6 +86,15 @@ public sealed class SnapshotKeys
         return null;
     }
 
+    /// <summary>Adds the line ids of invoices stored after the snapshot was read (decided on their arrival).</summary>
+    internal void AddInvoiceLines(IReadOnlyDictionary<Guid, InvoiceLineKey[]> invoiceLines)
+    {
+        foreach (var (invoiceId, lines) in invoiceLines)
+        {
+            _invoiceLines[invoiceId] = lines;
+        }
+    }
+
     private PurchaseOrderKeys? Po(string? poNumber, int? version) =>
         poNumber is not null && version is { } wanted && _purchaseOrders.TryGetValue(poNumber, out var po) && po.Version == wanted ? po : null;
 
@@ -217,15 +226,20 @@ public static class TenantSnapshotStore
         return receipts;
     }
 
+    /// <summary>The invoices no decision was made for yet (status pending), with their line ids.</summary>
+    internal static Task<(List<Invoice> Invoices, Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]> Keys)> PendingInvoicesAsync(
+        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        InvoicesAsync(unitOfWork, cancellationToken, onlyPending: true);
+
     private static async Task<(List<Invoice> Invoices, Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]> Keys)> InvoicesAsync(
-        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken, bool onlyPending = false)
     {
         var linesByInvoice = new Dictionary<Guid, List<(Guid Id, InvoiceLine Line)>>();
         await using (var reader = await ReadAsync(unitOfWork,
                          """
                          select invoice_id, id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line
                          from invoice_lines
-                         """, cancellationToken))
+                         """ + (onlyPending ? " where invoice_id in (select id from invoices where status = 'pending')" : ""), cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -248,8 +262,7 @@ public static class TenantSnapshotStore
                          select i.id, i.invoice_number, i.printed_vendor_name, i.printed_vendor_tax_id, i.invoice_date, i.currency,
                                 i.printed_po_number, i.invoice_total, m.import_no
                          from invoices i join imports m on m.id = i.import_id
-                         order by m.import_no, i.import_position
-                         """, cancellationToken))
+                         """ + (onlyPending ? " where i.status = 'pending'" : "") + " order by m.import_no, i.import_position", cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
