@@ -8,6 +8,7 @@ using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Matching;
 using Invisible.Server.Exceptions;
+using Invisible.Server.FieldEncryption;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
 using Invisible.Server.Rpc;
@@ -29,7 +30,7 @@ public static class ServerComposition
         services.AddPlatform(configuration);
         services.AddGrpcTransport();
         services.AddOpenApiDocument();
-        services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
+        services.AddFieldEncryption().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         return services;

@@ -1,4 +1,6 @@
 using Dapper;
+using LinqToDB;
+using LinqToDB.Data;
 using Npgsql;
 
 namespace Invisible.Data.Tenancy;
@@ -17,6 +19,21 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     public Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailAsync(string email, CancellationToken cancellationToken) =>
         QueryAsync("select tenant_id as TenantId, user_id as Id from auth_find_users_by_email(@value)", email, cancellationToken);
 
+    /// <summary>
+    /// Enabled users whose e-mail address has this blind index (HMAC of the normalised address); <paramref name="email"/>
+    /// only finds rows the start-up sweep has not indexed yet.
+    /// </summary>
+    public async Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailIndexAsync(byte[] emailIndex, string email, CancellationToken cancellationToken)
+    {
+        await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
+        await using var db = Access.ProductData.On(connection);
+        // A set-returning SECURITY DEFINER function: raw SQL is the clear way to call it.
+        var found = await db.QueryToListAsync<FoundUser>(
+            "select tenant_id as TenantId, user_id as UserId from auth_find_users_by_email_index(@emailIndex, @email)",
+            new DataParameter("emailIndex", emailIndex, DataType.Binary), new DataParameter("email", email, DataType.Text));
+        return found.Select(user => new TenantScopedId(user.TenantId, user.UserId)).ToList();
+    }
+
     public async Task<TenantScopedId?> FindApiKeyAsync(byte[] keyHash, CancellationToken cancellationToken) =>
         (await QueryAsync("select tenant_id as TenantId, api_key_id as Id from auth_find_api_key(@value)", keyHash, cancellationToken)).SingleOrDefault();
 
@@ -32,6 +49,13 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         return (await connection.QueryAsync<Guid>(new CommandDefinition(
             "select outbox_tenants_with_pending()", cancellationToken: cancellationToken))).AsList();
+    }
+
+    private sealed class FoundUser
+    {
+        public Guid TenantId { get; set; }
+
+        public Guid UserId { get; set; }
     }
 
     private async Task<IReadOnlyList<TenantScopedId>> QueryAsync(string sql, object value, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Passwords;
 using Invisible.Identity.Tokens;
+using Invisible.Server.FieldEncryption;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -24,6 +25,8 @@ public sealed class Authentication(
     TenantDatabase database,
     Sessions sessions,
     SignInThrottles throttles,
+    PersonalDataKeys personalDataKeys,
+    PersonalDataSealing personalDataSealing,
     ILogger<Authentication> logger)
 {
     public async Task<SignInOutcome> SignInAsync(
@@ -166,6 +169,7 @@ public sealed class Authentication(
             throw AuthErrors.InvitationInvalid();
         }
 
+        await personalDataSealing.SealUserEmailAsync(unitOfWork, userId, invitation.Email, cancellationToken);
         await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
             "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,
@@ -205,7 +209,8 @@ public sealed class Authentication(
             return [];
         }
 
-        var candidates = await lookup.FindUsersByEmailAsync(email.Trim(), cancellationToken);
+        var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(email)!;
+        var candidates = await lookup.FindUsersByEmailIndexAsync(emailIndex, email.Trim(), cancellationToken);
         if (string.IsNullOrWhiteSpace(tenantSlug) || candidates.Count == 0)
         {
             return candidates;
