@@ -75,6 +75,19 @@ public sealed class PersonalDataEncryptionTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task Searching_the_vendor_directory_by_a_tax_id_finds_the_vendor_through_the_blind_index_however_the_tax_id_is_written()
+    {
+        var tenant = await server.NewTenantAsync();
+        await ExecuteAsync(tenant,
+            "insert into vendors (tenant_id, vendor_code, name, tax_id) values (current_setting('app.tenant_id')::uuid, 'V-7', 'Initech', 'GB 123.456-789')");
+        await server.Server.Services.GetRequiredService<PersonalDataSealing>().SealTenantAsync(tenant.Id, Ct);
+
+        var found = await server.Server.Services.GetRequiredService<Invisible.Server.Vendors.VendorDirectoryQueries>().ListAsync(tenant.Id, "gb123456789", null, 10, Ct);
+
+        Assert.Equal(["V-7"], found.Vendors.Select(vendor => vendor.VendorCode));
+    }
+
+    [Fact]
     public async Task A_sealed_email_moved_to_another_users_row_or_another_tenant_does_not_open()
     {
         var tenant = await server.NewTenantAsync();
