@@ -89,6 +89,15 @@ public sealed class PersonalDataSealing(TenantDirectory tenants, TenantDatabase 
             .UpdateAsync(cancellationToken);
     }
 
+    /// <summary>Seals an invitation's e-mail address as soon as the invitation is recorded.</summary>
+    public async Task SealInvitationEmailAsync(TenantUnitOfWork unitOfWork, Guid invitationId, string email, CancellationToken cancellationToken)
+    {
+        var data = await keys.DataAsync(cancellationToken);
+        await unitOfWork.Db.GetTable<InvitationEmailRow>().Where(row => row.Id == invitationId)
+            .Set(row => row.EmailEncrypted, data.Seal(email, new PersonalDataLocation(unitOfWork.TenantId, PersonalDataFields.InvitationEmail, invitationId)))
+            .UpdateAsync(cancellationToken);
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try

@@ -39,6 +39,17 @@ public sealed class PersonalDataEncryptionTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task An_invitations_email_is_stored_sealed_when_the_invitation_is_recorded()
+    {
+        var tenant = await server.NewTenantAsync();
+        var clerk = await tenant.AddUserAsync(Identity.Roles.Clerk);
+
+        var invitation = (await QueryAsync<InvitationSealed>(tenant, "select id as Id, email_encrypted as EmailEncrypted from invitations")).Single();
+
+        Assert.Equal(clerk.Email, (await Keys.DataAsync(Ct)).Open(invitation.EmailEncrypted, new PersonalDataLocation(tenant.Id, PersonalDataFields.InvitationEmail, invitation.Id)));
+    }
+
+    [Fact]
     public async Task Sign_in_finds_the_user_by_the_blind_index_of_the_address_in_any_letter_case()
     {
         var tenant = await server.NewTenantAsync();
@@ -165,6 +176,13 @@ public sealed class PersonalDataEncryptionTests(AccountsServer server)
         public byte[]? EmailEncrypted { get; set; }
 
         public byte[]? EmailIndex { get; set; }
+    }
+
+    private sealed class InvitationSealed
+    {
+        public Guid Id { get; set; }
+
+        public byte[]? EmailEncrypted { get; set; }
     }
 
     private sealed class VendorSealed
