@@ -99,6 +99,28 @@ public sealed class PersonalDataEncryptionTests(AccountsServer server)
     }
 
     [Fact]
+    public async Task A_vendor_file_import_seals_the_tax_ids_and_e_mails_it_stores_in_its_own_transaction()
+    {
+        var tenant = await server.NewTenantAsync();
+        await using (var file = new MemoryStream(Encoding.UTF8.GetBytes(
+                         "vendor_code,name,tax_id,email,country,currency,payment_terms\nV1,Acme Supplies Ltd,GB123456789,ap@acme.example,GB,GBP,NET30\n")))
+        {
+            var outcome = await server.Server.Services.GetRequiredService<Invisible.Server.Imports.ImportService>().ImportAsync(tenant.Id,
+                new Data.Imports.ImportRequest(Ingestion.DocumentKind.Vendors, "vendors.csv", Data.Imports.ImportSource.Cli, "tester", null), file,
+                new Ingestion.ImportOptions(), null, Ct);
+            Assert.Equal(Data.Imports.ImportOutcomeKind.Stored, outcome.Kind);
+        }
+
+        var vendor = (await QueryAsync<VendorSealed>(tenant, "select tax_id_encrypted as TaxIdEncrypted, tax_id_index as TaxIdIndex, email_encrypted as EmailEncrypted from vendors")).Single();
+        var data = await Keys.DataAsync(Ct);
+
+        Assert.Multiple(
+            () => Assert.Equal("GB123456789", data.Open(vendor.TaxIdEncrypted, PersonalDataFields.OfVendor(tenant.Id, PersonalDataFields.VendorTaxId, "V1"))),
+            () => Assert.Equal("ap@acme.example", data.Open(vendor.EmailEncrypted, PersonalDataFields.OfVendor(tenant.Id, PersonalDataFields.VendorEmail, "V1"))),
+            () => Assert.Equal((Keys.IndexAsync(Ct).Result).OfTaxId("gb 123 456 789"), vendor.TaxIdIndex));
+    }
+
+    [Fact]
     public async Task A_sealed_email_moved_to_another_users_row_or_another_tenant_does_not_open()
     {
         var tenant = await server.NewTenantAsync();
