@@ -38,6 +38,8 @@ stale() {
 
 command -v dotnet >/dev/null || { echo "The .NET 10 SDK is required (dotnet not found on PATH)." >&2; exit 1; }
 have_postgres_server || apt_install postgresql
+# Backups of the embedded cluster (WAL archiving, `invisible backup`/`restore`).
+apt_install pgbackrest
 
 cli="backend/Invisible.Cli/bin/Debug/net10.0/invisible.dll"
 if stale "$cli" backend protos Directory.Build.props Directory.Packages.props global.json; then
@@ -68,7 +70,10 @@ if stale frontend/dist/invisible/browser/index.html frontend/src frontend/angula
 fi
 [ "$level" = product ] && exit 0
 
-apt_install chromium nghttp2-client wrk
+# prometheus brings promtool (alert rules) and the server the /metrics scrape test starts.
+apt_install chromium nghttp2-client wrk prometheus
+# The README's e-mail intake example sends with swaks.
+apt_install swaks
 for project in tests/interop tests/e2e tests/spa-bench; do
   [ -f "$project/package.json" ] && npm_ci "$project"
 done

@@ -25,6 +25,11 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     BenchDataCommand.Create(),
     EventsCommand.Create(),
     VerifyCommand.Create(),
+    BackupCommand.Create(),
+    RestoreCommand.Create(),
+    HealthCommand.Create(),
+    SecurityCommand.Create(),
+    ConfigCommand.Create(),
     BenchCommand.Create(),
 };
 

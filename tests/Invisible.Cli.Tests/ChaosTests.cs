@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.SampleData;
 using Invisible.Server.Hosting;
@@ -179,8 +179,8 @@ public sealed class ChaosTests(ITestOutputHelper output) : IDisposable
     private static async Task<long> PendingEventsAsync(TenantDatabase tenants, Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        return await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from outbox where published_at is null", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        return await unitOfWork.Db.ExecuteAsync<long>(
+            "select count(*) from outbox where published_at is null", cancellationToken);
     }
 
     private async Task AssertVerifiedAsync(string when)

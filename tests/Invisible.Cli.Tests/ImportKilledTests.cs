@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 using Invisible.Ingestion.Canonical;
@@ -105,19 +105,19 @@ public sealed class ImportKilledTests : IDisposable
     }
 
     private static async Task<List<string>> ActiveSessionsAsync(NpgsqlConnection connection) =>
-        (await connection.QueryAsync<string>(
+        (await connection.Linq().QueryToListAsync<string>(
             """
             select coalesce(usename, '?') || ' ' || coalesce(state, '?') || ': ' || left(coalesce(query, ''), 30)
             from pg_stat_activity
             where pid <> pg_backend_pid() and datname = current_database() and backend_type = 'client backend'
-            """)).Select(session => session[(session.IndexOf(' ', StringComparison.Ordinal) + 1)..]).ToList();
+            """, CancellationToken.None)).Select(session => session[(session.IndexOf(' ', StringComparison.Ordinal) + 1)..]).ToList();
 
     private static async Task<(long Imports, long Invoices, long Lines)> CountsAsync(LocalProduct product, Guid tenantId)
     {
         await using var unitOfWork = await product.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenantId, CancellationToken.None);
-        return await unitOfWork.Connection.QuerySingleAsync<(long, long, long)>(
-            "select (select count(*) from imports), (select count(*) from invoices), (select count(*) from invoice_lines)",
-            transaction: unitOfWork.Transaction);
+        return (await unitOfWork.Db.QueryToListAsync(
+            row => (row.GetFieldValue<long>(0), row.GetFieldValue<long>(1), row.GetFieldValue<long>(2)),
+            "select (select count(*) from imports), (select count(*) from invoices), (select count(*) from invoice_lines)", CancellationToken.None)).Single();
     }
 
     public void Dispose() => _directory.Dispose();

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Server.Hosting;
 using Invisible.Server.Tenancy;
@@ -131,8 +131,9 @@ public sealed class RemoteCliTests : IAsyncLifetime
     {
         var tenant = await _server.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, CancellationToken.None);
         await using var unitOfWork = await _server.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenant!.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<(string Kind, string Source)>(
-            "select kind, source from imports where status = 'stored' or status = 'rejected' order by import_no desc", transaction: unitOfWork.Transaction)).AsList();
+        return (await unitOfWork.Db.QueryToListAsync(
+            row => (Kind: row.GetFieldValue<string>(0), Source: row.GetFieldValue<string>(1)),
+            "select kind, source from imports where status = 'stored' or status = 'rejected' order by import_no desc", CancellationToken.None)).ToList();
     }
 
     private async Task<string> WriteAsync(string name, string content)

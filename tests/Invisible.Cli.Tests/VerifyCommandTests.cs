@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.SampleData;
 using Invisible.Server.Database;
@@ -122,7 +122,7 @@ public sealed class VerifyCommandTests(VerifyCommandTests.TwoTenants tenants) : 
         public async Task<T> QueryAsync<T>(Guid tenantId, string sql)
         {
             await using var unitOfWork = await _product!.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenantId, CancellationToken.None);
-            return await unitOfWork.Connection.QuerySingleAsync<T>(sql, transaction: unitOfWork.Transaction);
+            return (await unitOfWork.Db.RowsAsync<T>(sql)).Single();
         }
 
         /// <summary>
@@ -130,10 +130,10 @@ public sealed class VerifyCommandTests(VerifyCommandTests.TwoTenants tenants) : 
         /// forced on the owner too, so it acts as the tenant.
         /// </summary>
         public Task<T> AsOwnerAsync<T>(Guid tenantId, string sql) =>
-            AsOwnerAsync(tenantId, (connection, transaction) => connection.QuerySingleAsync<T>(sql, transaction: transaction));
+            AsOwnerAsync(tenantId, async (connection, transaction) => (await connection.Linq(transaction).RowsAsync<T>(sql)).Single());
 
         public Task ExecuteAsOwnerAsync(Guid tenantId, string sql) =>
-            AsOwnerAsync(tenantId, (connection, transaction) => connection.ExecuteAsync(sql, transaction: transaction));
+            AsOwnerAsync(tenantId, (connection, transaction) => connection.Linq(transaction).ExecuteAsync(sql, CancellationToken.None));
 
         private async Task<T> AsOwnerAsync<T>(Guid tenantId, Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> statement)
         {
@@ -141,7 +141,7 @@ public sealed class VerifyCommandTests(VerifyCommandTests.TwoTenants tenants) : 
             await using var connection = new NpgsqlConnection(owner);
             await connection.OpenAsync();
             await using var transaction = await connection.BeginTransactionAsync();
-            await connection.ExecuteAsync("select set_config('app.tenant_id', @tenant, true)", new { tenant = tenantId.ToString() }, transaction);
+            await connection.Linq(transaction).ExecuteAsync("select set_config('app.tenant_id', @tenant, true)", new { tenant = tenantId.ToString() }, CancellationToken.None);
             var result = await statement(connection, transaction);
             await transaction.CommitAsync();
             return result;

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Testing;
 using Npgsql;
@@ -16,8 +16,9 @@ public sealed class AuditLogTests(DatabaseFixture fixture) : IClassFixture<Datab
         await AppendAsync(tenant.Id, 3);
 
         await using var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        var entries = (await uow.Connection.QueryAsync<(long Seq, byte[] PrevHash, byte[] Hash)>(
-            "select seq, prev_hash, hash from audit_log order by seq", transaction: uow.Transaction)).ToList();
+        var entries = (await uow.Db.QueryToListAsync(
+            row => (Seq: row.GetFieldValue<long>(0), PrevHash: row.GetFieldValue<byte[]>(1), Hash: row.GetFieldValue<byte[]>(2)),
+            "select seq, prev_hash, hash from audit_log order by seq", CancellationToken.None)).ToList();
 
         Assert.Equal([1L, 2L, 3L], entries.Select(entry => entry.Seq));
         Assert.Equal(new byte[32], entries[0].PrevHash);
@@ -35,8 +36,9 @@ public sealed class AuditLogTests(DatabaseFixture fixture) : IClassFixture<Datab
         var seq = await AuditLog.AppendAsync(uow, "user-1", "update", "tolerance", "42",
             new { PricePercent = 2m }, new { PricePercent = 3.5m }, "req-7", CancellationToken.None);
 
-        var stored = await uow.Connection.QuerySingleAsync<(string Before, string After, string RequestId)>(
-            "select before::text, after::text, request_id from audit_log where seq = @seq", new { seq }, uow.Transaction);
+        var stored = (await uow.Db.QueryToListAsync(
+            row => (Before: row.GetFieldValue<string>(0), After: row.GetFieldValue<string>(1), RequestId: row.GetFieldValue<string>(2)),
+            "select before::text, after::text, request_id from audit_log where seq = @seq", new { seq }, CancellationToken.None)).Single();
         Assert.Equal(("{\"pricePercent\": 2}", "{\"pricePercent\": 3.5}", "req-7"), stored);
     }
 
@@ -96,7 +98,7 @@ public sealed class AuditLogTests(DatabaseFixture fixture) : IClassFixture<Datab
         await AppendAsync(tenant.Id, 1);
 
         await using var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Connection.ExecuteAsync(change, transaction: uow.Transaction));
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Db.ExecuteAsync(change, CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
         Assert.Contains("permission denied", refused.MessageText, StringComparison.Ordinal);
     }
@@ -110,9 +112,9 @@ public sealed class AuditLogTests(DatabaseFixture fixture) : IClassFixture<Datab
         await using var owner = new NpgsqlConnection(Database.OwnerConnectionString);
         await owner.OpenAsync();
         await using var transaction = await owner.BeginTransactionAsync();
-        await owner.ExecuteAsync("select set_config('app.tenant_id', @tenant, true)", new { tenant = tenant.Id.ToString() }, transaction);
+        await owner.Linq(transaction).ExecuteAsync("select set_config('app.tenant_id', @tenant, true)", new { tenant = tenant.Id.ToString() }, CancellationToken.None);
         var refused = await Assert.ThrowsAsync<PostgresException>(
-            () => owner.ExecuteAsync("update audit_log set actor = 'someone else'", transaction: transaction));
+            () => owner.Linq(transaction).ExecuteAsync("update audit_log set actor = 'someone else'", CancellationToken.None));
         Assert.Contains("audit_log is append-only", refused.MessageText, StringComparison.Ordinal);
     }
 
@@ -134,8 +136,8 @@ public sealed class AuditLogTests(DatabaseFixture fixture) : IClassFixture<Datab
         await using var superuser = new NpgsqlConnection(Database.SuperuserConnectionString);
         await superuser.OpenAsync();
         await using var transaction = await superuser.BeginTransactionAsync();
-        await superuser.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
-        Assert.Equal(1, await superuser.ExecuteAsync(sql, new { tenant = tenantId }, transaction));
+        await superuser.Linq(transaction).ExecuteAsync("set local session_replication_role = replica", CancellationToken.None);
+        Assert.Equal(1, await superuser.Linq(transaction).ExecuteAsync(sql, new { tenant = tenantId }, CancellationToken.None));
         await transaction.CommitAsync();
     }
 }

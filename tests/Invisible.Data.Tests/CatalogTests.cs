@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Provisioning;
 using Invisible.Testing;
 using Npgsql;
@@ -69,7 +69,7 @@ public sealed class CatalogTests(DatabaseFixture fixture) : IClassFixture<Databa
         await using var connection = new NpgsqlConnection(fixture.Database.SuperuserConnectionString);
         await connection.OpenAsync();
 
-        var violations = (await connection.QueryAsync<string>(ViolationsSql)).ToList();
+        var violations = (await connection.Linq().QueryToListAsync<string>(ViolationsSql, CancellationToken.None)).ToList();
 
         Assert.True(violations.Count == 0, string.Join(Environment.NewLine, violations));
     }
@@ -141,7 +141,7 @@ public sealed class CatalogTests(DatabaseFixture fixture) : IClassFixture<Databa
         await using var connection = new NpgsqlConnection(fixture.Database.SuperuserConnectionString);
         await connection.OpenAsync();
         await using var transaction = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync(breakingDdl, transaction: transaction);
-        return (await connection.QueryAsync<string>(ViolationsSql, transaction: transaction)).ToList();
+        await connection.Linq(transaction).ExecuteAsync(breakingDdl, CancellationToken.None);
+        return (await connection.Linq(transaction).QueryToListAsync<string>(ViolationsSql, CancellationToken.None)).ToList();
     }
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Testing;
 
@@ -36,14 +36,14 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
         var invitationHash = Sha256("invitation-secret");
         await using (var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await uow.Connection.ExecuteAsync(
+            await uow.Db.ExecuteAsync(
                 """
                 insert into api_keys (tenant_id, name, key_prefix, key_hash, role) values (@TenantId, 'ci', 'ik_live', @keyHash, 'clerk');
                 insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, expires_at)
                     values (@TenantId, @userId, gen_random_uuid(), @tokenHash, now() + interval '1 day');
                 insert into invitations (tenant_id, email, role, token_hash, expires_at)
                     values (@TenantId, 'new@example.com', 'auditor', @invitationHash, now() + interval '1 day');
-                """, new { uow.TenantId, userId, keyHash, tokenHash, invitationHash }, uow.Transaction);
+                """, new { uow.TenantId, userId, keyHash, tokenHash, invitationHash }, CancellationToken.None);
             await uow.CommitAsync(CancellationToken.None);
         }
 
@@ -60,11 +60,11 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
         foreach (var (tenant, published) in new[] { (tenants.First, false), (tenants.Second, true) })
         {
             await using var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-            await uow.Connection.ExecuteAsync(
+            await uow.Db.ExecuteAsync(
                 """
                 insert into outbox (id, tenant_id, topic, event_type, payload, published_at)
                 values (gen_random_uuid(), @TenantId, 'invoices', 'invoice.imported', '{}', case when @published then now() end)
-                """, new { uow.TenantId, published }, uow.Transaction);
+                """, new { uow.TenantId, published }, CancellationToken.None);
             await uow.CommitAsync(CancellationToken.None);
         }
 
@@ -75,9 +75,8 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
     private async Task<Guid> InsertUserAsync(Guid tenantId, string email, bool disabled)
     {
         await using var uow = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
-        var id = await uow.Connection.ExecuteScalarAsync<Guid>(
-            "insert into users (tenant_id, email, role, disabled_at) values (@tenantId, @email, 'clerk', case when @disabled then now() end) returning id",
-            new { tenantId, email, disabled }, uow.Transaction);
+        var id = await uow.Db.ExecuteAsync<Guid>(
+            "insert into users (tenant_id, email, role, disabled_at) values (@tenantId, @email, 'clerk', case when @disabled then now() end) returning id", new { tenantId, email, disabled }, CancellationToken.None);
         await uow.CommitAsync(CancellationToken.None);
         return id;
     }

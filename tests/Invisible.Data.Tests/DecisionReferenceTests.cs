@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Testing;
 using Npgsql;
 
@@ -18,8 +18,8 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
         var decision = await InsertDecisionAsync(uow, mine, mine);
         await InsertLineDecisionAsync(uow, mine, decision, mine);
 
-        Assert.Equal(1, await uow.Connection.ExecuteScalarAsync<long>(
-            "select count(*) from line_decisions where match_decision_id = @decision", new { decision }, uow.Transaction));
+        Assert.Equal(1, await uow.Db.ExecuteAsync<long>(
+            "select count(*) from line_decisions where match_decision_id = @decision", new { decision }, CancellationToken.None));
     }
 
     [Theory]
@@ -33,11 +33,11 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
         var mine = documents.Of(documents.Tenants.First.Id);
         var theirs = documents.Of(documents.Tenants.Second.Id);
         await using var uow = await documents.Database.Tenants.BeginAsync(mine.Tenant, CancellationToken.None);
-        var before = await uow.Connection.ExecuteScalarAsync<long>("select count(*) from match_decisions", transaction: uow.Transaction);
-        await uow.Connection.ExecuteAsync("savepoint before_insert", transaction: uow.Transaction);
+        var before = await uow.Db.ExecuteAsync<long>("select count(*) from match_decisions", CancellationToken.None);
+        await uow.Db.ExecuteAsync("savepoint before_insert", CancellationToken.None);
 
         // Two rows in one statement, the second with one reference swapped for the other tenant's row of that kind.
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Connection.ExecuteAsync(
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Db.ExecuteAsync(
             $$"""
             insert into match_decisions (tenant_id, invoice_id, run_id, engine_version, invoice_status, vendor_id, purchase_order_id,
                                          duplicate_of, tolerance_id, explanation, evidence)
@@ -48,18 +48,16 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
             select @tenant, {{Swap("invoice_id", "@theirInvoice")}}, gen_random_uuid(), 'test', 'matched', {{Swap("vendor_id", "@theirVendor")}},
                    {{Swap("purchase_order_id", "@theirPo")}}, {{Swap("duplicate_of", "@theirInvoice")}}, {{Swap("tolerance_id", "@theirTolerance")}}, '{}'::jsonb, '{}'::json
             from (values (@invoice, @vendor, @po, @invoice, @tolerance)) as mine (invoice_id, vendor_id, purchase_order_id, duplicate_of, tolerance_id)
-            """,
-            new
+            """, new
             {
                 tenant = mine.Tenant, invoice = mine.Invoice, vendor = mine.Vendor, po = mine.PurchaseOrder, tolerance = mine.Tolerance,
                 theirInvoice = theirs.Invoice, theirVendor = theirs.Vendor, theirPo = theirs.PurchaseOrder, theirTolerance = theirs.Tolerance,
-            },
-            uow.Transaction));
+            }, CancellationToken.None));
 
         Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, refused.SqlState);
         Assert.Contains(named, refused.MessageText, StringComparison.Ordinal);
-        await uow.Connection.ExecuteAsync("rollback to savepoint before_insert", transaction: uow.Transaction);
-        Assert.Equal(before, await uow.Connection.ExecuteScalarAsync<long>("select count(*) from match_decisions", transaction: uow.Transaction));
+        await uow.Db.ExecuteAsync("rollback to savepoint before_insert", CancellationToken.None);
+        Assert.Equal(before, await uow.Db.ExecuteAsync<long>("select count(*) from match_decisions", CancellationToken.None));
 
         string Swap(string name, string other) => name == column ? other : name;
     }
@@ -85,17 +83,15 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
             _ => theirs.PurchaseOrderLine,
         };
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Connection.ExecuteAsync(
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => uow.Db.ExecuteAsync(
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
             values (@tenant, @decision, @invoiceLine, @poLine, 'matched', '{}')
-            """,
-            new
+            """, new
             {
                 tenant = mine.Tenant, decision = references["match_decision_id"], invoiceLine = references["invoice_line_id"],
                 poLine = references["purchase_order_line_id"],
-            },
-            uow.Transaction));
+            }, CancellationToken.None));
 
         Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, refused.SqlState);
         Assert.Contains(named, refused.MessageText, StringComparison.Ordinal);
@@ -117,14 +113,12 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
         await superuser.OpenAsync();
         await using var transaction = await superuser.BeginTransactionAsync();
 
-        var refused = await Assert.ThrowsAsync<PostgresException>(() => superuser.ExecuteAsync(
-            statement,
-            new
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => superuser.Linq(transaction).ExecuteAsync(
+            statement, new
             {
                 invoice = mine.Invoice, invoiceLine = mine.InvoiceLine, vendor = mine.Vendor, po = mine.PurchaseOrder,
                 poLine = mine.PurchaseOrderLine, tolerance = mine.Tolerance, decision = mine.Decision,
-            },
-            transaction));
+            }, CancellationToken.None));
 
         Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, refused.SqlState);
         Assert.Contains("is referenced by", refused.MessageText, StringComparison.Ordinal);
@@ -138,33 +132,29 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
         await superuser.OpenAsync();
         await using var transaction = await superuser.BeginTransactionAsync();
 
-        Assert.Equal(1, await superuser.ExecuteAsync("delete from invoices where id = @undecided", new { undecided = mine.UndecidedInvoice }, transaction));
-        Assert.Equal(1, await superuser.ExecuteAsync("update invoices set status = 'matched' where id = @invoice", new { invoice = mine.Invoice }, transaction));
+        Assert.Equal(1, await superuser.Linq(transaction).ExecuteAsync("delete from invoices where id = @undecided", new { undecided = mine.UndecidedInvoice }, CancellationToken.None));
+        Assert.Equal(1, await superuser.Linq(transaction).ExecuteAsync("update invoices set status = 'matched' where id = @invoice", new { invoice = mine.Invoice }, CancellationToken.None));
     }
 
     private static Task<Guid> InsertDecisionAsync(Data.Tenancy.TenantUnitOfWork uow, Seeded tenant, Seeded references) =>
-        uow.Connection.ExecuteScalarAsync<Guid>(
+        uow.Db.ExecuteAsync<Guid>(
             """
             insert into match_decisions (tenant_id, invoice_id, run_id, engine_version, invoice_status, vendor_id, purchase_order_id,
                                          tolerance_id, explanation, evidence)
             values (@tenant, @invoice, gen_random_uuid(), 'test', 'matched', @vendor, @po, @tolerance, '{}', '{}')
             returning id
-            """,
-            new
+            """, new
             {
                 tenant = tenant.Tenant, invoice = references.Invoice, vendor = references.Vendor, po = references.PurchaseOrder,
                 tolerance = references.Tolerance,
-            },
-            uow.Transaction);
+            }, CancellationToken.None);
 
     private static Task<int> InsertLineDecisionAsync(Data.Tenancy.TenantUnitOfWork uow, Seeded tenant, Guid decision, Seeded references) =>
-        uow.Connection.ExecuteAsync(
+        uow.Db.ExecuteAsync(
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
             values (@tenant, @decision, @invoiceLine, @poLine, 'matched', '{}')
-            """,
-            new { tenant = tenant.Tenant, decision, invoiceLine = references.InvoiceLine, poLine = references.PurchaseOrderLine },
-            uow.Transaction);
+            """, new { tenant = tenant.Tenant, decision, invoiceLine = references.InvoiceLine, poLine = references.PurchaseOrderLine }, CancellationToken.None);
 
     /// <summary>The ids of one tenant's documents and of the decision (with a line decision) that references them.</summary>
     public sealed record Seeded(
@@ -222,8 +212,8 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
             foreach (var tenant in new[] { Tenants.First.Id, Tenants.Second.Id })
             {
                 await using var uow = await database.Tenants.BeginAsync(tenant, CancellationToken.None);
-                await uow.Connection.ExecuteAsync(SeedSql, transaction: uow.Transaction);
-                seeded[tenant] = await uow.Connection.QuerySingleAsync<Seeded>(
+                await uow.Db.ExecuteAsync(SeedSql, CancellationToken.None);
+                seeded[tenant] = (await uow.Db.QueryToListAsync<Seeded>(
                     """
                     select i.tenant_id as Tenant, v.id as Vendor, p.id as PurchaseOrder, pl.id as PurchaseOrderLine, i.id as Invoice,
                            il.id as InvoiceLine, d.tolerance_id as Tolerance, d.id as Decision,
@@ -234,8 +224,7 @@ public sealed class DecisionReferenceTests(DecisionReferenceTests.Documents docu
                     join vendors v on v.id = d.vendor_id
                     join purchase_orders p on p.id = d.purchase_order_id
                     join purchase_order_lines pl on pl.purchase_order_id = p.id
-                    """,
-                    transaction: uow.Transaction);
+                    """, CancellationToken.None)).Single();
                 await uow.CommitAsync(CancellationToken.None);
             }
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Embedded;
 using Invisible.Data.Secrets;
 using Invisible.Testing;
@@ -260,7 +260,7 @@ public sealed class EmbeddedPostgresTests : IDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(cluster.SuperuserConnectionString()) { Pooling = false };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
-        return (await connection.ExecuteScalarAsync<T>(sql))!;
+        return (await connection.Linq().ExecuteAsync<T>(sql, CancellationToken.None))!;
     }
 
     private static int PostmasterProcessId(EmbeddedPostgres cluster) =>

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Migrations;
 using Invisible.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -70,7 +70,7 @@ public sealed class MigrationTests
 
         Assert.Equal([probe.FileName], results.SelectMany(applied => applied).Select(m => m.FileName));
         Assert.Empty(await migrator.GetPendingAsync(connection, CancellationToken.None));
-        Assert.Equal(0, await connection.ExecuteScalarAsync<int>("select count(*) from migration_probe"));
+        Assert.Equal(0, await connection.Linq().ExecuteAsync<int>("select count(*) from migration_probe", CancellationToken.None));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class MigrationTests
         Assert.Contains(broken.FileName, failure.Message, StringComparison.Ordinal);
         Assert.Contains("no_such_table", failure.Message, StringComparison.Ordinal);
         await using var connection = new NpgsqlConnection(database.OwnerConnectionString);
-        Assert.Null(await connection.ExecuteScalarAsync<string?>("select to_regclass('half_done')::text"));
+        Assert.Null(await connection.Linq().ExecuteAsync<string?>("select to_regclass('half_done')::text", CancellationToken.None));
         Assert.Equal(Migration.Embedded.Select(m => (m.Version, m.Checksum)), await AppliedAsync(database));
     }
 
@@ -107,6 +107,6 @@ public sealed class MigrationTests
     private static async Task<List<(int Version, string Checksum)>> AppliedAsync(TestDatabase database)
     {
         await using var connection = new NpgsqlConnection(database.OwnerConnectionString);
-        return (await connection.QueryAsync<(int, string)>("select version, checksum from schema_migrations order by version")).ToList();
+        return (await connection.Linq().QueryToListAsync(row => (row.GetFieldValue<int>(0), row.GetFieldValue<string>(1)), "select version, checksum from schema_migrations order by version", CancellationToken.None)).ToList();
     }
 }

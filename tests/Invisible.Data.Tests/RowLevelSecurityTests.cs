@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Testing;
 using Npgsql;
 
@@ -28,8 +28,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
         foreach (var table in seeded.TenantOwnedTables.Append("tenants"))
         {
             await using var uow = await seeded.Database.Tenants.BeginAsync(seeded.Tenants.First.Id, CancellationToken.None);
-            var visibleTenants = (await uow.Connection.QueryAsync<Guid>(
-                $"select distinct {TenantColumn(table)} from {table}", transaction: uow.Transaction)).ToList();
+            var visibleTenants = (await uow.Db.QueryToListAsync<Guid>(
+                $"select distinct {TenantColumn(table)} from {table}", CancellationToken.None)).ToList();
             if (!visibleTenants.SequenceEqual([seeded.Tenants.First.Id]))
             {
                 leaks.Add($"{table}: sees tenants [{string.Join(", ", visibleTenants)}]");
@@ -87,7 +87,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             await using var uow = await seeded.Database.Tenants.BeginAsync(seeded.Tenants.First.Id, CancellationToken.None);
             try
             {
-                await uow.Connection.ExecuteAsync(sql, new { other = seeded.Tenants.Second.Id }, uow.Transaction);
+                await uow.Db.ExecuteAsync(sql, new { other = seeded.Tenants.Second.Id }, CancellationToken.None);
                 leaks.Add($"{table}: insert with the other tenant's id succeeded");
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InsufficientPrivilege)
@@ -109,7 +109,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
         await using var connection = await seeded.Database.AppDataSource.OpenConnectionAsync();
         foreach (var table in seeded.TenantOwnedTables.Append("tenants"))
         {
-            var count = await connection.ExecuteScalarAsync<long>($"select count(*) from {table}");
+            var count = await connection.Linq().ExecuteAsync<long>($"select count(*) from {table}", CancellationToken.None);
             if (count != 0)
             {
                 leaks.Add($"{table}: {count} row(s) visible without a tenant");
@@ -127,12 +127,12 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
         await using var singleConnectionPool = NpgsqlDataSource.Create(builder.ConnectionString);
         await using (var uow = await new Data.Tenancy.TenantDatabase(singleConnectionPool).BeginAsync(seeded.Tenants.First.Id, CancellationToken.None))
         {
-            Assert.True(await uow.Connection.ExecuteScalarAsync<long>("select count(*) from vendors", transaction: uow.Transaction) > 0);
+            Assert.True(await uow.Db.ExecuteAsync<long>("select count(*) from vendors", CancellationToken.None) > 0);
             await uow.CommitAsync(CancellationToken.None);
         }
 
         await using var sameConnection = await singleConnectionPool.OpenConnectionAsync();
-        Assert.Equal(0, await sameConnection.ExecuteScalarAsync<long>("select count(*) from vendors"));
+        Assert.Equal(0, await sameConnection.Linq().ExecuteAsync<long>("select count(*) from vendors", CancellationToken.None));
     }
 
     /// <summary>Rows affected by a statement run as the first tenant against the second, or null when the role may not run it at all.</summary>
@@ -141,7 +141,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
         await using var uow = await seeded.Database.Tenants.BeginAsync(seeded.Tenants.First.Id, CancellationToken.None);
         try
         {
-            return await uow.Connection.ExecuteAsync(sql, new { other = seeded.Tenants.Second.Id }, uow.Transaction);
+            return await uow.Db.ExecuteAsync(sql, new { other = seeded.Tenants.Second.Id }, CancellationToken.None);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.InsufficientPrivilege)
         {
@@ -232,29 +232,30 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             foreach (var tenant in new[] { Tenants.First, Tenants.Second })
             {
                 await using var uow = await database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-                await uow.Connection.ExecuteAsync(SeedSql, transaction: uow.Transaction);
+                await uow.Db.ExecuteAsync(SeedSql, CancellationToken.None);
                 await uow.CommitAsync(CancellationToken.None);
             }
 
             // The catalog, not a hand-written list, says which tables are tenant-owned.
             await using var superuser = new NpgsqlConnection(database.SuperuserConnectionString);
             await superuser.OpenAsync();
-            TenantOwnedTables = (await superuser.QueryAsync<string>(
+            TenantOwnedTables = (await superuser.Linq().QueryToListAsync<string>(
                 """
                 select c.relname from pg_class c
                 join pg_namespace n on n.oid = c.relnamespace
                 join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
                 where n.nspname = 'public' and c.relkind in ('r', 'p')
                 order by c.relname
-                """)).ToList();
-            InsertableColumns = (await superuser.QueryAsync<(string Table, string Column)>(
+                """, CancellationToken.None)).ToList();
+            InsertableColumns = (await superuser.Linq().QueryToListAsync(
+                row => (Table: row.GetFieldValue<string>(0), Column: row.GetFieldValue<string>(1)),
                 """
                 select c.relname, a.attname from pg_class c
                 join pg_namespace n on n.oid = c.relnamespace
                 join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
                 where n.nspname = 'public' and a.attidentity <> 'a' and a.attgenerated = ''
                 order by c.relname, a.attnum
-                """))
+                """, CancellationToken.None))
                 .GroupBy(row => row.Table)
                 .ToDictionary(group => group.Key, group => (IReadOnlyList<string>)group.Select(row => row.Column).ToList());
             var counts = new Dictionary<(string, Guid), long>();
@@ -262,8 +263,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             {
                 foreach (var tenant in new[] { Tenants.First.Id, Tenants.Second.Id })
                 {
-                    counts[(table, tenant)] = await superuser.ExecuteScalarAsync<long>(
-                        $"select count(*) from {table} where tenant_id = @tenant", new { tenant });
+                    counts[(table, tenant)] = await superuser.Linq().ExecuteAsync<long>(
+                        $"select count(*) from {table} where tenant_id = @tenant", new { tenant }, CancellationToken.None);
                 }
             }
 

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Testing;
 
@@ -52,9 +52,9 @@ public sealed class TenantDirectoryTests(DatabaseFixture fixture) : IClassFixtur
         var tenant = await Database.CreateTenantAsync("tolerant");
 
         await using var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        var tolerance = await uow.Connection.QuerySingleAsync<(decimal Price, decimal Quantity, decimal Total)>(
-            "select price_tolerance_percent, quantity_tolerance_percent, total_tolerance from tolerances where vendor_id is null and version = 1",
-            transaction: uow.Transaction);
+        var tolerance = (await uow.Db.QueryToListAsync(
+            row => (Price: row.GetFieldValue<decimal>(0), Quantity: row.GetFieldValue<decimal>(1), Total: row.GetFieldValue<decimal>(2)),
+            "select price_tolerance_percent, quantity_tolerance_percent, total_tolerance from tolerances where vendor_id is null and version = 1", CancellationToken.None)).Single();
 
         Assert.Equal((2m, 0m, 0.05m), tolerance);
     }
@@ -65,7 +65,7 @@ public sealed class TenantDirectoryTests(DatabaseFixture fixture) : IClassFixtur
         var tenants = await Database.CreateTwoTenantsAsync();
 
         await using var uow = await Database.Tenants.BeginAsync(tenants.First.Id, CancellationToken.None);
-        var visible = (await uow.Connection.QueryAsync<Guid>("select id from tenants", transaction: uow.Transaction)).ToList();
+        var visible = (await uow.Db.QueryToListAsync<Guid>("select id from tenants", CancellationToken.None)).ToList();
 
         Assert.Equal([tenants.First.Id], visible);
     }
@@ -76,12 +76,12 @@ public sealed class TenantDirectoryTests(DatabaseFixture fixture) : IClassFixtur
         var tenant = await Database.CreateTenantAsync("rollback");
         await using (var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await uow.Connection.ExecuteAsync(
-                "insert into vendors (tenant_id, vendor_code, name) values (@TenantId, 'V1', 'Vendor')", new { uow.TenantId }, uow.Transaction);
+            await uow.Db.ExecuteAsync(
+                "insert into vendors (tenant_id, vendor_code, name) values (@TenantId, 'V1', 'Vendor')", new { uow.TenantId }, CancellationToken.None);
         }
 
         await using var check = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        Assert.Equal(0, await check.Connection.ExecuteScalarAsync<int>("select count(*) from vendors", transaction: check.Transaction));
+        Assert.Equal(0, await check.Db.ExecuteAsync<int>("select count(*) from vendors", CancellationToken.None));
     }
 
     [Fact]
@@ -90,12 +90,12 @@ public sealed class TenantDirectoryTests(DatabaseFixture fixture) : IClassFixtur
         var tenant = await Database.CreateTenantAsync("commit");
         await using (var uow = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await uow.Connection.ExecuteAsync(
-                "insert into vendors (tenant_id, vendor_code, name) values (@TenantId, 'V1', 'Vendor')", new { uow.TenantId }, uow.Transaction);
+            await uow.Db.ExecuteAsync(
+                "insert into vendors (tenant_id, vendor_code, name) values (@TenantId, 'V1', 'Vendor')", new { uow.TenantId }, CancellationToken.None);
             await uow.CommitAsync(CancellationToken.None);
         }
 
         await using var check = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        Assert.Equal(1, await check.Connection.ExecuteScalarAsync<int>("select count(*) from vendors", transaction: check.Transaction));
+        Assert.Equal(1, await check.Db.ExecuteAsync<int>("select count(*) from vendors", CancellationToken.None));
     }
 }

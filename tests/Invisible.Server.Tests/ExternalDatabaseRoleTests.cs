@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Server.Database;
 using Invisible.Testing;
 using Microsoft.Extensions.Configuration;
@@ -63,6 +63,6 @@ public sealed class ExternalDatabaseRoleTests(DatabaseFixture fixture) : IClassF
     private async Task ExecuteAsSuperuserAsync(string sql)
     {
         await using var connection = new NpgsqlConnection(fixture.Database.SuperuserConnectionString);
-        await connection.ExecuteAsync(sql);
+        await connection.Linq().ExecuteAsync(sql, CancellationToken.None);
     }
 }

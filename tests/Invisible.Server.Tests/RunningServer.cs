@@ -30,6 +30,8 @@ public sealed class RunningServer : IAsyncLifetime
                 "--Server:HttpPort=0",
                 "--Server:GrpcPort=0",
                 $"--Server:SpaRoot={SpaRoot}",
+                "--Rpc:ReadinessProbeInterval=00:00:00.200",
+                .. Accounts.AccountsServer.GenerousRequestLimits,
             ],
             configure: null,
             CancellationToken.None);

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Embedded;
 using Invisible.Data.Provisioning;
 using Invisible.Data.Tenancy;
@@ -74,6 +74,6 @@ public sealed class TestDatabase : IAsyncDisposable
         // Pooled owner connections (e.g. from tests using OwnerConnectionString) would block the drop; FORCE ends them.
         await using var connection = new NpgsqlConnection(cluster.SuperuserConnectionString());
         await connection.OpenAsync();
-        await connection.ExecuteAsync($"drop database if exists \"{Name}\" with (force)");
+        await connection.Linq().ExecuteAsync($"drop database if exists \"{Name}\" with (force)", CancellationToken.None);
     }
 }

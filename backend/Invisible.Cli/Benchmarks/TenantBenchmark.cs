@@ -1,6 +1,7 @@
 using System.Diagnostics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Cli.Commands;
+using Invisible.Data.Access;
 using Invisible.Data.Tenancy;
 using Invisible.SampleData;
 using Invisible.Server.Audit;
@@ -89,8 +90,8 @@ internal sealed class TenantBenchmark : IBenchmark
         var baseline = await MeasureAsync(async call =>
         {
             await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-            await unitOfWork.Connection.ExecuteScalarAsync<int?>(new CommandDefinition(
-                "select 1 from invoices where id = @id", new { id = invoiceIds[call % invoiceIds.Count] }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            await unitOfWork.Db.ExecuteAsync<int?>(
+                "select 1 from invoices where id = @id", new { id = invoiceIds[call % invoiceIds.Count] }, cancellationToken);
         });
         var figures = new List<BenchmarkFigure>();
         foreach (var (name, call) in calls)
@@ -121,12 +122,13 @@ internal sealed class TenantBenchmark : IBenchmark
         while (waited.Elapsed < TimeSpan.FromMinutes(3))
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            var pending = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            await using var db = ProductData.On(connection);
+            var pending = await db.ExecuteAsync<long>(
                 """
                 select count(*) from pg_stat_user_tables
                 where relname in ('invoices', 'exceptions', 'match_decisions', 'line_decisions')
                   and coalesce(greatest(last_autovacuum, last_vacuum), '-infinity') < @loadedAt
-                """, new { loadedAt }, cancellationToken: cancellationToken));
+                """, new { loadedAt }, cancellationToken);
             if (pending == 0)
             {
                 context.Report($"autovacuum processed the load after {waited.Elapsed.TotalSeconds:0} s");

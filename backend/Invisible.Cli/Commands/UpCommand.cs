@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Invisible.Server.Hosting;
+using Invisible.Server.Intake;
+using Microsoft.Extensions.DependencyInjection;
 using Invisible.Server.Tenancy;
 using Spectre.Console;
 
@@ -20,11 +22,18 @@ internal static class UpCommand
             Description = "h2c port for native gRPC (default: PORT + 1, or a free one when PORT is 0).",
             HelpName = "PORT",
         };
+        var smtpPort = new Option<int>("--smtp-port")
+        {
+            Description = "Port of the e-mail intake listener on 127.0.0.1 (0, the default, picks a free one; endpoints.json names it as \"smtp\"). " +
+                          "Mail to <tenant-slug>@invoices.localhost is imported for that tenant.",
+            DefaultValueFactory = _ => 0,
+            HelpName = "PORT",
+        };
         var noDemo = new Option<bool>("--no-demo") { Description = "Do not create the demo tenant." };
 
         var command = new Command("up", "Start the product on its embedded default: a private PostgreSQL cluster, the demo tenant, the web app and the API on 127.0.0.1. Ctrl-C stops everything it started.")
         {
-            port, grpcPort, noDemo,
+            port, grpcPort, smtpPort, noDemo,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -34,6 +43,7 @@ internal static class UpCommand
                 $"--Server:DataDirectory={parse.GetValue(CommonOptions.DataDirectory)!.FullName}",
                 $"--Server:HttpPort={httpPort}",
                 $"--Server:GrpcPort={parse.GetValue(grpcPort) ?? (httpPort == 0 ? 0 : httpPort + 1)}",
+                $"--Email:Intake:Port={parse.GetValue(smtpPort)}",
             };
 
             // Interactive: the address and the demo sign-in are printed below; the server's log goes to the file (or --verbose).
@@ -41,6 +51,11 @@ internal static class UpCommand
             var demo = parse.GetValue(noDemo) ? null : await DemoTenant.EnsureAsync(server.Services, cancellationToken);
 
             AnsiConsole.MarkupLine($"[bold green]Invisible is up.[/]  Web app: [link]{server.Endpoints.Http}[/]   gRPC (h2c): {server.Endpoints.Grpc}");
+            if (server.Endpoints.Smtp is { } smtp)
+            {
+                AnsiConsole.MarkupLine($"E-mail intake (SMTP): {smtp}{(demo is null ? "" : $"  send invoices to [bold]{server.Services.GetRequiredService<IntakeRecipients>().AddressOf(demo.TenantSlug)}[/]")}");
+            }
+
             if (demo is not null)
             {
                 AnsiConsole.MarkupLine($"Demo tenant [bold]{demo.TenantSlug}[/]: sign in as [bold]{Markup.Escape(demo.Email)}[/] with password [bold]{Markup.Escape(demo.Password)}[/]");

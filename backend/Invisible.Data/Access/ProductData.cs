@@ -25,4 +25,34 @@ public static class ProductData
     /// <summary>A linq2db context on an open connection outside a transaction; disposing it leaves the connection open.</summary>
     public static DataConnection On(NpgsqlConnection connection) =>
         new(new DataOptions().UseConnection(Provider, connection, disposeConnection: false).UseMappingSchema(Mappings));
+
+    /// <summary>A linq2db context on <paramref name="connection"/>, inside <paramref name="transaction"/> when there is one.</summary>
+    public static DataConnection On(NpgsqlConnection connection, NpgsqlTransaction? transaction) =>
+        transaction is null ? On(connection) : On(transaction);
+
+    /// <summary>
+    /// Runs <paramref name="run"/> with its commands' timeout set to <paramref name="seconds"/> (0: none), then restores the
+    /// previous one: long merges and checks must not inherit the 30 s default, the rest of the unit of work must.
+    /// </summary>
+    public static async Task<T> WithCommandTimeout<T>(this DataConnection db, int seconds, Func<DataConnection, Task<T>> run)
+    {
+        var previous = db.CommandTimeout;
+        db.CommandTimeout = seconds;
+        try
+        {
+            return await run(db);
+        }
+        finally
+        {
+            // A negative timeout means "the provider's default", which is restored by resetting rather than by assignment.
+            if (previous < 0)
+            {
+                db.ResetCommandTimeout();
+            }
+            else
+            {
+                db.CommandTimeout = previous;
+            }
+        }
+    }
 }

@@ -1,8 +1,7 @@
 using System.Text.Json;
-using Dapper;
+using LinqToDB;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
-using Npgsql;
-using NpgsqlTypes;
 
 namespace Invisible.Data.Audit;
 
@@ -31,28 +30,29 @@ public static class AuditLog
         ArgumentException.ThrowIfNullOrWhiteSpace(action);
         ArgumentException.ThrowIfNullOrWhiteSpace(entity);
 
-        await using var command = new NpgsqlCommand(
+        // The audit_log_chain trigger assigns seq and the hashes; jsonb parameters are typed so the hash sees jsonb, not text.
+        return await unitOfWork.Db.ExecuteAsync<long>(
             """
             insert into audit_log (tenant_id, actor, action, entity, entity_id, before, after, request_id)
             values (@tenantId, @actor, @action, @entity, @entityId, @before, @after, @requestId)
             returning seq
-            """, unitOfWork.Connection, unitOfWork.Transaction);
-        command.Parameters.AddWithValue("tenantId", unitOfWork.TenantId);
-        command.Parameters.AddWithValue("actor", actor);
-        command.Parameters.AddWithValue("action", action);
-        command.Parameters.AddWithValue("entity", entity);
-        command.Parameters.AddWithValue("entityId", (object?)entityId ?? DBNull.Value);
-        command.Parameters.AddWithValue("before", NpgsqlDbType.Jsonb, ToJson(before));
-        command.Parameters.AddWithValue("after", NpgsqlDbType.Jsonb, ToJson(after));
-        command.Parameters.AddWithValue("requestId", (object?)requestId ?? DBNull.Value);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            """,
+            cancellationToken,
+            new DataParameter("tenantId", unitOfWork.TenantId, DataType.Guid),
+            new DataParameter("actor", actor, DataType.Text),
+            new DataParameter("action", action, DataType.Text),
+            new DataParameter("entity", entity, DataType.Text),
+            new DataParameter("entityId", entityId, DataType.Text),
+            new DataParameter("before", ToJson(before), DataType.BinaryJson),
+            new DataParameter("after", ToJson(after), DataType.BinaryJson),
+            new DataParameter("requestId", requestId, DataType.Text));
     }
 
     /// <summary>Recomputes every hash of the unit of work's tenant and checks the links and the gap-free numbering.</summary>
     public static async Task<AuditChainVerification> VerifyChainAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        return await unitOfWork.Connection.QuerySingleAsync<AuditChainVerification>(new CommandDefinition(
+        return (await unitOfWork.Db.QueryToListAsync<AuditChainVerification>(
             """
             with chain as (
                 select seq, hash, prev_hash,
@@ -67,8 +67,8 @@ public static class AuditLog
                                        or prev_hash <> coalesce(predecessor_hash, decode(repeat('00', 32), 'hex'))
                                        or seq <> coalesce(predecessor_seq, 0) + 1) as FirstBrokenSequence
             from chain
-            """, new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { tenantId = unitOfWork.TenantId }, cancellationToken)).Single();
     }
 
-    private static object ToJson(object? value) => value is null ? DBNull.Value : JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+    private static string? ToJson(object? value) => value is null ? null : JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
 }

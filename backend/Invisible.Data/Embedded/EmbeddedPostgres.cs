@@ -192,6 +192,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                     BinDirectory = options.BinDirectory,
                     Port = Port,
                     Ephemeral = options.Ephemeral,
+                    Archiving = options.Archiving,
                     StartupTimeout = options.StartupTimeout,
                 },
                 logger, cancellationToken);
@@ -447,7 +448,7 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
             var result = await ExternalCommand.RunAsync(
                 account.StartInfo(
                     binaries.PgCtl, "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", TimeoutSeconds(options.StartupTimeout),
-                    "-o", ServerOptions(port, socketDirectory, options.Ephemeral)),
+                    "-o", ServerOptions(port, socketDirectory, options.Ephemeral, options.Archiving)),
                 cancellationToken);
             if (result.Succeeded)
             {
@@ -469,27 +470,49 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    private static string ServerOptions(int port, string socketDirectory, bool ephemeral)
+    private static string ServerOptions(int port, string socketDirectory, bool ephemeral, WalArchiving? archiving)
     {
-        // pg_ctl hands -o to a shell, so the one free-form value (a path) is single-quoted.
-        var quotedSocketDirectory = "'" + socketDirectory.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+        // pg_ctl hands -o to a shell, so the free-form values (a path, a command) are single-quoted.
+        var quotedSocketDirectory = ShellQuote(socketDirectory);
         // Autovacuum sooner than PostgreSQL's defaults (after 20 % growth, looked at every minute): a tenant's bulk load is
         // vacuumed within seconds, which sets the visibility map that lets counts and pages of its lists be index-only scans.
         var serverOptions = $"-p {port.ToString(CultureInfo.InvariantCulture)} -k {quotedSocketDirectory} -c listen_addresses=127.0.0.1" +
                             " -c autovacuum_naptime=10s -c autovacuum_vacuum_insert_scale_factor=0.02 -c autovacuum_vacuum_scale_factor=0.05" +
                             " -c autovacuum_analyze_scale_factor=0.05";
+        if (archiving is not null)
+        {
+            // On the command line rather than in postgresql.conf, so archiving is on from the very first start of a cluster and a
+            // restored cluster (whose files came from elsewhere) archives into its own repository.
+            serverOptions += " -c wal_level=replica -c archive_mode=on" +
+                             $" -c archive_timeout={TimeoutSeconds(archiving.Timeout)} -c {ShellQuote("archive_command=" + archiving.Command)}";
+        }
+
         return ephemeral ? serverOptions + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : serverOptions;
     }
+
+    private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    /// <summary>The folder of the server's Unix socket (the cluster folder, or a short one in /tmp for deep paths).</summary>
+    public string SocketDirectory => SocketDirectoryFor(ClusterDirectory);
+
+    internal ServerAccount Account => account;
+
+    internal PostgresBinaries Binaries => binaries;
+
+    private static string SocketDirectoryFor(string clusterDirectory) =>
+        Path.Combine(clusterDirectory, ".s.PGSQL.65535.lock").Length <= MaxSocketPathLength
+            ? clusterDirectory
+            : Path.Combine("/tmp", "invisible-pgsock-" + ShortHash(clusterDirectory));
 
     private static async Task<string> ChooseSocketDirectoryAsync(string clusterDirectory, ServerAccount account, CancellationToken cancellationToken)
     {
         // A Unix socket path is limited to ~107 bytes (sun_path); deep data directories get a short private folder in /tmp.
-        if (Path.Combine(clusterDirectory, ".s.PGSQL.65535.lock").Length <= MaxSocketPathLength)
+        var shortDirectory = SocketDirectoryFor(clusterDirectory);
+        if (shortDirectory == clusterDirectory)
         {
             return clusterDirectory;
         }
 
-        var shortDirectory = Path.Combine("/tmp", "invisible-pgsock-" + ShortHash(clusterDirectory));
         CreatePrivateDirectory(shortDirectory);
         await account.HandOverAsync(shortDirectory, cancellationToken);
         return shortDirectory;

@@ -18,6 +18,15 @@ public sealed class EmbeddedPostgresOptions
     /// </summary>
     public bool Ephemeral { get; init; }
 
+    /// <summary>
+    /// WAL archiving (point-in-time recovery): the server hands every finished WAL segment to this command, and switches
+    /// segments at least every <see cref="WalArchiving.Timeout"/>. Null: no archiving (tests, external tools).
+    /// </summary>
+    public WalArchiving? Archiving { get; init; }
+
     /// <summary>How long to wait for the server to start or stop.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }
+
+/// <summary>PostgreSQL's <c>archive_command</c> (with <c>%p</c> for the segment's path) and <c>archive_timeout</c>.</summary>
+public sealed record WalArchiving(string Command, TimeSpan Timeout);

@@ -1,4 +1,7 @@
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
@@ -12,16 +15,26 @@ namespace Invisible.Data.Imports;
 /// </summary>
 public static class ColumnMappingStore
 {
+    [Table("import_column_mappings")]
+    private sealed class ColumnMappingRow
+    {
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("kind")] public string Kind { get; init; } = "";
+
+        [Column("source_header")] public string SourceHeader { get; init; } = "";
+
+        [Column("canonical_column")] public string CanonicalColumn { get; init; } = "";
+
+        [Column("updated_by")] public string? UpdatedBy { get; init; }
+    }
+
     /// <summary>The saved mapping of this kind of file: normalised header → canonical column; empty when none is saved.</summary>
     public static async Task<IReadOnlyDictionary<string, string>> GetAsync(
         TenantUnitOfWork unitOfWork, DocumentKind kind, CancellationToken cancellationToken)
     {
-        var rows = await unitOfWork.Connection.QueryAsync<(string Header, string Column)>(new CommandDefinition(
-            "select source_header, canonical_column from import_column_mappings where tenant_id = @tenantId and kind = @kind order by source_header",
-            new { tenantId = unitOfWork.TenantId, kind = ImportNames.Of(kind) },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-        return rows.ToDictionary(row => row.Header, row => row.Column, StringComparer.Ordinal);
+        var rows = await Of(unitOfWork, ImportNames.Of(kind)).OrderBy(row => row.SourceHeader).ToListAsync(cancellationToken);
+        return rows.ToDictionary(row => row.SourceHeader, row => row.CanonicalColumn, StringComparer.Ordinal);
     }
 
     /// <summary>Replaces the saved mapping of this kind of file (an empty mapping removes it), audited with before and after.</summary>
@@ -30,30 +43,25 @@ public static class ColumnMappingStore
         CancellationToken cancellationToken)
     {
         var before = await GetAsync(unitOfWork, kind, cancellationToken);
-        var parameters = new { tenantId = unitOfWork.TenantId, kind = ImportNames.Of(kind) };
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "delete from import_column_mappings where tenant_id = @tenantId and kind = @kind", parameters, unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        var kindName = ImportNames.Of(kind);
+        await Of(unitOfWork, kindName).DeleteAsync(cancellationToken);
         if (mapping.Count > 0)
         {
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                """
-                insert into import_column_mappings (tenant_id, kind, source_header, canonical_column, updated_by)
-                select @tenantId, @kind, h, c, @actor from unnest(@headers, @columns) as m(h, c)
-                """,
-                new
-                {
-                    parameters.tenantId,
-                    parameters.kind,
-                    actor,
-                    headers = mapping.Keys.Select(ColumnMapping.NormalizeHeader).ToArray(),
-                    columns = mapping.Values.ToArray(),
-                },
-                unitOfWork.Transaction,
-                cancellationToken: cancellationToken));
+            var rows = mapping.Select(entry => new ColumnMappingRow
+            {
+                TenantId = unitOfWork.TenantId,
+                Kind = kindName,
+                SourceHeader = ColumnMapping.NormalizeHeader(entry.Key),
+                CanonicalColumn = entry.Value,
+                UpdatedBy = actor,
+            });
+            await unitOfWork.Db.BulkCopyAsync(new BulkCopyOptions { BulkCopyType = BulkCopyType.MultipleRows }, rows, cancellationToken);
         }
 
         await AuditLog.AppendAsync(
-            unitOfWork, actor, "import.column_mapping.replaced", "import_column_mapping", parameters.kind, before, mapping, requestId, cancellationToken);
+            unitOfWork, actor, "import.column_mapping.replaced", "import_column_mapping", kindName, before, mapping, requestId, cancellationToken);
     }
+
+    private static IQueryable<ColumnMappingRow> Of(TenantUnitOfWork unitOfWork, string kind) =>
+        unitOfWork.Db.GetTable<ColumnMappingRow>().Where(row => row.TenantId == unitOfWork.TenantId && row.Kind == kind);
 }

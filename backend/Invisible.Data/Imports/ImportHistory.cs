@@ -1,4 +1,6 @@
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 
@@ -11,11 +13,8 @@ public sealed record ImportErrorRecord(int? Line, string? Column, string? Value,
 /// <summary>Reads the tenant's import records, newest first.</summary>
 public static class ImportHistory
 {
-    private const string SelectRecord = """
-        select id, import_no, kind, file_name, encode(content_sha256, 'hex') as content_sha256, source, status, row_count,
-               stored_count, error_count, warning_count, uploaded_by, received_at, completed_at, content_blob
-        from imports
-        """;
+    private static IQueryable<ImportRow> Imports(TenantUnitOfWork unitOfWork) =>
+        unitOfWork.Db.GetTable<ImportRow>().Where(row => row.TenantId == unitOfWork.TenantId);
 
     public static async Task<ImportRecord> GetAsync(TenantUnitOfWork unitOfWork, Guid importId, CancellationToken cancellationToken) =>
         await FindAsync(unitOfWork, importId, cancellationToken)
@@ -23,22 +22,18 @@ public static class ImportHistory
 
     public static async Task<ImportRecord?> FindAsync(TenantUnitOfWork unitOfWork, Guid importId, CancellationToken cancellationToken)
     {
-        var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<ImportRow>(new CommandDefinition(
-            SelectRecord + " where tenant_id = @tenantId and id = @importId",
-            new { tenantId = unitOfWork.TenantId, importId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        var row = await Imports(unitOfWork).Where(row => row.Id == importId).SingleOrDefaultAsync(cancellationToken);
         return row?.ToRecord();
     }
 
     /// <summary>The import that stored this content, if any.</summary>
     public static async Task<ImportRecord?> FindStoredAsync(TenantUnitOfWork unitOfWork, DocumentKind kind, string contentSha256, CancellationToken cancellationToken)
     {
-        var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<ImportRow>(new CommandDefinition(
-            SelectRecord + " where tenant_id = @tenantId and kind = @kind and content_sha256 = decode(@sha256, 'hex') and status = 'stored'",
-            new { tenantId = unitOfWork.TenantId, kind = ImportNames.Of(kind), sha256 = contentSha256.ToLowerInvariant() },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        var kindName = ImportNames.Of(kind);
+        var sha256 = Convert.FromHexString(contentSha256);
+        var row = await Imports(unitOfWork)
+            .Where(row => row.Kind == kindName && row.ContentSha256 == sha256 && row.Status == "stored")
+            .SingleOrDefaultAsync(cancellationToken);
         return row?.ToRecord();
     }
 
@@ -47,71 +42,101 @@ public static class ImportHistory
         TenantUnitOfWork unitOfWork, long? beforeImportNo, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
-        var rows = await unitOfWork.Connection.QueryAsync<ImportRow>(new CommandDefinition(
-            SelectRecord + " where tenant_id = @tenantId and (@before::bigint is null or import_no < @before) order by import_no desc limit @pageSize",
-            new { tenantId = unitOfWork.TenantId, before = beforeImportNo, pageSize },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        var imports = Imports(unitOfWork);
+        if (beforeImportNo is { } before)
+        {
+            imports = imports.Where(row => row.ImportNo < before);
+        }
+
+        var rows = await imports.OrderByDescending(row => row.ImportNo).Take(pageSize).ToListAsync(cancellationToken);
         return rows.Select(row => row.ToRecord()).ToList();
     }
 
     /// <summary>Records where the uploaded file is kept (a blob-store prefix of its chunks), in the import's unit of work.</summary>
     public static Task SetContentBlobAsync(TenantUnitOfWork unitOfWork, Guid importId, string contentBlob, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update imports set content_blob = @contentBlob where tenant_id = @tenantId and id = @importId",
-            new { tenantId = unitOfWork.TenantId, importId, contentBlob },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        Imports(unitOfWork).Where(row => row.Id == importId).Set(row => row.ContentBlob, contentBlob).UpdateAsync(cancellationToken);
 
     /// <summary>The listed errors and warnings of an import, in file order.</summary>
     public static async Task<IReadOnlyList<ImportErrorRecord>> ListErrorsAsync(
-        TenantUnitOfWork unitOfWork, Guid importId, int limit, CancellationToken cancellationToken)
+        TenantUnitOfWork unitOfWork, Guid importId, int limit, CancellationToken cancellationToken) =>
+        await unitOfWork.Db.GetTable<ImportErrorRow>()
+            .Where(error => error.TenantId == unitOfWork.TenantId && error.ImportId == importId)
+            .OrderBy(error => error.Severity)
+            .ThenBy(error => error.Line == null ? 0 : 1) // file-level problems first
+            .ThenBy(error => error.Line)
+            .ThenBy(error => error.ColumnName)
+            .Take(limit)
+            .Select(error => new ImportErrorRecord(error.Line, error.ColumnName, error.Value, error.Reason, error.Severity == "warning"))
+            .ToListAsync(cancellationToken);
+
+    [Table("import_errors")]
+    private sealed class ImportErrorRow
     {
-        var rows = await unitOfWork.Connection.QueryAsync<ImportErrorRecord>(new CommandDefinition(
-            """
-            select line as Line, column_name as Column, value as Value, reason as Reason, severity = 'warning' as IsWarning
-            from import_errors where tenant_id = @tenantId and import_id = @importId
-            order by severity, line nulls first, column_name
-            limit @limit
-            """,
-            new { tenantId = unitOfWork.TenantId, importId, limit },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
-        return rows.ToList();
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("import_id")] public Guid ImportId { get; init; }
+
+        [Column("line")] public int? Line { get; init; }
+
+        [Column("column_name")] public string? ColumnName { get; init; }
+
+        [Column("value")] public string? Value { get; init; }
+
+        [Column("reason")] public string Reason { get; init; } = "";
+
+        [Column("severity")] public string Severity { get; init; } = "";
     }
 
-    private sealed record ImportRow(
-        Guid Id,
-        long Import_No,
-        string Kind,
-        string File_Name,
-        string Content_Sha256,
-        string Source,
-        string Status,
-        int Row_Count,
-        int Stored_Count,
-        int Error_Count,
-        int Warning_Count,
-        string? Uploaded_By,
-        DateTime Received_At,
-        DateTime? Completed_At,
-        string? Content_Blob)
+    [Table("imports")]
+    private sealed class ImportRow
     {
+        [Column("id"), PrimaryKey] public Guid Id { get; init; }
+
+        [Column("import_no")] public long ImportNo { get; init; }
+
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("kind")] public string Kind { get; init; } = "";
+
+        [Column("file_name")] public string FileName { get; init; } = "";
+
+        [Column("content_sha256")] public byte[] ContentSha256 { get; init; } = [];
+
+        [Column("source")] public string Source { get; init; } = "";
+
+        [Column("status")] public string Status { get; init; } = "";
+
+        [Column("row_count")] public int RowCount { get; init; }
+
+        [Column("stored_count")] public int StoredCount { get; init; }
+
+        [Column("error_count")] public int ErrorCount { get; init; }
+
+        [Column("warning_count")] public int WarningCount { get; init; }
+
+        [Column("uploaded_by")] public string? UploadedBy { get; init; }
+
+        [Column("received_at")] public DateTimeOffset ReceivedAt { get; init; }
+
+        [Column("completed_at")] public DateTimeOffset? CompletedAt { get; init; }
+
+        [Column("content_blob")] public string? ContentBlob { get; set; }
+
         public ImportRecord ToRecord() => new(
             Id,
-            Import_No,
+            ImportNo,
             ImportNames.KindOf(Kind),
-            File_Name,
-            Content_Sha256,
+            FileName,
+            Convert.ToHexStringLower(ContentSha256),
             ImportNames.SourceOf(Source),
             ImportNames.StatusOf(Status),
-            Row_Count,
-            Stored_Count,
-            Error_Count,
-            Warning_Count,
-            Uploaded_By,
-            new DateTimeOffset(Received_At, TimeSpan.Zero),
-            Completed_At is { } completed ? new DateTimeOffset(completed, TimeSpan.Zero) : null,
-            Content_Blob);
+            RowCount,
+            StoredCount,
+            ErrorCount,
+            WarningCount,
+            UploadedBy,
+            ReceivedAt.ToUniversalTime(),
+            CompletedAt?.ToUniversalTime(),
+            ContentBlob);
     }
 }

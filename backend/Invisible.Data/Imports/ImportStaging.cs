@@ -1,4 +1,6 @@
-using Dapper;
+using System.Data.Common;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 using Invisible.Ingestion.Canonical;
@@ -56,11 +58,19 @@ internal static class ImportStaging
     public const int MergeCommandTimeoutSeconds = 3600;
 
     public static Task<int> ExecuteAsync(this TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(Command(unitOfWork, sql, parameters, cancellationToken));
+        unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.ExecuteAsync(sql, parameters ?? NoParameters, cancellationToken));
 
-    public static CommandDefinition Command(TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
-        new(sql, parameters, unitOfWork.Transaction, MergeCommandTimeoutSeconds, cancellationToken: cancellationToken);
+    /// <summary>A scalar of a staging or merge statement, under <see cref="MergeCommandTimeoutSeconds"/>.</summary>
+    public static Task<T> ScalarAsync<T>(this TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
+        unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.ExecuteAsync<T>(sql, parameters ?? NoParameters, cancellationToken));
+
+    /// <summary>Rows of a staging or merge statement read by position, under <see cref="MergeCommandTimeoutSeconds"/>.</summary>
+    public static Task<List<T>> QueryAsync<T>(
+        this TenantUnitOfWork unitOfWork, Func<DbDataReader, T> read, string sql, object? parameters, CancellationToken cancellationToken) =>
+        unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.QueryToListAsync(read, sql, parameters ?? NoParameters, cancellationToken));
 
     public static Task<long> CountStagedAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteScalarAsync<long>(Command(unitOfWork, "select count(*) from import_stage", null, cancellationToken));
+        unitOfWork.ScalarAsync<long>("select count(*) from import_stage", null, cancellationToken);
+
+    private static readonly object NoParameters = new { };
 }

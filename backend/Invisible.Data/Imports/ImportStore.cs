@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
@@ -120,43 +120,31 @@ public static class ImportStore
     {
         // Inserted as 'stored' at once so the unique index sees it: a concurrent import of the same content waits here for
         // this transaction and then conflicts, so exactly one stores it. Nobody sees the record before the commit anyway.
-        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+        var id = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by)
             values (@tenantId, @kind, @fileName, decode(@sha256, 'hex'), @source, 'stored', @rowCount, 0, @warningCount, @actor)
             on conflict (tenant_id, kind, content_sha256) where status = 'stored' do nothing
             returning id
-            """,
-            RecordParameters(unitOfWork, request, parse),
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, RecordParameters(unitOfWork, request, parse), cancellationToken);
         return id is { } importId ? await ImportHistory.GetAsync(unitOfWork, importId, cancellationToken) : null;
     }
 
     private static async Task<ImportRecord> InsertRecordAsync(
         TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, ImportRecordStatus status, CancellationToken cancellationToken)
     {
-        var id = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+        var id = await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by, completed_at)
             values (@tenantId, @kind, @fileName, decode(@sha256, 'hex'), @source, @status, @rowCount, @errorCount, @warningCount, @actor, now())
             returning id
-            """,
-            WithOutcome(RecordParameters(unitOfWork, request, parse), status, parse),
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, RecordParameters(unitOfWork, request, parse, status), cancellationToken);
         return await ImportHistory.GetAsync(unitOfWork, id, cancellationToken);
     }
 
-    private static DynamicParameters WithOutcome(object recordParameters, ImportRecordStatus status, ImportParseResult parse)
-    {
-        var parameters = new DynamicParameters(recordParameters);
-        parameters.Add("status", ImportNames.Of(status));
-        parameters.Add("errorCount", (int)Math.Min(parse.TotalErrorCount, int.MaxValue));
-        return parameters;
-    }
-
-    private static object RecordParameters(TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse) => new
+    /// <param name="status">The outcome of a record inserted completed (with <c>@status</c> and <c>@errorCount</c>); null for a stored one.</param>
+    private static object RecordParameters(
+        TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, ImportRecordStatus? status = null) => new
     {
         tenantId = unitOfWork.TenantId,
         kind = ImportNames.Of(request.Kind),
@@ -166,6 +154,8 @@ public static class ImportStore
         rowCount = (int)parse.RowCount,
         warningCount = parse.Warnings.Count,
         actor = request.Actor,
+        status = status is { } outcome ? ImportNames.Of(outcome) : null,
+        errorCount = (int)Math.Min(parse.TotalErrorCount, int.MaxValue),
     };
 
     private static async Task<ImportRecord> CompleteAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportMergeSummary merge, CancellationToken cancellationToken)

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 
@@ -14,11 +14,11 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<Canc
     public async Task<IReadOnlySet<string>> FindVendorCodesAsync(IReadOnlyCollection<string> vendorCodes, CancellationToken cancellationToken)
     {
         await FreeConnectionAsync(cancellationToken);
-        var found = await unitOfWork.Connection.QueryAsync<string>(ImportStaging.Command(
-            unitOfWork,
+        var found = await unitOfWork.QueryAsync(
+            reader => reader.GetString(0),
             "select vendor_code from vendors where tenant_id = @tenantId and vendor_code = any(@codes)",
             new { tenantId = unitOfWork.TenantId, codes = vendorCodes.ToArray() },
-            cancellationToken));
+            cancellationToken);
         return found.ToHashSet(StringComparer.Ordinal);
     }
 
@@ -27,8 +27,8 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<Canc
         CancellationToken cancellationToken)
     {
         await FreeConnectionAsync(cancellationToken);
-        var found = await unitOfWork.Connection.QueryAsync<(string PoNumber, int LineNo)>(ImportStaging.Command(
-            unitOfWork,
+        var found = await unitOfWork.QueryAsync(
+            reader => (PoNumber: reader.GetString(0), LineNo: reader.GetInt32(1)),
             """
             select p.po_number, l.line_no
             from unnest(@poNumbers, @lineNumbers) as wanted(po_number, line_no)
@@ -41,7 +41,7 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<Canc
                 poNumbers = lines.Select(line => line.PoNumber).ToArray(),
                 lineNumbers = lines.Select(line => line.LineNo).ToArray(),
             },
-            cancellationToken));
+            cancellationToken);
         return found.Select(line => new PurchaseOrderLineKey(line.PoNumber, line.LineNo)).ToHashSet();
     }
 

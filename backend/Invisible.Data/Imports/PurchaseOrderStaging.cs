@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion.Canonical;
 using Npgsql;
@@ -70,8 +70,8 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
             """, parameters, cancellationToken);
 
         await unitOfWork.ExecuteAsync("analyze import_po_plan", null, cancellationToken);
-        var replacing = await unitOfWork.Connection.ExecuteScalarAsync<bool>(ImportStaging.Command(
-            unitOfWork, "select exists (select 1 from import_po_plan where previous_id is not null)", null, cancellationToken));
+        var replacing = await unitOfWork.ScalarAsync<bool>(
+            "select exists (select 1 from import_po_plan where previous_id is not null)", null, cancellationToken);
         if (replacing)
         {
             await unitOfWork.ExecuteAsync(
@@ -125,14 +125,14 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                 """, parameters, cancellationToken);
         }
 
-        var plan = await unitOfWork.Connection.QuerySingleAsync<(long Inserted, long Updated, long Replaced)>(ImportStaging.Command(
-            unitOfWork,
+        var plan = (await unitOfWork.QueryAsync(
+            reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1), Replaced: reader.GetInt64(2)),
             """
             select coalesce(sum(line_count) filter (where previous_id is null), 0)::bigint,
                    coalesce(sum(line_count) filter (where previous_id is not null), 0)::bigint,
                    count(*) filter (where previous_id is not null)
             from import_po_plan
-            """, null, cancellationToken));
+            """, null, cancellationToken)).Single();
         var total = await ImportStaging.CountStagedAsync(unitOfWork, cancellationToken);
         return new ImportMergeSummary(plan.Inserted, plan.Updated, total - plan.Inserted - plan.Updated, plan.Replaced);
     }

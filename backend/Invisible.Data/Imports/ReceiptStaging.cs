@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion.Canonical;
 using Npgsql;
@@ -38,8 +38,8 @@ internal sealed class ReceiptStaging : IImportStaging<ReceiptRow>
             """, parameters, cancellationToken);
 
         // Natural key receipt_number + po_number + po_line_no: a corrected receipt line replaces its earlier values.
-        var merged = await unitOfWork.Connection.QuerySingleAsync<(long Inserted, long Updated)>(ImportStaging.Command(
-            unitOfWork,
+        var merged = (await unitOfWork.QueryAsync(
+            reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1)),
             """
             with merged as (
             insert into receipt_lines as r (tenant_id, receipt_id, po_number, po_line_no, purchase_order_line_id, received_date, quantity_received, source_line)
@@ -55,7 +55,7 @@ internal sealed class ReceiptStaging : IImportStaging<ReceiptRow>
                       is distinct from (excluded.purchase_order_line_id, excluded.received_date, excluded.quantity_received)
             returning xmax = 0 as inserted)
             select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
-            """, parameters, cancellationToken));
+            """, parameters, cancellationToken)).Single();
         var total = await ImportStaging.CountStagedAsync(unitOfWork, cancellationToken);
         return new ImportMergeSummary(merged.Inserted, merged.Updated, total - merged.Inserted - merged.Updated);
     }

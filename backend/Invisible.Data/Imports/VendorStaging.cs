@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Ingestion.Canonical;
 using Npgsql;
@@ -32,8 +32,8 @@ internal sealed class VendorStaging : IImportStaging<VendorRow>
     public async Task<ImportMergeSummary> MergeAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportRequest request, CancellationToken cancellationToken)
     {
         // The master file is the truth: a known vendor code takes the file's values; one that did not change is left alone.
-        var merged = await unitOfWork.Connection.QuerySingleAsync<(long Inserted, long Updated)>(ImportStaging.Command(
-            unitOfWork,
+        var merged = (await unitOfWork.QueryAsync(
+            reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1)),
             """
             with merged as (
             insert into vendors as v (tenant_id, vendor_code, name, tax_id, email, country, currency, payment_terms, import_id)
@@ -48,7 +48,7 @@ internal sealed class VendorStaging : IImportStaging<VendorRow>
             select count(*) filter (where inserted), count(*) filter (where not inserted) from merged
             """,
             new { tenantId = unitOfWork.TenantId, importId },
-            cancellationToken));
+            cancellationToken)).Single();
         var total = await ImportStaging.CountStagedAsync(unitOfWork, cancellationToken);
         return new ImportMergeSummary(merged.Inserted, merged.Updated, total - merged.Inserted - merged.Updated);
     }

@@ -1,4 +1,8 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -40,10 +44,11 @@ public sealed class DatabaseMigrator
         };
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection);
+        await db.ExecuteAsync("select pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await db.ExecuteAsync(
                 """
                 create table if not exists schema_migrations (
                     version    integer primary key,
@@ -51,9 +56,9 @@ public sealed class DatabaseMigrator
                     checksum   text not null,
                     applied_at timestamptz not null default now()
                 )
-                """, cancellationToken: cancellationToken));
+                """, cancellationToken);
 
-            var pending = PendingAfterVerifying(await ReadAppliedAsync(connection, cancellationToken));
+            var pending = PendingAfterVerifying(await ReadAppliedAsync(db, cancellationToken));
             foreach (var migration in pending)
             {
                 await ApplyAsync(connection, migration, cancellationToken);
@@ -63,7 +68,7 @@ public sealed class DatabaseMigrator
         }
         finally
         {
-            await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_unlock(@key)", new { key = MigrationLockKey }, cancellationToken: CancellationToken.None));
+            await db.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = MigrationLockKey }, CancellationToken.None);
         }
     }
 
@@ -71,14 +76,15 @@ public sealed class DatabaseMigrator
     public async Task<IReadOnlyList<Migration>> GetPendingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select to_regclass('schema_migrations') is not null", cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection);
+        var exists = await db.ExecuteAsync<bool>(
+            "select to_regclass('schema_migrations') is not null", cancellationToken);
         if (!exists)
         {
             return Migrations;
         }
 
-        var appliedVersions = (await ReadAppliedAsync(connection, cancellationToken)).Select(applied => applied.Version).ToHashSet();
+        var appliedVersions = (await ReadAppliedAsync(db, cancellationToken)).Select(applied => applied.Version).ToHashSet();
         return Migrations.Where(migration => !appliedVersions.Contains(migration.Version)).ToList();
     }
 
@@ -110,9 +116,10 @@ public sealed class DatabaseMigrator
     {
         logger.LogInformation("Applying database migration {Migration}", migration.FileName);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var db = ProductData.On(transaction);
         try
         {
-            await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken));
+            await db.ExecuteAsync(migration.Sql, cancellationToken);
         }
         catch (PostgresException exception)
         {
@@ -120,16 +127,20 @@ public sealed class DatabaseMigrator
                                          (exception.Position > 0 ? $", at character {exception.Position})" : ")"), exception);
         }
 
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into schema_migrations (version, name, checksum) values (@Version, @Name, @Checksum)",
-            new { migration.Version, migration.Name, migration.Checksum }, transaction, cancellationToken: cancellationToken));
+        await db.InsertAsync(new AppliedMigration { Version = migration.Version, Name = migration.Name, Checksum = migration.Checksum }, token: cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<AppliedMigration>> ReadAppliedAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
-        (await connection.QueryAsync<AppliedMigration>(new CommandDefinition(
-            "select version as Version, name as Name, checksum as Checksum from schema_migrations order by version",
-            cancellationToken: cancellationToken))).AsList();
+    private static async Task<IReadOnlyList<AppliedMigration>> ReadAppliedAsync(DataConnection db, CancellationToken cancellationToken) =>
+        await db.GetTable<AppliedMigration>().OrderBy(applied => applied.Version).ToListAsync(cancellationToken);
 
-    private sealed record AppliedMigration(int Version, string Name, string Checksum);
+    [Table("schema_migrations")]
+    private sealed class AppliedMigration
+    {
+        [Column("version"), PrimaryKey] public int Version { get; init; }
+
+        [Column("name")] public string Name { get; init; } = "";
+
+        [Column("checksum")] public string Checksum { get; init; } = "";
+    }
 }

@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Npgsql;
 
 namespace Invisible.Data.Provisioning;
@@ -15,15 +16,15 @@ public static class ApplicationRoleCheck
     {
         await using var connection = new NpgsqlConnection(appConnectionString);
         await connection.OpenAsync(cancellationToken);
-        var role = await connection.QuerySingleAsync<RoleFacts>(new CommandDefinition(
+        await using var db = ProductData.On(connection);
+        var role = (await db.QueryToListAsync<RoleFacts>(
             """
             select r.rolname as Name, r.rolsuper as Superuser, r.rolbypassrls as BypassRls,
                    (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
                     where c.relowner = r.oid and c.relkind in ('r', 'p')
                       and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%') as OwnedTables
             from pg_roles r where r.rolname = current_user
-            """,
-            cancellationToken: cancellationToken));
+            """, cancellationToken)).Single();
         var problems = new List<string>();
         if (role.Superuser)
         {

@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Text.RegularExpressions;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Migrations;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -47,9 +48,10 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
         await using (var connection = new NpgsqlConnection(superuser.ConnectionString))
         {
             await connection.OpenAsync(cancellationToken);
+            await using var db = ProductData.On(connection);
             // Processes provisioning at once (the server and a CLI verb, parallel test classes) would otherwise collide on
             // ALTER ROLE ("tuple concurrently updated") or CREATE DATABASE; the lock ends with the connection.
-            await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_lock(@key)", new { key = ProvisioningLockKey }, cancellationToken: cancellationToken));
+            await db.ExecuteAsync("select pg_advisory_lock(@key)", new { key = ProvisioningLockKey }, cancellationToken);
             await EnsureRoleAsync(connection, OwnerRole, OwnerAttributes, passwords.Owner, cancellationToken);
             await EnsureRoleAsync(connection, AppRole, AppAttributes, passwords.App, cancellationToken);
             await EnsureDatabaseAsync(connection, databaseName, templateDatabase, cancellationToken);
@@ -68,9 +70,10 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
         // The password travels as a parameter into a transaction-local setting and is spliced in by format(%L) on the server,
         // so it is never part of a statement text that could end up in a server log.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "select set_config('invisible.provisioning_password', @password, true)", new { password }, transaction, cancellationToken: cancellationToken));
-        await connection.ExecuteAsync(new CommandDefinition(
+        await using var db = ProductData.On(transaction);
+        await db.ExecuteAsync(
+            "select set_config('invisible.provisioning_password', @password, true)", new { password }, cancellationToken);
+        await db.ExecuteAsync(
             $$"""
             do $$
             begin
@@ -80,22 +83,22 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
                     execute format('create role {{role}} with {{attributes}} password %L', current_setting('invisible.provisioning_password'));
                 end if;
             end $$
-            """, transaction: transaction, cancellationToken: cancellationToken));
+            """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
     private async Task EnsureDatabaseAsync(NpgsqlConnection connection, string databaseName, string templateDatabase, CancellationToken cancellationToken)
     {
-        var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select from pg_database where datname = @databaseName)", new { databaseName }, cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection);
+        var exists = await db.ExecuteAsync<bool>(
+            "select exists (select from pg_database where datname = @databaseName)", new { databaseName }, cancellationToken);
         if (!exists)
         {
             logger.LogInformation("Creating database {Database} from {Template}", databaseName, templateDatabase);
             try
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    $"create database \"{databaseName}\" with owner {OwnerRole} template \"{templateDatabase}\" encoding 'UTF8'",
-                    cancellationToken: cancellationToken));
+                await db.ExecuteAsync(
+                    $"create database \"{databaseName}\" with owner {OwnerRole} template \"{templateDatabase}\" encoding 'UTF8'", cancellationToken);
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.DuplicateDatabase)
             {
@@ -104,11 +107,11 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
         }
 
         // Database-level privileges are not copied from a template, so they are set here for every database.
-        await connection.ExecuteAsync(new CommandDefinition(
+        await db.ExecuteAsync(
             $"""
             revoke all on database "{databaseName}" from public;
             grant connect, temporary on database "{databaseName}" to {AppRole};
-            """, cancellationToken: cancellationToken));
+            """, cancellationToken);
     }
 
     private static string ForRole(NpgsqlConnectionStringBuilder superuser, string databaseName, string role, string password) =>

@@ -1,4 +1,4 @@
-using Dapper;
+using Invisible.Data.Access;
 using LinqToDB;
 using LinqToDB.Data;
 using Npgsql;
@@ -26,12 +26,11 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     public async Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailIndexAsync(byte[] emailIndex, string email, CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        await using var db = Access.ProductData.On(connection);
+        await using var db = ProductData.On(connection);
         // A set-returning SECURITY DEFINER function: raw SQL is the clear way to call it.
-        var found = await db.QueryToListAsync<FoundUser>(
-            "select tenant_id as TenantId, user_id as UserId from auth_find_users_by_email_index(@emailIndex, @email)",
-            new DataParameter("emailIndex", emailIndex, DataType.Binary), new DataParameter("email", email, DataType.Text));
-        return found.Select(user => new TenantScopedId(user.TenantId, user.UserId)).ToList();
+        return (await db.QueryToListAsync<TenantScopedId>(
+            "select tenant_id as TenantId, user_id as Id from auth_find_users_by_email_index(@emailIndex, @email)",
+            new { emailIndex, email }, cancellationToken)).ToList();
     }
 
     public async Task<TenantScopedId?> FindApiKeyAsync(byte[] keyHash, CancellationToken cancellationToken) =>
@@ -47,21 +46,16 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     public async Task<IReadOnlyList<Guid>> TenantsWithPendingOutboxAsync(CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition(
-            "select outbox_tenants_with_pending()", cancellationToken: cancellationToken))).AsList();
-    }
-
-    private sealed class FoundUser
-    {
-        public Guid TenantId { get; set; }
-
-        public Guid UserId { get; set; }
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<Guid>(
+            "select outbox_tenants_with_pending()", cancellationToken)).ToList();
     }
 
     private async Task<IReadOnlyList<TenantScopedId>> QueryAsync(string sql, object value, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(value);
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<TenantScopedId>(new CommandDefinition(sql, new { value }, cancellationToken: cancellationToken))).AsList();
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<TenantScopedId>(sql, new { value }, cancellationToken)).ToList();
     }
 }

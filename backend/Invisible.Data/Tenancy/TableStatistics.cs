@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 
 namespace Invisible.Data.Tenancy;
 
@@ -15,7 +16,6 @@ public static class TableStatistics
     /// about 30,000 rows per table, whatever the table's size.
     /// </summary>
     public static Task RefreshAsync(TenantUnitOfWork unitOfWork, IReadOnlyCollection<string> tables, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "select refresh_table_statistics(@tables)", new { tables = tables.ToArray() }, unitOfWork.Transaction,
-            commandTimeout: 600, cancellationToken: cancellationToken));
+        unitOfWork.Db.WithCommandTimeout(600, db => db.ExecuteAsync(
+            "select refresh_table_statistics(@tables)", new { tables = tables.ToArray() }, cancellationToken));
 }

@@ -7,7 +7,7 @@ public sealed class TenantDatabase(NpgsqlDataSource appDataSource)
 {
     /// <example><code>
     /// await using var uow = await tenantDatabase.BeginAsync(tenantId, ct);
-    /// await uow.Connection.ExecuteAsync("insert into vendors ...", args, uow.Transaction);
+    /// await uow.Db.InsertAsync(new VendorRow { TenantId = uow.TenantId, ... }, token: ct);
     /// await uow.CommitAsync(ct);
     /// </code></example>
     public Task<TenantUnitOfWork> BeginAsync(Guid tenantId, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Text.RegularExpressions;
-using Dapper;
+using LinqToDB.Data;
 using Npgsql;
 
 namespace Invisible.Data.Tenancy;
@@ -25,6 +26,7 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
     public async Task<Guid> CreateAsync(string slug, string displayName, string defaultCurrency, CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
+        await using var db = ProductData.On(connection);
         return await CreateAsync(connection, transaction: null, slug, displayName, defaultCurrency, cancellationToken);
     }
 
@@ -44,11 +46,11 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
             throw new ArgumentException($"Default currency '{defaultCurrency}' is not an ISO 4217 code such as USD.", nameof(defaultCurrency));
         }
 
+        await using var db = ProductData.On(connection, transaction);
         try
         {
-            return await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
-                "select tenant_directory_create(@slug, @displayName, @defaultCurrency)",
-                new { slug, displayName, defaultCurrency }, transaction, cancellationToken: cancellationToken));
+            return await db.ExecuteAsync<Guid>(
+                "select tenant_directory_create(@slug, @displayName, @defaultCurrency)", new { slug, displayName, defaultCurrency }, cancellationToken);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -59,17 +61,17 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
     public async Task<TenantRecord?> FindBySlugAsync(string slug, CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return await connection.QuerySingleOrDefaultAsync<TenantRecord>(new CommandDefinition(
-            "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_find(@slug)",
-            new { slug }, cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<TenantRecord>(
+            "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_find(@slug)", new { slug }, cancellationToken)).SingleOrDefault();
     }
 
     public async Task<IReadOnlyList<TenantRecord>> ListAsync(CancellationToken cancellationToken)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<TenantRecord>(new CommandDefinition(
-            "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_list()",
-            cancellationToken: cancellationToken))).AsList();
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<TenantRecord>(
+            "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_list()", cancellationToken)).ToList();
     }
 
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]

@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Text.Json;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Platform.State;
 using Npgsql;
 
@@ -19,7 +20,8 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
             WHERE key = @Key AND (expires_at IS NULL OR expires_at > now())
             """;
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        var row = await connection.QuerySingleOrDefaultAsync<StateRow>(new CommandDefinition(sql, new { Key = key }, cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection);
+        var row = (await db.QueryToListAsync<StateRow>(sql, new { Key = key }, cancellationToken)).SingleOrDefault();
         return row is null ? null : new StateEntry<T>(key, JsonSerializer.Deserialize<T>(row.Value, StateJson.Options)!, row.ETag.ToString());
     }
 
@@ -56,13 +58,14 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
 
     private static async Task UpsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key, string json, StateWriteOptions options, CancellationToken cancellationToken)
     {
+        await using var db = ProductData.On(connection, transaction);
         var parameters = new
         {
             Key = key,
             Value = json,
             NewETag = Guid.NewGuid(),
             ExpectedETag = ParseETag(options.ETag),
-            // Dapper sends TimeSpan as SQL time, not interval; seconds are unambiguous.
+            // Seconds are unambiguous where a TimeSpan could be sent as SQL time rather than interval.
             TimeToLiveSeconds = options.TimeToLive?.TotalSeconds,
         };
         if (options.ETag is null)
@@ -72,7 +75,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
                 VALUES (@Key, @Value::jsonb, @NewETag, now() + make_interval(secs => @TimeToLiveSeconds))
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()
                 """;
-            await connection.ExecuteAsync(new CommandDefinition(lastWriteWins, parameters, transaction, cancellationToken: cancellationToken));
+            await db.ExecuteAsync(lastWriteWins, parameters, cancellationToken);
             return;
         }
 
@@ -81,7 +84,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
             SET value = @Value::jsonb, etag = @NewETag, expires_at = now() + make_interval(secs => @TimeToLiveSeconds), updated_at = now()
             WHERE key = @Key AND etag = @ExpectedETag AND (expires_at IS NULL OR expires_at > now())
             """;
-        if (await connection.ExecuteAsync(new CommandDefinition(firstWriteWins, parameters, transaction, cancellationToken: cancellationToken)) == 0)
+        if (await db.ExecuteAsync(firstWriteWins, parameters, cancellationToken) == 0)
         {
             throw new StateConcurrencyException(key);
         }
@@ -89,11 +92,9 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
 
     private static async Task DeleteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key, string? etag, CancellationToken cancellationToken)
     {
-        var deleted = await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM state_entries WHERE key = @Key AND (@AnyVersion OR etag = @ExpectedETag)",
-            new { Key = key, AnyVersion = etag is null, ExpectedETag = ParseETag(etag) },
-            transaction,
-            cancellationToken: cancellationToken));
+        await using var db = ProductData.On(connection, transaction);
+        var deleted = await db.ExecuteAsync(
+            "DELETE FROM state_entries WHERE key = @Key AND (@AnyVersion OR etag = @ExpectedETag)", new { Key = key, AnyVersion = etag is null, ExpectedETag = ParseETag(etag) }, cancellationToken);
         if (etag is not null && deleted == 0)
         {
             throw new StateConcurrencyException(key);

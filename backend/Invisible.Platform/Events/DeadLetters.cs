@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 
@@ -24,8 +24,8 @@ public sealed class DeadLetters(TenantDatabase tenants)
             LIMIT @Limit
             """;
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        var rows = await unitOfWork.Connection.QueryAsync<DeadLetterRow>(new CommandDefinition(
-            sql, new { Limit = limit }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var rows = await unitOfWork.Db.QueryToListAsync<DeadLetterRow>(
+            sql, new { Limit = limit }, cancellationToken);
         return rows.Select(row => new DeadLetter(
             row.Id, row.Topic, row.EventType, row.TenantId, new DateTimeOffset(row.OccurredAt), row.Attempts, row.LastError, new DateTimeOffset(row.DeadLetteredAt))).ToList();
     }
@@ -49,8 +49,8 @@ public sealed class DeadLetters(TenantDatabase tenants)
             ON CONFLICT (id) DO NOTHING
             """;
         await using var unitOfWork = await tenants.BeginAsync(envelope.TenantId, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            sql, new { envelope.Id, envelope.TenantId, envelope.Topic, envelope.Data, envelope.OccurredAt, Reason = reason, envelope.TraceParent }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            sql, new { envelope.Id, envelope.TenantId, envelope.Topic, envelope.Data, envelope.OccurredAt, Reason = reason, envelope.TraceParent }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         ProductDiagnostics.DeadLetters.Add(1, new KeyValuePair<string, object?>("topic", envelope.Topic));
     }
@@ -68,13 +68,13 @@ public sealed class DeadLetters(TenantDatabase tenants)
             ON CONFLICT (id) DO UPDATE SET published_at = NULL, attempts = 0, last_error = NULL, available_at = now()
             """;
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        var moved = await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(sql, parameters, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            $"SELECT pg_notify('{EventOutbox.NotificationChannel}', @TenantId)", new { TenantId = tenantId.ToString() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var moved = await unitOfWork.Db.ExecuteAsync(sql, parameters, cancellationToken);
+        await unitOfWork.Db.ExecuteAsync(
+            $"SELECT pg_notify('{EventOutbox.NotificationChannel}', @TenantId)", new { TenantId = tenantId.ToString() }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return moved;
     }
 
-    // Npgsql reads timestamptz as a UTC DateTime, and Dapper matches constructor parameter types exactly.
+    // Npgsql reads timestamptz as a UTC DateTime; the record takes it as such and converts it above.
     private sealed record DeadLetterRow(Guid Id, string Topic, string EventType, Guid TenantId, DateTime OccurredAt, int Attempts, string? LastError, DateTime DeadLetteredAt);
 }

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Invisible.Data.Tenancy;
@@ -67,11 +67,8 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                 ON CONFLICT DO NOTHING
                 RETURNING event_id
                 """;
-            var fresh = (await unitOfWork.Connection.QueryAsync<Guid>(new CommandDefinition(
-                claimInbox,
-                new { TenantId = tenantId, subscription.Consumer, EventIds = events.Select(envelope => envelope.Id).Distinct().ToArray() },
-                unitOfWork.Transaction,
-                cancellationToken: cancellationToken))).ToHashSet();
+            var fresh = (await unitOfWork.Db.QueryToListAsync<Guid>(
+                claimInbox, new { TenantId = tenantId, subscription.Consumer, EventIds = events.Select(envelope => envelope.Id).Distinct().ToArray() }, cancellationToken)).ToHashSet();
 
             foreach (var envelope in events)
             {
@@ -95,11 +92,8 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                     span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
                     logger.LogWarning(e, "Handler {Consumer} failed on event {EventId} ({Topic})", subscription.Consumer, envelope.Id, envelope.Topic);
                     await unitOfWork.Transaction.RollbackAsync(HandlerSavepoint, cancellationToken);
-                    await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                        "DELETE FROM inbox WHERE consumer = @Consumer AND event_id = @EventId",
-                        new { subscription.Consumer, EventId = envelope.Id },
-                        unitOfWork.Transaction,
-                        cancellationToken: cancellationToken));
+                    await unitOfWork.Db.ExecuteAsync(
+                        "DELETE FROM inbox WHERE consumer = @Consumer AND event_id = @EventId", new { subscription.Consumer, EventId = envelope.Id }, cancellationToken);
                     failed.Add((envelope, e));
                 }
             }

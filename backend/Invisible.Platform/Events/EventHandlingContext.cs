@@ -1,3 +1,4 @@
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Npgsql;
 
@@ -16,4 +17,7 @@ public sealed class EventHandlingContext(EventEnvelope envelope, TenantUnitOfWor
     public NpgsqlConnection Connection => UnitOfWork.Connection;
 
     public NpgsqlTransaction Transaction => UnitOfWork.Transaction;
+
+    /// <summary>linq2db in the delivery's transaction (<see cref="TenantUnitOfWork.Db"/>).</summary>
+    public DataConnection Db => UnitOfWork.Db;
 }

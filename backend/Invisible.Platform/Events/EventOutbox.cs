@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Platform.Events;
@@ -26,9 +26,8 @@ public static class EventOutbox
             INSERT INTO outbox (id, tenant_id, topic, event_type, payload, occurred_at, trace_parent)
             VALUES (@Id, @TenantId, @Topic, @EventType, @Data::jsonb, @OccurredAt, @TraceParent)
             """;
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            sql,
-            new
+        await unitOfWork.Db.ExecuteAsync(
+            sql, new
             {
                 envelope.Id,
                 envelope.TenantId,
@@ -37,8 +36,6 @@ public static class EventOutbox
                 envelope.Data,
                 envelope.OccurredAt,
                 envelope.TraceParent,
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            }, cancellationToken);
     }
 }

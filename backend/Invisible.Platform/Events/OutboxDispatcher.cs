@@ -1,7 +1,8 @@
+using Invisible.Data.Access;
 using System.Collections.Concurrent;
 using System.Threading.Channels;
 using System.Diagnostics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 using Microsoft.Extensions.Hosting;
@@ -54,8 +55,9 @@ public sealed class OutboxDispatcher(
     private async Task<List<Guid>> PendingTenantsAsync(CancellationToken cancellationToken)
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        return (await connection.QueryAsync<Guid>(new CommandDefinition(
-            "SELECT outbox_tenants_with_pending()", cancellationToken: cancellationToken))).ToList();
+        await using var db = ProductData.On(connection);
+        return (await db.QueryToListAsync<Guid>(
+            "SELECT outbox_tenants_with_pending()", cancellationToken)).ToList();
     }
 
     /// <summary>
@@ -108,8 +110,8 @@ public sealed class OutboxDispatcher(
             LIMIT @BatchSize
             FOR UPDATE SKIP LOCKED
             """;
-        var due = (await unitOfWork.Connection.QueryAsync<OutboxRow>(new CommandDefinition(
-            claim, new { _options.BatchSize }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+        var due = (await unitOfWork.Db.QueryToListAsync<OutboxRow>(
+            claim, new { _options.BatchSize }, cancellationToken)).ToList();
 
         if (due.Count == 0)
         {
@@ -137,9 +139,8 @@ public sealed class OutboxDispatcher(
 
         // One statement for the whole batch; if the commit is lost, the batch is delivered again and the inboxes
         // (or, in dapr mode, the consumers' inboxes behind the broker) absorb the repeat.
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(@Published)",
-            new { Published = published.ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(@Published)", new { Published = published.ToArray() }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return due.Count;
     }
@@ -256,8 +257,8 @@ public sealed class OutboxDispatcher(
                 SELECT id, tenant_id, topic, event_type, payload, occurred_at, @Attempts, @Error, trace_parent FROM outbox WHERE id = @Id;
                 DELETE FROM outbox WHERE id = @Id;
                 """;
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                deadLetter, new { row.Id, Attempts = attempts, Error = message }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            await unitOfWork.Db.ExecuteAsync(
+                deadLetter, new { row.Id, Attempts = attempts, Error = message }, cancellationToken);
             return;
         }
 
@@ -269,8 +270,8 @@ public sealed class OutboxDispatcher(
             SET attempts = @Attempts, last_error = @Error, available_at = now() + make_interval(secs => @DelaySeconds)
             WHERE id = @Id
             """;
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            reschedule, new { row.Id, Attempts = attempts, Error = message, DelaySeconds = delay.TotalSeconds }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            reschedule, new { row.Id, Attempts = attempts, Error = message, DelaySeconds = delay.TotalSeconds }, cancellationToken);
     }
 
     /// <summary>
@@ -299,6 +300,6 @@ public sealed class OutboxDispatcher(
         return span;
     }
 
-    // Npgsql reads timestamptz as a UTC DateTime, and Dapper matches constructor parameter types exactly.
+    // Npgsql reads timestamptz as a UTC DateTime.
     private sealed record OutboxRow(Guid Id, string Topic, string Payload, DateTime OccurredAt, int Attempts, string? TraceParent);
 }

@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -28,9 +29,10 @@ public sealed class OutboxRetention(
         var cutoff = Time.GetUtcNow() - _options.Retention;
         List<Guid> tenantIds;
         await using (var connection = await database.OpenConnectionAsync(cancellationToken))
+        await using (var db = ProductData.On(connection))
         {
-            tenantIds = (await connection.QueryAsync<Guid>(new CommandDefinition(
-                "SELECT id FROM tenant_directory_list()", cancellationToken: cancellationToken))).ToList();
+            tenantIds = (await db.QueryToListAsync<Guid>(
+                "SELECT id FROM tenant_directory_list()", cancellationToken)).ToList();
         }
 
         long outboxDeleted = 0, inboxDeleted = 0;
@@ -60,8 +62,8 @@ public sealed class OutboxRetention(
         do
         {
             await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-            batch = await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                deleteBatch, new { Cutoff = cutoff, BatchSize = _options.RetentionBatchSize }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            batch = await unitOfWork.Db.ExecuteAsync(
+                deleteBatch, new { Cutoff = cutoff, BatchSize = _options.RetentionBatchSize }, cancellationToken);
             await unitOfWork.CommitAsync(cancellationToken);
             deleted += batch;
         }

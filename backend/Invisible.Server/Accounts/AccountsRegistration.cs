@@ -25,6 +25,7 @@ public static class AccountsRegistration
         services.AddSingleton<SignInThrottles>();
         services.AddSingleton<AuthRateLimiter>();
         services.AddSingleton<CallerVerification>();
+        services.AddSingleton<IpAllowlists>();
         services.AddSingleton<StreamSessions>();
         services.AddScoped<Sessions>();
         services.AddScoped<Authentication>();

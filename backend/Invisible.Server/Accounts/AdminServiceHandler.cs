@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Authorization;
 namespace Invisible.Server.Accounts;
 
 /// <summary><c>invisible.admin.v1.AdminService</c>: the tenant's users, invitations, API keys and MFA policy. Administrators only.</summary>
-public sealed class AdminServiceHandler(TenantAdministration administration)
+public sealed class AdminServiceHandler(TenantAdministration administration, IpAllowlists allowlists)
     : AdminService.AdminServiceBase
 {
     [Authorize(Policy = AccessPolicies.Admin)]
@@ -73,6 +73,17 @@ public sealed class AdminServiceHandler(TenantAdministration administration)
     [Authorize(Policy = AccessPolicies.AdminPerson)]
     public override async Task<ApprovalPolicy> SetApprovalPolicy(SetApprovalPolicyRequest request, ServerCallContext context) =>
         new() { FourEyes = await administration.SetFourEyesAsync(context.Caller(), request.FourEyes, context.RequestId(), context.CancellationToken) };
+
+    [Authorize(Policy = AccessPolicies.Admin)]
+    public override async Task<IpAllowlist> GetIpAllowlist(GetIpAllowlistRequest request, ServerCallContext context) =>
+        new() { CidrRanges = { await allowlists.GetAsync(context.Caller(), context.CancellationToken) } };
+
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<IpAllowlist> SetIpAllowlist(SetIpAllowlistRequest request, ServerCallContext context) =>
+        new()
+        {
+            CidrRanges = { await allowlists.SetAsync(context.Caller(), request.CidrRanges, context.Address(), context.RequestId(), context.CancellationToken) },
+        };
 
     private static Timestamp? ToTimestamp(DateTime? utc) => utc is { } value ? Timestamp.FromDateTime(DateTime.SpecifyKind(value, DateTimeKind.Utc)) : null;
 

@@ -18,6 +18,10 @@ public static class AuthErrors
         ErrorKind.ResourceExhausted, "Too many attempts. Try again later.", "TOO_MANY_ATTEMPTS", Domain,
         new Dictionary<string, string> { ["retry_after_seconds"] = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture) });
 
+    /// <summary>The tenant's IP allowlist does not include the caller's address (the refusal is audited).</summary>
+    public static DomainException AddressNotAllowed() => DomainException.WithReason(
+        ErrorKind.PermissionDenied, "Your organisation does not allow access from this network.", "ADDRESS_NOT_ALLOWED", Domain);
+
     public static DomainException CurrentPasswordWrong() => DomainException.WithReason(
         ErrorKind.PermissionDenied, "The current password is incorrect.", "CURRENT_PASSWORD_WRONG", Domain);
 

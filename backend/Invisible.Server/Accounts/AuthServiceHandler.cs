@@ -1,7 +1,7 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Data.Tenancy;
-using Dapper;
+using LinqToDB.Data;
 using Grpc.Core;
 using Invisible.Server.Rpc;
 using Invisible.Server.Security;
@@ -47,7 +47,7 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
     [AllowAnonymous]
     [SignInRateLimited]
     public override async Task<Contracts.Auth.V1.Session> Refresh(RefreshRequest request, ServerCallContext context) =>
-        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.RequestId(), context.CancellationToken));
+        ToMessage(await sessions.RefreshAsync(request.RefreshToken, context.Address(), context.RequestId(), context.CancellationToken));
 
     [Authorize(Policy = AccessPolicies.SignedIn)]
     public override async Task<SignOutResponse> SignOut(SignOutRequest request, ServerCallContext context)
@@ -75,12 +75,11 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
     {
         var caller = context.Caller();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, context.CancellationToken);
-        var info = await unitOfWork.Connection.QuerySingleAsync<SessionRow>(new CommandDefinition(
+        var info = (await unitOfWork.Db.QueryToListAsync<SessionRow>(
             """
             select t.slug as TenantSlug, u.email as Email, u.mfa_enabled_at is not null as MfaEnrolled, t.mfa_required as TenantRequiresMfa
             from users u join tenants t on t.id = u.tenant_id where u.id = @userId
-            """,
-            new { userId = caller.UserId }, unitOfWork.Transaction, cancellationToken: context.CancellationToken));
+            """, new { userId = caller.UserId }, context.CancellationToken)).Single();
         return new SessionInfo
         {
             TenantId = caller.TenantId.ToString(),

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Passwords;
@@ -25,6 +25,7 @@ public sealed class Authentication(
     TenantDatabase database,
     Sessions sessions,
     SignInThrottles throttles,
+    IpAllowlists allowlists,
     PersonalDataKeys personalDataKeys,
     PersonalDataSealing personalDataSealing,
     ILogger<Authentication> logger)
@@ -77,10 +78,15 @@ public sealed class Authentication(
         {
             // Not verified again: the check above is the one that counted, and a second PBKDF2 would only cost time.
             var user = (await UserAccounts.FindForUpdateAsync(unitOfWork, match.Id, cancellationToken))!;
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id",
-                new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, unitOfWork.Transaction,
-                cancellationToken: cancellationToken));
+            // After the password: only someone who knows it learns that the network, not the password, was the problem.
+            if (!await allowlists.AllowsAsync(unitOfWork, address, $"user:{user.Id}", "sign_in", requestId, cancellationToken))
+            {
+                await unitOfWork.CommitAsync(cancellationToken);
+                throw AuthErrors.AddressNotAllowed();
+            }
+
+            await unitOfWork.Db.ExecuteAsync(
+                "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id", new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, cancellationToken);
             var next = user.MfaEnrolled ? NextStep.VerifyMfa
                 : await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken) ? NextStep.EnrolMfa
                 : NextStep.None;
@@ -117,9 +123,8 @@ public sealed class Authentication(
             throw AuthErrors.WeakPassword(problems);
         }
 
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update users set password_hash = @hash where id = @id",
-            new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "update users set password_hash = @hash where id = @id", new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
         var session = await sessions.ContinueAsync(unitOfWork, user with { SecurityStamp = stamp }, caller.SessionId, caller.MfaSatisfied, cancellationToken);
@@ -136,13 +141,12 @@ public sealed class Authentication(
         var found = await lookup.FindInvitationAsync(OpaqueTokens.Hash(invitationToken ?? string.Empty), cancellationToken)
             ?? throw AuthErrors.InvitationInvalid();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
-        var invitation = await unitOfWork.Connection.QuerySingleAsync<PendingInvitation>(new CommandDefinition(
+        var invitation = (await unitOfWork.Db.QueryToListAsync<PendingInvitation>(
             """
             select email as Email, role as Role, invited_by as InvitedBy,
                    accepted_at is null and revoked_at is null and expires_at > now() as Usable
             from invitations where id = @id for update
-            """,
-            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { id = found.Id }, cancellationToken)).Single();
         if (!invitation.Usable)
         {
             throw AuthErrors.InvitationInvalid();
@@ -156,13 +160,11 @@ public sealed class Authentication(
         Guid userId;
         try
         {
-            userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+            userId = await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into users (tenant_id, email, display_name, role, password_hash)
                 values (@tenantId, @email, @displayName, @role, @hash) returning id
-                """,
-                new { tenantId = found.TenantId, email = invitation.Email, displayName = displayName ?? string.Empty, role = invitation.Role, hash = PasswordHashing.Hash(password) },
-                unitOfWork.Transaction, cancellationToken: cancellationToken));
+                """, new { tenantId = found.TenantId, email = invitation.Email, displayName = displayName ?? string.Empty, role = invitation.Role, hash = PasswordHashing.Hash(password) }, cancellationToken);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -170,8 +172,8 @@ public sealed class Authentication(
         }
 
         await personalDataSealing.SealUserEmailAsync(unitOfWork, userId, invitation.Email, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,
             new { email = invitation.Email, role = invitation.Role }, requestId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "user.created", "user", userId.ToString(), null,

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 
@@ -18,14 +18,13 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
     public async Task<Caller?> VerifySessionAsync(Caller claimed, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(claimed.TenantId, cancellationToken);
-        var state = await unitOfWork.Connection.QuerySingleOrDefaultAsync<SessionState>(new CommandDefinition(
+        var state = (await unitOfWork.Db.QueryToListAsync<SessionState>(
             """
             select security_stamp as SecurityStamp, disabled as Disabled, role as Role, mfa_enrolled as MfaEnrolled,
                    tenant_requires_mfa as TenantRequiresMfa, session_active as SessionActive,
                    session_mfa_satisfied as SessionMfaSatisfied
             from auth_session_state(@userId, @sessionId)
-            """,
-            new { userId = claimed.UserId, sessionId = claimed.SessionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { userId = claimed.UserId, sessionId = claimed.SessionId }, cancellationToken)).SingleOrDefault();
         if (state is null || state.Disabled || !state.SessionActive || state.SecurityStamp != claimed.SecurityStamp)
         {
             return null;
@@ -46,15 +45,14 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
         // last_used_at at minute resolution: enough to spot unused keys. Only a stale one is written, so concurrent requests
         // with one key do not queue on its row lock, and most requests commit no write at all.
-        var role = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+        var role = await unitOfWork.Db.ExecuteAsync<string?>(
             """
             with touched as (
                 update api_keys set last_used_at = now()
                 where id = @id and revoked_at is null and (last_used_at is null or last_used_at <= now() - interval '1 minute')
             )
             select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())
-            """,
-            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { id = found.Id }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return role is null
             ? null
@@ -74,9 +72,8 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             case CallerKind.ApiKey:
                 await using (var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken))
                 {
-                    var role = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                        "select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())",
-                        new { id = caller.UserId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                    var role = await unitOfWork.Db.ExecuteAsync<string?>(
+                        "select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())", new { id = caller.UserId }, cancellationToken);
                     return role == caller.Role;
                 }
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Encryption;
 using Invisible.Platform.Secrets;
@@ -65,7 +65,7 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         var activeKeyId = await vault.ActiveKeyIdAsync(cancellationToken);
         var resealed = 0;
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var stale = await unitOfWork.Connection.QueryAsync<StaleSecrets>(new CommandDefinition(
+        var stale = await unitOfWork.Db.QueryToListAsync<StaleSecrets>(
             """
             select id as UserId, mfa_secret as Secret, mfa_secret_key_id as SecretKeyId,
                    mfa_pending_secret as PendingSecret, mfa_pending_secret_key_id as PendingSecretKeyId
@@ -73,20 +73,17 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
             where (mfa_secret is not null and mfa_secret_key_id is distinct from @activeKeyId)
                or (mfa_pending_secret is not null and mfa_pending_secret_key_id is distinct from @activeKeyId)
             for update
-            """,
-            new { activeKeyId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { activeKeyId }, cancellationToken);
         foreach (var user in stale)
         {
             var secret = await ResealAsync(tenantId, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
             var pending = await ResealAsync(tenantId, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            await unitOfWork.Db.ExecuteAsync(
                 """
                 update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,
                                  mfa_pending_secret = @pending, mfa_pending_secret_key_id = @pendingKeyId
                 where id = @userId
-                """,
-                new { userId = user.UserId, secret = secret?.Value, secretKeyId = secret?.KeyId, pending = pending?.Value, pendingKeyId = pending?.KeyId },
-                unitOfWork.Transaction, cancellationToken: cancellationToken));
+                """, new { userId = user.UserId, secret = secret?.Value, secretKeyId = secret?.KeyId, pending = pending?.Value, pendingKeyId = pending?.KeyId }, cancellationToken);
             resealed++;
         }
 

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Mfa;
@@ -44,9 +44,8 @@ public sealed class MultiFactor(
                 throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
             }
 
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                "update users set recovery_code_hashes = @remaining where id = @id",
-                new { id = user.Id, remaining = remaining.ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            await unitOfWork.Db.ExecuteAsync(
+                "update users set recovery_code_hashes = @remaining where id = @id", new { id = user.Id, remaining = remaining.ToArray() }, cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.recovery_code_used", "user", user.Id.ToString(), null,
                 new { codesLeft = remaining.Count }, requestId, cancellationToken);
         }
@@ -64,9 +63,8 @@ public sealed class MultiFactor(
             {
                 // Written before encryption, or under a key being retired: seal it with the current key now that it is in hand.
                 var resealed = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-                await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                    "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id",
-                    new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                await unitOfWork.Db.ExecuteAsync(
+                    "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id", new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, cancellationToken);
             }
 
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
@@ -91,10 +89,8 @@ public sealed class MultiFactor(
 
         var secret = Totp.NewSecret();
         var sealedSecret = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id",
-            new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id", new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, user.Email), Base32.Encode(secret));
@@ -128,14 +124,13 @@ public sealed class MultiFactor(
 
         var codes = RecoveryCodes.Generate();
         var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        await unitOfWork.Db.ExecuteAsync(
             """
             update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
                              mfa_pending_secret = null, mfa_pending_secret_key_id = null, mfa_enabled_at = now(),
                              recovery_code_hashes = @hashes
             where id = @id
-            """,
-            new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, cancellationToken);
         await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
@@ -147,8 +142,8 @@ public sealed class MultiFactor(
     }
 
     private static Task<int> RecordStepAsync(TenantUnitOfWork unitOfWork, Guid userId, long step, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update users set mfa_last_step = @step where id = @userId", new { userId, step }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync(
+            "update users set mfa_last_step = @step where id = @userId", new { userId, step }, cancellationToken);
 
     /// <summary>Audits the failure (committed, unlike anything else in this unit of work; already counted by the throttle); returns the refusal to throw.</summary>
     private static async Task<DomainException> RejectAsync(

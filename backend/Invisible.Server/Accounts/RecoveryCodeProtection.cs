@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Mfa;
 using Invisible.Platform.Secrets;
@@ -37,19 +37,18 @@ public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase
     {
         var secret = await key.GetAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var plain = (await unitOfWork.Connection.QueryAsync<(Guid Id, string[] Hashes)>(new CommandDefinition(
+        var plain = await unitOfWork.Db.QueryToListAsync(
+            reader => (Id: reader.GetGuid(0), Hashes: reader.GetFieldValue<string[]>(1)),
             """
             select id, recovery_code_hashes from users
             where exists (select 1 from unnest(recovery_code_hashes) stored where stored not like @prefix || '%')
             for update
             """,
-            new { prefix = RecoveryCodes.KeyedPrefix }, unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+            new { prefix = RecoveryCodes.KeyedPrefix }, cancellationToken);
         foreach (var (id, hashes) in plain)
         {
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                "update users set recovery_code_hashes = @wrapped where id = @id",
-                new { id, wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray() }, unitOfWork.Transaction,
-                cancellationToken: cancellationToken));
+            await unitOfWork.Db.ExecuteAsync(
+                "update users set recovery_code_hashes = @wrapped where id = @id", new { id, wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray() }, cancellationToken);
         }
 
         await unitOfWork.CommitAsync(cancellationToken);

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
@@ -15,7 +15,7 @@ public sealed record IssuedSession(
 /// refresh rotates the token; presenting a rotated token again means it was stolen or replayed, and revokes the family.
 /// </summary>
 public sealed class Sessions(
-    AccessTokenService accessTokens, TenantDatabase database, CrossTenantLookup lookup, TimeProvider time, ILogger<Sessions> logger)
+    AccessTokenService accessTokens, TenantDatabase database, CrossTenantLookup lookup, IpAllowlists allowlists, TimeProvider time, ILogger<Sessions> logger)
 {
     public Task<IssuedSession> StartAsync(TenantUnitOfWork unitOfWork, UserAccount user, bool mfaSatisfied, CancellationToken cancellationToken) =>
         IssueAsync(unitOfWork, user, Guid.NewGuid(), mfaSatisfied, cancellationToken);
@@ -25,28 +25,25 @@ public sealed class Sessions(
         TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
     {
         var issued = await IssueAsync(unitOfWork, user, sessionId, mfaSatisfied, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        await unitOfWork.Db.ExecuteAsync(
             """
             update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @hash)
             where family_id = @sessionId and revoked_at is null and token_hash <> @hash
-            """,
-            new { sessionId, hash = RefreshTokens.Hash(issued.RefreshToken) }, unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, new { sessionId, hash = RefreshTokens.Hash(issued.RefreshToken) }, cancellationToken);
         return issued;
     }
 
-    public async Task<IssuedSession> RefreshAsync(string refreshToken, string? requestId, CancellationToken cancellationToken)
+    public async Task<IssuedSession> RefreshAsync(string refreshToken, string address, string? requestId, CancellationToken cancellationToken)
     {
         var hash = RefreshTokens.Hash(refreshToken ?? string.Empty);
         var found = await lookup.FindRefreshTokenAsync(hash, cancellationToken) ?? throw AuthErrors.SessionEnded();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
-        var token = await unitOfWork.Connection.QuerySingleAsync<StoredRefreshToken>(new CommandDefinition(
+        var token = (await unitOfWork.Db.QueryToListAsync<StoredRefreshToken>(
             """
             select user_id as UserId, family_id as FamilyId, expires_at as ExpiresAt, revoked_at is not null as Revoked,
                    replaced_by is not null as Rotated, mfa_satisfied as MfaSatisfied
             from refresh_tokens where id = @id for update
-            """,
-            new { id = found.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { id = found.Id }, cancellationToken)).Single();
 
         if (token.Rotated)
         {
@@ -64,25 +61,28 @@ public sealed class Sessions(
             throw AuthErrors.SessionEnded();
         }
 
+        if (!await allowlists.AllowsAsync(unitOfWork, address, $"user:{user.Id}", "refresh", requestId, cancellationToken))
+        {
+            await unitOfWork.CommitAsync(cancellationToken);
+            throw AuthErrors.AddressNotAllowed();
+        }
+
         var issued = await IssueAsync(unitOfWork, user, token.FamilyId, token.MfaSatisfied, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @newHash) where id = @id",
-            new { id = found.Id, newHash = RefreshTokens.Hash(issued.RefreshToken) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @newHash) where id = @id", new { id = found.Id, newHash = RefreshTokens.Hash(issued.RefreshToken) }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return issued;
     }
 
     /// <summary>Revokes every token of the session; returns how many were still live.</summary>
     public static Task<int> EndAsync(TenantUnitOfWork unitOfWork, Guid sessionId, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update refresh_tokens set revoked_at = now() where family_id = @sessionId and revoked_at is null",
-            new { sessionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync(
+            "update refresh_tokens set revoked_at = now() where family_id = @sessionId and revoked_at is null", new { sessionId }, cancellationToken);
 
     /// <summary>Revokes every session of the user except <paramref name="keep"/> (null: all of them).</summary>
     public static Task<int> EndAllAsync(TenantUnitOfWork unitOfWork, Guid userId, Guid? keep, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update refresh_tokens set revoked_at = now() where user_id = @userId and revoked_at is null and family_id is distinct from @keep",
-            new { userId, keep }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync(
+            "update refresh_tokens set revoked_at = now() where user_id = @userId and revoked_at is null and family_id is distinct from @keep", new { userId, keep }, cancellationToken);
 
     private async Task<IssuedSession> IssueAsync(
         TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
@@ -90,13 +90,11 @@ public sealed class Sessions(
         var now = time.GetUtcNow();
         var refreshToken = RefreshTokens.New();
         var refreshExpiresAt = now + RefreshTokens.Lifetime;
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        await unitOfWork.Db.ExecuteAsync(
             """
             insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, issued_at, expires_at, mfa_satisfied)
             values (@tenantId, @userId, @sessionId, @hash, @now, @expiresAt, @mfaSatisfied)
-            """,
-            new { tenantId = user.TenantId, userId = user.Id, sessionId, hash = RefreshTokens.Hash(refreshToken), now, expiresAt = refreshExpiresAt, mfaSatisfied },
-            unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { tenantId = user.TenantId, userId = user.Id, sessionId, hash = RefreshTokens.Hash(refreshToken), now, expiresAt = refreshExpiresAt, mfaSatisfied }, cancellationToken);
         var tokens = await accessTokens.GetAsync(cancellationToken);
         var accessToken = tokens.Issue(user.ToCaller(sessionId, mfaSatisfied));
         return new IssuedSession(accessToken, now + accessTokens.Lifetime, refreshToken, refreshExpiresAt, mfaSatisfied);

@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Invisible.Identity.Passwords;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -36,10 +37,11 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         var now = time.GetUtcNow();
         var keys = new Keys(AccountKey(email), AddressKey(address));
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var db = ProductData.On(connection);
         // Mirrors SignInThrottle.RecordFailure. The where of "do update" is evaluated on the row as locked (the latest
         // version), which is what makes concurrent attempts count one after another. Account before address in every
         // statement, so two attempts never wait on each other's rows crosswise.
-        var counted = (await connection.QueryAsync<string>(new CommandDefinition(
+        var counted = (await db.QueryToListAsync<string>(
             $"""
             insert into sign_in_throttles as t (key, failures, window_started_at, locked_until, updated_at)
             select k.key, 1, @now, case when k.max <= 1 then @now + (@lockFor)[1] end, now()
@@ -54,8 +56,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
                 updated_at = now()
             where t.locked_until is null or t.locked_until <= @now
             returning t.key
-            """,
-            Parameters(keys, now), cancellationToken: cancellationToken))).ToHashSet(StringComparer.Ordinal);
+            """, Parameters(keys, now), cancellationToken)).ToHashSet(StringComparer.Ordinal);
         if (counted.Count == 2)
         {
             return null;
@@ -64,12 +65,11 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         // One of the two was locked by a concurrent attempt after this statement's snapshot: give back what was counted.
         foreach (var key in counted)
         {
-            await GiveBackAsync(connection, key, now, cancellationToken);
+            await GiveBackAsync(db, key, now, cancellationToken);
         }
 
-        var locks = await connection.QueryAsync<DateTime?>(new CommandDefinition(
-            "select locked_until from sign_in_throttles where key in (@account, @address)",
-            new { account = keys.Account, address = keys.Address }, cancellationToken: cancellationToken));
+        var locks = await db.QueryToListAsync<DateTime?>(
+            "select locked_until from sign_in_throttles where key in (@account, @address)", new { account = keys.Account, address = keys.Address }, cancellationToken);
         var retryAfter = locks.Select(until => SignInThrottle.RetryAfter(new ThrottleState(0, null, Utc(until)), now)).Max();
         // A lock that ended between the two statements still refused this attempt; say when to come back.
         return retryAfter ?? TimeSpan.FromSeconds(1);
@@ -83,10 +83,10 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
     {
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key",
-            new { key = AccountKey(email) }, cancellationToken: cancellationToken));
-        await GiveBackAsync(connection, AddressKey(address), now, cancellationToken);
+        await using var db = ProductData.On(connection);
+        await db.ExecuteAsync(
+            "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key", new { key = AccountKey(email) }, cancellationToken);
+        await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
     }
 
     /// <summary>The attempt neither failed nor succeeded (the password fits more than one account): gives both counts back.</summary>
@@ -94,24 +94,24 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
     {
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await GiveBackAsync(connection, AccountKey(email), now, cancellationToken);
-        await GiveBackAsync(connection, AddressKey(address), now, cancellationToken);
+        await using var db = ProductData.On(connection);
+        await GiveBackAsync(db, AccountKey(email), now, cancellationToken);
+        await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
     }
 
     /// <summary>
     /// Uncounts one attempt. The count is then the number of attempts checked and failed in the window, so when it drops
     /// below the limit the lock (set when that attempt reached it) goes too.
     /// </summary>
-    private async Task GiveBackAsync(NpgsqlConnection connection, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
-        await connection.ExecuteAsync(new CommandDefinition(
+    private async Task GiveBackAsync(DataConnection db, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        await db.ExecuteAsync(
             $"""
             update sign_in_throttles as t set
                 failures = greatest(t.failures - 1, 0),
                 locked_until = case when t.failures - 1 < {Limit} then null else t.locked_until end,
                 updated_at = now()
             where t.key = @key
-            """,
-            new { key, accountMax = _perAccount.MaxFailures, addressMax = _perAddress.MaxFailures }, cancellationToken: cancellationToken));
+            """, new { key, accountMax = _perAccount.MaxFailures, addressMax = _perAddress.MaxFailures }, cancellationToken);
 
     private object Parameters(Keys keys, DateTimeOffset now) => new
     {

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity;
@@ -47,9 +47,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
             await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
         }
 
-        var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
-            $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}",
-            new { userId, role }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
+            $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}", new { userId, role }, cancellationToken)).Single();
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.role_changed", "user", userId.ToString(),
             new { role = before.Role }, new { role }, requestId, cancellationToken);
@@ -64,9 +63,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         await LockAdministratorsAsync(unitOfWork, cancellationToken);
         var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
         await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
-        var after = await unitOfWork.Connection.QuerySingleAsync<UserSummary>(new CommandDefinition(
-            $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}",
-            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
+            $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}", new { userId }, cancellationToken)).Single();
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.disabled", "user", userId.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -85,19 +83,17 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
 
         var token = OpaqueTokens.New();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        var invitation = await unitOfWork.Connection.QuerySingleAsync<InvitationSummary>(new CommandDefinition(
+        var invitation = (await unitOfWork.Db.QueryToListAsync<InvitationSummary>(
             $"""
             insert into invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
             values (@tenantId, @email, @role, @hash, @invitedBy, @expiresAt)
             returning {InvitationColumns}
-            """,
-            new
+            """, new
             {
                 tenantId = caller.TenantId, email = email.Trim(), role, hash = OpaqueTokens.Hash(token),
                 invitedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null,
                 expiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
-            },
-            unitOfWork.Transaction, cancellationToken: cancellationToken));
+            }, cancellationToken)).Single();
         await personalDataSealing.SealInvitationEmailAsync(unitOfWork, invitation.Id, invitation.Email, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "invitation.created", "invitation", invitation.Id.ToString(), null,
             new { email = invitation.Email, role }, requestId, cancellationToken);
@@ -123,18 +119,16 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
 
         var key = ApiKeys.New();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        var apiKey = await unitOfWork.Connection.QuerySingleAsync<ApiKeySummary>(new CommandDefinition(
+        var apiKey = (await unitOfWork.Db.QueryToListAsync<ApiKeySummary>(
             $"""
             insert into api_keys (tenant_id, name, key_prefix, key_hash, role, created_by, expires_at)
             values (@tenantId, @name, @prefix, @hash, @role, @createdBy, @expiresAt)
             returning {ApiKeyColumns}
-            """,
-            new
+            """, new
             {
                 tenantId = caller.TenantId, name = name.Trim(), prefix = ApiKeys.ShownPrefix(key), hash = OpaqueTokens.Hash(key), role,
                 createdBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, expiresAt,
-            },
-            unitOfWork.Transaction, cancellationToken: cancellationToken));
+            }, cancellationToken)).Single();
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "api_key.created", "api_key", apiKey.Id.ToString(), null,
             new { apiKey.Name, role, apiKey.KeyPrefix, expiresAt }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -157,9 +151,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var before = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId },
-            unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "tenant.mfa_policy_changed", "tenant", caller.TenantId.ToString(),
             new { mfaRequired = before }, new { mfaRequired = required }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -193,9 +186,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     /// disabling each other at once would otherwise each see the other still enabled, and the tenant would be left with none.
     /// </summary>
     private static async Task LockAdministratorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))",
-            new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))", new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
     /// <summary>FAILED_PRECONDITION <c>LAST_ADMIN</c> when <paramref name="user"/> is the tenant's only enabled administrator.</summary>
     private static async Task RequireAnotherEnabledAdministratorAsync(TenantUnitOfWork unitOfWork, UserSummary user, CancellationToken cancellationToken)
@@ -205,9 +197,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
             return;
         }
 
-        var others = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from users where role = 'admin' and disabled_at is null and id <> @userId",
-            new { userId = user.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var others = await unitOfWork.Db.ExecuteAsync<long>(
+            "select count(*) from users where role = 'admin' and disabled_at is null and id <> @userId", new { userId = user.Id }, cancellationToken);
         if (others == 0)
         {
             throw AuthErrors.LastAdmin();
@@ -215,8 +206,8 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     }
 
     private static async Task<UserSummary> FindUserAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
-        await unitOfWork.Connection.QuerySingleOrDefaultAsync<UserSummary>(new CommandDefinition(
-            $"select {UserColumns} from users where id = @userId for update", new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken))
+        (await unitOfWork.Db.QueryToListAsync<UserSummary>(
+            $"select {UserColumns} from users where id = @userId for update", new { userId }, cancellationToken)).SingleOrDefault()
         ?? throw AuthErrors.NotFound("user");
 
     private static async Task EndSessionsAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken)
@@ -228,16 +219,15 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     private async Task<IReadOnlyList<T>> QueryAsync<T>(Caller caller, string sql, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        return (await unitOfWork.Connection.QueryAsync<T>(new CommandDefinition(sql, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+        return (await unitOfWork.Db.QueryToListAsync<T>(sql, cancellationToken)).ToList();
     }
 
     private async Task<T> RevokeAsync<T>(
         Caller caller, string table, string columns, string entity, Guid id, string? requestId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        var revoked = await unitOfWork.Connection.QuerySingleOrDefaultAsync<T>(new CommandDefinition(
-            $"update {table} set revoked_at = coalesce(revoked_at, now()) where id = @id returning {columns}",
-            new { id }, unitOfWork.Transaction, cancellationToken: cancellationToken)) ?? throw AuthErrors.NotFound(entity.Replace('_', ' '));
+        var revoked = (await unitOfWork.Db.QueryToListAsync<T>(
+            $"update {table} set revoked_at = coalesce(revoked_at, now()) where id = @id returning {columns}", new { id }, cancellationToken)).SingleOrDefault() ?? throw AuthErrors.NotFound(entity.Replace('_', ' '));
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, $"{entity}.revoked", entity, id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return revoked;

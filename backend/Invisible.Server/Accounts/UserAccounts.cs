@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 
@@ -47,8 +47,8 @@ public sealed record UserAccount
 public static class UserAccounts
 {
     /// <summary>The user, locked for update until the unit of work ends (MFA steps and recovery codes are read-modify-write).</summary>
-    public static Task<UserAccount?> FindForUpdateAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.QuerySingleOrDefaultAsync<UserAccount>(new CommandDefinition(
+    public static async Task<UserAccount?> FindForUpdateAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        (await unitOfWork.Db.QueryToListAsync<UserAccount>(
             """
             select id as Id, tenant_id as TenantId, email as Email, role as Role,
                    password_hash as PasswordHash, security_stamp as SecurityStamp, mfa_secret as MfaSecret,
@@ -57,17 +57,14 @@ public static class UserAccounts
                    recovery_code_hashes as RecoveryCodeHashes, disabled_at is not null as Disabled
             from users where id = @userId
             for update
-            """,
-            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { userId }, cancellationToken)).SingleOrDefault();
 
     /// <summary>A new security stamp: every access token issued before is refused from the next request on.</summary>
     public static async Task<Guid> RotateSecurityStampAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
-        await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
-            "update users set security_stamp = gen_random_uuid(), updated_at = now() where id = @userId returning security_stamp",
-            new { userId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync<Guid>(
+            "update users set security_stamp = gen_random_uuid(), updated_at = now() where id = @userId returning security_stamp", new { userId }, cancellationToken);
 
     public static Task<bool> TenantRequiresMfaAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select mfa_required from tenants where id = @tenantId", new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync<bool>(
+            "select mfa_required from tenants where id = @tenantId", new { tenantId = unitOfWork.TenantId }, cancellationToken);
 }

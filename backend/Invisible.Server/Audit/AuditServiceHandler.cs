@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Audit.V1;
@@ -42,6 +43,7 @@ public sealed class AuditServiceHandler(AuditTrail trail, IOptions<RpcOptions> r
         return response;
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Auditor)]
     public override async Task<ExportAuditLogResponse> ExportAuditLog(ExportAuditLogRequest request, ServerCallContext context)
     {

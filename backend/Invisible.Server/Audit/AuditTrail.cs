@@ -1,6 +1,8 @@
 using System.Globalization;
 using CsvHelper;
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Mapping;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 
@@ -28,35 +30,84 @@ public sealed class AuditTrail(TenantDatabase database)
     public static readonly IReadOnlyList<string> CsvColumns =
         ["seq", "occurred_at", "actor", "action", "entity", "entity_id", "before", "after", "request_id", "hash"];
 
-    private const string Columns =
-        """
-        seq as Seq, occurred_at as OccurredAt, actor as Actor, action as Action, entity as Entity, entity_id as EntityId,
-        before::text as BeforeJson, after::text as AfterJson, request_id as RequestId, hash as Hash
-        """;
+    [Table("audit_log")]
+    private sealed class AuditLogRow
+    {
+        [Column("seq")] public long Seq { get; init; }
 
-    private const string Conditions =
-        """
-        (@actor is null or actor = @actor)
-        and (@actionPrefix is null or starts_with(action, @actionPrefix))
-        and (@entity is null or entity = @entity)
-        and (@entityId is null or entity_id = @entityId)
-        and (@from is null or occurred_at >= @from)
-        and (@to is null or occurred_at < @to)
-        """;
+        [Column("occurred_at")] public DateTimeOffset OccurredAt { get; init; }
+
+        [Column("actor")] public string Actor { get; init; } = "";
+
+        [Column("action")] public string Action { get; init; } = "";
+
+        [Column("entity")] public string Entity { get; init; } = "";
+
+        [Column("entity_id")] public string? EntityId { get; init; }
+
+        // jsonb read as its text, exactly as before::text renders it.
+        [Column("before")] public string? BeforeJson { get; init; }
+
+        [Column("after")] public string? AfterJson { get; init; }
+
+        [Column("request_id")] public string? RequestId { get; init; }
+
+        [Column("hash")] public byte[] Hash { get; init; } = [];
+    }
+
+    /// <summary>The entries <paramref name="query"/> matches: only the conditions it sets become predicates.</summary>
+    private static IQueryable<AuditLogRow> Matching(TenantUnitOfWork unitOfWork, AuditQuery query)
+    {
+        var entries = unitOfWork.Db.GetTable<AuditLogRow>().AsQueryable();
+        if (query.Actor is { } actor)
+        {
+            entries = entries.Where(entry => entry.Actor == actor);
+        }
+
+        if (query.ActionPrefix is { } actionPrefix)
+        {
+            entries = entries.Where(entry => entry.Action.StartsWith(actionPrefix));
+        }
+
+        if (query.Entity is { } entity)
+        {
+            entries = entries.Where(entry => entry.Entity == entity);
+        }
+
+        if (query.EntityId is { } entityId)
+        {
+            entries = entries.Where(entry => entry.EntityId == entityId);
+        }
+
+        if (query.From is { } from)
+        {
+            entries = entries.Where(entry => entry.OccurredAt >= from);
+        }
+
+        if (query.To is { } to)
+        {
+            entries = entries.Where(entry => entry.OccurredAt < to);
+        }
+
+        return entries;
+    }
+
+    private static AuditEntryRow ToEntry(AuditLogRow row) => new(
+        row.Seq, row.OccurredAt.UtcDateTime, row.Actor, row.Action, row.Entity, row.EntityId, row.BeforeJson, row.AfterJson, row.RequestId, row.Hash);
 
     /// <summary>Newest first: up to <paramref name="limit"/> entries numbered below <paramref name="beforeSeq"/> (all when null).</summary>
     public async Task<IReadOnlyList<AuditEntryRow>> ListAsync(
         Guid tenantId, AuditQuery query, long? beforeSeq, int limit, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        return (await unitOfWork.Connection.QueryAsync<AuditEntryRow>(new CommandDefinition(
-            $"""
-            select {Columns} from audit_log
-            where {Conditions} and (@beforeSeq::bigint is null or seq < @beforeSeq)
-            order by seq desc
-            limit @limit
-            """,
-            Parameters(query, new { beforeSeq, limit }), unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+        var entries = Matching(unitOfWork, query);
+        if (beforeSeq is { } before)
+        {
+            entries = entries.Where(entry => entry.Seq < before);
+        }
+
+        var rows = await entries.OrderByDescending(entry => entry.Seq).Take(limit).ToListAsync(cancellationToken);
+        return rows.Select(ToEntry).ToList();
     }
 
     /// <summary>
@@ -77,10 +128,10 @@ public sealed class AuditTrail(TenantDatabase database)
             }
 
             csv.EndRecord();
-            var entries = unitOfWork.Connection.QueryUnbufferedAsync<AuditEntryRow>(
-                $"select {Columns} from audit_log where {Conditions} order by seq", Parameters(query, new { }), unitOfWork.Transaction);
-            await foreach (var entry in entries.WithCancellation(cancellationToken))
+            var entries = Matching(unitOfWork, query).OrderBy(entry => entry.Seq).AsAsyncEnumerable();
+            await foreach (var row in entries.WithCancellation(cancellationToken))
             {
+                var entry = ToEntry(row);
                 csv.WriteField(entry.Seq.ToString(CultureInfo.InvariantCulture));
                 csv.WriteField(DateTime.SpecifyKind(entry.OccurredAt, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture));
                 csv.WriteField(entry.Actor);
@@ -121,17 +172,5 @@ public sealed class AuditTrail(TenantDatabase database)
     {
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
         return await AuditLog.VerifyChainAsync(unitOfWork, cancellationToken);
-    }
-
-    private static DynamicParameters Parameters(AuditQuery query, object extra)
-    {
-        var parameters = new DynamicParameters(extra);
-        parameters.Add("actor", query.Actor, System.Data.DbType.String);
-        parameters.Add("actionPrefix", query.ActionPrefix, System.Data.DbType.String);
-        parameters.Add("entity", query.Entity, System.Data.DbType.String);
-        parameters.Add("entityId", query.EntityId, System.Data.DbType.String);
-        parameters.Add("from", query.From, System.Data.DbType.DateTimeOffset);
-        parameters.Add("to", query.To, System.Data.DbType.DateTimeOffset);
-        return parameters;
     }
 }

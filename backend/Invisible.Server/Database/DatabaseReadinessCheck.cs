@@ -1,10 +1,13 @@
-using Invisible.Data.Health;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Invisible.Server.Database;
 
-/// <summary>The database as a readiness check, shared by <c>/readyz</c> and <c>grpc.health.v1.Health</c>.</summary>
-public sealed class DatabaseReadinessCheck(DatabaseHealth database, DatabaseSupervision supervision) : IHealthCheck
+/// <summary>
+/// The database as a readiness check, shared by <c>/readyz</c> and <c>grpc.health.v1.Health</c>: the supervisor's state
+/// (in memory) and the last answer of <see cref="DatabaseReadinessProbe"/>, never a connection of its own. The data are
+/// reason codes for anonymous callers; the driver's text goes only to the description (the log).
+/// </summary>
+public sealed class DatabaseReadinessCheck(DatabaseReadinessProbe probe, DatabaseSupervision supervision) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -18,11 +21,11 @@ public sealed class DatabaseReadinessCheck(DatabaseHealth database, DatabaseSupe
             {
                 ["reachable"] = false,
                 ["restarting"] = true,
-                ["problem"] = why,
+                ["problem"] = "DATABASE_RESTARTING",
             });
         }
 
-        var report = await database.CheckAsync(cancellationToken);
+        var report = await probe.LatestAsync(cancellationToken);
         var data = new Dictionary<string, object>
         {
             ["reachable"] = report.IsReachable,

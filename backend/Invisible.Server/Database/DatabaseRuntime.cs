@@ -1,3 +1,4 @@
+using Invisible.Data.Backups;
 using Invisible.Data.Embedded;
 using Invisible.Data.Migrations;
 using Invisible.Data.Provisioning;
@@ -45,19 +46,43 @@ public sealed class DatabaseRuntime : IAsyncDisposable
             return new DatabaseRuntime(new DatabaseConnectionStrings(external, app), cluster: null);
         }
 
+        var backups = new EmbeddedBackups(
+            dataDirectory, configuration.GetSection(BackupOptions.SectionName).Get<BackupOptions>() ?? new BackupOptions(), loggers.CreateLogger<EmbeddedBackups>());
+        var archiving = await backups.PrepareArchivingAsync(Path.Combine(dataDirectory, "postgres"), cancellationToken);
         var cluster = await EmbeddedPostgres.StartAsync(
-            new EmbeddedPostgresOptions { DataDirectory = dataDirectory }, loggers.CreateLogger<EmbeddedPostgres>(), cancellationToken);
+            new EmbeddedPostgresOptions { DataDirectory = dataDirectory, Archiving = archiving }, loggers.CreateLogger<EmbeddedPostgres>(), cancellationToken);
         try
         {
             var passwords = await DatabaseRolePasswords.FromSecretsFileAsync(DatabaseSecretsFile.InDataDirectory(dataDirectory), cancellationToken);
             var connectionStrings = await new DatabaseProvisioner(migrator, logger)
                 .ProvisionAsync(cluster.SuperuserConnectionString(), EmbeddedDatabaseName, passwords, cancellationToken);
+            if (archiving is not null && cluster.OwnsServer)
+            {
+                await EnsureBackupRepositoryAsync(backups, cluster, logger, cancellationToken);
+            }
+
             return new DatabaseRuntime(connectionStrings, cluster);
         }
         catch
         {
             await cluster.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Until the repository's stanza exists every archived segment is refused (and kept in pg_wal, retried): a failure here is
+    /// logged, not fatal, so a full or unreachable repository never stops the product; <c>invisible health</c> reports the archive's age.
+    /// </summary>
+    private static async Task EnsureBackupRepositoryAsync(EmbeddedBackups backups, EmbeddedPostgres cluster, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await backups.EnsureRepositoryAsync(cluster, cancellationToken);
+        }
+        catch (InvalidOperationException exception)
+        {
+            logger.LogError(exception, "The backup repository {Repository} could not be prepared; WAL is kept in the cluster until it can", backups.RepositoryPath);
         }
     }
 

@@ -48,13 +48,16 @@ public sealed class DomainException : Exception
     /// <summary>Facts a client may use (e.g. "retry_after_seconds"), sent in <c>ErrorInfo.metadata</c>.</summary>
     public IReadOnlyDictionary<string, string> Metadata { get; private init; } = new Dictionary<string, string>();
 
+    /// <summary>How long to wait before trying again (sent as <c>google.rpc.RetryInfo</c>); null when retrying soon would not help.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
     /// <summary>What is wrong with each field of an invalid request.</summary>
     public IReadOnlyList<FieldViolation> FieldViolations { get; private init; } = [];
 
     /// <summary>A domain error: the client branches on <paramref name="reason"/> within <paramref name="domain"/>.</summary>
     public static DomainException WithReason(
-        ErrorKind kind, string message, string reason, string domain, IReadOnlyDictionary<string, string>? metadata = null) =>
-        new(kind, message) { Reason = reason, Domain = domain, Metadata = metadata ?? new Dictionary<string, string>() };
+        ErrorKind kind, string message, string reason, string domain, IReadOnlyDictionary<string, string>? metadata = null, TimeSpan? retryAfter = null) =>
+        new(kind, message) { Reason = reason, Domain = domain, Metadata = metadata ?? new Dictionary<string, string>(), RetryAfter = retryAfter };
 
     /// <summary>A validation error: INVALID_ARGUMENT with one violation per offending field.</summary>
     public static DomainException InvalidArgument(string message, params IEnumerable<FieldViolation> violations) =>

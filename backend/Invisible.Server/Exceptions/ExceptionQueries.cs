@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Server.Matching;
 
@@ -97,19 +97,16 @@ public static class ExceptionQueries
         // The page's ids first (count(*) over () made every page read and join the whole queue), then their columns. A
         // materialised CTE, since with "e.id in (...)" the planner joined and ran the newest-decision lookup for the whole
         // queue before keeping the page's 50 rows.
-        var rows = (await unitOfWork.Connection.QueryAsync<Row>(new CommandDefinition(
+        var rows = (await unitOfWork.Db.QueryToListAsync<Row>(
             $"""
             with page as materialized (select e.id {from} {narrowing} order by {order} offset @offset limit @limit)
             {Select}
             order by {order}
-            """,
-            parameters,
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToList();
+            """, parameters, cancellationToken)).ToList();
         var total = offset == 0 && rows.Count < limit
             ? rows.Count
-            : await unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                $"select count(*)::int {from} {narrowing}", parameters, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            : await unitOfWork.Db.ExecuteAsync<int>(
+                $"select count(*)::int {from} {narrowing}", parameters, cancellationToken);
         return new ExceptionPage(rows.Select(ToView).ToList(), total);
     }
 
@@ -131,12 +128,12 @@ public static class ExceptionQueries
         if (forUpdate)
         {
             // Two reviewers acting on one item take turns; the second sees the first one's outcome.
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-                "select 1 from exceptions where id = @exceptionId for update", new { exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+            await unitOfWork.Db.ExecuteAsync(
+                "select 1 from exceptions where id = @exceptionId for update", new { exceptionId }, cancellationToken);
         }
 
-        var row = await unitOfWork.Connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            $"with page as (select @exceptionId as id) {Select}", new { exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var row = (await unitOfWork.Db.QueryToListAsync<Row>(
+            $"with page as (select @exceptionId as id) {Select}", new { exceptionId }, cancellationToken)).SingleOrDefault();
         return row is null ? null : ToView(row);
     }
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Server.Matching;
@@ -36,19 +36,17 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     public Task<ExceptionView> AssignAsync(Caller caller, Guid exceptionId, Guid? userId, string? requestId, CancellationToken cancellationToken) =>
         ActAsync(caller, exceptionId, "assign", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
-            if (userId is { } assignee && !await unitOfWork.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, unitOfWork.Transaction,
-                    cancellationToken: cancellationToken)))
+            if (userId is { } assignee && !await unitOfWork.Db.ExecuteAsync<bool>(
+                    "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, cancellationToken))
             {
                 throw DomainException.WithReason(ErrorKind.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
             }
 
-            await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+            await unitOfWork.Db.ExecuteAsync(
                 """
                 update exceptions set assignee_id = @userId, status = case when @userId::uuid is null then 'open' else 'in_review' end, updated_at = now()
                 where id = @exceptionId
-                """,
-                new { userId, exceptionId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                """, new { userId, exceptionId }, cancellationToken);
             return new { assigneeId = userId };
         }, cancellationToken);
 
@@ -67,11 +65,10 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
-        var evidence = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select evidence->'po'->'candidates' from match_decisions where id = @id", new { id = item.MatchDecisionId }, unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        var evidence = await unitOfWork.Db.ExecuteAsync<string?>(
+            "select evidence->'po'->'candidates' from match_decisions where id = @id", new { id = item.MatchDecisionId }, cancellationToken);
         var ranked = (evidence is null ? null : JsonSerializer.Deserialize<List<StoredCandidate>>(evidence, MatchDecisionStore.EvidenceJson)) ?? [];
-        var purchaseOrders = (await unitOfWork.Connection.QueryAsync<PurchaseOrderRow>(new CommandDefinition(
+        var purchaseOrders = (await unitOfWork.Db.QueryToListAsync<PurchaseOrderRow>(
             """
             select p.id as Id, p.po_number as PoNumber, v.vendor_code as VendorCode, p.currency as Currency,
                    coalesce((select sum(l.quantity * l.unit_price) from purchase_order_lines l where l.purchase_order_id = p.id), 0) as Total
@@ -79,10 +76,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
             where p.superseded_at is null and (p.po_number = any(@numbers) or (cardinality(@numbers) = 0 and v.vendor_code = @vendorCode))
             order by p.order_date desc, p.po_number
             limit 20
-            """,
-            new { numbers = ranked.Select(candidate => candidate.PoNumber).ToArray(), vendorCode = item.Invoice.VendorCode },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToDictionary(po => po.PoNumber, StringComparer.Ordinal);
+            """, new { numbers = ranked.Select(candidate => candidate.PoNumber).ToArray(), vendorCode = item.Invoice.VendorCode }, cancellationToken)).ToDictionary(po => po.PoNumber, StringComparer.Ordinal);
         if (ranked.Count == 0)
         {
             return purchaseOrders.Values
@@ -111,16 +105,13 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         ActAsync(caller, exceptionId, "rematch", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
             await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
-            var po = await unitOfWork.Connection.QuerySingleOrDefaultAsync<PurchaseOrderRef>(new CommandDefinition(
-                "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)",
-                new { poNumber = poNumber.Trim() }, unitOfWork.Transaction, cancellationToken: cancellationToken))
+            var po = (await unitOfWork.Db.QueryToListAsync<PurchaseOrderRef>(
+                "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)", new { poNumber = poNumber.Trim() }, cancellationToken)).SingleOrDefault()
                 ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
-            var poLines = (await unitOfWork.Connection.QueryAsync<int>(new CommandDefinition(
-                "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, unitOfWork.Transaction,
-                cancellationToken: cancellationToken))).ToHashSet();
-            var invoiceLines = (await unitOfWork.Connection.QueryAsync<int>(new CommandDefinition(
-                "select line_no from invoice_lines where invoice_id = @id", new { id = item.Invoice.InvoiceId }, unitOfWork.Transaction,
-                cancellationToken: cancellationToken))).ToHashSet();
+            var poLines = (await unitOfWork.Db.QueryToListAsync<int>(
+                "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, cancellationToken)).ToHashSet();
+            var invoiceLines = (await unitOfWork.Db.QueryToListAsync<int>(
+                "select line_no from invoice_lines where invoice_id = @id", new { id = item.Invoice.InvoiceId }, cancellationToken)).ToHashSet();
             var violations = lines
                 .Select((pairing, index) =>
                     !invoiceLines.Contains(pairing.InvoiceLineNo) ? new FieldViolation($"lines[{index}].invoice_line_no", "is not a line of this invoice")
@@ -166,15 +157,12 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
 
                 var decisionId = await ReviewerDecisionStore.AppendAsync(
                     unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
-                await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+                await unitOfWork.Db.ExecuteAsync(
                     """
                     update exceptions set status = @state, resolved_at = now(), resolved_by = @resolvedBy, resolution_note = @reason,
                                           match_decision_id = @decisionId, updated_at = now()
                     where id = @exceptionId
-                    """,
-                    new { state, resolvedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, reason, decisionId, exceptionId },
-                    unitOfWork.Transaction,
-                    cancellationToken: cancellationToken));
+                    """, new { state, resolvedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, reason, decisionId, exceptionId }, cancellationToken);
                 return new { invoiceStatus, decisionId, reason };
             }, cancellationToken);
 

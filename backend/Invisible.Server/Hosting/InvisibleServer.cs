@@ -126,6 +126,7 @@ public sealed class InvisibleServer : IAsyncDisposable
             throw new InvalidOperationException($"Expected an HTTP and a gRPC listener, Kestrel reports: {string.Join(", ", addresses)}");
         }
 
-        return new ServerEndpoints(addresses[0], addresses[1]);
+        var smtp = app.Services.GetService<Intake.SmtpIntakeListener>()?.BoundEndpoint;
+        return new ServerEndpoints(addresses[0], addresses[1], smtp?.ToString());
     }
 }

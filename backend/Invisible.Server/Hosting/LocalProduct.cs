@@ -28,13 +28,15 @@ public sealed class LocalProduct : IAsyncDisposable
         OpenAsync(dataDirectory, ProductLoggingOptions.Default, cancellationToken);
 
     /// <param name="logging">How much of the log reaches the terminal (the rest is in the data directory's log file).</param>
-    public static async Task<LocalProduct> OpenAsync(string dataDirectory, ProductLoggingOptions logging, CancellationToken cancellationToken)
+    /// <param name="settings">Settings that override every other source (e.g. the restore drill turns backups off on its scratch copy).</param>
+    public static async Task<LocalProduct> OpenAsync(
+        string dataDirectory, ProductLoggingOptions logging, CancellationToken cancellationToken, IEnumerable<KeyValuePair<string, string?>>? settings = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
             .AddEnvironmentVariables()
             .AddEnvironmentVariables("INVISIBLE_")
-            .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory)])
+            .AddInMemoryCollection([new($"{ServerOptions.Section}:{nameof(ServerOptions.DataDirectory)}", dataDirectory), .. settings ?? []])
             .Build();
         var fullDataDirectory = Path.GetFullPath(dataDirectory);
         PrivateFileSystem.CreateDataDirectory(fullDataDirectory, InvisibleServer.ClusterRunsAsAnotherUser(configuration));

@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Diagnostics.Metrics;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Diagnostics;
 using Npgsql;
 using OpenTelemetry;
@@ -36,10 +37,12 @@ public static class ProductTelemetry
 
     /// <summary>Registers the exporting providers for what is configured (nothing when no endpoint is).</summary>
     /// <remarks>Logs are added by <see cref="ProductLogging"/>, the one place logging is configured; the resource set here applies to them too.</remarks>
-    public static IServiceCollection AddProductTelemetry(this IServiceCollection services, IConfiguration configuration, ServerRole role)
+    /// <param name="scrapeEndpoint">The web host serves <c>GET /metrics</c> (Prometheus exposition, <c>Operations/OperationsRegistration.cs</c>), so the meters are on without OTLP too.</param>
+    public static IServiceCollection AddProductTelemetry(this IServiceCollection services, IConfiguration configuration, ServerRole role, bool scrapeEndpoint = false)
     {
         var traces = Exports(configuration, "TRACES");
-        var metrics = Exports(configuration, "METRICS");
+        var otlpMetrics = Exports(configuration, "METRICS");
+        var metrics = otlpMetrics || scrapeEndpoint;
         if (!traces && !metrics && !Exports(configuration, "LOGS"))
         {
             return services;
@@ -79,12 +82,23 @@ public static class ProductTelemetry
 
         if (metrics)
         {
-            telemetry.WithMetrics(meters => meters
-                .AddMeter(ProductDiagnostics.Name)
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation()
-                .AddOtlpExporter());
+            telemetry.WithMetrics(meters =>
+            {
+                meters
+                    .AddMeter(ProductDiagnostics.Name)
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation();
+                if (otlpMetrics)
+                {
+                    meters.AddOtlpExporter();
+                }
+
+                if (scrapeEndpoint)
+                {
+                    meters.AddPrometheusExporter();
+                }
+            });
             services.AddSingleton<OperationalGauges>();
             services.AddHostedService(provider => provider.GetRequiredService<OperationalGauges>());
         }
@@ -171,8 +185,10 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
             try
             {
                 await using var connection = await _database.OpenConnectionAsync(_stopping.Token);
-                var rows = (await connection.QueryAsync<(string Metric, string Label, long Value)>(new CommandDefinition(
-                    "select metric, label, value from operational_metrics()", cancellationToken: _stopping.Token))).ToList();
+                await using var db = ProductData.On(connection);
+                var rows = await db.QueryToListAsync(
+                    reader => (Metric: reader.GetString(0), Label: reader.GetString(1), Value: reader.GetInt64(2)),
+                    "select metric, label, value from operational_metrics()", _stopping.Token);
                 _snapshot = new Snapshot(
                     rows.Where(row => row.Metric == "open_exceptions").ToDictionary(row => row.Label, row => row.Value, StringComparer.Ordinal),
                     rows.Where(row => row.Metric == "invoices_decided").Sum(row => row.Value),

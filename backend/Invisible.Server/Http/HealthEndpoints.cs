@@ -8,14 +8,15 @@ namespace Invisible.Server.Http;
 /// <summary>
 /// <c>/healthz</c>: the process answers (200 even while the embedded database is being restarted, which it reports as
 /// <c>"database": "restarting"</c>: restarting the process would not help). <c>/readyz</c>: it can do its job: every check tagged as readiness passes, the
-/// same checks that <c>grpc.health.v1.Health</c> reports.
+/// same checks that <c>grpc.health.v1.Health</c> reports. Both are anonymous, so they answer from memory (the supervisor's
+/// state, the background readiness probe) and say why with reason codes; the driver's text is only in the log.
 /// </summary>
 public static class HealthEndpoints
 {
     public static WebApplication MapHealthEndpoints(this WebApplication app)
     {
         app.MapGet("/healthz", ([FromServices] DatabaseSupervision supervision) => supervision.Snapshot() is { Restarting: true } restart
-            ? Results.Json(new { status = "live", database = "restarting", restartAttempts = restart.Attempts, problem = restart.LastFailure })
+            ? Results.Json(new { status = "live", database = "restarting", restartAttempts = restart.Attempts })
             : Results.Json(new { status = "live" }));
         app.MapGet("/readyz", async (HealthCheckService health, CancellationToken cancellationToken) =>
         {

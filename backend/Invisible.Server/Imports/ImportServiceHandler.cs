@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using System.Globalization;
 using System.Threading.Channels;
 using Google.Protobuf;
@@ -53,6 +54,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         };
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task<UploadChunkResponse> UploadChunk(UploadChunkRequest request, ServerCallContext context)
     {
@@ -62,6 +64,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
         return new UploadChunkResponse { ReceivedBytes = received };
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task CompleteUpload(CompleteUploadRequest request, IServerStreamWriter<ImportEvent> responseStream, ServerCallContext context)
     {
@@ -206,6 +209,7 @@ public sealed class ImportServiceHandler(ImportService imports, UploadSessions u
                 UploadException.NotFound => ErrorKind.NotFound,
                 UploadException.TooLarge => ErrorKind.InvalidArgument,
                 UploadException.ChecksumMismatch => ErrorKind.DataLoss,
+                UploadException.QuotaExceeded => ErrorKind.ResourceExhausted,
                 _ => ErrorKind.FailedPrecondition,
             };
             throw DomainException.WithReason(

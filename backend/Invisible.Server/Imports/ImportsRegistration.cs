@@ -16,17 +16,20 @@ public static class ImportsRegistration
         services.AddHostedService<ImportSpoolSweep>();
         services.TryAddSingleton<ImportService>();
         services.TryAddSingleton<UploadSessions>();
+        services.AddOptions<UploadQuotaOptions>().BindConfiguration(UploadQuotaOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         return services;
     }
 
-    /// <summary>The sweep of kept files no import references, in the processes that run background work (workers).</summary>
+    /// <summary>The sweeps of kept files no import references and of abandoned uploads, in the processes that run background work (workers).</summary>
     public static IServiceCollection AddKeptFileSweep(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<KeptFileOptions>().BindConfiguration(KeptFileOptions.SectionName);
         services.TryAddSingleton<KeptFileSweep>();
+        services.TryAddSingleton<AbandonedUploadSweep>();
         if (EventsOptions.DispatcherEnabledIn(configuration))
         {
             services.AddHostedService(provider => provider.GetRequiredService<KeptFileSweep>());
+            services.AddHostedService(provider => provider.GetRequiredService<AbandonedUploadSweep>());
         }
 
         return services;

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Platform;
 using Invisible.Platform.Blobs;
@@ -56,9 +56,8 @@ public sealed class KeptFileSweep(
             HashSet<string> referenced;
             await using (var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken))
             {
-                referenced = (await unitOfWork.Connection.QueryAsync<string>(new CommandDefinition(
-                        "select content_blob from imports where content_blob is not null", transaction: unitOfWork.Transaction,
-                        cancellationToken: cancellationToken)))
+                referenced = (await unitOfWork.Db.QueryToListAsync<string>(
+                        "select content_blob from imports where content_blob is not null", cancellationToken))
                     .ToHashSet(StringComparer.Ordinal);
             }
 

@@ -1,5 +1,6 @@
+using Invisible.Data.Access;
 using System.Security.Cryptography;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Blobs;
@@ -316,18 +317,18 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
     private static async Task<(long, IReadOnlyList<string>)> SqlCheckAsync(
         TenantUnitOfWork unitOfWork, string countSql, string violationsSql, CancellationToken cancellationToken)
     {
-        var count = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            countSql, transaction: unitOfWork.Transaction, commandTimeout: 0, cancellationToken: cancellationToken));
-        var violations = await unitOfWork.Connection.QueryAsync<string>(new CommandDefinition(
-            violationsSql, transaction: unitOfWork.Transaction, commandTimeout: 0, cancellationToken: cancellationToken));
-        return (count, violations.AsList());
+        // No timeout: a check reads a whole tenant, however large; the caller's cancellation bounds it.
+        var count = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(countSql, cancellationToken));
+        var violations = await unitOfWork.Db.WithCommandTimeout(0, db => db.QueryToListAsync<string>(violationsSql, cancellationToken));
+        return (count, violations);
     }
 
     private async Task<(long, IReadOnlyList<string>)> KeptFilesMatchAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var kept = (await unitOfWork.Connection.QueryAsync<(Guid Id, long ImportNo, string FileName, byte[] Sha256, string Prefix)>(new CommandDefinition(
+        var kept = await unitOfWork.Db.QueryToListAsync(
+            reader => (Id: reader.GetGuid(0), ImportNo: reader.GetInt64(1), FileName: reader.GetString(2), Sha256: (byte[])reader.GetValue(3), Prefix: reader.GetString(4)),
             "select id, import_no, file_name, content_sha256, content_blob from imports where content_blob is not null order by import_no",
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+            cancellationToken);
         if (kept.Count == 0)
         {
             return (0, []);
@@ -387,9 +388,9 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> OutboxDeliveringAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var count = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from outbox", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
-        var violations = await unitOfWork.Connection.QueryAsync<string>(new CommandDefinition(
+        var count = await unitOfWork.Db.ExecuteAsync<long>(
+            "select count(*) from outbox", cancellationToken);
+        var violations = await unitOfWork.Db.QueryToListAsync<string>(
             """
             select format('event %s (%s, position %s): %s', o.id, o.topic, o.position, concat_ws('; ',
                        case when o.attempts >= @maxAttempts then format('undelivered after %s attempts, yet not a dead letter (limit %s)', o.attempts, @maxAttempts) end,
@@ -399,9 +400,8 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             where o.published_at is null
               and (o.attempts >= @maxAttempts or (o.attempts > 0 and o.last_error is null) or exists (select from outbox_dead_letters dl where dl.id = o.id))
             order by o.position
-            """,
-            new { maxAttempts = events.MaxAttempts }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        return (count, violations.AsList());
+            """, new { maxAttempts = events.MaxAttempts }, cancellationToken);
+        return (count, violations.ToList());
     }
 
     private static async Task<(long, IReadOnlyList<string>)> AuditChainAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
@@ -412,8 +412,8 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             return (verification.EntriesChecked, []);
         }
 
-        var action = await unitOfWork.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select action from audit_log where seq = @seq", new { seq = verification.FirstBrokenSequence }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var action = await unitOfWork.Db.ExecuteAsync<string?>(
+            "select action from audit_log where seq = @seq", new { seq = verification.FirstBrokenSequence }, cancellationToken);
         return (verification.EntriesChecked,
             [$"entry #{verification.FirstBrokenSequence} ({action ?? "missing"}) breaks the chain: its hash, its link to its predecessor or its number is wrong"]);
     }
@@ -421,7 +421,8 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
     private static async Task<(long, IReadOnlyList<string>)> TenantIsolationAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // From the catalog, so that a table added later is covered without a change here.
-        var tables = (await unitOfWork.Connection.QueryAsync<(string Name, bool Enabled, bool Forced, bool Readable)>(new CommandDefinition(
+        var tables = await unitOfWork.Db.QueryToListAsync(
+            reader => (Name: reader.GetString(0), Enabled: reader.GetBoolean(1), Forced: reader.GetBoolean(2), Readable: reader.GetBoolean(3)),
             """
             select c.relname, c.relrowsecurity, c.relforcerowsecurity, has_table_privilege(c.oid, 'select')
             from pg_class c
@@ -429,7 +430,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
             where n.nspname = 'public' and c.relkind in ('r', 'p')
             order by c.relname
-            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
+            """, cancellationToken);
         var violations = new List<string>();
         foreach (var table in tables.Where(table => !table.Enabled || !table.Forced))
         {
@@ -440,14 +441,12 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
         var readable = tables.Where(table => table.Readable).Select(table => (table.Name, Column: "tenant_id")).Append(("tenants", "id")).ToList();
         foreach (var (name, column) in readable)
         {
-            var visible = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-                $"select count(*) from {QuoteIdentifier(name)} where {column} is distinct from @tenantId",
-                new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, commandTimeout: 0, cancellationToken: cancellationToken));
+            var visible = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(
+                $"select count(*) from {QuoteIdentifier(name)} where {column} is distinct from @tenantId", new { tenantId = unitOfWork.TenantId }, cancellationToken));
             if (visible > 0)
             {
-                var others = await unitOfWork.Connection.QueryAsync<Guid>(new CommandDefinition(
-                    $"select distinct {column} from {QuoteIdentifier(name)} where {column} is distinct from @tenantId limit 5",
-                    new { tenantId = unitOfWork.TenantId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                var others = await unitOfWork.Db.QueryToListAsync<Guid>(
+                    $"select distinct {column} from {QuoteIdentifier(name)} where {column} is distinct from @tenantId limit 5", new { tenantId = unitOfWork.TenantId }, cancellationToken);
                 violations.Add($"table {name}: {visible} row(s) of other tenants visible (tenant ids {string.Join(", ", others)})");
             }
         }

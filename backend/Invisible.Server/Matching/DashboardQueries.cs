@@ -1,4 +1,6 @@
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 
@@ -25,43 +27,53 @@ public static class DashboardQueries
 
     public static async Task<DashboardView> ReadAsync(TenantUnitOfWork unitOfWork, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var connection = unitOfWork.Connection;
+        var db = unitOfWork.Db;
+        var invoices = db.GetTable<InvoiceTableRow>();
+        var exceptions = db.GetTable<ExceptionTableRow>();
+        // The open queue exactly as the partial index exceptions_open is defined, so the planner can use it.
+        var openExceptions = exceptions.Where(e => e.Status == "open" || e.Status == "in_review");
+
         // The counts by status from the (tenant, status, id) index alone; the touchless count as an anti-join of the matched
         // invoices' ids (same index) against the queue's invoice ids (exceptions_invoice), both index-only. One pass with a
         // subquery per matched invoice probed the queue 74,000 times.
-        var statusRows = (await connection.QueryAsync<(string Status, int Count)>(new CommandDefinition(
-            "select i.status, count(*)::int from invoices i group by i.status",
-            transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
-        var touchlessCount = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            """
-            select count(*)::int from invoices i
-            where i.status = 'matched' and not exists (select 1 from exceptions e where e.invoice_id = i.id)
-            """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var statusRows = await invoices
+            .GroupBy(i => i.Status)
+            .Select(group => new { Status = group.Key, Count = group.Count() })
+            .ToListAsync(cancellationToken);
+        var touchlessCount = await invoices
+            .Where(i => i.Status == "matched" && !exceptions.Any(e => e.InvoiceId == i.Id))
+            .CountAsync(cancellationToken);
         var byStatus = statusRows.ToDictionary(row => row.Status, row => row.Count, StringComparer.Ordinal);
         var touchless = (Touchless: touchlessCount, Decided: statusRows.Where(row => row.Status != "pending").Sum(row => row.Count));
-        var byReason = (await connection.QueryAsync<(string Reason, int Count)>(new CommandDefinition(
+        // SQL: a reason list is split into its reasons with unnest(string_to_array()), which LINQ cannot say.
+        var byReason = (await db.QueryToListAsync(
+                reader => (Reason: reader.GetString(0), Count: reader.GetInt32(1)),
                 """
                 select r.reason, count(*)::int from exceptions e, unnest(string_to_array(e.reason, ',')) as r(reason)
                 where e.status in ('open', 'in_review') group by r.reason order by r.reason
-                """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken)))
+                """, cancellationToken))
             .ToDictionary(row => row.Reason, row => row.Count, StringComparer.Ordinal);
-        // Counted per age in days by the database rather than one row per open exception sent here.
-        var ages = (await connection.QueryAsync<(int Age, int Count)>(new CommandDefinition(
+        // SQL: grouped by the age in whole days the database computes, rather than one row per open exception sent here.
+        var ages = await db.QueryToListAsync(
+            reader => (Age: reader.GetInt32(0), Count: reader.GetInt32(1)),
             """
             select greatest(0, floor(extract(epoch from (@now - opened_at)) / 86400))::int as age, count(*)::int
             from exceptions where status in ('open', 'in_review') group by 1
             """,
-            new { now = now.UtcDateTime }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
-        var held = (await connection.QueryAsync<(string Currency, decimal Amount)>(new CommandDefinition(
-                """
-                select i.currency, sum(i.invoice_total) from exceptions e join invoices i on i.id = e.invoice_id
-                where e.status in ('open', 'in_review') group by i.currency order by i.currency
-                """, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken)))
+            new { now = now.UtcDateTime }, cancellationToken);
+        var held = (await (
+                from e in openExceptions
+                join i in invoices on e.InvoiceId equals i.Id
+                group i by i.Currency into byCurrency
+                orderby byCurrency.Key
+                select new { Currency = byCurrency.Key, Amount = byCurrency.Sum(i => i.InvoiceTotal) })
+            .ToListAsync(cancellationToken))
             .Select(row => new Money(row.Amount, row.Currency))
             .ToList();
-        var importsToday = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "select count(*)::int from imports where status = 'stored' and received_at >= @today",
-            new { today = new DateTime(now.UtcDateTime.Date.Ticks, DateTimeKind.Utc) }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var today = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+        var importsToday = await db.GetTable<ImportTableRow>()
+            .Where(import => import.Status == "stored" && import.ReceivedAt >= today)
+            .CountAsync(cancellationToken);
 
         var byAge = AgeBuckets
             .Select((bucket, index) => (bucket.Label, ages.Where(age =>

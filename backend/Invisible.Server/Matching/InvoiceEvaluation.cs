@@ -1,4 +1,6 @@
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
@@ -96,13 +98,11 @@ public static class InvoiceEvaluation
         var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, cancellationToken);
         loaded = ToleranceStore.WithCurrent(loaded, await ToleranceStore.CurrentAsync(unitOfWork, cancellationToken));
         var overrides = await MatchOverrideStore.LoadAsync(unitOfWork, cancellationToken);
-        var statuses = (await unitOfWork.Connection.QueryAsync<(Guid Id, string Status)>(new CommandDefinition(
-                scope == EvaluationScope.AllInvoices
-                    ? "select id, status from invoices where status in ('approved', 'rejected')"
-                    : "select id, status from invoices where status <> 'pending'",
-                transaction: unitOfWork.Transaction,
-                cancellationToken: cancellationToken)))
-            .ToDictionary(row => row.Id, row => row.Status);
+        var invoiceRows = unitOfWork.Db.GetTable<InvoiceTableRow>();
+        var statuses = await (scope == EvaluationScope.AllInvoices
+                ? invoiceRows.Where(invoice => invoice.Status == "approved" || invoice.Status == "rejected")
+                : invoiceRows.Where(invoice => invoice.Status != "pending"))
+            .ToDictionaryAsync(invoice => invoice.Id, invoice => invoice.Status, cancellationToken);
 
         var purchaseOrders = loaded.Snapshot.PurchaseOrders.ToDictionary(po => po.PoNumber, StringComparer.Ordinal);
         var vendors = loaded.Snapshot.Vendors.ToDictionary(vendor => vendor.Code, StringComparer.Ordinal);
@@ -188,7 +188,8 @@ public static class InvoiceEvaluation
 
     private static async Task<Dictionary<Guid, (string Status, string Fingerprint)>> CurrentFingerprintsAsync(
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        (await unitOfWork.Connection.QueryAsync<(Guid InvoiceId, string Status, string Fingerprint)>(new CommandDefinition(
+        (await unitOfWork.Db.QueryToListAsync(
+            reader => (InvoiceId: reader.GetGuid(0), Status: reader.GetString(1), Fingerprint: reader.GetString(2)),
             $"""
             {MatchDecisionStore.LatestDecisionsSql}
             select d.invoice_id, d.invoice_status,
@@ -204,8 +205,7 @@ public static class InvoiceEvaluation
                 where ld.match_decision_id = d.id
             ) lines on true
             """,
-            transaction: unitOfWork.Transaction,
-            cancellationToken: cancellationToken)))
+            cancellationToken))
         .ToDictionary(row => row.InvoiceId, row => (row.Status, row.Fingerprint));
 
     /// <summary>

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Server.Matching;
@@ -137,9 +137,8 @@ public static class InvoiceQueries
 
     /// <summary>How many invoices the search finds.</summary>
     public static Task<int> CountAsync(TenantUnitOfWork unitOfWork, InvoiceSearch search, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"select count(*)::int from invoices i where {Narrowing}", Parameters(search, after: null, 0, 0), unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync<int>(
+            $"select count(*)::int from invoices i where {Narrowing}", Parameters(search, after: null, 0, 0), cancellationToken);
 
     /// <summary>The value of <paramref name="item"/> that <paramref name="sortBy"/> orders by, as a keyset token keeps it.</summary>
     public static string SortValue(InvoiceListItem item, InvoiceSortBy sortBy) => sortBy switch
@@ -208,22 +207,17 @@ public static class InvoiceQueries
               order by {order}
               offset @offset limit @limit
               """;
-        return (await unitOfWork.Connection.QueryAsync<InvoiceListItem>(new CommandDefinition(
+        return (await unitOfWork.Db.QueryToListAsync<InvoiceListItem>(
             $"""
             with page as materialized ({page})
             {InvoiceSelect}
             where i.id = any(array(select id from page))
             order by {order}
-            """,
-            Parameters(search, after, offset, limit),
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToList();
+            """, Parameters(search, after, offset, limit), cancellationToken)).ToList();
     }
 
-    private static DynamicParameters Parameters(InvoiceSearch search, InvoiceKeyset? after, int offset, int limit)
+    private static object Parameters(InvoiceSearch search, InvoiceKeyset? after, int offset, int limit) => new
     {
-        var parameters = new DynamicParameters(new
-        {
             status = search.Status,
             vendorCode = search.VendorCode,
             query = string.IsNullOrWhiteSpace(search.Query) ? null : "%" + EscapeLike(search.Query.Trim()) + "%",
@@ -232,9 +226,7 @@ public static class InvoiceQueries
             afterValue = after?.SortValue,
             afterImportNo = after?.ImportNo ?? 0L,
             afterPosition = after?.ImportPosition ?? 0,
-        });
-        return parameters;
-    }
+    };
 
     private static string EscapeLike(string text) =>
         text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
@@ -242,14 +234,14 @@ public static class InvoiceQueries
     /// <summary>The invoice with its current decision; null when the tenant has no such invoice.</summary>
     public static async Task<InvoiceDecisionView?> GetAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
     {
-        var invoice = await unitOfWork.Connection.QuerySingleOrDefaultAsync<InvoiceListItem>(new CommandDefinition(
-            $"{InvoiceSelect} where i.id = @invoiceId", new { invoiceId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var invoice = (await unitOfWork.Db.QueryToListAsync<InvoiceListItem>(
+            $"{InvoiceSelect} where i.id = @invoiceId", new { invoiceId }, cancellationToken)).SingleOrDefault();
         if (invoice is null)
         {
             return null;
         }
 
-        var decision = await unitOfWork.Connection.QuerySingleOrDefaultAsync<DecisionRow>(new CommandDefinition(
+        var decision = (await unitOfWork.Db.QueryToListAsync<DecisionRow>(
             $"""
             select d.id as Id, d.explanation->>'text' as Explanation, d.explanation->>'vendor' as VendorExplanation,
                    d.explanation->>'po' as PoExplanation, d.explanation->>'totals' as TotalsExplanation, d.duplicate_of as DuplicateOf,
@@ -258,8 +250,8 @@ public static class InvoiceQueries
             where d.invoice_id = @invoiceId
             order by d.decided_at desc, d.id
             limit 1
-            """, new { invoiceId }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        var lines = (await unitOfWork.Connection.QueryAsync<InvoiceLineView>(new CommandDefinition(
+            """, new { invoiceId }, cancellationToken)).SingleOrDefault();
+        var lines = (await unitOfWork.Db.QueryToListAsync<InvoiceLineView>(
             """
             select il.line_no as LineNo, il.source_line as SourceLine, il.sku as Sku, il.description as Description, il.quantity as Quantity,
                    il.unit_price as UnitPrice, il.line_amount as LineAmount, ld.line_status as LineStatus, ld.explanation->>'text' as Explanation,
@@ -274,7 +266,7 @@ public static class InvoiceQueries
             left join purchase_orders p on p.id = pl.purchase_order_id
             where il.invoice_id = @invoiceId
             order by il.source_line
-            """, new { invoiceId, decisionId = decision?.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+            """, new { invoiceId, decisionId = decision?.Id }, cancellationToken)).ToList();
         return new InvoiceDecisionView(
             invoice, decision?.Explanation, decision?.VendorExplanation, decision?.PoExplanation, decision?.TotalsExplanation,
             decision?.DuplicateOf, decision?.ToleranceVersion, lines);

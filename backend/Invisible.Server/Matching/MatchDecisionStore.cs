@@ -1,6 +1,7 @@
+using Invisible.Data.Access;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Matching;
 using Npgsql;
@@ -33,13 +34,10 @@ public static class MatchDecisionStore
     /// </summary>
     /// <remarks>The time is read after the lock, not the transaction's start, so the newest decision is always the last run's.</remarks>
     public static Task<DateTime> BeginRunAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+        unitOfWork.Db.ExecuteAsync<DateTime>(
             """
             select clock_timestamp() from (select pg_advisory_xact_lock(hashtextextended('invisible.reconcile:' || @tenantId::text, 0))) locked
-            """,
-            new { tenantId = unitOfWork.TenantId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
     /// <summary>Decisions per round trip: bounds each statement's arrays (about 40 MB of JSON) and what the server holds of them.</summary>
     internal const int ChunkSize = 10_000;
@@ -84,8 +82,8 @@ public static class MatchDecisionStore
         // The reference checks read each insert's new rows from a transition table: kept in memory for a whole chunk
         // (its documents are tens of megabytes) instead of spilled to a temporary file and read back; measured on
         // 10,000 decisions of 4 kB, 380 ms per insert against 540 to 880 ms with the default 4 MB. Until the transaction ends.
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
-            $"set local work_mem = '{TransitionMemory}'", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        await unitOfWork.Db.ExecuteAsync(
+            $"set local work_mem = '{TransitionMemory}'", cancellationToken);
 
         var ids = new SequentialUuid();
         // Two buffers in turn: one is being filled for the next chunk while the other's chunk is being sent.
@@ -354,7 +352,7 @@ public static class MatchDecisionStore
 
     /// <summary>The current <c>results.csv</c> rows (FORMATS section 3): each invoice's newest decision, in import order then source line.</summary>
     public static async Task<IReadOnlyList<ResultsRow>> LatestResultsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        (await unitOfWork.Connection.QueryAsync<ResultsRow>(new CommandDefinition(
+        (await unitOfWork.Db.WithCommandTimeout(RunCommandTimeoutSeconds, db => db.QueryToListAsync<ResultsRow>(
             $"""
             {LatestDecisionsSql}
             select i.invoice_number as InvoiceNumber, coalesce(v.vendor_code, '') as VendorCode, d.invoice_status as InvoiceStatus,
@@ -369,10 +367,7 @@ public static class MatchDecisionStore
             left join purchase_order_lines pl on pl.id = ld.purchase_order_line_id
             left join purchase_orders p on p.id = pl.purchase_order_id
             order by m.import_no, il.source_line
-            """,
-            transaction: unitOfWork.Transaction,
-            commandTimeout: RunCommandTimeoutSeconds,
-            cancellationToken: cancellationToken))).ToList();
+            """, cancellationToken))).ToList();
 
     /// <summary>A CTE <c>latest</c>: the newest decision of every invoice (runs are serialised and stamped in order by <see cref="BeginRunAsync"/>).</summary>
     internal const string LatestDecisionsSql = """

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Server.Matching;
@@ -19,12 +19,11 @@ public sealed record MatchOverrides(IReadOnlyDictionary<Guid, RematchOverride> R
 public static class MatchOverrideStore
 {
     public static Task AddRematchAsync(TenantUnitOfWork unitOfWork, RematchOverride rematch, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        unitOfWork.Db.ExecuteAsync(
             """
             insert into match_overrides (tenant_id, invoice_id, kind, po_number, line_pairings, reason, created_by)
             values (@tenantId, @invoiceId, 'rematch', @poNumber, @lines::jsonb, @reason, @createdBy)
-            """,
-            new
+            """, new
             {
                 tenantId = unitOfWork.TenantId,
                 invoiceId = rematch.InvoiceId,
@@ -32,31 +31,24 @@ public static class MatchOverrideStore
                 lines = JsonSerializer.Serialize(rematch.Lines, MatchDecisionStore.EvidenceJson),
                 reason = rematch.Reason,
                 createdBy = rematch.CreatedBy,
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            }, cancellationToken);
 
     public static Task AddNotDuplicateAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, string reason, string createdBy, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        unitOfWork.Db.ExecuteAsync(
             """
             insert into match_overrides (tenant_id, invoice_id, kind, reason, created_by)
             values (@tenantId, @invoiceId, 'not_duplicate', @reason, @createdBy)
-            """,
-            new { tenantId = unitOfWork.TenantId, invoiceId, reason, createdBy },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, new { tenantId = unitOfWork.TenantId, invoiceId, reason, createdBy }, cancellationToken);
 
     public static async Task<MatchOverrides> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var rows = (await unitOfWork.Connection.QueryAsync<OverrideRow>(new CommandDefinition(
+        var rows = (await unitOfWork.Db.QueryToListAsync<OverrideRow>(
             """
             select distinct on (invoice_id, kind) invoice_id as InvoiceId, kind as Kind, po_number as PoNumber, line_pairings::text as Lines,
                    reason as Reason, created_by as CreatedBy
             from match_overrides
             order by invoice_id, kind, created_at desc, id
-            """,
-            transaction: unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToList();
+            """, cancellationToken)).ToList();
         var rematches = rows
             .Where(row => row.Kind == "rematch")
             .ToDictionary(row => row.InvoiceId, row => new RematchOverride(

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -26,6 +27,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
     /// <summary>The largest page of invoices and of exceptions.</summary>
     internal const int MaxPageSize = 200;
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Clerk)]
     public override async Task<ReconcileResponse> Reconcile(ReconcileRequest request, ServerCallContext context)
     {
@@ -178,6 +180,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return detail;
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<ExportResultsResponse> ExportResults(ExportResultsRequest request, ServerCallContext context)
     {
@@ -209,6 +212,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
         return ToContract(await tolerances.SetAsync(caller, vendorCode, settings, request.RemoveOverride, context.RequestId(), context.CancellationToken));
     }
 
+    [EnableRateLimiting(RequestRateLimits.HeavyCall)]
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<PreviewToleranceResponse> PreviewTolerance(PreviewToleranceRequest request, ServerCallContext context)
     {

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Server.Matching;
@@ -21,7 +21,7 @@ public static class ReviewerDecisionStore
         }
 
         var decisionId = Guid.NewGuid();
-        var previous = await unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+        var previous = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
                                          purchase_order_id, duplicate_of, tolerance_id, explanation, evidence)
@@ -34,8 +34,7 @@ public static class ReviewerDecisionStore
                    d.evidence
             from (select * from match_decisions where invoice_id = @invoiceId order by decided_at desc, id limit 1) d
             returning (explanation->'override'->>'previousDecisionId')::uuid
-            """,
-            new
+            """, new
             {
                 decisionId,
                 invoiceId,
@@ -44,21 +43,16 @@ public static class ReviewerDecisionStore
                 status,
                 reason,
                 text = status == InvoiceEvaluation.Approved ? $"Approved by a reviewer as it is: {reason}" : $"Rejected by a reviewer, not payable: {reason}",
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken))
+            }, cancellationToken)
             ?? throw new InvalidOperationException($"Invoice {invoiceId} has no decision to override.");
 
-        await unitOfWork.Connection.ExecuteAsync(new CommandDefinition(
+        await unitOfWork.Db.ExecuteAsync(
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
             select tenant_id, @decisionId, invoice_line_id, purchase_order_line_id, line_status, explanation
             from line_decisions where match_decision_id = @previous;
             update invoices set status = @status, updated_at = now() where id = @invoiceId;
-            """,
-            new { decisionId, previous, status, invoiceId },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            """, new { decisionId, previous, status, invoiceId }, cancellationToken);
         return decisionId;
     }
 }

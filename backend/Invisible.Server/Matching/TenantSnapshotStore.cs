@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Data.Access;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
@@ -121,13 +122,13 @@ public static class TenantSnapshotStore
 
     private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        var aliases = (await unitOfWork.Connection.QueryAsync<AliasRow>(new CommandDefinition(
+        var aliases = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<AliasRow>(
                 """
                 select v.vendor_code as VendorCode, a.value as Name
                 from vendor_aliases a join vendors v on v.id = a.vendor_id
                 where a.kind = 'name' and a.source <> 'master'
                 order by a.created_at, a.value
-                """, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken)))
+                """, cancellationToken)))
             .ToLookup(alias => alias.VendorCode, alias => alias.Name, StringComparer.Ordinal);
         var vendors = new List<Vendor>();
         var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
@@ -271,14 +272,14 @@ public static class TenantSnapshotStore
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // The newest version of the tenant default and of each vendor override; older versions are history for old decisions.
-        var rows = (await unitOfWork.Connection.QueryAsync<ToleranceRow>(new CommandDefinition(
+        var rows = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<ToleranceRow>(
             """
             select distinct on (t.vendor_id)
                    t.id as Id, v.vendor_code as VendorCode, t.version as Version, t.price_tolerance_percent as PricePercent,
                    t.quantity_tolerance_percent as QuantityPercent, t.total_tolerance as TotalAbsolute
             from tolerances t left join vendors v on v.id = t.vendor_id
             order by t.vendor_id, t.version desc
-            """, transaction: unitOfWork.Transaction, commandTimeout: MatchDecisionStore.RunCommandTimeoutSeconds, cancellationToken: cancellationToken))).ToList();
+            """, cancellationToken))).ToList();
         var tenantDefault = rows.SingleOrDefault(row => row.VendorCode is null)
             ?? throw new InvalidOperationException($"Tenant {unitOfWork.TenantId} has no default tolerances; every tenant is created with version 1.");
         var overrides = rows.Where(row => row.VendorCode is not null).ToList();

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Reconciliation.Documents;
@@ -97,9 +97,8 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
     }
 
     private static async Task<HashSet<Guid>> OpenExceptionInvoicesAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        (await unitOfWork.Connection.QueryAsync<Guid>(new CommandDefinition(
-            "select invoice_id from exceptions where status in ('open', 'in_review')", transaction: unitOfWork.Transaction,
-            cancellationToken: cancellationToken))).ToHashSet();
+        (await unitOfWork.Db.QueryToListAsync<Guid>(
+            "select invoice_id from exceptions where status in ('open', 'in_review')", cancellationToken)).ToHashSet();
 
     private static TolerancesView View(IReadOnlyList<ToleranceVersion> current) => new(
         current.Single(version => version.VendorCode is null),

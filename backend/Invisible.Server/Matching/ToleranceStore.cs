@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Matching;
 
@@ -45,8 +45,8 @@ public static class ToleranceStore
 
     /// <summary>The newest version of the tenant default and of every vendor override (withdrawn ones included).</summary>
     public static async Task<IReadOnlyList<ToleranceVersion>> CurrentAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        (await unitOfWork.Connection.QueryAsync<ToleranceVersion>(new CommandDefinition(
-            CurrentSql, transaction: unitOfWork.Transaction, cancellationToken: cancellationToken))).ToList();
+        (await unitOfWork.Db.QueryToListAsync<ToleranceVersion>(
+            CurrentSql, cancellationToken)).ToList();
 
     /// <summary>The tenant with its current tolerances as the engine applies them: absolute limits included, withdrawn overrides left out.</summary>
     public static LoadedTenant WithCurrent(LoadedTenant tenant, IReadOnlyList<ToleranceVersion> current)
@@ -66,13 +66,13 @@ public static class ToleranceStore
 
     /// <summary>The master vendor's id, or null when the tenant has no vendor with this code.</summary>
     public static Task<Guid?> FindVendorAsync(TenantUnitOfWork unitOfWork, string vendorCode, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
-            "select id from vendors where vendor_code = @vendorCode", new { vendorCode }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        unitOfWork.Db.ExecuteAsync<Guid?>(
+            "select id from vendors where vendor_code = @vendorCode", new { vendorCode }, cancellationToken);
 
     /// <summary>Adds the next version of the default (<paramref name="vendorId"/> null) or of a vendor's override.</summary>
-    public static Task<ToleranceVersion> AddVersionAsync(
+    public static async Task<ToleranceVersion> AddVersionAsync(
         TenantUnitOfWork unitOfWork, Guid? vendorId, ToleranceSettings settings, bool removed, string createdBy, CancellationToken cancellationToken) =>
-        unitOfWork.Connection.QuerySingleAsync<ToleranceVersion>(new CommandDefinition(
+        (await unitOfWork.Db.QueryToListAsync<ToleranceVersion>(
             """
             with added as (
                 insert into tolerances (tenant_id, vendor_id, version, price_tolerance_percent, price_tolerance_absolute, quantity_tolerance_percent,
@@ -86,8 +86,7 @@ public static class ToleranceStore
                    a.price_tolerance_absolute as PriceAbsolute, a.quantity_tolerance_percent as QuantityPercent,
                    a.total_tolerance as TotalAbsolute, a.removed as Removed, a.created_by as ChangedBy, a.created_at as ChangedAt
             from added a left join vendors v on v.id = a.vendor_id
-            """,
-            new
+            """, new
             {
                 tenantId = unitOfWork.TenantId,
                 vendorId,
@@ -97,7 +96,5 @@ public static class ToleranceStore
                 totalAbsolute = settings.TotalAbsolute,
                 removed,
                 createdBy,
-            },
-            unitOfWork.Transaction,
-            cancellationToken: cancellationToken));
+            }, cancellationToken)).Single();
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.RateLimiting;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Events.V1;
 using Invisible.Identity;
@@ -16,6 +17,7 @@ public sealed class EventServiceHandler(LiveEventFeed feed, StreamSessions sessi
 
     /// <summary>Every role reads its tenant's live updates; what a role may do with them is decided by the RPCs it acts through.</summary>
     [Authorize(Policy = AccessPolicies.Reader)]
+    [EnableRateLimiting(RequestRateLimits.WatchStream)]
     public override async Task Watch(WatchRequest request, IServerStreamWriter<WatchEvent> responseStream, ServerCallContext context)
     {
         var caller = context.Caller();

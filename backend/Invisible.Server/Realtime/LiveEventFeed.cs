@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Events;
 using Npgsql;
@@ -206,8 +206,8 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
     private async Task<long> LatestPositionAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        return await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select coalesce(max(position), 0) from outbox", transaction: unitOfWork.Transaction, cancellationToken: cancellationToken));
+        return await unitOfWork.Db.ExecuteAsync<long>(
+            "select coalesce(max(position), 0) from outbox", cancellationToken);
     }
 
     /// <summary>The watchers of one tenant and how far they have been sent.</summary>

@@ -20,7 +20,7 @@ public static class ErrorResponses
     /// The detail types a status may carry. JSON transcoding needs them too: without them it cannot write the
     /// <c>grpc-status-details-bin</c> status of a failed REST call as JSON and answers 500 with an empty body instead.
     /// </summary>
-    public static readonly TypeRegistry DetailTypes = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor);
+    public static readonly TypeRegistry DetailTypes = TypeRegistry.FromMessages(ErrorInfo.Descriptor, BadRequest.Descriptor, RetryInfo.Descriptor);
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(DetailTypes));
 
@@ -35,6 +35,11 @@ public static class ErrorResponses
                 info.Metadata[key] = value;
             }
             status.Details.Add(Any.Pack(info));
+        }
+
+        if (exception.RetryAfter is { } retryAfter)
+        {
+            status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(retryAfter) }));
         }
 
         if (exception.FieldViolations.Count > 0)

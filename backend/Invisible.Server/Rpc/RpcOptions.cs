@@ -24,6 +24,13 @@ public sealed class RpcOptions
     /// <summary>grpc.health.v1 and /readyz report the health checks carrying this tag (readiness).</summary>
     public const string ReadinessTag = "ready";
 
+    /// <summary>
+    /// How often the background readiness probe asks the database (<c>DatabaseReadinessProbe</c>); <c>/readyz</c> and
+    /// <c>grpc.health.v1.Health</c> answer from its last result, so a probe flood never reaches the database.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "1.00:00:00")]
+    public TimeSpan ReadinessProbeInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often <c>Health.Watch</c> sees readiness re-evaluated (the health check publisher's period: at least a second).</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan HealthWatchInterval { get; set; } = TimeSpan.FromSeconds(5);

@@ -77,9 +77,12 @@ public static class CallerAuthentication
     }
 }
 
-/// <summary>The <c>x-api-key</c> scheme: a valid, unexpired, unrevoked key of a tenant acts with that key's role.</summary>
+/// <summary>
+/// The <c>x-api-key</c> scheme: a valid, unexpired, unrevoked key of a tenant acts with that key's role, from an address
+/// the tenant's IP allowlist includes (<see cref="IpAllowlists"/>).
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, CallerVerification verification)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, CallerVerification verification, IpAllowlists allowlists)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -95,6 +98,12 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("The API key is not valid.");
         }
 
+        if (!await allowlists.AllowsApiKeyCallAsync(caller.TenantId, Context.Connection.RemoteIpAddress, caller.AuditActor, Context.TraceIdentifier, Context.RequestAborted))
+        {
+            AuthenticationFailure.Remember(Context, AuthenticationFailure.AddressNotAllowed, "the address is outside the tenant's IP allowlist");
+            return AuthenticateResult.Fail("The API key may not be used from this address.");
+        }
+
         return AuthenticateResult.Success(new AuthenticationTicket(CallerPrincipal.Create(caller), Scheme.Name));
     }
 }
@@ -107,6 +116,7 @@ public sealed record AuthenticationFailure(string Reason, string Detail)
     public const string AccessTokenInvalid = "ACCESS_TOKEN_INVALID";
     public const string SessionEnded = "SESSION_ENDED";
     public const string ApiKeyInvalid = "API_KEY_INVALID";
+    public const string AddressNotAllowed = "ADDRESS_NOT_ALLOWED";
 
     public static void Remember(HttpContext http, string reason, string detail) => http.Features.Set(new AuthenticationFailure(reason, detail));
 
@@ -117,6 +127,7 @@ public sealed record AuthenticationFailure(string Reason, string Detail)
     {
         SessionEnded => "The session has ended. Sign in again.",
         ApiKeyInvalid => "The API key is not valid.",
+        AddressNotAllowed => "Your organisation does not allow access from this network.",
         _ => "The access token is not valid. Refresh it or sign in again.",
     };
 }

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
@@ -24,14 +24,12 @@ public sealed class TenantOnboarding(TenantDatabase database)
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
         await using var unitOfWork = await database.BeginNewTenantAsync(slug, displayName, defaultCurrency, cancellationToken);
         var tenantId = unitOfWork.TenantId;
-        var userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+        var userId = await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             insert into users (tenant_id, email, display_name, role, password_hash)
             values (@tenantId, @email, 'Administrator', 'admin', @passwordHash)
             returning id
-            """,
-            new { tenantId, email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) },
-            unitOfWork.Transaction, cancellationToken: cancellationToken));
+            """, new { tenantId, email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, actor, "tenant.created", "tenant", tenantId.ToString(), null,
             new { slug, displayName, defaultCurrency }, requestId: null, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, actor, "user.created", "user", userId.ToString(), null,
@@ -45,14 +43,12 @@ public sealed class TenantOnboarding(TenantDatabase database)
     {
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var userId = await unitOfWork.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+        var userId = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             update users set password_hash = @passwordHash, security_stamp = gen_random_uuid(), updated_at = now()
             where lower(email) = lower(@email) and role = 'admin'
             returning id
-            """,
-            new { email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) },
-            unitOfWork.Transaction, cancellationToken: cancellationToken))
+            """, new { email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) }, cancellationToken)
             ?? throw new InvalidOperationException($"Tenant '{slug}' has no administrator {adminEmail}.");
         await AuditLog.AppendAsync(unitOfWork, actor, "user.password_reset", "user", userId.ToString(), null, null, requestId: null, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);

@@ -1,4 +1,7 @@
-using Dapper;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Server.FieldEncryption;
 
@@ -19,6 +22,21 @@ public sealed record VendorPage(IReadOnlyList<VendorRow> Vendors, bool HasMore, 
 /// <param name="personalDataKeys">Null where no secret store is at hand (benchmarks): tax ids are then not searched by blind index.</param>
 public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalDataKeys? personalDataKeys = null)
 {
+    [Table("vendor_aliases")]
+    private sealed class VendorAliasTableRow
+    {
+        [Column("vendor_id")] public Guid VendorId { get; init; }
+
+        [Column("kind")] public string Kind { get; init; } = "";
+
+        [Column("value")] public string Value { get; init; } = "";
+
+        [Column("source")] public string Source { get; init; } = "";
+
+        [Column("created_at")] public DateTime CreatedAt { get; init; }
+    }
+
+    // SQL: the page's vendors are a materialised CTE in "C" collation order, which LINQ cannot say.
     // The page's vendors first, then their alias and open-exception counts in one grouped query each: a count subquery
     // per vendor row hash-joined the whole open queue once for every row of the page.
     private static string SelectPage(string page) =>
@@ -55,16 +73,15 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         var pattern = string.IsNullOrWhiteSpace(query) ? null : $"%{EscapeLike(query.Trim())}%";
         var taxIdIndex = pattern is null || personalDataKeys is null ? null : (await personalDataKeys.IndexAsync(cancellationToken)).OfTaxId(query);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var rows = (await unitOfWork.Connection.QueryAsync<VendorRow>(new CommandDefinition(
+        var rows = (await unitOfWork.Db.QueryToListAsync<VendorRow>(
             SelectPage($"""
                 select v.* from vendors v
                 where {Matches} and (@afterCode is null or v.vendor_code > @afterCode collate "C")
                 order by v.vendor_code collate "C"
                 limit @limit
-                """),
-            new { pattern, taxIdIndex, afterCode, limit = pageSize + 1 }, unitOfWork.Transaction, cancellationToken: cancellationToken))).AsList();
-        var total = await unitOfWork.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            $"select count(*) from vendors v where {Matches}", new { pattern, taxIdIndex }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+                """), new { pattern, taxIdIndex, afterCode, limit = pageSize + 1 }, cancellationToken)).ToList();
+        var total = await unitOfWork.Db.ExecuteAsync<long>(
+            $"select count(*) from vendors v where {Matches}", new { pattern, taxIdIndex }, cancellationToken);
         return new VendorPage(rows.Take(pageSize).ToList(), rows.Count > pageSize, total);
     }
 
@@ -72,22 +89,19 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
     public async Task<(VendorRow Vendor, IReadOnlyList<VendorAliasRow> Aliases)?> FindAsync(Guid tenantId, string vendorCode, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var vendor = await unitOfWork.Connection.QuerySingleOrDefaultAsync<VendorRow>(new CommandDefinition(
-            SelectPage("select v.* from vendors v where v.vendor_code = @vendorCode"),
-            new { vendorCode }, unitOfWork.Transaction, cancellationToken: cancellationToken));
+        var vendor = (await unitOfWork.Db.QueryToListAsync<VendorRow>(
+            SelectPage("select v.* from vendors v where v.vendor_code = @vendorCode"), new { vendorCode }, cancellationToken)).SingleOrDefault();
         if (vendor is null)
         {
             return null;
         }
 
-        var aliases = await unitOfWork.Connection.QueryAsync<VendorAliasRow>(new CommandDefinition(
-            """
-            select kind as Kind, value as Value, source as Source, created_at as CreatedAt
-            from vendor_aliases where vendor_id = @vendorId
-            order by created_at, kind, value
-            """,
-            new { vendorId = vendor.Id }, unitOfWork.Transaction, cancellationToken: cancellationToken));
-        return (vendor, aliases.AsList());
+        var aliases = await unitOfWork.Db.GetTable<VendorAliasTableRow>()
+            .Where(alias => alias.VendorId == vendor.Id)
+            .OrderBy(alias => alias.CreatedAt).ThenBy(alias => alias.Kind).ThenBy(alias => alias.Value)
+            .Select(alias => new VendorAliasRow(alias.Kind, alias.Value, alias.Source, alias.CreatedAt))
+            .ToListAsync(cancellationToken);
+        return (vendor, aliases);
     }
 
     private static string EscapeLike(string text) =>

@@ -19,7 +19,12 @@ export const features: readonly Feature[] = [
     title: 'Dashboard',
     load: () => import('./dashboard/dashboard').then((m) => m.Dashboard),
   },
-  { path: 'imports', title: 'Imports', load: () => import('./imports/imports').then((m) => m.Imports) },
+  {
+    path: 'imports',
+    title: 'Imports',
+    load: undefined,
+    children: () => import('./imports/imports.routes').then((m) => m.importRoutes),
+  },
   {
     path: 'invoices',
     title: 'Invoices',

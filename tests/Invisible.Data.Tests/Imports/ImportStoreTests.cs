@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Testing;
@@ -205,19 +205,19 @@ public sealed class ImportStoreTests(DatabaseFixture fixture) : IClassFixture<Da
     private async Task<T> ScalarAsync<T>(Guid tenantId, string sql)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<T>(sql, transaction: unitOfWork.Transaction) ?? throw new InvalidOperationException(sql);
+        return await unitOfWork.Db.ExecuteAsync<T>(sql, CancellationToken.None) ?? throw new InvalidOperationException(sql);
     }
 
     private async Task<T> QuerySingleAsync<T>(Guid tenantId, string sql)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
-        return await unitOfWork.Connection.QuerySingleAsync<T>(sql, transaction: unitOfWork.Transaction);
+        return (await unitOfWork.Db.RowsAsync<T>(sql)).Single();
     }
 
     private async Task<List<T>> QueryAsync<T>(Guid tenantId, string sql, object? parameters = null)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<T>(sql, parameters, unitOfWork.Transaction)).ToList();
+        return await unitOfWork.Db.RowsAsync<T>(sql, parameters);
     }
 
     private sealed record TableCounts(long Vendors, long PurchaseOrderLines, long ReceiptLines, long InvoiceLines, long Invoices);

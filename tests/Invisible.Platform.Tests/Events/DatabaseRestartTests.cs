@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Embedded;
 using Invisible.Data.Migrations;
 using Invisible.Data.Provisioning;
@@ -83,13 +83,13 @@ public sealed class DatabaseRestartTests : IAsyncLifetime
         Assert.All(effects, effect => Assert.Equal(1, effect.Value));
         Assert.Equal(0, await UnpublishedAsync(tenants, tenantId));
         await using var unitOfWork = await tenants.BeginAsync(tenantId, TestTimeout.Token);
-        Assert.Equal(0, await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox_dead_letters", transaction: unitOfWork.Transaction));
+        Assert.Equal(0, await unitOfWork.Db.ExecuteAsync<long>("SELECT count(*) FROM outbox_dead_letters", CancellationToken.None));
     }
 
     private static async Task<long> UnpublishedAsync(TenantDatabase tenants, Guid tenantId)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, TestTimeout.Token);
-        return await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", transaction: unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", CancellationToken.None);
     }
 
     private static async Task EnqueueAsync(TenantDatabase tenants, List<ReceiptPosted> events)

@@ -1,4 +1,5 @@
-using Dapper;
+using Invisible.Testing;
+using LinqToDB.Data;
 using Invisible.Platform.Events;
 using Npgsql;
 
@@ -53,8 +54,8 @@ public sealed class EffectCountingHandler(HandlerSwitch handlerSwitch) : IIntegr
             INSERT INTO state_entries (key, value) VALUES (@Key, '1'::jsonb)
             ON CONFLICT (key) DO UPDATE SET value = to_jsonb(state_entries.value::text::int + 1)
             """;
-        await context.Connection.ExecuteAsync(new CommandDefinition(
-            increment, new { Key = CounterKey(integrationEvent.Id) }, context.Transaction, cancellationToken: cancellationToken));
+        await context.Db.ExecuteAsync(
+            increment, new { Key = CounterKey(integrationEvent.Id) }, cancellationToken);
 
         // Failing after the write proves the write is rolled back with the inbox row.
         if (handlerSwitch.Fail || integrationEvent.ReceiptNumber == handlerSwitch.FailOnlyOn)
@@ -67,7 +68,7 @@ public sealed class EffectCountingHandler(HandlerSwitch handlerSwitch) : IIntegr
     public static async Task<Dictionary<Guid, int>> EffectsAsync(NpgsqlDataSource database)
     {
         await using var connection = await database.OpenConnectionAsync();
-        var rows = await connection.QueryAsync<(string Key, string Value)>("SELECT key, value::text FROM state_entries WHERE key LIKE 'test-effects/%'");
+        var rows = await connection.Linq().QueryToListAsync(row => (Key: row.GetFieldValue<string>(0), Value: row.GetFieldValue<string>(1)), "SELECT key, value::text FROM state_entries WHERE key LIKE 'test-effects/%'", CancellationToken.None);
         return rows.ToDictionary(row => Guid.Parse(row.Key["test-effects/".Length..]), row => int.Parse(row.Value));
     }
 }

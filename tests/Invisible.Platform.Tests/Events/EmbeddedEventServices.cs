@@ -12,7 +12,8 @@ internal static class EmbeddedEventServices
     public static ServiceProvider For(TestDatabase database, HandlerSwitch handlerSwitch, int maxAttempts = 3) =>
         For(database.AppDataSource, handlerSwitch, maxAttempts);
 
-    public static ServiceProvider For(NpgsqlDataSource appDataSource, HandlerSwitch handlerSwitch, int maxAttempts = 3)
+    /// <param name="pollInterval">How often the dispatcher looks at every tenant without being notified; 200 ms unless given.</param>
+    public static ServiceProvider For(NpgsqlDataSource appDataSource, HandlerSwitch handlerSwitch, int maxAttempts = 3, TimeSpan? pollInterval = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -21,7 +22,7 @@ internal static class EmbeddedEventServices
             ["Events:MaxAttempts"] = maxAttempts.ToString(),
             ["Events:RetryBaseDelay"] = "00:00:00.020",
             ["Events:MaxRetryDelay"] = "00:00:00.100",
-            ["Events:PollInterval"] = "00:00:00.200",
+            ["Events:PollInterval"] = (pollInterval ?? TimeSpan.FromMilliseconds(200)).ToString("c"),
         }).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);

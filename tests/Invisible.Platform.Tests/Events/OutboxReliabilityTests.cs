@@ -1,7 +1,9 @@
-using Dapper;
+using Invisible.Data.Access;
 using Invisible.Platform.Events;
 using Invisible.Testing;
+using LinqToDB.Data;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace Invisible.Platform.Tests.Events;
 
@@ -47,13 +49,20 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
     public async Task A_notification_wakes_the_dispatcher_long_before_its_polling_interval()
     {
         var tenant = await fixture.Database.CreateTenantAsync("woken-by-notify");
-        await using var services = EmbeddedEventServices.For(fixture.Database, new HandlerSwitch());
+        // Its own application name tells this dispatcher's LISTEN session apart from pooled sessions of earlier tests.
+        var applicationName = $"notify-test-{Guid.NewGuid():N}";
+        await using var appDataSource = NpgsqlDataSource.Create(
+            new NpgsqlConnectionStringBuilder(fixture.Database.AppConnectionString) { ApplicationName = applicationName }.ConnectionString);
+        // Polling far slower than the test waits: only the notification of the commit can deliver the event in time.
+        await using var services = EmbeddedEventServices.For(appDataSource, new HandlerSwitch(), pollInterval: TimeSpan.FromMinutes(10));
         var dispatcher = services.GetRequiredService<OutboxDispatcher>();
         await dispatcher.StartAsync(TestTimeout.Token);
         try
         {
-            // Let the listener connect and the first pass find nothing.
-            await Task.Delay(300);
+            // The listener's first pass (which looks at every tenant) must be over before the event is committed, or
+            // that pass rather than the notification would deliver it.
+            await Eventually.TrueAsync(() => IsListeningAsync(applicationName), Patience);
+            await Task.Delay(500);
             var receipt = ReceiptPosted.For(tenant.Id, "GR-NOTIFY");
             await EnqueueAsync(receipt, commit: true);
 
@@ -63,6 +72,16 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
         {
             await dispatcher.StopAsync(CancellationToken.None);
         }
+    }
+
+    private async Task<bool> IsListeningAsync(string applicationName)
+    {
+        await using var connection = new NpgsqlConnection(fixture.Database.SuperuserConnectionString);
+        await connection.OpenAsync(TestTimeout.Token);
+        await using var db = ProductData.On(connection);
+        return await db.ExecuteAsync<bool>(
+            "select exists (select 1 from pg_stat_activity where application_name = @applicationName and query ilike 'listen %')",
+            new { applicationName }, TestTimeout.Token);
     }
 
     [Fact]
@@ -143,14 +162,15 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
         Assert.Equal(1, effects[after.Id]);
         Assert.False(effects.ContainsKey(poison.Id), "the failed event's write is rolled back to its savepoint");
         await using var check = await fixture.Database.Tenants.BeginAsync(tenant.Id, TestTimeout.Token);
-        var rows = (await check.Connection.QueryAsync<(Guid Id, bool Published, int Attempts, string? LastError)>(
-            "SELECT id, published_at IS NOT NULL, attempts, last_error FROM outbox", transaction: check.Transaction)).ToDictionary(row => row.Id);
+        var rows = (await check.Db.QueryToListAsync(
+            row => (Id: row.GetGuid(0), Published: row.GetBoolean(1), Attempts: row.GetInt32(2), LastError: row.IsDBNull(3) ? null : row.GetString(3)),
+            "SELECT id, published_at IS NOT NULL, attempts, last_error FROM outbox", TestTimeout.Token)).ToDictionary(row => row.Id);
         Assert.True(rows[before.Id].Published);
         Assert.True(rows[after.Id].Published);
         Assert.False(rows[poison.Id].Published);
         Assert.Equal(1, rows[poison.Id].Attempts);
         Assert.Contains("GR-BAD", rows[poison.Id].LastError);
-        var inbox = (await check.Connection.QueryAsync<Guid>("SELECT event_id FROM inbox", transaction: check.Transaction)).ToHashSet();
+        var inbox = (await check.Db.QueryToListAsync<Guid>("SELECT event_id FROM inbox", TestTimeout.Token)).ToHashSet();
         Assert.Equal(new HashSet<Guid> { before.Id, after.Id }, inbox);
     }
 
@@ -194,6 +214,6 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
     private async Task<long> PendingCountAsync(Guid tenantId)
     {
         await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenantId, TestTimeout.Token);
-        return await unitOfWork.Connection.ExecuteScalarAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", transaction: unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<long>("SELECT count(*) FROM outbox WHERE published_at IS NULL", TestTimeout.Token);
     }
 }

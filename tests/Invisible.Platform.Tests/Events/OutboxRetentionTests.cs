@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Platform.Events;
 using Invisible.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -57,9 +57,8 @@ public sealed class OutboxRetentionTests(DatabaseFixture fixture) : IClassFixtur
             ids.Add(receipt.Id);
         }
 
-        await unitOfWork.Connection.ExecuteAsync(
-            "UPDATE outbox SET published_at = now() - make_interval(days => @Days), attempts = 1 WHERE id = ANY(@Ids) AND @Days IS NOT NULL",
-            new { Days = publishedDaysAgo, Ids = ids.ToArray() }, unitOfWork.Transaction);
+        await unitOfWork.Db.ExecuteAsync(
+            "UPDATE outbox SET published_at = now() - make_interval(days => @Days), attempts = 1 WHERE id = ANY(@Ids) AND @Days IS NOT NULL", new { Days = publishedDaysAgo, Ids = ids.ToArray() }, CancellationToken.None);
         await unitOfWork.CommitAsync(TestTimeout.Token);
         return ids.Order().ToList();
     }
@@ -67,24 +66,22 @@ public sealed class OutboxRetentionTests(DatabaseFixture fixture) : IClassFixtur
     private async Task HandledAsync(Guid tenantId, IEnumerable<Guid> eventIds, int daysAgo)
     {
         await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenantId, TestTimeout.Token);
-        await unitOfWork.Connection.ExecuteAsync(
+        await unitOfWork.Db.ExecuteAsync(
             """
             INSERT INTO inbox (tenant_id, consumer, event_id, processed_at)
             SELECT @TenantId, 'retention-test', event_id, now() - make_interval(days => @Days) FROM unnest(@Ids) AS event_id
-            """,
-            new { TenantId = tenantId, Days = daysAgo, Ids = eventIds.ToArray() }, unitOfWork.Transaction);
+            """, new { TenantId = tenantId, Days = daysAgo, Ids = eventIds.ToArray() }, CancellationToken.None);
         await unitOfWork.CommitAsync(TestTimeout.Token);
     }
 
     private async Task DeadLetterAsync(Guid tenantId, Guid eventId)
     {
         await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenantId, TestTimeout.Token);
-        await unitOfWork.Connection.ExecuteAsync(
+        await unitOfWork.Db.ExecuteAsync(
             """
             INSERT INTO outbox_dead_letters (id, tenant_id, topic, event_type, payload, occurred_at, attempts, last_error, dead_lettered_at)
             VALUES (@Id, @TenantId, 'receipt-posted', 'ReceiptPosted', '{}', now() - interval '21 days', 3, 'failed', now() - interval '20 days')
-            """,
-            new { Id = eventId, TenantId = tenantId }, unitOfWork.Transaction);
+            """, new { Id = eventId, TenantId = tenantId }, CancellationToken.None);
         await unitOfWork.CommitAsync(TestTimeout.Token);
     }
 
@@ -95,6 +92,6 @@ public sealed class OutboxRetentionTests(DatabaseFixture fixture) : IClassFixtur
     private async Task<List<Guid>> IdsAsync(Guid tenantId, string sql)
     {
         await using var unitOfWork = await fixture.Database.Tenants.BeginAsync(tenantId, TestTimeout.Token);
-        return (await unitOfWork.Connection.QueryAsync<Guid>(sql, transaction: unitOfWork.Transaction)).ToList();
+        return (await unitOfWork.Db.QueryToListAsync<Guid>(sql, CancellationToken.None)).ToList();
     }
 }

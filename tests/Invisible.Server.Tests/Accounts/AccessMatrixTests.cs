@@ -1,5 +1,5 @@
 using System.Reflection;
-using Dapper;
+using LinqToDB.Data;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Grpc.Health.V1;
@@ -9,6 +9,7 @@ using Invisible.Contracts.Auth.V1;
 using Invisible.Contracts.Events.V1;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Imports.V1;
+using Invisible.Contracts.Intake.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
@@ -102,6 +103,10 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(Rpcs.Admin("GetApprovalPolicy"), new GetApprovalPolicyRequest(), await world.SessionOfA())),
         ["invisible.admin.v1.AdminService.SetApprovalPolicy"] = async world => ExpectOk(
             await world.Call(Rpcs.Admin("SetApprovalPolicy"), new SetApprovalPolicyRequest { FourEyes = true }, await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.GetIpAllowlist"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("GetIpAllowlist"), new GetIpAllowlistRequest(), await world.SessionOfA())),
+        ["invisible.admin.v1.AdminService.SetIpAllowlist"] = async world => ExpectOk(
+            await world.Call(Rpcs.Admin("SetIpAllowlist"), new SetIpAllowlistRequest(), await world.SessionOfA())),
 
         ["invisible.imports.v1.ImportService.StartUpload"] = async world => ExpectOk(
             await world.Call(Rpcs.Imports("StartUpload"), new StartUploadRequest { Kind = DocumentKind.Vendors, FileName = "vendors.csv", Size = 10 }, await world.SessionOfA())),
@@ -220,12 +225,30 @@ public sealed class AccessMatrixTests(AccountsServer server)
             return ExpectOk(reply) ?? (reply.As<VerifyAuditChainResponse>().Ok ? null : "A's chain did not verify");
         },
 
+        // E-mail intake: B's held message is not listed, read, released or discarded; B's address cannot become A's alias.
+        ["invisible.intake.v1.IntakeService.ListMessages"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("ListMessages"), new ListMessagesRequest(), await world.SessionOfA()), world.BIntakeMessageId, "B-only subject"),
+        ["invisible.intake.v1.IntakeService.GetMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("GetMessage"), new GetMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.ReleaseMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("ReleaseMessage"), new DecideMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.DiscardMessage"] = async world => Expect(
+            await world.Call(IntakeRpc("DiscardMessage"), new DecideMessageRequest { MessageId = world.BIntakeMessageId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.intake.v1.IntakeService.GetIntakeSettings"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("GetIntakeSettings"), new GetIntakeSettingsRequest(), await world.SessionOfA()), world.B.Slug),
+        ["invisible.intake.v1.IntakeService.AddAddress"] = async world => Expect(
+            await world.Call(IntakeRpc("AddAddress"), new AddAddressRequest { Address = $"{world.B.Slug}@invoices.localhost" }, await world.SessionOfA()), StatusCode.AlreadyExists),
+        ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
+
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
         ["grpc.health.v1.Health.Watch"] = async world => Expect(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
             StatusCode.DeadlineExceeded),
     };
+
+    private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor QueueRpc(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -465,6 +488,8 @@ internal sealed class IsolationWorld
 
     public string BExceptionId { get; private set; } = "";
 
+    public string BIntakeMessageId { get; private set; } = "";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -482,21 +507,26 @@ internal sealed class IsolationWorld
             .As<StartUploadResponse>().UploadId;
         await using (var unitOfWork = await b.Database.BeginAsync(b.Id, CancellationToken.None))
         {
-            world.BImportId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
-                "insert into imports (tenant_id, kind, file_name, content_sha256) values (@tenantId, 'vendors', 'b-vendors.csv', sha256('b'::bytea)) returning id",
-                new { tenantId = b.Id }, unitOfWork.Transaction)).ToString();
-            world.BInvoiceId = (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+            world.BImportId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                "insert into imports (tenant_id, kind, file_name, content_sha256) values (@tenantId, 'vendors', 'b-vendors.csv', sha256('b'::bytea)) returning id", new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            world.BInvoiceId = (await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into invoices (tenant_id, import_id, import_position, invoice_number, invoice_number_normalized, printed_vendor_name,
                                       invoice_date, currency, invoice_total)
                 values (@tenantId, @importId::uuid, 1, @number, @number, 'Vendor of B', date '2026-01-12', 'EUR', 10)
                 returning id
-                """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, unitOfWork.Transaction)).ToString();
-            await unitOfWork.Connection.ExecuteAsync(
-                "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, unitOfWork.Transaction);
+                """, new { tenantId = b.Id, importId = world.BImportId, number = BInvoiceNumber }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, CancellationToken.None);
             world.BExceptionId = await Exceptions.IsolationExceptions.InsertOpenExceptionAsync(unitOfWork, b.Id, world.BInvoiceId);
-            world.BSession = await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
-                "select family_id from refresh_tokens where revoked_at is null limit 1", transaction: unitOfWork.Transaction);
+            world.BIntakeMessageId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                """
+                insert into intake_messages (tenant_id, source, content_sha256, from_address, subject, size_bytes, status)
+                values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
+                returning id
+                """, new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
+                "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -529,7 +559,7 @@ internal sealed class IsolationWorld
     public async Task<string> SnapshotOfBAsync()
     {
         await using var unitOfWork = await B.Database.BeginAsync(B.Id, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<string>(
+        return await unitOfWork.Db.ExecuteAsync<string>(
             """
             select json_build_object(
                 'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required, four_eyes from tenants) t),
@@ -542,6 +572,6 @@ internal sealed class IsolationWorld
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
                 'match_decisions', (select count(*) from match_decisions),
                 'audit_entries', (select count(*) from audit_log))::text
-            """, transaction: unitOfWork.Transaction) ?? "";
+            """, CancellationToken.None) ?? "";
     }
 }

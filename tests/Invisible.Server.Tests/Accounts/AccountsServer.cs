@@ -33,7 +33,15 @@ public class AccountsServer : IAsyncLifetime
     public TenantDatabase Database => Server.Services.GetRequiredService<TenantDatabase>();
 
     // Streams check their session every second here (a minute in the product), so a test sees a sign-out reach one quickly.
-    protected virtual IEnumerable<string> Settings => ["--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01"];
+    protected virtual IEnumerable<string> Settings => ["--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01", .. GenerousRequestLimits];
+
+    /// <summary>Request-rate and concurrency limits far above what any test asks for; <c>RequestRateLimitTests</c> has its own.</summary>
+    public static readonly string[] GenerousRequestLimits =
+    [
+        "--RateLimits:CallerBurst=1000000", "--RateLimits:CallerRequestsPerSecond=1000000",
+        "--RateLimits:TenantBurst=1000000", "--RateLimits:TenantRequestsPerSecond=1000000",
+        "--RateLimits:HeavyCallsPerTenant=1000", "--RateLimits:WatchStreamsPerCaller=1000",
+    ];
 
     public async Task InitializeAsync()
     {

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Tokens;
@@ -27,8 +27,9 @@ public sealed class ApiKeyAndPolicyTests(AccountsServer server)
         Assert.Equal((StatusCode.Unauthenticated, "API_KEY_INVALID"), (afterRevocation.Status, afterRevocation.Reason));
         Assert.StartsWith(created.ApiKey.KeyPrefix, created.Key);
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        var row = await unitOfWork.Connection.QuerySingleAsync<(byte[] Hash, string Prefix)>(
-            "select key_hash, key_prefix from api_keys where id = @id::uuid", new { id = created.ApiKey.Id }, unitOfWork.Transaction);
+        var row = (await unitOfWork.Db.QueryToListAsync(
+            row => (Hash: row.GetFieldValue<byte[]>(0), Prefix: row.GetFieldValue<string>(1)),
+            "select key_hash, key_prefix from api_keys where id = @id::uuid", new { id = created.ApiKey.Id }, CancellationToken.None)).Single();
         Assert.Equal(OpaqueTokens.Hash(created.Key), row.Hash);
         Assert.True(row.Prefix.Length < created.Key.Length / 3);
     }
@@ -144,7 +145,7 @@ public sealed class LocalOperatorTests(AccountsServer server)
         Assert.Equal("clerk", apiKey.Role);
         Assert.Equal((StatusCode.PermissionDenied, "ROLE_NOT_PERMITTED"), (session.Status, session.Reason));
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        Assert.Equal("operator (local command line)", await unitOfWork.Connection.ExecuteScalarAsync<string>(
-            "select actor from audit_log where action = 'api_key.created'", transaction: unitOfWork.Transaction));
+        Assert.Equal("operator (local command line)", await unitOfWork.Db.ExecuteAsync<string>(
+            "select actor from audit_log where action = 'api_key.created'", CancellationToken.None));
     }
 }

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Admin.V1;
 using Grpc.Core;
 
@@ -66,14 +66,14 @@ public sealed class LastAdminTests(AccountsServer server)
     private static async Task<string> UserIdAsync(TestTenant tenant, string email)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
-            "select id from users where lower(email) = lower(@email)", new { email }, unitOfWork.Transaction)).ToString();
+        return (await unitOfWork.Db.ExecuteAsync<Guid>(
+            "select id from users where lower(email) = lower(@email)", new { email }, CancellationToken.None)).ToString();
     }
 
     private static async Task<long> EnabledAdministratorsAsync(TestTenant tenant)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<long>(
-            "select count(*) from users where role = 'admin' and disabled_at is null", transaction: unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<long>(
+            "select count(*) from users where role = 'admin' and disabled_at is null", CancellationToken.None);
     }
 }

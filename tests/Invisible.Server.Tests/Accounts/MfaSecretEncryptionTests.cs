@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Encryption;
 using Invisible.Identity.Mfa;
@@ -85,11 +85,11 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
         await tenant.FullSessionAsync(clerk);
         await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await unitOfWork.Connection.ExecuteAsync(
+            await unitOfWork.Db.ExecuteAsync(
                 """
                 update users set (mfa_secret, mfa_secret_key_id) = (select mfa_secret, mfa_secret_key_id from users where lower(email) = lower(@admin))
                 where lower(email) = lower(@clerk)
-                """, new { admin = tenant.Admin.Email, clerk = clerk.Email }, unitOfWork.Transaction);
+                """, new { admin = tenant.Admin.Email, clerk = clerk.Email }, CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -110,8 +110,7 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
         var beforeRotation = await new MfaSecretVault(new KeyRingSecret(older)).SealAsync(tenant.Id, userId, tenant.Admin.MfaSecret!, CancellationToken.None);
         await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await unitOfWork.Connection.ExecuteAsync("update users set mfa_secret = @Value, mfa_secret_key_id = @KeyId where id = @userId",
-                new { beforeRotation.Value, beforeRotation.KeyId, userId }, unitOfWork.Transaction);
+            await unitOfWork.Db.ExecuteAsync("update users set mfa_secret = @Value, mfa_secret_key_id = @KeyId where id = @userId", new { beforeRotation.Value, beforeRotation.KeyId, userId }, CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -136,7 +135,7 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
     private static async Task<T> ScalarAsync<T>(TestTenant tenant, string sql)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.ExecuteScalarAsync<T>(sql, new { email = tenant.Admin.Email }, unitOfWork.Transaction))!;
+        return (await unitOfWork.Db.ExecuteAsync<T>(sql, new { email = tenant.Admin.Email }, CancellationToken.None))!;
     }
 
     private async Task<string> ActiveKeyIdAsync() =>
@@ -147,9 +146,8 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
     private static async Task StoreAsPlaintextAsync(TestTenant tenant, byte[] secret)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        var updated = await unitOfWork.Connection.ExecuteAsync(
-            "update users set mfa_secret = @secret, mfa_secret_key_id = null where lower(email) = lower(@email)",
-            new { secret, email = tenant.Admin.Email }, unitOfWork.Transaction);
+        var updated = await unitOfWork.Db.ExecuteAsync(
+            "update users set mfa_secret = @secret, mfa_secret_key_id = null where lower(email) = lower(@email)", new { secret, email = tenant.Admin.Email }, CancellationToken.None);
         Assert.Equal(1, updated);
         await unitOfWork.CommitAsync(CancellationToken.None);
     }
@@ -157,19 +155,19 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
     private static async Task<UserRow> RowAsync(TestTenant tenant)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return await unitOfWork.Connection.QuerySingleAsync<UserRow>(
+        return (await unitOfWork.Db.QueryToListAsync<UserRow>(
             """
             select mfa_secret as Secret, mfa_secret_key_id as KeyId, mfa_pending_secret as Pending, mfa_pending_secret_key_id as PendingKeyId,
                    u::text as Everything
             from users u where lower(email) = lower(@email)
-            """, new { email = tenant.Admin.Email }, unitOfWork.Transaction);
+            """, new { email = tenant.Admin.Email }, CancellationToken.None)).Single();
     }
 
     private static async Task<bool> AuditMentionsAsync(TestTenant tenant, string text)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<bool>(
-            "select exists (select 1 from audit_log a where strpos(upper(a::text), upper(@text)) > 0)", new { text }, unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<bool>(
+            "select exists (select 1 from audit_log a where strpos(upper(a::text), upper(@text)) > 0)", new { text }, CancellationToken.None);
     }
 
     private sealed record UserRow(byte[]? Secret, string? KeyId, byte[]? Pending, string? PendingKeyId, string Everything);

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
 using Grpc.Core;
@@ -160,6 +160,6 @@ public sealed class SessionTests(AccountsServer server)
     private static async Task<int> CountAsync(TestTenant tenant, string sql, object parameters)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<int>(sql, parameters, unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<int>(sql, parameters ?? new { }, CancellationToken.None);
     }
 }

@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Identity.Mfa;
@@ -112,8 +112,7 @@ public sealed class SignInTests(AccountsServer server)
         var codes = (await tenant.EnrolAsync(tenant.Admin, signIn.Session.AccessToken)).RecoveryCodes;
         await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
         {
-            await unitOfWork.Connection.ExecuteAsync("update users set recovery_code_hashes = @plain where lower(email) = lower(@email)",
-                new { plain = codes.Select(RecoveryCodes.Hash).ToArray(), email = tenant.Admin.Email }, unitOfWork.Transaction);
+            await unitOfWork.Db.ExecuteAsync("update users set recovery_code_hashes = @plain where lower(email) = lower(@email)", new { plain = codes.Select(RecoveryCodes.Hash).ToArray(), email = tenant.Admin.Email }, CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -205,7 +204,7 @@ public sealed class SignInTests(AccountsServer server)
     private static async Task<IReadOnlyList<string>> ActionsAsync(TestTenant tenant)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<string>("select action from audit_log order by seq", transaction: unitOfWork.Transaction)).AsList();
+        return (await unitOfWork.Db.QueryToListAsync<string>("select action from audit_log order by seq", CancellationToken.None)).ToList();
     }
 
     private static async Task<int> CountAuditAsync(TestTenant tenant, string action) =>
@@ -217,7 +216,7 @@ public sealed class SignInTests(AccountsServer server)
     private static async Task<T> ScalarAsync<T>(TestTenant tenant, string sql, object parameters)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.ExecuteScalarAsync<T>(sql, parameters, unitOfWork.Transaction))!;
+        return (await unitOfWork.Db.ExecuteAsync<T>(sql, parameters ?? new { }, CancellationToken.None))!;
     }
 
     private static Data.Tenancy.TenantDatabase TenantDatabaseOf(TestTenant tenant) => tenant.Database;

@@ -1,5 +1,6 @@
+using Invisible.Testing;
 using System.Text.RegularExpressions;
-using Dapper;
+using LinqToDB.Data;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Admin.V1;
 using Invisible.Contracts.Audit.V1;
@@ -77,8 +78,8 @@ public sealed class AuditServiceTests(AccountsServer server)
             // An attacker with superuser access: replica mode switches off the append-only triggers.
             await superuser.OpenAsync();
             await using var transaction = await superuser.BeginTransactionAsync();
-            await superuser.ExecuteAsync("set local session_replication_role = replica", transaction: transaction);
-            await superuser.ExecuteAsync("update audit_log set actor = 'someone else' where tenant_id = @id and seq = 2", new { id = tenant.Id }, transaction);
+            await superuser.Linq(transaction).ExecuteAsync("set local session_replication_role = replica", CancellationToken.None);
+            await superuser.Linq(transaction).ExecuteAsync("update audit_log set actor = 'someone else' where tenant_id = @id and seq = 2", new { id = tenant.Id }, CancellationToken.None);
             await transaction.CommitAsync();
         }
 

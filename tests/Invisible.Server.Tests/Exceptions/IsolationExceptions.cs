@@ -1,4 +1,4 @@
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Server.Tests.Exceptions;
@@ -7,7 +7,7 @@ namespace Invisible.Server.Tests.Exceptions;
 internal static class IsolationExceptions
 {
     public static async Task<string> InsertOpenExceptionAsync(TenantUnitOfWork unitOfWork, Guid tenantId, string invoiceId) =>
-        (await unitOfWork.Connection.ExecuteScalarAsync<Guid>(
+        (await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             with decision as (
                 insert into match_decisions (tenant_id, invoice_id, run_id, engine_version, invoice_status, tolerance_id, explanation, evidence)
@@ -18,7 +18,5 @@ internal static class IsolationExceptions
             insert into exceptions (tenant_id, invoice_id, match_decision_id, reason)
             select @tenantId, @invoiceId::uuid, decision.id, 'no_po' from decision
             returning id
-            """,
-            new { tenantId, invoiceId },
-            unitOfWork.Transaction)).ToString();
+            """, new { tenantId, invoiceId }, CancellationToken.None)).ToString();
 }

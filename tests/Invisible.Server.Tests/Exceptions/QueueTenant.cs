@@ -1,5 +1,6 @@
+using Invisible.Testing;
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Google.Protobuf;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Matching.V1;
@@ -92,7 +93,7 @@ internal sealed class QueueTenant
     public async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object? parameters = null)
     {
         await using var unitOfWork = await Tenant.Database.BeginAsync(Tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<T>(sql, parameters, unitOfWork.Transaction)).ToList();
+        return await unitOfWork.Db.RowsAsync<T>(sql, parameters);
     }
 
     public async Task<T> QuerySingleAsync<T>(string sql, object? parameters = null) => (await QueryAsync<T>(sql, parameters)).Single();

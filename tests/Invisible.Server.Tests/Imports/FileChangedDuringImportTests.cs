@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Ingestion.Canonical;
@@ -152,9 +152,9 @@ public sealed class FileChangedDuringImportTests(DatabaseFixture fixture) : ICla
     private async Task<(long Imports, long Invoices, long Lines)> CountsAsync(Guid tenantId)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
-        return await unitOfWork.Connection.QuerySingleAsync<(long, long, long)>(
-            "select (select count(*) from imports where status = 'stored'), (select count(*) from invoices), (select count(*) from invoice_lines)",
-            transaction: unitOfWork.Transaction);
+        return (await unitOfWork.Db.QueryToListAsync(
+            row => (row.GetFieldValue<long>(0), row.GetFieldValue<long>(1), row.GetFieldValue<long>(2)),
+            "select (select count(*) from imports where status = 'stored'), (select count(*) from invoices), (select count(*) from invoice_lines)", CancellationToken.None)).Single();
     }
 
     /// <summary>Every import's kept file has the hash its record carries: hash, kept bytes and stored rows are of one version.</summary>

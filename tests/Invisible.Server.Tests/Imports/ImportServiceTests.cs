@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
@@ -45,6 +45,7 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         new PostgresStateStore(Database.AppDataSource),
         new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
         Spools,
+        Options.Create(new UploadQuotaOptions()),
         TimeProvider.System);
 
     [Fact]
@@ -58,8 +59,8 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         Assert.Equal(ImportOutcomeKind.Stored, stored.Kind);
         Assert.Equal(ImportOutcomeKind.Duplicate, duplicate.Kind);
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
-        var events = (await unitOfWork.Connection.QueryAsync<string>(
-            "select payload->>'importId' from outbox where topic = @topic", new { topic = EventTopics.Of<FileImported>() }, unitOfWork.Transaction)).ToList();
+        var events = (await unitOfWork.Db.QueryToListAsync<string>(
+            "select payload->>'importId' from outbox where topic = @topic", new { topic = EventTopics.Of<FileImported>() }, CancellationToken.None)).ToList();
         Assert.Equal([stored.Record.Id.ToString()], events);
     }
 

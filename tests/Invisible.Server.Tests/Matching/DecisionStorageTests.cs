@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
@@ -62,7 +62,7 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
         Assert.Contains(result.Invoices, decision => decision.Lines.Any(line => line.Evidence?.DescriptionSimilarity is not null));
 
         await using var reader = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var decisions = (await reader.Connection.QueryAsync<StoredDecision>(
+        var decisions = (await reader.Db.QueryToListAsync<StoredDecision>(
                 """
                 select d.id as Id, d.invoice_id as InvoiceId, d.invoice_status as Status, v.vendor_code as VendorCode, p.po_number as PoNumber,
                        p.version as PoVersion, d.duplicate_of as DuplicateOf, t.version as ToleranceVersion, d.explanation::text as Explanation,
@@ -74,9 +74,9 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
                 left join purchase_orders p on p.id = d.purchase_order_id
                 where d.run_id = @runId
                 order by d.id
-                """, new { runId }, reader.Transaction))
+                """, new { runId }, CancellationToken.None))
             .ToList();
-        var lines = (await reader.Connection.QueryAsync<StoredLine>(
+        var lines = (await reader.Db.QueryToListAsync<StoredLine>(
                 """
                 select ld.id as Id, ld.match_decision_id as DecisionId, il.source_line as SourceLine, ld.line_status as Status, p.po_number as PoNumber,
                        p.version as PoVersion, pl.line_no as PoLineNo, ld.explanation::text as Explanation,
@@ -90,7 +90,7 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
                 left join purchase_orders p on p.id = pl.purchase_order_id
                 where d.run_id = @runId
                 order by ld.id
-                """, new { runId }, reader.Transaction))
+                """, new { runId }, CancellationToken.None))
             .ToList();
 
         // One decision per invoice, in results order by id (ids rise as they are taken), each as the engine decided it.
@@ -125,8 +125,9 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
         }
 
         // The exception queue and the export follow the run.
-        var exceptions = (await reader.Connection.QueryAsync<(Guid InvoiceId, string Reason, Guid DecisionId)>(
-            "select invoice_id, reason, match_decision_id from exceptions where status = 'open' order by invoice_id", transaction: reader.Transaction)).ToList();
+        var exceptions = (await reader.Db.QueryToListAsync(
+            row => (InvoiceId: row.GetFieldValue<Guid>(0), Reason: row.GetFieldValue<string>(1), DecisionId: row.GetFieldValue<Guid>(2)),
+            "select invoice_id, reason, match_decision_id from exceptions where status = 'open' order by invoice_id", CancellationToken.None)).ToList();
         var needReview = result.Invoices.Zip(decisions)
             .Where(pair => MatchDecisionStore.ExceptionReason(pair.First) is not null)
             .Select(pair => (pair.Second.InvoiceId, MatchDecisionStore.ExceptionReason(pair.First)!, pair.Second.Id))
@@ -161,15 +162,18 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
         var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, CancellationToken.None);
 
-        var invoiceLines = (await unitOfWork.Connection.QueryAsync<(Guid InvoiceId, int SourceLine, Guid Id)>(
-            "select invoice_id, source_line, id from invoice_lines", transaction: unitOfWork.Transaction)).ToList();
-        var poLines = (await unitOfWork.Connection.QueryAsync<(string PoNumber, int Version, Guid PoId, int LineNo, Guid Id)>(
+        var invoiceLines = (await unitOfWork.Db.QueryToListAsync(
+            row => (InvoiceId: row.GetFieldValue<Guid>(0), SourceLine: row.GetFieldValue<int>(1), Id: row.GetFieldValue<Guid>(2)),
+            "select invoice_id, source_line, id from invoice_lines", CancellationToken.None)).ToList();
+        var poLines = (await unitOfWork.Db.QueryToListAsync(
+            row => (PoNumber: row.GetFieldValue<string>(0), Version: row.GetFieldValue<int>(1), PoId: row.GetFieldValue<Guid>(2), LineNo: row.GetFieldValue<int>(3), Id: row.GetFieldValue<Guid>(4)),
             """
             select p.po_number, p.version, p.id, l.line_no, l.id
             from purchase_order_lines l join purchase_orders p on p.id = l.purchase_order_id where p.superseded_at is null
-            """, transaction: unitOfWork.Transaction)).ToList();
-        var vendors = (await unitOfWork.Connection.QueryAsync<(string Code, Guid Id)>(
-            "select vendor_code, id from vendors", transaction: unitOfWork.Transaction)).ToList();
+            """, CancellationToken.None)).ToList();
+        var vendors = (await unitOfWork.Db.QueryToListAsync(
+            row => (Code: row.GetFieldValue<string>(0), Id: row.GetFieldValue<Guid>(1)),
+            "select vendor_code, id from vendors", CancellationToken.None)).ToList();
 
         Assert.Equal(invoiceLines.Count, loaded.Snapshot.Invoices.Sum(invoice => invoice.Lines.Count));
         Assert.All(invoiceLines, row => Assert.Equal(row.Id, loaded.Keys.InvoiceLineId(row.InvoiceId, row.SourceLine)));

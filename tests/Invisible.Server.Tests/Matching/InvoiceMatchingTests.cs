@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
@@ -72,12 +72,13 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
             ],
             csv);
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var priceLine = await unitOfWork.Connection.QuerySingleAsync<(string Text, decimal PoPrice, int ToleranceVersion)>(
+        var priceLine = (await unitOfWork.Db.QueryToListAsync(
+            row => (Text: row.GetFieldValue<string>(0), PoPrice: row.GetFieldValue<decimal>(1), ToleranceVersion: row.GetFieldValue<int>(2)),
             """
             select ld.explanation->>'text', (ld.explanation->'evidence'->>'poUnitPrice')::numeric, t.version
             from line_decisions ld join match_decisions d on d.id = ld.match_decision_id join tolerances t on t.id = d.tolerance_id
             where ld.line_status = 'price_variance'
-            """, transaction: unitOfWork.Transaction);
+            """, CancellationToken.None)).Single();
         Assert.Contains("80", priceLine.Text, StringComparison.Ordinal);
         Assert.Equal((80.00m, 1), (priceLine.PoPrice, priceLine.ToleranceVersion));
     }
@@ -112,23 +113,23 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
         var second = await Matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
 
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var counts = await unitOfWork.Connection.QuerySingleAsync<(long Decisions, long Lines, long OpenExceptions, long Runs)>(
+        var counts = (await unitOfWork.Db.QueryToListAsync(
+            row => (Decisions: row.GetFieldValue<long>(0), Lines: row.GetFieldValue<long>(1), OpenExceptions: row.GetFieldValue<long>(2), Runs: row.GetFieldValue<long>(3)),
             """
             select (select count(*) from match_decisions), (select count(*) from line_decisions),
                    (select count(*) from exceptions where status = 'open'), (select count(distinct run_id) from match_decisions)
-            """, transaction: unitOfWork.Transaction);
+            """, CancellationToken.None)).Single();
         Assert.Equal((6L, 6L, 2L, 2L), counts);
         Assert.Equal(firstDecisions, await DecisionsOfRunAsync(tenant, first.RunId));
-        var openExceptionDecisionRuns = await unitOfWork.Connection.QueryAsync<(string Reason, Guid RunId)>(
-            "select e.reason, d.run_id from exceptions e join match_decisions d on d.id = e.match_decision_id order by e.reason",
-            transaction: unitOfWork.Transaction);
+        var openExceptionDecisionRuns = await unitOfWork.Db.QueryToListAsync(
+            row => (Reason: row.GetFieldValue<string>(0), RunId: row.GetFieldValue<Guid>(1)),
+            "select e.reason, d.run_id from exceptions e join match_decisions d on d.id = e.match_decision_id order by e.reason", CancellationToken.None);
         Assert.Equal([("duplicate", second.RunId), ("price_variance", second.RunId)], openExceptionDecisionRuns);
-        var audit = await unitOfWork.Connection.QueryAsync<string>(
-            "select entity_id from audit_log where action = 'matching.reconciled' order by seq", transaction: unitOfWork.Transaction);
+        var audit = await unitOfWork.Db.QueryToListAsync<string>(
+            "select entity_id from audit_log where action = 'matching.reconciled' order by seq", CancellationToken.None);
         Assert.Equal([first.RunId.ToString(), second.RunId.ToString()], audit);
-        var events = await unitOfWork.Connection.QueryAsync<string>(
-            "select payload->>'runId' from outbox where topic = @topic order by position", new { topic = EventTopics.Of<InvoicesReconciled>() },
-            unitOfWork.Transaction);
+        var events = await unitOfWork.Db.QueryToListAsync<string>(
+            "select payload->>'runId' from outbox where topic = @topic order by position", new { topic = EventTopics.Of<InvoicesReconciled>() }, CancellationToken.None);
         Assert.Equal([first.RunId.ToString(), second.RunId.ToString()], events);
     }
 
@@ -142,12 +143,12 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
             Matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None));
 
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var committedLast = await unitOfWork.Connection.QuerySingleAsync<string>(
-            "select entity_id from audit_log where action = 'matching.reconciled' order by seq desc limit 1", transaction: unitOfWork.Transaction);
-        var currentRuns = await unitOfWork.Connection.QueryAsync<Guid>(
+        var committedLast = (await unitOfWork.Db.QueryToListAsync<string>(
+            "select entity_id from audit_log where action = 'matching.reconciled' order by seq desc limit 1", CancellationToken.None)).Single();
+        var currentRuns = await unitOfWork.Db.QueryToListAsync<Guid>(
             """
             select distinct run_id from (select distinct on (invoice_id) run_id from match_decisions order by invoice_id, decided_at desc) latest
-            """, transaction: unitOfWork.Transaction);
+            """, CancellationToken.None);
         Assert.Equal(2, runs.Select(run => run.RunId).Distinct().Count());
         Assert.Equal([Guid.Parse(committedLast)], currentRuns);
     }
@@ -169,8 +170,9 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
         Assert.Equal((1, 1), (after.InvoicesByStatus[InvoiceStatus.Matched], after.InvoicesByStatus[InvoiceStatus.Exception]));
         Assert.Contains("INV-1,V1,matched,1,matched,PO-1,1,2", await ExportAsync(tenant));
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var exceptions = await unitOfWork.Connection.QueryAsync<(string Reason, Guid RunId)>(
-            "select e.reason, d.run_id from exceptions e join match_decisions d on d.id = e.match_decision_id", transaction: unitOfWork.Transaction);
+        var exceptions = await unitOfWork.Db.QueryToListAsync(
+            row => (Reason: row.GetFieldValue<string>(0), RunId: row.GetFieldValue<Guid>(1)),
+            "select e.reason, d.run_id from exceptions e join match_decisions d on d.id = e.match_decision_id", CancellationToken.None);
         Assert.Equal([("price_variance", after.RunId)], exceptions);
     }
 
@@ -252,16 +254,15 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
     {
         await using var owner = new Npgsql.NpgsqlConnection(Database.OwnerConnectionString);
         await owner.OpenAsync();
-        var before = await owner.ExecuteScalarAsync<DateTime>("select now()");
+        var before = await owner.Linq().ExecuteAsync<DateTime>("select now()", CancellationToken.None);
 
         await TenantWithDocumentsAsync();
 
         // A new connection: statistics a session has read are cached until its transaction ends.
         await using var reader = new Npgsql.NpgsqlConnection(Database.OwnerConnectionString);
         await reader.OpenAsync();
-        var analysed = (await reader.QueryAsync<string>(
-            "select relname from pg_stat_user_tables where relname = any(@tables) and last_analyze >= @before",
-            new { tables = new[] { "imports", "invoices", "invoice_lines", "vendors", "purchase_orders", "receipts" }, before })).ToHashSet();
+        var analysed = (await reader.Linq().QueryToListAsync<string>(
+            "select relname from pg_stat_user_tables where relname = any(@tables) and last_analyze >= @before", new { tables = new[] { "imports", "invoices", "invoice_lines", "vendors", "purchase_orders", "receipts" }, before }, CancellationToken.None)).ToHashSet();
         Assert.Equal(["imports", "invoice_lines", "invoices", "purchase_orders", "receipts", "vendors"], analysed.Order());
     }
 
@@ -300,13 +301,13 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
     private async Task<string> DecisionsOfRunAsync(Guid tenant, Guid runId)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<string>(
+        return await unitOfWork.Db.ExecuteAsync<string>(
             """
             select json_agg(x order by x.id)::text from (
                 select d.id, d.invoice_status, d.decided_at, d.explanation, d.evidence,
                        (select json_agg(l order by l.id) from line_decisions l where l.match_decision_id = d.id) as lines
                 from match_decisions d where d.run_id = @runId) x
-            """, new { runId }, unitOfWork.Transaction) ?? "";
+            """, new { runId }, CancellationToken.None) ?? "";
     }
 
     public void Dispose() => _dataDirectory.Dispose();

@@ -28,6 +28,8 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/audit-entries", "Newest first."),
         ("get", "/v1/vendors", null),
         ("get", "/v1/vendors/{vendorCode}", "NOT_FOUND (reason VENDOR_NOT_FOUND)"),
+        ("get", "/v1/admin/ip-allowlist", "The address ranges (CIDR)"),
+        ("put", "/v1/admin/ip-allowlist", "Replaces the list."),
     ];
 
     [Fact]

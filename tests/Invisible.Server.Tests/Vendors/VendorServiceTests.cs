@@ -1,5 +1,5 @@
 using System.Text;
-using Dapper;
+using LinqToDB.Data;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
@@ -91,11 +91,11 @@ public sealed class VendorServiceTests(AccountsServer server)
             "A-1,Acme Supplies,2026-01-12,GBP,PO 7,1,T-26A,Toner 26A,4,80.00,320.00,320.00\n");
         await server.Server.Services.GetRequiredService<InvoiceMatching>().ReconcileAsync(tenant.Id, "tester", null, CancellationToken.None);
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        await unitOfWork.Connection.ExecuteAsync(
+        await unitOfWork.Db.ExecuteAsync(
             """
             insert into vendor_aliases (tenant_id, vendor_id, kind, value, normalized_value, source, created_by)
             select tenant_id, id, 'name', 'ACME Supplies (UK)', 'acme supplies uk', 'reviewer', 'tester' from vendors where vendor_code = 'V1'
-            """, transaction: unitOfWork.Transaction);
+            """, CancellationToken.None);
         await unitOfWork.CommitAsync(CancellationToken.None);
         return tenant;
     }

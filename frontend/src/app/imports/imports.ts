@@ -1,4 +1,5 @@
 import { ChangeDetectionStrategy, Component, computed, DestroyRef, inject, signal } from '@angular/core';
+import { RouterLink } from '@angular/router';
 import { auditTime } from 'rxjs';
 
 import {
@@ -69,7 +70,7 @@ type Upload =
 
 @Component({
   selector: 'app-imports',
-  imports: [EmptyState, ErrorBanner, LiveBadge, StatusChip],
+  imports: [EmptyState, ErrorBanner, LiveBadge, RouterLink, StatusChip],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './imports.html',
   styleUrls: ['../shared/workspace.css', './imports.css'],

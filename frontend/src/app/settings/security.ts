@@ -7,7 +7,10 @@ import { LoadStatus } from '../shared/load-status';
 import { RpcAction } from '../shared/rpc-action';
 import { ApprovalPolicySettings } from './approval-policy';
 
-/** Whether everyone in the organisation must use two-step sign-in, and the approval policy (four eyes). */
+/**
+ * Whether everyone in the organisation must use two-step sign-in, the approval policy (four eyes), and the networks
+ * (IP allowlist) people may sign in from and API keys may call from.
+ */
 @Component({
   selector: 'app-security',
   imports: [LoadStatus, ApprovalPolicySettings],
@@ -40,6 +43,36 @@ import { ApprovalPolicySettings } from './approval-policy';
       }
     </section>
     <app-approval-policy />
+
+    <section class="card" aria-labelledby="allowlist-heading" [attr.aria-busy]="allowlist.loading()">
+      <h2 id="allowlist-heading">Allowed networks</h2>
+      <app-load-status [of]="allowlist" loading="Loading the allowed networks…" />
+      @if (allowlist.value() !== undefined) {
+        <form (submit)="saveRanges($event)">
+          <div class="field">
+            <label for="allowlist-ranges">Address ranges, one per line</label>
+            <textarea
+              id="allowlist-ranges"
+              rows="5"
+              spellcheck="false"
+              placeholder="203.0.113.0/24"
+              [value]="ranges()"
+              (input)="ranges.set(text($event))"
+            ></textarea>
+            <span class="hint">
+              CIDR ranges such as 203.0.113.0/24, or single addresses. When the list is not empty, sign-in, session
+              refresh and API keys work only from these networks; attempts from elsewhere are refused and recorded in
+              the audit log. Leave it empty to allow every network. Your own address must be in the list.
+            </span>
+          </div>
+          <button class="button primary" type="submit" [disabled]="savingRanges.busy()">Save networks</button>
+        </form>
+        <p role="status" [class.notice]="rangesNotice() !== ''">{{ rangesNotice() }}</p>
+        @if (savingRanges.error(); as message) {
+          <p class="alert" role="alert">{{ message }}</p>
+        }
+      }
+    </section>
   `,
 })
 export class Security implements OnInit {
@@ -58,8 +91,41 @@ export class Security implements OnInit {
   protected readonly busy = this.saving.busy;
   protected readonly notice = signal('');
 
+  /** The saved allowlist, one range per line in the text box. */
+  protected readonly allowlist = new Loadable(async () => {
+    const allowlist = await this.admin.getIpAllowlist({});
+    this.ranges.set(allowlist.cidrRanges.join('\n'));
+    return allowlist.cidrRanges;
+  });
+  protected readonly ranges = signal('');
+  protected readonly savingRanges = new RpcAction();
+  protected readonly rangesNotice = signal('');
+
   ngOnInit(): void {
     void this.policy.load();
+    void this.allowlist.load();
+  }
+
+  protected text(event: Event): string {
+    return (event.target as HTMLTextAreaElement).value;
+  }
+
+  protected async saveRanges(event: Event): Promise<void> {
+    event.preventDefault();
+    this.rangesNotice.set('');
+    const cidrRanges = this.ranges()
+      .split(/[\s,]+/)
+      .map((range) => range.trim())
+      .filter((range) => range !== '');
+    await this.savingRanges.run(async () => {
+      const allowlist = await this.admin.setIpAllowlist({ cidrRanges });
+      this.ranges.set(allowlist.cidrRanges.join('\n'));
+      this.rangesNotice.set(
+        allowlist.cidrRanges.length === 0
+          ? 'Every network is allowed.'
+          : `Only these ${allowlist.cidrRanges.length} networks are allowed.`,
+      );
+    });
   }
 
   protected checked(event: Event): boolean {

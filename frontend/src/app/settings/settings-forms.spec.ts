@@ -22,6 +22,7 @@ import { SessionService } from '../session/session';
 import { renderUntil } from '../shared/settle.testing';
 import { ApiKeys } from './api-keys';
 import { Invitations } from './invitations';
+import { Security } from './security';
 import { Tolerances } from './tolerances';
 import { Users } from './users';
 
@@ -50,6 +51,9 @@ class SettingsServer {
   ];
   /** How many times each list was asked for. */
   lists = { users: 0, keys: 0 };
+  /** The IP allowlist as saved, and every list the page sent to be saved. */
+  allowlist: string[] = [];
+  allowlistSaves: string[][] = [];
   /** Answers every list of API keys with this failure while set. */
   keysFailure: ConnectError | undefined;
 
@@ -76,6 +80,13 @@ class SettingsServer {
       },
     });
     router.service(AdminService, {
+      getMfaPolicy: () => ({ required: true }),
+      getIpAllowlist: () => ({ cidrRanges: this.allowlist }),
+      setIpAllowlist: (request) => {
+        this.allowlistSaves.push(request.cidrRanges);
+        this.allowlist = request.cidrRanges;
+        return { cidrRanges: this.allowlist };
+      },
       listUsers: () => {
         this.lists.users++;
         return { users: this.users };
@@ -173,6 +184,24 @@ describe('settings forms', () => {
   }
 
   const tableShown = (page: HTMLElement) => page.querySelector('table[aria-label="Tolerances"]') !== null;
+
+  describe('allowed networks', () => {
+    const formShown = (page: HTMLElement) => page.querySelector('#allowlist-ranges') !== null;
+
+    it('saves the ranges typed one per line as the allowlist', async () => {
+      const { fixture, page } = await render(Security, 'admin', formShown, (server) => {
+        server.allowlist = ['203.0.113.0/24'];
+      });
+      const ranges = page.querySelector<HTMLTextAreaElement>('#allowlist-ranges')!;
+      ranges.value = '203.0.113.0/24\n\n 198.51.100.7 \n';
+      ranges.dispatchEvent(new Event('input'));
+
+      button(page, 'Save networks')!.click();
+      await renderUntil(fixture, (shown) => shown.textContent!.includes('Only these 2 networks are allowed.'));
+
+      expect(backend.allowlistSaves).toEqual([['203.0.113.0/24', '198.51.100.7']]);
+    });
+  });
 
   describe('tolerances', () => {
     it('lists the default and fills the form with it', async () => {

@@ -1,5 +1,4 @@
 using System.Text;
-using Dapper;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
@@ -166,8 +165,8 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     private async Task<string> StoredWeightsAsync(Guid tenant)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<string>(
-            "select weights::text from similarity_models where is_active", transaction: unitOfWork.Transaction) ?? "";
+        return await unitOfWork.Db.ExecuteAsync<string>(
+            "select weights::text from similarity_models where is_active", CancellationToken.None) ?? "";
     }
 
     private async Task<byte[]?> StoredModelFileAsync(Guid tenant)
@@ -179,27 +178,26 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     private async Task<List<(int Version, bool IsActive)>> VersionsAsync(Guid tenant)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        return (await unitOfWork.Connection.QueryAsync<(int, bool)>(
-            "select version, is_active from similarity_models where kind = 'vendor_name' order by version", transaction: unitOfWork.Transaction)).ToList();
+        return (await unitOfWork.Db.QueryToListAsync(
+            row => (row.GetFieldValue<int>(0), row.GetFieldValue<bool>(1)),
+            "select version, is_active from similarity_models where kind = 'vendor_name' order by version", CancellationToken.None)).ToList();
     }
 
     private async Task<int> ModelVersionOfRunAsync(Guid tenant, Guid runId)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        return await unitOfWork.Connection.ExecuteScalarAsync<int>(
-            "select distinct (evidence->'vendor'->'evidence'->>'modelVersion')::int from match_decisions where run_id = @runId",
-            new { runId }, unitOfWork.Transaction);
+        return await unitOfWork.Db.ExecuteAsync<int>(
+            "select distinct (evidence->'vendor'->'evidence'->>'modelVersion')::int from match_decisions where run_id = @runId", new { runId }, CancellationToken.None);
     }
 
     private async Task AddReviewerAliasAsync(Guid tenant, string vendorCode, string name)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        await unitOfWork.Connection.ExecuteAsync(
+        await unitOfWork.Db.ExecuteAsync(
             """
             insert into vendor_aliases (tenant_id, vendor_id, kind, value, normalized_value, source, created_by)
             select @tenant, id, 'name', @name, lower(@name), 'reviewer', 'tester' from vendors where vendor_code = @vendorCode
-            """,
-            new { tenant, vendorCode, name }, unitOfWork.Transaction);
+            """, new { tenant, vendorCode, name }, CancellationToken.None);
         await unitOfWork.CommitAsync(CancellationToken.None);
     }
 

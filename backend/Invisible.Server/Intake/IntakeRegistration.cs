@@ -1,0 +1,35 @@
+using Invisible.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Invisible.Server.Intake;
+
+public static class IntakeRegistration
+{
+    /// <summary>
+    /// E-mail intake: reading and recording messages, the gRPC <c>invisible.intake.v1.IntakeService</c>, and the SMTP
+    /// listener in the processes that serve the API (a worker runs it only when <c>Email:Intake:Enabled</c> says so).
+    /// </summary>
+    public static IServiceCollection AddEmailIntake(this IServiceCollection services, IConfiguration configuration, ServerRole role)
+    {
+        services.AddOptions<EmailIntakeOptions>().BindConfiguration(EmailIntakeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IntakeRecipients>();
+        services.TryAddSingleton<IntakeReplies>();
+        services.TryAddSingleton<EmailIntake>();
+        services.TryAddSingleton<IntakeQueries>();
+        var enabled = configuration.GetSection(EmailIntakeOptions.Section).GetValue<bool?>(nameof(EmailIntakeOptions.Enabled));
+        if (enabled ?? role != ServerRole.Worker)
+        {
+            services.TryAddSingleton<SmtpIntakeListener>();
+            services.AddHostedService(provider => provider.GetRequiredService<SmtpIntakeListener>());
+        }
+
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapEmailIntake(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<IntakeServiceHandler>();
+        return endpoints;
+    }
+}
