@@ -10,6 +10,7 @@ using Invisible.Server.Intake;
 using Invisible.Server.Matching;
 using Invisible.Server.Operations;
 using Invisible.Server.Exceptions;
+using Invisible.Server.FieldEncryption;
 using Invisible.Server.Vendors;
 using Invisible.Server.Audit;
 using Invisible.Server.Rpc;
@@ -34,7 +35,7 @@ public static class ServerComposition
         services.AddRequestRateLimits();
         services.AddProxyForwarding();
         services.AddOpenApiDocument();
-        services.AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
+        services.AddFieldEncryption().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();

@@ -17,12 +17,14 @@ public sealed class FileSecretStore : ISecretStore, IDisposable
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    // The secrets the product generates itself: JWT signing key, TOTP encryption key, recovery-code key.
+    // The secrets the product generates itself: JWT signing key, TOTP encryption key, recovery-code key, personal-data keys.
     private static readonly Dictionary<string, Func<string>> Generated = new(StringComparer.Ordinal)
     {
         [SecretNames.JwtSigningKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)),
         [SecretNames.TotpEncryptionKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         [SecretNames.RecoveryCodeKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        [SecretNames.PersonalDataEncryptionKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        [SecretNames.BlindIndexKey] = () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     };
 
     private readonly string _path;

@@ -3,6 +3,7 @@ using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Passwords;
 using Invisible.Identity.Tokens;
+using Invisible.Server.FieldEncryption;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -25,6 +26,8 @@ public sealed class Authentication(
     Sessions sessions,
     SignInThrottles throttles,
     IpAllowlists allowlists,
+    PersonalDataKeys personalDataKeys,
+    PersonalDataSealing personalDataSealing,
     ILogger<Authentication> logger)
 {
     public async Task<SignInOutcome> SignInAsync(
@@ -168,6 +171,7 @@ public sealed class Authentication(
             throw AuthErrors.InvitationInvalid();
         }
 
+        await personalDataSealing.SealUserEmailAsync(unitOfWork, userId, invitation.Email, cancellationToken);
         await unitOfWork.Db.ExecuteAsync(
             "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,
@@ -207,7 +211,8 @@ public sealed class Authentication(
             return [];
         }
 
-        var candidates = await lookup.FindUsersByEmailAsync(email.Trim(), cancellationToken);
+        var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(email)!;
+        var candidates = await lookup.FindUsersByEmailIndexAsync(emailIndex, email.Trim(), cancellationToken);
         if (string.IsNullOrWhiteSpace(tenantSlug) || candidates.Count == 0)
         {
             return candidates;

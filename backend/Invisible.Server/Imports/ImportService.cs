@@ -7,6 +7,7 @@ using Invisible.Ingestion;
 using Invisible.Ingestion.Validation;
 using Invisible.Platform.Blobs;
 using Invisible.Platform.Events;
+using Invisible.Server.FieldEncryption;
 
 namespace Invisible.Server.Imports;
 
@@ -17,7 +18,9 @@ namespace Invisible.Server.Imports;
 /// referenced from its import record. The tenant's saved column mapping for the kind of file applies unless the request
 /// maps a header itself.
 /// </summary>
-public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, ImportSpools spools, TimeProvider time, ILogger<ImportService> logger)
+/// <param name="personalDataSealing">Null where no secret store is at hand (the local CLI): vendors are then sealed when the server next starts.</param>
+public sealed class ImportService(
+    TenantDatabase tenants, IBlobStore blobs, ImportSpools spools, TimeProvider time, ILogger<ImportService> logger, PersonalDataSealing? personalDataSealing = null)
 {
     /// <summary>Files are kept in chunks of this size, so that keeping a large file costs no more memory than one chunk.</summary>
     public const int FileChunkBytes = 4 << 20;
@@ -76,6 +79,10 @@ public sealed class ImportService(TenantDatabase tenants, IBlobStore blobs, Impo
             options = await WithSavedColumnMappingAsync(unitOfWork, request.Kind, options, cancellationToken);
             file.Stream.Position = 0;
             outcome = await ImportStore.StoreAsync(unitOfWork, request, file.Stream, options, progress, cancellationToken);
+            if (outcome.Kind == ImportOutcomeKind.Stored && request.Kind == DocumentKind.Vendors && personalDataSealing is not null)
+            {
+                await personalDataSealing.SealVendorsOfImportAsync(unitOfWork, outcome.Record.Id, cancellationToken);
+            }
             if (keeping is not null)
             {
                 await keeping;
