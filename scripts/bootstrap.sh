@@ -74,6 +74,8 @@ fi
 apt_install chromium nghttp2-client wrk prometheus
 # The README's e-mail intake example sends with swaks.
 apt_install swaks
+# The mailbox polling tests start a real Dovecot IMAP server on loopback.
+apt_install dovecot-imapd
 for project in tests/interop tests/e2e tests/spa-bench; do
   [ -f "$project/package.json" ] && npm_ci "$project"
 done

@@ -24,4 +24,7 @@ public static class SecretNames
     public const string QuickBooksClientId = "quickbooks-client-id";
     public const string QuickBooksClientSecret = "quickbooks-client-secret";
     public const string SmtpPassword = "smtp-password";
+
+    /// <summary>The password of the IMAP mailbox a tenant's admin connected (intake_mailboxes.secret_name).</summary>
+    public static string IntakeMailboxPassword(Guid tenantId) => $"intake-mailbox-{tenantId:N}";
 }

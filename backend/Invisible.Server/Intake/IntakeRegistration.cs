@@ -7,7 +7,8 @@ public static class IntakeRegistration
 {
     /// <summary>
     /// E-mail intake: reading and recording messages, the gRPC <c>invisible.intake.v1.IntakeService</c>, and the SMTP
-    /// listener in the processes that serve the API (a worker runs it only when <c>Email:Intake:Enabled</c> says so).
+    /// listener and the polling of connected IMAP mailboxes in the processes that serve the API (a worker runs them only
+    /// when <c>Email:Intake:Enabled</c> / <c>Email:Intake:Imap:Enabled</c> say so).
     /// </summary>
     public static IServiceCollection AddEmailIntake(this IServiceCollection services, IConfiguration configuration, ServerRole role)
     {
@@ -22,6 +23,14 @@ public static class IntakeRegistration
         {
             services.TryAddSingleton<SmtpIntakeListener>();
             services.AddHostedService(provider => provider.GetRequiredService<SmtpIntakeListener>());
+        }
+
+        services.AddOptions<MailboxPollingOptions>().BindConfiguration(MailboxPollingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.TryAddSingleton<MailboxPoller>();
+        var polling = configuration.GetSection(MailboxPollingOptions.Section).GetValue<bool?>(nameof(MailboxPollingOptions.Enabled));
+        if (polling ?? enabled ?? role != ServerRole.Worker)
+        {
+            services.AddHostedService<MailboxPolling>();
         }
 
         return services;
