@@ -8,7 +8,7 @@ using LinqToDB.Mapping;
 namespace Invisible.Server.FieldEncryption;
 
 /// <summary>
-/// Seals the personal data of every tenant when the server starts (the backfill after migration 0024, and the re-sealing
+/// Seals the personal data of every tenant when the server starts (the backfill after migration 0020, and the re-sealing
 /// after a key rotation): users' and invitations' e-mail addresses, vendors' tax ids and e-mail addresses get a sealed copy
 /// under the active key and, where looked up, their blind index. A value is sealed again when it has none, when it is
 /// under an older key, or when its plaintext column no longer says the same (a vendor re-imported with a new tax id).
