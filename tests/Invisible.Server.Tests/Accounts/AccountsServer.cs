@@ -33,7 +33,8 @@ public class AccountsServer : IAsyncLifetime
     public TenantDatabase Database => Server.Services.GetRequiredService<TenantDatabase>();
 
     // Streams check their session every second here (a minute in the product), so a test sees a sign-out reach one quickly.
-    protected virtual IEnumerable<string> Settings => ["--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01", .. GenerousRequestLimits];
+    // Mailbox tests run their own pollers; the server's background one would chase their test mailboxes.
+    protected virtual IEnumerable<string> Settings => ["--Email:Intake:Imap:Enabled=false", "--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01", .. GenerousRequestLimits];
 
     /// <summary>Request-rate and concurrency limits far above what any test asks for; <c>RequestRateLimitTests</c> has its own.</summary>
     public static readonly string[] GenerousRequestLimits =
