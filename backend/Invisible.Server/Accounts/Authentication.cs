@@ -82,6 +82,7 @@ public sealed class Authentication(
                 throw AuthErrors.AddressNotAllowed();
             }
 
+            // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
             await unitOfWork.Db.ExecuteAsync(
                 "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id", new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, cancellationToken);
             var next = user.MfaEnrolled ? NextStep.VerifyMfa
@@ -120,6 +121,7 @@ public sealed class Authentication(
             throw AuthErrors.WeakPassword(problems);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update users set password_hash = @hash where id = @id", new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
@@ -168,6 +170,7 @@ public sealed class Authentication(
             throw AuthErrors.InvitationInvalid();
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,

@@ -78,6 +78,7 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         {
             var secret = await ResealAsync(tenantId, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
             var pending = await ResealAsync(tenantId, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
+            // SQL (LINQ conversion pending, issue #18): single-row update of sealed secrets, ported mechanically from Dapper.
             await unitOfWork.Db.ExecuteAsync(
                 """
                 update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,

@@ -84,6 +84,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: outside any tenant on the product connection; single-row reset, LINQ conversion pending (issue #18).
         await db.ExecuteAsync(
             "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key", new { key = AccountKey(email) }, cancellationToken);
         await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
@@ -104,6 +105,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
     /// below the limit the lock (set when that attempt reached it) goes too.
     /// </summary>
     private async Task GiveBackAsync(DataConnection db, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        // SQL: read-modify-write of the counter with greatest()/case in one statement, so concurrent sign-ins do not lose updates.
         await db.ExecuteAsync(
             $"""
             update sign_in_throttles as t set

@@ -149,6 +149,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var before = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "tenant.mfa_policy_changed", "tenant", caller.TenantId.ToString(),
@@ -184,6 +185,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     /// disabling each other at once would otherwise each see the other still enabled, and the tenant would be left with none.
     /// </summary>
     private static async Task LockAdministratorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: pg_advisory_xact_lock, which linq2db has no API for.
         await unitOfWork.Db.ExecuteAsync(
             "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))", new { tenantId = unitOfWork.TenantId }, cancellationToken);
 

@@ -325,6 +325,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> KeptFilesMatchAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL (LINQ conversion pending, issue #18): single-table read, ported mechanically from Dapper.
         var kept = await unitOfWork.Db.QueryToListAsync(
             reader => (Id: reader.GetGuid(0), ImportNo: reader.GetInt64(1), FileName: reader.GetString(2), Sha256: (byte[])reader.GetValue(3), Prefix: reader.GetString(4)),
             "select id, import_no, file_name, content_sha256, content_blob from imports where content_blob is not null order by import_no",
@@ -421,6 +422,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
     private static async Task<(long, IReadOnlyList<string>)> TenantIsolationAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // From the catalog, so that a table added later is covered without a change here.
+        // SQL: reads the pg_class catalog and has_table_privilege(), which have no mapping.
         var tables = await unitOfWork.Db.QueryToListAsync(
             reader => (Name: reader.GetString(0), Enabled: reader.GetBoolean(1), Forced: reader.GetBoolean(2), Readable: reader.GetBoolean(3)),
             """

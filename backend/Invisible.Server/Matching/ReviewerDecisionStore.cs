@@ -46,6 +46,7 @@ public static class ReviewerDecisionStore
             }, cancellationToken)
             ?? throw new InvalidOperationException($"Invoice {invoiceId} has no decision to override.");
 
+        // SQL: set-based copy of the previous decision's lines (insert ... select).
         await unitOfWork.Db.ExecuteAsync(
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
