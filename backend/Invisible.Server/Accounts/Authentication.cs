@@ -140,6 +140,7 @@ public sealed class Authentication(
         var found = await lookup.FindInvitationAsync(OpaqueTokens.Hash(invitationToken ?? string.Empty), cancellationToken)
             ?? throw AuthErrors.InvitationInvalid();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        // SQL: a row lock ('for update') while the invitation is accepted.
         var invitation = (await unitOfWork.Db.QueryToListAsync<PendingInvitation>(
             """
             select email as Email, role as Role, invited_by as InvitedBy,
@@ -159,6 +160,7 @@ public sealed class Authentication(
         Guid userId;
         try
         {
+            // SQL: insert ... returning id; users is being changed by field-level encryption, converted after it lands.
             userId = await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into users (tenant_id, email, display_name, role, password_hash)

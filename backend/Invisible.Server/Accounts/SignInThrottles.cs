@@ -41,6 +41,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         // Mirrors SignInThrottle.RecordFailure. The where of "do update" is evaluated on the row as locked (the latest
         // version), which is what makes concurrent attempts count one after another. Account before address in every
         // statement, so two attempts never wait on each other's rows crosswise.
+        // SQL: insert ... on conflict do update of both keys in one statement (a set-based upsert).
         var counted = (await db.QueryToListAsync<string>(
             $"""
             insert into sign_in_throttles as t (key, failures, window_started_at, locked_until, updated_at)
@@ -68,6 +69,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
             await GiveBackAsync(db, key, now, cancellationToken);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
         var locks = await db.QueryToListAsync<DateTime?>(
             "select locked_until from sign_in_throttles where key in (@account, @address)", new { account = keys.Account, address = keys.Address }, cancellationToken);
         var retryAfter = locks.Select(until => SignInThrottle.RetryAfter(new ThrottleState(0, null, Utc(until)), now)).Max();

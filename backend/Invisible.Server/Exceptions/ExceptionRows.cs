@@ -3,7 +3,7 @@ using LinqToDB.Mapping;
 
 namespace Invisible.Server.Exceptions;
 
-/// <summary>The columns of <c>exceptions</c> the queue lists, narrows, orders and updates (row-level security keeps them to the tenant).</summary>
+/// <summary>The columns of <c>exceptions</c> the queue list narrows and orders by (row-level security keeps them to the tenant).</summary>
 [Table("exceptions")]
 internal sealed class QueueExceptionRow
 {
@@ -20,24 +20,6 @@ internal sealed class QueueExceptionRow
 
     [Column("opened_at")] public DateTime OpenedAt { get; init; }
 
-    [Column("resolved_at")] public DateTimeOffset? ResolvedAt { get; init; }
-
-    [Column("resolved_by")] public Guid? ResolvedBy { get; init; }
-
-    [Column("resolution_note")] public string? ResolutionNote { get; init; }
-
-    [Column("match_decision_id")] public Guid MatchDecisionId { get; init; }
-
-    [Column("updated_at")] public DateTimeOffset UpdatedAt { get; init; }
-}
-
-/// <summary>The columns of <c>users</c> an assignment checks.</summary>
-[Table("users")]
-internal sealed class QueueUserRow
-{
-    [Column("id"), PrimaryKey] public Guid Id { get; init; }
-
-    [Column("disabled_at")] public DateTimeOffset? DisabledAt { get; init; }
 }
 
 /// <summary>The columns of <c>invoices</c> the queue list narrows and orders by.</summary>

@@ -318,6 +318,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
         TenantUnitOfWork unitOfWork, string countSql, string violationsSql, CancellationToken cancellationToken)
     {
         // No timeout: a check reads a whole tenant, however large; the caller's cancellation bounds it.
+        // SQL: each invariant is written as its own count and violations query.
         var count = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(countSql, cancellationToken));
         var violations = await unitOfWork.Db.WithCommandTimeout(0, db => db.QueryToListAsync<string>(violationsSql, cancellationToken));
         return (count, violations);
@@ -389,6 +390,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> OutboxDeliveringAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL: the invariant's own count; the violations below are formatted with format()/concat_ws().
         var count = await unitOfWork.Db.ExecuteAsync<long>(
             "select count(*) from outbox", cancellationToken);
         var violations = await unitOfWork.Db.QueryToListAsync<string>(
@@ -413,6 +415,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             return (verification.EntriesChecked, []);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-row lookup of the audit entry.
         var action = await unitOfWork.Db.ExecuteAsync<string?>(
             "select action from audit_log where seq = @seq", new { seq = verification.FirstBrokenSequence }, cancellationToken);
         return (verification.EntriesChecked,
@@ -443,6 +446,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
         var readable = tables.Where(table => table.Readable).Select(table => (table.Name, Column: "tenant_id")).Append(("tenants", "id")).ToList();
         foreach (var (name, column) in readable)
         {
+            // SQL: the table name comes from the catalog, so the statement is built per table.
             var visible = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(
                 $"select count(*) from {QuoteIdentifier(name)} where {column} is distinct from @tenantId", new { tenantId = unitOfWork.TenantId }, cancellationToken));
             if (visible > 0)

@@ -44,6 +44,7 @@ public static class MatchOverrideStore
 
     public static async Task<MatchOverrides> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL: 'distinct on' keeps each invoice's newest override of each kind, and the jsonb pairings are read as text.
         var rows = (await unitOfWork.Db.QueryToListAsync<OverrideRow>(
             """
             select distinct on (invoice_id, kind) invoice_id as InvoiceId, kind as Kind, po_number as PoNumber, line_pairings::text as Lines,

@@ -21,6 +21,7 @@ public static class ReviewerDecisionStore
         }
 
         var decisionId = Guid.NewGuid();
+        // SQL: the reviewer's decision copies the previous one's columns (insert ... select ... returning) in one statement.
         var previous = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
