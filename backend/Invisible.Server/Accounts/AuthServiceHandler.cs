@@ -75,6 +75,7 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
     {
         var caller = context.Caller();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, context.CancellationToken);
+        // SQL (LINQ conversion pending, issue #18): a two-table join, ported mechanically from Dapper.
         var info = (await unitOfWork.Db.QueryToListAsync<SessionRow>(
             """
             select t.slug as TenantSlug, u.email as Email, u.mfa_enabled_at is not null as MfaEnrolled, t.mfa_required as TenantRequiresMfa

@@ -85,6 +85,7 @@ public sealed class Authentication(
                 throw AuthErrors.AddressNotAllowed();
             }
 
+            // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
             await unitOfWork.Db.ExecuteAsync(
                 "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id", new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, cancellationToken);
             var next = user.MfaEnrolled ? NextStep.VerifyMfa
@@ -123,6 +124,7 @@ public sealed class Authentication(
             throw AuthErrors.WeakPassword(problems);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update users set password_hash = @hash where id = @id", new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
@@ -141,6 +143,7 @@ public sealed class Authentication(
         var found = await lookup.FindInvitationAsync(OpaqueTokens.Hash(invitationToken ?? string.Empty), cancellationToken)
             ?? throw AuthErrors.InvitationInvalid();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        // SQL: a row lock ('for update') while the invitation is accepted.
         var invitation = (await unitOfWork.Db.QueryToListAsync<PendingInvitation>(
             """
             select email as Email, role as Role, invited_by as InvitedBy,
@@ -160,6 +163,7 @@ public sealed class Authentication(
         Guid userId;
         try
         {
+            // SQL: insert ... returning id; users is being changed by field-level encryption, converted after it lands.
             userId = await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into users (tenant_id, email, display_name, role, password_hash)
@@ -172,6 +176,7 @@ public sealed class Authentication(
         }
 
         await personalDataSealing.SealUserEmailAsync(unitOfWork, userId, invitation.Email, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,

@@ -18,6 +18,7 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
     public async Task<Caller?> VerifySessionAsync(Caller claimed, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(claimed.TenantId, cancellationToken);
+        // SQL: one statement reads stamp, role, MFA and the session's state across users, tenants and refresh_tokens.
         var state = (await unitOfWork.Db.QueryToListAsync<SessionState>(
             """
             select security_stamp as SecurityStamp, disabled as Disabled, role as Role, mfa_enrolled as MfaEnrolled,
@@ -45,6 +46,7 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
         // last_used_at at minute resolution: enough to spot unused keys. Only a stale one is written, so concurrent requests
         // with one key do not queue on its row lock, and most requests commit no write at all.
+        // SQL: a conditional update ... returning in a CTE, so a fresh key writes nothing and takes no row lock.
         var role = await unitOfWork.Db.ExecuteAsync<string?>(
             """
             with touched as (
@@ -72,6 +74,7 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             case CallerKind.ApiKey:
                 await using (var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken))
                 {
+                    // SQL (LINQ conversion pending, issue #18): single-row lookup, ported mechanically from Dapper.
                     var role = await unitOfWork.Db.ExecuteAsync<string?>(
                         "select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())", new { id = caller.UserId }, cancellationToken);
                     return role == caller.Role;

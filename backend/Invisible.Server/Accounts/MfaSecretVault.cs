@@ -65,6 +65,7 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         var activeKeyId = await vault.ActiveKeyIdAsync(cancellationToken);
         var resealed = 0;
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): single-table lookup; users is being changed by field-level encryption.
         var stale = await unitOfWork.Db.QueryToListAsync<StaleSecrets>(
             """
             select id as UserId, mfa_secret as Secret, mfa_secret_key_id as SecretKeyId,
@@ -78,6 +79,7 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         {
             var secret = await ResealAsync(tenantId, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
             var pending = await ResealAsync(tenantId, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
+            // SQL (LINQ conversion pending, issue #18): single-row update of sealed secrets, ported mechanically from Dapper.
             await unitOfWork.Db.ExecuteAsync(
                 """
                 update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,

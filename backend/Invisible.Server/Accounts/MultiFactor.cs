@@ -44,6 +44,7 @@ public sealed class MultiFactor(
                 throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
             }
 
+            // SQL: a text[] column written whole; ported mechanically, LINQ conversion pending (issue #18).
             await unitOfWork.Db.ExecuteAsync(
                 "update users set recovery_code_hashes = @remaining where id = @id", new { id = user.Id, remaining = remaining.ToArray() }, cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.recovery_code_used", "user", user.Id.ToString(), null,
@@ -63,6 +64,7 @@ public sealed class MultiFactor(
             {
                 // Written before encryption, or under a key being retired: seal it with the current key now that it is in hand.
                 var resealed = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
+                // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
                 await unitOfWork.Db.ExecuteAsync(
                     "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id", new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, cancellationToken);
             }
@@ -89,6 +91,7 @@ public sealed class MultiFactor(
 
         var secret = Totp.NewSecret();
         var sealedSecret = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id", new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
@@ -124,6 +127,7 @@ public sealed class MultiFactor(
 
         var codes = RecoveryCodes.Generate();
         var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
+        // SQL: moves the pending secret into place column-to-column in one statement; LINQ conversion pending (issue #18).
         await unitOfWork.Db.ExecuteAsync(
             """
             update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
@@ -142,6 +146,7 @@ public sealed class MultiFactor(
     }
 
     private static Task<int> RecordStepAsync(TenantUnitOfWork unitOfWork, Guid userId, long step, CancellationToken cancellationToken) =>
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         unitOfWork.Db.ExecuteAsync(
             "update users set mfa_last_step = @step where id = @userId", new { userId, step }, cancellationToken);
 

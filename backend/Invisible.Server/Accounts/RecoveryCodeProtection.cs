@@ -37,6 +37,7 @@ public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase
     {
         var secret = await key.GetAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        // SQL: unnest() over a text[] column to find codes not yet wrapped, which LINQ cannot say.
         var plain = await unitOfWork.Db.QueryToListAsync(
             reader => (Id: reader.GetGuid(0), Hashes: reader.GetFieldValue<string[]>(1)),
             """
@@ -47,6 +48,7 @@ public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase
             new { prefix = RecoveryCodes.KeyedPrefix }, cancellationToken);
         foreach (var (id, hashes) in plain)
         {
+            // SQL (LINQ conversion pending, issue #18): single-row update of a text[] column.
             await unitOfWork.Db.ExecuteAsync(
                 "update users set recovery_code_hashes = @wrapped where id = @id", new { id, wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray() }, cancellationToken);
         }

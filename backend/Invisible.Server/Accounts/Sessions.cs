@@ -1,3 +1,5 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
@@ -25,6 +27,7 @@ public sealed class Sessions(
         TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
     {
         var issued = await IssueAsync(unitOfWork, user, sessionId, mfaSatisfied, cancellationToken);
+        // SQL: revokes the family's other tokens and links them to the new one by a correlated subquery, in one statement.
         await unitOfWork.Db.ExecuteAsync(
             """
             update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @hash)
@@ -38,6 +41,7 @@ public sealed class Sessions(
         var hash = RefreshTokens.Hash(refreshToken ?? string.Empty);
         var found = await lookup.FindRefreshTokenAsync(hash, cancellationToken) ?? throw AuthErrors.SessionEnded();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
+        // SQL: a row lock ('for update') while the token is rotated.
         var token = (await unitOfWork.Db.QueryToListAsync<StoredRefreshToken>(
             """
             select user_id as UserId, family_id as FamilyId, expires_at as ExpiresAt, revoked_at is not null as Revoked,
@@ -68,6 +72,7 @@ public sealed class Sessions(
         }
 
         var issued = await IssueAsync(unitOfWork, user, token.FamilyId, token.MfaSatisfied, cancellationToken);
+        // SQL: revokes the token and links its successor by a correlated subquery, in one statement.
         await unitOfWork.Db.ExecuteAsync(
             "update refresh_tokens set revoked_at = now(), replaced_by = (select id from refresh_tokens where token_hash = @newHash) where id = @id", new { id = found.Id, newHash = RefreshTokens.Hash(issued.RefreshToken) }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -76,13 +81,18 @@ public sealed class Sessions(
 
     /// <summary>Revokes every token of the session; returns how many were still live.</summary>
     public static Task<int> EndAsync(TenantUnitOfWork unitOfWork, Guid sessionId, CancellationToken cancellationToken) =>
-        unitOfWork.Db.ExecuteAsync(
-            "update refresh_tokens set revoked_at = now() where family_id = @sessionId and revoked_at is null", new { sessionId }, cancellationToken);
+        unitOfWork.Db.GetTable<RefreshTokenRow>()
+            .Where(token => token.FamilyId == sessionId && token.RevokedAt == null)
+            .Set(token => token.RevokedAt, () => (DateTimeOffset?)Sql.CurrentTzTimestamp)
+            .UpdateAsync(cancellationToken);
 
     /// <summary>Revokes every session of the user except <paramref name="keep"/> (null: all of them).</summary>
     public static Task<int> EndAllAsync(TenantUnitOfWork unitOfWork, Guid userId, Guid? keep, CancellationToken cancellationToken) =>
-        unitOfWork.Db.ExecuteAsync(
-            "update refresh_tokens set revoked_at = now() where user_id = @userId and revoked_at is null and family_id is distinct from @keep", new { userId, keep }, cancellationToken);
+        (keep is { } kept
+            ? unitOfWork.Db.GetTable<RefreshTokenRow>().Where(token => token.UserId == userId && token.RevokedAt == null && token.FamilyId != kept)
+            : unitOfWork.Db.GetTable<RefreshTokenRow>().Where(token => token.UserId == userId && token.RevokedAt == null))
+            .Set(token => token.RevokedAt, () => (DateTimeOffset?)Sql.CurrentTzTimestamp)
+            .UpdateAsync(cancellationToken);
 
     private async Task<IssuedSession> IssueAsync(
         TenantUnitOfWork unitOfWork, UserAccount user, Guid sessionId, bool mfaSatisfied, CancellationToken cancellationToken)
@@ -90,11 +100,16 @@ public sealed class Sessions(
         var now = time.GetUtcNow();
         var refreshToken = RefreshTokens.New();
         var refreshExpiresAt = now + RefreshTokens.Lifetime;
-        await unitOfWork.Db.ExecuteAsync(
-            """
-            insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, issued_at, expires_at, mfa_satisfied)
-            values (@tenantId, @userId, @sessionId, @hash, @now, @expiresAt, @mfaSatisfied)
-            """, new { tenantId = user.TenantId, userId = user.Id, sessionId, hash = RefreshTokens.Hash(refreshToken), now, expiresAt = refreshExpiresAt, mfaSatisfied }, cancellationToken);
+        await unitOfWork.Db.GetTable<RefreshTokenRow>().InsertAsync(() => new RefreshTokenRow
+        {
+            TenantId = user.TenantId,
+            UserId = user.Id,
+            FamilyId = sessionId,
+            TokenHash = RefreshTokens.Hash(refreshToken),
+            IssuedAt = now,
+            ExpiresAt = refreshExpiresAt,
+            MfaSatisfied = mfaSatisfied,
+        }, cancellationToken);
         var tokens = await accessTokens.GetAsync(cancellationToken);
         var accessToken = tokens.Issue(user.ToCaller(sessionId, mfaSatisfied));
         return new IssuedSession(accessToken, now + accessTokens.Lifetime, refreshToken, refreshExpiresAt, mfaSatisfied);

@@ -41,6 +41,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         // Mirrors SignInThrottle.RecordFailure. The where of "do update" is evaluated on the row as locked (the latest
         // version), which is what makes concurrent attempts count one after another. Account before address in every
         // statement, so two attempts never wait on each other's rows crosswise.
+        // SQL: insert ... on conflict do update of both keys in one statement (a set-based upsert).
         var counted = (await db.QueryToListAsync<string>(
             $"""
             insert into sign_in_throttles as t (key, failures, window_started_at, locked_until, updated_at)
@@ -68,6 +69,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
             await GiveBackAsync(db, key, now, cancellationToken);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
         var locks = await db.QueryToListAsync<DateTime?>(
             "select locked_until from sign_in_throttles where key in (@account, @address)", new { account = keys.Account, address = keys.Address }, cancellationToken);
         var retryAfter = locks.Select(until => SignInThrottle.RetryAfter(new ThrottleState(0, null, Utc(until)), now)).Max();
@@ -84,6 +86,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: outside any tenant on the product connection; single-row reset, LINQ conversion pending (issue #18).
         await db.ExecuteAsync(
             "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key", new { key = AccountKey(email) }, cancellationToken);
         await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
@@ -104,6 +107,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
     /// below the limit the lock (set when that attempt reached it) goes too.
     /// </summary>
     private async Task GiveBackAsync(DataConnection db, string key, DateTimeOffset now, CancellationToken cancellationToken) =>
+        // SQL: read-modify-write of the counter with greatest()/case in one statement, so concurrent sign-ins do not lose updates.
         await db.ExecuteAsync(
             $"""
             update sign_in_throttles as t set

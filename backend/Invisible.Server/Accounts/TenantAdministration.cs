@@ -47,6 +47,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
             await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
         }
 
+        // SQL: update ... returning the summary columns in one statement.
         var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
             $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}", new { userId, role }, cancellationToken)).Single();
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
@@ -63,6 +64,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         await LockAdministratorsAsync(unitOfWork, cancellationToken);
         var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
         await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
+        // SQL: update ... returning, with coalesce so a second disable keeps the first time.
         var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
             $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}", new { userId }, cancellationToken)).Single();
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
@@ -83,6 +85,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
 
         var token = OpaqueTokens.New();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        // SQL: insert ... returning the summary columns in one statement.
         var invitation = (await unitOfWork.Db.QueryToListAsync<InvitationSummary>(
             $"""
             insert into invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
@@ -119,6 +122,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
 
         var key = ApiKeys.New();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        // SQL: insert ... returning the summary columns in one statement.
         var apiKey = (await unitOfWork.Db.QueryToListAsync<ApiKeySummary>(
             $"""
             insert into api_keys (tenant_id, name, key_prefix, key_hash, role, created_by, expires_at)
@@ -151,6 +155,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var before = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
         await unitOfWork.Db.ExecuteAsync(
             "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "tenant.mfa_policy_changed", "tenant", caller.TenantId.ToString(),
@@ -186,6 +191,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     /// disabling each other at once would otherwise each see the other still enabled, and the tenant would be left with none.
     /// </summary>
     private static async Task LockAdministratorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: pg_advisory_xact_lock, which linq2db has no API for.
         await unitOfWork.Db.ExecuteAsync(
             "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))", new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
@@ -197,6 +203,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
             return;
         }
 
+        // SQL (LINQ conversion pending, issue #18): a single-table count, ported mechanically from Dapper.
         var others = await unitOfWork.Db.ExecuteAsync<long>(
             "select count(*) from users where role = 'admin' and disabled_at is null and id <> @userId", new { userId = user.Id }, cancellationToken);
         if (others == 0)
@@ -206,6 +213,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     }
 
     private static async Task<UserSummary> FindUserAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        // SQL: a row lock ('for update') while the user is changed.
         (await unitOfWork.Db.QueryToListAsync<UserSummary>(
             $"select {UserColumns} from users where id = @userId for update", new { userId }, cancellationToken)).SingleOrDefault()
         ?? throw AuthErrors.NotFound("user");
@@ -219,6 +227,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
     private async Task<IReadOnlyList<T>> QueryAsync<T>(Caller caller, string sql, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        // SQL: the caller passes the list statement of its table (users, invitations, API keys).
         return (await unitOfWork.Db.QueryToListAsync<T>(sql, cancellationToken)).ToList();
     }
 
@@ -226,6 +235,7 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
         Caller caller, string table, string columns, string entity, Guid id, string? requestId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
+        // SQL: the table is a parameter of this helper; update ... returning with coalesce keeps the first revocation.
         var revoked = (await unitOfWork.Db.QueryToListAsync<T>(
             $"update {table} set revoked_at = coalesce(revoked_at, now()) where id = @id returning {columns}", new { id }, cancellationToken)).SingleOrDefault() ?? throw AuthErrors.NotFound(entity.Replace('_', ' '));
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, $"{entity}.revoked", entity, id.ToString(), null, null, requestId, cancellationToken);

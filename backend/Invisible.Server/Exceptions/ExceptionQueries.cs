@@ -97,6 +97,7 @@ public static class ExceptionQueries
         // The page's ids first (count(*) over () made every page read and join the whole queue), then their columns. A
         // materialised CTE, since with "e.id in (...)" the planner joined and ran the newest-decision lookup for the whole
         // queue before keeping the page's 50 rows.
+        // SQL: a materialised id CTE, a lateral newest-decision lookup and jsonb ->>, tuned for the plans of migrations 0011/0012.
         var rows = (await unitOfWork.Db.QueryToListAsync<Row>(
             $"""
             with page as materialized (select e.id {from} {narrowing} order by {order} offset @offset limit @limit)
@@ -105,6 +106,7 @@ public static class ExceptionQueries
             """, parameters, cancellationToken)).ToList();
         var total = offset == 0 && rows.Count < limit
             ? rows.Count
+            // SQL: shares the page's narrowing text so count and page agree.
             : await unitOfWork.Db.ExecuteAsync<int>(
                 $"select count(*)::int {from} {narrowing}", parameters, cancellationToken);
         return new ExceptionPage(rows.Select(ToView).ToList(), total);
@@ -127,11 +129,12 @@ public static class ExceptionQueries
     {
         if (forUpdate)
         {
-            // Two reviewers acting on one item take turns; the second sees the first one's outcome.
+            // Two reviewers acting on one item take turns; the second sees the first one's outcome. SQL: a row lock.
             await unitOfWork.Db.ExecuteAsync(
                 "select 1 from exceptions where id = @exceptionId for update", new { exceptionId }, cancellationToken);
         }
 
+        // SQL: the list's projection (lateral newest decision, jsonb ->>) for one id.
         var row = (await unitOfWork.Db.QueryToListAsync<Row>(
             $"with page as (select @exceptionId as id) {Select}", new { exceptionId }, cancellationToken)).SingleOrDefault();
         return row is null ? null : ToView(row);

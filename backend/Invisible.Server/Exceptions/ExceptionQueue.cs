@@ -36,12 +36,14 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     public Task<ExceptionView> AssignAsync(Caller caller, Guid exceptionId, Guid? userId, string? requestId, CancellationToken cancellationToken) =>
         ActAsync(caller, exceptionId, "assign", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
+            // SQL (LINQ conversion pending, issue #18): an existence check on users, ported mechanically from Dapper.
             if (userId is { } assignee && !await unitOfWork.Db.ExecuteAsync<bool>(
                     "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, cancellationToken))
             {
                 throw DomainException.WithReason(ErrorKind.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
             }
 
+            // SQL: the state follows the assignee (case on a parameter) in one statement; LINQ conversion pending (issue #18).
             await unitOfWork.Db.ExecuteAsync(
                 """
                 update exceptions set assignee_id = @userId, status = case when @userId::uuid is null then 'open' else 'in_review' end, updated_at = now()
@@ -65,9 +67,11 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+        // SQL: a jsonb path into the stored evidence.
         var evidence = await unitOfWork.Db.ExecuteAsync<string?>(
             "select evidence->'po'->'candidates' from match_decisions where id = @id", new { id = item.MatchDecisionId }, cancellationToken);
         var ranked = (evidence is null ? null : JsonSerializer.Deserialize<List<StoredCandidate>>(evidence, MatchDecisionStore.EvidenceJson)) ?? [];
+        // SQL: each PO's total is a correlated sum over its lines, read for the ranked candidates alone.
         var purchaseOrders = (await unitOfWork.Db.QueryToListAsync<PurchaseOrderRow>(
             """
             select p.id as Id, p.po_number as PoNumber, v.vendor_code as VendorCode, p.currency as Currency,
@@ -105,11 +109,14 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         ActAsync(caller, exceptionId, "rematch", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
             await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
+            // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
             var po = (await unitOfWork.Db.QueryToListAsync<PurchaseOrderRef>(
                 "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)", new { poNumber = poNumber.Trim() }, cancellationToken)).SingleOrDefault()
                 ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
+            // SQL (LINQ conversion pending, issue #18): single-table lookup.
             var poLines = (await unitOfWork.Db.QueryToListAsync<int>(
                 "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, cancellationToken)).ToHashSet();
+            // SQL (LINQ conversion pending, issue #18): single-table lookup.
             var invoiceLines = (await unitOfWork.Db.QueryToListAsync<int>(
                 "select line_no from invoice_lines where invoice_id = @id", new { id = item.Invoice.InvoiceId }, cancellationToken)).ToHashSet();
             var violations = lines
@@ -157,6 +164,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
 
                 var decisionId = await ReviewerDecisionStore.AppendAsync(
                     unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
+                // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
                 await unitOfWork.Db.ExecuteAsync(
                     """
                     update exceptions set status = @state, resolved_at = now(), resolved_by = @resolvedBy, resolution_note = @reason,

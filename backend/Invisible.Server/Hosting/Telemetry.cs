@@ -186,6 +186,7 @@ internal sealed class OperationalGauges : IHostedService, IDisposable
             {
                 await using var connection = await _database.OpenConnectionAsync(_stopping.Token);
                 await using var db = ProductData.On(connection);
+                // SQL: operational_metrics() is a SECURITY DEFINER function that reads across tenants.
                 var rows = await db.QueryToListAsync(
                     reader => (Metric: reader.GetString(0), Label: reader.GetString(1), Value: reader.GetInt64(2)),
                     "select metric, label, value from operational_metrics()", _stopping.Token);

@@ -56,6 +56,7 @@ public sealed class KeptFileSweep(
             HashSet<string> referenced;
             await using (var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken))
             {
+                // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
                 referenced = (await unitOfWork.Db.QueryToListAsync<string>(
                         "select content_blob from imports where content_blob is not null", cancellationToken))
                     .ToHashSet(StringComparer.Ordinal);

@@ -318,6 +318,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
         TenantUnitOfWork unitOfWork, string countSql, string violationsSql, CancellationToken cancellationToken)
     {
         // No timeout: a check reads a whole tenant, however large; the caller's cancellation bounds it.
+        // SQL: each invariant is written as its own count and violations query.
         var count = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(countSql, cancellationToken));
         var violations = await unitOfWork.Db.WithCommandTimeout(0, db => db.QueryToListAsync<string>(violationsSql, cancellationToken));
         return (count, violations);
@@ -325,6 +326,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> KeptFilesMatchAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL (LINQ conversion pending, issue #18): single-table read, ported mechanically from Dapper.
         var kept = await unitOfWork.Db.QueryToListAsync(
             reader => (Id: reader.GetGuid(0), ImportNo: reader.GetInt64(1), FileName: reader.GetString(2), Sha256: (byte[])reader.GetValue(3), Prefix: reader.GetString(4)),
             "select id, import_no, file_name, content_sha256, content_blob from imports where content_blob is not null order by import_no",
@@ -388,6 +390,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> OutboxDeliveringAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL: the invariant's own count; the violations below are formatted with format()/concat_ws().
         var count = await unitOfWork.Db.ExecuteAsync<long>(
             "select count(*) from outbox", cancellationToken);
         var violations = await unitOfWork.Db.QueryToListAsync<string>(
@@ -412,6 +415,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             return (verification.EntriesChecked, []);
         }
 
+        // SQL (LINQ conversion pending, issue #18): single-row lookup of the audit entry.
         var action = await unitOfWork.Db.ExecuteAsync<string?>(
             "select action from audit_log where seq = @seq", new { seq = verification.FirstBrokenSequence }, cancellationToken);
         return (verification.EntriesChecked,
@@ -421,6 +425,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
     private static async Task<(long, IReadOnlyList<string>)> TenantIsolationAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // From the catalog, so that a table added later is covered without a change here.
+        // SQL: reads the pg_class catalog and has_table_privilege(), which have no mapping.
         var tables = await unitOfWork.Db.QueryToListAsync(
             reader => (Name: reader.GetString(0), Enabled: reader.GetBoolean(1), Forced: reader.GetBoolean(2), Readable: reader.GetBoolean(3)),
             """
@@ -441,6 +446,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
         var readable = tables.Where(table => table.Readable).Select(table => (table.Name, Column: "tenant_id")).Append(("tenants", "id")).ToList();
         foreach (var (name, column) in readable)
         {
+            // SQL: the table name comes from the catalog, so the statement is built per table.
             var visible = await unitOfWork.Db.WithCommandTimeout(0, db => db.ExecuteAsync<long>(
                 $"select count(*) from {QuoteIdentifier(name)} where {column} is distinct from @tenantId", new { tenantId = unitOfWork.TenantId }, cancellationToken));
             if (visible > 0)

@@ -209,6 +209,7 @@ public static class InvoiceEvaluation
 
     private static async Task<Dictionary<Guid, (string Status, string Fingerprint)>> CurrentFingerprintsAsync(
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: the latest decision per invoice is a window query (MatchDecisionStore.LatestDecisionsSql).
         (await unitOfWork.Db.QueryToListAsync(
             reader => (InvoiceId: reader.GetGuid(0), Status: reader.GetString(1), Fingerprint: reader.GetString(2)),
             $"""

@@ -137,6 +137,7 @@ public static class InvoiceQueries
 
     /// <summary>How many invoices the search finds.</summary>
     public static Task<int> CountAsync(TenantUnitOfWork unitOfWork, InvoiceSearch search, CancellationToken cancellationToken) =>
+        // SQL: shares the page's narrowing (ilike with an escape, vendor-code scalar subquery) so count and page agree.
         unitOfWork.Db.ExecuteAsync<int>(
             $"select count(*)::int from invoices i where {Narrowing}", Parameters(search, after: null, 0, 0), cancellationToken);
 
@@ -207,6 +208,8 @@ public static class InvoiceQueries
               order by {order}
               offset @offset limit @limit
               """;
+        // SQL: a materialised id CTE and a lateral read per import, tuned for the plans of migrations 0011/0012, which
+        // LINQ cannot say (linq2db has neither "as materialized" nor lateral with a per-outer-row limit).
         return (await unitOfWork.Db.QueryToListAsync<InvoiceListItem>(
             $"""
             with page as materialized ({page})
@@ -234,6 +237,7 @@ public static class InvoiceQueries
     /// <summary>The invoice with its current decision; null when the tenant has no such invoice.</summary>
     public static async Task<InvoiceDecisionView?> GetAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
     {
+        // SQL: the list's projection (InvoiceSelect, with the newest decision's time as a correlated subquery), reused.
         var invoice = (await unitOfWork.Db.QueryToListAsync<InvoiceListItem>(
             $"{InvoiceSelect} where i.id = @invoiceId", new { invoiceId }, cancellationToken)).SingleOrDefault();
         if (invoice is null)
@@ -241,6 +245,7 @@ public static class InvoiceQueries
             return null;
         }
 
+        // SQL: jsonb ->> on the stored explanation.
         var decision = (await unitOfWork.Db.QueryToListAsync<DecisionRow>(
             $"""
             select d.id as Id, d.explanation->>'text' as Explanation, d.explanation->>'vendor' as VendorExplanation,
@@ -251,6 +256,7 @@ public static class InvoiceQueries
             order by d.decided_at desc, d.id
             limit 1
             """, new { invoiceId }, cancellationToken)).SingleOrDefault();
+        // SQL: jsonb paths into the decision's evidence, cast to numeric.
         var lines = (await unitOfWork.Db.QueryToListAsync<InvoiceLineView>(
             """
             select il.line_no as LineNo, il.source_line as SourceLine, il.sku as Sku, il.description as Description, il.quantity as Quantity,

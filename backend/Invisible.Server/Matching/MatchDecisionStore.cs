@@ -34,6 +34,7 @@ public static class MatchDecisionStore
     /// </summary>
     /// <remarks>The time is read after the lock, not the transaction's start, so the newest decision is always the last run's.</remarks>
     public static Task<DateTime> BeginRunAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: pg_advisory_xact_lock and clock_timestamp(), which linq2db has no API for.
         unitOfWork.Db.ExecuteAsync<DateTime>(
             """
             select clock_timestamp() from (select pg_advisory_xact_lock(hashtextextended('invisible.reconcile:' || @tenantId::text, 0))) locked
@@ -82,6 +83,7 @@ public static class MatchDecisionStore
         // The reference checks read each insert's new rows from a transition table: kept in memory for a whole chunk
         // (its documents are tens of megabytes) instead of spilled to a temporary file and read back; measured on
         // 10,000 decisions of 4 kB, 380 ms per insert against 540 to 880 ms with the default 4 MB. Until the transaction ends.
+        // SQL: 'set local', a session setting rather than a query.
         await unitOfWork.Db.ExecuteAsync(
             $"set local work_mem = '{TransitionMemory}'", cancellationToken);
 
@@ -352,6 +354,7 @@ public static class MatchDecisionStore
 
     /// <summary>The current <c>results.csv</c> rows (FORMATS section 3): each invoice's newest decision, in import order then source line.</summary>
     public static async Task<IReadOnlyList<ResultsRow>> LatestResultsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: the latest decision per invoice is a window query (LatestDecisionsSql), joined to its lines for the export.
         (await unitOfWork.Db.WithCommandTimeout(RunCommandTimeoutSeconds, db => db.QueryToListAsync<ResultsRow>(
             $"""
             {LatestDecisionsSql}

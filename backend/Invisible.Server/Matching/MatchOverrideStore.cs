@@ -19,6 +19,7 @@ public sealed record MatchOverrides(IReadOnlyDictionary<Guid, RematchOverride> R
 public static class MatchOverrideStore
 {
     public static Task AddRematchAsync(TenantUnitOfWork unitOfWork, RematchOverride rematch, CancellationToken cancellationToken) =>
+        // SQL: the line pairings are cast to jsonb in the statement; LINQ conversion pending (issue #18).
         unitOfWork.Db.ExecuteAsync(
             """
             insert into match_overrides (tenant_id, invoice_id, kind, po_number, line_pairings, reason, created_by)
@@ -34,6 +35,7 @@ public static class MatchOverrideStore
             }, cancellationToken);
 
     public static Task AddNotDuplicateAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, string reason, string createdBy, CancellationToken cancellationToken) =>
+        // SQL (LINQ conversion pending, issue #18): single-row insert, ported mechanically from Dapper.
         unitOfWork.Db.ExecuteAsync(
             """
             insert into match_overrides (tenant_id, invoice_id, kind, reason, created_by)
@@ -42,6 +44,7 @@ public static class MatchOverrideStore
 
     public static async Task<MatchOverrides> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL: 'distinct on' keeps each invoice's newest override of each kind, and the jsonb pairings are read as text.
         var rows = (await unitOfWork.Db.QueryToListAsync<OverrideRow>(
             """
             select distinct on (invoice_id, kind) invoice_id as InvoiceId, kind as Kind, po_number as PoNumber, line_pairings::text as Lines,

@@ -21,6 +21,7 @@ public static class ReviewerDecisionStore
         }
 
         var decisionId = Guid.NewGuid();
+        // SQL: the reviewer's decision copies the previous one's columns (insert ... select ... returning) in one statement.
         var previous = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             insert into match_decisions (id, tenant_id, invoice_id, run_id, decided_at, decided_by, engine_version, invoice_status, vendor_id,
@@ -46,6 +47,7 @@ public static class ReviewerDecisionStore
             }, cancellationToken)
             ?? throw new InvalidOperationException($"Invoice {invoiceId} has no decision to override.");
 
+        // SQL: set-based copy of the previous decision's lines (insert ... select).
         await unitOfWork.Db.ExecuteAsync(
             """
             insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)

@@ -131,6 +131,7 @@ public static class TenantSnapshotStore
 
     private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
+        // SQL (LINQ conversion pending, issue #18): a two-table join read for the run, ported mechanically from Dapper.
         var aliases = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<AliasRow>(
                 """
                 select v.vendor_code as VendorCode, a.value as Name
@@ -285,6 +286,7 @@ public static class TenantSnapshotStore
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         // The newest version of the tenant default and of each vendor override; older versions are history for old decisions.
+        // SQL: 'distinct on' keeps the newest version of each vendor's tolerance.
         var rows = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<ToleranceRow>(
             """
             select distinct on (t.vendor_id)

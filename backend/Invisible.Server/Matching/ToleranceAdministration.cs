@@ -97,6 +97,7 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
     }
 
     private static async Task<HashSet<Guid>> OpenExceptionInvoicesAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
         (await unitOfWork.Db.QueryToListAsync<Guid>(
             "select invoice_id from exceptions where status in ('open', 'in_review')", cancellationToken)).ToHashSet();
 

@@ -45,6 +45,7 @@ public static class ToleranceStore
 
     /// <summary>The newest version of the tenant default and of every vendor override (withdrawn ones included).</summary>
     public static async Task<IReadOnlyList<ToleranceVersion>> CurrentAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: CurrentSql keeps the newest version per vendor with 'distinct on'.
         (await unitOfWork.Db.QueryToListAsync<ToleranceVersion>(
             CurrentSql, cancellationToken)).ToList();
 
@@ -66,12 +67,14 @@ public static class ToleranceStore
 
     /// <summary>The master vendor's id, or null when the tenant has no vendor with this code.</summary>
     public static Task<Guid?> FindVendorAsync(TenantUnitOfWork unitOfWork, string vendorCode, CancellationToken cancellationToken) =>
+        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
         unitOfWork.Db.ExecuteAsync<Guid?>(
             "select id from vendors where vendor_code = @vendorCode", new { vendorCode }, cancellationToken);
 
     /// <summary>Adds the next version of the default (<paramref name="vendorId"/> null) or of a vendor's override.</summary>
     public static async Task<ToleranceVersion> AddVersionAsync(
         TenantUnitOfWork unitOfWork, Guid? vendorId, ToleranceSettings settings, bool removed, string createdBy, CancellationToken cancellationToken) =>
+        // SQL: the next version number is computed in the insert (insert ... select max()+1 returning), in one statement.
         (await unitOfWork.Db.QueryToListAsync<ToleranceVersion>(
             """
             with added as (

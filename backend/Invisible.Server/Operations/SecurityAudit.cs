@@ -50,6 +50,7 @@ public sealed class SecurityAudit(string dataDirectory, string appConnectionStri
             findings.Add(new SecurityFinding("application-role", unsafeRole.Message));
         }
 
+        // SQL: reads the pg_proc catalog (SECURITY DEFINER functions without a pinned search_path).
         var unpinned = await db.QueryToListAsync<string>(
             """
             select p.oid::regprocedure::text from pg_proc p join pg_namespace n on n.oid = p.pronamespace

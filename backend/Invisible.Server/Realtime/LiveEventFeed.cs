@@ -206,6 +206,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
     private async Task<long> LatestPositionAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        // SQL (LINQ conversion pending, issue #18): a max over the outbox, ported mechanically from Dapper.
         return await unitOfWork.Db.ExecuteAsync<long>(
             "select coalesce(max(position), 0) from outbox", cancellationToken);
     }

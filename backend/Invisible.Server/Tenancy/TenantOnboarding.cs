@@ -24,6 +24,7 @@ public sealed class TenantOnboarding(TenantDatabase database)
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
         await using var unitOfWork = await database.BeginNewTenantAsync(slug, displayName, defaultCurrency, cancellationToken);
         var tenantId = unitOfWork.TenantId;
+        // SQL: insert ... returning id; users is being changed by field-level encryption, converted after it lands.
         var userId = await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             insert into users (tenant_id, email, display_name, role, password_hash)
@@ -43,6 +44,7 @@ public sealed class TenantOnboarding(TenantDatabase database)
     {
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        // SQL: update ... returning id, with gen_random_uuid() for the new security stamp.
         var userId = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             update users set password_hash = @passwordHash, security_stamp = gen_random_uuid(), updated_at = now()
