@@ -21,7 +21,8 @@ public sealed record ApiKeySummary(
 /// An administrator's view of their own tenant: every query runs in the caller's tenant unit of work, so another tenant's
 /// identifiers simply find nothing (NOT_FOUND).
 /// </summary>
-public sealed class TenantAdministration(TenantDatabase database, IOptions<AccountsOptions> options, TimeProvider time, PersonalDataSealing personalDataSealing)
+public sealed class TenantAdministration(
+    TenantDatabase database, IOptions<AccountsOptions> options, TimeProvider time, PersonalDataSealing? personalDataSealing = null)
 {
     private const string UserColumns =
         "id as Id, email as Email, display_name as DisplayName, role as Role, mfa_enabled_at is not null as MfaEnrolled, disabled_at is not null as Disabled, last_sign_in_at as LastSignInAt";
@@ -97,7 +98,10 @@ public sealed class TenantAdministration(TenantDatabase database, IOptions<Accou
                 invitedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null,
                 expiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
             }, cancellationToken)).Single();
-        await personalDataSealing.SealInvitationEmailAsync(unitOfWork, invitation.Id, invitation.Email, cancellationToken);
+        if (personalDataSealing is not null)
+        {
+            await personalDataSealing.SealInvitationEmailAsync(unitOfWork, invitation.Id, invitation.Email, cancellationToken);
+        }
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "invitation.created", "invitation", invitation.Id.ToString(), null,
             new { email = invitation.Email, role }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);

@@ -59,7 +59,10 @@ internal static class MailShapes
         {
             foreach (var (name, content) in entries)
             {
-                using var stream = archive.CreateEntry(name).Open();
+                var entry = archive.CreateEntry(name);
+                // A fixed time, so the same test builds the same bytes and a seeded mutation hits the same byte every run.
+                entry.LastWriteTime = new DateTimeOffset(2026, 12, 7, 0, 0, 0, TimeSpan.Zero);
+                using var stream = entry.Open();
                 stream.Write(content);
             }
         }
