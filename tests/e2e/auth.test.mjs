@@ -103,7 +103,8 @@ describe('signing in to the web app', () => {
       await page.goto(`${product.httpUrl}/${screen.path}`);
       await page.getByRole('heading', { level: 1, name: screen.heading }).waitFor();
       // Loaded, empty or failed: whatever the server answered, the page has settled.
-      await page.locator('[aria-busy="true"]').waitFor({ state: 'detached' });
+      // A screen may have several cards loading at once (Settings: sign-in policy, approval policy, allowed networks).
+      await page.waitForFunction(() => document.querySelector('[aria-busy="true"]') === null);
       await page.screenshot({ path: join(outputFolder, `${screen.file}.png`), fullPage: true });
       violations.push(...(await seriousAccessibilityViolations(page)).map((line) => `/${screen.path}: ${line}`));
     }
