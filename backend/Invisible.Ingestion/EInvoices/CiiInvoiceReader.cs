@@ -3,6 +3,7 @@ using System.Xml;
 using System.Xml.Linq;
 using Invisible.Ingestion.Canonical;
 using Invisible.Ingestion.Validation;
+using static Invisible.Ingestion.EInvoices.XmlNavigation;
 
 namespace Invisible.Ingestion.EInvoices;
 
@@ -281,20 +282,5 @@ internal static class CiiInvoiceReader
                 errors.Add(line ?? Line(root), at + path, null, "is required");
             }
         }
-
-        private static XElement? Element(XElement? parent, params XName[] names)
-        {
-            foreach (var name in names)
-            {
-                parent = parent?.Element(name);
-            }
-
-            return parent;
-        }
-
-        private static string? Value(XElement? parent, params XName[] names) =>
-            Element(parent, names)?.Value.Trim() is { Length: > 0 } text ? text : null;
-
-        private static int Line(XElement element) => ((IXmlLineInfo)element).LineNumber;
     }
 }

@@ -5,6 +5,7 @@ using System.Xml.Linq;
 using Invisible.Ingestion.Canonical;
 using Invisible.Ingestion.EInvoices;
 using Invisible.Ingestion.Validation;
+using static Invisible.Ingestion.EInvoices.XmlNavigation;
 
 namespace Invisible.Ingestion.Ubl;
 
@@ -253,20 +254,5 @@ internal static class UblInvoiceReader
                 errors.Add(line ?? Line(root), at + path, null, "is required");
             }
         }
-
-        private static XElement? Element(XElement? parent, params XName[] names)
-        {
-            foreach (var name in names)
-            {
-                parent = parent?.Element(name);
-            }
-
-            return parent;
-        }
-
-        private static string? Value(XElement? parent, params XName[] names) =>
-            Element(parent, names)?.Value.Trim() is { Length: > 0 } text ? text : null;
-
-        private static int Line(XElement element) => ((IXmlLineInfo)element).LineNumber;
     }
 }
