@@ -31,7 +31,7 @@ public sealed class AuditTrail(TenantDatabase database)
         ["seq", "occurred_at", "actor", "action", "entity", "entity_id", "before", "after", "request_id", "hash"];
 
     [Table("audit_log")]
-    private sealed class AuditLogRow
+    internal sealed class AuditLogRow
     {
         [Column("seq")] public long Seq { get; init; }
 

@@ -1,7 +1,9 @@
-using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Platform;
 using Invisible.Platform.Blobs;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Mapping;
 using Microsoft.Extensions.Options;
 
 namespace Invisible.Server.Imports;
@@ -56,9 +58,10 @@ public sealed class KeptFileSweep(
             HashSet<string> referenced;
             await using (var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken))
             {
-                // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
-                referenced = (await unitOfWork.Db.QueryToListAsync<string>(
-                        "select content_blob from imports where content_blob is not null", cancellationToken))
+                referenced = (await unitOfWork.Db.GetTable<KeptImportRow>()
+                        .Where(import => import.ContentBlob != null)
+                        .Select(import => import.ContentBlob!)
+                        .ToListAsync(cancellationToken))
                     .ToHashSet(StringComparer.Ordinal);
             }
 
@@ -87,4 +90,20 @@ public sealed class KeptFileSweep(
                 report.FilesRemoved, report.ChunksRemoved, _options.OrphanGracePeriod);
         }
     }
+}
+
+/// <summary>The columns of <c>imports</c> that say where an import's file is kept (row-level security keeps them to the tenant).</summary>
+[Table("imports")]
+internal sealed class KeptImportRow
+{
+    [Column("id"), PrimaryKey] public Guid Id { get; init; }
+
+    [Column("import_no")] public long ImportNo { get; init; }
+
+    [Column("file_name")] public string FileName { get; init; } = "";
+
+    [Column("content_sha256")] public byte[] ContentSha256 { get; init; } = [];
+
+    /// <summary>The blob prefix of the kept copy; null when the file was not kept.</summary>
+    [Column("content_blob")] public string? ContentBlob { get; init; }
 }

@@ -1,10 +1,13 @@
 using Invisible.Data.Access;
 using System.Security.Cryptography;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Blobs;
 using Invisible.Platform.Events;
+using Invisible.Server.Audit;
 using Invisible.Server.Imports;
 using Npgsql;
 
@@ -326,11 +329,11 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     private async Task<(long, IReadOnlyList<string>)> KeptFilesMatchAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
-        // SQL (LINQ conversion pending, issue #18): single-table read, ported mechanically from Dapper.
-        var kept = await unitOfWork.Db.QueryToListAsync(
-            reader => (Id: reader.GetGuid(0), ImportNo: reader.GetInt64(1), FileName: reader.GetString(2), Sha256: (byte[])reader.GetValue(3), Prefix: reader.GetString(4)),
-            "select id, import_no, file_name, content_sha256, content_blob from imports where content_blob is not null order by import_no",
-            cancellationToken);
+        var kept = await unitOfWork.Db.GetTable<KeptImportRow>()
+            .Where(import => import.ContentBlob != null)
+            .OrderBy(import => import.ImportNo)
+            .Select(import => new { import.Id, import.ImportNo, import.FileName, Sha256 = import.ContentSha256, Prefix = import.ContentBlob! })
+            .ToListAsync(cancellationToken);
         if (kept.Count == 0)
         {
             return (0, []);
@@ -415,9 +418,10 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
             return (verification.EntriesChecked, []);
         }
 
-        // SQL (LINQ conversion pending, issue #18): single-row lookup of the audit entry.
-        var action = await unitOfWork.Db.ExecuteAsync<string?>(
-            "select action from audit_log where seq = @seq", new { seq = verification.FirstBrokenSequence }, cancellationToken);
+        var action = await unitOfWork.Db.GetTable<AuditTrail.AuditLogRow>()
+            .Where(entry => entry.Seq == verification.FirstBrokenSequence)
+            .Select(entry => entry.Action)
+            .FirstOrDefaultAsync(cancellationToken);
         return (verification.EntriesChecked,
             [$"entry #{verification.FirstBrokenSequence} ({action ?? "missing"}) breaks the chain: its hash, its link to its predecessor or its number is wrong"]);
     }

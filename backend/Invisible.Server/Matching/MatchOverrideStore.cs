@@ -1,5 +1,8 @@
 using System.Text.Json;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 
 namespace Invisible.Server.Matching;
@@ -19,28 +22,23 @@ public sealed record MatchOverrides(IReadOnlyDictionary<Guid, RematchOverride> R
 public static class MatchOverrideStore
 {
     public static Task AddRematchAsync(TenantUnitOfWork unitOfWork, RematchOverride rematch, CancellationToken cancellationToken) =>
-        // SQL: the line pairings are cast to jsonb in the statement; LINQ conversion pending (issue #18).
-        unitOfWork.Db.ExecuteAsync(
-            """
-            insert into match_overrides (tenant_id, invoice_id, kind, po_number, line_pairings, reason, created_by)
-            values (@tenantId, @invoiceId, 'rematch', @poNumber, @lines::jsonb, @reason, @createdBy)
-            """, new
+        unitOfWork.Db.InsertAsync(
+            new OverrideInsertRow
             {
-                tenantId = unitOfWork.TenantId,
-                invoiceId = rematch.InvoiceId,
-                poNumber = rematch.PoNumber,
-                lines = JsonSerializer.Serialize(rematch.Lines, MatchDecisionStore.EvidenceJson),
-                reason = rematch.Reason,
-                createdBy = rematch.CreatedBy,
-            }, cancellationToken);
+                TenantId = unitOfWork.TenantId,
+                InvoiceId = rematch.InvoiceId,
+                Kind = "rematch",
+                PoNumber = rematch.PoNumber,
+                LinePairings = JsonSerializer.Serialize(rematch.Lines, MatchDecisionStore.EvidenceJson),
+                Reason = rematch.Reason,
+                CreatedBy = rematch.CreatedBy,
+            },
+            token: cancellationToken);
 
     public static Task AddNotDuplicateAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, string reason, string createdBy, CancellationToken cancellationToken) =>
-        // SQL (LINQ conversion pending, issue #18): single-row insert, ported mechanically from Dapper.
-        unitOfWork.Db.ExecuteAsync(
-            """
-            insert into match_overrides (tenant_id, invoice_id, kind, reason, created_by)
-            values (@tenantId, @invoiceId, 'not_duplicate', @reason, @createdBy)
-            """, new { tenantId = unitOfWork.TenantId, invoiceId, reason, createdBy }, cancellationToken);
+        unitOfWork.Db.InsertAsync(
+            new OverrideInsertRow { TenantId = unitOfWork.TenantId, InvoiceId = invoiceId, Kind = "not_duplicate", Reason = reason, CreatedBy = createdBy },
+            token: cancellationToken);
 
     public static async Task<MatchOverrides> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
@@ -61,6 +59,25 @@ public static class MatchOverrideStore
                 row.Reason,
                 row.CreatedBy));
         return new MatchOverrides(rematches, rows.Where(row => row.Kind == "not_duplicate").Select(row => row.InvoiceId).ToHashSet());
+    }
+
+    /// <summary>An override as written; its id and time are the table's defaults.</summary>
+    [Table("match_overrides")]
+    private sealed class OverrideInsertRow
+    {
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("invoice_id")] public Guid InvoiceId { get; init; }
+
+        [Column("kind")] public string Kind { get; init; } = "";
+
+        [Column("po_number")] public string? PoNumber { get; init; }
+
+        [Column("line_pairings", DataType = DataType.BinaryJson)] public string LinePairings { get; init; } = "[]";
+
+        [Column("reason")] public string Reason { get; init; } = "";
+
+        [Column("created_by")] public string CreatedBy { get; init; } = "";
     }
 
     private sealed class OverrideRow

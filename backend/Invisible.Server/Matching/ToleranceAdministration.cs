@@ -1,4 +1,5 @@
-using LinqToDB.Data;
+using LinqToDB;
+using LinqToDB.Async;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Reconciliation.Documents;
@@ -97,9 +98,10 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
     }
 
     private static async Task<HashSet<Guid>> OpenExceptionInvoicesAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
-        (await unitOfWork.Db.QueryToListAsync<Guid>(
-            "select invoice_id from exceptions where status in ('open', 'in_review')", cancellationToken)).ToHashSet();
+        (await unitOfWork.Db.GetTable<ExceptionTableRow>()
+            .Where(exception => exception.Status == "open" || exception.Status == "in_review")
+            .Select(exception => exception.InvoiceId)
+            .ToListAsync(cancellationToken)).ToHashSet();
 
     private static TolerancesView View(IReadOnlyList<ToleranceVersion> current) => new(
         current.Single(version => version.VendorCode is null),

@@ -1,4 +1,7 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Reconciliation.Matching;
 
@@ -67,9 +70,10 @@ public static class ToleranceStore
 
     /// <summary>The master vendor's id, or null when the tenant has no vendor with this code.</summary>
     public static Task<Guid?> FindVendorAsync(TenantUnitOfWork unitOfWork, string vendorCode, CancellationToken cancellationToken) =>
-        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
-        unitOfWork.Db.ExecuteAsync<Guid?>(
-            "select id from vendors where vendor_code = @vendorCode", new { vendorCode }, cancellationToken);
+        unitOfWork.Db.GetTable<VendorCodeRow>()
+            .Where(vendor => vendor.Code == vendorCode)
+            .Select(vendor => (Guid?)vendor.Id)
+            .FirstOrDefaultAsync(cancellationToken);
 
     /// <summary>Adds the next version of the default (<paramref name="vendorId"/> null) or of a vendor's override.</summary>
     public static async Task<ToleranceVersion> AddVersionAsync(
@@ -100,4 +104,13 @@ public static class ToleranceStore
                 removed,
                 createdBy,
             }, cancellationToken)).Single();
+
+    /// <summary>A master vendor's id by its code (row-level security keeps it to the tenant).</summary>
+    [Table("vendors")]
+    private sealed class VendorCodeRow
+    {
+        [Column("id"), PrimaryKey] public Guid Id { get; init; }
+
+        [Column("vendor_code")] public string Code { get; init; } = "";
+    }
 }

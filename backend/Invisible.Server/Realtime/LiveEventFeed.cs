@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using LinqToDB.Data;
+using LinqToDB;
+using LinqToDB.Async;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Events;
 using Npgsql;
@@ -206,9 +208,14 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
     private async Task<long> LatestPositionAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): a max over the outbox, ported mechanically from Dapper.
-        return await unitOfWork.Db.ExecuteAsync<long>(
-            "select coalesce(max(position), 0) from outbox", cancellationToken);
+        return await unitOfWork.Db.GetTable<OutboxPositionRow>().MaxAsync(row => (long?)row.Position, cancellationToken) ?? 0;
+    }
+
+    /// <summary>Where an event stands in the tenant's outbox (row-level security keeps it to the tenant).</summary>
+    [Table("outbox")]
+    private sealed class OutboxPositionRow
+    {
+        [Column("position")] public long Position { get; init; }
     }
 
     /// <summary>The watchers of one tenant and how far they have been sent.</summary>
