@@ -121,6 +121,7 @@ internal sealed class EventsBenchmark : IBenchmark
     private static async Task DiscardPendingEventsAsync(TenantDatabase tenants, Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        // SQL: clears the benchmark's own leftovers on the unit of work's connection in one statement.
         await using (var discard = new NpgsqlCommand("delete from outbox where published_at is null", unitOfWork.Connection, unitOfWork.Transaction))
         {
             await discard.ExecuteNonQueryAsync(cancellationToken);
@@ -134,6 +135,7 @@ internal sealed class EventsBenchmark : IBenchmark
         var arrivals = new ConcurrentDictionary<Guid, long>();
         await using var listener = await database.OpenConnectionAsync(cancellationToken);
         listener.Notification += (_, notification) => arrivals[Guid.Parse(notification.Payload)] = Stopwatch.GetTimestamp();
+        // SQL: LISTEN has no LINQ form.
         await using (var listen = new NpgsqlCommand($"LISTEN {BaselineChannel}", listener))
         {
             await listen.ExecuteNonQueryAsync(cancellationToken);
@@ -159,6 +161,7 @@ internal sealed class EventsBenchmark : IBenchmark
             var id = Guid.NewGuid();
             await using var connection = await database.OpenConnectionAsync(cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            // SQL: pg_notify is the baseline being measured; notifications have no LINQ form.
             await using (var notify = new NpgsqlCommand($"select pg_notify('{BaselineChannel}', @id)", connection, transaction))
             {
                 notify.Parameters.AddWithValue("id", id.ToString());

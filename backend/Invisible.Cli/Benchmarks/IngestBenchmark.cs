@@ -112,6 +112,7 @@ internal sealed class IngestBenchmark : IBenchmark
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var invoiceIds = new Dictionary<int, Guid>();
+        // SQL: the raw baseline reads on Npgsql directly, without the product's data layer it is compared with.
         await using (var command = new Npgsql.NpgsqlCommand(
             "select import_position, id from invoices where import_id = @importId", unitOfWork.Connection, unitOfWork.Transaction))
         {
@@ -123,6 +124,7 @@ internal sealed class IngestBenchmark : IBenchmark
             }
         }
 
+        // SQL: a temporary table shaped like invoice_lines (create ... like), DDL with no LINQ form.
         await using (var create = new Npgsql.NpgsqlCommand(
             "create temp table raw_invoice_lines (like invoice_lines including defaults including constraints including indexes) on commit drop",
             unitOfWork.Connection, unitOfWork.Transaction))
@@ -131,6 +133,7 @@ internal sealed class IngestBenchmark : IBenchmark
         }
 
         var clock = Stopwatch.StartNew();
+        // SQL: the baseline is a plain binary COPY on Npgsql.
         await using (var importer = await unitOfWork.Connection.BeginBinaryImportAsync(
             "copy raw_invoice_lines (tenant_id, invoice_id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line) from stdin (format binary)",
             cancellationToken))

@@ -234,6 +234,7 @@ internal sealed class MatchBenchmark : IBenchmark
             create temp table bench_invoice_lines (invoice_id text, po_number text, sku text, quantity numeric, unit_price numeric);
             """, cancellationToken);
 
+        // SQL: the baseline loads its temporary tables by binary COPY.
         await using (var writer = await connection.BeginBinaryImportAsync("copy bench_po_lines from stdin (format binary)", cancellationToken))
         {
             foreach (var po in snapshot.PurchaseOrders)
@@ -247,6 +248,7 @@ internal sealed class MatchBenchmark : IBenchmark
             await writer.CompleteAsync(cancellationToken);
         }
 
+        // SQL: the baseline loads its temporary tables by binary COPY.
         await using (var writer = await connection.BeginBinaryImportAsync("copy bench_invoice_lines from stdin (format binary)", cancellationToken))
         {
             foreach (var invoice in snapshot.Invoices)
@@ -283,6 +285,7 @@ internal sealed class MatchBenchmark : IBenchmark
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
+        // SQL: runs the baseline's DDL, settings and the timed hash join as written.
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

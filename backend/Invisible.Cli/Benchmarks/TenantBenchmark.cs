@@ -90,6 +90,7 @@ internal sealed class TenantBenchmark : IBenchmark
         var baseline = await MeasureAsync(async call =>
         {
             await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            // SQL: the baseline is the cheapest round trip there is, a primary-key probe as plain SQL.
             await unitOfWork.Db.ExecuteAsync<int?>(
                 "select 1 from invoices where id = @id", new { id = invoiceIds[call % invoiceIds.Count] }, cancellationToken);
         });
@@ -123,6 +124,7 @@ internal sealed class TenantBenchmark : IBenchmark
         {
             await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
             await using var db = ProductData.On(connection);
+            // SQL: reads PostgreSQL's statistics view pg_stat_user_tables, which has no mapping.
             var pending = await db.ExecuteAsync<long>(
                 """
                 select count(*) from pg_stat_user_tables

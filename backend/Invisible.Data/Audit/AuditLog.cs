@@ -31,6 +31,7 @@ public static class AuditLog
         ArgumentException.ThrowIfNullOrWhiteSpace(entity);
 
         // The audit_log_chain trigger assigns seq and the hashes; jsonb parameters are typed so the hash sees jsonb, not text.
+        // SQL: the insert returns the seq the audit_log_chain trigger assigned, with jsonb-typed parameters for the hash.
         return await unitOfWork.Db.ExecuteAsync<long>(
             """
             insert into audit_log (tenant_id, actor, action, entity, entity_id, before, after, request_id)
@@ -52,6 +53,7 @@ public static class AuditLog
     public static async Task<AuditChainVerification> VerifyChainAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
+        // SQL: verifies the hash chain with window functions (lag over seq).
         return (await unitOfWork.Db.QueryToListAsync<AuditChainVerification>(
             """
             with chain as (

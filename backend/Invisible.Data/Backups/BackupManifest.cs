@@ -21,7 +21,7 @@ public sealed record BackupManifest(DateTimeOffset TakenAt, IReadOnlyDictionary<
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
         using var db = ProductData.On(transaction);
-        // Raw SQL: the table names come from the catalog, and LINQ cannot count a table named at run time.
+        // SQL: the table names come from the catalog, and LINQ cannot count a table named at run time.
         var tables = await db.QueryToListAsync<string>(
             "select tablename from pg_tables where schemaname = 'public' order by tablename", cancellationToken);
         var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);

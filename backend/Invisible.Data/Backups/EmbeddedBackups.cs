@@ -234,6 +234,7 @@ public sealed class EmbeddedBackups
         await connection.OpenAsync(cancellationToken);
         while (true)
         {
+            // SQL: pg_is_in_recovery() is a server function, asked as the superuser before the product's schema is usable.
             await using var command = new NpgsqlCommand("select pg_is_in_recovery()", connection);
             if (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
             {

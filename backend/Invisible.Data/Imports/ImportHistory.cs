@@ -88,7 +88,7 @@ public static class ImportHistory
     }
 
     [Table("imports")]
-    private sealed class ImportRow
+    internal sealed class ImportRow
     {
         [Column("id"), PrimaryKey] public Guid Id { get; init; }
 

@@ -58,18 +58,22 @@ internal static class ImportStaging
     public const int MergeCommandTimeoutSeconds = 3600;
 
     public static Task<int> ExecuteAsync(this TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
+        // SQL: executes the staging and merge statements its callers give (each with its own reason) under the merge timeout.
         unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.ExecuteAsync(sql, parameters ?? NoParameters, cancellationToken));
 
     /// <summary>A scalar of a staging or merge statement, under <see cref="MergeCommandTimeoutSeconds"/>.</summary>
     public static Task<T> ScalarAsync<T>(this TenantUnitOfWork unitOfWork, string sql, object? parameters, CancellationToken cancellationToken) =>
+        // SQL: executes the staging and merge statements its callers give (each with its own reason) under the merge timeout.
         unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.ExecuteAsync<T>(sql, parameters ?? NoParameters, cancellationToken));
 
     /// <summary>Rows of a staging or merge statement read by position, under <see cref="MergeCommandTimeoutSeconds"/>.</summary>
     public static Task<List<T>> QueryAsync<T>(
         this TenantUnitOfWork unitOfWork, Func<DbDataReader, T> read, string sql, object? parameters, CancellationToken cancellationToken) =>
+        // SQL: executes the staging and merge statements its callers give (each with its own reason) under the merge timeout.
         unitOfWork.Db.WithCommandTimeout(MergeCommandTimeoutSeconds, db => db.QueryToListAsync(read, sql, parameters ?? NoParameters, cancellationToken));
 
     public static Task<long> CountStagedAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
+        // SQL: the staging table is a temporary table made per import, which has no mapping.
         unitOfWork.ScalarAsync<long>("select count(*) from import_stage", null, cancellationToken);
 
     private static readonly object NoParameters = new { };

@@ -1,3 +1,5 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Diagnostics;
@@ -85,6 +87,7 @@ public static class ImportStore
         where TRow : class, ICanonicalRow<TRow>
     {
         using var span = ProductDiagnostics.StartSpan("import.stage", unitOfWork.TenantId);
+        // SQL: DDL of the temporary staging table has no LINQ form.
         await unitOfWork.ExecuteAsync(staging.CreateTableSql, null, cancellationToken);
         ImportParseResult parse;
         await using (var copy = new StagingCopy<TRow>(unitOfWork, staging))
@@ -120,6 +123,7 @@ public static class ImportStore
     {
         // Inserted as 'stored' at once so the unique index sees it: a concurrent import of the same content waits here for
         // this transaction and then conflicts, so exactly one stores it. Nobody sees the record before the commit anyway.
+        // SQL: insert ... on conflict do nothing against a partial unique index, returning the id.
         var id = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by)
@@ -133,6 +137,7 @@ public static class ImportStore
     private static async Task<ImportRecord> InsertRecordAsync(
         TenantUnitOfWork unitOfWork, ImportRequest request, ImportParseResult parse, ImportRecordStatus status, CancellationToken cancellationToken)
     {
+        // SQL: the content hash is decoded from hex in the statement and the id returned in the same round trip.
         var id = await unitOfWork.Db.ExecuteAsync<Guid>(
             """
             insert into imports (tenant_id, kind, file_name, content_sha256, source, status, row_count, error_count, warning_count, uploaded_by, completed_at)
@@ -160,10 +165,11 @@ public static class ImportStore
 
     private static async Task<ImportRecord> CompleteAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportMergeSummary merge, CancellationToken cancellationToken)
     {
-        await unitOfWork.ExecuteAsync(
-            "update imports set stored_count = @stored, completed_at = now() where tenant_id = @tenantId and id = @importId",
-            new { tenantId = unitOfWork.TenantId, importId, stored = (int)merge.Stored },
-            cancellationToken);
+        await unitOfWork.Db.GetTable<ImportHistory.ImportRow>()
+            .Where(import => import.TenantId == unitOfWork.TenantId && import.Id == importId)
+            .Set(import => import.StoredCount, (int)merge.Stored)
+            .Set(import => import.CompletedAt, () => (DateTimeOffset?)Sql.CurrentTzTimestamp)
+            .UpdateAsync(cancellationToken);
         return await ImportHistory.GetAsync(unitOfWork, importId, cancellationToken);
     }
 
@@ -175,6 +181,7 @@ public static class ImportStore
             .ToList();
         return entries.Count == 0
             ? Task.CompletedTask
+            // SQL: errors and warnings inserted set-based from unnest() of parallel arrays.
             : unitOfWork.ExecuteAsync(
                 """
                 insert into import_errors (tenant_id, import_id, line, column_name, value, reason, severity)

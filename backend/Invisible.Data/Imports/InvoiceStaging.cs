@@ -65,6 +65,7 @@ internal sealed class InvoiceStaging : IImportStaging<InvoiceLineRow>
         // An invoice is identified by the vendor name as printed, its number and where it came from (this import and its
         // position in the file): a supplier who sends the same invoice twice, in one file or two, yields two invoices, which
         // the matching engine flags as a duplicate. Its header is taken from its first row.
+        // SQL: a set-based merge from the staging table (insert ... select).
         await unitOfWork.ExecuteAsync(
             $"""
             insert into invoices (id, tenant_id, import_id, import_position, invoice_number, invoice_number_normalized, printed_vendor_name,
@@ -75,6 +76,7 @@ internal sealed class InvoiceStaging : IImportStaging<InvoiceLineRow>
             from import_stage
             where is_first_row
             """, parameters, cancellationToken);
+        // SQL: a set-based merge from the staging table (insert ... select).
         var lines = await unitOfWork.ExecuteAsync(
             """
             insert into invoice_lines (id, tenant_id, invoice_id, line_no, sku, description, quantity, unit_price, line_amount, tax_amount, source_line)

@@ -14,6 +14,7 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<Canc
     public async Task<IReadOnlySet<string>> FindVendorCodesAsync(IReadOnlyCollection<string> vendorCodes, CancellationToken cancellationToken)
     {
         await FreeConnectionAsync(cancellationToken);
+        // SQL: = any(array) binds one parameter for the batch, where LINQ's Contains would bind one per code.
         var found = await unitOfWork.QueryAsync(
             reader => reader.GetString(0),
             "select vendor_code from vendors where tenant_id = @tenantId and vendor_code = any(@codes)",
@@ -27,6 +28,7 @@ public sealed class PostgresReferenceData(TenantUnitOfWork unitOfWork, Func<Canc
         CancellationToken cancellationToken)
     {
         await FreeConnectionAsync(cancellationToken);
+        // SQL: joins against unnest() of the batch's keys, which LINQ cannot say.
         var found = await unitOfWork.QueryAsync(
             reader => (PoNumber: reader.GetString(0), LineNo: reader.GetInt32(1)),
             """

@@ -39,7 +39,9 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
 
         // The plan: every PO of the file that is new, or differs from its current version in header or lines. A PO sent
         // again unchanged keeps its version, so re-sending a whole PO export replaces only what changed.
+        // SQL: DDL and ANALYZE of the staging table have no LINQ form.
         await unitOfWork.ExecuteAsync("create index on import_stage (po_number); analyze import_stage", null, cancellationToken);
+        // SQL: builds the merge plan as a temporary table from a set-based query (create table ... as).
         await unitOfWork.ExecuteAsync(
             """
             create temp table import_po_plan on commit drop as
@@ -55,6 +57,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
             from staged s
             left join purchase_orders p on p.tenant_id = @tenantId and p.po_number = s.po_number and p.superseded_at is null
             """, parameters, cancellationToken);
+        // SQL: set-based pruning of the plan with a correlated not-exists over the staged lines.
         await unitOfWork.ExecuteAsync(
             """
             delete from import_po_plan plan
@@ -69,11 +72,14 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                                          is distinct from (s.sku, s.description, s.quantity, s.unit_price, s.receipt_required)))
             """, parameters, cancellationToken);
 
+        // SQL: ANALYZE has no LINQ form.
         await unitOfWork.ExecuteAsync("analyze import_po_plan", null, cancellationToken);
+        // SQL: an exists over the temporary plan table, which has no mapping.
         var replacing = await unitOfWork.ScalarAsync<bool>(
             "select exists (select 1 from import_po_plan where previous_id is not null)", null, cancellationToken);
         if (replacing)
         {
+            // SQL: a set-based update from the plan table (update ... from).
             await unitOfWork.ExecuteAsync(
                 """
                 update purchase_orders p set superseded_at = now()
@@ -81,6 +87,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                 """, parameters, cancellationToken);
         }
 
+        // SQL: a set-based merge from the plan (insert ... select).
         await unitOfWork.ExecuteAsync(
             $"""
             insert into purchase_orders (id, tenant_id, po_number, po_number_normalized, version, vendor_id, order_date, currency, import_id)
@@ -88,6 +95,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                    version, vendor_id, order_date, currency, @importId
             from import_po_plan
             """, parameters, cancellationToken);
+        // SQL: a set-based merge from the staging table joined to the plan (insert ... select).
         await unitOfWork.ExecuteAsync(
             """
             insert into purchase_order_lines (tenant_id, purchase_order_id, line_no, sku, description, quantity, unit_price, receipt_required, source_line)
@@ -98,6 +106,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
         if (replacing)
         {
             // Goods already received against a replaced PO count against its new version's line of the same number.
+            // SQL: a set-based update from the plan (update ... from).
             await unitOfWork.ExecuteAsync(
                 """
                 update receipt_lines r set purchase_order_line_id = l.id
@@ -106,7 +115,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                 where plan.previous_id is not null and r.tenant_id = @tenantId and r.po_number = plan.po_number and r.po_line_no = l.line_no
                 """, parameters, cancellationToken);
 
-            // One audit entry per replaced PO, set-based: the trigger chains each row.
+            // SQL: one audit entry per replaced PO, set-based with jsonb_build_object and jsonb_agg; the trigger chains each row.
             await unitOfWork.ExecuteAsync(
                 """
                 insert into audit_log (tenant_id, actor, action, entity, entity_id, before, after, request_id)
@@ -125,6 +134,7 @@ internal sealed class PurchaseOrderStaging : IImportStaging<PurchaseOrderLineRow
                 """, parameters, cancellationToken);
         }
 
+        // SQL: aggregates over the temporary plan table with filter clauses.
         var plan = (await unitOfWork.QueryAsync(
             reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1), Replaced: reader.GetInt64(2)),
             """

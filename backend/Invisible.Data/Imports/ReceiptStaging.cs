@@ -30,6 +30,7 @@ internal sealed class ReceiptStaging : IImportStaging<ReceiptRow>
     public async Task<ImportMergeSummary> MergeAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportRequest request, CancellationToken cancellationToken)
     {
         var parameters = new { tenantId = unitOfWork.TenantId, importId };
+        // SQL: a set-based upsert from the staging table (insert ... select ... on conflict do nothing).
         await unitOfWork.ExecuteAsync(
             """
             insert into receipts (tenant_id, receipt_number, import_id)
@@ -38,6 +39,7 @@ internal sealed class ReceiptStaging : IImportStaging<ReceiptRow>
             """, parameters, cancellationToken);
 
         // Natural key receipt_number + po_number + po_line_no: a corrected receipt line replaces its earlier values.
+        // SQL: a set-based merge that counts inserted and updated rows (insert ... on conflict do update returning xmax).
         var merged = (await unitOfWork.QueryAsync(
             reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1)),
             """

@@ -14,6 +14,7 @@ internal sealed class StagingCopy<TRow>(TenantUnitOfWork unitOfWork, IImportStag
 
     public async ValueTask WriteAsync(IReadOnlyList<TRow> batch, CancellationToken cancellationToken)
     {
+        // SQL: binary COPY into the staging table; its COPY statement comes from the staging of the document kind.
         _importer ??= await unitOfWork.Connection.BeginBinaryImportAsync(staging.CopySql, cancellationToken);
         foreach (var row in batch)
         {

@@ -32,6 +32,7 @@ internal sealed class VendorStaging : IImportStaging<VendorRow>
     public async Task<ImportMergeSummary> MergeAsync(TenantUnitOfWork unitOfWork, Guid importId, ImportRequest request, CancellationToken cancellationToken)
     {
         // The master file is the truth: a known vendor code takes the file's values; one that did not change is left alone.
+        // SQL: a set-based merge that counts inserted and updated rows (insert ... on conflict do update returning xmax).
         var merged = (await unitOfWork.QueryAsync(
             reader => (Inserted: reader.GetInt64(0), Updated: reader.GetInt64(1)),
             """

@@ -45,9 +45,11 @@ public sealed class DatabaseMigrator
         await using var connection = new NpgsqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: advisory locks are server functions with no LINQ form.
         await db.ExecuteAsync("select pg_advisory_lock(@key)", new { key = MigrationLockKey }, cancellationToken);
         try
         {
+            // SQL: DDL of the migrations table, before any mapping can be used.
             await db.ExecuteAsync(
                 """
                 create table if not exists schema_migrations (
@@ -68,6 +70,7 @@ public sealed class DatabaseMigrator
         }
         finally
         {
+            // SQL: advisory locks are server functions with no LINQ form.
             await db.ExecuteAsync("select pg_advisory_unlock(@key)", new { key = MigrationLockKey }, CancellationToken.None);
         }
     }
@@ -77,6 +80,7 @@ public sealed class DatabaseMigrator
     {
         ArgumentNullException.ThrowIfNull(connection);
         await using var db = ProductData.On(connection);
+        // SQL: to_regclass asks the catalog whether the migrations table exists yet.
         var exists = await db.ExecuteAsync<bool>(
             "select to_regclass('schema_migrations') is not null", cancellationToken);
         if (!exists)
@@ -119,6 +123,7 @@ public sealed class DatabaseMigrator
         await using var db = ProductData.On(transaction);
         try
         {
+            // SQL: a migration is SQL text by definition.
             await db.ExecuteAsync(migration.Sql, cancellationToken);
         }
         catch (PostgresException exception)

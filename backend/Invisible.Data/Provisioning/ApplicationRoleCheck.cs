@@ -17,6 +17,7 @@ public static class ApplicationRoleCheck
         await using var connection = new NpgsqlConnection(appConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: reads the pg_roles and pg_class catalogs, which have no mapping.
         var role = (await db.QueryToListAsync<RoleFacts>(
             """
             select r.rolname as Name, r.rolsuper as Superuser, r.rolbypassrls as BypassRls,

@@ -51,6 +51,7 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
             await using var db = ProductData.On(connection);
             // Processes provisioning at once (the server and a CLI verb, parallel test classes) would otherwise collide on
             // ALTER ROLE ("tuple concurrently updated") or CREATE DATABASE; the lock ends with the connection.
+            // SQL: advisory locks are server functions with no LINQ form.
             await db.ExecuteAsync("select pg_advisory_lock(@key)", new { key = ProvisioningLockKey }, cancellationToken);
             await EnsureRoleAsync(connection, OwnerRole, OwnerAttributes, passwords.Owner, cancellationToken);
             await EnsureRoleAsync(connection, AppRole, AppAttributes, passwords.App, cancellationToken);
@@ -71,8 +72,10 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
         // so it is never part of a statement text that could end up in a server log.
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var db = ProductData.On(transaction);
+        // SQL: a transaction-local setting carries the password to the server (set_config).
         await db.ExecuteAsync(
             "select set_config('invisible.provisioning_password', @password, true)", new { password }, cancellationToken);
+        // SQL: CREATE/ALTER ROLE in a DO block; DDL has no LINQ form.
         await db.ExecuteAsync(
             $$"""
             do $$
@@ -90,6 +93,7 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
     private async Task EnsureDatabaseAsync(NpgsqlConnection connection, string databaseName, string templateDatabase, CancellationToken cancellationToken)
     {
         await using var db = ProductData.On(connection);
+        // SQL: reads the pg_database catalog, which has no mapping.
         var exists = await db.ExecuteAsync<bool>(
             "select exists (select from pg_database where datname = @databaseName)", new { databaseName }, cancellationToken);
         if (!exists)
@@ -97,6 +101,7 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
             logger.LogInformation("Creating database {Database} from {Template}", databaseName, templateDatabase);
             try
             {
+                // SQL: CREATE DATABASE is DDL.
                 await db.ExecuteAsync(
                     $"create database \"{databaseName}\" with owner {OwnerRole} template \"{templateDatabase}\" encoding 'UTF8'", cancellationToken);
             }
@@ -107,6 +112,7 @@ public sealed partial class DatabaseProvisioner(DatabaseMigrator migrator, ILogg
         }
 
         // Database-level privileges are not copied from a template, so they are set here for every database.
+        // SQL: GRANT and REVOKE are DDL.
         await db.ExecuteAsync(
             $"""
             revoke all on database "{databaseName}" from public;

@@ -27,7 +27,7 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
-        // A set-returning SECURITY DEFINER function: raw SQL is the clear way to call it.
+        // SQL: auth_find_users_by_email_index is a set-returning SECURITY DEFINER function.
         return (await db.QueryToListAsync<TenantScopedId>(
             "select tenant_id as TenantId, user_id as Id from auth_find_users_by_email_index(@emailIndex, @email)",
             new { emailIndex, email }, cancellationToken)).ToList();
@@ -47,6 +47,7 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: outbox_tenants_with_pending is a SECURITY DEFINER function that looks across tenants.
         return (await db.QueryToListAsync<Guid>(
             "select outbox_tenants_with_pending()", cancellationToken)).ToList();
     }
@@ -56,6 +57,7 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
         ArgumentNullException.ThrowIfNull(value);
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: each look-up is a SECURITY DEFINER function that looks across tenants (the callers above name it).
         return (await db.QueryToListAsync<TenantScopedId>(sql, new { value }, cancellationToken)).ToList();
     }
 }

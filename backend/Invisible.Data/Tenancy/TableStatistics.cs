@@ -16,6 +16,7 @@ public static class TableStatistics
     /// about 30,000 rows per table, whatever the table's size.
     /// </summary>
     public static Task RefreshAsync(TenantUnitOfWork unitOfWork, IReadOnlyCollection<string> tables, CancellationToken cancellationToken) =>
+        // SQL: refresh_table_statistics is a SECURITY DEFINER function that runs ANALYZE.
         unitOfWork.Db.WithCommandTimeout(600, db => db.ExecuteAsync(
             "select refresh_table_statistics(@tables)", new { tables = tables.ToArray() }, cancellationToken));
 }

@@ -49,6 +49,7 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
         await using var db = ProductData.On(connection, transaction);
         try
         {
+            // SQL: tenant_directory_create is a SECURITY DEFINER function (the app role cannot write tenants directly).
             return await db.ExecuteAsync<Guid>(
                 "select tenant_directory_create(@slug, @displayName, @defaultCurrency)", new { slug, displayName, defaultCurrency }, cancellationToken);
         }
@@ -62,6 +63,7 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: tenant_directory_find is a SECURITY DEFINER function that looks across tenants.
         return (await db.QueryToListAsync<TenantRecord>(
             "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_find(@slug)", new { slug }, cancellationToken)).SingleOrDefault();
     }
@@ -70,6 +72,7 @@ public sealed partial class TenantDirectory(NpgsqlDataSource appDataSource)
     {
         await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: tenant_directory_list is a SECURITY DEFINER function that looks across tenants.
         return (await db.QueryToListAsync<TenantRecord>(
             "select id as Id, slug as Slug, display_name as DisplayName, default_currency as DefaultCurrency from tenant_directory_list()", cancellationToken)).ToList();
     }

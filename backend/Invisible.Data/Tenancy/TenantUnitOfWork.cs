@@ -42,6 +42,7 @@ public sealed class TenantUnitOfWork : IAsyncDisposable
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var tenantId = await resolveTenant(connection, transaction, cancellationToken);
+            // SQL: set_config sets app.tenant_id for row-level security, before linq2db is attached to the transaction.
             await using var setTenant = new NpgsqlCommand("select set_config('app.tenant_id', @tenantId, true)", connection, transaction);
             setTenant.Parameters.AddWithValue("tenantId", tenantId.ToString());
             await setTenant.ExecuteNonQueryAsync(cancellationToken);

@@ -21,6 +21,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
             """;
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: the TTL test (expires_at > now()) and the ETag read together in one statement of the state-store contract.
         var row = (await db.QueryToListAsync<StateRow>(sql, new { Key = key }, cancellationToken)).SingleOrDefault();
         return row is null ? null : new StateEntry<T>(key, JsonSerializer.Deserialize<T>(row.Value, StateJson.Options)!, row.ETag.ToString());
     }
@@ -75,6 +76,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
                 VALUES (@Key, @Value::jsonb, @NewETag, now() + make_interval(secs => @TimeToLiveSeconds))
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, etag = excluded.etag, expires_at = excluded.expires_at, updated_at = now()
                 """;
+            // SQL: an upsert (insert ... on conflict do update) with a TTL computed by make_interval.
             await db.ExecuteAsync(lastWriteWins, parameters, cancellationToken);
             return;
         }
@@ -84,6 +86,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
             SET value = @Value::jsonb, etag = @NewETag, expires_at = now() + make_interval(secs => @TimeToLiveSeconds), updated_at = now()
             WHERE key = @Key AND etag = @ExpectedETag AND (expires_at IS NULL OR expires_at > now())
             """;
+        // SQL: a compare-and-set on the ETag whose affected-row count is the concurrency check.
         if (await db.ExecuteAsync(firstWriteWins, parameters, cancellationToken) == 0)
         {
             throw new StateConcurrencyException(key);
@@ -93,6 +96,7 @@ public sealed class PostgresStateStore(NpgsqlDataSource database) : IStateStore
     private static async Task DeleteAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string key, string? etag, CancellationToken cancellationToken)
     {
         await using var db = ProductData.On(connection, transaction);
+        // SQL: a conditional delete (any version or the given ETag) whose affected-row count is the concurrency check.
         var deleted = await db.ExecuteAsync(
             "DELETE FROM state_entries WHERE key = @Key AND (@AnyVersion OR etag = @ExpectedETag)", new { Key = key, AnyVersion = etag is null, ExpectedETag = ParseETag(etag) }, cancellationToken);
         if (etag is not null && deleted == 0)

@@ -1,4 +1,7 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Diagnostics;
 using Invisible.Data.Tenancy;
 
@@ -16,18 +19,13 @@ public sealed class DeadLetters(TenantDatabase tenants)
 {
     public async Task<IReadOnlyList<DeadLetter>> ListAsync(Guid tenantId, int limit, CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT id, topic, event_type AS eventtype, tenant_id AS tenantid, occurred_at AS occurredat, attempts,
-                   last_error AS lasterror, dead_lettered_at AS deadletteredat
-            FROM outbox_dead_letters
-            ORDER BY dead_lettered_at, id
-            LIMIT @Limit
-            """;
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        var rows = await unitOfWork.Db.QueryToListAsync<DeadLetterRow>(
-            sql, new { Limit = limit }, cancellationToken);
-        return rows.Select(row => new DeadLetter(
-            row.Id, row.Topic, row.EventType, row.TenantId, new DateTimeOffset(row.OccurredAt), row.Attempts, row.LastError, new DateTimeOffset(row.DeadLetteredAt))).ToList();
+        return await unitOfWork.Db.GetTable<DeadLetterRow>()
+            .OrderBy(row => row.DeadLetteredAt)
+            .ThenBy(row => row.Id)
+            .Take(limit)
+            .Select(row => new DeadLetter(row.Id, row.Topic, row.EventType, row.TenantId, row.OccurredAt, row.Attempts, row.LastError, row.DeadLetteredAt))
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>Moves the given dead letters of the tenant back into the outbox.</summary>
@@ -49,6 +47,7 @@ public sealed class DeadLetters(TenantDatabase tenants)
             ON CONFLICT (id) DO NOTHING
             """;
         await using var unitOfWork = await tenants.BeginAsync(envelope.TenantId, cancellationToken);
+        // SQL: an insert ... on conflict do nothing with the payload cast to jsonb.
         await unitOfWork.Db.ExecuteAsync(
             sql, new { envelope.Id, envelope.TenantId, envelope.Topic, envelope.Data, envelope.OccurredAt, Reason = reason, envelope.TraceParent }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -68,7 +67,9 @@ public sealed class DeadLetters(TenantDatabase tenants)
             ON CONFLICT (id) DO UPDATE SET published_at = NULL, attempts = 0, last_error = NULL, available_at = now()
             """;
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        // SQL: moves the dead letters back set-based (delete ... returning into an upsert of the outbox).
         var moved = await unitOfWork.Db.ExecuteAsync(sql, parameters, cancellationToken);
+        // SQL: pg_notify wakes the dispatcher; notifications have no LINQ form.
         await unitOfWork.Db.ExecuteAsync(
             $"SELECT pg_notify('{EventOutbox.NotificationChannel}', @TenantId)", new { TenantId = tenantId.ToString() }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -76,5 +77,24 @@ public sealed class DeadLetters(TenantDatabase tenants)
     }
 
     // Npgsql reads timestamptz as a UTC DateTime; the record takes it as such and converts it above.
-    private sealed record DeadLetterRow(Guid Id, string Topic, string EventType, Guid TenantId, DateTime OccurredAt, int Attempts, string? LastError, DateTime DeadLetteredAt);
+    /// <summary>The columns of <c>outbox_dead_letters</c> an operator lists (row-level security keeps them to the tenant); not the payload.</summary>
+    [Table("outbox_dead_letters")]
+    private sealed class DeadLetterRow
+    {
+        [Column("id"), PrimaryKey] public Guid Id { get; init; }
+
+        [Column("topic")] public string Topic { get; init; } = "";
+
+        [Column("event_type")] public string EventType { get; init; } = "";
+
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("occurred_at")] public DateTimeOffset OccurredAt { get; init; }
+
+        [Column("attempts")] public int Attempts { get; init; }
+
+        [Column("last_error")] public string? LastError { get; init; }
+
+        [Column("dead_lettered_at")] public DateTimeOffset DeadLetteredAt { get; init; }
+    }
 }

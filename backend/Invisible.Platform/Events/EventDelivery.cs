@@ -1,4 +1,7 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Invisible.Data.Tenancy;
@@ -67,6 +70,7 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                 ON CONFLICT DO NOTHING
                 RETURNING event_id
                 """;
+            // SQL: claims the inbox set-based (insert ... select unnest ... on conflict do nothing returning).
             var fresh = (await unitOfWork.Db.QueryToListAsync<Guid>(
                 claimInbox, new { TenantId = tenantId, subscription.Consumer, EventIds = events.Select(envelope => envelope.Id).Distinct().ToArray() }, cancellationToken)).ToHashSet();
 
@@ -92,8 +96,9 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
                     span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, e.GetType().Name);
                     logger.LogWarning(e, "Handler {Consumer} failed on event {EventId} ({Topic})", subscription.Consumer, envelope.Id, envelope.Topic);
                     await unitOfWork.Transaction.RollbackAsync(HandlerSavepoint, cancellationToken);
-                    await unitOfWork.Db.ExecuteAsync(
-                        "DELETE FROM inbox WHERE consumer = @Consumer AND event_id = @EventId", new { subscription.Consumer, EventId = envelope.Id }, cancellationToken);
+                    await unitOfWork.Db.GetTable<InboxRow>()
+                        .Where(row => row.Consumer == subscription.Consumer && row.EventId == envelope.Id)
+                        .DeleteAsync(cancellationToken);
                     failed.Add((envelope, e));
                 }
             }
@@ -116,6 +121,17 @@ public sealed class EventDelivery(EventSubscriptions subscriptions, TenantDataba
 
             errors.Add(error);
         }
+    }
+
+    /// <summary>A consumer's claim on an event (row-level security keeps it to the tenant).</summary>
+    [Table("inbox")]
+    private sealed class InboxRow
+    {
+        [Column("tenant_id")] public Guid TenantId { get; init; }
+
+        [Column("consumer")] public string Consumer { get; init; } = "";
+
+        [Column("event_id")] public Guid EventId { get; init; }
     }
 }
 

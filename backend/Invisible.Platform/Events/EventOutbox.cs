@@ -26,6 +26,7 @@ public static class EventOutbox
             INSERT INTO outbox (id, tenant_id, topic, event_type, payload, occurred_at, trace_parent)
             VALUES (@Id, @TenantId, @Topic, @EventType, @Data::jsonb, @OccurredAt, @TraceParent)
             """;
+        // SQL: the payload is cast to jsonb in the statement, and the insert fires the commit notification trigger.
         await unitOfWork.Db.ExecuteAsync(
             sql, new
             {

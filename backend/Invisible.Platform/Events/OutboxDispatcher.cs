@@ -56,6 +56,7 @@ public sealed class OutboxDispatcher(
     {
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
+        // SQL: a SECURITY DEFINER function that looks across tenants.
         return (await db.QueryToListAsync<Guid>(
             "SELECT outbox_tenants_with_pending()", cancellationToken)).ToList();
     }
@@ -110,6 +111,7 @@ public sealed class OutboxDispatcher(
             LIMIT @BatchSize
             FOR UPDATE SKIP LOCKED
             """;
+        // SQL: claims a batch with FOR UPDATE SKIP LOCKED, which LINQ cannot say.
         var due = (await unitOfWork.Db.QueryToListAsync<OutboxRow>(
             claim, new { _options.BatchSize }, cancellationToken)).ToList();
 
@@ -139,6 +141,7 @@ public sealed class OutboxDispatcher(
 
         // One statement for the whole batch; if the commit is lost, the batch is delivered again and the inboxes
         // (or, in dapr mode, the consumers' inboxes behind the broker) absorb the repeat.
+        // SQL: one set-based update of the whole batch by id = any(array).
         await unitOfWork.Db.ExecuteAsync(
             "UPDATE outbox SET published_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = ANY(@Published)", new { Published = published.ToArray() }, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -212,6 +215,7 @@ public sealed class OutboxDispatcher(
 
                     _wakeUp.Writer.TryWrite(true);
                 };
+                // SQL: LISTEN has no LINQ form.
                 await using (var listen = new NpgsqlCommand($"LISTEN {EventOutbox.NotificationChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -257,6 +261,7 @@ public sealed class OutboxDispatcher(
                 SELECT id, tenant_id, topic, event_type, payload, occurred_at, @Attempts, @Error, trace_parent FROM outbox WHERE id = @Id;
                 DELETE FROM outbox WHERE id = @Id;
                 """;
+            // SQL: moves the row to the dead letters (insert ... select, then delete) in one round trip.
             await unitOfWork.Db.ExecuteAsync(
                 deadLetter, new { row.Id, Attempts = attempts, Error = message }, cancellationToken);
             return;
@@ -270,6 +275,7 @@ public sealed class OutboxDispatcher(
             SET attempts = @Attempts, last_error = @Error, available_at = now() + make_interval(secs => @DelaySeconds)
             WHERE id = @Id
             """;
+        // SQL: the retry time is computed by make_interval on the server's clock.
         await unitOfWork.Db.ExecuteAsync(
             reschedule, new { row.Id, Attempts = attempts, Error = message, DelaySeconds = delay.TotalSeconds }, cancellationToken);
     }

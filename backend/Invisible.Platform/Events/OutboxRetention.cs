@@ -31,6 +31,7 @@ public sealed class OutboxRetention(
         await using (var connection = await database.OpenConnectionAsync(cancellationToken))
         await using (var db = ProductData.On(connection))
         {
+            // SQL: a SECURITY DEFINER function that lists every tenant.
             tenantIds = (await db.QueryToListAsync<Guid>(
                 "SELECT id FROM tenant_directory_list()", cancellationToken)).ToList();
         }
@@ -62,6 +63,7 @@ public sealed class OutboxRetention(
         do
         {
             await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            // SQL: a batched delete (the batch chosen by a limited subquery, by ctid for the keyless inbox), given by the caller.
             batch = await unitOfWork.Db.ExecuteAsync(
                 deleteBatch, new { Cutoff = cutoff, BatchSize = _options.RetentionBatchSize }, cancellationToken);
             await unitOfWork.CommitAsync(cancellationToken);

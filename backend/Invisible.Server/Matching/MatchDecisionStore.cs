@@ -215,6 +215,7 @@ public static class MatchDecisionStore
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
     {
+        // SQL: the decision chunks' set-based writes go as one Npgsql batch with unnest() array parameters.
         var command = new NpgsqlBatchCommand(sql);
         command.Parameters.AddRange(parameters);
         return command;

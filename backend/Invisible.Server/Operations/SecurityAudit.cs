@@ -28,7 +28,7 @@ public sealed class SecurityAudit(string dataDirectory, string appConnectionStri
         await connection.OpenAsync(cancellationToken);
         using var db = ProductData.On(connection);
 
-        // Raw SQL below: questions to PostgreSQL's catalog, which the product maps no classes for.
+        // SQL: questions to PostgreSQL's catalog, here and below, which the product maps no classes for.
         var unprotected = await db.QueryToListAsync<string>(
             """
             select c.relname || ': ' || concat_ws(', ', case when not c.relrowsecurity then 'RLS not enabled' end,

@@ -71,6 +71,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
                         _changed.Writer.TryWrite(tenantId);
                     }
                 };
+                // SQL: LISTEN has no LINQ form.
                 await using (var listen = new NpgsqlCommand($"LISTEN {EventOutbox.NotificationChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
@@ -166,6 +167,7 @@ public sealed class LiveEventFeed(NpgsqlDataSource database, TenantDatabase tena
         _reader ??= await database.OpenConnectionAsync(cancellationToken);
         try
         {
+            // SQL: the tenant setting and the read go as one batch on the feed's own connection (see above), which linq2db cannot send.
             await using var batch = new NpgsqlBatch(_reader)
             {
                 BatchCommands =
