@@ -11,6 +11,20 @@ public sealed record ReviewerVendorDecision(string PrintedName, string? PrintedT
 /// and of its most similar other vendors) plus reviewers' decisions, which weigh more. Deterministic: the same master,
 /// decisions and seed give the same model.
 /// </summary>
+/// <remarks>
+/// ML.NET text featurisation of names was measured and left out (issue #18: "where it measurably helps"). The variant
+/// added an eighth feature, the cosine of the two names' ML.NET vectors (TokenizeIntoCharactersAsKeys with markers,
+/// ProduceHashedNgrams of lengths 1-3 in 2^16 slots, NormalizeLpNorm), to the seven explicit ones. On the quality set
+/// of <c>bench match</c> (seed 20261122, 20,000 invoices, 400 vendors, 15,194 training pairs), each model trained here:
+/// <code>
+///                     precision  recall   vendor   PO       duplicates P/R   training log-loss
+///   7 features        99.980 %   99.389 % 99.971 % 99.945 % 100 / 99.825 %   0.02305
+///   + text n-grams    99.980 %   99.389 % 99.971 % 99.945 % 100 / 99.825 %   0.02265
+/// </code>
+/// and the same figures with and without it on generated tenants of 1,000 (seed 11) and 5,000 (seed 7) invoices. The
+/// existing trigram-overlap and Jaro-Winkler features already carry what character n-grams say, so the extra feature
+/// only costs a featurisation per distinct name.
+/// </remarks>
 public static class SimilarityModelTrainer
 {
     private const int VariantsPerVendor = 6;
