@@ -30,8 +30,13 @@ public sealed record RetentionRunReport(DateTimeOffset RanAt, bool DryRun, IRead
 /// product's and PostgreSQL's log files older than <see cref="RetentionPolicy.SystemLogRetention"/> removed from the data directory.
 /// </summary>
 public sealed class RetentionRun(
-    DatabaseRuntime database, TenantDirectory directory, IBlobStore blobs, string dataDirectory, TimeProvider time, ILogger logger)
+    string ownerConnectionString, string? clusterDirectory, TenantDirectory directory, IBlobStore blobs, string dataDirectory, TimeProvider time, ILogger logger)
 {
+    public RetentionRun(DatabaseRuntime database, TenantDirectory directory, IBlobStore blobs, string dataDirectory, TimeProvider time, ILogger logger)
+        : this(database.ConnectionStrings.OwnerConnectionString, database.Cluster?.ClusterDirectory, directory, blobs, dataDirectory, time, logger)
+    {
+    }
+
     /// <summary>The actor of the audit entries a run writes.</summary>
     public const string Actor = "system:retention";
 
@@ -46,7 +51,7 @@ public sealed class RetentionRun(
             ? await directory.ListAsync(cancellationToken)
             : [await directory.FindBySlugAsync(tenantSlug, cancellationToken) ?? throw new ArgumentException($"No tenant {tenantSlug}.", nameof(tenantSlug))];
         var outcomes = new List<TenantRetentionOutcome>();
-        await using (var owner = NpgsqlDataSource.Create(database.ConnectionStrings.OwnerConnectionString))
+        await using (var owner = NpgsqlDataSource.Create(ownerConnectionString))
         {
             var pruning = new RetentionPruning(owner);
             foreach (var tenant in tenants)
@@ -66,7 +71,7 @@ public sealed class RetentionRun(
             }
         }
 
-        var logFiles = SystemLogFiles.Expired(dataDirectory, now - RetentionPolicy.SystemLogRetention);
+        var logFiles = SystemLogFiles.Expired(dataDirectory, clusterDirectory, now - RetentionPolicy.SystemLogRetention);
         if (!dryRun)
         {
             logFiles = SystemLogFiles.Delete(logFiles, logger);
@@ -101,16 +106,19 @@ public sealed class RetentionRun(
     }
 }
 
-/// <summary>The log files retention prunes: the product's rotated <c>logs/invisible-YYYY-MM-DD.log</c> and PostgreSQL's <c>postgres/log/postgresql-YYYY-MM-DD.log</c>.</summary>
+/// <summary>
+/// The log files retention prunes: the product's rotated <c>DATA_DIR/logs/invisible-YYYY-MM-DD.log</c> and the embedded
+/// cluster's <c>log/postgresql-YYYY-MM-DD.log</c> (in <c>DATA_DIR/postgres</c>, or where the cluster was placed).
+/// </summary>
 public static class SystemLogFiles
 {
     /// <summary>The rotated log files of <paramref name="dataDirectory"/> last written before <paramref name="cutoff"/>.</summary>
-    public static IReadOnlyList<string> Expired(string dataDirectory, DateTimeOffset cutoff)
+    public static IReadOnlyList<string> Expired(string dataDirectory, string? clusterDirectory, DateTimeOffset cutoff)
     {
         var folders = new[]
         {
             (Folder: Path.GetDirectoryName(ProductLogging.LogFileIn(dataDirectory))!, Pattern: "invisible-*.log"),
-            (Folder: Path.Combine(dataDirectory, "postgres", "log"), Pattern: "postgresql-*.log"),
+            (Folder: Path.Combine(clusterDirectory ?? Path.Combine(dataDirectory, "postgres"), "log"), Pattern: "postgresql-*.log"),
         };
         return folders
             .Where(folder => Directory.Exists(folder.Folder))
