@@ -27,6 +27,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     VerifyCommand.Create(),
     BackupCommand.Create(),
     RestoreCommand.Create(),
+    RetentionCommand.Create(),
     HealthCommand.Create(),
     SecurityCommand.Create(),
     ConfigCommand.Create(),

@@ -220,6 +220,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
                     values (t, 'imap.example', 993, 'implicit', 'ap', 'intake-mailbox', 'seed');
                 insert into tenant_ip_allowlist (tenant_id, cidr, created_by) values (t, '203.0.113.0/24', 'seed');
+                insert into retention_policies (tenant_id, financial_years, audit_years, updated_by) values (t, 10, 5, 'seed');
+                insert into legal_holds (tenant_id, vendor_id, reason, placed_by) values (t, ven, 'Litigation', 'seed');
             end $$
             """;
 

@@ -25,7 +25,9 @@ internal static class BackupCommand
             "backup",
             "Take a backup of the data directory now: the database (pgBackRest, into the encrypted repository at Backup:RepositoryPath, " +
             "default DIR/backups) together with its blob store and the secrets its data depends on. WAL is archived continuously besides, " +
-            "so any moment since the oldest backup can be restored (see `invisible restore`). Exit codes: 0 taken, 4 could not run.")
+            "so any moment since the oldest backup can be restored (see `invisible restore`). With an external database (ConnectionStrings:Postgres) " +
+            "it takes pg_dump --format=custom plus a tar of the blob store into REPOSITORY/dumps/LABEL instead (restore with pg_restore, see " +
+            "docs/operations.md). Exit codes: 0 taken, 4 could not run.")
         {
             type,
             CreateList(),
@@ -35,8 +37,18 @@ internal static class BackupCommand
         {
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
             await using var product = await LocalProduct.OpenAsync(dataDirectory, CommonOptions.Logging(parse), cancellationToken);
-            var cluster = product.Services.GetRequiredService<DatabaseRuntime>().Cluster
-                          ?? throw new InvalidOperationException("ConnectionStrings:Postgres names an external database: back it up with its provider's point-in-time recovery (see docs/operations.md).");
+            var database = product.Services.GetRequiredService<DatabaseRuntime>();
+            if (database.Cluster is not { } cluster)
+            {
+                // An external database's provider owns its point-in-time recovery; this is the portable copy beside it.
+                var options = BackupOptionsOf(product.Services.GetRequiredService<IConfiguration>());
+                var dump = await Dumps(product, dataDirectory).DumpAsync(options.DumpConnectionString ?? database.ConnectionStrings.OwnerConnectionString, cancellationToken);
+                AnsiConsole.MarkupLine(
+                    $"External database: dump {Markup.Escape(dump.Label)} taken with pg_dump --format=custom ({Size(dump.DatabaseBytes)}) and the blob store " +
+                    $"({Size(dump.BlobBytes)}) in {Markup.Escape(dump.Folder)}. Restore with pg_restore (docs/operations.md); point-in-time recovery is the provider's.");
+                return 0;
+            }
+
             var backup = await Backups(product, dataDirectory).BackupAsync(cluster, DatabaseRuntime.EmbeddedDatabaseName, parse.GetValue(type), cancellationToken);
             AnsiConsole.MarkupLine(
                 $"Backup {Markup.Escape(backup.Label)} ({backup.Type}) taken: {Size(backup.DatabaseBytes)} of database, {Size(backup.RepositoryBytes)} stored, " +
@@ -53,6 +65,25 @@ internal static class BackupCommand
         {
             var dataDirectory = parse.GetValue(CommonOptions.DataDirectory)!.FullName;
             var configuration = ProductConfiguration();
+            if (!string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
+            {
+                var dumps = new ExternalDatabaseDumps(dataDirectory, BackupOptionsOf(configuration), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance).List();
+                if (dumps.Count == 0)
+                {
+                    AnsiConsole.MarkupLine("External database: no dumps yet. `invisible backup` takes one; point-in-time recovery is the provider's.");
+                    return 0;
+                }
+
+                var dumpTable = new Table().AddColumns("label", "taken (UTC)", "database", "blobs", "folder");
+                foreach (var dump in dumps)
+                {
+                    dumpTable.AddRow(Markup.Escape(dump.Label), Moment(dump.TakenAt), Size(dump.DatabaseBytes), Size(dump.BlobBytes), Markup.Escape(dump.Folder));
+                }
+
+                AnsiConsole.Write(dumpTable);
+                return 0;
+            }
+
             var catalog = await Backups(configuration, dataDirectory).ListAsync(cancellationToken);
             if (catalog.Backups.Count == 0)
             {
@@ -114,8 +145,15 @@ internal static class BackupCommand
     internal static EmbeddedBackups Backups(LocalProduct product, string dataDirectory) =>
         Backups(product.Services.GetRequiredService<IConfiguration>(), dataDirectory, product.Services.GetRequiredService<ILoggerFactory>());
 
+    internal static BackupOptions BackupOptionsOf(IConfiguration configuration) =>
+        configuration.GetSection(BackupOptions.SectionName).Get<BackupOptions>() ?? new BackupOptions();
+
+    private static ExternalDatabaseDumps Dumps(LocalProduct product, string dataDirectory) =>
+        new(dataDirectory, BackupOptionsOf(product.Services.GetRequiredService<IConfiguration>()),
+            product.Services.GetRequiredService<ILoggerFactory>().CreateLogger<ExternalDatabaseDumps>());
+
     internal static EmbeddedBackups Backups(IConfiguration configuration, string dataDirectory, ILoggerFactory? loggers = null) =>
-        new(dataDirectory, configuration.GetSection(BackupOptions.SectionName).Get<BackupOptions>() ?? new BackupOptions(),
+        new(dataDirectory, BackupOptionsOf(configuration),
             (loggers ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance).CreateLogger<EmbeddedBackups>());
 
     /// <summary>The configuration sources <see cref="LocalProduct"/> reads, for verbs that need settings but not the database.</summary>

@@ -49,14 +49,28 @@ public static class AuditLog
             new DataParameter("requestId", requestId, DataType.Text));
     }
 
-    /// <summary>Recomputes every hash of the unit of work's tenant and checks the links and the gap-free numbering.</summary>
+    /// <summary>
+    /// Recomputes every hash of the unit of work's tenant and checks the links and the gap-free numbering. A chain whose oldest
+    /// entries retention removed starts at the checkpoint: the first kept entry must link to the hash and follow the sequence
+    /// number that a <c>retention.pruned</c> entry further on recorded as the last removed.
+    /// </summary>
     public static async Task<AuditChainVerification> VerifyChainAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(unitOfWork);
-        // SQL: verifies the hash chain with window functions (lag over seq).
+        // SQL: window functions over the whole chain and the checkpoint lookup in one pass: LINQ cannot say lag() over jsonb paths clearly.
         return (await unitOfWork.Db.QueryToListAsync<AuditChainVerification>(
             """
-            with chain as (
+            with checkpoint as (
+                select (c.after -> 'auditCheckpoint' ->> 'throughSeq')::bigint as through_seq,
+                       decode(c.after -> 'auditCheckpoint' ->> 'lastRemovedHash', 'hex') as last_removed_hash
+                from audit_log c
+                where c.tenant_id = @tenantId and c.action = 'retention.pruned'
+                  and (c.after -> 'auditCheckpoint' ->> 'throughSeq')::bigint
+                      = (select min(seq) - 1 from audit_log where tenant_id = @tenantId)
+                order by c.seq
+                limit 1
+            ),
+            chain as (
                 select seq, hash, prev_hash,
                        audit_entry_hash(prev_hash, tenant_id, seq, occurred_at, actor, action, entity, entity_id, before, after, request_id) as recomputed,
                        lag(hash) over (order by seq) as predecessor_hash,
@@ -66,8 +80,11 @@ public static class AuditLog
             )
             select count(*) as EntriesChecked,
                    min(seq) filter (where hash <> recomputed
-                                       or prev_hash <> coalesce(predecessor_hash, decode(repeat('00', 32), 'hex'))
-                                       or seq <> coalesce(predecessor_seq, 0) + 1) as FirstBrokenSequence
+                                       or prev_hash is distinct from coalesce(
+                                              predecessor_hash,
+                                              case when seq = 1 then decode(repeat('00', 32), 'hex')
+                                                   else (select last_removed_hash from checkpoint) end)
+                                       or seq is distinct from coalesce(predecessor_seq, (select through_seq from checkpoint), 0) + 1) as FirstBrokenSequence
             from chain
             """, new { tenantId = unitOfWork.TenantId }, cancellationToken)).Single();
     }

@@ -29,6 +29,12 @@ public sealed class BackupOptions
     /// <summary>The worker takes an incremental backup when the newest backup of any type is older than this.</summary>
     public TimeSpan IncrementalBackupInterval { get; set; } = TimeSpan.FromDays(1);
 
+    /// <summary>
+    /// With an external database: the connection <c>invisible backup</c>'s pg_dump uses (default <c>ConnectionStrings:Postgres</c>).
+    /// Its role needs BYPASSRLS, as the tenant tables force row-level security even on their owner.
+    /// </summary>
+    public string? DumpConnectionString { get; set; }
+
     /// <summary>The worker runs the restore drill (<c>backup verify</c>) when the last one is older than this.</summary>
     public TimeSpan DrillInterval { get; set; } = TimeSpan.FromDays(30);
 }

@@ -487,7 +487,15 @@ public sealed class EmbeddedPostgres : IAsyncDisposable
                              $" -c archive_timeout={TimeoutSeconds(archiving.Timeout)} -c {ShellQuote("archive_command=" + archiving.Command)}";
         }
 
-        return ephemeral ? serverOptions + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off" : serverOptions;
+        if (ephemeral)
+        {
+            return serverOptions + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off";
+        }
+
+        // The server's own log in CLUSTER/log, one file per UTC day (the retention run removes those older than 90 days);
+        // server.log keeps only what is written before the collector starts (a failed start).
+        return serverOptions + " -c logging_collector=on -c log_directory=log -c log_rotation_age=1d -c log_rotation_size=0" +
+               " -c log_timezone=UTC -c " + ShellQuote("log_filename=postgresql-%Y-%m-%d.log");
     }
 
     private static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

@@ -6,7 +6,8 @@ namespace Invisible.Server.Hosting;
 /// <summary>
 /// <c>DATA_DIR/logs/invisible.log</c>: one line per entry, appended and flushed as it is logged, so the file is complete
 /// up to the moment a process dies. Created on the first entry: a verb that logs nothing (a remote call) leaves no data
-/// directory behind.
+/// directory behind. Rotated daily (UTC): the first entry of a day moves a file last written on an earlier day to
+/// <c>invisible-YYYY-MM-DD.log</c> (that day), which the retention run removes after 90 days.
 /// </summary>
 [ProviderAlias("File")]
 internal sealed class ProductLogFileProvider(string logFile) : ILoggerProvider
@@ -15,6 +16,7 @@ internal sealed class ProductLogFileProvider(string logFile) : ILoggerProvider
     private static readonly Lock FileLock = new();
 
     private FileStream? _stream;
+    private DateOnly _day;
     private bool _unwritable;
     private bool _disposed;
 
@@ -50,6 +52,15 @@ internal sealed class ProductLogFileProvider(string logFile) : ILoggerProvider
                     return;
                 }
 
+                var today = DateOnly.FromDateTime(DateTime.UtcNow);
+                if (today != _day)
+                {
+                    _day = today;
+                    _stream?.Dispose();
+                    _stream = null;
+                    RotateWrittenBefore(today);
+                }
+
                 _stream ??= Open();
                 // Another process (`up` and a verb attached to its cluster) may have appended since: write at the end.
                 _stream.Seek(0, SeekOrigin.End);
@@ -62,6 +73,36 @@ internal sealed class ProductLogFileProvider(string logFile) : ILoggerProvider
                 _unwritable = true;
                 Console.Error.WriteLine($"Cannot write the log file {logFile} ({exception.Message}); its entries are not kept.");
             }
+        }
+    }
+
+    /// <summary>
+    /// Moves the log file aside when it was last written before <paramref name="today"/>. Several processes may write the file:
+    /// the first to see the new day moves it, the others find today's file and only reopen theirs.
+    /// </summary>
+    private void RotateWrittenBefore(DateOnly today)
+    {
+        if (!File.Exists(logFile))
+        {
+            return;
+        }
+
+        var lastWritten = DateOnly.FromDateTime(File.GetLastWriteTimeUtc(logFile));
+        if (lastWritten >= today)
+        {
+            return;
+        }
+
+        var rotated = Path.Combine(
+            Path.GetDirectoryName(logFile)!,
+            $"{Path.GetFileNameWithoutExtension(logFile)}-{lastWritten.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}{Path.GetExtension(logFile)}");
+        try
+        {
+            File.Move(logFile, rotated, overwrite: false);
+        }
+        catch (IOException)
+        {
+            // Another process moved it first (or that day's file exists): keep appending to the current one.
         }
     }
 

@@ -80,7 +80,7 @@ public sealed class InvariantChecks(TenantDatabase tenants, IBlobStore blobs, Ev
 
     public static readonly Invariant AuditChain = new(
         "audit-chain",
-        "The tenant's audit log is numbered 1, 2, 3 ... without gaps and every entry's hash is its recomputed hash, chained to its predecessor's (AuditLog.VerifyChainAsync).",
+        "The tenant's audit log is numbered 1, 2, 3 ... without gaps (from the checkpoint on, once retention pruned it) and every entry's hash is its recomputed hash, chained to its predecessor's (AuditLog.VerifyChainAsync).",
         "audit entries");
 
     public static readonly Invariant TenantIsolation = new(

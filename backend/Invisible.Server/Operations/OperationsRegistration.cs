@@ -21,7 +21,7 @@ public sealed class MetricsOptions
     public List<string> AllowedNetworks { get; set; } = [];
 }
 
-/// <summary>Operations: <c>/metrics</c> with the operational gauges, and the worker's scheduled backups and restore drills.</summary>
+/// <summary>Operations: <c>/metrics</c> with the operational gauges, and the worker's scheduled backups, restore drills and retention runs.</summary>
 public static class OperationsRegistration
 {
     public const string MetricsPath = "/metrics";
@@ -35,6 +35,11 @@ public static class OperationsRegistration
         if (role != ServerRole.Api && database.Cluster is not null)
         {
             services.AddHostedService<BackupSchedule>();
+        }
+
+        if (role != ServerRole.Api)
+        {
+            services.AddHostedService<RetentionSchedule>();
         }
 
         return services;
