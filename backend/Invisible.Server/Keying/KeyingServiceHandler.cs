@@ -90,6 +90,9 @@ public sealed class KeyingServiceHandler(KeyingQueue queue, PdfTickets tickets) 
     public override async Task<KeyedInvoiceResult> SubmitKeyedInvoice(SubmitKeyedInvoiceRequest request, ServerCallContext context)
     {
         var id = ParseItemId(request.ItemId);
+        var caller = context.Caller();
+        // Looked up before the form is checked: another tenant's item is not found, whatever the form says.
+        _ = await queue.FindAsync(caller.TenantId, id, context.CancellationToken) ?? throw ItemNotFound();
         var (invoice, violations) = KeyedInvoiceForm.Check(new KeyedInvoiceFields(
             request.VendorName, request.InvoiceNumber, request.InvoiceDate, request.DueDate, request.Currency, request.PoNumber,
             request.Lines.Select(l => (l.Sku, l.Description, l.Quantity, l.UnitPrice, l.Amount)).ToList(), request.TaxAmount, request.InvoiceTotal));
@@ -98,7 +101,6 @@ public sealed class KeyingServiceHandler(KeyingQueue queue, PdfTickets tickets) 
             throw DomainException.InvalidArgument("The keyed invoice is not valid.", violations);
         }
 
-        var caller = context.Caller();
         var result = await queue.SubmitAsync(caller.TenantId, id, invoice, caller.UserId.ToString(), context.RequestId(), context.CancellationToken);
         if (result.Rejection is { } rejection)
         {
