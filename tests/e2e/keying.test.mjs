@@ -13,7 +13,7 @@ import { launchChromium, watchForProblems } from './support/browser.mjs';
 import { outputFolder } from './support/paths.mjs';
 import { assertPrerequisites } from './support/prerequisites.mjs';
 import { startProduct } from './support/product.mjs';
-import { demoLogin, signInAsDemoAdmin } from './support/session.mjs';
+import { demoLogin, signInAsDemoAdmin, signInWithTotp } from './support/session.mjs';
 
 const run = promisify(execFile);
 const liveTimeoutMs = 30_000;
@@ -54,6 +54,7 @@ describe('keying a PDF received by e-mail', () => {
   let context;
   let page;
   let problems;
+  let credentials;
 
   before(async () => {
     await mkdir(outputFolder, { recursive: true });
@@ -63,7 +64,7 @@ describe('keying a PDF received by e-mail', () => {
     context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     problems = await watchForProblems(page);
-    await signInAsDemoAdmin(page, product);
+    credentials = await signInAsDemoAdmin(page, product);
   });
 
   after(async () => {
@@ -112,12 +113,14 @@ describe('keying a PDF received by e-mail', () => {
       '--attach-type', 'application/pdf', '--attach-name', 'scan.pdf', '--attach', `@${pdf}`,
     ]);
 
-    // A second tab watches the invoice list; it must show the keyed invoice decided without being reloaded.
-    const watcher = await context.newPage();
+    // A second browser watches the invoice list; it must show the keyed invoice decided without being reloaded.
+    const second = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const watcher = await second.newPage();
+    await signInWithTotp(watcher, product, credentials);
     await watcher.goto(`${product.httpUrl}/invoices?q=${invoiceNumber}`);
-    await watcher.getByTestId('invoice-range').waitFor();
+    await watcher.getByRole('searchbox', { name: 'Search' }).waitFor();
 
-    await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
+    await page.goto(`${product.httpUrl}/dashboard`);
     const toKey = page.locator('[data-kpi="to-key"] a');
     await toKey.waitFor();
     assert.ok(Number((await toKey.innerText()).trim()) >= 1, 'the dashboard counts the PDF to key');
