@@ -51,19 +51,18 @@ public static class KeyingPdfEndpoint
             return Results.Unauthorized();
         }
 
-        var pdf = await queue.FindAsync(tenantId, id, cancellationToken) is { } item
-            ? (Item: item, Content: await queue.GetPdfAsync(tenantId, id, cancellationToken))
-            : default;
-        if (pdf.Content is null)
+        // Read under the caller's (or the ticket's) tenant: another tenant's item is not found.
+        var item = await queue.FindAsync(tenantId, id, cancellationToken);
+        if (item is null || await queue.GetPdfAsync(item, cancellationToken) is not { } content)
         {
             return Results.NotFound();
         }
 
         SecurityHeaders.AllowFramingBySelf(http);
         var disposition = new ContentDispositionHeaderValue("inline");
-        disposition.SetHttpFileName(Path.GetFileName(pdf.Item!.Attachment.FileName) is { Length: > 0 } name ? name : "invoice.pdf");
+        disposition.SetHttpFileName(Path.GetFileName(item.Attachment.FileName) is { Length: > 0 } name ? name : "invoice.pdf");
         http.Response.Headers.ContentDisposition = disposition.ToString();
         http.Response.Headers.CacheControl = "private, no-store";
-        return Results.Bytes(pdf.Content, "application/pdf");
+        return Results.Bytes(content, "application/pdf");
     }
 }

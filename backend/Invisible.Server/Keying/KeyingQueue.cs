@@ -89,13 +89,9 @@ public sealed class KeyingQueue(TenantDatabase tenants, IBlobStore blobs, Import
         return await FindAsync(unitOfWork, id, cancellationToken);
     }
 
-    /// <summary>The kept PDF of an item of this tenant (also once keyed, for the record); null when there is none here.</summary>
-    public async Task<byte[]?> GetPdfAsync(Guid tenantId, ToKeyItemId id, CancellationToken cancellationToken)
-    {
-        // Read under row-level security first, so a guessed id of another tenant's item finds nothing.
-        var item = await FindAsync(tenantId, id, cancellationToken);
-        return item?.Attachment.PdfBlob is { } blob ? await blobs.GetAsync(blob, cancellationToken) : null;
-    }
+    /// <summary>The kept PDF of an item found under the caller's tenant (also once keyed, for the record); null when it is gone.</summary>
+    public async Task<byte[]?> GetPdfAsync(ToKeyItemView item, CancellationToken cancellationToken) =>
+        item.Attachment.PdfBlob is { } blob ? await blobs.GetAsync(blob, cancellationToken) : null;
 
     public async Task<KeyingPrefillView> PrefillAsync(Guid tenantId, ToKeyItemView item, CancellationToken cancellationToken)
     {
