@@ -7,6 +7,7 @@ using Invisible.Server.Http;
 using Invisible.Server.Realtime;
 using Invisible.Server.Imports;
 using Invisible.Server.Intake;
+using Invisible.Server.Keying;
 using Invisible.Server.Matching;
 using Invisible.Server.Operations;
 using Invisible.Server.Exceptions;
@@ -37,6 +38,7 @@ public static class ServerComposition
         services.AddOpenApiDocument();
         services.AddFieldEncryption().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
+        services.AddKeying();
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         services.AddOperations(configuration, database);
@@ -55,7 +57,7 @@ public static class ServerComposition
         app.MapOperations();
         if (role != ServerRole.Worker)
         {
-            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake();
+            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake().MapKeying();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();
             app.MapOpenApiDocument();

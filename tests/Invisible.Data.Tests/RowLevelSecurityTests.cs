@@ -217,6 +217,10 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                     returning id into msg;
                 insert into intake_attachments (tenant_id, message_id, ordinal, path, file_name, content_type, size_bytes, outcome)
                     values (t, msg, 0, 'invoice.xml', 'invoice.xml', 'application/xml', 10, 'imported');
+                insert into intake_attachments (tenant_id, message_id, ordinal, path, file_name, content_type, size_bytes, outcome, pdf_blob, keyed_by, keyed_at)
+                    values (t, msg, 1, 'scan.pdf', 'scan.pdf', 'application/pdf', 10, 'keyed', 'tenants/x/intake/y/0001.pdf', 'seed', now());
+                insert into keyed_invoices (tenant_id, import_id, invoice_id, message_id, ordinal, pdf_blob, due_date, keyed_by)
+                    values (t, imp, inv, msg, 1, 'tenants/x/intake/y/0001.pdf', '2026-03-05', 'seed');
                 insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
                     values (t, 'imap.example', 993, 'implicit', 'ap', 'intake-mailbox', 'seed');
                 insert into tenant_ip_allowlist (tenant_id, cidr, created_by) values (t, '203.0.113.0/24', 'seed');

@@ -9,6 +9,9 @@ public enum ImportSource
     Api,
     Email,
     Cli,
+
+    /// <summary>Keyed by hand from a PDF without invoice data (see keyed_invoices).</summary>
+    Keyed,
 }
 
 /// <summary>The state of an import record (imports.status).</summary>

@@ -16,7 +16,8 @@ public sealed record DashboardView(
     IReadOnlyList<(string Label, int Exceptions)> ExceptionsByAge,
     IReadOnlyList<Money> AmountHeld,
     int ImportsToday,
-    DateTimeOffset AsOf);
+    DateTimeOffset AsOf,
+    int ToKeyCount = 0);
 
 /// <summary>The dashboard's counters, each one set-based query over the tenant's current state.</summary>
 public static class DashboardQueries
@@ -74,6 +75,9 @@ public static class DashboardQueries
         var importsToday = await db.GetTable<ImportTableRow>()
             .Where(import => import.Status == "stored" && import.ReceivedAt >= today)
             .CountAsync(cancellationToken);
+        var toKey = await db.GetTable<Intake.IntakeAttachmentRow>()
+            .Where(attachment => attachment.Outcome == Intake.AttachmentOutcome.ToKey)
+            .CountAsync(cancellationToken);
 
         var byAge = AgeBuckets
             .Select((bucket, index) => (bucket.Label, ages.Where(age =>
@@ -87,6 +91,7 @@ public static class DashboardQueries
             byAge,
             held,
             importsToday,
-            now);
+            now,
+            toKey);
     }
 }

@@ -239,6 +239,7 @@ public sealed class MatchingServiceHandler(InvoiceMatching matching, ToleranceAd
             InvoiceCount = view.InvoiceCount,
             TouchlessRate = view.TouchlessRate,
             ImportsToday = view.ImportsToday,
+            ToKeyCount = view.ToKeyCount,
             AsOf = Timestamp.FromDateTimeOffset(view.AsOf),
         };
         dashboard.InvoicesByStatus.AddRange(view.InvoicesByStatus

@@ -10,6 +10,7 @@ using Invisible.Contracts.Events.V1;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Intake.V1;
+using Invisible.Contracts.Keying.V1;
 using Invisible.Contracts.Matching.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
@@ -241,12 +242,32 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
             await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
 
+        // Keying: B's to-key item is not listed, read, keyed or discarded, and B's purchase order offers no lines to pick.
+        ["invisible.keying.v1.KeyingService.ListToKeyItems"] = async world => ExpectNoneOf(
+            await world.Call(KeyingRpc("ListToKeyItems"), new ListToKeyItemsRequest(), await world.SessionOfA()), world.BToKeyItemId, "B-only subject"),
+        ["invisible.keying.v1.KeyingService.GetToKeyItem"] = async world => Expect(
+            await world.Call(KeyingRpc("GetToKeyItem"), new GetToKeyItemRequest { ItemId = world.BToKeyItemId }, await world.SessionOfA()), StatusCode.NotFound),
+        ["invisible.keying.v1.KeyingService.ListOpenPurchaseOrderLines"] = async world => Expect(
+            await world.Call(KeyingRpc("ListOpenPurchaseOrderLines"), new ListOpenPurchaseOrderLinesRequest { PoNumber = IsolationWorld.BPoNumber }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.keying.v1.KeyingService.SubmitKeyedInvoice"] = async world => Expect(
+            await world.Call(KeyingRpc("SubmitKeyedInvoice"), new SubmitKeyedInvoiceRequest
+            {
+                ItemId = world.BToKeyItemId, VendorName = "Vendor of B", InvoiceNumber = "A-KEYED-1", InvoiceDate = "2026-01-12", Currency = "EUR", InvoiceTotal = "10.00",
+                Lines = { new KeyedLine { Description = "Widget", Quantity = "1", UnitPrice = "10.00", Amount = "10.00" } },
+            }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.keying.v1.KeyingService.DiscardToKeyItem"] = async world => Expect(
+            await world.Call(KeyingRpc("DiscardToKeyItem"), new DiscardToKeyItemRequest { ItemId = world.BToKeyItemId }, await world.SessionOfA()), StatusCode.NotFound),
+
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
         ["grpc.health.v1.Health.Watch"] = async world => Expect(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
             StatusCode.DeadlineExceeded),
     };
+
+    private static Google.Protobuf.Reflection.MethodDescriptor KeyingRpc(string name) => KeyingReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -490,6 +511,11 @@ internal sealed class IsolationWorld
 
     public string BIntakeMessageId { get; private set; } = "";
 
+    /// <summary>A PDF of B's held message kept to key: <c>&lt;message id&gt;-&lt;ordinal&gt;</c>.</summary>
+    public string BToKeyItemId { get; private set; } = "";
+
+    public const string BPoNumber = "B-PO-ISOLATED";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -525,6 +551,17 @@ internal sealed class IsolationWorld
                 values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
                 returning id
                 """, new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into intake_attachments (tenant_id, message_id, ordinal, path, file_name, content_type, size_bytes, outcome, pdf_blob)
+                values (@tenantId, @messageId::uuid, 0, 'b-scan.pdf', 'b-scan.pdf', 'application/pdf', 10, 'to_key', 'tenants/b/intake/b-scan.pdf')
+                """, new { tenantId = b.Id, messageId = world.BIntakeMessageId }, CancellationToken.None);
+            world.BToKeyItemId = $"{Guid.Parse(world.BIntakeMessageId):N}-0";
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into purchase_orders (tenant_id, po_number, po_number_normalized, vendor_id, order_date, currency)
+                select @tenantId, @po, 'BPOISOLATED', id, date '2026-01-05', 'EUR' from vendors where vendor_code = @code
+                """, new { tenantId = b.Id, po = BPoNumber, code = BVendorCode }, CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -570,6 +607,7 @@ internal sealed class IsolationWorld
                 'sessions', (select json_agg(r order by r.id) from (select id, revoked_at, replaced_by from refresh_tokens) r),
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
+                'intake_attachments', (select json_agg(a order by a.message_id, a.ordinal) from (select message_id, ordinal, outcome from intake_attachments) a),
                 'match_decisions', (select count(*) from match_decisions),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";

@@ -111,8 +111,10 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["user_id"] = world.BClerkId,
             ["upload_id"] = world.BUploadId,
             ["message_id"] = world.BIntakeMessageId,
+            ["item_id"] = world.BToKeyItemId,
+            ["po_number"] = IsolationWorld.BPoNumber,
         };
-        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId];
+        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BToKeyItemId];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

@@ -37,6 +37,11 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/intake/settings", "The tenant's receiving addresses and sender allowlist."),
         ("post", "/v1/intake/addresses", "Adds an alias address (admins)."),
         ("post", "/v1/intake/allowlist", "Trusts a sender address"),
+        ("get", "/v1/keying/items", "The tenant's to-key items, oldest first"),
+        ("get", "/v1/keying/items/{itemId}", "NOT_FOUND (reason KEYING_ITEM_NOT_FOUND)"),
+        ("get", "/v1/keying/purchase-orders/{poNumber}/lines", "The lines of a current, open purchase order to pick from."),
+        ("post", "/v1/keying/items/{itemId}:submit", "Stores the keyed invoice through the import path"),
+        ("post", "/v1/keying/items/{itemId}:discard", "Takes an item out of the queue without an invoice"),
     ];
 
     [Fact]

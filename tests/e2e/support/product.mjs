@@ -51,7 +51,7 @@ export async function startProduct({ logFile }) {
 
   try {
     const endpoints = await waitForEndpoints(join(dataDir, 'endpoints.json'), ended, logFile);
-    return { httpUrl: endpoints.http, dataDir, stop };
+    return { httpUrl: endpoints.http, smtp: endpoints.smtp, dataDir, stop };
   } catch (error) {
     await stop();
     throw error;

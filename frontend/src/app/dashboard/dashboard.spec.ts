@@ -28,6 +28,7 @@ describe('Dashboard', () => {
             exceptionsByReason: [{ reason: 'price_variance', exceptions: 10 - matched }],
             amountHeld: [{ currency: 'EUR', amount: '1500.2500' }],
             importsToday: 4,
+            toKeyCount: 3,
           };
         },
       });
@@ -55,6 +56,7 @@ describe('Dashboard', () => {
     expect(kpi('touchless')).toBe('80%');
     expect(kpi('exceptions')).toBe('2');
     expect(kpi('imports-today')).toBe('4');
+    expect(kpi('to-key')).toBe('3');
     expect(kpi('amount-held')).toContain('1,500.25');
 
     await until(() => feed.open === 1, 'the Watch stream');
