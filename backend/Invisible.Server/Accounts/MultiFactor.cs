@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
@@ -17,7 +18,8 @@ public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, Iss
 /// sealed by <see cref="MfaSecretVault"/> and opened only for the check.
 /// </summary>
 public sealed class MultiFactor(
-    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time)
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time,
+    PersonalDataKeys personalDataKeys)
 {
     /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
     public async Task<IssuedSession> VerifyAsync(
@@ -31,7 +33,7 @@ public sealed class MultiFactor(
         }
 
         // Codes are guessable in a way passwords are not (10^6 values, three valid at a time), so failures lock like passwords.
-        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
@@ -72,7 +74,7 @@ public sealed class MultiFactor(
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         }
 
-        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+        await throttles.RecordSuccessAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken);
         var session = await sessions.ContinueAsync(unitOfWork, user, caller.SessionId, mfaSatisfied: true, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return session;
@@ -96,7 +98,8 @@ public sealed class MultiFactor(
             "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id", new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
-        return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, user.Email), Base32.Encode(secret));
+        var email = user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken));
+        return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, email), Base32.Encode(secret));
     }
 
     /// <summary>Activates the pending secret with its first code; issues new recovery codes and ends every other session.</summary>
@@ -111,7 +114,7 @@ public sealed class MultiFactor(
         }
 
         // A code guess like any other: counted before it is checked, refused while locked.
-        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
@@ -123,7 +126,7 @@ public sealed class MultiFactor(
             throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), requestId, cancellationToken);
         }
 
-        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+        await throttles.RecordSuccessAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken);
 
         var codes = RecoveryCodes.Generate();
         var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);

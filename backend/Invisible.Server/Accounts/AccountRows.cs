@@ -1,0 +1,43 @@
+using LinqToDB.Mapping;
+
+namespace Invisible.Server.Accounts;
+
+/// <summary>The columns of <c>users</c> that accounts write; the e-mail address only sealed, with its blind index (issue #20).</summary>
+[Table("users")]
+internal sealed class UserRow
+{
+    [Column("id"), PrimaryKey] public Guid Id { get; set; }
+    [Column("tenant_id")] public Guid TenantId { get; set; }
+    [Column("email_encrypted")] public byte[] EmailEncrypted { get; set; } = [];
+    [Column("email_index")] public byte[] EmailIndex { get; set; } = [];
+    [Column("display_name")] public string DisplayName { get; set; } = "";
+    [Column("role")] public string Role { get; set; } = "";
+    [Column("password_hash")] public string? PasswordHash { get; set; }
+    [Column("mfa_enabled_at", SkipOnInsert = true)] public DateTimeOffset? MfaEnabledAt { get; set; }
+    [Column("disabled_at", SkipOnInsert = true)] public DateTimeOffset? DisabledAt { get; set; }
+    [Column("last_sign_in_at", SkipOnInsert = true)] public DateTimeOffset? LastSignInAt { get; set; }
+}
+
+/// <summary>The columns of <c>invitations</c> that accounts read and write; the address only sealed.</summary>
+[Table("invitations")]
+internal sealed class InvitationRow
+{
+    [Column("id"), PrimaryKey] public Guid Id { get; set; }
+    [Column("tenant_id")] public Guid TenantId { get; set; }
+    [Column("email_encrypted")] public byte[] EmailEncrypted { get; set; } = [];
+    [Column("role")] public string Role { get; set; } = "";
+    [Column("token_hash")] public byte[] TokenHash { get; set; } = [];
+    [Column("invited_by")] public Guid? InvitedBy { get; set; }
+    [Column("expires_at")] public DateTimeOffset ExpiresAt { get; set; }
+    [Column("accepted_at", SkipOnInsert = true)] public DateTimeOffset? AcceptedAt { get; set; }
+    [Column("revoked_at", SkipOnInsert = true)] public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>The columns of <c>tenants</c> a session reports.</summary>
+[Table("tenants")]
+internal sealed class AccountTenantRow
+{
+    [Column("id"), PrimaryKey] public Guid Id { get; set; }
+    [Column("slug")] public string Slug { get; set; } = "";
+    [Column("mfa_required")] public bool MfaRequired { get; set; }
+}
