@@ -1,3 +1,4 @@
+using LinqToDB;
 using Invisible.Server.FieldEncryption;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
@@ -46,9 +47,8 @@ public sealed class MultiFactor(
                 throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
             }
 
-            // SQL: a text[] column written whole; ported mechanically, LINQ conversion pending (issue #18).
-            await unitOfWork.Db.ExecuteAsync(
-                "update users set recovery_code_hashes = @remaining where id = @id", new { id = user.Id, remaining = remaining.ToArray() }, cancellationToken);
+            await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+                .Set(row => row.RecoveryCodeHashes, remaining.ToArray()).UpdateAsync(cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.recovery_code_used", "user", user.Id.ToString(), null,
                 new { codesLeft = remaining.Count }, requestId, cancellationToken);
         }
@@ -66,9 +66,8 @@ public sealed class MultiFactor(
             {
                 // Written before encryption, or under a key being retired: seal it with the current key now that it is in hand.
                 var resealed = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-                // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-                await unitOfWork.Db.ExecuteAsync(
-                    "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id", new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, cancellationToken);
+                await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+                    .Set(row => row.MfaSecret, resealed.Value).Set(row => row.MfaSecretKeyId, resealed.KeyId).UpdateAsync(cancellationToken);
             }
 
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
@@ -93,9 +92,8 @@ public sealed class MultiFactor(
 
         var secret = Totp.NewSecret();
         var sealedSecret = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        await unitOfWork.Db.ExecuteAsync(
-            "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id", new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, cancellationToken);
+        await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+            .Set(row => row.MfaPendingSecret, sealedSecret.Value).Set(row => row.MfaPendingSecretKeyId, sealedSecret.KeyId).UpdateAsync(cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         var email = user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken));
@@ -130,14 +128,16 @@ public sealed class MultiFactor(
 
         var codes = RecoveryCodes.Generate();
         var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
-        // SQL: moves the pending secret into place column-to-column in one statement; LINQ conversion pending (issue #18).
-        await unitOfWork.Db.ExecuteAsync(
-            """
-            update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
-                             mfa_pending_secret = null, mfa_pending_secret_key_id = null, mfa_enabled_at = now(),
-                             recovery_code_hashes = @hashes
-            where id = @id
-            """, new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, cancellationToken);
+        // The pending secret moves into place column to column, in one statement.
+        var hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray();
+        await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+            .Set(row => row.MfaSecret, row => row.MfaPendingSecret)
+            .Set(row => row.MfaSecretKeyId, row => row.MfaPendingSecretKeyId)
+            .Set(row => row.MfaPendingSecret, (byte[]?)null)
+            .Set(row => row.MfaPendingSecretKeyId, (string?)null)
+            .Set(row => row.MfaEnabledAt, Sql.CurrentTzTimestamp)
+            .Set(row => row.RecoveryCodeHashes, hashes)
+            .UpdateAsync(cancellationToken);
         await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
@@ -149,9 +149,7 @@ public sealed class MultiFactor(
     }
 
     private static Task<int> RecordStepAsync(TenantUnitOfWork unitOfWork, Guid userId, long step, CancellationToken cancellationToken) =>
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        unitOfWork.Db.ExecuteAsync(
-            "update users set mfa_last_step = @step where id = @userId", new { userId, step }, cancellationToken);
+        unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == userId).Set(row => row.MfaLastStep, step).UpdateAsync(cancellationToken);
 
     /// <summary>Audits the failure (committed, unlike anything else in this unit of work; already counted by the throttle); returns the refusal to throw.</summary>
     private static async Task<DomainException> RejectAsync(
