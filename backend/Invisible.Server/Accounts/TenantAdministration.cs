@@ -122,6 +122,7 @@ public sealed class TenantAdministration(
             InvitedBy = caller.Kind == CallerKind.User ? caller.UserId : null,
             ExpiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
         }, token: cancellationToken);
+        // SQL: read back through InvitationColumns, the same computed summary the list and revoke return.
         var invitation = (await unitOfWork.Db.QueryToListAsync<SealedInvitationSummary>(
             $"select {InvitationColumns} from invitations where id = @invitationId", new { invitationId }, cancellationToken)).Single().Open(data, caller.TenantId);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "invitation.created", "invitation", invitation.Id.ToString(), null,
