@@ -45,3 +45,6 @@ alter table users alter column email_encrypted set not null, alter column email_
 alter table invitations drop column email;
 alter table invitations alter column email_encrypted set not null;
 alter table vendors drop column tax_id, drop column email;
+
+-- Sign-in throttles now count per blind index ("account:<hex>"); rows keyed by an address are forgotten with it.
+delete from sign_in_throttles where key like 'account:%@%';
