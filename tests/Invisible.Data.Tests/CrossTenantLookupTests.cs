@@ -11,19 +11,20 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
     private TestDatabase Database => fixture.Database;
 
     [Fact]
-    public async Task An_email_used_in_two_tenants_finds_both_users_but_not_disabled_ones()
+    public async Task A_blind_index_used_in_two_tenants_finds_both_users_but_not_disabled_ones()
     {
         var tenants = await Database.CreateTwoTenantsAsync();
-        var first = await InsertUserAsync(tenants.First.Id, "Pat@Example.com", disabled: false);
+        // The data layer treats the blind index as opaque bytes; a SHA-256 of the address stands in for the product's HMAC.
+        var first = await InsertUserAsync(tenants.First.Id, "pat@example.com", disabled: false);
         var second = await InsertUserAsync(tenants.Second.Id, "pat@example.com", disabled: false);
         await InsertUserAsync(tenants.Second.Id, "gone@example.com", disabled: true);
 
-        var found = await Database.CrossTenantLookup.FindUsersByEmailAsync("PAT@example.COM", CancellationToken.None);
+        var found = await Database.CrossTenantLookup.FindUsersByEmailIndexAsync(Sha256("pat@example.com"), CancellationToken.None);
 
         Assert.Equal(
             new[] { new TenantScopedId(tenants.First.Id, first), new TenantScopedId(tenants.Second.Id, second) }.OrderBy(id => id.TenantId),
             found.OrderBy(id => id.TenantId));
-        Assert.Empty(await Database.CrossTenantLookup.FindUsersByEmailAsync("gone@example.com", CancellationToken.None));
+        Assert.Empty(await Database.CrossTenantLookup.FindUsersByEmailIndexAsync(Sha256("gone@example.com"), CancellationToken.None));
     }
 
     [Fact]
@@ -41,8 +42,8 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
                 insert into api_keys (tenant_id, name, key_prefix, key_hash, role) values (@TenantId, 'ci', 'ik_live', @keyHash, 'clerk');
                 insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, expires_at)
                     values (@TenantId, @userId, gen_random_uuid(), @tokenHash, now() + interval '1 day');
-                insert into invitations (tenant_id, email, role, token_hash, expires_at)
-                    values (@TenantId, 'new@example.com', 'auditor', @invitationHash, now() + interval '1 day');
+                insert into invitations (tenant_id, email_encrypted, role, token_hash, expires_at)
+                    values (@TenantId, '\x01'::bytea, 'auditor', @invitationHash, now() + interval '1 day');
                 """, new { uow.TenantId, userId, keyHash, tokenHash, invitationHash }, CancellationToken.None);
             await uow.CommitAsync(CancellationToken.None);
         }
@@ -76,7 +77,8 @@ public sealed class CrossTenantLookupTests(DatabaseFixture fixture) : IClassFixt
     {
         await using var uow = await Database.Tenants.BeginAsync(tenantId, CancellationToken.None);
         var id = await uow.Db.ExecuteAsync<Guid>(
-            "insert into users (tenant_id, email, role, disabled_at) values (@tenantId, @email, 'clerk', case when @disabled then now() end) returning id", new { tenantId, email, disabled }, CancellationToken.None);
+            "insert into users (tenant_id, email_encrypted, email_index, role, disabled_at) values (@tenantId, '\\x01'::bytea, @emailIndex, 'clerk', case when @disabled then now() end) returning id",
+            new { tenantId, emailIndex = Sha256(email), disabled }, CancellationToken.None);
         await uow.CommitAsync(CancellationToken.None);
         return id;
     }

@@ -162,13 +162,14 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 t   uuid := current_setting('app.tenant_id')::uuid;
                 usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid;
             begin
-                insert into users (tenant_id, email, role) values (t, 'admin@example.com', 'admin') returning id into usr;
+                insert into users (tenant_id, email_encrypted, email_index, role)
+                    values (t, '\x01'::bytea, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'admin') returning id into usr;
                 insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, expires_at)
                     values (t, usr, gen_random_uuid(), sha256(convert_to(gen_random_uuid()::text, 'UTF8')), now() + interval '1 day');
                 insert into api_keys (tenant_id, name, key_prefix, key_hash, role, created_by)
                     values (t, 'ci', 'ik_abc', sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'clerk', usr);
-                insert into invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
-                    values (t, 'new@example.com', 'clerk', sha256(convert_to(gen_random_uuid()::text, 'UTF8')), usr, now() + interval '7 days');
+                insert into invitations (tenant_id, email_encrypted, role, token_hash, invited_by, expires_at)
+                    values (t, '\x01'::bytea, 'clerk', sha256(convert_to(gen_random_uuid()::text, 'UTF8')), usr, now() + interval '7 days');
                 insert into imports (tenant_id, kind, file_name, content_sha256)
                     values (t, 'invoices', 'invoices.csv', sha256(convert_to(gen_random_uuid()::text, 'UTF8'))) returning id into imp;
                 insert into import_errors (tenant_id, import_id, line, column_name, value, reason)

@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using System.Diagnostics;
 using Invisible.Cli.Commands;
 using Invisible.Data.Imports;
@@ -48,10 +49,11 @@ internal sealed class ArrivalBenchmark : IBenchmark
         var imports = ImportCommand.CreateImportService(product, dataDirectory);
         var tenants = product.Services.GetRequiredService<TenantDatabase>();
         context.Report($"baseline: {Arrivals} arrivals each re-evaluating the tenant");
-        var full = await MeasureAsync(context, imports, tenants, tenantId, arrivals, sessions: null, cancellationToken);
+        var personalData = await product.Services.GetRequiredService<PersonalDataKeys>().DataAsync(cancellationToken);
+        var full = await MeasureAsync(context, imports, tenants, personalData, tenantId, arrivals, sessions: null, cancellationToken);
         context.Report($"{Arrivals} arrivals continuing the tenant's kept session (the first one, which keeps it, not counted)");
         var sessions = new ArrivalSessions(NullLogger<ArrivalSessions>.Instance);
-        var incremental = await MeasureAsync(context, imports, tenants, tenantId, arrivals, sessions, cancellationToken);
+        var incremental = await MeasureAsync(context, imports, tenants, personalData, tenantId, arrivals, sessions, cancellationToken);
         if (sessions.Continued != Arrivals)
         {
             throw new InvalidOperationException($"Only {sessions.Continued} of {Arrivals} arrivals continued the kept session.");
@@ -66,7 +68,7 @@ internal sealed class ArrivalBenchmark : IBenchmark
 
     /// <summary>Imports one invoice at a time (not timed), then decides it as the worker does and commits (timed).</summary>
     private static async Task<List<double>> MeasureAsync(
-        BenchmarkContext context, ImportService imports, TenantDatabase tenants, Guid tenantId, IEnumerator<Invoice> arrivals,
+        BenchmarkContext context, ImportService imports, TenantDatabase tenants, Identity.Encryption.PersonalData personalData, Guid tenantId, IEnumerator<Invoice> arrivals,
         ArrivalSessions? sessions, CancellationToken cancellationToken)
     {
         var timings = new List<double>();
@@ -90,7 +92,7 @@ internal sealed class ArrivalBenchmark : IBenchmark
             await using (var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken))
             {
                 var decided = await ReevaluateAfterImport.DecideAsync(
-                    unitOfWork, TimeProvider.System, "matching.decided_on_arrival", outcome.Record.Id, "invoices", ReevaluateAfterImport.ArrivalCause,
+                    unitOfWork, TimeProvider.System, personalData, "matching.decided_on_arrival", outcome.Record.Id, "invoices", ReevaluateAfterImport.ArrivalCause,
                     cancellationToken, sessions);
                 await unitOfWork.CommitAsync(cancellationToken);
                 if (decided.Count == 0)

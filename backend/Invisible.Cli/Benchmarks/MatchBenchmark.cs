@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using System.Diagnostics;
 using Invisible.Cli.Commands;
 using Invisible.Data.Imports;
@@ -62,7 +63,7 @@ internal sealed class MatchBenchmark : IBenchmark
         int modelVersion;
         await using (var unitOfWork = await product.Services.GetRequiredService<TenantDatabase>().BeginAsync(tenantId, cancellationToken))
         {
-            modelVersion = (await SimilarityModelStore.EnsureActiveAsync(unitOfWork, cancellationToken))?.Model.Version ?? 0;
+            modelVersion = (await SimilarityModelStore.EnsureActiveAsync(unitOfWork, await product.Services.GetRequiredService<PersonalDataKeys>().DataAsync(cancellationToken), cancellationToken))?.Model.Version ?? 0;
             await unitOfWork.CommitAsync(cancellationToken);
         }
 
@@ -90,7 +91,8 @@ internal sealed class MatchBenchmark : IBenchmark
             .ToList();
 
         context.Report("scale: the same again, stage by stage");
-        var stages = await MeasureStagesAsync(context, product.Services.GetRequiredService<TenantDatabase>(), tenantId, cancellationToken);
+        var stages = await MeasureStagesAsync(
+            context, product.Services.GetRequiredService<TenantDatabase>(), await product.Services.GetRequiredService<PersonalDataKeys>().DataAsync(cancellationToken), tenantId, cancellationToken);
 
         context.Report($"scale: matching the last {IncrementalInvoices:N0} invoices one at a time");
         var incrementalP99 = MeasureIncremental(large);
@@ -191,7 +193,7 @@ internal sealed class MatchBenchmark : IBenchmark
 
     /// <summary>One reconcile run of the product's stages, each timed with the managed memory the process allocated during it.</summary>
     private static async Task<IReadOnlyList<Stage>> MeasureStagesAsync(
-        BenchmarkContext context, TenantDatabase tenants, Guid tenantId, CancellationToken cancellationToken)
+        BenchmarkContext context, TenantDatabase tenants, Identity.Encryption.PersonalData personalData, Guid tenantId, CancellationToken cancellationToken)
     {
         var stages = new List<Stage>();
         async Task<T> TimeAsync<T>(string name, Func<Task<T>> stage)
@@ -206,7 +208,7 @@ internal sealed class MatchBenchmark : IBenchmark
 
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var decidedAt = await TimeAsync("lock the tenant's runs", () => MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken));
-        var tenant = await TimeAsync("load the snapshot", () => TenantSnapshotStore.LoadAsync(unitOfWork, cancellationToken));
+        var tenant = await TimeAsync("load the snapshot", () => TenantSnapshotStore.LoadAsync(unitOfWork, personalData, cancellationToken));
         var result = await TimeAsync("match (engine)", () => Task.FromResult(ReconciliationEngine.Reconcile(tenant.Snapshot, tenant.Tolerances)));
         await TimeAsync("store decisions and exceptions", async () =>
         {

@@ -38,15 +38,21 @@ internal static class ImportStaging
     public static string NormalizedInvoiceNumberSql(string column) =>
         $"ltrim(regexp_replace(regexp_replace(upper({column}), '[^A-Z0-9]', '', 'g'), '^(INVOICE|INV|NO)', ''), '0')";
 
-    public static IImportStaging<TRow> For<TRow>()
+    /// <param name="vendorSealing">Required for vendor files: they carry personal data, which is only ever staged sealed.</param>
+    public static IImportStaging<TRow> For<TRow>(Guid tenantId, IVendorSealing? vendorSealing)
         where TRow : class, ICanonicalRow<TRow> => TRow.Kind switch
         {
-            DocumentKind.Vendors => (IImportStaging<TRow>)(object)new VendorStaging(),
+            DocumentKind.Vendors => (IImportStaging<TRow>)(object)new VendorStaging(
+                vendorSealing ?? throw new InvalidOperationException("Vendor files carry personal data: importing one needs the personal-data keys (IVendorSealing)."),
+                tenantId),
             DocumentKind.PurchaseOrders => (IImportStaging<TRow>)(object)new PurchaseOrderStaging(),
             DocumentKind.Receipts => (IImportStaging<TRow>)(object)new ReceiptStaging(),
             DocumentKind.Invoices => (IImportStaging<TRow>)(object)new InvoiceStaging(),
             _ => throw new ArgumentOutOfRangeException(nameof(TRow), TRow.Kind, "No staging for this kind of document."),
         };
+
+    public static Task WriteBytesAsync(this NpgsqlBinaryImporter importer, byte[]? value, CancellationToken cancellationToken) =>
+        value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Bytea, cancellationToken);
 
     public static Task WriteTextAsync(this NpgsqlBinaryImporter importer, string? value, CancellationToken cancellationToken) =>
         value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, NpgsqlDbType.Text, cancellationToken);

@@ -23,9 +23,10 @@ public static class ImportStore
         Stream content,
         ImportOptions options,
         IProgress<ImportProgress>? progress,
-        CancellationToken cancellationToken) => request.Kind switch
+        CancellationToken cancellationToken,
+        IVendorSealing? vendorSealing = null) => request.Kind switch
         {
-            DocumentKind.Vendors => StoreAsync<VendorRow>(unitOfWork, request, content, options, progress, cancellationToken),
+            DocumentKind.Vendors => StoreAsync<VendorRow>(unitOfWork, request, content, options, progress, cancellationToken, vendorSealing),
             DocumentKind.PurchaseOrders => StoreAsync<PurchaseOrderLineRow>(unitOfWork, request, content, options, progress, cancellationToken),
             DocumentKind.Receipts => StoreAsync<ReceiptRow>(unitOfWork, request, content, options, progress, cancellationToken),
             DocumentKind.Invoices => StoreAsync<InvoiceLineRow>(unitOfWork, request, content, options, progress, cancellationToken),
@@ -38,10 +39,11 @@ public static class ImportStore
         Stream content,
         ImportOptions options,
         IProgress<ImportProgress>? progress,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        IVendorSealing? vendorSealing = null)
         where TRow : class, ICanonicalRow<TRow>
     {
-        var staging = ImportStaging.For<TRow>();
+        var staging = ImportStaging.For<TRow>(unitOfWork.TenantId, vendorSealing);
         var parse = await StageAsync(unitOfWork, staging, request, content, options, progress, cancellationToken);
 
         if (!parse.Accepted)

@@ -15,23 +15,13 @@ public sealed record TenantScopedId(Guid TenantId, Guid Id);
 /// </summary>
 public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
 {
-    /// <summary>Enabled users with this e-mail address (case-insensitive); one address may exist in several tenants.</summary>
-    public Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailAsync(string email, CancellationToken cancellationToken) =>
-        QueryAsync("select tenant_id as TenantId, user_id as Id from auth_find_users_by_email(@value)", email, cancellationToken);
-
     /// <summary>
-    /// Enabled users whose e-mail address has this blind index (HMAC of the normalised address); <paramref name="email"/>
-    /// only finds rows the start-up sweep has not indexed yet.
+    /// Enabled users whose e-mail address has this blind index (HMAC of the normalised address, issue #20); one address
+    /// may exist in several tenants. The database never sees the address itself.
     /// </summary>
-    public async Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailIndexAsync(byte[] emailIndex, string email, CancellationToken cancellationToken)
-    {
-        await using var connection = await appDataSource.OpenConnectionAsync(cancellationToken);
-        await using var db = ProductData.On(connection);
-        // SQL: auth_find_users_by_email_index is a set-returning SECURITY DEFINER function.
-        return (await db.QueryToListAsync<TenantScopedId>(
-            "select tenant_id as TenantId, user_id as Id from auth_find_users_by_email_index(@emailIndex, @email)",
-            new { emailIndex, email }, cancellationToken)).ToList();
-    }
+    // SQL: auth_find_users_by_email_index is a set-returning SECURITY DEFINER function.
+    public Task<IReadOnlyList<TenantScopedId>> FindUsersByEmailIndexAsync(byte[] emailIndex, CancellationToken cancellationToken) =>
+        QueryAsync("select tenant_id as TenantId, user_id as Id from auth_find_users_by_email_index(@value)", emailIndex, cancellationToken);
 
     public async Task<TenantScopedId?> FindApiKeyAsync(byte[] keyHash, CancellationToken cancellationToken) =>
         (await QueryAsync("select tenant_id as TenantId, api_key_id as Id from auth_find_api_key(@value)", keyHash, cancellationToken)).SingleOrDefault();

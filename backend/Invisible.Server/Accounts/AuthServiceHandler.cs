@@ -1,7 +1,10 @@
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Auth.V1;
 using Invisible.Data.Tenancy;
-using LinqToDB.Data;
+using Invisible.Identity.Encryption;
+using Invisible.Server.FieldEncryption;
+using LinqToDB;
+using LinqToDB.Async;
 using Grpc.Core;
 using Invisible.Server.Rpc;
 using Invisible.Server.Security;
@@ -10,7 +13,8 @@ using Microsoft.AspNetCore.Authorization;
 namespace Invisible.Server.Accounts;
 
 /// <summary><c>invisible.auth.v1.AuthService</c>: sign-in, second factor, sessions.</summary>
-public sealed class AuthServiceHandler(Authentication authentication, MultiFactor multiFactor, Sessions sessions, TenantDatabase database)
+public sealed class AuthServiceHandler(
+    Authentication authentication, MultiFactor multiFactor, Sessions sessions, TenantDatabase database, PersonalDataKeys personalDataKeys)
     : AuthService.AuthServiceBase
 {
     [AllowAnonymous]
@@ -75,22 +79,22 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
     {
         var caller = context.Caller();
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, context.CancellationToken);
-        // SQL (LINQ conversion pending, issue #18): a two-table join, ported mechanically from Dapper.
-        var info = (await unitOfWork.Db.QueryToListAsync<SessionRow>(
-            """
-            select t.slug as TenantSlug, u.email as Email, u.mfa_enabled_at is not null as MfaEnrolled, t.mfa_required as TenantRequiresMfa
-            from users u join tenants t on t.id = u.tenant_id where u.id = @userId
-            """, new { userId = caller.UserId }, context.CancellationToken)).Single();
+        var info = await (
+            from user in unitOfWork.Db.GetTable<UserRow>()
+            join tenant in unitOfWork.Db.GetTable<AccountTenantRow>() on user.TenantId equals tenant.Id
+            where user.Id == caller.UserId
+            select new { tenant.Slug, user.EmailEncrypted, MfaEnrolled = user.MfaEnabledAt != null, tenant.MfaRequired }).SingleAsync(context.CancellationToken);
+        var email = (await personalDataKeys.DataAsync(context.CancellationToken)).Open(info.EmailEncrypted, PersonalDataFields.OfUser(caller.TenantId, caller.UserId))!;
         return new SessionInfo
         {
             TenantId = caller.TenantId.ToString(),
-            TenantSlug = info.TenantSlug,
+            TenantSlug = info.Slug,
             UserId = caller.UserId.ToString(),
-            Email = info.Email,
+            Email = email,
             Role = caller.Role,
             MfaSatisfied = caller.MfaSatisfied,
             MfaEnrolled = info.MfaEnrolled,
-            TenantRequiresMfa = info.TenantRequiresMfa,
+            TenantRequiresMfa = info.MfaRequired,
         };
     }
 
@@ -120,5 +124,4 @@ public sealed class AuthServiceHandler(Authentication authentication, MultiFacto
         MfaSatisfied = session.MfaSatisfied,
     };
 
-    private sealed record SessionRow(string TenantSlug, string Email, bool MfaEnrolled, bool TenantRequiresMfa);
 }

@@ -1,4 +1,7 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using Invisible.Identity.Encryption;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Passwords;
@@ -27,7 +30,6 @@ public sealed class Authentication(
     SignInThrottles throttles,
     IpAllowlists allowlists,
     PersonalDataKeys personalDataKeys,
-    PersonalDataSealing personalDataSealing,
     ILogger<Authentication> logger)
 {
     public async Task<SignInOutcome> SignInAsync(
@@ -85,9 +87,8 @@ public sealed class Authentication(
                 throw AuthErrors.AddressNotAllowed();
             }
 
-            // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-            await unitOfWork.Db.ExecuteAsync(
-                "update users set last_sign_in_at = now(), password_hash = coalesce(@rehash, password_hash) where id = @id", new { id = user.Id, rehash = needsRehash ? PasswordHashing.Hash(password) : null }, cancellationToken);
+            var users = unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id).Set(row => row.LastSignInAt, Sql.CurrentTzTimestamp);
+            await (needsRehash ? users.Set(row => row.PasswordHash, PasswordHashing.Hash(password)) : users).UpdateAsync(cancellationToken);
             var next = user.MfaEnrolled ? NextStep.VerifyMfa
                 : await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken) ? NextStep.EnrolMfa
                 : NextStep.None;
@@ -105,7 +106,8 @@ public sealed class Authentication(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, caller.UserId, cancellationToken) ?? throw AuthErrors.SessionEnded();
-        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        var email = user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken));
+        if (await throttles.BeginAttemptAsync(email, address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
@@ -117,16 +119,15 @@ public sealed class Authentication(
             throw AuthErrors.CurrentPasswordWrong();
         }
 
-        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+        await throttles.RecordSuccessAsync(email, address, cancellationToken);
 
-        if (PasswordPolicy.Check(newPassword, user.Email) is { Count: > 0 } problems)
+        if (PasswordPolicy.Check(newPassword, email) is { Count: > 0 } problems)
         {
             throw AuthErrors.WeakPassword(problems);
         }
 
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        await unitOfWork.Db.ExecuteAsync(
-            "update users set password_hash = @hash where id = @id", new { id = user.Id, hash = PasswordHashing.Hash(newPassword) }, cancellationToken);
+        await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+            .Set(row => row.PasswordHash, PasswordHashing.Hash(newPassword)).UpdateAsync(cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
         var session = await sessions.ContinueAsync(unitOfWork, user with { SecurityStamp = stamp }, caller.SessionId, caller.MfaSatisfied, cancellationToken);
@@ -144,12 +145,14 @@ public sealed class Authentication(
             ?? throw AuthErrors.InvitationInvalid();
         await using var unitOfWork = await database.BeginAsync(found.TenantId, cancellationToken);
         // SQL: a row lock ('for update') while the invitation is accepted.
-        var invitation = (await unitOfWork.Db.QueryToListAsync<PendingInvitation>(
+        var pending = (await unitOfWork.Db.QueryToListAsync<PendingInvitation>(
             """
-            select email as Email, role as Role, invited_by as InvitedBy,
+            select email_encrypted as EmailEncrypted, role as Role, invited_by as InvitedBy,
                    accepted_at is null and revoked_at is null and expires_at > now() as Usable
             from invitations where id = @id for update
             """, new { id = found.Id }, cancellationToken)).Single();
+        var data = await personalDataKeys.DataAsync(cancellationToken);
+        var invitation = (Email: data.Open(pending.EmailEncrypted, PersonalDataFields.OfInvitation(found.TenantId, found.Id))!, pending.Role, pending.InvitedBy, pending.Usable);
         if (!invitation.Usable)
         {
             throw AuthErrors.InvitationInvalid();
@@ -160,25 +163,24 @@ public sealed class Authentication(
             throw AuthErrors.WeakPassword(problems);
         }
 
-        Guid userId;
+        // The id is chosen here: the sealed address is bound to it before the row exists.
+        var userId = Guid.NewGuid();
         try
         {
-            // SQL: insert ... returning id; users is being changed by field-level encryption, converted after it lands.
-            userId = await unitOfWork.Db.ExecuteAsync<Guid>(
-                """
-                insert into users (tenant_id, email, display_name, role, password_hash)
-                values (@tenantId, @email, @displayName, @role, @hash) returning id
-                """, new { tenantId = found.TenantId, email = invitation.Email, displayName = displayName ?? string.Empty, role = invitation.Role, hash = PasswordHashing.Hash(password) }, cancellationToken);
+            await unitOfWork.Db.InsertAsync(new UserRow
+            {
+                Id = userId, TenantId = found.TenantId, DisplayName = displayName ?? string.Empty, Role = invitation.Role, PasswordHash = PasswordHashing.Hash(password),
+                EmailEncrypted = data.Seal(invitation.Email, PersonalDataFields.OfUser(found.TenantId, userId))!,
+                EmailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(invitation.Email)!,
+            }, token: cancellationToken);
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
             throw AuthErrors.InvitationInvalid();
         }
 
-        await personalDataSealing.SealUserEmailAsync(unitOfWork, userId, invitation.Email, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        await unitOfWork.Db.ExecuteAsync(
-            "update invitations set accepted_at = now() where id = @id", new { id = found.Id }, cancellationToken);
+        await unitOfWork.Db.GetTable<InvitationRow>().Where(row => row.Id == found.Id)
+            .Set(row => row.AcceptedAt, Sql.CurrentTzTimestamp).UpdateAsync(cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "invitation.accepted", "invitation", found.Id.ToString(), null,
             new { email = invitation.Email, role = invitation.Role }, requestId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, $"user:{userId}", "user.created", "user", userId.ToString(), null,
@@ -217,7 +219,7 @@ public sealed class Authentication(
         }
 
         var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(email)!;
-        var candidates = await lookup.FindUsersByEmailIndexAsync(emailIndex, email.Trim(), cancellationToken);
+        var candidates = await lookup.FindUsersByEmailIndexAsync(emailIndex, cancellationToken);
         if (string.IsNullOrWhiteSpace(tenantSlug) || candidates.Count == 0)
         {
             return candidates;
@@ -237,5 +239,5 @@ public sealed class Authentication(
         }
     }
 
-    private sealed record PendingInvitation(string Email, string Role, Guid? InvitedBy, bool Usable);
+    private sealed record PendingInvitation(byte[] EmailEncrypted, string Role, Guid? InvitedBy, bool Usable);
 }

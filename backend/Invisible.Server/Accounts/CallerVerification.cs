@@ -1,3 +1,5 @@
+using LinqToDB.Async;
+using LinqToDB;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
@@ -74,9 +76,9 @@ public sealed class CallerVerification(TenantDatabase database, CrossTenantLooku
             case CallerKind.ApiKey:
                 await using (var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken))
                 {
-                    // SQL (LINQ conversion pending, issue #18): single-row lookup, ported mechanically from Dapper.
-                    var role = await unitOfWork.Db.ExecuteAsync<string?>(
-                        "select role from api_keys where id = @id and revoked_at is null and (expires_at is null or expires_at > now())", new { id = caller.UserId }, cancellationToken);
+                    var role = await unitOfWork.Db.GetTable<ApiKeyValidityRow>()
+                        .Where(key => key.Id == caller.UserId && key.RevokedAt == null && (key.ExpiresAt == null || key.ExpiresAt > Sql.CurrentTzTimestamp))
+                        .Select(key => key.Role).FirstOrDefaultAsync(cancellationToken);
                     return role == caller.Role;
                 }
 

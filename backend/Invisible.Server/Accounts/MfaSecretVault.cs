@@ -1,3 +1,5 @@
+using LinqToDB.Async;
+using LinqToDB;
 using System.Text;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
@@ -65,7 +67,7 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         var activeKeyId = await vault.ActiveKeyIdAsync(cancellationToken);
         var resealed = 0;
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): single-table lookup; users is being changed by field-level encryption.
+        // SQL: a row lock ('for update') on the users whose secrets are re-sealed.
         var stale = await unitOfWork.Db.QueryToListAsync<StaleSecrets>(
             """
             select id as UserId, mfa_secret as Secret, mfa_secret_key_id as SecretKeyId,
@@ -79,13 +81,10 @@ public sealed class MfaSecretResealing(TenantDirectory tenants, TenantDatabase d
         {
             var secret = await ResealAsync(tenantId, user.UserId, user.Secret, user.SecretKeyId, cancellationToken);
             var pending = await ResealAsync(tenantId, user.UserId, user.PendingSecret, user.PendingSecretKeyId, cancellationToken);
-            // SQL (LINQ conversion pending, issue #18): single-row update of sealed secrets, ported mechanically from Dapper.
-            await unitOfWork.Db.ExecuteAsync(
-                """
-                update users set mfa_secret = @secret, mfa_secret_key_id = @secretKeyId,
-                                 mfa_pending_secret = @pending, mfa_pending_secret_key_id = @pendingKeyId
-                where id = @userId
-                """, new { userId = user.UserId, secret = secret?.Value, secretKeyId = secret?.KeyId, pending = pending?.Value, pendingKeyId = pending?.KeyId }, cancellationToken);
+            await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.UserId)
+                .Set(row => row.MfaSecret, secret?.Value).Set(row => row.MfaSecretKeyId, secret?.KeyId)
+                .Set(row => row.MfaPendingSecret, pending?.Value).Set(row => row.MfaPendingSecretKeyId, pending?.KeyId)
+                .UpdateAsync(cancellationToken);
             resealed++;
         }
 

@@ -1,3 +1,5 @@
+using LinqToDB;
+using Invisible.Server.FieldEncryption;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
@@ -17,7 +19,8 @@ public sealed record ConfirmedEnrolment(IReadOnlyList<string> RecoveryCodes, Iss
 /// sealed by <see cref="MfaSecretVault"/> and opened only for the check.
 /// </summary>
 public sealed class MultiFactor(
-    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time)
+    TenantDatabase database, Sessions sessions, SignInThrottles throttles, MfaSecretVault vault, RecoveryCodeKey recoveryCodeKey, IOptions<AccountsOptions> options, TimeProvider time,
+    PersonalDataKeys personalDataKeys)
 {
     /// <summary>Completes the sign-in of this session with a code from the app or a recovery code.</summary>
     public async Task<IssuedSession> VerifyAsync(
@@ -31,7 +34,7 @@ public sealed class MultiFactor(
         }
 
         // Codes are guessable in a way passwords are not (10^6 values, three valid at a time), so failures lock like passwords.
-        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
@@ -44,9 +47,8 @@ public sealed class MultiFactor(
                 throw await RejectAsync(unitOfWork, caller, user, "recovery_code_unknown", requestId, cancellationToken);
             }
 
-            // SQL: a text[] column written whole; ported mechanically, LINQ conversion pending (issue #18).
-            await unitOfWork.Db.ExecuteAsync(
-                "update users set recovery_code_hashes = @remaining where id = @id", new { id = user.Id, remaining = remaining.ToArray() }, cancellationToken);
+            await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+                .Set(row => row.RecoveryCodeHashes, remaining.ToArray()).UpdateAsync(cancellationToken);
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.recovery_code_used", "user", user.Id.ToString(), null,
                 new { codesLeft = remaining.Count }, requestId, cancellationToken);
         }
@@ -64,15 +66,14 @@ public sealed class MultiFactor(
             {
                 // Written before encryption, or under a key being retired: seal it with the current key now that it is in hand.
                 var resealed = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-                // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-                await unitOfWork.Db.ExecuteAsync(
-                    "update users set mfa_secret = @value, mfa_secret_key_id = @keyId where id = @id", new { id = user.Id, value = resealed.Value, keyId = resealed.KeyId }, cancellationToken);
+                await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+                    .Set(row => row.MfaSecret, resealed.Value).Set(row => row.MfaSecretKeyId, resealed.KeyId).UpdateAsync(cancellationToken);
             }
 
             await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_verified", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         }
 
-        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+        await throttles.RecordSuccessAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken);
         var session = await sessions.ContinueAsync(unitOfWork, user, caller.SessionId, mfaSatisfied: true, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return session;
@@ -91,12 +92,12 @@ public sealed class MultiFactor(
 
         var secret = Totp.NewSecret();
         var sealedSecret = await vault.SealAsync(user.TenantId, user.Id, secret, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        await unitOfWork.Db.ExecuteAsync(
-            "update users set mfa_pending_secret = @value, mfa_pending_secret_key_id = @keyId where id = @id", new { id = user.Id, value = sealedSecret.Value, keyId = sealedSecret.KeyId }, cancellationToken);
+        await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+            .Set(row => row.MfaPendingSecret, sealedSecret.Value).Set(row => row.MfaPendingSecretKeyId, sealedSecret.KeyId).UpdateAsync(cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "auth.mfa_enrolment_started", "user", user.Id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
-        return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, user.Email), Base32.Encode(secret));
+        var email = user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken));
+        return new MfaEnrolment(Totp.EnrolmentUri(secret, options.Value.TotpIssuer, email), Base32.Encode(secret));
     }
 
     /// <summary>Activates the pending secret with its first code; issues new recovery codes and ends every other session.</summary>
@@ -111,7 +112,7 @@ public sealed class MultiFactor(
         }
 
         // A code guess like any other: counted before it is checked, refused while locked.
-        if (await throttles.BeginAttemptAsync(user.Email, address, cancellationToken) is { } retryAfter)
+        if (await throttles.BeginAttemptAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken) is { } retryAfter)
         {
             throw AuthErrors.TooManyAttempts(retryAfter);
         }
@@ -123,18 +124,20 @@ public sealed class MultiFactor(
             throw await RejectAsync(unitOfWork, caller, user, verification.Rejection.ToString()!.ToLowerInvariant(), requestId, cancellationToken);
         }
 
-        await throttles.RecordSuccessAsync(user.Email, address, cancellationToken);
+        await throttles.RecordSuccessAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken);
 
         var codes = RecoveryCodes.Generate();
         var codeKey = await recoveryCodeKey.GetAsync(cancellationToken);
-        // SQL: moves the pending secret into place column-to-column in one statement; LINQ conversion pending (issue #18).
-        await unitOfWork.Db.ExecuteAsync(
-            """
-            update users set mfa_secret = mfa_pending_secret, mfa_secret_key_id = mfa_pending_secret_key_id,
-                             mfa_pending_secret = null, mfa_pending_secret_key_id = null, mfa_enabled_at = now(),
-                             recovery_code_hashes = @hashes
-            where id = @id
-            """, new { id = user.Id, hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray() }, cancellationToken);
+        // The pending secret moves into place column to column, in one statement.
+        var hashes = codes.Select(code => RecoveryCodes.Protect(codeKey, code)).ToArray();
+        await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == user.Id)
+            .Set(row => row.MfaSecret, row => row.MfaPendingSecret)
+            .Set(row => row.MfaSecretKeyId, row => row.MfaPendingSecretKeyId)
+            .Set(row => row.MfaPendingSecret, (byte[]?)null)
+            .Set(row => row.MfaPendingSecretKeyId, (string?)null)
+            .Set(row => row.MfaEnabledAt, Sql.CurrentTzTimestamp)
+            .Set(row => row.RecoveryCodeHashes, hashes)
+            .UpdateAsync(cancellationToken);
         await RecordStepAsync(unitOfWork, user.Id, verification.Step!.Value, cancellationToken);
         var stamp = await UserAccounts.RotateSecurityStampAsync(unitOfWork, user.Id, cancellationToken);
         var ended = await Sessions.EndAllAsync(unitOfWork, user.Id, keep: caller.SessionId, cancellationToken);
@@ -146,9 +149,7 @@ public sealed class MultiFactor(
     }
 
     private static Task<int> RecordStepAsync(TenantUnitOfWork unitOfWork, Guid userId, long step, CancellationToken cancellationToken) =>
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        unitOfWork.Db.ExecuteAsync(
-            "update users set mfa_last_step = @step where id = @userId", new { userId, step }, cancellationToken);
+        unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == userId).Set(row => row.MfaLastStep, step).UpdateAsync(cancellationToken);
 
     /// <summary>Audits the failure (committed, unlike anything else in this unit of work; already counted by the throttle); returns the refusal to throw.</summary>
     private static async Task<DomainException> RejectAsync(

@@ -1,3 +1,5 @@
+using LinqToDB.Async;
+using LinqToDB;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Mfa;
@@ -48,9 +50,8 @@ public sealed class RecoveryCodeWrapping(TenantDirectory tenants, TenantDatabase
             new { prefix = RecoveryCodes.KeyedPrefix }, cancellationToken);
         foreach (var (id, hashes) in plain)
         {
-            // SQL (LINQ conversion pending, issue #18): single-row update of a text[] column.
-            await unitOfWork.Db.ExecuteAsync(
-                "update users set recovery_code_hashes = @wrapped where id = @id", new { id, wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray() }, cancellationToken);
+            var wrapped = hashes.Select(stored => RecoveryCodes.Wrap(secret, stored)).ToArray();
+            await unitOfWork.Db.GetTable<UserRow>().Where(row => row.Id == id).Set(row => row.RecoveryCodeHashes, wrapped).UpdateAsync(cancellationToken);
         }
 
         await unitOfWork.CommitAsync(cancellationToken);

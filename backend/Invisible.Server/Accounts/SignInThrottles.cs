@@ -1,5 +1,9 @@
 using Invisible.Data.Access;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
+using Invisible.Server.FieldEncryption;
 using Invisible.Identity.Passwords;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -8,6 +12,7 @@ namespace Invisible.Server.Accounts;
 
 /// <summary>
 /// Persists <see cref="SignInThrottle"/> states per e-mail address and per source address (table <c>sign_in_throttles</c>).
+/// The account key is the blind index of the address, so the table holds no address in the clear (issue #20).
 /// Throttling by e-mail address rather than by user means unknown addresses lock exactly like real ones, so the lockout
 /// reveals nothing about which accounts exist.
 /// </summary>
@@ -17,7 +22,7 @@ namespace Invisible.Server.Accounts;
 /// parallel guesses all pass the check before any of them was counted; with the row lock of the upsert, the n-th
 /// concurrent attempt sees the n-1 before it, so no more than the limit are ever checked before the lock.
 /// </remarks>
-public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<AccountsOptions> options, TimeProvider time)
+public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<AccountsOptions> options, TimeProvider time, PersonalDataKeys personalDataKeys)
 {
     private readonly SignInThrottle _perAccount = new(options.Value.AccountMaxFailures, options.Value.FailureWindow, options.Value.BackOff, options.Value.MaxBackOff);
     private readonly SignInThrottle _perAddress = new(options.Value.AddressMaxFailures, options.Value.FailureWindow, options.Value.BackOff, options.Value.MaxBackOff);
@@ -35,7 +40,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
     public async Task<TimeSpan?> BeginAttemptAsync(string email, string address, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var keys = new Keys(AccountKey(email), AddressKey(address));
+        var keys = new Keys(await AccountKeyAsync(email, cancellationToken), AddressKey(address));
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
         // Mirrors SignInThrottle.RecordFailure. The where of "do update" is evaluated on the row as locked (the latest
@@ -69,9 +74,8 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
             await GiveBackAsync(db, key, now, cancellationToken);
         }
 
-        // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
-        var locks = await db.QueryToListAsync<DateTime?>(
-            "select locked_until from sign_in_throttles where key in (@account, @address)", new { account = keys.Account, address = keys.Address }, cancellationToken);
+        var locks = await db.GetTable<ThrottleRow>().Where(row => row.Key == keys.Account || row.Key == keys.Address)
+            .Select(row => row.LockedUntil).ToListAsync(cancellationToken);
         var retryAfter = locks.Select(until => SignInThrottle.RetryAfter(new ThrottleState(0, null, Utc(until)), now)).Max();
         // A lock that ended between the two statements still refused this attempt; say when to come back.
         return retryAfter ?? TimeSpan.FromSeconds(1);
@@ -86,9 +90,11 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
-        // SQL: outside any tenant on the product connection; single-row reset, LINQ conversion pending (issue #18).
-        await db.ExecuteAsync(
-            "update sign_in_throttles set failures = 0, window_started_at = null, locked_until = null, updated_at = now() where key = @key", new { key = AccountKey(email) }, cancellationToken);
+        var accountKey = await AccountKeyAsync(email, cancellationToken);
+        await db.GetTable<ThrottleRow>().Where(row => row.Key == accountKey)
+            .Set(row => row.Failures, 0).Set(row => row.WindowStartedAt, (DateTime?)null).Set(row => row.LockedUntil, (DateTime?)null)
+            .Set(row => row.UpdatedAt, Sql.CurrentTzTimestamp)
+            .UpdateAsync(cancellationToken);
         await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
     }
 
@@ -98,7 +104,7 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
         var now = time.GetUtcNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var db = ProductData.On(connection);
-        await GiveBackAsync(db, AccountKey(email), now, cancellationToken);
+        await GiveBackAsync(db, await AccountKeyAsync(email, cancellationToken), now, cancellationToken);
         await GiveBackAsync(db, AddressKey(address), now, cancellationToken);
     }
 
@@ -130,7 +136,18 @@ public sealed class SignInThrottles(NpgsqlDataSource dataSource, IOptions<Accoun
 
     private sealed record Keys(string Account, string Address);
 
-    private static string AccountKey(string email) => "account:" + email.Trim().ToLowerInvariant();
+    private async Task<string> AccountKeyAsync(string email, CancellationToken cancellationToken) =>
+        "account:" + Convert.ToHexStringLower((await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(email) ?? []);
+
+    [Table("sign_in_throttles")]
+    private sealed class ThrottleRow
+    {
+        [Column("key"), PrimaryKey] public string Key { get; set; } = "";
+        [Column("failures")] public int Failures { get; set; }
+        [Column("window_started_at")] public DateTime? WindowStartedAt { get; set; }
+        [Column("locked_until")] public DateTime? LockedUntil { get; set; }
+        [Column("updated_at")] public DateTimeOffset UpdatedAt { get; set; }
+    }
 
     private static string AddressKey(string address) => "address:" + address;
 

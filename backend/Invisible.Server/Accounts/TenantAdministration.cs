@@ -1,4 +1,8 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
+using Invisible.Identity.Encryption;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity;
@@ -14,6 +18,19 @@ public sealed record UserSummary(Guid Id, string Email, string DisplayName, stri
 
 public sealed record InvitationSummary(Guid Id, string Email, string Role, DateTime ExpiresAt, bool Accepted, bool Revoked);
 
+/// <summary>A user or invitation row as stored: the address sealed (issue #20), opened for the administrator who lists it.</summary>
+internal sealed record SealedUserSummary(Guid Id, byte[] EmailEncrypted, string DisplayName, string Role, bool MfaEnrolled, bool Disabled, DateTime? LastSignInAt)
+{
+    public UserSummary Open(Identity.Encryption.PersonalData data, Guid tenantId) =>
+        new(Id, data.Open(EmailEncrypted, PersonalDataFields.OfUser(tenantId, Id))!, DisplayName, Role, MfaEnrolled, Disabled, LastSignInAt);
+}
+
+internal sealed record SealedInvitationSummary(Guid Id, byte[] EmailEncrypted, string Role, DateTime ExpiresAt, bool Accepted, bool Revoked)
+{
+    public InvitationSummary Open(Identity.Encryption.PersonalData data, Guid tenantId) =>
+        new(Id, data.Open(EmailEncrypted, PersonalDataFields.OfInvitation(tenantId, Id))!, Role, ExpiresAt, Accepted, Revoked);
+}
+
 public sealed record ApiKeySummary(
     Guid Id, string Name, string Role, string KeyPrefix, DateTime CreatedAt, DateTime? ExpiresAt, bool Revoked, DateTime? LastUsedAt);
 
@@ -22,19 +39,26 @@ public sealed record ApiKeySummary(
 /// identifiers simply find nothing (NOT_FOUND).
 /// </summary>
 public sealed class TenantAdministration(
-    TenantDatabase database, IOptions<AccountsOptions> options, TimeProvider time, PersonalDataSealing? personalDataSealing = null)
+    TenantDatabase database, IOptions<AccountsOptions> options, TimeProvider time, PersonalDataKeys personalDataKeys)
 {
     private const string UserColumns =
-        "id as Id, email as Email, display_name as DisplayName, role as Role, mfa_enabled_at is not null as MfaEnrolled, disabled_at is not null as Disabled, last_sign_in_at as LastSignInAt";
+        "id as Id, email_encrypted as EmailEncrypted, display_name as DisplayName, role as Role, mfa_enabled_at is not null as MfaEnrolled, disabled_at is not null as Disabled, last_sign_in_at as LastSignInAt";
 
     private const string InvitationColumns =
-        "id as Id, email as Email, role as Role, expires_at as ExpiresAt, accepted_at is not null as Accepted, revoked_at is not null as Revoked";
+        "id as Id, email_encrypted as EmailEncrypted, role as Role, expires_at as ExpiresAt, accepted_at is not null as Accepted, revoked_at is not null as Revoked";
 
     private const string ApiKeyColumns =
         "id as Id, name as Name, role as Role, key_prefix as KeyPrefix, created_at as CreatedAt, expires_at as ExpiresAt, revoked_at is not null as Revoked, last_used_at as LastUsedAt";
 
-    public Task<IReadOnlyList<UserSummary>> ListUsersAsync(Caller caller, CancellationToken cancellationToken) =>
-        QueryAsync<UserSummary>(caller, $"select {UserColumns} from users order by lower(email)", cancellationToken);
+    /// <summary>The tenant's users by e-mail address (sorted here: the database only has the sealed addresses).</summary>
+    public async Task<IReadOnlyList<UserSummary>> ListUsersAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var data = await personalDataKeys.DataAsync(cancellationToken);
+        return (await QueryAsync<SealedUserSummary>(caller, $"select {UserColumns} from users", cancellationToken))
+            .Select(user => user.Open(data, caller.TenantId))
+            .OrderBy(user => user.Email, StringComparer.OrdinalIgnoreCase).ThenBy(user => user.Id)
+            .ToList();
+    }
 
     /// <summary>Changes the role; the user's sessions end so that no token keeps the old role. The last enabled administrator stays one.</summary>
     public async Task<UserSummary> SetUserRoleAsync(Caller caller, Guid userId, string role, string? requestId, CancellationToken cancellationToken)
@@ -49,8 +73,9 @@ public sealed class TenantAdministration(
         }
 
         // SQL: update ... returning the summary columns in one statement.
-        var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
-            $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}", new { userId, role }, cancellationToken)).Single();
+        var after = (await unitOfWork.Db.QueryToListAsync<SealedUserSummary>(
+            $"update users set role = @role, updated_at = now() where id = @userId returning {UserColumns}", new { userId, role }, cancellationToken)).Single()
+            .Open(await personalDataKeys.DataAsync(cancellationToken), caller.TenantId);
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.role_changed", "user", userId.ToString(),
             new { role = before.Role }, new { role }, requestId, cancellationToken);
@@ -66,8 +91,9 @@ public sealed class TenantAdministration(
         var before = await FindUserAsync(unitOfWork, userId, cancellationToken);
         await RequireAnotherEnabledAdministratorAsync(unitOfWork, before, cancellationToken);
         // SQL: update ... returning, with coalesce so a second disable keeps the first time.
-        var after = (await unitOfWork.Db.QueryToListAsync<UserSummary>(
-            $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}", new { userId }, cancellationToken)).Single();
+        var after = (await unitOfWork.Db.QueryToListAsync<SealedUserSummary>(
+            $"update users set disabled_at = coalesce(disabled_at, now()), updated_at = now() where id = @userId returning {UserColumns}", new { userId }, cancellationToken)).Single()
+            .Open(await personalDataKeys.DataAsync(cancellationToken), caller.TenantId);
         await EndSessionsAsync(unitOfWork, userId, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "user.disabled", "user", userId.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -85,34 +111,36 @@ public sealed class TenantAdministration(
         }
 
         var token = OpaqueTokens.New();
+        var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
-        // SQL: insert ... returning the summary columns in one statement.
-        var invitation = (await unitOfWork.Db.QueryToListAsync<InvitationSummary>(
-            $"""
-            insert into invitations (tenant_id, email, role, token_hash, invited_by, expires_at)
-            values (@tenantId, @email, @role, @hash, @invitedBy, @expiresAt)
-            returning {InvitationColumns}
-            """, new
-            {
-                tenantId = caller.TenantId, email = email.Trim(), role, hash = OpaqueTokens.Hash(token),
-                invitedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null,
-                expiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
-            }, cancellationToken)).Single();
-        if (personalDataSealing is not null)
+        // The id is chosen here: the sealed address is bound to it before the row exists.
+        var invitationId = Guid.NewGuid();
+        await unitOfWork.Db.InsertAsync(new InvitationRow
         {
-            await personalDataSealing.SealInvitationEmailAsync(unitOfWork, invitation.Id, invitation.Email, cancellationToken);
-        }
+            Id = invitationId, TenantId = caller.TenantId, Role = role, TokenHash = OpaqueTokens.Hash(token),
+            EmailEncrypted = data.Seal(email.Trim(), PersonalDataFields.OfInvitation(caller.TenantId, invitationId))!,
+            InvitedBy = caller.Kind == CallerKind.User ? caller.UserId : null,
+            ExpiresAt = time.GetUtcNow() + options.Value.InvitationLifetime,
+        }, token: cancellationToken);
+        // SQL: read back through InvitationColumns, the same computed summary the list and revoke return.
+        var invitation = (await unitOfWork.Db.QueryToListAsync<SealedInvitationSummary>(
+            $"select {InvitationColumns} from invitations where id = @invitationId", new { invitationId }, cancellationToken)).Single().Open(data, caller.TenantId);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "invitation.created", "invitation", invitation.Id.ToString(), null,
             new { email = invitation.Email, role }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return (invitation, token);
     }
 
-    public Task<IReadOnlyList<InvitationSummary>> ListInvitationsAsync(Caller caller, CancellationToken cancellationToken) =>
-        QueryAsync<InvitationSummary>(caller, $"select {InvitationColumns} from invitations order by created_at desc", cancellationToken);
+    public async Task<IReadOnlyList<InvitationSummary>> ListInvitationsAsync(Caller caller, CancellationToken cancellationToken)
+    {
+        var data = await personalDataKeys.DataAsync(cancellationToken);
+        return (await QueryAsync<SealedInvitationSummary>(caller, $"select {InvitationColumns} from invitations order by created_at desc", cancellationToken))
+            .Select(invitation => invitation.Open(data, caller.TenantId)).ToList();
+    }
 
-    public Task<InvitationSummary> RevokeInvitationAsync(Caller caller, Guid invitationId, string? requestId, CancellationToken cancellationToken) =>
-        RevokeAsync<InvitationSummary>(caller, "invitations", InvitationColumns, "invitation", invitationId, requestId, cancellationToken);
+    public async Task<InvitationSummary> RevokeInvitationAsync(Caller caller, Guid invitationId, string? requestId, CancellationToken cancellationToken) =>
+        (await RevokeAsync<SealedInvitationSummary>(caller, "invitations", InvitationColumns, "invitation", invitationId, requestId, cancellationToken))
+            .Open(await personalDataKeys.DataAsync(cancellationToken), caller.TenantId);
 
     /// <summary>A service account key for this tenant and one role; returned once, stored as its SHA-256.</summary>
     public async Task<(ApiKeySummary ApiKey, string Key)> CreateApiKeyAsync(
@@ -159,9 +187,8 @@ public sealed class TenantAdministration(
     {
         await using var unitOfWork = await database.BeginAsync(caller.TenantId, cancellationToken);
         var before = await UserAccounts.TenantRequiresMfaAsync(unitOfWork, cancellationToken);
-        // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-        await unitOfWork.Db.ExecuteAsync(
-            "update tenants set mfa_required = @required where id = @tenantId", new { required, tenantId = caller.TenantId }, cancellationToken);
+        await unitOfWork.Db.GetTable<TenantMfaRow>().Where(row => row.Id == caller.TenantId)
+            .Set(row => row.MfaRequired, required).UpdateAsync(cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, "tenant.mfa_policy_changed", "tenant", caller.TenantId.ToString(),
             new { mfaRequired = before }, new { mfaRequired = required }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
@@ -200,25 +227,24 @@ public sealed class TenantAdministration(
             "select pg_advisory_xact_lock(hashtextextended('invisible.tenant_administrators:' || @tenantId::text, 0))", new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
     /// <summary>FAILED_PRECONDITION <c>LAST_ADMIN</c> when <paramref name="user"/> is the tenant's only enabled administrator.</summary>
-    private static async Task RequireAnotherEnabledAdministratorAsync(TenantUnitOfWork unitOfWork, UserSummary user, CancellationToken cancellationToken)
+    private static async Task RequireAnotherEnabledAdministratorAsync(TenantUnitOfWork unitOfWork, SealedUserSummary user, CancellationToken cancellationToken)
     {
         if (user.Role != Roles.Admin || user.Disabled)
         {
             return;
         }
 
-        // SQL (LINQ conversion pending, issue #18): a single-table count, ported mechanically from Dapper.
-        var others = await unitOfWork.Db.ExecuteAsync<long>(
-            "select count(*) from users where role = 'admin' and disabled_at is null and id <> @userId", new { userId = user.Id }, cancellationToken);
+        var others = await unitOfWork.Db.GetTable<UserRow>()
+            .CountAsync(row => row.Role == Roles.Admin && row.DisabledAt == null && row.Id != user.Id, cancellationToken);
         if (others == 0)
         {
             throw AuthErrors.LastAdmin();
         }
     }
 
-    private static async Task<UserSummary> FindUserAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+    private static async Task<SealedUserSummary> FindUserAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
         // SQL: a row lock ('for update') while the user is changed.
-        (await unitOfWork.Db.QueryToListAsync<UserSummary>(
+        (await unitOfWork.Db.QueryToListAsync<SealedUserSummary>(
             $"select {UserColumns} from users where id = @userId for update", new { userId }, cancellationToken)).SingleOrDefault()
         ?? throw AuthErrors.NotFound("user");
 
@@ -245,5 +271,12 @@ public sealed class TenantAdministration(
         await AuditLog.AppendAsync(unitOfWork, caller.AuditActor, $"{entity}.revoked", entity, id.ToString(), null, null, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return revoked;
+    }
+
+    [Table("tenants")]
+    private sealed class TenantMfaRow
+    {
+        [Column("id"), PrimaryKey] public Guid Id { get; set; }
+        [Column("mfa_required")] public bool MfaRequired { get; set; }
     }
 }

@@ -1,5 +1,6 @@
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
+using Invisible.Identity.Encryption;
 using Invisible.Identity.Tokens;
 
 namespace Invisible.Server.Accounts;
@@ -11,7 +12,11 @@ public sealed record UserAccount
 
     public Guid TenantId { get; init; }
 
-    public string Email { get; init; } = "";
+    /// <summary>The e-mail address as stored: sealed (issue #20); see <see cref="EmailAddress"/>.</summary>
+    public byte[] EmailEncrypted { get; init; } = [];
+
+    /// <summary>The blind index of the e-mail address (the sign-in throttle's account key, never the address).</summary>
+    public byte[] EmailIndex { get; init; } = [];
 
     public string Role { get; init; } = "";
 
@@ -40,6 +45,9 @@ public sealed record UserAccount
 
     public bool Disabled { get; init; }
 
+    public string EmailAddress(Identity.Encryption.PersonalData personalData) =>
+        personalData.Open(EmailEncrypted, PersonalDataFields.OfUser(TenantId, Id))!;
+
     public Caller ToCaller(Guid sessionId, bool mfaSatisfied) => new(TenantId, Id, Role, sessionId, SecurityStamp, mfaSatisfied);
 }
 
@@ -48,9 +56,10 @@ public static class UserAccounts
 {
     /// <summary>The user, locked for update until the unit of work ends (MFA steps and recovery codes are read-modify-write).</summary>
     public static async Task<UserAccount?> FindForUpdateAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        // SQL: a row lock ('for update') and computed flags.
         (await unitOfWork.Db.QueryToListAsync<UserAccount>(
             """
-            select id as Id, tenant_id as TenantId, email as Email, role as Role,
+            select id as Id, tenant_id as TenantId, email_encrypted as EmailEncrypted, email_index as EmailIndex, role as Role,
                    password_hash as PasswordHash, security_stamp as SecurityStamp, mfa_secret as MfaSecret,
                    mfa_secret_key_id as MfaSecretKeyId, mfa_enabled_at is not null as MfaEnrolled, mfa_last_step as MfaLastStep,
                    mfa_pending_secret as MfaPendingSecret, mfa_pending_secret_key_id as MfaPendingSecretKeyId,

@@ -44,9 +44,10 @@ public sealed record ExceptionPage(IReadOnlyList<ExceptionView> Items, int Total
 /// <summary>Reads the exception queue (table <c>exceptions</c>, kept in step with decisions by <see cref="MatchDecisionStore"/>).</summary>
 public static class ExceptionQueries
 {
+    // A user without a display name is named by the start of their id: the address is stored only sealed (issue #20).
     private const string Select = """
         select e.id as Id, e.reason as Reason, d.explanation->>'text' as Explanation, e.status as State, e.assignee_id as AssigneeId,
-               coalesce(nullif(u.display_name, ''), u.email) as AssigneeName, e.opened_at as OpenedAt, e.resolved_at as ResolvedAt,
+               coalesce(nullif(u.display_name, ''), 'user ' || left(u.id::text, 8)) as AssigneeName, e.opened_at as OpenedAt, e.resolved_at as ResolvedAt,
                e.resolution_note as ResolutionNote, e.match_decision_id as MatchDecisionId,
                i.id as InvoiceId, m.import_no as ImportNo, i.import_position as ImportPosition, i.invoice_number as InvoiceNumber,
                i.printed_vendor_name as PrintedVendorName, v.vendor_code as VendorCode, i.invoice_date as InvoiceDate, i.currency as Currency,

@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using System.Text.Json;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
@@ -16,7 +17,7 @@ public sealed record RematchCandidateView(Guid PurchaseOrderId, string PoNumber,
 /// one by the engine), writes an audit entry and publishes <see cref="ExceptionsChanged"/> and <see cref="DashboardChanged"/>.
 /// Runs are serialised per tenant with reconcile runs (<see cref="MatchDecisionStore.BeginRunAsync"/>).
 /// </summary>
-public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, ILogger<ExceptionQueue> logger)
+public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, ILogger<ExceptionQueue> logger, PersonalDataKeys personalDataKeys)
 {
     public const string ErrorDomain = "exceptions.invisible.app";
 
@@ -184,7 +185,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, cancellationToken);
-        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, await personalDataKeys.DataAsync(cancellationToken), cancellationToken);
         var item = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: true, cancellationToken) ?? throw NotFound(exceptionId);
         if (item.State is not ("open" or "in_review"))
         {

@@ -1,3 +1,4 @@
+using Invisible.Data.Imports;
 using Invisible.Identity.Encryption;
 using Invisible.Platform.Secrets;
 using Invisible.Server.Accounts;
@@ -20,28 +21,22 @@ public sealed class PersonalDataKeys(ISecretStore secrets)
 
     public Task<BlindIndex> IndexAsync(CancellationToken cancellationToken) => _index.GetAsync(cancellationToken);
 
+    /// <summary>What a vendor import seals its rows with before they are staged.</summary>
+    public async Task<IVendorSealing> VendorSealingAsync(CancellationToken cancellationToken) =>
+        new VendorSealing(await DataAsync(cancellationToken), await IndexAsync(cancellationToken));
+
+    private sealed class VendorSealing(Identity.Encryption.PersonalData data, BlindIndex index) : IVendorSealing
+    {
+        public SealedVendor Seal(Guid tenantId, string vendorCode, string? taxId, string? email)
+        {
+            var values = SealedVendorData.Of(data, index, tenantId, vendorCode, taxId, email);
+            return new SealedVendor(values.TaxIdEncrypted, values.TaxIdIndex, values.EmailEncrypted, values.EmailIndex);
+        }
+    }
+
     private static BlindIndex ParseIndexKey(string secret)
     {
         var key = Convert.FromBase64String(secret.Trim());
         return key.Length >= 32 ? new BlindIndex(key) : throw new InvalidOperationException($"The secret {SecretNames.BlindIndexKey} must be base64 of at least 32 bytes.");
     }
-}
-
-/// <summary>The fields that are encrypted, as bound into their ciphertexts (changing one makes its stored values unreadable).</summary>
-public static class PersonalDataFields
-{
-    public const string UserEmail = "users.email";
-    public const string InvitationEmail = "invitations.email";
-    public const string VendorTaxId = "vendors.tax_id";
-    public const string VendorEmail = "vendors.email";
-
-    /// <summary>
-    /// Vendor values are bound to the vendor code rather than the row id: an import seals them before the merge gives new
-    /// vendors their ids. The code is unique per tenant, so a value copied to another vendor still does not open.
-    /// </summary>
-    public static PersonalDataLocation OfVendor(Guid tenantId, string field, string vendorCode) =>
-        new(tenantId, field, VendorRowKey(vendorCode));
-
-    private static Guid VendorRowKey(string vendorCode) =>
-        new(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(vendorCode)).AsSpan(0, 16));
 }

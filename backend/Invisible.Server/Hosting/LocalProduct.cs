@@ -1,4 +1,8 @@
 using Invisible.Platform;
+using Invisible.Platform.Embedded;
+using Invisible.Platform.Secrets;
+using Invisible.Server.FieldEncryption;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Invisible.Server.Database;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
@@ -57,6 +61,11 @@ public sealed class LocalProduct : IAsyncDisposable
             .AddSingleton<IConfiguration>(configuration);
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section);
         services.AddInvisibleDatabase(database);
+        // Personal data is stored sealed (issue #20): verbs that write or read it (tenant create, vendor import, reconcile)
+        // use the keys of the data directory's secrets file, the embedded server's own secret store.
+        services.AddOptions<RuntimeOptions>().Configure(runtime => runtime.DataDirectory = fullDataDirectory);
+        services.TryAddSingleton<ISecretStore, FileSecretStore>();
+        services.AddSingleton<PersonalDataKeys>();
         services.AddProductTelemetry(configuration, ServerRole.All);
         var provider = services.BuildServiceProvider();
         // No host starts them here: created now so a verb's spans and measurements are exported (and flushed on dispose).

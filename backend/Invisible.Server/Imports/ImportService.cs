@@ -18,9 +18,9 @@ namespace Invisible.Server.Imports;
 /// referenced from its import record. The tenant's saved column mapping for the kind of file applies unless the request
 /// maps a header itself.
 /// </summary>
-/// <param name="personalDataSealing">Null where no secret store is at hand (the local CLI): vendors are then sealed when the server next starts.</param>
+/// <param name="personalDataKeys">Seals vendors' tax ids and e-mail addresses before they are staged; without it (no secret store at hand) vendor files cannot be imported.</param>
 public sealed class ImportService(
-    TenantDatabase tenants, IBlobStore blobs, ImportSpools spools, TimeProvider time, ILogger<ImportService> logger, PersonalDataSealing? personalDataSealing = null)
+    TenantDatabase tenants, IBlobStore blobs, ImportSpools spools, TimeProvider time, ILogger<ImportService> logger, PersonalDataKeys? personalDataKeys = null)
 {
     /// <summary>Files are kept in chunks of this size, so that keeping a large file costs no more memory than one chunk.</summary>
     public const int FileChunkBytes = 4 << 20;
@@ -78,11 +78,10 @@ public sealed class ImportService(
 
             options = await WithSavedColumnMappingAsync(unitOfWork, request.Kind, options, cancellationToken);
             file.Stream.Position = 0;
-            outcome = await ImportStore.StoreAsync(unitOfWork, request, file.Stream, options, progress, cancellationToken);
-            if (outcome.Kind == ImportOutcomeKind.Stored && request.Kind == DocumentKind.Vendors && personalDataSealing is not null)
-            {
-                await personalDataSealing.SealVendorsOfImportAsync(unitOfWork, outcome.Record.Id, cancellationToken);
-            }
+            var vendorSealing = request.Kind == DocumentKind.Vendors && personalDataKeys is not null
+                ? await personalDataKeys.VendorSealingAsync(cancellationToken)
+                : null;
+            outcome = await ImportStore.StoreAsync(unitOfWork, request, file.Stream, options, progress, cancellationToken, vendorSealing);
             if (keeping is not null)
             {
                 await keeping;

@@ -1,3 +1,5 @@
+using Invisible.Identity.Encryption;
+using Invisible.Server.FieldEncryption;
 using System.Security.Cryptography;
 using Invisible.Data.Audit;
 using Invisible.Data.Imports;
@@ -35,6 +37,7 @@ public sealed class EmailIntake(
     ImportService imports,
     IntakeReplies replies,
     TimeProvider time,
+    PersonalDataKeys personalDataKeys,
     ILogger<EmailIntake> logger)
 {
     public async Task<IntakeResult> ReceiveAsync(Guid tenantId, ReadOnlyMemory<byte> raw, IntakeSource source, CancellationToken cancellationToken)
@@ -59,7 +62,7 @@ public sealed class EmailIntake(
                 return await RecordDuplicateAsync(unitOfWork, earlier, reading, sha256, raw.Length, source, cancellationToken);
             }
 
-            verdict = SenderTrust.Decide(reading, await KnownSendersAsync(unitOfWork.Db, reading, cancellationToken));
+            verdict = SenderTrust.Decide(reading, await KnownSendersAsync(unitOfWork, reading, cancellationToken));
             // An earlier delivery that stopped half-way (the process died) is finished now under its own row: its imports
             // are idempotent by content, so nothing is imported twice and nothing is skipped.
             message = earlier ?? new IntakeMessageRow
@@ -284,9 +287,10 @@ public sealed class EmailIntake(
         return await db.GetTable<IntakeMessageRow>().Where(m => m.Id == message.Id).Select(m => m.MessageNo).FirstAsync(cancellationToken);
     }
 
-    /// <summary>Only the rows that could vouch for this sender, not the whole vendor master.</summary>
-    private static async Task<KnownSenders> KnownSendersAsync(DataConnection db, MailReading reading, CancellationToken cancellationToken)
+    /// <summary>The users, vendors and allowlist entries that could vouch for this sender.</summary>
+    private async Task<KnownSenders> KnownSendersAsync(TenantUnitOfWork unitOfWork, MailReading reading, CancellationToken cancellationToken)
     {
+        var db = unitOfWork.Db;
         var from = reading.From;
         var domainSuffix = "@" + reading.FromDomain;
         if (from.Length == 0)
@@ -294,12 +298,17 @@ public sealed class EmailIntake(
             return new KnownSenders(new HashSet<string>(), new HashSet<string>(), new HashSet<string>());
         }
 
-        var users = await db.GetTable<IntakeUserRow>()
-            .Where(u => u.DisabledAt == null && Sql.Lower(u.Email) == from)
-            .Select(u => Sql.Lower(u.Email)!).ToListAsync(cancellationToken);
-        var vendors = await db.GetTable<IntakeVendorRow>()
-            .Where(v => v.Email != null && (Sql.Lower(v.Email) == from || Sql.Lower(v.Email)!.EndsWith(domainSuffix)))
-            .Select(v => Sql.Lower(v.Email)!).Take(10).ToListAsync(cancellationToken);
+        // Addresses are sealed (issue #20): a user is found by the blind index of the address; a vendor's address may also
+        // just share the sender's domain, which no blind index can say, so the tenant's vendor addresses are opened here.
+        var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(from);
+        var data = await personalDataKeys.DataAsync(cancellationToken);
+        var users = await db.GetTable<IntakeUserRow>().AnyAsync(u => u.DisabledAt == null && u.EmailIndex == emailIndex, cancellationToken)
+            ? new[] { from }
+            : [];
+        var vendors = (await db.GetTable<IntakeVendorRow>().Where(v => v.EmailEncrypted != null).ToListAsync(cancellationToken))
+            .Select(v => data.Open(v.EmailEncrypted, PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorEmail, v.Code))!.Trim().ToLowerInvariant())
+            .Where(email => email == from || email.EndsWith(domainSuffix, StringComparison.Ordinal))
+            .Take(10).ToList();
         var allowed = await db.GetTable<IntakeAllowlistRow>()
             .Where(a => a.Entry == from || a.Entry == domainSuffix)
             .Select(a => a.Entry).ToListAsync(cancellationToken);

@@ -90,14 +90,15 @@ public sealed class IntakeAllowlistRow
 [Table("users")]
 internal sealed class IntakeUserRow
 {
-    [Column("email")] public string Email { get; set; } = "";
+    [Column("email_index")] public byte[] EmailIndex { get; set; } = [];
     [Column("disabled_at")] public DateTimeOffset? DisabledAt { get; set; }
 }
 
 [Table("vendors")]
 internal sealed class IntakeVendorRow
 {
-    [Column("email")] public string? Email { get; set; }
+    [Column("vendor_code")] public string Code { get; set; } = "";
+    [Column("email_encrypted")] public byte[]? EmailEncrypted { get; set; }
 }
 
 /// <summary>The tenant's own row (row-level security shows only it), for its slug.</summary>

@@ -38,7 +38,8 @@ public sealed class ArrivalSessions(ILogger<ArrivalSessions> logger)
     /// Decides the tenant's pending invoices (and, on the full path, re-decides the changed ones), appending decisions at
     /// <paramref name="decidedAt"/> in <paramref name="unitOfWork"/>; call under the run lock.
     /// </summary>
-    public async Task<IReadOnlyList<ReevaluatedInvoice>> DecideAsync(TenantUnitOfWork unitOfWork, DateTime decidedAt, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ReevaluatedInvoice>> DecideAsync(
+        TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, DateTime decidedAt, CancellationToken cancellationToken)
     {
         var before = await StampAsync(unitOfWork, cancellationToken);
         if (sessions.TryRemove(unitOfWork.TenantId, out var kept) &&
@@ -52,7 +53,7 @@ public sealed class ArrivalSessions(ILogger<ArrivalSessions> logger)
         Interlocked.Increment(ref reevaluated);
         (PreparedTenant Prepared, MatchingSession Session)? full = null;
         var reevaluatedInvoices = await InvoiceEvaluation.ReevaluateAsync(
-            unitOfWork, decidedAt, "engine", new HashSet<Guid>(), eligible: null, cancellationToken, EvaluationScope.AllInvoices,
+            unitOfWork, personalData, decidedAt, "engine", new HashSet<Guid>(), eligible: null, cancellationToken, EvaluationScope.AllInvoices,
             (prepared, session) => full = (prepared, session));
         var (tenant, fullSession) = (full!.Value.Prepared.Tenant, full.Value.Session);
         var last = full.Value.Prepared.Snapshot.Invoices.Count == 0

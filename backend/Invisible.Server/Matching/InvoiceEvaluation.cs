@@ -102,9 +102,10 @@ public static class InvoiceEvaluation
 
     public static bool IsFinal(string status) => status is Approved or Rejected;
 
-    public static async Task<PreparedTenant> PrepareAsync(TenantUnitOfWork unitOfWork, EvaluationScope scope, CancellationToken cancellationToken)
+    /// <param name="personalData">Opens the vendors' tax ids and e-mail addresses for the engine.</param>
+    public static async Task<PreparedTenant> PrepareAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, EvaluationScope scope, CancellationToken cancellationToken)
     {
-        var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, cancellationToken);
+        var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, personalData, cancellationToken);
         loaded = ToleranceStore.WithCurrent(loaded, await ToleranceStore.CurrentAsync(unitOfWork, cancellationToken));
         var overrides = await MatchOverrideStore.LoadAsync(unitOfWork, cancellationToken);
         var invoiceRows = unitOfWork.Db.GetTable<InvoiceTableRow>();
@@ -144,6 +145,7 @@ public static class InvoiceEvaluation
     /// </summary>
     public static async Task<IReadOnlyList<ReevaluatedInvoice>> ReevaluateAsync(
         TenantUnitOfWork unitOfWork,
+        Identity.Encryption.PersonalData personalData,
         DateTime decidedAt,
         string decidedBy,
         IReadOnlySet<Guid> forced,
@@ -152,7 +154,7 @@ public static class InvoiceEvaluation
         EvaluationScope scope = EvaluationScope.DecidedInvoices,
         Action<PreparedTenant, MatchingSession>? decidedIn = null)
     {
-        var prepared = await PrepareAsync(unitOfWork, scope, cancellationToken);
+        var prepared = await PrepareAsync(unitOfWork, personalData, scope, cancellationToken);
         ReconciliationResult result;
         if (decidedIn is null)
         {

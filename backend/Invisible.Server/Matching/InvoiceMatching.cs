@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using System.Reflection;
 using CsvHelper;
 using Invisible.Data.Diagnostics;
@@ -19,7 +20,7 @@ public sealed record ReconcileSummary(Guid RunId, int ToleranceVersion, IReadOnl
 /// Reconciles a tenant and exports its results: the single code path behind the gRPC <c>MatchingService</c> and the
 /// <c>invisible reconcile</c> / <c>invisible export results</c> verbs.
 /// </summary>
-public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, ILogger<InvoiceMatching> logger)
+public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, ILogger<InvoiceMatching> logger, PersonalDataKeys personalDataKeys)
 {
     /// <summary>Stored with every decision, so a decision can be traced to the engine that made it.</summary>
     public static readonly string EngineVersion =
@@ -47,7 +48,7 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
         progress?.Report(new ReconcileProgress(ReconcileStage.Loading, 0, 0));
         var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
         // Reviewers' instructions (re-matches, "not a duplicate") apply; invoices they approved or rejected keep that decision.
-        var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, cancellationToken);
+        var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, await personalDataKeys.DataAsync(cancellationToken), EvaluationScope.AllInvoices, cancellationToken);
         stage = Stage(ReconcileStage.Matching, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Matching, 0, 0));
         var result = tenant.Appendable(tenant.Decide());

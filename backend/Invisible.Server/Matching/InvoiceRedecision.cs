@@ -23,12 +23,14 @@ public sealed class InvoiceRedecision
 {
     private readonly TenantUnitOfWork unitOfWork;
     private readonly TimeProvider time;
+    private readonly Identity.Encryption.PersonalData personalData;
     private IReadOnlyList<ReevaluatedInvoice>? reevaluated;
 
-    private InvoiceRedecision(TenantUnitOfWork unitOfWork, TimeProvider time, DateTime decidedAt)
+    private InvoiceRedecision(TenantUnitOfWork unitOfWork, TimeProvider time, Identity.Encryption.PersonalData personalData, DateTime decidedAt)
     {
         this.unitOfWork = unitOfWork;
         this.time = time;
+        this.personalData = personalData;
         DecidedAt = decidedAt;
     }
 
@@ -43,8 +45,10 @@ public sealed class InvoiceRedecision
     /// Serialises the re-decision with reconcile runs of the tenant (<see cref="MatchDecisionStore.BeginRunAsync"/>); call it
     /// before the change, so the change and the decisions it causes are seen by the next run together.
     /// </summary>
-    public static async Task<InvoiceRedecision> BeginAsync(TenantUnitOfWork unitOfWork, TimeProvider time, CancellationToken cancellationToken) =>
-        new(unitOfWork, time, await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken));
+    /// <param name="personalData">Opens the vendors' tax ids for the engine.</param>
+    public static async Task<InvoiceRedecision> BeginAsync(
+        TenantUnitOfWork unitOfWork, TimeProvider time, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken) =>
+        new(unitOfWork, time, personalData, await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken));
 
     /// <summary>
     /// Appends new decisions: for each of <paramref name="forced"/> by <paramref name="decidedBy"/> whatever its outcome, and
@@ -55,7 +59,7 @@ public sealed class InvoiceRedecision
         string decidedBy, IReadOnlySet<Guid> forced, Func<Guid, bool>? eligible, CancellationToken cancellationToken,
         EvaluationScope scope = EvaluationScope.DecidedInvoices)
     {
-        reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, DecidedAt, decidedBy, forced, eligible, cancellationToken, scope);
+        reevaluated = await InvoiceEvaluation.ReevaluateAsync(unitOfWork, personalData, DecidedAt, decidedBy, forced, eligible, cancellationToken, scope);
         return reevaluated;
     }
 
@@ -65,7 +69,7 @@ public sealed class InvoiceRedecision
     /// </summary>
     public async Task<IReadOnlyList<ReevaluatedInvoice>> DecideArrivalsAsync(ArrivalSessions sessions, CancellationToken cancellationToken)
     {
-        reevaluated = await sessions.DecideAsync(unitOfWork, DecidedAt, cancellationToken);
+        reevaluated = await sessions.DecideAsync(unitOfWork, personalData, DecidedAt, cancellationToken);
         return reevaluated;
     }
 

@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Events;
 using Invisible.Server.Imports;
@@ -18,7 +19,7 @@ namespace Invisible.Server.Matching;
 /// Channels that store invoices without <see cref="ImportService"/> (keyed by hand, e-mail) publish a
 /// <see cref="FileImported"/> of kind "invoices" in the transaction that stores them.
 /// </summary>
-public sealed class ReevaluateAfterImport(TimeProvider time, ArrivalSessions sessions, ILogger<ReevaluateAfterImport> logger) : IIntegrationEventHandler<FileImported>
+public sealed class ReevaluateAfterImport(TimeProvider time, ArrivalSessions sessions, PersonalDataKeys personalDataKeys, ILogger<ReevaluateAfterImport> logger) : IIntegrationEventHandler<FileImported>
 {
     /// <summary>The inbox name of this consumer; stable across releases.</summary>
     public const string Consumer = "matching.reevaluate-after-import";
@@ -37,7 +38,7 @@ public sealed class ReevaluateAfterImport(TimeProvider time, ArrivalSessions ses
         }
 
         var reevaluated = await DecideAsync(
-            context.UnitOfWork, time, arrival ? "matching.decided_on_arrival" : "matching.reevaluated", integrationEvent.ImportId,
+            context.UnitOfWork, time, await personalDataKeys.DataAsync(cancellationToken), arrival ? "matching.decided_on_arrival" : "matching.reevaluated", integrationEvent.ImportId,
             integrationEvent.Kind, arrival ? ArrivalCause : "rematch_after_import", cancellationToken, sessions);
         if (reevaluated.Count > 0)
         {
@@ -53,10 +54,10 @@ public sealed class ReevaluateAfterImport(TimeProvider time, ArrivalSessions ses
     /// <paramref name="sessions"/>, new invoices are decided by continuing the tenant's kept session when nothing else changed.
     /// </summary>
     public static async Task<IReadOnlyList<ReevaluatedInvoice>> DecideAsync(
-        TenantUnitOfWork unitOfWork, TimeProvider time, string auditAction, Guid importId, string kind, string cause, CancellationToken cancellationToken,
+        TenantUnitOfWork unitOfWork, TimeProvider time, Identity.Encryption.PersonalData personalData, string auditAction, Guid importId, string kind, string cause, CancellationToken cancellationToken,
         ArrivalSessions? sessions = null)
     {
-        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, personalData, cancellationToken);
         var reevaluated = sessions is not null
             ? await redecision.DecideArrivalsAsync(sessions, cancellationToken)
             : await redecision.ReevaluateAsync("engine", new HashSet<Guid>(), eligible: null, cancellationToken, EvaluationScope.AllInvoices);

@@ -1,6 +1,7 @@
 using Invisible.Data.Access;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
+using Invisible.Identity.Encryption;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
 using Invisible.Server.Matching.Models;
@@ -114,14 +115,14 @@ public sealed class SnapshotKeys
 /// </summary>
 public static class TenantSnapshotStore
 {
-    public static async Task<LoadedTenant> LoadAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    public static async Task<LoadedTenant> LoadAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
-        var (vendors, vendorIds) = await VendorsAsync(unitOfWork, cancellationToken);
+        var (vendors, vendorIds) = await VendorsAsync(unitOfWork, personalData, cancellationToken);
         var (purchaseOrders, purchaseOrderKeys) = await PurchaseOrdersAsync(unitOfWork, cancellationToken);
         var receipts = await ReceiptsAsync(unitOfWork, cancellationToken);
         var (invoices, invoiceLineKeys) = await InvoicesAsync(unitOfWork, cancellationToken);
         var (tolerances, defaultId, overrideIds) = await TolerancesAsync(unitOfWork, cancellationToken);
-        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, cancellationToken);
+        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, personalData, cancellationToken);
         return new LoadedTenant(
             new TenantSnapshot(vendors, purchaseOrders, receipts, invoices) { SimilarityModel = model?.Model }, tolerances, defaultId, overrideIds)
         {
@@ -129,7 +130,8 @@ public static class TenantSnapshotStore
         };
     }
 
-    private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(
+        TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
         // SQL (LINQ conversion pending, issue #18): a two-table join read for the run, ported mechanically from Dapper.
         var aliases = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<AliasRow>(
@@ -143,12 +145,15 @@ public static class TenantSnapshotStore
         var vendors = new List<Vendor>();
         var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
         await using var reader = await ReadAsync(unitOfWork,
-            "select id, vendor_code, name, tax_id, email, country, currency, payment_terms from vendors order by vendor_code", cancellationToken);
+            "select id, vendor_code, name, tax_id_encrypted, email_encrypted, country, currency, payment_terms from vendors order by vendor_code", cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var code = reader.GetString(1);
             ids[code] = reader.GetGuid(0);
-            vendors.Add(new Vendor(code, reader.GetString(2), NullableString(reader, 3), NullableString(reader, 4), NullableString(reader, 5),
+            // Tax ids and e-mail addresses are stored sealed (issue #20); the engine compares them in the clear, in memory only.
+            var taxId = personalData.Open(NullableBytes(reader, 3), PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorTaxId, code));
+            var email = personalData.Open(NullableBytes(reader, 4), PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorEmail, code));
+            vendors.Add(new Vendor(code, reader.GetString(2), taxId, email, NullableString(reader, 5),
                 NullableString(reader, 6), NullableString(reader, 7))
             {
                 Aliases = aliases[code].ToList(),
@@ -315,6 +320,8 @@ public static class TenantSnapshotStore
     }
 
     private static string? NullableString(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static byte[]? NullableBytes(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
 
     private sealed record AliasRow(string VendorCode, string Name);
 

@@ -1,5 +1,7 @@
+using Invisible.Server.FieldEncryption;
 using LinqToDB;
 using LinqToDB.Async;
+using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Reconciliation.Documents;
@@ -12,7 +14,7 @@ namespace Invisible.Server.Matching;
 public sealed record TolerancesView(ToleranceVersion TenantDefault, IReadOnlyList<ToleranceVersion> VendorOverrides);
 
 /// <summary>Reads, changes (versioned, audited, then open exceptions re-evaluated) and previews a tenant's tolerances.</summary>
-public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider time, ILogger<ToleranceAdministration> logger)
+public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider time, ILogger<ToleranceAdministration> logger, PersonalDataKeys personalDataKeys)
 {
     public const string ErrorDomain = "matching.invisible.app";
 
@@ -30,7 +32,7 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
         Caller caller, string? vendorCode, ToleranceSettings? settings, bool removeOverride, string? requestId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, cancellationToken);
-        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, cancellationToken);
+        var redecision = await InvoiceRedecision.BeginAsync(unitOfWork, time, await personalDataKeys.DataAsync(cancellationToken), cancellationToken);
         var current = await ToleranceStore.CurrentAsync(unitOfWork, cancellationToken);
         Guid? vendorId = vendorCode is null ? null : await ToleranceStore.FindVendorAsync(unitOfWork, vendorCode, cancellationToken) ?? throw VendorNotFound(vendorCode);
         var before = current.SingleOrDefault(version => version.VendorCode == vendorCode && !version.Removed);
@@ -83,7 +85,7 @@ public sealed class ToleranceAdministration(TenantDatabase tenants, TimeProvider
             throw VendorNotFound(vendorCode);
         }
 
-        var prepared = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.DecidedInvoices, cancellationToken);
+        var prepared = await InvoiceEvaluation.PrepareAsync(unitOfWork, await personalDataKeys.DataAsync(cancellationToken), EvaluationScope.DecidedInvoices, cancellationToken);
         var current = prepared.Tenant.Tolerances;
         var proposed = vendorCode is null
             ? current with { Version = current.Version + 1, TenantDefault = settings.ToRule() }

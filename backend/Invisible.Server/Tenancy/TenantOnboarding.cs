@@ -1,5 +1,9 @@
 using System.Security.Cryptography;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using Invisible.Identity.Encryption;
+using Invisible.Server.FieldEncryption;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
@@ -11,7 +15,7 @@ namespace Invisible.Server.Tenancy;
 public sealed record TenantAdminLogin(string TenantSlug, string Email, string Password);
 
 /// <summary>Creates tenants with their first administrator, audited. Used by <c>invisible tenant create</c> and the demo tenant.</summary>
-public sealed class TenantOnboarding(TenantDatabase database)
+public sealed class TenantOnboarding(TenantDatabase database, PersonalDataKeys personalDataKeys)
 {
     public const string OperatorActor = Caller.OperatorActor;
 
@@ -24,13 +28,14 @@ public sealed class TenantOnboarding(TenantDatabase database)
         var login = new TenantAdminLogin(slug, adminEmail, NewPassword());
         await using var unitOfWork = await database.BeginNewTenantAsync(slug, displayName, defaultCurrency, cancellationToken);
         var tenantId = unitOfWork.TenantId;
-        // SQL: insert ... returning id; users is being changed by field-level encryption, converted after it lands.
-        var userId = await unitOfWork.Db.ExecuteAsync<Guid>(
-            """
-            insert into users (tenant_id, email, display_name, role, password_hash)
-            values (@tenantId, @email, 'Administrator', 'admin', @passwordHash)
-            returning id
-            """, new { tenantId, email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) }, cancellationToken);
+        // The id is chosen here: the sealed address is bound to it before the row exists.
+        var userId = Guid.NewGuid();
+        await unitOfWork.Db.InsertAsync(new UserRow
+        {
+            Id = userId, TenantId = tenantId, DisplayName = "Administrator", Role = "admin", PasswordHash = PasswordHashing.Hash(login.Password),
+            EmailEncrypted = (await personalDataKeys.DataAsync(cancellationToken)).Seal(adminEmail, PersonalDataFields.OfUser(tenantId, userId))!,
+            EmailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(adminEmail)!,
+        }, token: cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, actor, "tenant.created", "tenant", tenantId.ToString(), null,
             new { slug, displayName, defaultCurrency }, requestId: null, cancellationToken);
         await AuditLog.AppendAsync(unitOfWork, actor, "user.created", "user", userId.ToString(), null,
@@ -48,9 +53,9 @@ public sealed class TenantOnboarding(TenantDatabase database)
         var userId = await unitOfWork.Db.ExecuteAsync<Guid?>(
             """
             update users set password_hash = @passwordHash, security_stamp = gen_random_uuid(), updated_at = now()
-            where lower(email) = lower(@email) and role = 'admin'
+            where email_index = @emailIndex and role = 'admin'
             returning id
-            """, new { email = adminEmail, passwordHash = PasswordHashing.Hash(login.Password) }, cancellationToken)
+            """, new { emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(adminEmail), passwordHash = PasswordHashing.Hash(login.Password) }, cancellationToken)
             ?? throw new InvalidOperationException($"Tenant '{slug}' has no administrator {adminEmail}.");
         await AuditLog.AppendAsync(unitOfWork, actor, "user.password_reset", "user", userId.ToString(), null, null, requestId: null, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);

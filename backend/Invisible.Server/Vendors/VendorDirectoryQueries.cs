@@ -3,6 +3,7 @@ using LinqToDB.Async;
 using LinqToDB.Data;
 using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
+using Invisible.Identity.Encryption;
 using Invisible.Server.FieldEncryption;
 
 namespace Invisible.Server.Vendors;
@@ -19,9 +20,20 @@ public sealed record VendorPage(IReadOnlyList<VendorRow> Vendors, bool HasMore, 
 /// The vendor master of one tenant as people browse it: in the tenant's unit of work, so row-level security keeps every
 /// query to that tenant and another tenant's codes simply find nothing.
 /// </summary>
-/// <param name="personalDataKeys">Null where no secret store is at hand (benchmarks): tax ids are then not searched by blind index.</param>
-public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalDataKeys? personalDataKeys = null)
+/// <param name="personalDataKeys">Opens the sealed tax ids and e-mail addresses for the caller (every caller here may read vendors) and searches tax ids by their blind index.</param>
+public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalDataKeys personalDataKeys)
 {
+    /// <summary>A vendor as stored: tax id and e-mail address sealed (issue #20).</summary>
+    private sealed record SealedVendorRow(
+        Guid Id, string VendorCode, string Name, byte[]? TaxIdEncrypted, string? Country, string? Currency, byte[]? EmailEncrypted, string? PaymentTerms,
+        long AliasCount, long OpenExceptionCount)
+    {
+        public VendorRow Open(Identity.Encryption.PersonalData data, Guid tenantId) => new(
+            Id, VendorCode, Name, data.Open(TaxIdEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorTaxId, VendorCode)),
+            Country, Currency, data.Open(EmailEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorEmail, VendorCode)),
+            PaymentTerms, AliasCount, OpenExceptionCount);
+    }
+
     [Table("vendor_aliases")]
     private sealed class VendorAliasTableRow
     {
@@ -49,8 +61,8 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
             from invoices i join exceptions e on e.tenant_id = i.tenant_id and e.invoice_id = i.id
             where i.vendor_id in (select id from page) and e.status in ('open', 'in_review')
             group by i.vendor_id)
-        select v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id as TaxId, v.country as Country, v.currency as Currency,
-               v.email as Email, v.payment_terms as PaymentTerms,
+        select v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id_encrypted as TaxIdEncrypted, v.country as Country,
+               v.currency as Currency, v.email_encrypted as EmailEncrypted, v.payment_terms as PaymentTerms,
                coalesce(ac.n, 0) as AliasCount, coalesce(oc.n, 0) as OpenExceptionCount
         from page v
         left join alias_counts ac on ac.vendor_id = v.id
@@ -58,8 +70,8 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         order by v.vendor_code collate "C"
         """;
 
-    // A vendor matches when the text occurs in its code, its name or any name or tax id it has been seen under, or when the
-    // text is its tax id however written (the blind index of the normalised tax id: "gb 123-456" finds GB123456).
+    // A vendor matches when the text occurs in its code, its name or any name it has been seen under, or when the text is
+    // its tax id however written (the tax id itself is sealed, so there is no substring search in it) (the blind index of the normalised tax id: "gb 123-456" finds GB123456).
     private const string Matches =
         """
         (@pattern is null or v.vendor_code ilike @pattern or v.name ilike @pattern
@@ -71,9 +83,10 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
     public async Task<VendorPage> ListAsync(Guid tenantId, string? query, string? afterCode, int pageSize, CancellationToken cancellationToken)
     {
         var pattern = string.IsNullOrWhiteSpace(query) ? null : $"%{EscapeLike(query.Trim())}%";
-        var taxIdIndex = pattern is null || personalDataKeys is null ? null : (await personalDataKeys.IndexAsync(cancellationToken)).OfTaxId(query);
+        var taxIdIndex = pattern is null ? null : (await personalDataKeys.IndexAsync(cancellationToken)).OfTaxId(query);
+        var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var rows = (await unitOfWork.Db.QueryToListAsync<VendorRow>(
+        var rows = (await unitOfWork.Db.QueryToListAsync<SealedVendorRow>(
             SelectPage($"""
                 select v.* from vendors v
                 where {Matches} and (@afterCode is null or v.vendor_code > @afterCode collate "C")
@@ -82,19 +95,22 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
                 """), new { pattern, taxIdIndex, afterCode, limit = pageSize + 1 }, cancellationToken)).ToList();
         var total = await unitOfWork.Db.ExecuteAsync<long>(
             $"select count(*) from vendors v where {Matches}", new { pattern, taxIdIndex }, cancellationToken);
-        return new VendorPage(rows.Take(pageSize).ToList(), rows.Count > pageSize, total);
+        return new VendorPage(rows.Take(pageSize).Select(row => row.Open(data, tenantId)).ToList(), rows.Count > pageSize, total);
     }
 
     /// <summary>The vendor with its aliases, oldest first; null when the tenant has no vendor of that code.</summary>
     public async Task<(VendorRow Vendor, IReadOnlyList<VendorAliasRow> Aliases)?> FindAsync(Guid tenantId, string vendorCode, CancellationToken cancellationToken)
     {
+        var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var vendor = (await unitOfWork.Db.QueryToListAsync<VendorRow>(
+        var found = (await unitOfWork.Db.QueryToListAsync<SealedVendorRow>(
             SelectPage("select v.* from vendors v where v.vendor_code = @vendorCode"), new { vendorCode }, cancellationToken)).SingleOrDefault();
-        if (vendor is null)
+        if (found is null)
         {
             return null;
         }
+
+        var vendor = found.Open(data, tenantId);
 
         var aliases = await unitOfWork.Db.GetTable<VendorAliasTableRow>()
             .Where(alias => alias.VendorId == vendor.Id)

@@ -1,3 +1,4 @@
+using Invisible.Identity.Encryption;
 using System.Text;
 using LinqToDB.Data;
 using Invisible.Data.Imports;
@@ -167,6 +168,30 @@ public sealed class ImportStoreTests(DatabaseFixture fixture) : IClassFixture<Da
         Assert.Equal(new TableCounts(2, 0, 0, 3_000, 3_000), await CountAsync(tenant.Id));
     }
 
+    [Fact]
+    public async Task A_vendor_file_imported_again_with_a_changed_tax_id_updates_only_that_vendor_and_stages_no_plaintext()
+    {
+        var tenant = await Database.CreateTenantAsync();
+        await ImportAsync(tenant.Id, DocumentKind.Vendors, "vendors.csv", "vendor_code,name,tax_id,email\nV1,Acme,GB111,ap@acme.example\nV2,Globex,DE222,\n");
+
+        var again = await ImportAsync(tenant.Id, DocumentKind.Vendors, "vendors-2.csv", "vendor_code,name,tax_id,email\nV1,Acme,GB 999,ap@acme.example\nV2,Globex,DE222,\n");
+        var stored = await QuerySingleAsync<SealedTaxId>(tenant.Id, "select tax_id_encrypted as TaxIdEncrypted, tax_id_index as TaxIdIndex from vendors where vendor_code = 'V1'");
+        var sealing = GeneratedKeyVendorSealing.Instance;
+
+        Assert.Multiple(
+            () => Assert.Equal((0L, 1L), (again.Merge.Inserted, again.Merge.Updated)),
+            () => Assert.Equal("GB 999", sealing.Data.Open(stored.TaxIdEncrypted, PersonalDataFields.OfVendor(tenant.Id, PersonalDataFields.VendorTaxId, "V1"))),
+            () => Assert.Equal(sealing.Index.OfTaxId("gb999"), stored.TaxIdIndex),
+            () => Assert.Equal(-1, stored.TaxIdEncrypted!.AsSpan().IndexOf("GB 999"u8)));
+    }
+
+    private sealed class SealedTaxId
+    {
+        public byte[]? TaxIdEncrypted { get; set; }
+
+        public byte[]? TaxIdIndex { get; set; }
+    }
+
     private Task<ImportOutcome> ImportAsync(Guid tenantId, DocumentKind kind, string fileName, string content) =>
         ImportAsync(tenantId, kind, fileName, Encoding.UTF8.GetBytes(content), ImportOptions.Default);
 
@@ -177,7 +202,7 @@ public sealed class ImportStoreTests(DatabaseFixture fixture) : IClassFixture<Da
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenantId, cancellationToken);
         var outcome = await ImportStore.StoreAsync(
             unitOfWork, new ImportRequest(kind, fileName, ImportSource.Cli, "test", RequestId: null), new MemoryStream(content),
-            options ?? ImportOptions.Default, progress, cancellationToken);
+            options ?? ImportOptions.Default, progress, cancellationToken, GeneratedKeyVendorSealing.Instance);
         await unitOfWork.CommitAsync(cancellationToken);
         return outcome;
     }

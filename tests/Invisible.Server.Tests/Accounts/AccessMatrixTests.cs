@@ -600,9 +600,9 @@ internal sealed class IsolationWorld
             """
             select json_build_object(
                 'tenant', (select json_agg(t) from (select id, slug, display_name, mfa_required, four_eyes from tenants) t),
-                'users', (select json_agg(u order by u.id) from (select id, email, role, password_hash, security_stamp, encode(mfa_secret, 'hex') as mfa,
+                'users', (select json_agg(u order by u.id) from (select id, encode(email_encrypted, 'hex') as email, role, password_hash, security_stamp, encode(mfa_secret, 'hex') as mfa,
                           mfa_enabled_at, mfa_last_step, recovery_code_hashes, disabled_at from users) u),
-                'invitations', (select json_agg(i order by i.id) from (select id, email, role, accepted_at, revoked_at from invitations) i),
+                'invitations', (select json_agg(i order by i.id) from (select id, encode(email_encrypted, 'hex') as email, role, accepted_at, revoked_at from invitations) i),
                 'api_keys', (select json_agg(k order by k.id) from (select id, name, role, revoked_at from api_keys) k),
                 'sessions', (select json_agg(r order by r.id) from (select id, revoked_at, replaced_by from refresh_tokens) r),
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),

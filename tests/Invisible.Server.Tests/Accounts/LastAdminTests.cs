@@ -67,7 +67,7 @@ public sealed class LastAdminTests(AccountsServer server)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
         return (await unitOfWork.Db.ExecuteAsync<Guid>(
-            "select id from users where lower(email) = lower(@email)", new { email }, CancellationToken.None)).ToString();
+            "select id from users where email_index = @email", new { email = tenant.EmailIndexOf(email) }, CancellationToken.None)).ToString();
     }
 
     private static async Task<long> EnabledAdministratorsAsync(TestTenant tenant)

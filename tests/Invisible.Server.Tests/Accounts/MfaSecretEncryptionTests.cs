@@ -87,9 +87,9 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
         {
             await unitOfWork.Db.ExecuteAsync(
                 """
-                update users set (mfa_secret, mfa_secret_key_id) = (select mfa_secret, mfa_secret_key_id from users where lower(email) = lower(@admin))
-                where lower(email) = lower(@clerk)
-                """, new { admin = tenant.Admin.Email, clerk = clerk.Email }, CancellationToken.None);
+                update users set (mfa_secret, mfa_secret_key_id) = (select mfa_secret, mfa_secret_key_id from users where email_index = @admin)
+                where email_index = @clerk
+                """, new { admin = tenant.EmailIndexOf(tenant.Admin.Email), clerk = tenant.EmailIndexOf(clerk.Email) }, CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
         }
 
@@ -106,7 +106,7 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
         var tenant = await server.NewTenantAsync();
         await tenant.FullSessionAsync(tenant.Admin);
         var (older, newer) = (EncryptionKeyRing.NewKeyBase64(), EncryptionKeyRing.NewKeyBase64());
-        var userId = await ScalarAsync<Guid>(tenant, "select id from users where lower(email) = lower(@email)");
+        var userId = await ScalarAsync<Guid>(tenant, "select id from users where email_index = @email");
         var beforeRotation = await new MfaSecretVault(new KeyRingSecret(older)).SealAsync(tenant.Id, userId, tenant.Admin.MfaSecret!, CancellationToken.None);
         await using (var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None))
         {
@@ -135,7 +135,7 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
     private static async Task<T> ScalarAsync<T>(TestTenant tenant, string sql)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
-        return (await unitOfWork.Db.ExecuteAsync<T>(sql, new { email = tenant.Admin.Email }, CancellationToken.None))!;
+        return (await unitOfWork.Db.ExecuteAsync<T>(sql, new { email = tenant.EmailIndexOf(tenant.Admin.Email) }, CancellationToken.None))!;
     }
 
     private async Task<string> ActiveKeyIdAsync() =>
@@ -147,7 +147,7 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
     {
         await using var unitOfWork = await tenant.Database.BeginAsync(tenant.Id, CancellationToken.None);
         var updated = await unitOfWork.Db.ExecuteAsync(
-            "update users set mfa_secret = @secret, mfa_secret_key_id = null where lower(email) = lower(@email)", new { secret, email = tenant.Admin.Email }, CancellationToken.None);
+            "update users set mfa_secret = @secret, mfa_secret_key_id = null where email_index = @email", new { secret, email = tenant.EmailIndexOf(tenant.Admin.Email) }, CancellationToken.None);
         Assert.Equal(1, updated);
         await unitOfWork.CommitAsync(CancellationToken.None);
     }
@@ -159,8 +159,8 @@ public sealed class MfaSecretEncryptionTests(AccountsServer server)
             """
             select mfa_secret as Secret, mfa_secret_key_id as KeyId, mfa_pending_secret as Pending, mfa_pending_secret_key_id as PendingKeyId,
                    u::text as Everything
-            from users u where lower(email) = lower(@email)
-            """, new { email = tenant.Admin.Email }, CancellationToken.None)).Single();
+            from users u where email_index = @email
+            """, new { email = tenant.EmailIndexOf(tenant.Admin.Email) }, CancellationToken.None)).Single();
     }
 
     private static async Task<bool> AuditMentionsAsync(TestTenant tenant, string text)

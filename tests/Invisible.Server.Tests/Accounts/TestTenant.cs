@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
 using Invisible.Contracts.Admin.V1;
@@ -77,6 +78,13 @@ public sealed class TestTenant(AccountsServer server, Guid id, string slug, stri
         return (await CallAsync(Rpcs.Auth("ConfirmMfaEnrolment"), new ConfirmMfaEnrolmentRequest { TotpCode = NextCode(user.MfaSecret) }, accessToken))
             .As<ConfirmMfaEnrolmentResponse>();
     }
+
+    /// <summary>
+    /// The blind index a user's address is stored and found by (the address itself is stored only sealed), for tests that
+    /// reach a user's row directly: <c>where email_index = @email</c>.
+    /// </summary>
+    public byte[] EmailIndexOf(string email) =>
+        server.Server.Services.GetRequiredService<Invisible.Server.FieldEncryption.PersonalDataKeys>().IndexAsync(CancellationToken.None).GetAwaiter().GetResult().OfEmail(email)!;
 
     /// <summary>A new user of <paramref name="role"/>, invited by the administrator and accepted through the one-time link.</summary>
     public async Task<TestUser> AddUserAsync(string role)

@@ -47,7 +47,7 @@ internal sealed class QueueTenant
     public async Task<Guid> UserIdAsync(string role)
     {
         await TokenAsync(role);
-        return await QuerySingleAsync<Guid>("select id from users where email = @email", new { email = _people[role].User.Email });
+        return await QuerySingleAsync<Guid>("select id from users where email_index = @email", new { email = Tenant.EmailIndexOf(_people[role].User.Email) });
     }
 
     /// <param name="actor">Who the import record names as its uploader (a user's id as text for the four-eyes rule).</param>

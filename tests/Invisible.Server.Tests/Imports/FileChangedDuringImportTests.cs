@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Security.Cryptography;
 using System.Text;
 using LinqToDB.Data;
@@ -29,7 +30,7 @@ public sealed class FileChangedDuringImportTests(DatabaseFixture fixture) : ICla
     private IOptions<RuntimeOptions> Runtime => Options.Create(new RuntimeOptions { DataDirectory = DataDirectory });
 
     private ImportService Service => new(
-        Database.Tenants, new FileSystemBlobStore(Runtime), new ImportSpools(Runtime), TimeProvider.System, NullLogger<ImportService>.Instance);
+        Database.Tenants, new FileSystemBlobStore(Runtime), new ImportSpools(Runtime), TimeProvider.System, NullLogger<ImportService>.Instance, GeneratedPersonalDataKeys.Instance);
 
     [Fact]
     public async Task A_file_truncated_while_it_is_imported_is_rejected_naming_it_and_the_complete_file_then_stores_every_invoice_once()

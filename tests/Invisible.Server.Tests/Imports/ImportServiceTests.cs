@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -37,7 +38,7 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
         Spools,
         TimeProvider.System,
-        NullLogger<ImportService>.Instance);
+        NullLogger<ImportService>.Instance, GeneratedPersonalDataKeys.Instance);
 
     private ImportSpools Spools => new(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path }));
 

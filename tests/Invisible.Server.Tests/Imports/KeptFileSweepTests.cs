@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Text;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
@@ -30,7 +31,7 @@ public sealed class KeptFileSweepTests(DatabaseFixture fixture) : IClassFixture<
     {
         var now = DateTimeOffset.UtcNow;
         var tenant = await Database.CreateTenantAsync();
-        var imported = await new ImportService(Database.Tenants, Blobs, Spools, TimeProvider.System, NullLogger<ImportService>.Instance).ImportAsync(
+        var imported = await new ImportService(Database.Tenants, Blobs, Spools, TimeProvider.System, NullLogger<ImportService>.Instance, GeneratedPersonalDataKeys.Instance).ImportAsync(
             tenant.Id, new ImportRequest(DocumentKind.Vendors, "vendors.csv", ImportSource.Cli, "tester", null),
             new MemoryStream(Encoding.UTF8.GetBytes(Vendors)), ImportOptions.Default, progress: null, CancellationToken.None);
         // What a killed import leaves: chunks under a dated folder no import references, from two days ago and from just now,
@@ -57,7 +58,7 @@ public sealed class KeptFileSweepTests(DatabaseFixture fixture) : IClassFixture<
     {
         var tenant = await Database.CreateTenantAsync();
         var twoDaysAgo = new ShiftedTime(TimeSpan.FromDays(-2));
-        var imported = await new ImportService(Database.Tenants, Blobs, Spools, twoDaysAgo, NullLogger<ImportService>.Instance).ImportAsync(
+        var imported = await new ImportService(Database.Tenants, Blobs, Spools, twoDaysAgo, NullLogger<ImportService>.Instance, GeneratedPersonalDataKeys.Instance).ImportAsync(
             tenant.Id, new ImportRequest(DocumentKind.Vendors, "vendors.csv", ImportSource.Cli, "tester", null),
             new MemoryStream(Encoding.UTF8.GetBytes(Vendors)), ImportOptions.Default, progress: null, CancellationToken.None);
         var fileId = imported.Record.ContentBlob![KeptFiles.Root(tenant.Id).Length..].TrimEnd('/');

@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Text;
 using System.Text.RegularExpressions;
 using Invisible.Data.Imports;
@@ -94,7 +95,7 @@ public sealed partial class DecidedOnArrivalTests(DatabaseFixture fixture) : ICl
             await ImportAsync(reconciled, kind, name, content);
         }
 
-        await new InvoiceMatching(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance)
+        await new InvoiceMatching(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance, GeneratedPersonalDataKeys.Instance)
             .ReconcileAsync(reconciled, "tester", null, CancellationToken.None);
 
         var expected = await CurrentDecisionsAsync(reconciled);
@@ -148,7 +149,7 @@ public sealed partial class DecidedOnArrivalTests(DatabaseFixture fixture) : ICl
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
         await ReevaluateAfterImport.DecideAsync(
-            unitOfWork, TimeProvider.System, "matching.decided_on_arrival", Guid.NewGuid(), kind.ToString(), ReevaluateAfterImport.ArrivalCause,
+            unitOfWork, TimeProvider.System, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), "matching.decided_on_arrival", Guid.NewGuid(), kind.ToString(), ReevaluateAfterImport.ArrivalCause,
             CancellationToken.None, sessions);
         await unitOfWork.CommitAsync(CancellationToken.None);
     }
@@ -231,7 +232,8 @@ public sealed partial class DecidedOnArrivalTests(DatabaseFixture fixture) : ICl
             new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             TimeProvider.System,
-            NullLogger<ImportService>.Instance);
+            NullLogger<ImportService>.Instance,
+            GeneratedPersonalDataKeys.Instance);
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
         var outcome = await imports.ImportAsync(
             tenant, new ImportRequest(kind, name, ImportSource.Cli, "tester", null), stream, new ImportOptions(), null, CancellationToken.None);

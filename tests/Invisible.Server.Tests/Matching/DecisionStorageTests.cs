@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -45,7 +46,7 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
         await using (var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None))
         {
             var decidedAt = await MatchDecisionStore.BeginRunAsync(unitOfWork, CancellationToken.None);
-            var prepared = await InvoiceEvaluation.PrepareAsync(unitOfWork, EvaluationScope.AllInvoices, CancellationToken.None);
+            var prepared = await InvoiceEvaluation.PrepareAsync(unitOfWork, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), EvaluationScope.AllInvoices, CancellationToken.None);
             result = prepared.Appendable(prepared.Decide());
             await MatchDecisionStore.AppendAsync(
                 unitOfWork, runId, decidedAt, "engine", InvoiceMatching.EngineVersion, prepared.Tenant, result, chunkSize: 37,
@@ -160,7 +161,7 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
     {
         var tenant = await GeneratedTenantAsync(invoices: 60);
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, CancellationToken.None);
+        var loaded = await TenantSnapshotStore.LoadAsync(unitOfWork, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), CancellationToken.None);
 
         var invoiceLines = (await unitOfWork.Db.QueryToListAsync(
             row => (InvoiceId: row.GetFieldValue<Guid>(0), SourceLine: row.GetFieldValue<int>(1), Id: row.GetFieldValue<Guid>(2)),
@@ -292,7 +293,8 @@ public sealed class DecisionStorageTests(DatabaseFixture fixture) : IClassFixtur
                 new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
                 new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
                 TimeProvider.System,
-                NullLogger<ImportService>.Instance);
+                NullLogger<ImportService>.Instance,
+                GeneratedPersonalDataKeys.Instance);
             await using var stream = File.OpenRead(Path.Combine(directory, file));
             var outcome = await imports.ImportAsync(
                 tenant, new ImportRequest(kind, file, ImportSource.Cli, "tester", null), stream, new ImportOptions(), null, CancellationToken.None);

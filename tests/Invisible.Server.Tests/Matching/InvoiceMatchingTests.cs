@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Text;
 using LinqToDB.Data;
 using Invisible.Data.Imports;
@@ -49,7 +50,7 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
 
     private TestDatabase Database => fixture.Database;
 
-    private InvoiceMatching Matching => new(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance);
+    private InvoiceMatching Matching => new(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance, GeneratedPersonalDataKeys.Instance);
 
     [Fact]
     public async Task Reconcile_appends_one_decision_per_invoice_and_line_with_explanations_and_export_lists_the_current_results()
@@ -284,7 +285,8 @@ public sealed class InvoiceMatchingTests(DatabaseFixture fixture) : IClassFixtur
             new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             TimeProvider.System,
-            NullLogger<ImportService>.Instance);
+            NullLogger<ImportService>.Instance,
+            GeneratedPersonalDataKeys.Instance);
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
         var outcome = await imports.ImportAsync(
             tenant, new ImportRequest(kind, $"{kind}.csv", ImportSource.Cli, "tester", null), stream, new ImportOptions(), null, CancellationToken.None);

@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
 using Invisible.Platform;
@@ -54,6 +55,7 @@ public sealed class DemoTenantTests(DatabaseFixture fixture) : IClassFixture<Dat
             .AddSingleton(TimeProvider.System)
             .AddSingleton<IBlobStore>(new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })))
             .AddSingleton(new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })))
+            .AddSingleton(GeneratedPersonalDataKeys.Instance)
             .AddSingleton<ImportService>()
             .AddSingleton<InvoiceMatching>();
         services.AddOptions<ServerOptions>().Configure(options => options.DataDirectory = _dataDirectory.Path);

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Invisible.Data.Tenancy;
+using Invisible.Identity.Encryption;
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Similarity;
 using LinqToDB;
@@ -32,9 +33,10 @@ public static class SimilarityModelStore
     /// than two vendors: there is nothing to tell apart and the engine's prior applies. Call it inside the reconcile
     /// transaction, after <see cref="MatchDecisionStore.BeginRunAsync"/>, so concurrent runs cannot train the same version.
     /// </summary>
-    public static async Task<PersistedSimilarityModel?> EnsureActiveAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    /// <param name="personalData">Opens the vendors' tax ids, which the trainer and the fingerprint read in the clear.</param>
+    public static async Task<PersistedSimilarityModel?> EnsureActiveAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
-        var training = await LoadTrainingSetAsync(unitOfWork, cancellationToken);
+        var training = await LoadTrainingSetAsync(unitOfWork, personalData, cancellationToken);
         var active = await FindActiveAsync(unitOfWork, cancellationToken);
         if (active is not null && active.Fingerprint == training.Fingerprint)
         {
@@ -125,10 +127,13 @@ public static class SimilarityModelStore
     /// The vendors (ordered by code, with the names they are known to print from the master and imports) and the names
     /// reviewers confirmed, with a fingerprint of all of it and of the trainer's recipe.
     /// </summary>
-    internal static async Task<TrainingSet> LoadTrainingSetAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    internal static async Task<TrainingSet> LoadTrainingSetAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
         var vendorRows = unitOfWork.Db.GetTable<VendorRow>();
-        var vendors = await vendorRows.OrderBy(vendor => vendor.Code).ToListAsync(cancellationToken);
+        var vendors = (await vendorRows.OrderBy(vendor => vendor.Code).ToListAsync(cancellationToken))
+            .Select(vendor => (vendor.Code, vendor.Name,
+                TaxId: personalData.Open(vendor.TaxIdEncrypted, PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorTaxId, vendor.Code))))
+            .ToList();
         string[] trainingSources = ["master", "import", "reviewer"];
         var aliases = await (
             from alias in unitOfWork.Db.GetTable<VendorAliasRow>()
@@ -210,8 +215,8 @@ public static class SimilarityModelStore
         [Column("name")]
         public string Name { get; set; } = "";
 
-        [Column("tax_id")]
-        public string? TaxId { get; set; }
+        [Column("tax_id_encrypted")]
+        public byte[]? TaxIdEncrypted { get; set; }
     }
 
     [Table("vendor_aliases")]

@@ -1,3 +1,4 @@
+using Invisible.Server.Tests.FieldEncryption;
 using System.Text;
 using Invisible.Data.Imports;
 using Invisible.Ingestion;
@@ -134,7 +135,7 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
         await ImportAsync(tenant, DocumentKind.PurchaseOrders, PurchaseOrders);
         await ImportAsync(tenant, DocumentKind.Receipts, Receipts);
         await ImportAsync(tenant, DocumentKind.Invoices, Invoices);
-        var matching = new InvoiceMatching(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance);
+        var matching = new InvoiceMatching(Database.Tenants, TimeProvider.System, NullLogger<InvoiceMatching>.Instance, GeneratedPersonalDataKeys.Instance);
 
         var first = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
         var second = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
@@ -151,7 +152,7 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     private async Task<PersistedSimilarityModel?> EnsureActiveAsync(Guid tenant)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, CancellationToken.None);
+        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), CancellationToken.None);
         await unitOfWork.CommitAsync(CancellationToken.None);
         return model;
     }
@@ -215,7 +216,8 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
             new FileSystemBlobStore(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             new ImportSpools(Options.Create(new RuntimeOptions { DataDirectory = _dataDirectory.Path })),
             TimeProvider.System,
-            NullLogger<ImportService>.Instance);
+            NullLogger<ImportService>.Instance,
+            GeneratedPersonalDataKeys.Instance);
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
         var outcome = await imports.ImportAsync(
             tenant, new ImportRequest(kind, $"{kind}.csv", ImportSource.Cli, "tester", null), stream, new ImportOptions(), null, CancellationToken.None);
