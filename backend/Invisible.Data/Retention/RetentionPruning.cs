@@ -154,6 +154,7 @@ public sealed class RetentionPruning(NpgsqlDataSource ownerDataSource)
             {
                 if (table.Length == 0)
                 {
+                    // SQL: set-based deletes in reference order with joins to holds and kept records; LINQ cannot say them clearly.
                     await db.ExecuteAsync(sql, cancellationToken, cutoff);
                     continue;
                 }
@@ -161,9 +162,11 @@ public sealed class RetentionPruning(NpgsqlDataSource ownerDataSource)
                 if (table == "intake_attachments")
                 {
                     // Before the attachments go: their PDFs' names leave with them.
+                    // SQL: the expired blobs are a union over three tables with the same cut-off rules as the deletes.
                     blobs.AddRange(await db.QueryToListAsync<string>(ExpiredBlobsSql, cancellationToken));
                 }
 
+                // SQL: the same set-based delete, counting what it removed.
                 tables.Add(new RetentionTableCount(table, await db.ExecuteAsync<long>(sql, cancellationToken, cutoff)));
             }
 
@@ -212,6 +215,7 @@ public sealed class RetentionPruning(NpgsqlDataSource ownerDataSource)
             return 0;
         }
 
+        // SQL: set_config of a transaction-local setting has no LINQ form.
         // The audit_log_refuse_change trigger lets the owner delete this tenant's entries up to this number, in this transaction only.
         await unitOfWork.Db.ExecuteAsync(
             "select set_config('invisible.audit_prune_through', @through, true)", cancellationToken,
