@@ -453,3 +453,15 @@ public sealed class QuickBooksExporter(
         [Column("payment_terms")] public string? PaymentTerms { get; init; }
     }
 }
+
+/// <summary>How many of the tenant's invoices are in each export state.</summary>
+public sealed class QuickBooksExportCounts(TenantDatabase database)
+{
+    public async Task<IReadOnlyDictionary<string, int>> ByStateAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        return await unitOfWork.Db.GetTable<QuickBooksExportRow>().GroupBy(e => e.State)
+            .Select(g => new { State = g.Key, Count = g.Count() })
+            .ToDictionaryAsync(g => g.State, g => g.Count, StringComparer.Ordinal, cancellationToken);
+    }
+}

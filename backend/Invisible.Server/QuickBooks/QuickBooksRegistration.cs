@@ -39,6 +39,7 @@ public static class QuickBooksRegistration
         services.TryAddSingleton<QuickBooksTokenVault>();
         services.TryAddTransient<QuickBooksConnections>();
         services.TryAddTransient<QuickBooksExporter>();
+        services.TryAddSingleton<QuickBooksExportCounts>();
         return services;
     }
 

@@ -19,7 +19,8 @@ namespace Invisible.Server.QuickBooks;
 /// configure and disconnect; reviewers retry a failed export.
 /// </summary>
 public sealed class QuickBooksServiceHandler(
-    QuickBooksConnections connections, QuickBooksExporter exporter, QuickBooksOAuth oauth, TenantDatabase database, IOptions<QuickBooksOptions> options)
+    QuickBooksConnections connections, QuickBooksExporter exporter, QuickBooksOAuth oauth, QuickBooksExportCounts exportCounts, TenantDatabase database,
+    IOptions<QuickBooksOptions> options)
     : QuickBooksService.QuickBooksServiceBase
 {
     public const string ErrorDomain = "quickbooks.invisible.app";
@@ -132,15 +133,13 @@ public sealed class QuickBooksServiceHandler(
 
     private async Task<Connection> ConnectionAsync(Guid tenantId, CancellationToken cancellationToken)
     {
-        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
-        var row = await unitOfWork.Db.GetTable<QuickBooksConnectionRow>().FirstOrDefaultAsync(cancellationToken);
+        var row = await connections.FindAsync(tenantId, cancellationToken);
         if (row is null)
         {
             return new Connection { Status = "none" };
         }
 
-        var counts = await unitOfWork.Db.GetTable<QuickBooksExportRow>().GroupBy(e => e.State)
-            .Select(g => new { State = g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.State, g => g.Count, cancellationToken);
+        var counts = await exportCounts.ByStateAsync(tenantId, cancellationToken);
         return new Connection
         {
             Status = row.Status,

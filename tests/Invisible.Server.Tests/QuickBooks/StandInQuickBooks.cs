@@ -43,9 +43,12 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
     /// <summary>Companies by realm id: entities by type (Vendor, Account, Item, TaxCode, PurchaseOrder, Bill, VendorCredit) and id.</summary>
     public ConcurrentDictionary<string, Company> Companies { get; } = new();
 
-    public int ThrottledAnswers;
+    private int _throttledAnswers;
+    private int _revokedTokens;
 
-    public int RevokedTokens;
+    public int ThrottledAnswers => Volatile.Read(ref _throttledAnswers);
+
+    public int RevokedTokens => Volatile.Read(ref _revokedTokens);
 
     /// <summary>The settings that point the product at this stand-in.</summary>
     public string[] ProductSettings =>
@@ -87,6 +90,20 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
         var token = "RT-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
         _refreshTokens[token] = realmId;
         return token;
+    }
+
+    /// <summary>Forgets every token issued for the realm, as when the user revokes the app's access in QuickBooks.</summary>
+    public void RevokeAllTokensOf(string realmId)
+    {
+        foreach (var token in _refreshTokens.Where(pair => pair.Value == realmId).Select(pair => pair.Key).ToList())
+        {
+            _refreshTokens.TryRemove(token, out _);
+        }
+
+        foreach (var token in _accessTokens.Where(pair => pair.Value == realmId).Select(pair => pair.Key).ToList())
+        {
+            _accessTokens.TryRemove(token, out _);
+        }
     }
 
     /// <summary>The next <paramref name="answers"/> API calls are answered 429 with Retry-After.</summary>
@@ -185,7 +202,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
             var token = (await JsonNode.ParseAsync(request.Body))?["token"]?.GetValue<string>() ?? "";
             if (_refreshTokens.TryRemove(token, out _) | _accessTokens.TryRemove(token, out _))
             {
-                Interlocked.Increment(ref RevokedTokens);
+                Interlocked.Increment(ref _revokedTokens);
             }
 
             return Results.Ok();
@@ -226,7 +243,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
         if (Interlocked.Decrement(ref _throttleNext) >= 0)
         {
-            Interlocked.Increment(ref ThrottledAnswers);
+            Interlocked.Increment(ref _throttledAnswers);
             request.HttpContext.Response.Headers.RetryAfter = "1";
             return FaultResult(429, "SERVICE", "003001", "ThrottleExceeded", "Throttle exceeded: the request rate limit of the realm was reached");
         }
