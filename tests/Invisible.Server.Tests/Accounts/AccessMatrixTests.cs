@@ -11,6 +11,7 @@ using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Intake.V1;
 using Invisible.Contracts.Matching.V1;
+using Invisible.Contracts.QuickBooks.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
 using Grpc.Core;
@@ -241,12 +242,29 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
             await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
 
+        // QuickBooks: A (never connected) sees none of B's company or exports, and cannot retry or disconnect B's.
+        ["invisible.quickbooks.v1.QuickBooksService.GetConnection"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("GetConnection"), new GetConnectionRequest(), await world.SessionOfA()), IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksRealm),
+        ["invisible.quickbooks.v1.QuickBooksService.StartConnect"] = async world => Expect(
+            await world.Call(QuickBooksRpc("StartConnect"), new StartConnectRequest { RedirectUri = "http://localhost/quickbooks/callback" }, await world.SessionOfA()),
+            StatusCode.FailedPrecondition),
+        ["invisible.quickbooks.v1.QuickBooksService.Disconnect"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("Disconnect"), new DisconnectRequest(), await world.SessionOfA()), IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksRealm),
+        ["invisible.quickbooks.v1.QuickBooksService.Configure"] = async world => Expect(
+            await world.Call(QuickBooksRpc("Configure"), new ConfigureRequest { CreateMissingVendors = true }, await world.SessionOfA()), StatusCode.FailedPrecondition),
+        ["invisible.quickbooks.v1.QuickBooksService.ListExports"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("ListExports"), new ListExportsRequest(), await world.SessionOfA()), world.BInvoiceId, IsolationWorld.BQuickBooksBillId),
+        ["invisible.quickbooks.v1.QuickBooksService.RetryExport"] = async world => Expect(
+            await world.Call(QuickBooksRpc("RetryExport"), new RetryExportRequest { InvoiceId = world.BInvoiceId }, await world.SessionOfA()), StatusCode.NotFound),
+
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
         ["grpc.health.v1.Health.Watch"] = async world => Expect(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Watch"), new HealthCheckRequest(), await world.SessionOfA(), ShortDeadline),
             StatusCode.DeadlineExceeded),
     };
+
+    private static Google.Protobuf.Reflection.MethodDescriptor QuickBooksRpc(string name) => QuickbooksReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -490,6 +508,12 @@ internal sealed class IsolationWorld
 
     public string BIntakeMessageId { get; private set; } = "";
 
+    public const string BQuickBooksCompany = "B-only QuickBooks company";
+
+    public const string BQuickBooksRealm = "B-ONLY-REALM";
+
+    public const string BQuickBooksBillId = "B-ONLY-BILL-77";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -525,6 +549,14 @@ internal sealed class IsolationWorld
                 values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
                 returning id
                 """, new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into quickbooks_connections (tenant_id, realm_id, company_name, refresh_token, refresh_token_key_id, connected_by)
+                values (@tenantId, @realm || '-' || @tenantId::text, @company, '\x00', 'seed-key', 'seed');
+                insert into quickbooks_exports (tenant_id, invoice_id, kind, state, qbo_id, request_id, reason)
+                values (@tenantId, @invoiceId::uuid, 'bill', 'failed', @billId, gen_random_uuid(), 'B-only fault');
+                """, new { tenantId = b.Id, realm = BQuickBooksRealm, company = BQuickBooksCompany, invoiceId = world.BInvoiceId, billId = BQuickBooksBillId },
+                CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -571,6 +603,9 @@ internal sealed class IsolationWorld
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
                 'match_decisions', (select count(*) from match_decisions),
+                'quickbooks', (select json_agg(c) from (select realm_id, status, encode(refresh_token, 'hex') as token, default_expense_account_id, create_missing_vendors
+                               from quickbooks_connections) c),
+                'quickbooks_exports', (select json_agg(e order by e.invoice_id) from (select invoice_id, state, attempt, request_id, qbo_id from quickbooks_exports) e),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";
     }

@@ -112,7 +112,8 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["upload_id"] = world.BUploadId,
             ["message_id"] = world.BIntakeMessageId,
         };
-        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId];
+        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId,
+                               IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksBillId];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

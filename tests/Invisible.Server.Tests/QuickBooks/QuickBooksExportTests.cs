@@ -1,3 +1,4 @@
+using Invisible.Testing.QuickBooks;
 using System.Net;
 using System.Text;
 using Invisible.Server.QuickBooks;

@@ -1,3 +1,4 @@
+using Invisible.Testing.QuickBooks;
 using Invisible.Ingestion;
 using Invisible.Server.QuickBooks;
 using Invisible.Server.Tests.Accounts;

@@ -37,6 +37,12 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/intake/settings", "The tenant's receiving addresses and sender allowlist."),
         ("post", "/v1/intake/addresses", "Adds an alias address (admins)."),
         ("post", "/v1/intake/allowlist", "Trusts a sender address"),
+        ("get", "/v1/quickbooks/connection", "The connection (status \"none\" when the tenant never connected)."),
+        ("post", "/v1/quickbooks/connection:start", "Starts the OAuth 2.0 authorization-code flow"),
+        ("post", "/v1/quickbooks/connection:disconnect", "Revokes the tokens at Intuit and forgets them."),
+        ("post", "/v1/quickbooks/connection:configure", "Default expense account"),
+        ("get", "/v1/quickbooks/exports", "Export states, newest change first"),
+        ("post", "/v1/quickbooks/exports/{invoiceId}:retry", "NOT_FOUND (reason EXPORT_NOT_FOUND)"),
     ];
 
     [Fact]

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Invisible.Server.Tests.QuickBooks;
+namespace Invisible.Testing.QuickBooks;
 
 /// <summary>
 /// A stand-in for QuickBooks Online, for tests only (we cannot run Intuit's service here): Kestrel on loopback speaking the
@@ -62,6 +62,11 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
         $"--QuickBooks:WebhookVerifierToken={VerifierToken}",
         "--QuickBooks:ChangeCaptureInterval=01:00:00",
     ];
+
+    /// <summary>The same settings as environment variables of an <c>invisible</c> process.</summary>
+    public IReadOnlyDictionary<string, string> ProductEnvironment => ProductSettings
+        .Select(setting => setting[2..].Split('=', 2))
+        .ToDictionary(pair => "INVISIBLE_" + pair[0].Replace(":", "__", StringComparison.Ordinal), pair => pair[1], StringComparer.Ordinal);
 
     public static async Task<StandInQuickBooks> StartAsync()
     {
