@@ -62,12 +62,12 @@ public static class QuickBooksRegistration
         var claimed = query["state"].ToString() is { Length: > 0 } state ? await connections.ClaimOAuthStateAsync(state, cancellationToken) : null;
         if (claimed is null)
         {
-            return Results.Redirect("/settings?quickbooks=expired");
+            return Results.Redirect("/settings/quickbooks?quickbooks=expired");
         }
 
         if (query["error"].Count > 0 || query["code"].ToString().Length == 0 || query["realmId"].ToString().Length == 0)
         {
-            return Results.Redirect("/settings?quickbooks=refused");
+            return Results.Redirect("/settings/quickbooks?quickbooks=refused");
         }
 
         var redirectUri = !string.IsNullOrWhiteSpace(options.Value.RedirectUri)
@@ -78,12 +78,12 @@ public static class QuickBooksRegistration
             var tokens = await oauth.ExchangeCodeAsync(query["code"].ToString(), redirectUri, cancellationToken);
             await connections.ConnectAsync(
                 claimed.Value.TenantId, query["realmId"].ToString(), tokens, claimed.Value.Actor, request.HttpContext.TraceIdentifier, cancellationToken);
-            return Results.Redirect("/settings?quickbooks=connected");
+            return Results.Redirect("/settings/quickbooks?quickbooks=connected");
         }
         catch (Exception exception) when (exception is QuickBooksGrantRefusedException or QuickBooksFaultException or HttpRequestException)
         {
             loggers.CreateLogger(typeof(QuickBooksRegistration)).LogWarning("Connecting QuickBooks for tenant {TenantId} failed: {Reason}", claimed.Value.TenantId, exception.Message);
-            return Results.Redirect("/settings?quickbooks=failed");
+            return Results.Redirect("/settings/quickbooks?quickbooks=failed");
         }
     }
 }

@@ -180,3 +180,31 @@ public sealed class QuickBooksExportTests(QuickBooksServer server)
         return await http.SendAsync(request);
     }
 }
+
+/// <summary>Connecting from the web app: the authorization-code flow through the stand-in's authorize page.</summary>
+[Collection(QuickBooksCollection.Name)]
+public sealed class QuickBooksOAuthTests(QuickBooksServer server)
+{
+    [Fact]
+    public async Task The_authorization_code_flow_connects_the_company_once_and_a_replayed_state_is_refused()
+    {
+        var tenant = await QuickBooksTenant.CreateAsync(server);
+        server.StandIn.ConsentRealm = tenant.RealmId;
+        using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
+        var start = await tenant.Queue.Tenant.CallAsync(
+            Invisible.Contracts.QuickBooks.V1.QuickbooksReflection.Descriptor.Services[0].FindMethodByName("StartConnect"),
+            new Invisible.Contracts.QuickBooks.V1.StartConnectRequest { RedirectUri = server.Server.Endpoints.Http.TrimEnd('/') + "/quickbooks/callback" },
+            await tenant.Queue.TokenAsync(Identity.Roles.Admin));
+        var authorizeUrl = start.As<Invisible.Contracts.QuickBooks.V1.StartConnectResponse>().AuthorizeUrl;
+
+        using var consent = await browser.GetAsync(new Uri(authorizeUrl));
+        using var callback = await browser.GetAsync(consent.Headers.Location);
+        using var replayed = await browser.GetAsync(consent.Headers.Location);
+
+        var connection = await server.Get<QuickBooksConnections>().FindAsync(tenant.TenantId, CancellationToken.None);
+        Assert.Equal(
+            ("/settings/quickbooks?quickbooks=connected", "/settings/quickbooks?quickbooks=expired", QuickBooksConnectionStatus.Connected, "Stand-in Books Ltd", true),
+            (callback.Headers.Location?.OriginalString, replayed.Headers.Location?.OriginalString, connection?.Status, connection?.CompanyName,
+             authorizeUrl.Contains("scope=com.intuit.quickbooks.accounting", StringComparison.Ordinal)));
+    }
+}

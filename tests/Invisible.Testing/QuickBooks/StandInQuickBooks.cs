@@ -40,6 +40,9 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>The company the authorize page "consents" to; null: the first.</summary>
+    public string? ConsentRealm { get; set; }
+
     /// <summary>Companies by realm id: entities by type (Vendor, Account, Item, TaxCode, PurchaseOrder, Bill, VendorCredit) and id.</summary>
     public ConcurrentDictionary<string, Company> Companies { get; } = new();
 
@@ -159,8 +162,8 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
     {
         app.MapGet("/connect/oauth2", (HttpRequest request) =>
         {
-            // The stand-in's authorize page: the user "consents" at once and is sent back with a code for the first company.
-            var realm = Companies.Keys.Order(StringComparer.Ordinal).First();
+            // The stand-in's authorize page: the user "consents" at once and is sent back with a code for the chosen company.
+            var realm = ConsentRealm ?? Companies.Keys.Order(StringComparer.Ordinal).First();
             var code = "AC-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
             _codes[code] = realm;
             var redirect = $"{request.Query["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(request.Query["state"].ToString())}&realmId={realm}";
