@@ -208,3 +208,28 @@ public sealed class QuickBooksOAuthTests(QuickBooksServer server)
              authorizeUrl.Contains("scope=com.intuit.quickbooks.accounting", StringComparison.Ordinal)));
     }
 }
+
+/// <summary>A QuickBooks Fault fails the export with its reason until someone retries it as a new attempt.</summary>
+[Collection(QuickBooksCollection.Name)]
+public sealed class QuickBooksFaultTests(QuickBooksServer server)
+{
+    [Fact]
+    public async Task A_refused_Bill_fails_with_the_fault_and_a_retry_is_a_new_attempt_that_creates_it()
+    {
+        var tenant = await QuickBooksTenant.CreateAsync(server);
+        await tenant.ImportMatchedInvoiceAsync();
+        await tenant.ConnectAsync();
+        server.StandIn.RefuseNextCreate();
+        var refused = await tenant.ExportAsync();
+        var (_, _, reason) = await tenant.ExportStateAsync();
+        var rerun = await tenant.ExportAsync();
+        var invoiceId = await tenant.Queue.QuerySingleAsync<Guid>("select id from invoices where invoice_number = 'A-1'");
+
+        var retried = await server.Get<QuickBooksExporter>().RetryAsync(tenant.TenantId, invoiceId, "tester", null, CancellationToken.None);
+
+        Assert.Equal(
+            (1, true, 1, 0, 1, 1, 2),
+            (refused.Failed, reason!.Contains("ValidationFault 6000", StringComparison.Ordinal), rerun.Failed, rerun.Created, retried.Created, tenant.Bills.Count,
+             await tenant.Queue.QuerySingleAsync<int>("select attempt from quickbooks_exports")));
+    }
+}

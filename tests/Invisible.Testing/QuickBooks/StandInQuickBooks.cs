@@ -35,6 +35,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
     private readonly Lock _gate = new();
     private int _throttleNext;
     private int _loseNextCreateAnswer;
+    private int _refuseNextCreate;
 
     private StandInQuickBooks(WebApplication app) => _app = app;
 
@@ -116,6 +117,9 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
     /// <summary>The next <paramref name="answers"/> API calls are answered 429 with Retry-After.</summary>
     public void Throttle(int answers) => Interlocked.Exchange(ref _throttleNext, answers);
+
+    /// <summary>The next create is refused with a business-validation Fault (as when a closed period or an inactive account refuses a Bill).</summary>
+    public void RefuseNextCreate() => Interlocked.Exchange(ref _refuseNextCreate, 1);
 
     /// <summary>The next create is carried out and its answer lost (the connection dropped), as when the product crashes before storing the id.</summary>
     public void LoseNextCreateAnswer() => Interlocked.Exchange(ref _loseNextCreateAnswer, 1);
@@ -284,7 +288,9 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
             }
             else
             {
-                answer = Validate(company, type, body) is { } fault ? fault : (200, new JsonObject { [type] = company.Add(type, body!).DeepClone(), ["time"] = Now() }.ToJsonString());
+                answer = Interlocked.Exchange(ref _refuseNextCreate, 0) == 1
+                    ? (400, FaultJson("ValidationFault", "6000", "A business validation error has occurred while processing your request", "Business Validation Error: The transaction date is in a closed period."))
+                    : Validate(company, type, body) is { } fault ? fault : (200, new JsonObject { [type] = company.Add(type, body!).DeepClone(), ["time"] = Now() }.ToJsonString());
                 if (requestId.Length > 0)
                 {
                     company.Answers[requestId] = answer;
