@@ -22,6 +22,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     ImportCommand.Create(),
     ReconcileCommand.Create(),
     ExportCommand.Create(),
+    QuickBooksCommand.Create(),
     BenchDataCommand.Create(),
     EventsCommand.Create(),
     VerifyCommand.Create(),

@@ -13,6 +13,7 @@ using Invisible.Server.Operations;
 using Invisible.Server.Exceptions;
 using Invisible.Server.FieldEncryption;
 using Invisible.Server.Vendors;
+using Invisible.Server.QuickBooks;
 using Invisible.Server.Audit;
 using Invisible.Server.Rpc;
 using Invisible.Server.Security;
@@ -39,6 +40,7 @@ public static class ServerComposition
         services.AddFieldEncryption().AddAccounts().AddImports().AddRealtime().AddMatching().AddExceptions().AddVendors().AddAudit();
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeying();
+        services.AddQuickBooks(configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         services.AddOperations(configuration, database);
@@ -57,7 +59,7 @@ public static class ServerComposition
         app.MapOperations();
         if (role != ServerRole.Worker)
         {
-            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake().MapKeying();
+            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake().MapKeying().MapQuickBooks();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();
             app.MapOpenApiDocument();

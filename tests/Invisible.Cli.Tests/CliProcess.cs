@@ -20,12 +20,25 @@ internal static class CliProcess
         return new Result(process.ExitCode, await output, await error);
     }
 
+    /// <summary>Runs the executable with <paramref name="input"/> on its standard input (closed after it).</summary>
+    public static async Task<Result> RunWithInputAsync(string input, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Start(environment, arguments, redirectInput: true);
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(input);
+        process.StandardInput.Close();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new Result(process.ExitCode, await output, await error);
+    }
+
     /// <summary>Starts the executable without waiting, for tests that interfere with it while it runs (the caller disposes it).</summary>
     public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
-    private static Process Start(IReadOnlyDictionary<string, string> environment, string[] arguments)
+    private static Process Start(IReadOnlyDictionary<string, string> environment, string[] arguments, bool redirectInput = false)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = redirectInput };
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

@@ -227,6 +227,14 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into tenant_ip_allowlist (tenant_id, cidr, created_by) values (t, '203.0.113.0/24', 'seed');
                 insert into retention_policies (tenant_id, financial_years, audit_years, updated_by) values (t, 10, 5, 'seed');
                 insert into legal_holds (tenant_id, vendor_id, reason, placed_by) values (t, ven, 'Litigation', 'seed');
+                insert into quickbooks_connections (tenant_id, realm_id, refresh_token, refresh_token_key_id, connected_by)
+                    values (t, 'realm-' || t::text, '\x00', 'seed-key', 'seed');
+                insert into quickbooks_exports (tenant_id, invoice_id, kind, state, request_id) values (t, inv, 'bill', 'waiting', gen_random_uuid());
+                insert into quickbooks_vendor_mappings (tenant_id, vendor_id, qbo_vendor_id, qbo_vendor_name, source, updated_by)
+                    values (t, ven, '56', 'Summit Industrial', 'name', 'seed');
+                insert into quickbooks_oauth_states (tenant_id, state_hash, created_by, expires_at)
+                    values (t, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'seed', now() + interval '10 minutes');
+                insert into quickbooks_webhook_events (tenant_id, event_key) values (t, 'Bill:1:Update:' || t::text);
             end $$
             """;
 

@@ -12,6 +12,7 @@ using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Intake.V1;
 using Invisible.Contracts.Keying.V1;
 using Invisible.Contracts.Matching.V1;
+using Invisible.Contracts.QuickBooks.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
 using Grpc.Core;
@@ -259,6 +260,20 @@ public sealed class AccessMatrixTests(AccountsServer server)
             StatusCode.NotFound),
         ["invisible.keying.v1.KeyingService.DiscardToKeyItem"] = async world => Expect(
             await world.Call(KeyingRpc("DiscardToKeyItem"), new DiscardToKeyItemRequest { ItemId = world.BToKeyItemId }, await world.SessionOfA()), StatusCode.NotFound),
+        // QuickBooks: A (never connected) sees none of B's company or exports, and cannot retry or disconnect B's.
+        ["invisible.quickbooks.v1.QuickBooksService.GetConnection"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("GetConnection"), new GetConnectionRequest(), await world.SessionOfA()), IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksRealm),
+        ["invisible.quickbooks.v1.QuickBooksService.StartConnect"] = async world => Expect(
+            await world.Call(QuickBooksRpc("StartConnect"), new StartConnectRequest { RedirectUri = "http://localhost/quickbooks/callback" }, await world.SessionOfA()),
+            StatusCode.FailedPrecondition),
+        ["invisible.quickbooks.v1.QuickBooksService.Disconnect"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("Disconnect"), new DisconnectRequest(), await world.SessionOfA()), IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksRealm),
+        ["invisible.quickbooks.v1.QuickBooksService.Configure"] = async world => Expect(
+            await world.Call(QuickBooksRpc("Configure"), new ConfigureRequest { CreateMissingVendors = true }, await world.SessionOfA()), StatusCode.FailedPrecondition),
+        ["invisible.quickbooks.v1.QuickBooksService.ListExports"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("ListExports"), new ListExportsRequest(), await world.SessionOfA()), world.BInvoiceId, IsolationWorld.BQuickBooksBillId),
+        ["invisible.quickbooks.v1.QuickBooksService.RetryExport"] = async world => Expect(
+            await world.Call(QuickBooksRpc("RetryExport"), new RetryExportRequest { InvoiceId = world.BInvoiceId }, await world.SessionOfA()), StatusCode.NotFound),
 
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
@@ -268,6 +283,7 @@ public sealed class AccessMatrixTests(AccountsServer server)
     };
 
     private static Google.Protobuf.Reflection.MethodDescriptor KeyingRpc(string name) => KeyingReflection.Descriptor.Services[0].FindMethodByName(name);
+    private static Google.Protobuf.Reflection.MethodDescriptor QuickBooksRpc(string name) => QuickbooksReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -515,6 +531,11 @@ internal sealed class IsolationWorld
     public string BToKeyItemId { get; private set; } = "";
 
     public const string BPoNumber = "B-PO-ISOLATED";
+    public const string BQuickBooksCompany = "B-only QuickBooks company";
+
+    public const string BQuickBooksRealm = "B-ONLY-REALM";
+
+    public const string BQuickBooksBillId = "B-ONLY-BILL-77";
 
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
@@ -562,6 +583,14 @@ internal sealed class IsolationWorld
                 insert into purchase_orders (tenant_id, po_number, po_number_normalized, vendor_id, order_date, currency)
                 select @tenantId, @po, 'BPOISOLATED', id, date '2026-01-05', 'EUR' from vendors where vendor_code = @code
                 """, new { tenantId = b.Id, po = BPoNumber, code = BVendorCode }, CancellationToken.None);
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into quickbooks_connections (tenant_id, realm_id, company_name, refresh_token, refresh_token_key_id, connected_by)
+                values (@tenantId, @realm || '-' || @tenantId::text, @company, '\x00', 'seed-key', 'seed');
+                insert into quickbooks_exports (tenant_id, invoice_id, kind, state, qbo_id, request_id, reason)
+                values (@tenantId, @invoiceId::uuid, 'bill', 'failed', @billId, gen_random_uuid(), 'B-only fault');
+                """, new { tenantId = b.Id, realm = BQuickBooksRealm, company = BQuickBooksCompany, invoiceId = world.BInvoiceId, billId = BQuickBooksBillId },
+                CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -609,6 +638,9 @@ internal sealed class IsolationWorld
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
                 'intake_attachments', (select json_agg(a order by a.message_id, a.ordinal) from (select message_id, ordinal, outcome from intake_attachments) a),
                 'match_decisions', (select count(*) from match_decisions),
+                'quickbooks', (select json_agg(c) from (select realm_id, status, encode(refresh_token, 'hex') as token, default_expense_account_id, create_missing_vendors
+                               from quickbooks_connections) c),
+                'quickbooks_exports', (select json_agg(e order by e.invoice_id) from (select invoice_id, state, attempt, request_id, qbo_id from quickbooks_exports) e),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";
     }

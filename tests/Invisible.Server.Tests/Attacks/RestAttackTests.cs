@@ -114,7 +114,8 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["item_id"] = world.BToKeyItemId,
             ["po_number"] = IsolationWorld.BPoNumber,
         };
-        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BToKeyItemId];
+        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BToKeyItemId,
+                               IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksBillId];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

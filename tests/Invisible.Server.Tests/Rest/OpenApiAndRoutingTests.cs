@@ -42,6 +42,12 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/keying/purchase-orders/{poNumber}/lines", "The lines of a current, open purchase order to pick from."),
         ("post", "/v1/keying/items/{itemId}:submit", "Stores the keyed invoice through the import path"),
         ("post", "/v1/keying/items/{itemId}:discard", "Takes an item out of the queue without an invoice"),
+        ("get", "/v1/quickbooks/connection", "The connection (status \"none\" when the tenant never connected)."),
+        ("post", "/v1/quickbooks/connection:start", "Starts the OAuth 2.0 authorization-code flow"),
+        ("post", "/v1/quickbooks/connection:disconnect", "Revokes the tokens at Intuit and forgets them."),
+        ("post", "/v1/quickbooks/connection:configure", "Default expense account"),
+        ("get", "/v1/quickbooks/exports", "Export states, newest change first"),
+        ("post", "/v1/quickbooks/exports/{invoiceId}:retry", "NOT_FOUND (reason EXPORT_NOT_FOUND)"),
     ];
 
     [Fact]

@@ -37,6 +37,11 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./security').then((m) => m.Security),
       },
       {
+        path: 'quickbooks',
+        title: 'QuickBooks',
+        loadComponent: () => import('./quickbooks').then((m) => m.QuickBooksSettings),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),

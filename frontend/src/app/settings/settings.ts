@@ -17,6 +17,7 @@ export const settingsSections: readonly Section[] = [
   { path: 'api-keys', label: 'API keys', roles: ['admin'] },
   { path: 'security', label: 'Sign-in policy', roles: ['admin'] },
   { path: 'tolerances', label: 'Tolerances' },
+  { path: 'quickbooks', label: 'QuickBooks' },
 ];
 
 /** Settings: a section list beside the open section. Sections the role cannot use are not offered. */
