@@ -1,3 +1,5 @@
+using Invisible.Identity.Encryption;
+using Invisible.Server.FieldEncryption;
 using System.Globalization;
 using Invisible.Data.Audit;
 using Invisible.Data.Imports;
@@ -67,7 +69,8 @@ public sealed record KeyingResult(ToKeyItemView? Item, ImportRecord? Import, Gui
 /// through <see cref="ImportService"/> (the one import path: validation, audit, the outbox event that decides it on
 /// arrival) as an import of channel <see cref="ImportSource.Keyed"/>, then linked to its PDF and the item marked keyed.
 /// </summary>
-public sealed class KeyingQueue(TenantDatabase tenants, IBlobStore blobs, ImportService imports, TimeProvider time, ILogger<KeyingQueue> logger)
+public sealed class KeyingQueue(
+    TenantDatabase tenants, IBlobStore blobs, ImportService imports, PersonalDataKeys personalDataKeys, TimeProvider time, ILogger<KeyingQueue> logger)
 {
     public async Task<ToKeyPage> ListAsync(Guid tenantId, int offset, int pageSize, CancellationToken cancellationToken)
     {
@@ -102,11 +105,20 @@ public sealed class KeyingQueue(TenantDatabase tenants, IBlobStore blobs, Import
         KeyingVendorRow? vendor = null;
         if (from.Length > 0)
         {
-            // The sender's own address first, then any vendor of the same domain; several of that domain: the first by code.
-            var candidates = await unitOfWork.Db.GetTable<KeyingVendorRow>()
-                .Where(v => v.Email != null && (Sql.Lower(v.Email) == from || (domain != null && Sql.Lower(v.Email)!.EndsWith(domain))))
-                .OrderBy(v => v.VendorCode).Take(20).ToListAsync(cancellationToken);
-            vendor = candidates.FirstOrDefault(v => string.Equals(v.Email!.Trim(), from, StringComparison.OrdinalIgnoreCase)) ?? candidates.FirstOrDefault();
+            // The sender's own address first (by its blind index), then any vendor of the same domain, whose sealed addresses
+            // are opened here since a blind index cannot match a domain; several of that domain: the first by code.
+            var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(from);
+            vendor = await unitOfWork.Db.GetTable<KeyingVendorRow>().Where(v => v.EmailIndex == emailIndex)
+                .OrderBy(v => v.VendorCode).FirstOrDefaultAsync(cancellationToken);
+            if (vendor is null && domain is not null)
+            {
+                var data = await personalDataKeys.DataAsync(cancellationToken);
+                var withEmail = await unitOfWork.Db.GetTable<KeyingVendorRow>().Where(v => v.EmailEncrypted != null)
+                    .OrderBy(v => v.VendorCode).ToListAsync(cancellationToken);
+                vendor = withEmail.FirstOrDefault(v =>
+                    data.Open(v.EmailEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorEmail, v.VendorCode))?
+                        .Trim().EndsWith(domain, StringComparison.OrdinalIgnoreCase) == true);
+            }
         }
 
         var currency = vendor?.Currency ?? await unitOfWork.Db.GetTable<KeyingTenantRow>().Select(t => t.DefaultCurrency).FirstAsync(cancellationToken);

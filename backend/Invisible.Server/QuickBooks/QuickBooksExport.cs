@@ -1,3 +1,5 @@
+using Invisible.Server.FieldEncryption;
+using Invisible.Identity.Encryption;
 using System.Text.Json.Nodes;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
@@ -84,7 +86,8 @@ public sealed record QuickBooksExportSummary(int Created, int AlreadyThere, int 
 /// unanswered call leaves it waiting for the next run.
 /// </summary>
 public sealed class QuickBooksExporter(
-    TenantDatabase database, QuickBooksConnections connections, QuickBooksApi api, TimeProvider time, ILogger<QuickBooksExporter> logger)
+    TenantDatabase database, QuickBooksConnections connections, QuickBooksApi api, PersonalDataKeys personalDataKeys, TimeProvider time,
+    ILogger<QuickBooksExporter> logger)
 {
     private const string Actor = "quickbooks";
     private static readonly string[] ExportedStatuses = ["matched", "approved"];
@@ -368,11 +371,19 @@ public sealed class QuickBooksExporter(
         await unitOfWork.CommitAsync(cancellationToken);
     }
 
-    private static async Task<(ExportInvoice Invoice, VendorRow? Vendor)> LoadAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
+    private async Task<(ExportInvoice Invoice, VendorRow? Vendor)> LoadAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
     {
         var db = unitOfWork.Db;
         var invoice = await db.GetTable<InvoiceRow>().FirstAsync(i => i.Id == invoiceId, cancellationToken);
         var vendor = invoice.VendorId is null ? null : await db.GetTable<VendorRow>().FirstOrDefaultAsync(v => v.Id == invoice.VendorId, cancellationToken);
+        if (vendor is not null)
+        {
+            // The tax id is stored sealed (field-level encryption); QuickBooks matches and creates vendors by its clear value.
+            var personalData = await personalDataKeys.DataAsync(cancellationToken);
+            vendor.TaxId = personalData.Open(
+                vendor.TaxIdEncrypted, PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorTaxId, vendor.VendorCode));
+        }
+
         var poNumber = invoice.PurchaseOrderId is null
             ? invoice.PrintedPoNumber
             : await db.GetTable<PurchaseOrderRow>().Where(po => po.Id == invoice.PurchaseOrderId).Select(po => po.PoNumber).FirstOrDefaultAsync(cancellationToken);
@@ -446,7 +457,9 @@ public sealed class QuickBooksExporter(
 
         [Column("name")] public string Name { get; init; } = "";
 
-        [Column("tax_id")] public string? TaxId { get; init; }
+        [Column("tax_id_encrypted")] public byte[]? TaxIdEncrypted { get; init; }
+
+        [NotColumn] public string? TaxId { get; set; }
 
         [Column("currency")] public string? Currency { get; init; }
 
