@@ -240,6 +240,21 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(IntakeRpc("AddAddress"), new AddAddressRequest { Address = $"{world.B.Slug}@invoices.localhost" }, await world.SessionOfA()), StatusCode.AlreadyExists),
         ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
             await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
+        // B's connected mailbox is neither shown to A nor changed or disconnected by A's calls (the snapshot holds it).
+        ["invisible.intake.v1.IntakeService.GetMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("GetMailbox"), new GetMailboxRequest(), await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.SetMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("SetMailbox"), new SetMailboxRequest
+            {
+                Settings = new MailboxSettings { Host = "imap.a.example", Port = 993, Tls = "implicit", Username = "a-user" }, Password = "a-password",
+            }, await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.TestMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("TestMailbox"), new TestMailboxRequest
+            {
+                Settings = new MailboxSettings { Host = "127.0.0.1", Port = 1, Tls = "none", Username = "a-user" }, Password = "a-password",
+            }, await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.DisconnectMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("DisconnectMailbox"), new DisconnectMailboxRequest(), await world.SessionOfA()), IsolationWorld.BMailboxHost),
 
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
@@ -483,6 +498,7 @@ internal sealed class IsolationWorld
     public const string BInvoiceNumber = "B-ISOLATED-1";
 
     public const string BVendorCode = "B-VENDOR-ISOLATED";
+    public const string BMailboxHost = "b-only-imap.example";
 
     public string BInvoiceId { get; private set; } = "";
 
@@ -525,6 +541,11 @@ internal sealed class IsolationWorld
                 values (@tenantId, 'smtp', encode(sha256('b-mail'::bytea), 'hex'), 'someone@b.example', 'B-only subject', 10, 'held')
                 returning id
                 """, new { tenantId = b.Id }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
+                values (@tenantId, @host, 993, 'implicit', 'b-only-user', 'intake-mailbox-of-b', 'test')
+                """, new { tenantId = b.Id, host = BMailboxHost }, CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -570,6 +591,7 @@ internal sealed class IsolationWorld
                 'sessions', (select json_agg(r order by r.id) from (select id, revoked_at, replaced_by from refresh_tokens) r),
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
+                'intake_mailboxes', (select json_agg(m) from (select host, username, secret_name, password_encrypted from intake_mailboxes) m),
                 'match_decisions', (select count(*) from match_decisions),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";

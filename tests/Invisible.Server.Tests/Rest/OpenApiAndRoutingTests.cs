@@ -37,6 +37,10 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/intake/settings", "The tenant's receiving addresses and sender allowlist."),
         ("post", "/v1/intake/addresses", "Adds an alias address (admins)."),
         ("post", "/v1/intake/allowlist", "Trusts a sender address"),
+        ("get", "/v1/intake/mailbox", "The IMAP mailbox the product polls for the tenant"),
+        ("put", "/v1/intake/mailbox", "Connects or changes the mailbox (admins)"),
+        ("post", "/v1/intake/mailbox:test", "Signs in to the given server and opens its INBOX"),
+        ("delete", "/v1/intake/mailbox", "Stops polling and forgets the mailbox"),
     ];
 
     [Fact]
