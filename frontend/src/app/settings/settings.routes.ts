@@ -37,6 +37,12 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./security').then((m) => m.Security),
       },
       {
+        path: 'mailbox',
+        title: 'E-mail mailbox',
+        canActivate: [withRole('admin')],
+        loadComponent: () => import('./mailbox').then((m) => m.MailboxSettingsCard),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),
