@@ -56,7 +56,7 @@ internal sealed class IntakeBenchmark : IBenchmark
     {
         var messageCount = context.Messages ?? DefaultMessages;
         context.Report("generating master data and invoices");
-        var generated = new TenantDataGenerator(Seed).Generate(new GeneratorOptions { Invoices = Math.Max(1_000, messageCount * 4), PartialReceiptRate = 0, NotYetReceivedRate = 0 }).Snapshot;
+        var generated = new TenantDataGenerator(Seed).Generate(new GeneratorOptions { Invoices = Math.Max(1_000, messageCount * 10), PartialReceiptRate = 0, NotYetReceivedRate = 0 }).Snapshot;
         var master = generated with { Invoices = [] };
         var invoices = ArrivalBenchmark.FiveLineInvoices(generated).Take(messageCount).ToList();
         if (invoices.Count < messageCount)
