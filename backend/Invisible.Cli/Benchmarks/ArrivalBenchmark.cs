@@ -111,7 +111,7 @@ internal sealed class ArrivalBenchmark : IBenchmark
     }
 
     /// <summary>Invoices for 5 lines of POs that have them, at the PO's prices, each dated after every invoice before it.</summary>
-    private static IEnumerable<Invoice> FiveLineInvoices(TenantSnapshot snapshot)
+    internal static IEnumerable<Invoice> FiveLineInvoices(TenantSnapshot snapshot)
     {
         var vendors = snapshot.Vendors.ToDictionary(vendor => vendor.Code, StringComparer.Ordinal);
         var date = snapshot.Invoices.Max(invoice => invoice.InvoiceDate);

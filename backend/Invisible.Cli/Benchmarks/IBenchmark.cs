@@ -32,4 +32,7 @@ public sealed record BenchmarkContext(string WorkDirectory, Action<string> Repor
 {
     /// <summary>How much of a benchmarked product's log reaches the terminal (the verb's --verbose); the rest goes to the log file in the work directory, and is deleted with it.</summary>
     public ProductLoggingOptions Logging { get; init; } = ProductLoggingOptions.Default;
+
+    /// <summary>The verb's --messages: how many messages a mail benchmark sends (its own default when null).</summary>
+    public int? Messages { get; init; }
 }

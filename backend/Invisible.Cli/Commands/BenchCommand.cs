@@ -7,7 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new ArrivalBenchmark(), new TenantBenchmark(), new SpaBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new ArrivalBenchmark(), new IntakeBenchmark(), new TenantBenchmark(), new SpaBenchmark()];
 
     public static Command Create()
     {
@@ -16,7 +16,18 @@ internal static class BenchCommand
             Description = "The benchmark to run (all when omitted): " + string.Join(", ", All().Select(b => b.Name)),
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var command = new Command("bench", "Run benchmarks and print each figure with the baseline measured in the same run, and their ratio.") { name };
+        var messages = new Option<int?>("--messages")
+        {
+            Description = $"intake: how many e-mails to send (default {IntakeBenchmark.DefaultMessages}; e.g. 5 for a quick check)",
+        };
+        messages.Validators.Add(result =>
+        {
+            if (result.GetValue(messages) is < 1 or > 100_000)
+            {
+                result.AddError("--messages must be between 1 and 100000.");
+            }
+        });
+        var command = new Command("bench", "Run benchmarks and print each figure with the baseline measured in the same run, and their ratio.") { name, messages };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var wanted = parse.GetValue(name);
@@ -44,6 +55,7 @@ internal static class BenchCommand
                     var context = new BenchmarkContext(work.FullName, line => AnsiConsole.MarkupLine($"[dim]  {Markup.Escape(line)}[/]"))
                     {
                         Logging = CommonOptions.Logging(parse),
+                        Messages = parse.GetValue(messages),
                     };
                     var figures = await benchmark.RunAsync(context, cancellationToken);
                     AnsiConsole.Write(Table(figures));

@@ -27,6 +27,8 @@ public static class IntakeRegistration
 
         services.AddOptions<MailboxPollingOptions>().BindConfiguration(MailboxPollingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton<MailboxPoller>();
+        services.TryAddSingleton<MailboxSignals>();
+        services.TryAddSingleton<MailboxConnections>();
         var polling = configuration.GetSection(MailboxPollingOptions.Section).GetValue<bool?>(nameof(MailboxPollingOptions.Enabled));
         if (polling ?? enabled ?? role != ServerRole.Worker)
         {

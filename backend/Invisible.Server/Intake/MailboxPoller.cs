@@ -1,6 +1,7 @@
 using Invisible.Data.Access;
 using Invisible.Data.Tenancy;
 using Invisible.Platform.Secrets;
+using Invisible.Server.FieldEncryption;
 using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
@@ -14,7 +15,10 @@ using Npgsql;
 
 namespace Invisible.Server.Intake;
 
-/// <summary>The mailbox a tenant's admin connected (intake_mailboxes); its password is in the secret store under SecretName.</summary>
+/// <summary>
+/// The mailbox a tenant's admin connected (intake_mailboxes); its password sealed in PasswordEncrypted (connected from the
+/// product) or in the secret store under SecretName (configured by an operator).
+/// </summary>
 [Table("intake_mailboxes")]
 public sealed class IntakeMailboxRow
 {
@@ -23,7 +27,8 @@ public sealed class IntakeMailboxRow
     [Column("port")] public int Port { get; set; }
     [Column("tls")] public string Tls { get; set; } = MailboxTls.Implicit;
     [Column("username")] public string Username { get; set; } = "";
-    [Column("secret_name")] public string SecretName { get; set; } = "";
+    [Column("secret_name")] public string? SecretName { get; set; }
+    [Column("password_encrypted")] public byte[]? PasswordEncrypted { get; set; }
     [Column("processed_folder")] public string ProcessedFolder { get; set; } = "Processed";
     [Column("failed_folder")] public string FailedFolder { get; set; } = "Failed";
     [Column("uid_validity")] public long? UidValidity { get; set; }
@@ -64,6 +69,8 @@ public sealed class MailboxPoller(
     TenantDatabase tenants,
     NpgsqlDataSource appDataSource,
     ISecretStore secrets,
+    PersonalDataKeys keys,
+    MailboxSignals signals,
     EmailIntake intake,
     TimeProvider time,
     IOptions<MailboxPollingOptions> options,
@@ -134,14 +141,14 @@ public sealed class MailboxPoller(
                 while (!cancellationToken.IsCancellationRequested)
                 {
                     await TakeNewAsync(client, inbox, mailbox, cancellationToken);
-                    await WaitForMailAsync(client, inbox, cancellationToken);
+                    await WaitForMailAsync(client, inbox, tenantId, cancellationToken);
                     if (await FindMailboxAsync(tenantId, cancellationToken) is not { } current)
                     {
                         return;
                     }
 
-                    if ((current.Host, current.Port, current.Tls, current.Username, current.SecretName) !=
-                        (mailbox.Host, mailbox.Port, mailbox.Tls, mailbox.Username, mailbox.SecretName))
+                    if ((current.Host, current.Port, current.Tls, current.Username, current.SecretName, current.UpdatedAt) !=
+                        (mailbox.Host, mailbox.Port, mailbox.Tls, mailbox.Username, mailbox.SecretName, mailbox.UpdatedAt))
                     {
                         break;
                     }
@@ -170,12 +177,18 @@ public sealed class MailboxPoller(
 
     private async Task<IMailFolder> OpenAsync(ImapClient client, IntakeMailboxRow mailbox, CancellationToken cancellationToken)
     {
-        var password = await secrets.GetSecretAsync(mailbox.SecretName, cancellationToken);
+        var password = await PasswordOfAsync(mailbox, cancellationToken);
         await client.ConnectAsync(mailbox.Host, mailbox.Port, MailboxTls.ToSocketOptions(mailbox.Tls), cancellationToken);
         await client.AuthenticateAsync(mailbox.Username, password, cancellationToken);
         await client.Inbox.OpenAsync(FolderAccess.ReadWrite, cancellationToken);
         return client.Inbox;
     }
+
+    /// <summary>The password as the admin typed it (sealed in the row), else the operator's secret.</summary>
+    public async Task<string> PasswordOfAsync(IntakeMailboxRow mailbox, CancellationToken cancellationToken) =>
+        mailbox.PasswordEncrypted is { } sealedPassword
+            ? (await keys.DataAsync(cancellationToken)).Open(sealedPassword, MailboxConnections.PasswordLocation(mailbox.TenantId))!
+            : await secrets.GetSecretAsync(mailbox.SecretName ?? SecretNames.IntakeMailboxPassword(mailbox.TenantId), cancellationToken);
 
     private async Task<MailboxPass> TakeNewAsync(ImapClient client, IMailFolder inbox, IntakeMailboxRow mailbox, CancellationToken cancellationToken)
     {
@@ -231,15 +244,26 @@ public sealed class MailboxPoller(
         return new MailboxPass(processed, failed);
     }
 
-    private async Task WaitForMailAsync(ImapClient client, IMailFolder inbox, CancellationToken cancellationToken)
+    private async Task WaitForMailAsync(ImapClient client, IMailFolder inbox, Guid tenantId, CancellationToken cancellationToken)
     {
+        // A change of the mailbox by its admin (new settings, disconnected) ends the wait too, so it applies at once.
+        var changed = signals.ChangedToken(tenantId);
         if (!client.Capabilities.HasFlag(ImapCapabilities.Idle))
         {
-            await Task.Delay(options.Value.PollInterval, time, cancellationToken);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, changed);
+            try
+            {
+                await Task.Delay(options.Value.PollInterval, time, either.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
             return;
         }
 
-        using var done = new CancellationTokenSource(options.Value.IdleTimeout, time);
+        using var timeout = new CancellationTokenSource(options.Value.IdleTimeout, time);
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, changed);
         // Any change of the inbox's count ends the IDLE: new mail is taken at once rather than at the next re-issue.
         void OnCountChanged(object? sender, EventArgs e) => done.Cancel();
         inbox.CountChanged += OnCountChanged;

@@ -4,9 +4,9 @@ namespace Invisible.Server.Intake;
 
 /// <summary>
 /// Keeps one <see cref="MailboxPoller.WatchAsync"/> running per connected mailbox, noticing newly connected ones every
-/// <c>Email:Intake:Imap:PollInterval</c>; a watch ends by itself when its mailbox is disconnected.
+/// <c>Email:Intake:Imap:PollInterval</c> and at once when an admin connects one in this process; a watch ends by itself when its mailbox is disconnected.
 /// </summary>
-public sealed class MailboxPolling(MailboxPoller poller, IOptions<MailboxPollingOptions> options, TimeProvider time, ILogger<MailboxPolling> logger)
+public sealed class MailboxPolling(MailboxPoller poller, MailboxSignals signals, IOptions<MailboxPollingOptions> options, TimeProvider time, ILogger<MailboxPolling> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -31,7 +31,15 @@ public sealed class MailboxPolling(MailboxPoller poller, IOptions<MailboxPolling
                     logger.LogWarning(e, "The connected mailboxes could not be listed");
                 }
 
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
+                // A mailbox an admin just connected is watched at once rather than at the next round.
+                using var nextRound = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, signals.AnyChangedToken());
+                try
+                {
+                    await Task.Delay(options.Value.PollInterval, time, nextRound.Token);
+                }
+                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+                {
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

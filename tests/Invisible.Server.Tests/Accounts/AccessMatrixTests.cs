@@ -242,6 +242,21 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(IntakeRpc("AddAddress"), new AddAddressRequest { Address = $"{world.B.Slug}@invoices.localhost" }, await world.SessionOfA()), StatusCode.AlreadyExists),
         ["invisible.intake.v1.IntakeService.AddAllowlistEntry"] = async world => ExpectNoneOf(
             await world.Call(IntakeRpc("AddAllowlistEntry"), new AddAllowlistEntryRequest { Entry = "@a-partner.example" }, await world.SessionOfA()), world.B.Slug),
+        // B's connected mailbox is neither shown to A nor changed or disconnected by A's calls (the snapshot holds it).
+        ["invisible.intake.v1.IntakeService.GetMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("GetMailbox"), new GetMailboxRequest(), await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.SetMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("SetMailbox"), new SetMailboxRequest
+            {
+                Settings = new MailboxSettings { Host = "imap.a.example", Port = 993, Tls = "implicit", Username = "a-user" }, Password = "a-password",
+            }, await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.TestMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("TestMailbox"), new TestMailboxRequest
+            {
+                Settings = new MailboxSettings { Host = "127.0.0.1", Port = 1, Tls = "none", Username = "a-user" }, Password = "a-password",
+            }, await world.SessionOfA()), IsolationWorld.BMailboxHost),
+        ["invisible.intake.v1.IntakeService.DisconnectMailbox"] = async world => ExpectNoneOf(
+            await world.Call(IntakeRpc("DisconnectMailbox"), new DisconnectMailboxRequest(), await world.SessionOfA()), IsolationWorld.BMailboxHost),
 
         // Keying: B's to-key item is not listed, read, keyed or discarded, and B's purchase order offers no lines to pick.
         ["invisible.keying.v1.KeyingService.ListToKeyItems"] = async world => ExpectNoneOf(
@@ -520,6 +535,7 @@ internal sealed class IsolationWorld
     public const string BInvoiceNumber = "B-ISOLATED-1";
 
     public const string BVendorCode = "B-VENDOR-ISOLATED";
+    public const string BMailboxHost = "b-only-imap.example";
 
     public string BInvoiceId { get; private set; } = "";
 
@@ -591,6 +607,11 @@ internal sealed class IsolationWorld
                 values (@tenantId, @invoiceId::uuid, 'bill', 'failed', @billId, gen_random_uuid(), 'B-only fault');
                 """, new { tenantId = b.Id, realm = BQuickBooksRealm, company = BQuickBooksCompany, invoiceId = world.BInvoiceId, billId = BQuickBooksBillId },
                 CancellationToken.None);
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
+                values (@tenantId, @host, 993, 'implicit', 'b-only-user', 'intake-mailbox-of-b', 'test')
+                """, new { tenantId = b.Id, host = BMailboxHost }, CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -637,6 +658,7 @@ internal sealed class IsolationWorld
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
                 'intake_attachments', (select json_agg(a order by a.message_id, a.ordinal) from (select message_id, ordinal, outcome from intake_attachments) a),
+                'intake_mailboxes', (select json_agg(m) from (select host, username, secret_name, password_encrypted from intake_mailboxes) m),
                 'match_decisions', (select count(*) from match_decisions),
                 'quickbooks', (select json_agg(c) from (select realm_id, status, encode(refresh_token, 'hex') as token, default_expense_account_id, create_missing_vendors
                                from quickbooks_connections) c),

@@ -48,6 +48,10 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("post", "/v1/quickbooks/connection:configure", "Default expense account"),
         ("get", "/v1/quickbooks/exports", "Export states, newest change first"),
         ("post", "/v1/quickbooks/exports/{invoiceId}:retry", "NOT_FOUND (reason EXPORT_NOT_FOUND)"),
+        ("get", "/v1/intake/mailbox", "The IMAP mailbox the product polls for the tenant"),
+        ("put", "/v1/intake/mailbox", "Connects or changes the mailbox (admins)"),
+        ("post", "/v1/intake/mailbox:test", "Signs in to the given server and opens its INBOX"),
+        ("delete", "/v1/intake/mailbox", "Stops polling and forgets the mailbox"),
     ];
 
     [Fact]

@@ -42,6 +42,12 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./quickbooks').then((m) => m.QuickBooksSettings),
       },
       {
+        path: 'mailbox',
+        title: 'E-mail mailbox',
+        canActivate: [withRole('admin')],
+        loadComponent: () => import('./mailbox').then((m) => m.MailboxSettingsCard),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),

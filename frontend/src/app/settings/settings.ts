@@ -16,6 +16,7 @@ export const settingsSections: readonly Section[] = [
   { path: 'invitations', label: 'Invitations', roles: ['admin'] },
   { path: 'api-keys', label: 'API keys', roles: ['admin'] },
   { path: 'security', label: 'Sign-in policy', roles: ['admin'] },
+  { path: 'mailbox', label: 'E-mail mailbox', roles: ['admin'] },
   { path: 'tolerances', label: 'Tolerances' },
   { path: 'quickbooks', label: 'QuickBooks' },
 ];
