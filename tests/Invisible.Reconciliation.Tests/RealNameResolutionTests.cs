@@ -15,7 +15,7 @@ namespace Invisible.Reconciliation.Tests;
 /// </summary>
 public class RealNameResolutionTests(ITestOutputHelper output)
 {
-    private static readonly Vendor[] Master =
+    internal static readonly Vendor[] Master =
     [
         new("ASML", "ASML Holding N.V."),
         new("PHIL", "Koninklijke Philips N.V."),
