@@ -33,6 +33,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     SecurityCommand.Create(),
     ConfigCommand.Create(),
     BenchCommand.Create(),
+    VendorsCommand.Create(),
 };
 
 // `up` owns Ctrl-C / SIGTERM through the web host, which stops the server and then the database in order.

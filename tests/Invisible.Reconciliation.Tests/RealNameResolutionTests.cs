@@ -15,7 +15,7 @@ namespace Invisible.Reconciliation.Tests;
 /// </summary>
 public class RealNameResolutionTests(ITestOutputHelper output)
 {
-    private static readonly Vendor[] Master =
+    internal static readonly Vendor[] Master =
     [
         new("ASML", "ASML Holding N.V."),
         new("PHIL", "Koninklijke Philips N.V."),
@@ -99,18 +99,13 @@ public class RealNameResolutionTests(ITestOutputHelper output)
     ];
 
     /// <summary>
-    /// Wrong vendors measured on this set, each a sister company that adds one word to a master name (issue #23 is open on
-    /// them). Each one an improvement removes from here makes the gate stricter.
+    /// Wrong vendors measured on this set: none since a printed word none of the vendor's names has ("Siemens Energy AG")
+    /// leaves the invoice to a reviewer. Each one a change adds here makes the gate looser: keep it empty.
     /// </summary>
-    private static readonly HashSet<string> KnownWrongVendors = new(StringComparer.Ordinal)
-    {
-        "prior: 'Siemens Energy AG' resolved to SIEM, is no master vendor",
-        "trained: 'Siemens Energy AG' resolved to SIEM, is no master vendor",
-        "trained: 'Volkswagen Financial Services AG' resolved to VW, is no master vendor",
-    };
+    private static readonly HashSet<string> KnownWrongVendors = new(StringComparer.Ordinal);
 
     /// <summary>Resolved correctly when this set was made, per model: the resolution rate may only go up.</summary>
-    private static readonly Dictionary<string, int> ResolvedAtLeast = new(StringComparer.Ordinal) { ["prior"] = 36, ["trained"] = 36 };
+    private static readonly Dictionary<string, int> ResolvedAtLeast = new(StringComparer.Ordinal) { ["prior"] = 39, ["trained"] = 39 };
 
     [Fact]
     public void Real_company_names_resolve_no_worse_than_measured_and_without_new_wrong_vendors()

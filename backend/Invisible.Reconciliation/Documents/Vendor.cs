@@ -12,4 +12,10 @@ public sealed record Vendor(
 {
     /// <summary>Names reviewers have confirmed for this vendor (e.g. a trading name), used like the master name.</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>
+    /// Printed names a person said are this vendor (assigning, re-matching, approving, keying, merging, the operator's
+    /// CLI): the resolver takes them at their word before scoring, unless the printed tax id contradicts them.
+    /// </summary>
+    public IReadOnlyList<string> ConfirmedAliases { get; init; } = [];
 }

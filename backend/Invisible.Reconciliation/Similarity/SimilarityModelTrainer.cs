@@ -37,7 +37,10 @@ public static class SimilarityModelTrainer
     /// Identifies this trainer's recipe (feature set and how pairs are built) in a training-set fingerprint: when it
     /// changes, every persisted model is stale and is retrained.
     /// </summary>
-    public const string RecipeVersion = "vendor-name/3 (ML.NET)";
+    public const string RecipeVersion = "vendor-name/4 (ML.NET)";
+
+    private static bool ProbablyTheSame(Vendor vendor, VendorName master, Vendor other) =>
+        VendorName.Parse(other.Name).Key == master.Key || VendorPairFeatures.TaxIdAgreement(vendor.TaxId, other.TaxId) > 0;
 
     public static SimilarityModel Train(IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1) =>
         TrainWithMetrics(vendors, decisions, version, seed).Model;
@@ -60,9 +63,14 @@ public static class SimilarityModelTrainer
         foreach (var vendor in vendors.OrderBy(vendor => vendor.Code, StringComparer.Ordinal))
         {
             var master = VendorName.Parse(vendor.Name);
+            // A master with duplicates in it (the same name once normalised, or the same tax id) must not teach the model that
+            // such vendors are different companies: those are no negatives.
             var others = directory.CandidatesFor(master).Select(candidate => candidate.Vendor).Where(other => other.Code != vendor.Code)
-                .Distinct().Take(NearestOtherVendors).ToList();
-            others.Add(vendors[random.Next(vendors.Count)]);
+                .Distinct().Where(other => !ProbablyTheSame(vendor, master, other)).Take(NearestOtherVendors).ToList();
+            if (vendors[random.Next(vendors.Count)] is var randomOther && !ProbablyTheSame(vendor, master, randomOther))
+            {
+                others.Add(randomOther);
+            }
             for (var i = 0; i < VariantsPerVendor; i++)
             {
                 var printed = VendorName.Parse(PrintedNameVariants.Variant(vendor.Name, random));

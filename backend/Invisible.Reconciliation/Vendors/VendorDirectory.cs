@@ -25,6 +25,15 @@ public sealed class VendorDirectory
     private readonly Dictionary<string, List<VendorName>> namesByVendorCode = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Vendor> vendorsByCode = new(StringComparer.Ordinal);
 
+    /// <summary>Vendor codes by name key: master names, aliases and confirmed aliases alike.</summary>
+    private readonly Dictionary<string, HashSet<string>> codesByKey = new(StringComparer.Ordinal);
+
+    /// <summary>Vendor codes by the acronym of one of their names (<see cref="VendorName.Acronym"/>).</summary>
+    private readonly Dictionary<string, HashSet<string>> codesByAcronym = new(StringComparer.Ordinal);
+
+    /// <summary>Vendor codes by the key of a name people confirmed for them.</summary>
+    private readonly Dictionary<string, HashSet<string>> codesByConfirmedKey = new(StringComparer.Ordinal);
+
     public VendorDirectory(IReadOnlyList<Vendor> vendors)
     {
         foreach (var vendor in vendors)
@@ -35,6 +44,16 @@ public sealed class VendorDirectory
                 var parsed = VendorName.Parse(name);
                 names.Add((vendor, parsed));
                 namesByVendorCode.GetOrAddNew(vendor.Code).Add(parsed);
+                codesByKey.GetOrAddNew(parsed.Key).Add(vendor.Code);
+                if (parsed.Acronym.Length > 0)
+                {
+                    codesByAcronym.GetOrAddNew(parsed.Acronym).Add(vendor.Code);
+                }
+            }
+
+            foreach (var confirmed in vendor.ConfirmedAliases)
+            {
+                codesByConfirmedKey.GetOrAddNew(VendorName.Parse(confirmed).Key).Add(vendor.Code);
             }
 
             var taxId = Normalize.Code(vendor.TaxId);
@@ -71,6 +90,31 @@ public sealed class VendorDirectory
     }
 
     public Vendor? FindByCode(string code) => vendorsByCode.GetValueOrDefault(code);
+
+    /// <summary>The one vendor people confirmed this printed name for; null when none did, or people named several.</summary>
+    public Vendor? FindConfirmed(VendorName printed) => Single(codesByConfirmedKey, printed.Key);
+
+    /// <summary>
+    /// The one vendor an acronym names: the printed name is the acronym of exactly one vendor's name (<c>IBM</c> for
+    /// <c>International Business Machines Corporation</c>) or a vendor's name is the printed name's acronym, and no vendor
+    /// is named that way outright. Null when any of that is ambiguous: an acronym names a vendor only when nothing else can.
+    /// </summary>
+    public Vendor? FindByAcronym(VendorName printed)
+    {
+        var byAcronym = printed.Tokens.Count == 1 && printed.Key.Length >= 3 ? codesByAcronym.GetValueOrDefault(printed.Key) : null;
+        var byExpansion = printed.Acronym.Length > 0 ? codesByKey.GetValueOrDefault(printed.Acronym) : null;
+        var codes = (byAcronym ?? []).Concat(byExpansion ?? []).Distinct(StringComparer.Ordinal).ToList();
+        if (codes.Count != 1 || (byAcronym is not null && codesByKey.ContainsKey(printed.Key)) ||
+            (byExpansion is not null && codesByAcronym.ContainsKey(printed.Acronym)))
+        {
+            return null;
+        }
+
+        return vendorsByCode[codes[0]];
+    }
+
+    private Vendor? Single(Dictionary<string, HashSet<string>> index, string key) =>
+        index.TryGetValue(key, out var codes) && codes.Count == 1 ? vendorsByCode[codes.First()] : null;
 
     public IReadOnlyList<Vendor> FindByTaxId(string? printedTaxId)
     {

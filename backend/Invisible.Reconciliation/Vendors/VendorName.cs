@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using Invisible.Reconciliation.Text;
 
@@ -17,6 +19,9 @@ public sealed partial class VendorName
         "oy", "oyj", "ab", "as", "asa", "aps", "kk", "pty", "pte", "bhd", "sdn", "kft", "zrt", "sro", "doo", "spzoo", "zoo",
         "sp", "cv", "sab", "ltda", "eireli", "pvt", "private", "public",
         "aktiengesellschaft", "kommanditgesellschaft", "vennootschap", "naamloze", "besloten", "commanditaire",
+        "se", "kgaa", "gbr", "sagl", "sprl", "bvba", "cvba", "ehf", "eurl", "uab",
+        "aktiebolag", "osakeyhtio", "aksjeselskap", "aktieselskab", "anpartsselskab", "spolka", "akciova", "sro", "zrt", "nyrt",
+        "ooo", "oao", "zao", "pao", "tbk", "jsc", "pjsc", "sae", "bhd", "berhad", "plc",
     };
 
     /// <summary>Abbreviations that are not simply a prefix or subsequence of the word (those are handled by <see cref="TokenSimilarity"/>).</summary>
@@ -54,6 +59,18 @@ public sealed partial class VendorName
 
     private static readonly string[] SpelledOutLegalForms = ["incorporated", "corporation", "limited", "company", "gesellschaft"];
 
+    /// <summary>Legal forms that are also ordinary words of a name: dropped only at either end of it.</summary>
+    private static readonly HashSet<string> EnglishWords = new(StringComparer.Ordinal)
+    {
+        "company", "limited", "private", "public", "incorporated", "corporation", "corp", "inc", "ltd", "co",
+    };
+
+    /// <summary>Two-letter legal forms that are as often initials or words of a name.</summary>
+    private static readonly HashSet<string> AmbiguousShortForms = new(StringComparer.Ordinal)
+    {
+        "as", "co", "sp", "cv", "sl", "lp", "ab", "kk", "ug", "ev", "se", "oy", "sa",
+    };
+
     private static readonly HashSet<string> FillerWords = new(StringComparer.Ordinal) { "the", "and", "of" };
 
     private IReadOnlySet<string>? trigrams;
@@ -85,11 +102,24 @@ public sealed partial class VendorName
 
     public static VendorName Parse(string printed)
     {
-        var words = NameBeforeItsPlace(WithoutMarkupRemnants(printed).Replace("&", " and ", StringComparison.Ordinal));
+        var words = NameBeforeItsPlace(AsciiFolded(WithoutMarkupRemnants(printed)).Replace("&", " and ", StringComparison.Ordinal));
+        JoinInitials(words);
+        ContractLegalFormPhrases(words);
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
             words.RemoveAt(words.Count - 1);
             JoinTrailingInitials(words);
+        }
+
+        // Legal forms elsewhere ("AB Volvo", "Heineken N.V. Amsterdam", "GmbH & Co. KG"): dropped when other words remain.
+        // Two-letter ones that are also words or initials ("AS", "CO") only first or last, English words ("Public Storage")
+        // only last, above.
+        var withoutLegalForms = words.Where((word, index) =>
+            !(IsLegalForm(word) && !EnglishWords.Contains(word) &&
+              (index == 0 || index == words.Count - 1 || word.Length > 2 || !AmbiguousShortForms.Contains(word)))).ToList();
+        if (withoutLegalForms.Any(word => !FillerWords.Contains(word)))
+        {
+            words = withoutLegalForms;
         }
 
         var tokens = new List<string>(words.Count);
@@ -102,6 +132,55 @@ public sealed partial class VendorName
         }
 
         return new VendorName(printed, tokens.Count > 0 ? tokens : words);
+    }
+
+    /// <summary>
+    /// The initials of the identifying words (<c>International Business Machines</c> → <c>ibm</c>) when there are at least
+    /// three and each is a word (not a number); empty otherwise, since two letters name far too many companies.
+    /// </summary>
+    public string Acronym =>
+        Tokens.Count >= 3 && Tokens.All(token => char.IsLetter(token[0])) ? string.Concat(Tokens.Select(token => token[0])) : "";
+
+    /// <summary>
+    /// Letters without their accents and ligatures spelled out (<c>Nestlé</c> → <c>Nestle</c>, <c>Straße</c> →
+    /// <c>Strasse</c>, <c>Øresund</c> → <c>Oresund</c>): master data and invoices disagree on them all the time.
+    /// </summary>
+    public static string AsciiFolded(string text)
+    {
+        if (text.All(char.IsAscii))
+        {
+            return text;
+        }
+
+        var folded = new StringBuilder(text.Length);
+        foreach (var character in text.Normalize(NormalizationForm.FormD))
+        {
+            if (CharUnicodeInfo.GetUnicodeCategory(character) == UnicodeCategory.NonSpacingMark)
+            {
+                continue;
+            }
+
+            folded.Append(character switch
+            {
+                'ß' => "ss",
+                'æ' => "ae",
+                'Æ' => "AE",
+                'œ' => "oe",
+                'Œ' => "OE",
+                'ø' => "o",
+                'Ø' => "O",
+                'ł' => "l",
+                'Ł' => "L",
+                'đ' => "d",
+                'Đ' => "D",
+                'þ' => "th",
+                'Þ' => "TH",
+                'ı' => "i",
+                _ => character.ToString(),
+            });
+        }
+
+        return folded.ToString().Normalize(NormalizationForm.FormC);
     }
 
     /// <summary>
@@ -189,6 +268,61 @@ public sealed partial class VendorName
 
     [GeneratedRegex(@"&(?:amp|#0*38|#x0*26)(?:;|(?![a-z0-9]))", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex EscapedAmpersand();
+
+    /// <summary>Legal forms spelled out over several words, each the abbreviation it stands for.</summary>
+    private static readonly (string[] Words, string Form)[] LegalFormPhrases =
+    [
+        (["gesellschaft", "mit", "beschrankter", "haftung"], "gmbh"),
+        (["naamloze", "vennootschap"], "nv"),
+        (["besloten", "vennootschap"], "bv"),
+        (["societe", "anonyme"], "sa"),
+        (["sociedad", "anonima"], "sa"),
+        (["societa", "per", "azioni"], "spa"),
+        (["public", "limited", "company"], "plc"),
+        (["limited", "liability", "company"], "llc"),
+        (["limited", "liability", "partnership"], "llp"),
+        (["proprietary", "limited"], "pty"),
+        (["private", "limited"], "ltd"),
+        (["and", "co", "kg"], "kg"),
+        (["and", "co"], "co"),
+    ];
+
+    private static void ContractLegalFormPhrases(List<string> words)
+    {
+        foreach (var (phrase, form) in LegalFormPhrases)
+        {
+            for (var start = 0; start + phrase.Length <= words.Count; start++)
+            {
+                if (words.Skip(start).Take(phrase.Length).SequenceEqual(phrase, StringComparer.Ordinal))
+                {
+                    words.RemoveRange(start, phrase.Length);
+                    words.Insert(start, form);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Runs of single letters anywhere are one word: <c>N. V.</c>, <c>B.V</c> and <c>I B M</c> are printed letter by letter.
+    /// </summary>
+    private static void JoinInitials(List<string> words)
+    {
+        for (var start = 0; start < words.Count; start++)
+        {
+            var end = start;
+            while (end < words.Count && words[end].Length == 1 && char.IsLetter(words[end][0]))
+            {
+                end++;
+            }
+
+            if (end - start >= 2)
+            {
+                var joined = string.Concat(words.Skip(start).Take(end - start));
+                words.RemoveRange(start, end - start);
+                words.Insert(start, joined);
+            }
+        }
+    }
 
     /// <summary>"S. A." and "B. V." arrive as single letters; they are one legal-form word.</summary>
     private static void JoinTrailingInitials(List<string> words)

@@ -236,6 +236,55 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     /// </summary>
     private ScoredIdentity Score(VendorName printed, List<NameCandidate> byName, string? printedTaxId, Vendor? referencedPoVendor)
     {
+        // A name people confirmed is taken at their word, unless the printed tax id says it is someone else.
+        if (directory.FindConfirmed(printed) is { } confirmed && VendorPairFeatures.TaxIdAgreement(printedTaxId, confirmed.TaxId) >= 0)
+        {
+            return new ScoredIdentity(confirmed, 1.0, [new VendorCandidate(confirmed.Code, printed.Printed, 1.0, [])], ScoredIdentity.Outcome.Accepted,
+                "a name people confirmed for it", VendorPairFeatures.TaxIdAgreement(printedTaxId, confirmed.TaxId) > 0,
+                referencedPoVendor?.Code == confirmed.Code, ").");
+        }
+
+        var scored = ScoreByName(printed, byName, printedTaxId, referencedPoVendor);
+        if (scored.Kind == ScoredIdentity.Outcome.Accepted && !scored.TaxIdAgrees && !scored.ReferencedPoIsTheirs &&
+            UnpairedWord(printed, scored.Chosen!) is { } extraWord)
+        {
+            // "Siemens Energy AG" is not "Siemens AG": a word none of the vendor's names has may name a sister company.
+            return new ScoredIdentity(null, 0, scored.TopCandidates, ScoredIdentity.Outcome.ExtraWord,
+                $"' resembles {scored.Chosen!.Code} '{scored.Chosen.Name}' but adds '{extraWord}', which none of its names has; a reviewer must confirm.",
+                false, false);
+        }
+
+        if (scored.Kind == ScoredIdentity.Outcome.NoneResembles && directory.FindByAcronym(printed) is { } expanded &&
+            VendorPairFeatures.TaxIdAgreement(printedTaxId, expanded.TaxId) >= 0 && (referencedPoVendor is null || referencedPoVendor.Code == expanded.Code))
+        {
+            return new ScoredIdentity(expanded, AcceptProbability, [new VendorCandidate(expanded.Code, expanded.Name, AcceptProbability, []), .. scored.TopCandidates.Take(EvidenceCandidates - 1)],
+                ScoredIdentity.Outcome.Accepted, "an acronym of its name, or its name an acronym of the printed one, and of no other vendor's",
+                VendorPairFeatures.TaxIdAgreement(printedTaxId, expanded.TaxId) > 0, referencedPoVendor?.Code == expanded.Code, ").");
+        }
+
+        return scored;
+    }
+
+    /// <summary>A printed word that pairs with no word of any of <paramref name="vendor"/>'s names; null when every word pairs.</summary>
+    private string? UnpairedWord(VendorName printed, Vendor vendor)
+    {
+        string? unpaired = null;
+        foreach (var name in directory.NamesOf(vendor))
+        {
+            var missing = printed.Tokens.FirstOrDefault(token => !name.Tokens.Any(master => VendorName.TokenSimilarity(token, master) > 0));
+            if (missing is null)
+            {
+                return null;
+            }
+
+            unpaired ??= missing;
+        }
+
+        return unpaired;
+    }
+
+    private ScoredIdentity ScoreByName(VendorName printed, List<NameCandidate> byName, string? printedTaxId, Vendor? referencedPoVendor)
+    {
         // The vendors resembling the name, then those the tax id or the referenced PO point at (each of those with all its
         // names, unless the name already brought it in).
         var candidates = byName;
@@ -365,6 +414,7 @@ internal sealed record ScoredIdentity(
         NoneResembles,
         Ambiguous,
         Accepted,
+        ExtraWord,
     }
 
     public VendorResolution Resolution(string printedName, string? printedTaxId, string? referencedPoVendorCode, int modelVersion)
@@ -373,7 +423,7 @@ internal sealed record ScoredIdentity(
         var explanation = Kind switch
         {
             Outcome.NoneResembles => string.Concat("No master vendor resembles '", printedName, "' closely enough", ExplanationPart),
-            Outcome.Ambiguous => string.Concat("'", printedName, ExplanationPart),
+            Outcome.Ambiguous or Outcome.ExtraWord => string.Concat("'", printedName, ExplanationPart),
             _ => $"Vendor {Chosen!.Code} '{Chosen.Name}' from printed '{printedName}' ({ExplanationPart}{(TaxIdAgrees ? "; tax id " : "")}" +
                 $"{(TaxIdAgrees ? printedTaxId : "")}{(TaxIdAgrees ? " agrees" : "")}{(ReferencedPoIsTheirs ? "; the referenced PO is theirs" : "")}{ExplanationEnd}",
         };

@@ -4,7 +4,9 @@ using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Server.Matching;
+using Invisible.Server.Matching.Models;
 using Invisible.Server.Errors;
+using Invisible.Server.Vendors;
 
 namespace Invisible.Server.Exceptions;
 
@@ -17,7 +19,8 @@ public sealed record RematchCandidateView(Guid PurchaseOrderId, string PoNumber,
 /// one by the engine), writes an audit entry and publishes <see cref="ExceptionsChanged"/> and <see cref="DashboardChanged"/>.
 /// Runs are serialised per tenant with reconcile runs (<see cref="MatchDecisionStore.BeginRunAsync"/>).
 /// </summary>
-public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, ILogger<ExceptionQueue> logger, PersonalDataKeys personalDataKeys)
+public sealed class ExceptionQueue(
+    TenantDatabase tenants, TimeProvider time, ILogger<ExceptionQueue> logger, PersonalDataKeys personalDataKeys, SimilarityModelRetraining retraining)
 {
     public const string ErrorDomain = "exceptions.invisible.app";
 
@@ -134,7 +137,29 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
 
             await MatchOverrideStore.AddRematchAsync(
                 unitOfWork, new RematchOverride(item.Invoice.InvoiceId, po.PoNumber, lines, reason, DecidedBy(caller)), cancellationToken);
-            return new { poNumber = po.PoNumber, lines, reason };
+            var confirmedAlias = await ReviewerVendorConfirmation.AfterRematchAsync(unitOfWork, item, po.Id, caller.AuditActor, requestId, cancellationToken);
+            return new { poNumber = po.PoNumber, lines, reason, confirmedAlias };
+        }, cancellationToken);
+
+    /// <summary>
+    /// The vendor of an invoice the engine could not name: the printed name becomes a confirmed alias of
+    /// <paramref name="vendorCode"/> (audited), and every decided invoice printing it is re-decided, this one by the caller.
+    /// </summary>
+    public Task<ExceptionView> AssignVendorAsync(
+        Caller caller, Guid exceptionId, string vendorCode, string? requestId, CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, "assign_vendor", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
+        {
+            if (item.Invoice.VendorCode is { } resolved)
+            {
+                throw DomainException.WithReason(
+                    ErrorKind.FailedPrecondition, $"This invoice's vendor is already {resolved}; re-match it to another vendor's PO instead.",
+                    "VENDOR_ALREADY_RESOLVED", ErrorDomain);
+            }
+
+            var confirmed = await ConfirmedAliases.ConfirmAsync(
+                unitOfWork, item.Invoice.PrintedVendorName, vendorCode, AliasDecisions.AssignVendor, caller.AuditActor, item.Invoice.InvoiceId,
+                requestId, cancellationToken);
+            return new { vendorCode = confirmed.VendorCode, printedName = confirmed.PrintedName };
         }, cancellationToken);
 
     /// <summary>The invoice is not a duplicate: the duplicate rule no longer applies to it, then it is re-evaluated.</summary>
@@ -158,9 +183,11 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
         ActAsync(caller, exceptionId, invoiceStatus == InvoiceEvaluation.Approved ? "approve" : "reject", requestId, forceInvoice: false,
             async (unitOfWork, item, decidedAt) =>
             {
+                ConfirmedAlias? confirmedAlias = null;
                 if (invoiceStatus == InvoiceEvaluation.Approved)
                 {
                     await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
+                    confirmedAlias = await ReviewerVendorConfirmation.AfterApprovalAsync(unitOfWork, item, caller.AuditActor, requestId, cancellationToken);
                 }
 
                 var decisionId = await ReviewerDecisionStore.AppendAsync(
@@ -172,7 +199,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                                           match_decision_id = @decisionId, updated_at = now()
                     where id = @exceptionId
                     """, new { state, resolvedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, reason, decisionId, exceptionId }, cancellationToken);
-                return new { invoiceStatus, decisionId, reason };
+                return new { invoiceStatus, decisionId, reason, confirmedAlias };
             }, cancellationToken);
 
     private async Task<ExceptionView> ActAsync(
@@ -208,6 +235,12 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
             alsoChanged: [invoiceId],
             cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
+        if (action is "assign_vendor" or "rematch" or "approve")
+        {
+            // These may have confirmed a vendor's name: the model learns it in the background.
+            retraining.Request(caller.TenantId);
+        }
+
         logger.LogInformation(
             "Exception {ExceptionId} of tenant {TenantId}: {Action} by {Actor}; {Reevaluated} invoice(s) re-decided",
             exceptionId, caller.TenantId, action, caller.AuditActor, reevaluated.Count);

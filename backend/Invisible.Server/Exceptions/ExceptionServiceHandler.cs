@@ -2,6 +2,7 @@ using System.Globalization;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Identity;
+using Invisible.Identity.Tokens;
 using Invisible.Server.Matching;
 using Grpc.Core;
 using Invisible.Server.Errors;
@@ -140,12 +141,17 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
     /// own rule: only approvers and admins, checked here because the other actions of this RPC are open to clerks.
     /// </summary>
     [Authorize(Policy = AccessPolicies.Reviewer)]
+    public override async Task<ExceptionItem> AssignVendor(AssignVendorRequest request, ServerCallContext context) =>
+        ToContract(await queue.AssignVendorAsync(
+            context.Caller(), ExceptionId(request.ExceptionId), VendorCode(request.VendorCode), context.RequestId(), context.CancellationToken));
+
+    [Authorize(Policy = AccessPolicies.Reviewer)]
     public override async Task<BulkActionResponse> BulkAction(BulkActionRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
         if (request.Action == BulkActionKind.Unspecified || !System.Enum.IsDefined(request.Action))
         {
-            throw DomainException.InvalidArgument("Choose the action.", new FieldViolation("action", "use ASSIGN, APPROVE or REJECT"));
+            throw DomainException.InvalidArgument("Choose the action.", new FieldViolation("action", "use ASSIGN, APPROVE, REJECT or ASSIGN_VENDOR"));
         }
 
         if (request.ExceptionIds.Count is 0 or > 200)
@@ -159,7 +165,8 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
                 ErrorKind.PermissionDenied, "Only approvers and admins may approve exceptions.", "ROLE_NOT_PERMITTED", ExceptionQueue.ErrorDomain);
         }
 
-        var reason = request.Action == BulkActionKind.Assign ? "" : Reason(request.Reason);
+        var reason = request.Action is BulkActionKind.Assign or BulkActionKind.AssignVendor ? "" : Reason(request.Reason);
+        var vendorCode = request.Action == BulkActionKind.AssignVendor ? VendorCode(request.VendorCode) : "";
         var assignee = request.Action == BulkActionKind.Assign ? UserId(request.UserId) : null;
         var response = new BulkActionResponse();
         foreach (var id in request.ExceptionIds)
@@ -171,6 +178,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
                 _ = request.Action switch
                 {
                     BulkActionKind.Assign => await queue.AssignAsync(caller, exceptionId, assignee, context.RequestId(), context.CancellationToken),
+                    BulkActionKind.AssignVendor => await queue.AssignVendorAsync(caller, exceptionId, vendorCode, context.RequestId(), context.CancellationToken),
                     BulkActionKind.Approve => await queue.ApproveAsync(caller, exceptionId, reason, context.RequestId(), context.CancellationToken),
                     _ => await queue.RejectAsync(caller, exceptionId, reason, context.RequestId(), context.CancellationToken),
                 };
@@ -178,7 +186,11 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
             }
             catch (DomainException e)
             {
-                result.Error = e.Message;
+                // An earlier item of the selection may have printed the same name: assigning it re-decided this invoice already.
+                var assignedAlready = request.Action == BulkActionKind.AssignVendor && e.Reason == "EXCEPTION_CLOSED" &&
+                                      await HasVendorAsync(caller, id, vendorCode, context.CancellationToken);
+                result.Ok = assignedAlready;
+                result.Error = assignedAlready ? "" : e.Message;
             }
 
             response.Results.Add(result);
@@ -204,6 +216,15 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
     };
 
     private static Guid ExceptionId(string value) => RequestFields.ParseId(value, "exception_id", "must be an id returned by ListExceptions");
+
+    private async Task<bool> HasVendorAsync(Caller caller, string exceptionId, string vendorCode, CancellationToken cancellationToken) =>
+        (await queue.GetAsync(caller.TenantId, ExceptionId(exceptionId), cancellationToken)).Invoice.VendorCode == vendorCode;
+
+    private static string VendorCode(string value) => value.Trim() switch
+    {
+        { Length: 0 } => throw DomainException.InvalidArgument("Choose the vendor.", new FieldViolation("vendor_code", "must be a vendor code of your organisation")),
+        var code => code,
+    };
 
     private static Guid? UserId(string value) => value.Length == 0 ? null : RequestFields.ParseId(value, "user_id", "must be a user id, or empty to unassign");
 

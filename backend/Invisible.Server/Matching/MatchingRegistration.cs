@@ -13,6 +13,8 @@ public static class MatchingRegistration
         services.TryAddSingleton<InvoiceMatching>();
         services.TryAddSingleton<ArrivalSessions>();
         services.TryAddSingleton<ToleranceAdministration>();
+        services.TryAddSingleton<Models.SimilarityModelRetraining>();
+        services.AddHostedService(provider => provider.GetRequiredService<Models.SimilarityModelRetraining>());
         services.AddIntegrationEventHandler<FileImported, ReevaluateAfterImport>(ReevaluateAfterImport.Consumer);
         return services;
     }

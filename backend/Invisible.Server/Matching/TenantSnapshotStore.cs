@@ -1,4 +1,6 @@
 using Invisible.Data.Access;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Encryption;
@@ -133,15 +135,14 @@ public static class TenantSnapshotStore
     private static async Task<(List<Vendor> Vendors, Dictionary<string, Guid> Ids)> VendorsAsync(
         TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
-        // SQL (LINQ conversion pending, issue #18): a two-table join read for the run, ported mechanically from Dapper.
-        var aliases = (await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => db.QueryToListAsync<AliasRow>(
-                """
-                select v.vendor_code as VendorCode, a.value as Name
-                from vendor_aliases a join vendors v on v.id = a.vendor_id
-                where a.kind = 'name' and a.source <> 'master'
-                order by a.created_at, a.value
-                """, cancellationToken)))
-            .ToLookup(alias => alias.VendorCode, alias => alias.Name, StringComparer.Ordinal);
+        var aliasRows = await unitOfWork.Db.WithCommandTimeout(MatchDecisionStore.RunCommandTimeoutSeconds, db => (
+                from alias in db.GetTable<Invisible.Server.Vendors.ConfirmedAliases.AliasRow>()
+                join vendor in db.GetTable<VendorCodeRow>() on alias.VendorId equals vendor.Id
+                where alias.Kind == "name" && alias.Source != "master"
+                orderby alias.CreatedAt, alias.Value
+                select new AliasRow(vendor.Code, alias.Value, alias.Source == "reviewer")).ToListAsync(cancellationToken));
+        var aliases = aliasRows.ToLookup(alias => alias.VendorCode, alias => alias.Name, StringComparer.Ordinal);
+        var confirmed = aliasRows.Where(alias => alias.Confirmed).ToLookup(alias => alias.VendorCode, alias => alias.Name, StringComparer.Ordinal);
         var vendors = new List<Vendor>();
         var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
         await using var reader = await ReadAsync(unitOfWork,
@@ -157,6 +158,7 @@ public static class TenantSnapshotStore
                 NullableString(reader, 6), NullableString(reader, 7))
             {
                 Aliases = aliases[code].ToList(),
+                ConfirmedAliases = confirmed[code].ToList(),
             });
         }
 
@@ -323,7 +325,17 @@ public static class TenantSnapshotStore
 
     private static byte[]? NullableBytes(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
 
-    private sealed record AliasRow(string VendorCode, string Name);
+    private sealed record AliasRow(string VendorCode, string Name, bool Confirmed);
+
+    [LinqToDB.Mapping.Table("vendors")]
+    private sealed class VendorCodeRow
+    {
+        [LinqToDB.Mapping.Column("id")]
+        public Guid Id { get; set; }
+
+        [LinqToDB.Mapping.Column("vendor_code")]
+        public string Code { get; set; } = "";
+    }
 
     private sealed class ToleranceRow
     {

@@ -13,7 +13,7 @@ namespace Invisible.Server.Vendors;
 /// <c>invisible.vendors.v1.VendorService</c>: the caller's vendor master with the names and tax ids each vendor has been seen
 /// under. Every role reads it (auditors and approvers trace a decision to its vendor); changes arrive by import.
 /// </summary>
-public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
+public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorMaster master)
     : VendorService.VendorServiceBase
 {
     public const string ErrorDomain = "vendors.invisible.app";
@@ -46,6 +46,37 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors)
         response.Vendors.AddRange(page.Vendors.Select(ToMessage));
         return response;
     }
+
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListDuplicateClustersResponse> ListDuplicateClusters(ListDuplicateClustersRequest request, ServerCallContext context)
+    {
+        var clusters = await master.DuplicateClustersAsync(context.Caller().TenantId, context.CancellationToken);
+        var response = new ListDuplicateClustersResponse();
+        response.Clusters.AddRange(clusters.Select(cluster =>
+        {
+            var message = new DuplicateCluster { ClusterId = cluster.Id, Confidence = cluster.Confidence };
+            message.Vendors.AddRange(cluster.Members.Select(vendor => new Contracts.Vendors.V1.Vendor
+            {
+                VendorCode = vendor.Code, Name = vendor.Name, TaxId = vendor.TaxId ?? "",
+            }));
+            message.Pairs.AddRange(cluster.Pairs.Select(pair => new Contracts.Vendors.V1.DuplicatePair
+            {
+                FirstVendorCode = pair.FirstCode, SecondVendorCode = pair.SecondCode, Probability = pair.Probability, Evidence = { pair.Evidence },
+            }));
+            return message;
+        }));
+        return response;
+    }
+
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<MatchingModel> GetMatchingModel(GetMatchingModelRequest request, ServerCallContext context) =>
+        await master.ModelCardAsync(context.Caller().TenantId, context.CancellationToken) is { } card
+            ? new MatchingModel
+            {
+                Version = card.Version, TrainingPairs = card.TrainingPairs, ReviewerPairs = card.ReviewerPairs, TrainingAccuracy = card.TrainingAccuracy,
+                TrainedAt = Timestamp.FromDateTime(card.TrainedAt),
+            }
+            : new MatchingModel();
 
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<VendorDetail> GetVendor(GetVendorRequest request, ServerCallContext context)

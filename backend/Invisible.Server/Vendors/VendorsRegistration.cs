@@ -7,6 +7,7 @@ public static class VendorsRegistration
     public static IServiceCollection AddVendors(this IServiceCollection services)
     {
         services.AddSingleton<VendorDirectoryQueries>();
+        services.AddSingleton<VendorMaster>();
         return services;
     }
 

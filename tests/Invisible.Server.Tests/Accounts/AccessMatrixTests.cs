@@ -171,6 +171,9 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.exceptions.v1.ExceptionService.MarkNotDuplicate"] = async world => Expect(
             await world.Call(QueueRpc("MarkNotDuplicate"), new MarkNotDuplicateRequest { ExceptionId = world.BExceptionId, Reason = "a says so" }, await world.SessionOfA()),
             StatusCode.NotFound),
+        ["invisible.exceptions.v1.ExceptionService.AssignVendor"] = async world => Expect(
+            await world.Call(QueueRpc("AssignVendor"), new AssignVendorRequest { ExceptionId = world.BExceptionId, VendorCode = IsolationWorld.BVendorCode }, await world.SessionOfA()),
+            StatusCode.NotFound),
         ["invisible.exceptions.v1.ExceptionService.BulkAction"] = async world =>
         {
             var reply = await world.Call(QueueRpc("BulkAction"), new BulkActionRequest { Action = BulkActionKind.Reject, ExceptionIds = { world.BExceptionId }, Reason = "bulk" }, await world.SessionOfA());
@@ -207,6 +210,11 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.vendors.v1.VendorService.ListVendors"] = async world => ExpectNoneOf(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("ListVendors"), new ListVendorsRequest { Query = IsolationWorld.BVendorCode }, await world.SessionOfA()),
             IsolationWorld.BVendorCode),
+        ["invisible.vendors.v1.VendorService.ListDuplicateClusters"] = async world => ExpectNoneOf(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("ListDuplicateClusters"), new ListDuplicateClustersRequest(), await world.SessionOfA()),
+            IsolationWorld.BVendorCode),
+        ["invisible.vendors.v1.VendorService.GetMatchingModel"] = async world => ExpectOk(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetMatchingModel"), new GetMatchingModelRequest(), await world.SessionOfA())),
         ["invisible.vendors.v1.VendorService.GetVendor"] = async world => Expect(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetVendor"), new GetVendorRequest { VendorCode = IsolationWorld.BVendorCode }, await world.SessionOfA()),
             StatusCode.NotFound),

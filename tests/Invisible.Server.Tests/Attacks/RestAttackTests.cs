@@ -191,6 +191,12 @@ public sealed partial class RestAttackTests(RestServer rest)
                 reason.Accessor.SetValue(message, "attempt across tenants");
             }
 
+            // A request naming a vendor (assign vendor) names the other tenant's, so that only the row look-up can refuse it.
+            if (rpc.InputType.FindFieldByName("vendor_code") is { FieldType: FieldType.String } vendorCode)
+            {
+                vendorCode.Accessor.SetValue(message, IsolationWorld.BVendorCode);
+            }
+
             return message;
         }
     }

@@ -75,6 +75,22 @@ public sealed class VendorServiceTests(AccountsServer server)
         Assert.Equal(StatusCode.InvalidArgument, reply.Status);
     }
 
+    [Fact]
+    public async Task Possible_duplicates_list_vendors_of_one_company_with_the_evidence_and_the_model_card_names_the_active_version()
+    {
+        var tenant = await SuppliedTenantAsync();
+        await ImportAsync(tenant, DocumentKind.Vendors, "vendor_code,name,tax_id\nV4,ACME SUPPLIES LIMITED,GB 123 456 789\n");
+        var token = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+
+        var duplicates = (await tenant.CallAsync(Method("ListDuplicateClusters"), new ListDuplicateClustersRequest(), token)).As<ListDuplicateClustersResponse>();
+        var model = (await tenant.CallAsync(Method("GetMatchingModel"), new GetMatchingModelRequest(), token)).As<MatchingModel>();
+
+        var cluster = Assert.Single(duplicates.Clusters);
+        Assert.Equal(["V1", "V4"], cluster.Vendors.Select(vendor => vendor.VendorCode));
+        Assert.Contains("the same tax id", Assert.Single(cluster.Pairs).Evidence);
+        Assert.True(model.Version >= 1 && model.TrainingPairs > 0, model.ToString());
+    }
+
     /// <summary>Three vendors; V1 with a learned alias and an open quantity-variance exception from a real reconcile.</summary>
     private async Task<TestTenant> SuppliedTenantAsync()
     {

@@ -12,7 +12,11 @@ using LinqToDB.Mapping;
 namespace Invisible.Server.Matching.Models;
 
 /// <summary>A tenant's vendor-name model as stored: its row, the training-set fingerprint it was fitted on, and whether this call trained it.</summary>
-public sealed record PersistedSimilarityModel(Guid Id, SimilarityModel Model, string Fingerprint, bool TrainedNow);
+public sealed record PersistedSimilarityModel(Guid Id, SimilarityModel Model, string Fingerprint, bool TrainedNow)
+{
+    /// <summary>The fingerprint of the training set without the names people confirmed (empty for models stored before).</summary>
+    public string MasterFingerprint { get; init; } = "";
+}
 
 /// <summary>
 /// Versioned, per-tenant similarity models in <c>similarity_models</c>. The vendor-name model is trained from the tenant's
@@ -34,11 +38,18 @@ public static class SimilarityModelStore
     /// transaction, after <see cref="MatchDecisionStore.BeginRunAsync"/>, so concurrent runs cannot train the same version.
     /// </summary>
     /// <param name="personalData">Opens the vendors' tax ids, which the trainer and the fingerprint read in the clear.</param>
-    public static async Task<PersistedSimilarityModel?> EnsureActiveAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
+    /// <param name="evenForConfirmedNames">
+    /// Whether names people confirmed since the active model was trained are reason enough to train now. Matching runs pass
+    /// false: the resolver takes confirmed names at their word already, and <see cref="SimilarityModelRetraining"/> trains
+    /// the new version in the background instead of in a reviewer's call.
+    /// </param>
+    public static async Task<PersistedSimilarityModel?> EnsureActiveAsync(
+        TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken, bool evenForConfirmedNames = false)
     {
         var training = await LoadTrainingSetAsync(unitOfWork, personalData, cancellationToken);
         var active = await FindActiveAsync(unitOfWork, cancellationToken);
-        if (active is not null && active.Fingerprint == training.Fingerprint)
+        if (active is not null && (active.Fingerprint == training.Fingerprint ||
+                                   (!evenForConfirmedNames && active.MasterFingerprint.Length > 0 && active.MasterFingerprint == training.MasterFingerprint)))
         {
             return active;
         }
@@ -54,6 +65,7 @@ public static class SimilarityModelStore
         var metrics = new Dictionary<string, object>
         {
             ["fingerprint"] = training.Fingerprint,
+            ["masterFingerprint"] = training.MasterFingerprint,
             ["recipe"] = SimilarityModelTrainer.RecipeVersion,
             ["trainer"] = LogisticTrainer.Name,
             ["vendors"] = training.Vendors.Count,
@@ -78,7 +90,7 @@ public static class SimilarityModelStore
             ModelFile = trained.Model.ModelFile,
         };
         await unitOfWork.Db.InsertAsync(row, token: cancellationToken);
-        return new PersistedSimilarityModel(row.Id, trained.Model, training.Fingerprint, TrainedNow: true);
+        return new PersistedSimilarityModel(row.Id, trained.Model, training.Fingerprint, TrainedNow: true) { MasterFingerprint = training.MasterFingerprint };
     }
 
     /// <summary>
@@ -107,7 +119,8 @@ public static class SimilarityModelStore
 
         using var metrics = JsonDocument.Parse(row.Metrics);
         var fingerprint = metrics.RootElement.TryGetProperty("fingerprint", out var value) ? value.GetString() ?? "" : "";
-        return new PersistedSimilarityModel(row.Id, model, fingerprint, TrainedNow: false);
+        var masterFingerprint = metrics.RootElement.TryGetProperty("masterFingerprint", out var master) ? master.GetString() ?? "" : "";
+        return new PersistedSimilarityModel(row.Id, model, fingerprint, TrainedNow: false) { MasterFingerprint = masterFingerprint };
     }
 
     /// <summary>Weights by feature name plus the intercept, as the <c>similarity_models.weights</c> column documents.</summary>
@@ -149,6 +162,12 @@ public static class SimilarityModelStore
             fingerprint.Append("vendor\t").Append(vendor.Code).Append('\t').Append(vendor.Name).Append('\t').Append(vendor.TaxId).Append('\n');
         }
 
+        var master = fingerprint.ToString();
+        foreach (var alias in aliases.Where(alias => alias.Source != "reviewer"))
+        {
+            master += $"alias\t{alias.VendorCode}\t{alias.Source}\t{alias.Value}\n";
+        }
+
         foreach (var alias in aliases)
         {
             fingerprint.Append("alias\t").Append(alias.VendorCode).Append('\t').Append(alias.Source).Append('\t').Append(alias.Value).Append('\n');
@@ -167,10 +186,12 @@ public static class SimilarityModelStore
             .ToList();
         return new TrainingSet(
             trainingVendors, reviewerDecisions,
-            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint.ToString()))));
+            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint.ToString()))),
+            Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(master))));
     }
 
-    internal sealed record TrainingSet(IReadOnlyList<Vendor> Vendors, IReadOnlyList<ReviewerVendorDecision> ReviewerDecisions, string Fingerprint);
+    internal sealed record TrainingSet(
+        IReadOnlyList<Vendor> Vendors, IReadOnlyList<ReviewerVendorDecision> ReviewerDecisions, string Fingerprint, string MasterFingerprint);
 
     [Table("similarity_models")]
     private sealed class SimilarityModelRow

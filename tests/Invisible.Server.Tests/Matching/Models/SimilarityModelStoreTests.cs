@@ -129,7 +129,7 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task Reconcile_trains_on_first_use_decides_with_the_active_model_and_retrains_after_a_reviewer_alias()
+    public async Task Reconcile_trains_on_first_use_and_after_a_reviewer_alias_uses_the_alias_at_once_while_retraining_makes_the_next_version()
     {
         var tenant = await TenantWithVendorsAsync();
         await ImportAsync(tenant, DocumentKind.PurchaseOrders, PurchaseOrders);
@@ -141,10 +141,14 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
         var second = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
         await AddReviewerAliasAsync(tenant, "V3", "Bluewater Hdw");
         var third = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
+        var retrained = await new SimilarityModelRetraining(Database.Tenants, NullLogger<SimilarityModelRetraining>.Instance).RetrainAsync(tenant, CancellationToken.None);
+        var fourth = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
 
         Assert.Equal(1, await ModelVersionOfRunAsync(tenant, first.RunId));
         Assert.Equal(1, await ModelVersionOfRunAsync(tenant, second.RunId));
-        Assert.Equal(2, await ModelVersionOfRunAsync(tenant, third.RunId));
+        Assert.Equal(1, await ModelVersionOfRunAsync(tenant, third.RunId));
+        Assert.Equal((2, true), (retrained!.Model.Version, retrained.TrainedNow));
+        Assert.Equal(2, await ModelVersionOfRunAsync(tenant, fourth.RunId));
         Assert.Equal([(1, false), (2, true)], await VersionsAsync(tenant));
         Assert.Equal(1, third.InvoicesByStatus[Invisible.Reconciliation.Matching.InvoiceStatus.Matched]);
     }
@@ -152,7 +156,8 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
     private async Task<PersistedSimilarityModel?> EnsureActiveAsync(Guid tenant)
     {
         await using var unitOfWork = await Database.Tenants.BeginAsync(tenant, CancellationToken.None);
-        var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), CancellationToken.None);
+        var model = await SimilarityModelStore.EnsureActiveAsync(
+            unitOfWork, await GeneratedPersonalDataKeys.Instance.DataAsync(CancellationToken.None), CancellationToken.None, evenForConfirmedNames: true);
         await unitOfWork.CommitAsync(CancellationToken.None);
         return model;
     }

@@ -1,0 +1,58 @@
+using Invisible.Reconciliation.Documents;
+using Invisible.Reconciliation.Similarity;
+using Invisible.Reconciliation.Vendors;
+using Xunit.Abstractions;
+
+namespace Invisible.Reconciliation.Tests;
+
+/// <summary>
+/// Printed variants (abbreviated, misspelt, another legal form, upper case, a leading "The") of the real company names of
+/// <see cref="RealNameResolutionTests"/>, resolved before any reviewer input and after reviewers confirmed one in ten of the
+/// names left unresolved: confirmed names must raise the resolution rate and never add a wrong vendor.
+/// </summary>
+public class LearningFromReviewersTests(ITestOutputHelper output)
+{
+    private const int VariantsPerVendor = 40;
+
+    [Fact]
+    public void Confirming_one_in_ten_unresolved_names_resolves_more_variants_without_a_wrong_vendor()
+    {
+        var random = new Random(23);
+        var printed = RealNameResolutionTests.Master
+            .SelectMany(vendor => Enumerable.Range(0, VariantsPerVendor).Select(_ => (Name: PrintedNameVariants.Variant(vendor.Name, random), vendor.Code)))
+            .ToList();
+        var model = SimilarityModelTrainer.Train(RealNameResolutionTests.Master, [], version: 1);
+
+        var before = Measure(RealNameResolutionTests.Master, model, printed);
+        var unresolved = before.Unresolved.Distinct().ToList();
+        var confirmed = unresolved.Where((_, index) => index % 10 == 0).ToLookup(entry => entry.Code, entry => entry.Name);
+        var master = RealNameResolutionTests.Master.Select(vendor => vendor with { ConfirmedAliases = confirmed[vendor.Code].ToList() }).ToList();
+        var after = Measure(master, model, printed);
+
+        output.WriteLine($"{printed.Count} printed variants of {RealNameResolutionTests.Master.Length} real companies");
+        output.WriteLine($"before: resolved {before.Rate:P1}, wrong {before.Wrong}");
+        output.WriteLine($"after confirming {confirmed.Sum(group => group.Count())} of {unresolved.Count} unresolved names: resolved {after.Rate:P1}, wrong {after.Wrong}");
+        Assert.True(after.Wrong == 0 && after.Rate > before.Rate, $"before {before.Rate:P1} (wrong {before.Wrong}), after {after.Rate:P1} (wrong {after.Wrong})");
+    }
+
+    private static Measurement Measure(IReadOnlyList<Vendor> master, SimilarityModel model, List<(string Name, string Code)> printed)
+    {
+        var resolver = new VendorResolver(new VendorDirectory(master), model);
+        int resolved = 0, wrong = 0;
+        var unresolved = new List<(string Name, string Code)>();
+        foreach (var (name, code) in printed)
+        {
+            var actual = resolver.Resolve(name, null, null).Vendor?.Code;
+            resolved += actual == code ? 1 : 0;
+            wrong += actual is not null && actual != code ? 1 : 0;
+            if (actual is null)
+            {
+                unresolved.Add((name, code));
+            }
+        }
+
+        return new Measurement((double)resolved / printed.Count, wrong, unresolved);
+    }
+
+    private sealed record Measurement(double Rate, int Wrong, List<(string Name, string Code)> Unresolved);
+}
