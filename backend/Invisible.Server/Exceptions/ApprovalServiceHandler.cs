@@ -91,6 +91,11 @@ public sealed class ApprovalServiceHandler(TenantDatabase tenants, TimeProvider 
             unitOfWork, caller.Role == Domain.ApprovalRule.AdminRole ? null : caller.UserId, context.CancellationToken);
         var response = new ListDelegationsResponse();
         response.Delegations.AddRange(delegations.Select(ToContract));
+        response.Candidates.AddRange((await ApprovalStore.PeopleAsync(unitOfWork, context.CancellationToken)).Values
+            .Where(person => person.DisabledAt is null && person.Id != caller.UserId
+                && person.Role is Domain.ApprovalRule.ApproverRole or Domain.ApprovalRule.AdminRole)
+            .OrderBy(person => person.Name, StringComparer.OrdinalIgnoreCase)
+            .Select(person => new DelegateCandidate { UserId = person.Id.ToString(), Name = person.Name, Role = person.Role }));
         return response;
     }
 
@@ -128,7 +133,7 @@ public sealed class ApprovalServiceHandler(TenantDatabase tenants, TimeProvider 
     [Authorize(Policy = AccessPolicies.Approver)]
     public override async Task<Contracts.Exceptions.V1.Delegation> RevokeDelegation(RevokeDelegationRequest request, ServerCallContext context)
     {
-        var caller = PersonOnly(context.Caller());
+        var caller = context.Caller();
         var delegationId = RequestFields.ParseId(request.DelegationId, "delegation_id", "must be an id returned by ListDelegations");
         await using var unitOfWork = await tenants.BeginAsync(caller.TenantId, context.CancellationToken);
         var revoked = await ApprovalStore.RevokeDelegationAsync(unitOfWork, caller, delegationId, time.GetUtcNow(), context.RequestId(), context.CancellationToken);
@@ -249,9 +254,9 @@ public sealed class ApprovalServiceHandler(TenantDatabase tenants, TimeProvider 
 
     private static string Decimal(decimal? value) => value is { } amount ? (amount / 1.0000000000000000000000000000m).ToString(CultureInfo.InvariantCulture) : "";
 
-    internal static Contracts.Exceptions.V1.Delegation ToContract(DelegationView view)
+    private Contracts.Exceptions.V1.Delegation ToContract(DelegationView view)
     {
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         return new Contracts.Exceptions.V1.Delegation
         {
             Id = view.Id.ToString(),

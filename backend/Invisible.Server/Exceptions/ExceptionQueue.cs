@@ -73,8 +73,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
                 return new { approval };
             }
 
-            var closed = await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Approved, "resolved", reason, decidedAt, cancellationToken);
-            return new { approval, closed };
+            var decisionId = await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Approved, "resolved", reason, decidedAt, cancellationToken);
+            return new { invoiceStatus = InvoiceEvaluation.Approved, decisionId, reason, approval };
         }, cancellationToken);
 
     /// <summary>The engine's ranked PO candidates for the invoice, else the open POs of its vendor.</summary>
@@ -169,11 +169,14 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     public Task<ExceptionView> RejectAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
         ActAsync(caller, exceptionId, "reject", requestId, forceInvoice: false,
             async (unitOfWork, item, decidedAt) =>
-                await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Rejected, "dismissed", reason, decidedAt, cancellationToken),
+            {
+                var decisionId = await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Rejected, "dismissed", reason, decidedAt, cancellationToken);
+                return new { invoiceStatus = InvoiceEvaluation.Rejected, decisionId, reason };
+            },
             cancellationToken);
 
-    /// <summary>The reviewer's decision on the invoice, and the item closed with it.</summary>
-    private static async Task<object> CloseInvoiceAsync(
+    /// <summary>The reviewer's decision on the invoice, and the item closed with it; returns the decision's id.</summary>
+    private static async Task<Guid> CloseInvoiceAsync(
         TenantUnitOfWork unitOfWork, Caller caller, ExceptionView item, string invoiceStatus, string state, string reason, DateTime decidedAt,
         CancellationToken cancellationToken)
     {
@@ -188,7 +191,7 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
             .Set(exception => exception.MatchDecisionId, decisionId)
             .Set(exception => exception.UpdatedAt, () => Sql.CurrentTimestamp)
             .UpdateAsync(cancellationToken);
-        return new { invoiceStatus, decisionId, reason };
+        return decisionId;
     }
 
     private async Task<ExceptionView> ActAsync(

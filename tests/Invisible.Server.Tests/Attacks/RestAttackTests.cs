@@ -111,8 +111,9 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["user_id"] = world.BClerkId,
             ["upload_id"] = world.BUploadId,
             ["message_id"] = world.BIntakeMessageId,
+            ["delegation_id"] = world.BDelegationId,
         };
-        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId];
+        string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BDelegationId, IsolationWorld.BRuleName];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

@@ -37,6 +37,12 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/intake/settings", "The tenant's receiving addresses and sender allowlist."),
         ("post", "/v1/intake/addresses", "Adds an alias address (admins)."),
         ("post", "/v1/intake/allowlist", "Trusts a sender address"),
+        ("get", "/v1/approval-rules", "The tenant's rules, the four-eyes rule"),
+        ("put", "/v1/approval-rules", "Replaces rules, four-eyes and rates as a whole"),
+        ("post", "/v1/approval-rules:preview", "Which open exceptions each rule of a draft would catch"),
+        ("get", "/v1/approval-delegations", "Admins see every delegation"),
+        ("post", "/v1/approval-delegations", "Delegates the caller's approvals"),
+        ("post", "/v1/approval-delegations/{delegationId}:revoke", "Ends a delegation now"),
     ];
 
     [Fact]
