@@ -37,6 +37,12 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./security').then((m) => m.Security),
       },
       {
+        path: 'approvals',
+        title: 'Approvals',
+        canActivate: [withRole('admin', 'approver')],
+        loadComponent: () => import('./approvals').then((m) => m.Approvals),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),

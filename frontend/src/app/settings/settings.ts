@@ -16,6 +16,7 @@ export const settingsSections: readonly Section[] = [
   { path: 'invitations', label: 'Invitations', roles: ['admin'] },
   { path: 'api-keys', label: 'API keys', roles: ['admin'] },
   { path: 'security', label: 'Sign-in policy', roles: ['admin'] },
+  { path: 'approvals', label: 'Approvals', roles: ['admin', 'approver'] },
   { path: 'tolerances', label: 'Tolerances' },
 ];
 
