@@ -236,7 +236,9 @@ export class Exceptions {
   protected approvedBy(progress: ApprovalProgress): string {
     return progress.approvals
       .map((approval) =>
-        approval.onBehalfOfName ? `${approval.approverName} (for ${approval.onBehalfOfName})` : approval.approverName,
+        approval.onBehalfOfName
+          ? `${approval.approverName} (for ${approval.onBehalfOfName})`
+          : approval.approverName,
       )
       .join(', ');
   }

@@ -24,20 +24,37 @@ class ApprovalServer {
       getApprovalRules: () => ({
         tenantCurrency: 'GBP',
         fourEyes: true,
-        rules: [create(ApprovalRuleSchema, { name: 'Over 10,000', minAmount: '10000', requiredApprovals: 2, requiredRole: 'admin' })],
+        rules: [
+          create(ApprovalRuleSchema, {
+            name: 'Over 10,000',
+            minAmount: '10000',
+            requiredApprovals: 2,
+            requiredRole: 'admin',
+          }),
+        ],
       }),
       previewApprovalRules: (request) => {
         this.previews.push(request);
         return {
           rules: [
-            ...request.rules.map((rule, position) => ({ position, ruleName: rule.name, count: 3 - position, examples: [] })),
+            ...request.rules.map((rule, position) => ({
+              position,
+              ruleName: rule.name,
+              count: 3 - position,
+              examples: [],
+            })),
             { position: -1, ruleName: 'Default: one approval', count: 7, examples: [] },
           ],
         };
       },
       setApprovalRules: (request) => {
         this.saves.push(request);
-        return { tenantCurrency: 'GBP', fourEyes: request.fourEyes, rules: request.rules, exchangeRates: request.exchangeRates };
+        return {
+          tenantCurrency: 'GBP',
+          fourEyes: request.fourEyes,
+          rules: request.rules,
+          exchangeRates: request.exchangeRates,
+        };
       },
     });
   };
@@ -54,12 +71,17 @@ describe('approval rules editor', () => {
     });
     await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
     const fixture = TestBed.createComponent(ApprovalRules);
-    const page = await renderUntil(fixture, (shown) => shown.querySelector('[data-testid="rule-0"]') !== null);
+    const page = await renderUntil(
+      fixture,
+      (shown) => shown.querySelector('[data-testid="rule-0"]') !== null,
+    );
     return { fixture, page, backend };
   }
 
   function button(page: HTMLElement, text: string): HTMLButtonElement {
-    return Array.from(page.querySelectorAll('button')).find((candidate) => candidate.textContent?.trim() === text)!;
+    return Array.from(page.querySelectorAll('button')).find(
+      (candidate) => candidate.textContent?.trim() === text,
+    )!;
   }
 
   it('previews a draft with a new rule without saving, showing what each rule would catch', async () => {
@@ -78,7 +100,9 @@ describe('approval rules editor', () => {
       ['Rule 2', ['duplicate', 'price_variance']],
     ]);
     expect(backend.saves).toEqual([]);
-    expect(page.querySelector('[data-testid="rules-preview"]')!.textContent).toContain('Default: one approval');
+    expect(page.querySelector('[data-testid="rules-preview"]')!.textContent).toContain(
+      'Default: one approval',
+    );
   });
 
   it('saves the rules keeping the four-eyes setting it read', async () => {
@@ -87,8 +111,8 @@ describe('approval rules editor', () => {
     page.querySelector('form')!.dispatchEvent(new Event('submit'));
     await renderUntil(fixture, (shown) => shown.querySelector('.notice') !== null);
 
-    expect(backend.saves.map((save) => [save.fourEyes, save.rules[0].requiredRole, save.rules[0].minAmount])).toEqual([
-      [true, 'admin', '10000'],
-    ]);
+    expect(
+      backend.saves.map((save) => [save.fourEyes, save.rules[0].requiredRole, save.rules[0].minAmount]),
+    ).toEqual([[true, 'admin', '10000']]);
   });
 });

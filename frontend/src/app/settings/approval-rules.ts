@@ -155,7 +155,10 @@ export class ApprovalRules implements OnInit {
   }
 
   protected addRate(): void {
-    this.rates.update((rates) => [...rates, { currency: '', validFrom: new Date().toISOString().slice(0, 10), rate: '' }]);
+    this.rates.update((rates) => [
+      ...rates,
+      { currency: '', validFrom: new Date().toISOString().slice(0, 10), rate: '' },
+    ]);
   }
 
   protected removeRate(index: number): void {

@@ -17,13 +17,16 @@ import { RpcAction } from '../shared/rpc-action';
   template: `
     <section class="card" aria-labelledby="delegations-heading" [attr.aria-busy]="delegations.loading()">
       <h2 id="delegations-heading">Delegations</h2>
-      <p class="hint">While you are away, someone you choose gives your approvals; each counts as yours and names them.</p>
+      <p class="hint">
+        While you are away, someone you choose gives your approvals; each counts as yours and names them.
+      </p>
       <app-load-status [of]="delegations" loading="Loading delegations…" />
       @if (delegations.value(); as current) {
         <ul data-testid="delegation-list">
           @for (delegation of current.delegations; track delegation.id) {
             <li>
-              {{ delegation.delegatorName }} → {{ delegation.delegateName }}, {{ day(delegation.startsAt) }} to
+              {{ delegation.delegatorName }} → {{ delegation.delegateName }},
+              {{ day(delegation.startsAt) }} to
               {{ day(delegation.endsAt) }}
               @if (delegation.revoked) {
                 (revoked)
@@ -99,7 +102,8 @@ export class Delegations implements OnInit {
     await this.acting.run(async () => {
       const created = await this.approvals.createDelegation({
         delegateId: String(data.get('delegate') ?? ''),
-        startsAt: from === '' || from === this.today ? undefined : timestampFromDate(new Date(`${from}T00:00:00Z`)),
+        startsAt:
+          from === '' || from === this.today ? undefined : timestampFromDate(new Date(`${from}T00:00:00Z`)),
         endsAt: timestampFromDate(new Date(`${until}T00:00:00Z`)),
         reason: String(data.get('reason') ?? '').trim(),
       });
