@@ -87,7 +87,6 @@ public static class ApprovalStore
         var given = await GivenAsync(unitOfWork, item.Id, cancellationToken);
         var progress = policy.Progress(subject, given.Select(row => new GivenApproval(row.ApproverId, row.PrincipalId, row.PrincipalRole)).ToList());
         var people = await PeopleAsync(unitOfWork, cancellationToken);
-        string Name(Guid id) => people.TryGetValue(id, out var person) ? person.Name : "an API key";
         var eligible = progress.Satisfied || item.State is not ("open" or "in_review")
             ? []
             : people.Values
@@ -98,11 +97,46 @@ public static class ApprovalStore
                 .ToList();
         return new ApprovalProgressView(
             progress,
-            given.Select(row => new GivenApprovalView(
-                    row.ApproverId, Name(row.ApproverId), row.PrincipalId == row.ApproverId ? null : row.PrincipalId,
-                    row.PrincipalId == row.ApproverId ? null : Name(row.PrincipalId), row.ApprovedAt, row.Comment))
-                .ToList(),
+            given.Select(row => View(row, people)).ToList(),
             eligible);
+    }
+
+    /// <summary>
+    /// The progress of a page of the queue: one read of the policy, the people and the page's approvals. Without the
+    /// eligible names (they need the importer of each invoice): the queue says what is still needed, the detail who.
+    /// </summary>
+    public static async Task<IReadOnlyList<ExceptionView>> WithProgressAsync(
+        TenantUnitOfWork unitOfWork, IReadOnlyList<ExceptionView> items, CancellationToken cancellationToken)
+    {
+        if (items.Count == 0)
+        {
+            return items;
+        }
+
+        var policy = (await LoadAsync(unitOfWork, cancellationToken)).Engine;
+        var ids = items.Select(item => item.Id).ToArray();
+        var given = (await unitOfWork.Db.GetTable<ExceptionApprovalRow>()
+                .Where(row => ids.Contains(row.ExceptionId))
+                .OrderBy(row => row.ApprovedAt)
+                .ToListAsync(cancellationToken))
+            .ToLookup(row => row.ExceptionId);
+        var people = given.Count == 0 ? new Dictionary<Guid, Person>() : await PeopleAsync(unitOfWork, cancellationToken);
+        return items.Select(item =>
+        {
+            var rows = given[item.Id].ToList();
+            var subject = new ApprovalSubject(
+                item.Invoice.InvoiceTotal, item.Invoice.Currency.Trim(), item.Invoice.InvoiceDate, item.Invoice.VendorCode, Reasons(item.Reason), null);
+            var progress = policy.Progress(subject, rows.Select(row => new GivenApproval(row.ApproverId, row.PrincipalId, row.PrincipalRole)).ToList());
+            return item with { Approval = new ApprovalProgressView(progress, rows.Select(row => View(row, people)).ToList(), []) };
+        }).ToList();
+    }
+
+    private static GivenApprovalView View(ExceptionApprovalRow row, Dictionary<Guid, Person> people)
+    {
+        string Name(Guid id) => people.TryGetValue(id, out var person) ? person.Name : "an API key";
+        var forSomeoneElse = row.PrincipalId != row.ApproverId;
+        return new GivenApprovalView(
+            row.ApproverId, Name(row.ApproverId), forSomeoneElse ? row.PrincipalId : null, forSomeoneElse ? Name(row.PrincipalId) : null, row.ApprovedAt, row.Comment);
     }
 
     /// <summary>

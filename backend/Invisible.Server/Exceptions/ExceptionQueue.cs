@@ -26,7 +26,8 @@ public sealed class ExceptionQueue(TenantDatabase tenants, TimeProvider time, IL
     public async Task<ExceptionPage> ListAsync(Guid tenantId, ExceptionFilter filter, int offset, int limit, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        return await ExceptionQueries.ListAsync(unitOfWork, filter, offset, limit, cancellationToken);
+        var page = await ExceptionQueries.ListAsync(unitOfWork, filter, offset, limit, cancellationToken);
+        return page with { Items = await ApprovalStore.WithProgressAsync(unitOfWork, page.Items, cancellationToken) };
     }
 
     public async Task<ExceptionView> GetAsync(Guid tenantId, Guid exceptionId, CancellationToken cancellationToken)

@@ -36,6 +36,8 @@ public sealed class ApprovalPolicyTests(AccountsServer server)
 
         var first = (await queue.ExceptionsAsync("ApproveException", new ApproveExceptionRequest { ExceptionId = item.Id, Reason = "price agreed by phone" }, Roles.Approver))
             .As<ExceptionItem>();
+        var inTheQueue = (await queue.ExceptionsAsync("ListExceptions", new ListExceptionsRequest())).As<ListExceptionsResponse>()
+            .Items.Single(listed => listed.Id == item.Id).Approval;
         var again = await queue.ExceptionsAsync("ApproveException", new ApproveExceptionRequest { ExceptionId = item.Id, Reason = "me again" }, Roles.Approver);
         var second = (await queue.ExceptionsAsync("ApproveException", new ApproveExceptionRequest { ExceptionId = item.Id, Reason = "confirmed" }))
             .As<ExceptionItem>();
@@ -47,6 +49,7 @@ public sealed class ApprovalPolicyTests(AccountsServer server)
         Assert.Equal(
             (ExceptionState.Open, 1, "1 more approval, one of them from an admin", true),
             (first.State, first.Approval.Approvals.Count, first.Approval.Summary, string.Join(", ", first.Approval.EligibleApproverNames) == adminName));
+        Assert.Equal((1, "1 more approval, one of them from an admin"), (inTheQueue.Approvals.Count, inTheQueue.Summary));
         Assert.Equal((StatusCode.PermissionDenied, "ALREADY_APPROVED"), (again.Status, again.Reason));
         Assert.Equal((ExceptionState.Resolved, InvoiceStatus.Approved, 2, "Approved"), (second.State, second.Invoice.Status, second.Approval.Approvals.Count, second.Approval.Summary));
         Assert.Equal(2, audited);
