@@ -160,7 +160,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             do $$
             declare
                 t   uuid := current_setting('app.tenant_id')::uuid;
-                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid;
+                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid; exc uuid; usr2 uuid;
             begin
                 insert into users (tenant_id, email_encrypted, email_index, role)
                     values (t, '\x01'::bytea, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'admin') returning id into usr;
@@ -200,7 +200,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into line_decisions (tenant_id, match_decision_id, invoice_line_id, purchase_order_line_id, line_status, explanation)
                     values (t, dec, invl, pol, 'matched', '{}');
                 insert into exceptions (tenant_id, invoice_id, match_decision_id, reason, assignee_id)
-                    values (t, inv, dec, 'price_variance', usr);
+                    values (t, inv, dec, 'price_variance', usr) returning id into exc;
                 insert into match_overrides (tenant_id, invoice_id, kind, po_number, reason, created_by)
                     values (t, inv, 'rematch', 'PO-10045', 'seed', usr::text);
                 insert into similarity_models (tenant_id, kind, version, weights) values (t, 'vendor_name', 1, '{"intercept": 0.1}');
@@ -235,6 +235,15 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into quickbooks_oauth_states (tenant_id, state_hash, created_by, expires_at)
                     values (t, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'seed', now() + interval '10 minutes');
                 insert into quickbooks_webhook_events (tenant_id, event_key) values (t, 'Bill:1:Update:' || t::text);
+                insert into approval_rules (tenant_id, position, name, min_amount, required_approvals, required_role, updated_by)
+                    values (t, 0, 'Over 10,000', 10000, 2, 'admin', 'seed');
+                insert into exception_approvals (tenant_id, exception_id, approver_id, principal_id, principal_role, rule_name, comment)
+                    values (t, exc, usr, usr, 'admin', 'Over 10,000', 'seed');
+                insert into users (tenant_id, email_encrypted, email_index, role)
+                    values (t, '\x02'::bytea, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'approver') returning id into usr2;
+                insert into approval_delegations (tenant_id, delegator_id, delegate_id, starts_at, ends_at, created_by)
+                    values (t, usr, usr2, now(), now() + interval '7 days', 'seed');
+                insert into exchange_rates (tenant_id, currency, valid_from, rate) values (t, 'EUR', '2026-01-01', 1.1);
             end $$
             """;
 

@@ -16,7 +16,11 @@ public sealed record ExceptionView(
     DateTime OpenedAt,
     DateTime? ResolvedAt,
     string? ResolutionNote,
-    Guid MatchDecisionId);
+    Guid MatchDecisionId)
+{
+    /// <summary>Where the approval stands; read for one item (detail, an action's answer), not for lists.</summary>
+    public ApprovalProgressView? Approval { get; init; }
+}
 
 public enum ExceptionOrder
 {

@@ -1,6 +1,9 @@
 using Invisible.Server.FieldEncryption;
 using System.Text.Json;
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
+using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
 using Invisible.Server.Matching;
@@ -27,44 +30,58 @@ public sealed class ExceptionQueue(
     public async Task<ExceptionPage> ListAsync(Guid tenantId, ExceptionFilter filter, int offset, int limit, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        return await ExceptionQueries.ListAsync(unitOfWork, filter, offset, limit, cancellationToken);
+        var page = await ExceptionQueries.ListAsync(unitOfWork, filter, offset, limit, cancellationToken);
+        return page with { Items = await ApprovalStore.WithProgressAsync(unitOfWork, page.Items, cancellationToken) };
     }
 
     public async Task<ExceptionView> GetAsync(Guid tenantId, Guid exceptionId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        return await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+        return await WithApprovalAsync(
+            unitOfWork, await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId), cancellationToken);
     }
+
+    private async Task<ExceptionView> WithApprovalAsync(TenantUnitOfWork unitOfWork, ExceptionView item, CancellationToken cancellationToken) =>
+        item with { Approval = await ApprovalStore.ProgressAsync(unitOfWork, item, time.GetUtcNow(), cancellationToken) };
 
     /// <summary>Assigns the item to a user of the tenant (it moves to in_review), or unassigns it (back to open).</summary>
     public Task<ExceptionView> AssignAsync(Caller caller, Guid exceptionId, Guid? userId, string? requestId, CancellationToken cancellationToken) =>
         ActAsync(caller, exceptionId, "assign", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
-            // SQL (LINQ conversion pending, issue #18): an existence check on users, ported mechanically from Dapper.
-            if (userId is { } assignee && !await unitOfWork.Db.ExecuteAsync<bool>(
-                    "select exists (select 1 from users where id = @assignee and disabled_at is null)", new { assignee }, cancellationToken))
+            if (userId is { } assignee && !await unitOfWork.Db.GetTable<ActiveUserRow>()
+                    .AnyAsync(user => user.Id == assignee && user.DisabledAt == null, cancellationToken))
             {
                 throw DomainException.WithReason(ErrorKind.NotFound, $"No active user {assignee} in your organisation.", "USER_NOT_FOUND", ErrorDomain);
             }
 
-            // SQL: the state follows the assignee (case on a parameter) in one statement; LINQ conversion pending (issue #18).
-            await unitOfWork.Db.ExecuteAsync(
-                """
-                update exceptions set assignee_id = @userId, status = case when @userId::uuid is null then 'open' else 'in_review' end, updated_at = now()
-                where id = @exceptionId
-                """, new { userId, exceptionId }, cancellationToken);
+            await unitOfWork.Db.GetTable<ExceptionStateRow>()
+                .Where(exception => exception.Id == exceptionId)
+                .Set(exception => exception.AssigneeId, userId)
+                .Set(exception => exception.Status, userId == null ? "open" : "in_review")
+                .Set(exception => exception.UpdatedAt, () => Sql.CurrentTimestamp)
+                .UpdateAsync(cancellationToken);
             return new { assigneeId = userId };
         }, cancellationToken);
 
     /// <summary>
-    /// Override: the invoice is accepted as it is. The caller's role is checked by the RPC policy (approvers and admins), the
-    /// tenant's four-eyes rule here (<see cref="SegregationOfDuties"/>), as for re-match and "not a duplicate".
+    /// Override: one approval under the tenant's approval policy (<see cref="ApprovalStore"/>, the domain's
+    /// <see cref="Invisible.Reconciliation.Approvals.ApprovalPolicy"/>, four-eyes included); the invoice is accepted as it is
+    /// once the rule that catches the exception is satisfied. The caller's role is checked by the RPC policy (approvers and
+    /// admins). Every approval is audited (<c>exceptions.approve</c>, with the rule and what remains).
     /// </summary>
     public Task<ExceptionView> ApproveAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
-        CloseAsync(caller, exceptionId, InvoiceEvaluation.Approved, "resolved", reason, requestId, cancellationToken);
+        ActAsync(caller, exceptionId, "approve", requestId, forceInvoice: false, async (unitOfWork, item, decidedAt) =>
+        {
+            var (progress, approval) = await ApprovalStore.RecordAsync(unitOfWork, caller, item, reason, time.GetUtcNow(), cancellationToken);
+            if (!progress.Satisfied)
+            {
+                return new { approval };
+            }
 
-    public Task<ExceptionView> RejectAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
-        CloseAsync(caller, exceptionId, InvoiceEvaluation.Rejected, "dismissed", reason, requestId, cancellationToken);
+            var confirmedAlias = await ReviewerVendorConfirmation.AfterApprovalAsync(unitOfWork, item, caller.AuditActor, requestId, cancellationToken);
+            var decisionId = await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Approved, "resolved", reason, decidedAt, cancellationToken);
+            return new { invoiceStatus = InvoiceEvaluation.Approved, decisionId, reason, approval, confirmedAlias };
+        }, cancellationToken);
 
     /// <summary>The engine's ranked PO candidates for the invoice, else the open POs of its vendor.</summary>
     public async Task<IReadOnlyList<RematchCandidateView>> CandidatesAsync(Guid tenantId, Guid exceptionId, CancellationToken cancellationToken)
@@ -113,16 +130,15 @@ public sealed class ExceptionQueue(
         ActAsync(caller, exceptionId, "rematch", requestId, forceInvoice: true, async (unitOfWork, item, _) =>
         {
             await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
-            // SQL (LINQ conversion pending, issue #18): single-table lookup, ported mechanically from Dapper.
-            var po = (await unitOfWork.Db.QueryToListAsync<PurchaseOrderRef>(
-                "select id as Id, po_number as PoNumber from purchase_orders where superseded_at is null and upper(po_number) = upper(@poNumber)", new { poNumber = poNumber.Trim() }, cancellationToken)).SingleOrDefault()
+            var wanted = poNumber.Trim().ToUpperInvariant();
+            var po = (await unitOfWork.Db.GetTable<PurchaseOrderRef>()
+                    .Where(order => order.SupersededAt == null && Sql.Upper(order.PoNumber) == wanted)
+                    .ToListAsync(cancellationToken)).SingleOrDefault()
                 ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No current purchase order '{poNumber}'.", "PO_NOT_FOUND", ErrorDomain);
-            // SQL (LINQ conversion pending, issue #18): single-table lookup.
-            var poLines = (await unitOfWork.Db.QueryToListAsync<int>(
-                "select line_no from purchase_order_lines where purchase_order_id = @id", new { id = po.Id }, cancellationToken)).ToHashSet();
-            // SQL (LINQ conversion pending, issue #18): single-table lookup.
-            var invoiceLines = (await unitOfWork.Db.QueryToListAsync<int>(
-                "select line_no from invoice_lines where invoice_id = @id", new { id = item.Invoice.InvoiceId }, cancellationToken)).ToHashSet();
+            var poLines = (await unitOfWork.Db.GetTable<PurchaseOrderLineRef>()
+                .Where(line => line.PurchaseOrderId == po.Id).Select(line => line.LineNo).ToListAsync(cancellationToken)).ToHashSet();
+            var invoiceLines = (await unitOfWork.Db.GetTable<InvoiceLineRef>()
+                .Where(line => line.InvoiceId == item.Invoice.InvoiceId).Select(line => line.LineNo).ToListAsync(cancellationToken)).ToHashSet();
             var violations = lines
                 .Select((pairing, index) =>
                     !invoiceLines.Contains(pairing.InvoiceLineNo) ? new FieldViolation($"lines[{index}].invoice_line_no", "is not a line of this invoice")
@@ -178,29 +194,33 @@ public sealed class ExceptionQueue(
             return new { reason };
         }, cancellationToken);
 
-    private Task<ExceptionView> CloseAsync(
-        Caller caller, Guid exceptionId, string invoiceStatus, string state, string reason, string? requestId, CancellationToken cancellationToken) =>
-        ActAsync(caller, exceptionId, invoiceStatus == InvoiceEvaluation.Approved ? "approve" : "reject", requestId, forceInvoice: false,
+    public Task<ExceptionView> RejectAsync(Caller caller, Guid exceptionId, string reason, string? requestId, CancellationToken cancellationToken) =>
+        ActAsync(caller, exceptionId, "reject", requestId, forceInvoice: false,
             async (unitOfWork, item, decidedAt) =>
             {
-                ConfirmedAlias? confirmedAlias = null;
-                if (invoiceStatus == InvoiceEvaluation.Approved)
-                {
-                    await SegregationOfDuties.RequireSecondPersonAsync(unitOfWork, caller, item.Invoice.InvoiceId, cancellationToken);
-                    confirmedAlias = await ReviewerVendorConfirmation.AfterApprovalAsync(unitOfWork, item, caller.AuditActor, requestId, cancellationToken);
-                }
+                var decisionId = await CloseInvoiceAsync(unitOfWork, caller, item, InvoiceEvaluation.Rejected, "dismissed", reason, decidedAt, cancellationToken);
+                return new { invoiceStatus = InvoiceEvaluation.Rejected, decisionId, reason };
+            },
+            cancellationToken);
 
-                var decisionId = await ReviewerDecisionStore.AppendAsync(
-                    unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
-                // SQL (LINQ conversion pending, issue #18): single-row update, ported mechanically from Dapper.
-                await unitOfWork.Db.ExecuteAsync(
-                    """
-                    update exceptions set status = @state, resolved_at = now(), resolved_by = @resolvedBy, resolution_note = @reason,
-                                          match_decision_id = @decisionId, updated_at = now()
-                    where id = @exceptionId
-                    """, new { state, resolvedBy = caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null, reason, decisionId, exceptionId }, cancellationToken);
-                return new { invoiceStatus, decisionId, reason, confirmedAlias };
-            }, cancellationToken);
+    /// <summary>The reviewer's decision on the invoice, and the item closed with it; returns the decision's id.</summary>
+    private static async Task<Guid> CloseInvoiceAsync(
+        TenantUnitOfWork unitOfWork, Caller caller, ExceptionView item, string invoiceStatus, string state, string reason, DateTime decidedAt,
+        CancellationToken cancellationToken)
+    {
+        var decisionId = await ReviewerDecisionStore.AppendAsync(
+            unitOfWork, item.Invoice.InvoiceId, invoiceStatus, decidedAt, DecidedBy(caller), reason, cancellationToken);
+        await unitOfWork.Db.GetTable<ExceptionStateRow>()
+            .Where(exception => exception.Id == item.Id)
+            .Set(exception => exception.Status, state)
+            .Set(exception => exception.ResolvedAt, () => Sql.CurrentTimestamp)
+            .Set(exception => exception.ResolvedBy, caller.Kind == CallerKind.User ? caller.UserId : (Guid?)null)
+            .Set(exception => exception.ResolutionNote, reason)
+            .Set(exception => exception.MatchDecisionId, decisionId)
+            .Set(exception => exception.UpdatedAt, () => Sql.CurrentTimestamp)
+            .UpdateAsync(cancellationToken);
+        return decisionId;
+    }
 
     private async Task<ExceptionView> ActAsync(
         Caller caller,
@@ -224,7 +244,8 @@ public sealed class ExceptionQueue(
         var invoiceId = item.Invoice.InvoiceId;
         var reevaluated = await redecision.ReevaluateAsync(
             DecidedBy(caller), forceInvoice ? new HashSet<Guid> { invoiceId } : new HashSet<Guid>(), eligible: null, cancellationToken);
-        var after = await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId);
+        var after = await WithApprovalAsync(
+            unitOfWork, await ExceptionQueries.GetAsync(unitOfWork, exceptionId, forUpdate: false, cancellationToken) ?? throw NotFound(exceptionId), cancellationToken);
         await redecision.RecordAsync(
             new RedecisionAudit(
                 caller.AuditActor, $"exceptions.{action}", "exception", exceptionId.ToString(),
@@ -255,10 +276,58 @@ public sealed class ExceptionQueue(
 
     private sealed record StoredCandidate(string PoNumber, double Score, double ItemOverlap, double QuantityFit, double ExactQuantity, double PriceFit);
 
+    [Table("exceptions")]
+    private sealed class ExceptionStateRow
+    {
+        [Column("id"), PrimaryKey] public Guid Id { get; set; }
+
+        [Column("status")] public string Status { get; set; } = "";
+
+        [Column("assignee_id")] public Guid? AssigneeId { get; set; }
+
+        [Column("resolved_at")] public DateTime? ResolvedAt { get; set; }
+
+        [Column("resolved_by")] public Guid? ResolvedBy { get; set; }
+
+        [Column("resolution_note")] public string? ResolutionNote { get; set; }
+
+        [Column("match_decision_id")] public Guid MatchDecisionId { get; set; }
+
+        [Column("updated_at")] public DateTime UpdatedAt { get; set; }
+    }
+
+    [Table("users")]
+    private sealed class ActiveUserRow
+    {
+        [Column("id"), PrimaryKey] public Guid Id { get; set; }
+
+        [Column("disabled_at")] public DateTime? DisabledAt { get; set; }
+    }
+
+    [Table("purchase_orders")]
     private sealed class PurchaseOrderRef
     {
-        public Guid Id { get; init; }
-        public string PoNumber { get; init; } = "";
+        [Column("id"), PrimaryKey] public Guid Id { get; set; }
+
+        [Column("po_number")] public string PoNumber { get; set; } = "";
+
+        [Column("superseded_at")] public DateTime? SupersededAt { get; set; }
+    }
+
+    [Table("purchase_order_lines")]
+    private sealed class PurchaseOrderLineRef
+    {
+        [Column("purchase_order_id")] public Guid PurchaseOrderId { get; set; }
+
+        [Column("line_no")] public int LineNo { get; set; }
+    }
+
+    [Table("invoice_lines")]
+    private sealed class InvoiceLineRef
+    {
+        [Column("invoice_id")] public Guid InvoiceId { get; set; }
+
+        [Column("line_no")] public int LineNo { get; set; }
     }
 
     private sealed class PurchaseOrderRow

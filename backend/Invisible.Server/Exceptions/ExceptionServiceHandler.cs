@@ -213,6 +213,7 @@ public sealed class ExceptionServiceHandler(ExceptionQueue queue, TimeProvider t
         ResolvedAt = view.ResolvedAt is { } resolvedAt ? Timestamp.FromDateTime(DateTime.SpecifyKind(resolvedAt, DateTimeKind.Utc)) : null,
         ResolutionNote = view.ResolutionNote ?? "",
         AmountHeld = MatchingServiceHandler.Decimal(view.Invoice.InvoiceTotal),
+        Approval = view.Approval is { } approval ? ApprovalServiceHandler.ToContract(approval) : null,
     };
 
     private static Guid ExceptionId(string value) => RequestFields.ParseId(value, "exception_id", "must be an id returned by ListExceptions");

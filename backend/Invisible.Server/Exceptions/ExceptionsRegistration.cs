@@ -4,7 +4,7 @@ namespace Invisible.Server.Exceptions;
 
 public static class ExceptionsRegistration
 {
-    /// <summary>The exception queue's actions and the gRPC <c>invisible.exceptions.v1.ExceptionService</c>.</summary>
+    /// <summary>The exception queue's actions and the gRPC <c>invisible.exceptions.v1.ExceptionService</c> and <c>ApprovalService</c>.</summary>
     public static IServiceCollection AddExceptions(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
@@ -15,6 +15,7 @@ public static class ExceptionsRegistration
     public static IEndpointRouteBuilder MapExceptions(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGrpcService<ExceptionServiceHandler>();
+        endpoints.MapGrpcService<ApprovalServiceHandler>();
         return endpoints;
     }
 }

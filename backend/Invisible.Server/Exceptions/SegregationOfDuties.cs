@@ -44,14 +44,8 @@ public static class SegregationOfDuties
             return;
         }
 
-        // imports.uploaded_by holds the importing user's or API key's id as text (ImportRequest.Actor).
-        var importedBy = await (
-                from invoice in unitOfWork.Db.GetTable<InvoiceImportRow>()
-                join import in unitOfWork.Db.GetTable<ImportUploaderRow>() on invoice.ImportId equals import.Id
-                where invoice.Id == invoiceId
-                select import.UploadedBy)
-            .FirstOrDefaultAsync(cancellationToken);
-        if (string.Equals(importedBy, caller.UserId.ToString(), StringComparison.OrdinalIgnoreCase))
+        var importedBy = await ImportedByAsync(unitOfWork, invoiceId, cancellationToken);
+        if (importedBy == caller.UserId)
         {
             throw DomainException.WithReason(
                 ErrorKind.PermissionDenied,
@@ -59,6 +53,19 @@ public static class SegregationOfDuties
                 FourEyesReason,
                 ExceptionQueue.ErrorDomain);
         }
+    }
+
+    /// <summary>The user or API key that imported the invoice's file; null when a process or the CLI did.</summary>
+    public static async Task<Guid?> ImportedByAsync(TenantUnitOfWork unitOfWork, Guid invoiceId, CancellationToken cancellationToken)
+    {
+        // imports.uploaded_by holds the importing user's or API key's id as text (ImportRequest.Actor).
+        var importedBy = await (
+                from invoice in unitOfWork.Db.GetTable<InvoiceImportRow>()
+                join import in unitOfWork.Db.GetTable<ImportUploaderRow>() on invoice.ImportId equals import.Id
+                where invoice.Id == invoiceId
+                select import.UploadedBy)
+            .FirstOrDefaultAsync(cancellationToken);
+        return Guid.TryParse(importedBy, out var id) ? id : null;
     }
 
     [Table("tenants")]

@@ -179,6 +179,27 @@ public sealed class AccessMatrixTests(AccountsServer server)
             var reply = await world.Call(QueueRpc("BulkAction"), new BulkActionRequest { Action = BulkActionKind.Reject, ExceptionIds = { world.BExceptionId }, Reason = "bulk" }, await world.SessionOfA());
             return ExpectOk(reply) ?? (reply.As<BulkActionResponse>().Results.Single().Ok ? "A's bulk action changed B's exception" : null);
         },
+        // Approval policies and delegations: A reads, previews and changes its own; B's rule, delegation and exception stay out of sight and unchanged.
+        ["invisible.exceptions.v1.ApprovalService.GetApprovalRules"] = async world => ExpectNoneOf(
+            await world.Call(ApprovalRpc("GetApprovalRules"), new GetApprovalRulesRequest(), await world.SessionOfA()), IsolationWorld.BRuleName),
+        ["invisible.exceptions.v1.ApprovalService.SetApprovalRules"] = async world => ExpectOk(
+            await world.Call(ApprovalRpc("SetApprovalRules"), new SetApprovalRulesRequest
+            {
+                Rules = { new Contracts.Exceptions.V1.ApprovalRule { Name = "A's rule", RequiredApprovals = 2 } }, FourEyes = true,
+            }, await world.SessionOfA())),
+        ["invisible.exceptions.v1.ApprovalService.PreviewApprovalRules"] = async world => ExpectNoneOf(
+            await world.Call(ApprovalRpc("PreviewApprovalRules"), new PreviewApprovalRulesRequest(), await world.SessionOfA()), world.BExceptionId, IsolationWorld.BInvoiceNumber),
+        ["invisible.exceptions.v1.ApprovalService.ListDelegations"] = async world => ExpectNoneOf(
+            await world.Call(ApprovalRpc("ListDelegations"), new ListDelegationsRequest(), await world.SessionOfA()), world.BDelegationId, world.BClerkId),
+        ["invisible.exceptions.v1.ApprovalService.CreateDelegation"] = async world => Expect(
+            await world.Call(ApprovalRpc("CreateDelegation"), new CreateDelegationRequest
+            {
+                DelegateId = world.BClerkId, EndsAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddDays(1)),
+            }, await world.SessionOfA()),
+            StatusCode.InvalidArgument),
+        ["invisible.exceptions.v1.ApprovalService.RevokeDelegation"] = async world => Expect(
+            await world.Call(ApprovalRpc("RevokeDelegation"), new RevokeDelegationRequest { DelegationId = world.BDelegationId }, await world.SessionOfA()),
+            StatusCode.NotFound),
         ["invisible.matching.v1.MatchingService.GetTolerances"] = async world => ExpectOk(
             await world.Call(MatchingRpc("GetTolerances"), new GetTolerancesRequest(), await world.SessionOfA())),
         // A's tolerance change re-evaluates A's open exceptions only: B's decisions and audit trail stay as they were.
@@ -311,6 +332,8 @@ public sealed class AccessMatrixTests(AccountsServer server)
     private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor QueueRpc(string name) => ExceptionsReflection.Descriptor.Services[0].FindMethodByName(name);
+
+    private static Google.Protobuf.Reflection.MethodDescriptor ApprovalRpc(string name) => ApprovalsReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor MatchingRpc(string name) => MatchingReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -560,6 +583,9 @@ internal sealed class IsolationWorld
     public const string BQuickBooksRealm = "B-ONLY-REALM";
 
     public const string BQuickBooksBillId = "B-ONLY-BILL-77";
+    public const string BRuleName = "B-ONLY-APPROVAL-RULE";
+
+    public string BDelegationId { get; private set; } = "";
 
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
@@ -620,6 +646,15 @@ internal sealed class IsolationWorld
                 insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
                 values (@tenantId, @host, 993, 'implicit', 'b-only-user', 'intake-mailbox-of-b', 'test')
                 """, new { tenantId = b.Id, host = BMailboxHost }, CancellationToken.None);
+            await unitOfWork.Db.ExecuteAsync(
+                "insert into approval_rules (tenant_id, position, name, required_approvals, updated_by) values (@tenantId, 0, @name, 2, 'test')",
+                new { tenantId = b.Id, name = BRuleName }, CancellationToken.None);
+            world.BDelegationId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                """
+                insert into approval_delegations (tenant_id, delegator_id, delegate_id, starts_at, ends_at, created_by)
+                select @tenantId, admin.id, @clerkId::uuid, now(), now() + interval '7 days', 'test' from users admin where admin.role = 'admin' limit 1
+                returning id
+                """, new { tenantId = b.Id, clerkId = world.BClerkId }, CancellationToken.None)).ToString();
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -671,6 +706,9 @@ internal sealed class IsolationWorld
                 'quickbooks', (select json_agg(c) from (select realm_id, status, encode(refresh_token, 'hex') as token, default_expense_account_id, create_missing_vendors
                                from quickbooks_connections) c),
                 'quickbooks_exports', (select json_agg(e order by e.invoice_id) from (select invoice_id, state, attempt, request_id, qbo_id from quickbooks_exports) e),
+                'approval_rules', (select json_agg(r order by r.position) from (select position, name, required_approvals from approval_rules) r),
+                'approval_delegations', (select json_agg(d order by d.id) from (select id, delegate_id, revoked_at from approval_delegations) d),
+                'exception_approvals', (select count(*) from exception_approvals),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";
     }

@@ -113,9 +113,10 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["message_id"] = world.BIntakeMessageId,
             ["item_id"] = world.BToKeyItemId,
             ["po_number"] = IsolationWorld.BPoNumber,
+            ["delegation_id"] = world.BDelegationId,
         };
         string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BToKeyItemId,
-                               IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksBillId];
+                               IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksBillId, world.BDelegationId, IsolationWorld.BRuleName];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

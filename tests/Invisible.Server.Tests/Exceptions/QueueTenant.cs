@@ -50,6 +50,17 @@ internal sealed class QueueTenant
         return await QuerySingleAsync<Guid>("select id from users where email_index = @email", new { email = Tenant.EmailIndexOf(_people[role].User.Email) });
     }
 
+    /// <summary>One more person of <paramref name="role"/>, besides the one <see cref="TokenAsync"/> signs in: for rules that need two of a kind.</summary>
+    public async Task<(Guid Id, string Token)> AnotherPersonAsync(string role)
+    {
+        var user = await Tenant.AddUserAsync(role);
+        var token = (await Tenant.FullSessionAsync(user)).AccessToken;
+        return (await QuerySingleAsync<Guid>("select id from users where email = @email", new { email = user.Email }), token);
+    }
+
+    public async Task<RpcReply> ApprovalsAsync(string method, IMessage request, string role = Identity.Roles.Admin) =>
+        await Tenant.CallAsync(ApprovalsReflection.Descriptor.Services[0].FindMethodByName(method), request, await TokenAsync(role));
+
     /// <param name="actor">Who the import record names as its uploader (a user's id as text for the four-eyes rule).</param>
     public async Task ImportAsync(DocumentKind kind, string content, string actor = "tester")
     {

@@ -55,6 +55,12 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("put", "/v1/intake/mailbox", "Connects or changes the mailbox (admins)"),
         ("post", "/v1/intake/mailbox:test", "Signs in to the given server and opens its INBOX"),
         ("delete", "/v1/intake/mailbox", "Stops polling and forgets the mailbox"),
+        ("get", "/v1/approval-rules", "The tenant's rules, the four-eyes rule"),
+        ("put", "/v1/approval-rules", "Replaces rules, four-eyes and rates as a whole"),
+        ("post", "/v1/approval-rules:preview", "Which open exceptions each rule of a draft would catch"),
+        ("get", "/v1/approval-delegations", "Admins see every delegation"),
+        ("post", "/v1/approval-delegations", "Delegates the caller's approvals"),
+        ("post", "/v1/approval-delegations/{delegationId}:revoke", "Ends a delegation now"),
     ];
 
     [Fact]

@@ -155,6 +155,11 @@ export class ExceptionQueue {
     return this.apply(this.client.rematchException({ exceptionId, poNumber, reason, lines: [] }));
   }
 
+  /** One exception with where its approval stands (who approved, who still has to). */
+  detail(exceptionId: string): Promise<ExceptionItem> {
+    return this.client.getException({ exceptionId });
+  }
+
   /** Ranked best first (the server's order is kept; ties broken by score just in case). */
   async candidates(exceptionId: string): Promise<readonly RematchCandidate[]> {
     const response = await this.client.listRematchCandidates({ exceptionId });

@@ -15,6 +15,7 @@ import {
   type ExceptionItem,
   type RematchCandidate,
 } from '../../gen/invisible/exceptions/v1/exceptions_pb';
+import type { ApprovalProgress } from '../../gen/invisible/exceptions/v1/approvals_pb';
 import { LiveBadge } from '../live/live-badge';
 import { CurrentUser } from '../shared/current-user';
 import { ageInDays } from '../shared/dates';
@@ -74,6 +75,9 @@ export class Exceptions {
   protected readonly working = signal(false);
   protected readonly candidates = signal<readonly RematchCandidate[] | undefined>(undefined);
   protected readonly candidatesError = signal<string | undefined>(undefined);
+  /** The approval progress of the item the approve panel is about, read when the panel opens. */
+  protected readonly progress = signal<ApprovalProgress | undefined>(undefined);
+  protected readonly progressError = signal<string | undefined>(undefined);
   /** What the last action did, announced to screen readers. */
   protected readonly notice = signal('');
 
@@ -147,6 +151,14 @@ export class Exceptions {
     this.actionError.set(undefined);
     this.candidates.set(undefined);
     this.candidatesError.set(undefined);
+    this.progress.set(undefined);
+    this.progressError.set(undefined);
+    if (kind === 'approve' && item) {
+      this.queue.detail(item.id).then(
+        (detail) => this.progress.set(detail.approval),
+        (failure: unknown) => this.progressError.set(errorMessage(failure)),
+      );
+    }
     if (kind === 'rematch' && item) {
       this.queue.candidates(item.id).then(
         (candidates) => this.candidates.set(candidates),
@@ -174,10 +186,15 @@ export class Exceptions {
     const invoice = action.item?.invoice?.invoiceNumber ?? '';
     await this.run(async () => {
       switch (action.kind) {
-        case 'approve':
-          await this.queue.approve(action.item!.id, reason);
-          this.notice.set(`Invoice ${invoice} approved.`);
+        case 'approve': {
+          const after = await this.queue.approve(action.item!.id, reason);
+          this.notice.set(
+            after.approval && after.approval.remaining > 0
+              ? `Your approval of invoice ${invoice} is recorded. ${after.approval.summary}.`
+              : `Invoice ${invoice} approved.`,
+          );
           break;
+        }
         case 'reject':
           await this.queue.reject(action.item!.id, reason);
           this.notice.set(`Invoice ${invoice} rejected.`);
@@ -213,6 +230,17 @@ export class Exceptions {
       }
       this.pending.set(undefined);
     }, true);
+  }
+
+  /** "Ann (for Ada)" for an approval given by a delegate. */
+  protected approvedBy(progress: ApprovalProgress): string {
+    return progress.approvals
+      .map((approval) =>
+        approval.onBehalfOfName
+          ? `${approval.approverName} (for ${approval.onBehalfOfName})`
+          : approval.approverName,
+      )
+      .join(', ');
   }
 
   private describeBulk(verb: string, succeeded: number, failed: number): string {

@@ -48,6 +48,12 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./mailbox').then((m) => m.MailboxSettingsCard),
       },
       {
+        path: 'approvals',
+        title: 'Approvals',
+        canActivate: [withRole('admin', 'approver')],
+        loadComponent: () => import('./approvals').then((m) => m.Approvals),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),

@@ -17,6 +17,7 @@ export const settingsSections: readonly Section[] = [
   { path: 'api-keys', label: 'API keys', roles: ['admin'] },
   { path: 'security', label: 'Sign-in policy', roles: ['admin'] },
   { path: 'mailbox', label: 'E-mail mailbox', roles: ['admin'] },
+  { path: 'approvals', label: 'Approvals', roles: ['admin', 'approver'] },
   { path: 'tolerances', label: 'Tolerances' },
   { path: 'quickbooks', label: 'QuickBooks' },
 ];

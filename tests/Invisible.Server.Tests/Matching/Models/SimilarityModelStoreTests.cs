@@ -141,7 +141,7 @@ public sealed class SimilarityModelStoreTests(DatabaseFixture fixture) : IClassF
         var second = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
         await AddReviewerAliasAsync(tenant, "V3", "Bluewater Hdw");
         var third = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
-        var retrained = await new SimilarityModelRetraining(Database.Tenants, NullLogger<SimilarityModelRetraining>.Instance).RetrainAsync(tenant, CancellationToken.None);
+        var retrained = await new SimilarityModelRetraining(Database.Tenants, GeneratedPersonalDataKeys.Instance, NullLogger<SimilarityModelRetraining>.Instance).RetrainAsync(tenant, CancellationToken.None);
         var fourth = await matching.ReconcileAsync(tenant, "tester", null, CancellationToken.None);
 
         Assert.Equal(1, await ModelVersionOfRunAsync(tenant, first.RunId));
