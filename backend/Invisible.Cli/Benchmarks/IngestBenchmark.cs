@@ -30,9 +30,23 @@ internal sealed class IngestBenchmark : IBenchmark
 
     public string Name => "ingest";
 
-    public string Description => "~1,000,000 generated invoice lines: end-to-end import vs raw binary COPY of the same rows; peak memory";
+    public string Description =>
+        $"each file of a {IngestPerFile.Invoices:N0}-invoice tenant end to end vs COPY (format csv) of the same file; then " +
+        "~1,000,000 generated invoice lines: end-to-end import vs raw binary COPY of the same rows; peak memory";
 
     public async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, CancellationToken cancellationToken)
+    {
+        var perFile = await IngestPerFile.RunAsync(context, Seed, cancellationToken);
+        if (Environment.GetEnvironmentVariable("INVISIBLE_BENCH_INGEST_INVOICES") is { Length: > 0 })
+        {
+            // Iterating on a smaller tenant: the million-line run is left out.
+            return perFile;
+        }
+
+        return [.. perFile, .. await RunMillionLinesAsync(context, cancellationToken)];
+    }
+
+    private static async Task<IReadOnlyList<BenchmarkFigure>> RunMillionLinesAsync(BenchmarkContext context, CancellationToken cancellationToken)
     {
         var files = Path.Combine(context.WorkDirectory, "files");
         context.Report($"generating {Invoices:N0} invoices with their vendors, purchase orders and receipts");
@@ -41,7 +55,7 @@ internal sealed class IngestBenchmark : IBenchmark
 
         var dataDirectory = Path.Combine(context.WorkDirectory, "data");
         await using var product = await LocalProduct.OpenAsync(dataDirectory, context.Logging, cancellationToken);
-        var tenantId = await CreateTenantAsync(product, cancellationToken);
+        var tenantId = await CreateTenantAsync(product, "bench-ingest", cancellationToken);
         var imports = ImportCommand.CreateImportService(product, dataDirectory);
         foreach (var (kind, file) in new[] { (DocumentKind.Vendors, "vendors.csv"), (DocumentKind.PurchaseOrders, "purchase_orders.csv"), (DocumentKind.Receipts, "receipts.csv") })
         {
@@ -76,7 +90,7 @@ internal sealed class IngestBenchmark : IBenchmark
         return
         [
             new BenchmarkFigure(
-                $"invoice lines imported end to end ({lines:N0})", lines / endToEnd, "lines/s", lines / rawCopy,
+                $"~1M invoice lines imported end to end ({lines:N0}) vs binary COPY of parsed rows", lines / endToEnd, "lines/s", lines / rawCopy,
                 Target: $"≥ {RatioTarget:0.0}× baseline", Met: rawCopy / endToEnd >= RatioTarget),
             new BenchmarkFigure("end-to-end import time", endToEnd, "s", rawCopy),
             new BenchmarkFigure("of which detect + parse + validate (timed alone, rows kept in memory)", parseOnly, "s", rawCopy),
@@ -90,15 +104,14 @@ internal sealed class IngestBenchmark : IBenchmark
     private static Task WriteFilesAsync(string directory, CancellationToken cancellationToken) =>
         BenchDataCommand.WriteAsync(new GeneratorOptions { Invoices = Invoices }, Seed, directory, cancellationToken);
 
-    private static async Task<Guid> CreateTenantAsync(LocalProduct product, CancellationToken cancellationToken)
+    internal static async Task<Guid> CreateTenantAsync(LocalProduct product, string slug, CancellationToken cancellationToken)
     {
-        const string slug = "bench-ingest";
         await ActivatorUtilities.CreateInstance<TenantOnboarding>(product.Services)
             .CreateAsync(slug, "Ingest benchmark", "USD", $"admin@{slug}.invisible.local", TenantOnboarding.OperatorActor, cancellationToken);
         return (await product.Services.GetRequiredService<TenantDirectory>().FindBySlugAsync(slug, cancellationToken))!.Id;
     }
 
-    private static async Task<ImportOutcome> ImportAsync(ImportService imports, Guid tenantId, DocumentKind kind, string path, CancellationToken cancellationToken)
+    internal static async Task<ImportOutcome> ImportAsync(ImportService imports, Guid tenantId, DocumentKind kind, string path, CancellationToken cancellationToken)
     {
         await using var content = File.OpenRead(path);
         return await imports.ImportAsync(
