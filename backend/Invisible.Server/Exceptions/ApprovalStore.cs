@@ -26,7 +26,7 @@ public sealed record SavedApprovalPolicy(IReadOnlyList<ApprovalRule> Rules, bool
 }
 
 /// <summary>
-/// Storage of approval policies (migration 0031): the rules, the approvals given, delegations and exchange rates, read into
+/// Storage of approval policies (migration 0028): the rules, the approvals given, delegations and exchange rates, read into
 /// the pure <see cref="ApprovalPolicy"/> of the domain, which decides.
 /// </summary>
 public static class ApprovalStore
