@@ -15,10 +15,6 @@ public sealed partial class SqlTextReasonTests
     /// </summary>
     internal static readonly IReadOnlyList<string> AwaitingLinqConversion =
     [
-        "backend/Invisible.Server/Accounts/",
-        "backend/Invisible.Server/Exceptions/ExceptionQueue.cs",
-        "backend/Invisible.Server/Matching/TenantSnapshotStore.cs",
-        "backend/Invisible.Server/Vendors/",
     ];
 
     /// <summary>How far above a statement its reason may stand (a statement's own lines before the call count too).</summary>

@@ -1,3 +1,5 @@
+using LinqToDB;
+using LinqToDB.Async;
 using LinqToDB.Data;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Encryption;
@@ -70,10 +72,11 @@ public static class UserAccounts
 
     /// <summary>A new security stamp: every access token issued before is refused from the next request on.</summary>
     public static async Task<Guid> RotateSecurityStampAsync(TenantUnitOfWork unitOfWork, Guid userId, CancellationToken cancellationToken) =>
+        // SQL: the database draws the new stamp and returns it in the same statement (update ... returning).
         await unitOfWork.Db.ExecuteAsync<Guid>(
             "update users set security_stamp = gen_random_uuid(), updated_at = now() where id = @userId returning security_stamp", new { userId }, cancellationToken);
 
     public static Task<bool> TenantRequiresMfaAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        unitOfWork.Db.ExecuteAsync<bool>(
-            "select mfa_required from tenants where id = @tenantId", new { tenantId = unitOfWork.TenantId }, cancellationToken);
+        unitOfWork.Db.GetTable<AccountTenantRow>().Where(tenant => tenant.Id == unitOfWork.TenantId)
+            .Select(tenant => tenant.MfaRequired).SingleAsync(cancellationToken);
 }

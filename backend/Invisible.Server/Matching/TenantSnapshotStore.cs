@@ -314,6 +314,7 @@ public static class TenantSnapshotStore
 
     private static async Task<NpgsqlDataReader> ReadAsync(TenantUnitOfWork unitOfWork, string sql, CancellationToken cancellationToken)
     {
+        // SQL: the snapshot's bulk reads stream through a data reader with the run's command timeout (hundreds of thousands of rows).
         await using var command = new NpgsqlCommand(sql, unitOfWork.Connection, unitOfWork.Transaction)
         {
             CommandTimeout = MatchDecisionStore.RunCommandTimeoutSeconds,

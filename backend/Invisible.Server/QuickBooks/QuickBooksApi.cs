@@ -137,7 +137,7 @@ public sealed record QuickBooksChange(string EntityType, string Id, bool Deleted
 public sealed class QuickBooksApi(HttpClient http, IOptions<QuickBooksOptions> options, ILogger<QuickBooksApi> logger)
 {
     /// <summary>The rows of <c>select * from Entity [where ...]</c>; empty when none.</summary>
-    public async Task<IReadOnlyList<JsonObject>> QueryAsync(QuickBooksSession session, string entity, string query, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JsonObject>> QueryEntitiesAsync(QuickBooksSession session, string entity, string query, CancellationToken cancellationToken)
     {
         var json = await SendAsync(session, HttpMethod.Get, $"query?query={Uri.EscapeDataString(query)}", null, cancellationToken);
         return json["QueryResponse"]?[entity]?.AsArray().OfType<JsonObject>().ToList() ?? [];

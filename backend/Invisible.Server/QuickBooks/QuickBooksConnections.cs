@@ -105,7 +105,7 @@ public sealed class QuickBooksConnections(
         string? accountName = null;
         if (defaultExpenseAccountId is not null)
         {
-            var accounts = await api.QueryAsync(
+            var accounts = await api.QueryEntitiesAsync(
                 new QuickBooksSession(realmId, tokens.AccessToken), "Account", $"select * from Account where Id = '{QuickBooksQuery.Escape(defaultExpenseAccountId)}'", cancellationToken);
             accountName = (accounts.Count > 0 ? accounts[0] : null)?["Name"]?.GetValue<string>()
                 ?? throw new ArgumentException($"QuickBooks company {realmId} has no account with the id {defaultExpenseAccountId}.");
@@ -319,7 +319,7 @@ public sealed class QuickBooksConnections(
         string? accountName = null;
         if (!string.IsNullOrWhiteSpace(defaultExpenseAccountId))
         {
-            var accounts = await CallAsync(tenantId, session => api.QueryAsync(
+            var accounts = await CallAsync(tenantId, session => api.QueryEntitiesAsync(
                 session, "Account", $"select * from Account where Id = '{QuickBooksQuery.Escape(defaultExpenseAccountId)}'", cancellationToken), cancellationToken);
             accountName = (accounts.Count > 0 ? accounts[0] : null)?["Name"]?.GetValue<string>()
                 ?? throw new ArgumentException($"The QuickBooks company has no account with the id {defaultExpenseAccountId}.");

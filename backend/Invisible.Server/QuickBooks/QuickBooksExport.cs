@@ -246,7 +246,7 @@ public sealed class QuickBooksExporter(
         string? purchaseOrderId = null;
         if (invoice.PoNumber is not null)
         {
-            var orders = await api.QueryAsync(
+            var orders = await api.QueryEntitiesAsync(
                 session, QuickBooksEntities.PurchaseOrder, $"select * from PurchaseOrder where DocNumber = '{QuickBooksQuery.Escape(invoice.PoNumber)}'", cancellationToken);
             purchaseOrderId = (orders.Count > 0 ? orders[0] : null)?["Id"]?.GetValue<string>();
         }
@@ -285,7 +285,7 @@ public sealed class QuickBooksExporter(
     private async Task<QuickBooksVendorMappingRow?> MapVendorAsync(
         QuickBooksSession session, QuickBooksConnectionRow connection, VendorRow vendor, CancellationToken cancellationToken)
     {
-        var vendors = await api.QueryAsync(session, QuickBooksEntities.Vendor, "select * from Vendor", cancellationToken);
+        var vendors = await api.QueryEntitiesAsync(session, QuickBooksEntities.Vendor, "select * from Vendor", cancellationToken);
         var taxId = NormalizedTaxId(vendor.TaxId);
         var (found, source) = (taxId is null ? null : vendors.FirstOrDefault(v => NormalizedTaxId(v["TaxIdentifier"]?.GetValue<string>()) == taxId), "tax_id");
         if (found is null)

@@ -86,6 +86,7 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         var taxIdIndex = pattern is null ? null : (await personalDataKeys.IndexAsync(cancellationToken)).OfTaxId(query);
         var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        // SQL: the page is the materialised CTE of SelectPage (see there).
         var rows = (await unitOfWork.Db.QueryToListAsync<SealedVendorRow>(
             SelectPage($"""
                 select v.* from vendors v
@@ -93,6 +94,7 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
                 order by v.vendor_code collate "C"
                 limit @limit
                 """), new { pattern, taxIdIndex, afterCode, limit = pageSize + 1 }, cancellationToken)).ToList();
+        // SQL: the same text filter as the page (Matches), counted.
         var total = await unitOfWork.Db.ExecuteAsync<long>(
             $"select count(*) from vendors v where {Matches}", new { pattern, taxIdIndex }, cancellationToken);
         return new VendorPage(rows.Take(pageSize).Select(row => row.Open(data, tenantId)).ToList(), rows.Count > pageSize, total);
@@ -103,6 +105,7 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
     {
         var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        // SQL: one vendor through the same materialised CTE as the page, for the same counts.
         var found = (await unitOfWork.Db.QueryToListAsync<SealedVendorRow>(
             SelectPage("select v.* from vendors v where v.vendor_code = @vendorCode"), new { vendorCode }, cancellationToken)).SingleOrDefault();
         if (found is null)
