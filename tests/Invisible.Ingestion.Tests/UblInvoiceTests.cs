@@ -107,6 +107,18 @@ public sealed class UblInvoiceTests
         Assert.DoesNotContain(result.Result.Errors, e => (e.Value ?? "").Contains("root:", StringComparison.Ordinal));
     }
 
+    [SharedDataFact]
+    public async Task An_invoice_written_on_a_single_line_gives_each_row_its_own_source_line_after_the_header()
+    {
+        var oneLine = System.Xml.Linq.XDocument.Load(SharedData.Path("data", "ubl_peppol_bis3", "examples_base-example.xml"))
+            .ToString(System.Xml.Linq.SaveOptions.DisableFormatting);
+        await using var content = new MemoryStream(Encoding.UTF8.GetBytes(oneLine));
+
+        var result = await ImportReader.ReadAllAsync<InvoiceLineRow>(content, "one-line.xml", ImportOptions.Default, InMemoryReferenceData.Empty, CancellationToken.None);
+
+        Assert.Equal([2, 3, 4], result.Rows.Select(r => r.SourceLine));
+    }
+
     private static async Task<ImportParseResult<InvoiceLineRow>> ReadAsync(string name)
     {
         await using var content = File.OpenRead(SharedData.Path("data", "ubl_peppol_bis3", name));

@@ -1,3 +1,4 @@
+using Invisible.Server.FieldEncryption;
 using System.CommandLine;
 using Invisible.Data.Tenancy;
 using Invisible.Platform;
@@ -167,6 +168,7 @@ internal static class QuickBooksCommand
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddSingleton(product.Services.GetRequiredService<TenantDatabase>())
             .AddSingleton(product.Services.GetRequiredService<NpgsqlDataSource>())
+            .AddSingleton(product.Services.GetRequiredService<PersonalDataKeys>())
             .AddSingleton<ISecretStore>(provider => new FileSecretStore(
                 Options.Create(new RuntimeOptions { DataDirectory = dataDirectory }), provider.GetRequiredService<ILogger<FileSecretStore>>()));
         services.AddQuickBooksCore();

@@ -135,13 +135,27 @@ internal sealed class InvoiceDraft
     public static string TaxCategoryKey(string? categoryCode, decimal percent) =>
         $"{categoryCode}/{percent.ToString("0.####", CultureInfo.InvariantCulture)}";
 
-    /// <summary>The canonical rows; call only when the draft is complete (every required field present).</summary>
+    /// <summary>
+    /// The canonical rows; call only when the draft is complete (every required field present). A row's source line is its
+    /// element's line in the XML where that can tell rows apart, else the next free one: an invoice written on a single line
+    /// (common from supplier systems) has every element on line 1, and stored rows need distinct source lines after the
+    /// header line of a file (2, 3, …).
+    /// </summary>
     public List<InvoiceLineRow> ToRows()
     {
         var sign = IsCreditNote ? -1m : 1m;
-        return Lines.Select(l => new InvoiceLineRow(
-            l.SourceLine, 1, InvoiceNumber!, VendorName!, VendorTaxId, IssueDate!.Value, Currency!, PoNumber, l.LineNo, l.Sku,
-            l.Description, sign * l.Quantity, l.UnitPrice, sign * l.LineAmount, sign * l.TaxAmount, sign * Total!.Value)).ToList();
+        var nextFree = 2;
+        var rows = new List<InvoiceLineRow>(Lines.Count);
+        foreach (var l in Lines)
+        {
+            var sourceLine = Math.Max(l.SourceLine, nextFree);
+            nextFree = sourceLine + 1;
+            rows.Add(new InvoiceLineRow(
+                sourceLine, 1, InvoiceNumber!, VendorName!, VendorTaxId, IssueDate!.Value, Currency!, PoNumber, l.LineNo, l.Sku,
+                l.Description, sign * l.Quantity, l.UnitPrice, sign * l.LineAmount, sign * l.TaxAmount, sign * Total!.Value));
+        }
+
+        return rows;
     }
 }
 

@@ -275,7 +275,13 @@ public static class TenantSnapshotStore
             while (await reader.ReadAsync(cancellationToken))
             {
                 var id = reader.GetGuid(0);
-                var lines = linesByInvoice.TryGetValue(id, out var found) ? found : [];
+                if (!linesByInvoice.TryGetValue(id, out var lines))
+                {
+                    // Committed by a concurrent import between the two reads (each statement sees its own snapshot): every
+                    // stored invoice has lines, so this one is left to the decision its own arrival event brings.
+                    continue;
+                }
+
                 lines.Sort((left, right) => left.Line.SourceLine.CompareTo(right.Line.SourceLine));
                 var invoiceLines = lines.ConvertAll(line => line.Line);
                 invoices.Add(new Invoice(

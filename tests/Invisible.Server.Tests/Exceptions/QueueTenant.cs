@@ -55,7 +55,7 @@ internal sealed class QueueTenant
     {
         var user = await Tenant.AddUserAsync(role);
         var token = (await Tenant.FullSessionAsync(user)).AccessToken;
-        return (await QuerySingleAsync<Guid>("select id from users where email = @email", new { email = user.Email }), token);
+        return (await QuerySingleAsync<Guid>("select id from users where email_index = @email", new { email = Tenant.EmailIndexOf(user.Email) }), token);
     }
 
     public async Task<RpcReply> ApprovalsAsync(string method, IMessage request, string role = Identity.Roles.Admin) =>
