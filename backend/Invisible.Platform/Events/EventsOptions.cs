@@ -26,6 +26,10 @@ public sealed class EventsOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>How many tenants' batches one dispatcher delivers at the same time (each tenant's own events stay in order).</summary>
+    [Range(1, 64)]
+    public int DispatchConcurrency { get; set; } = 4;
+
     /// <summary>
     /// Whether this process runs the outbox dispatcher and the outbox/inbox clean-up (any number of processes may; they
     /// share the work).

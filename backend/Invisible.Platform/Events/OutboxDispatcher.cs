@@ -63,41 +63,92 @@ public sealed class OutboxDispatcher(
 
     /// <summary>
     /// Dispatches until no tenant is known to have more: all tenants with pending events when a full pass is due, else
-    /// the notified ones, again and again while notifications keep coming or a batch came back full.
+    /// the notified ones, again while notifications keep coming or a batch came back full. Each tenant has its own lane
+    /// (up to <see cref="EventsOptions.DispatchConcurrency"/> at once): a tenant whose events take long, such as the
+    /// re-evaluation after a large import, does not hold up another tenant's invoice that just arrived, and a tenant's own
+    /// events stay in order because it never has two lanes.
     /// </summary>
     private async Task DispatchUntilIdleAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        var lanes = new Dictionary<Guid, Task<bool>>();
+        Task<bool>? wakeUp = null;
+        try
         {
-            List<Guid> tenantIds;
-            if (Interlocked.Exchange(ref _fullPassDue, 0) == 1)
+            while (true)
             {
-                _notifiedTenants.Clear();
-                tenantIds = await PendingTenantsAsync(cancellationToken);
-            }
-            else
-            {
-                tenantIds = [.. _notifiedTenants.Keys];
-                foreach (var tenantId in tenantIds)
+                foreach (var tenantId in await DueTenantsAsync(lanes, cancellationToken))
                 {
-                    _notifiedTenants.TryRemove(tenantId, out _);
+                    if (lanes.Count >= _options.DispatchConcurrency)
+                    {
+                        _notifiedTenants[tenantId] = true; // taken up when a lane is free
+                        continue;
+                    }
+
+                    lanes[tenantId] = DispatchLaneAsync(tenantId, cancellationToken);
                 }
-            }
 
-            if (tenantIds.Count == 0)
-            {
-                return;
-            }
-
-            foreach (var tenantId in tenantIds)
-            {
-                if (await DispatchTenantBatchAsync(tenantId, cancellationToken) >= _options.BatchSize)
+                if (lanes.Count == 0)
                 {
-                    // A full batch means more may be due right away.
-                    _notifiedTenants[tenantId] = true;
+                    return;
+                }
+
+                wakeUp ??= _wakeUp.Reader.WaitToReadAsync(cancellationToken).AsTask();
+                var finished = await Task.WhenAny(lanes.Values.Append(wakeUp));
+                if (finished == wakeUp)
+                {
+                    _wakeUp.Reader.TryRead(out _);
+                    wakeUp = null;
+                }
+
+                foreach (var (tenantId, lane) in lanes.Where(entry => entry.Value.IsCompleted).ToList())
+                {
+                    lanes.Remove(tenantId);
+                    if (await lane)
+                    {
+                        _notifiedTenants[tenantId] = true; // a full batch: more may be due right away
+                    }
                 }
             }
         }
+        finally
+        {
+            // A failing lane ends the pass; the others finish first, so no tenant ever has two lanes.
+            await Task.WhenAll(lanes.Values.Select(lane => lane.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+
+    /// <summary>The tenants to start a lane for: every tenant with pending events on a full pass, else the notified ones without a lane.</summary>
+    private async Task<List<Guid>> DueTenantsAsync(Dictionary<Guid, Task<bool>> lanes, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _fullPassDue, 0) == 1)
+        {
+            _notifiedTenants.Clear();
+            var pending = await PendingTenantsAsync(cancellationToken);
+            foreach (var running in pending.Where(lanes.ContainsKey))
+            {
+                _notifiedTenants[running] = true; // looked at again once its lane ends
+            }
+
+            return pending.Where(tenantId => !lanes.ContainsKey(tenantId)).ToList();
+        }
+
+        var due = new List<Guid>();
+        foreach (var tenantId in _notifiedTenants.Keys)
+        {
+            // A tenant whose lane is running stays notified: its lane is started again once this one ends.
+            if (!lanes.ContainsKey(tenantId) && _notifiedTenants.TryRemove(tenantId, out _))
+            {
+                due.Add(tenantId);
+            }
+        }
+
+        return due;
+    }
+
+    private async Task<bool> DispatchLaneAsync(Guid tenantId, CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // the lane runs beside the others from its first statement
+        return await DispatchTenantBatchAsync(tenantId, cancellationToken) >= _options.BatchSize;
     }
 
     private async Task<int> DispatchTenantBatchAsync(Guid tenantId, CancellationToken cancellationToken)

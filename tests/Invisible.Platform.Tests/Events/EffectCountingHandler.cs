@@ -34,6 +34,14 @@ public sealed class HandlerSwitch
 
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>The event with this receipt number waits in its handler until <see cref="Release"/> completes.</summary>
+    public string? HoldOn { get; init; }
+
+    /// <summary>Completes once the held event's handler is waiting.</summary>
+    public TaskCompletionSource Holding { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void Called() => Interlocked.Increment(ref _calls);
 }
 
@@ -50,6 +58,12 @@ public sealed class EffectCountingHandler(HandlerSwitch handlerSwitch) : IIntegr
         handlerSwitch.Called();
         handlerSwitch.LastTraceParent = context.Envelope.TraceParent;
         await Task.Delay(handlerSwitch.Delay, cancellationToken);
+        if (integrationEvent.ReceiptNumber == handlerSwitch.HoldOn)
+        {
+            handlerSwitch.Holding.TrySetResult();
+            await handlerSwitch.Release.Task.WaitAsync(cancellationToken);
+        }
+
         const string increment = """
             INSERT INTO state_entries (key, value) VALUES (@Key, '1'::jsonb)
             ON CONFLICT (key) DO UPDATE SET value = to_jsonb(state_entries.value::text::int + 1)

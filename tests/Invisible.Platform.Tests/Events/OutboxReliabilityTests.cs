@@ -46,7 +46,7 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
     }
 
     [Fact]
-    public async Task A_notification_wakes_the_dispatcher_long_before_its_polling_interval()
+    public async Task A_notification_wakes_the_dispatcher_slowEventbefore_its_polling_interval()
     {
         var tenant = await fixture.Database.CreateTenantAsync("woken-by-notify");
         // Its own application name tells this dispatcher's LISTEN session apart from pooled sessions of earlier tests.
@@ -70,6 +70,36 @@ public sealed class OutboxReliabilityTests(DatabaseFixture fixture) : IClassFixt
         }
         finally
         {
+            await dispatcher.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public async Task A_tenant_whose_event_takes_slowEventdoes_not_hold_up_another_tenants_events()
+    {
+        var slow = await fixture.Database.CreateTenantAsync("slow-lane");
+        var other = await fixture.Database.CreateTenantAsync("fast-lane");
+        var handlerSwitch = new HandlerSwitch { HoldOn = "GR-LONG" };
+        await using var services = EmbeddedEventServices.For(fixture.Database, handlerSwitch);
+        var dispatcher = services.GetRequiredService<OutboxDispatcher>();
+        await dispatcher.StartAsync(TestTimeout.Token);
+        try
+        {
+            var slowEvent = ReceiptPosted.For(slow.Id, "GR-LONG");
+            await EnqueueAsync(slowEvent, commit: true);
+            await handlerSwitch.Holding.Task.WaitAsync(Patience);
+            var arrived = ReceiptPosted.For(other.Id, "GR-ARRIVED");
+            await EnqueueAsync(arrived, commit: true);
+
+            // Delivered while the slow tenant's handler still holds its batch: with one lane for all tenants it would wait.
+            await Eventually.TrueAsync(async () => (await EffectCountingHandler.EffectsAsync(fixture.Database.AppDataSource)).ContainsKey(arrived.Id), Patience);
+            handlerSwitch.Release.TrySetResult();
+            // Leave nothing pending for the next test's dispatcher.
+            await Eventually.TrueAsync(async () => await PendingCountAsync(slow.Id) == 0, Patience);
+        }
+        finally
+        {
+            handlerSwitch.Release.TrySetResult();
             await dispatcher.StopAsync(CancellationToken.None);
         }
     }
