@@ -101,6 +101,46 @@ public sealed class MigrationTests
         Assert.Equal(Migration.Embedded, pending);
     }
 
+    [Fact]
+    public async Task Dropping_the_plaintext_personal_data_is_refused_while_a_row_is_not_sealed_yet()
+    {
+        // A database as the version before field-level encryption's last step left it, holding one unsealed address.
+        await using var template = await TestPostgres.CreateDatabaseAsync();
+        var superuser = new NpgsqlConnectionStringBuilder(template.SuperuserConnectionString) { Database = "postgres", Pooling = false };
+        var name = "unsealed_" + Guid.NewGuid().ToString("N");
+        await using (var admin = new NpgsqlConnection(superuser.ConnectionString))
+        {
+            await admin.Linq().ExecuteAsync($"create database \"{name}\" owner invisible_owner template template0", CancellationToken.None);
+        }
+
+        try
+        {
+            var owner = new NpgsqlConnectionStringBuilder(template.OwnerConnectionString) { Database = name, Pooling = false }.ConnectionString;
+            var beforeDrop = Migration.Embedded.Where(m => m.Version < DropPlaintextVersion).ToList();
+            await new DatabaseMigrator(beforeDrop, NullLogger.Instance).MigrateAsync(owner, CancellationToken.None);
+            await using (var arrange = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(superuser.ConnectionString) { Database = name }.ConnectionString))
+            {
+                await arrange.Linq().ExecuteAsync(
+                    """
+                    with tenant as (insert into tenants (slug, display_name) values ('before-sealing', 'Before sealing') returning id)
+                    insert into users (tenant_id, email, role) select id, 'clerk@example.com', 'clerk' from tenant
+                    """, CancellationToken.None);
+            }
+
+            var refused = await Assert.ThrowsAsync<MigrationException>(
+                () => DatabaseMigrator.ForEmbeddedMigrations(NullLogger.Instance).MigrateAsync(owner, CancellationToken.None));
+
+            Assert.Contains("Personal data in users is not sealed yet", refused.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            await using var admin = new NpgsqlConnection(superuser.ConnectionString);
+            await admin.Linq().ExecuteAsync($"drop database if exists \"{name}\" with (force)", CancellationToken.None);
+        }
+    }
+
+    private static int DropPlaintextVersion => Migration.Embedded.Single(m => m.Name == "drop_plaintext_personal_data").Version;
+
     // A probe after every migration the product ships, so new migrations never collide with it.
     private static int NextVersion => Migration.Embedded.Max(m => m.Version) + 1;
 
