@@ -8,14 +8,20 @@ namespace Invisible.Reconciliation.Tests;
 /// <summary>
 /// Printed variants (abbreviated, misspelt, another legal form, upper case, a leading "The") of the real company names of
 /// <see cref="RealNameResolutionTests"/>, resolved before any reviewer input and after reviewers confirmed one in ten of the
-/// names left unresolved: confirmed names must raise the resolution rate and never add a wrong vendor.
+/// names left unresolved. A confirmed name teaches its words (<see cref="LearnedWords"/>), not only itself: measured 95.0 %
+/// before, 95.6 % after when a confirmed name taught only itself, 99.6 % with learned words (0 wrong each time).
 /// </summary>
 public class LearningFromReviewersTests(ITestOutputHelper output)
 {
     private const int VariantsPerVendor = 40;
 
+    /// <summary>Issue #23's targets: after reviewers confirmed one in ten of the unresolved names.</summary>
+    private const double ResolvedAfterConfirming = 0.98;
+
+    private const double MostWrongShare = 0.005;
+
     [Fact]
-    public void Confirming_one_in_ten_unresolved_names_resolves_more_variants_without_a_wrong_vendor()
+    public void Confirming_one_in_ten_unresolved_names_resolves_at_least_98_percent_of_variants_with_at_most_half_a_percent_wrong()
     {
         var random = new Random(23);
         var printed = RealNameResolutionTests.Master
@@ -32,7 +38,8 @@ public class LearningFromReviewersTests(ITestOutputHelper output)
         output.WriteLine($"{printed.Count} printed variants of {RealNameResolutionTests.Master.Length} real companies");
         output.WriteLine($"before: resolved {before.Rate:P1}, wrong {before.Wrong}");
         output.WriteLine($"after confirming {confirmed.Sum(group => group.Count())} of {unresolved.Count} unresolved names: resolved {after.Rate:P1}, wrong {after.Wrong}");
-        Assert.True(after.Wrong == 0 && after.Rate > before.Rate, $"before {before.Rate:P1} (wrong {before.Wrong}), after {after.Rate:P1} (wrong {after.Wrong})");
+        Assert.True(after.Wrong <= printed.Count * MostWrongShare && after.Rate >= ResolvedAfterConfirming,
+            $"before {before.Rate:P1} (wrong {before.Wrong}), after {after.Rate:P1} (wrong {after.Wrong})");
     }
 
     private static Measurement Measure(IReadOnlyList<Vendor> master, SimilarityModel model, List<(string Name, string Code)> printed)
