@@ -27,7 +27,9 @@ public class LearningFromReviewersTests(ITestOutputHelper output)
         var printed = RealNameResolutionTests.Master
             .SelectMany(vendor => Enumerable.Range(0, VariantsPerVendor).Select(_ => (Name: PrintedNameVariants.Variant(vendor.Name, random), vendor.Code)))
             .ToList();
-        var model = SimilarityModelTrainer.Train(RealNameResolutionTests.Master, [], version: 1);
+        var trained = SimilarityModelTrainer.TrainWithMetrics(RealNameResolutionTests.Master, [], version: 1);
+        var model = trained.Model;
+        output.WriteLine($"model fitted on {trained.Examples} pairs; {trained.HeldBack.Pairs} held back: precision {trained.HeldBack.Precision:P1}, recall {trained.HeldBack.Recall:P1}");
 
         var before = Measure(RealNameResolutionTests.Master, model, printed);
         var unresolved = before.Unresolved.Distinct().ToList();
