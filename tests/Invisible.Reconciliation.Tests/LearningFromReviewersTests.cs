@@ -9,7 +9,10 @@ namespace Invisible.Reconciliation.Tests;
 /// Printed variants (abbreviated, misspelt, another legal form, upper case, a leading "The") of the real company names of
 /// <see cref="RealNameResolutionTests"/>, resolved before any reviewer input and after reviewers confirmed one in ten of the
 /// names left unresolved. A confirmed name teaches its words (<see cref="LearnedWords"/>), not only itself: measured 95.0 %
-/// before, 95.6 % after when a confirmed name taught only itself, 99.6 % with learned words (0 wrong each time).
+/// before, 95.6 % after when a confirmed name taught only itself, 99.6 % with learned words (0 wrong each time; seed 23).
+/// Over the five seeds: 93.4-95.0 % before, 99.4-99.6 % after, never a wrong vendor. Most names left unresolved misspell
+/// the longest word, which for five of the 24 masters is the spelled-out Aktiengesellschaft: one confirmation teaches that
+/// legal form's misspellings for every vendor.
 /// </summary>
 public class LearningFromReviewersTests(ITestOutputHelper output)
 {
@@ -20,10 +23,15 @@ public class LearningFromReviewersTests(ITestOutputHelper output)
 
     private const double MostWrongShare = 0.005;
 
-    [Fact]
-    public void Confirming_one_in_ten_unresolved_names_resolves_at_least_98_percent_of_variants_with_at_most_half_a_percent_wrong()
+    [Theory]
+    [InlineData(23)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(42)]
+    [InlineData(2026)]
+    public void Confirming_one_in_ten_unresolved_names_resolves_at_least_98_percent_of_variants_with_at_most_half_a_percent_wrong(int seed)
     {
-        var random = new Random(23);
+        var random = new Random(seed);
         var printed = RealNameResolutionTests.Master
             .SelectMany(vendor => Enumerable.Range(0, VariantsPerVendor).Select(_ => (Name: PrintedNameVariants.Variant(vendor.Name, random), vendor.Code)))
             .ToList();
