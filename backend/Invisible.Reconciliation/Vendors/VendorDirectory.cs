@@ -58,8 +58,15 @@ public sealed class VendorDirectory
             }
         }
 
-        var masterWords = names.SelectMany(name => name.Name.Tokens).ToHashSet(StringComparer.Ordinal);
-        Learned = LearnedWords.From(vendors.Select(vendor => (vendor, (IReadOnlyList<VendorName>)NamesOf(vendor).ToList())), masterWords);
+        // Confirmed names may also be among a vendor's names (the product loads every alias as one): they are what is
+        // learned from, so neither the alignment nor the words a learned word may not rewrite include them.
+        var ownNames = vendors.Select(vendor =>
+        {
+            var confirmedKeys = vendor.ConfirmedAliases.Select(confirmed => VendorName.Parse(confirmed).Key).ToHashSet(StringComparer.Ordinal);
+            return (vendor, (IReadOnlyList<VendorName>)NamesOf(vendor).Where(name => !confirmedKeys.Contains(name.Key)).ToList());
+        }).ToList();
+        var masterWords = ownNames.SelectMany(own => own.Item2).SelectMany(name => name.Tokens).ToHashSet(StringComparer.Ordinal);
+        Learned = LearnedWords.From(ownNames, masterWords);
         foreach (var vendor in vendors)
         {
             foreach (var confirmed in vendor.ConfirmedAliases)
