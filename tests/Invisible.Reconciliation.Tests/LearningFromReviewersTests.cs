@@ -8,31 +8,49 @@ namespace Invisible.Reconciliation.Tests;
 /// <summary>
 /// Printed variants (abbreviated, misspelt, another legal form, upper case, a leading "The") of the real company names of
 /// <see cref="RealNameResolutionTests"/>, resolved before any reviewer input and after reviewers confirmed one in ten of the
-/// names left unresolved: confirmed names must raise the resolution rate and never add a wrong vendor.
+/// names left unresolved. A confirmed name teaches its words (<see cref="LearnedWords"/>), not only itself: measured 95.0 %
+/// before, 95.6 % after when a confirmed name taught only itself, 99.6 % with learned words (0 wrong each time; seed 23).
+/// Over the five seeds: 93.4-95.0 % before, 99.4-99.6 % after, never a wrong vendor. Most names left unresolved misspell
+/// the longest word, which for five of the 24 masters is the spelled-out Aktiengesellschaft: one confirmation teaches that
+/// legal form's misspellings for every vendor.
 /// </summary>
 public class LearningFromReviewersTests(ITestOutputHelper output)
 {
     private const int VariantsPerVendor = 40;
 
-    [Fact]
-    public void Confirming_one_in_ten_unresolved_names_resolves_more_variants_without_a_wrong_vendor()
+    /// <summary>Issue #23's targets: after reviewers confirmed one in ten of the unresolved names.</summary>
+    private const double ResolvedAfterConfirming = 0.98;
+
+    private const double MostWrongShare = 0.005;
+
+    [Theory]
+    [InlineData(23)]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(42)]
+    [InlineData(2026)]
+    public void Confirming_one_in_ten_unresolved_names_resolves_at_least_98_percent_of_variants_with_at_most_half_a_percent_wrong(int seed)
     {
-        var random = new Random(23);
+        var random = new Random(seed);
         var printed = RealNameResolutionTests.Master
             .SelectMany(vendor => Enumerable.Range(0, VariantsPerVendor).Select(_ => (Name: PrintedNameVariants.Variant(vendor.Name, random), vendor.Code)))
             .ToList();
-        var model = SimilarityModelTrainer.Train(RealNameResolutionTests.Master, [], version: 1);
+        var trained = SimilarityModelTrainer.TrainWithMetrics(RealNameResolutionTests.Master, [], version: 1);
+        var model = trained.Model;
+        output.WriteLine($"model fitted on {trained.Examples} pairs; {trained.HeldBack.Pairs} held back: precision {trained.HeldBack.Precision:P1}, recall {trained.HeldBack.Recall:P1}");
 
         var before = Measure(RealNameResolutionTests.Master, model, printed);
         var unresolved = before.Unresolved.Distinct().ToList();
         var confirmed = unresolved.Where((_, index) => index % 10 == 0).ToLookup(entry => entry.Code, entry => entry.Name);
-        var master = RealNameResolutionTests.Master.Select(vendor => vendor with { ConfirmedAliases = confirmed[vendor.Code].ToList() }).ToList();
+        // As the product loads them: a confirmed name is among the vendor's known names too.
+        var master = RealNameResolutionTests.Master.Select(vendor => vendor with { Aliases = confirmed[vendor.Code].ToList(), ConfirmedAliases = confirmed[vendor.Code].ToList() }).ToList();
         var after = Measure(master, model, printed);
 
         output.WriteLine($"{printed.Count} printed variants of {RealNameResolutionTests.Master.Length} real companies");
         output.WriteLine($"before: resolved {before.Rate:P1}, wrong {before.Wrong}");
         output.WriteLine($"after confirming {confirmed.Sum(group => group.Count())} of {unresolved.Count} unresolved names: resolved {after.Rate:P1}, wrong {after.Wrong}");
-        Assert.True(after.Wrong == 0 && after.Rate > before.Rate, $"before {before.Rate:P1} (wrong {before.Wrong}), after {after.Rate:P1} (wrong {after.Wrong})");
+        Assert.True(after.Wrong <= printed.Count * MostWrongShare && after.Rate >= ResolvedAfterConfirming,
+            $"before {before.Rate:P1} (wrong {before.Wrong}), after {after.Rate:P1} (wrong {after.Wrong})");
     }
 
     private static Measurement Measure(IReadOnlyList<Vendor> master, SimilarityModel model, List<(string Name, string Code)> printed)

@@ -178,10 +178,25 @@ public class SimilarityModelTests(ITestOutputHelper output)
         var plain = SimilarityModelTrainer.TrainWithMetrics(Master, [], version: 1);
         var taught = SimilarityModelTrainer.TrainWithMetrics(withAlias, [], version: 1);
 
-        Assert.Equal(plain.Examples + 1, taught.Examples);
-        Assert.Equal(plain.MatchingExamples + 1, taught.MatchingExamples);
+        Assert.Equal(plain.Examples + plain.HeldBack.Pairs + 1, taught.Examples + taught.HeldBack.Pairs);
+        Assert.Equal(plain.MatchingExamples + plain.HeldBack.MatchingPairs + 1, taught.MatchingExamples + taught.HeldBack.MatchingPairs);
         Assert.Equal(WeightsOf(taught.Model), WeightsOf(SimilarityModelTrainer.TrainWithMetrics(withAlias, [], version: 1).Model));
         Assert.InRange(taught.TrainingAccuracy, 0.9, 1.0);
+    }
+
+    [Fact]
+    public void Training_holds_back_one_in_five_labelled_pairs_the_same_way_each_time_and_measures_the_model_on_them()
+    {
+        var decisions = new[] { new ReviewerVendorDecision("Bluewater Hdw", null, "V7", IsSameVendor: true) };
+
+        var trained = SimilarityModelTrainer.TrainWithMetrics(Master, decisions, version: 1);
+        var again = SimilarityModelTrainer.TrainWithMetrics(Master, decisions, version: 1);
+        var share = (double)trained.HeldBack.Pairs / (trained.Examples + trained.HeldBack.Pairs);
+
+        Assert.True(
+            share is > 0.15 and < 0.25 && trained.HeldBack.Precision >= 0.9 && trained.HeldBack.Recall >= 0.9 && trained.HeldBack == again.HeldBack,
+            $"held back {trained.HeldBack.Pairs} of {trained.Examples + trained.HeldBack.Pairs} ({share:P1}): precision {trained.HeldBack.Precision:P1}, " +
+            $"recall {trained.HeldBack.Recall:P1}; again {again.HeldBack}");
     }
 
     private static string WeightsOf(SimilarityModel model) =>

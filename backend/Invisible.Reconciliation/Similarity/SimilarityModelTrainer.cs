@@ -31,13 +31,19 @@ public static class SimilarityModelTrainer
     private const int TradingNamesPerVendor = 2;
     private const int NearestOtherVendors = 4;
     private const double ReviewerDecisionWeight = 5.0;
+
+    /// <summary>The share of labelled pairs held back from fitting to measure the model on (<see cref="HeldBackEvaluation"/>).</summary>
+    public const double HeldBackShare = 0.2;
+
+    /// <summary>The hold-out draws from its own sequence (seed + this), so that which pairs are held back does not shift the variants.</summary>
+    private const int HoldOutSeedOffset = 7919;
     private static readonly string[] TradingWords = ["Trading", "Direct", "Online", "Store", "Solutions", "Partners"];
 
     /// <summary>
     /// Identifies this trainer's recipe (feature set and how pairs are built) in a training-set fingerprint: when it
     /// changes, every persisted model is stale and is retrained.
     /// </summary>
-    public const string RecipeVersion = "vendor-name/4 (ML.NET)";
+    public const string RecipeVersion = "vendor-name/5 (ML.NET, 20 % held back)";
 
     private static bool ProbablyTheSame(Vendor vendor, VendorName master, Vendor other) =>
         VendorName.Parse(other.Name).Key == master.Key || VendorPairFeatures.TaxIdAgreement(vendor.TaxId, other.TaxId) > 0;
@@ -46,8 +52,10 @@ public static class SimilarityModelTrainer
         TrainWithMetrics(vendors, decisions, version, seed).Model;
 
     /// <summary>
-    /// As <see cref="Train"/>, with how well the model fits its own training pairs. Besides the master names, each name
-    /// a vendor is known to print (<see cref="Vendor.Aliases"/>) is a matching pair against the master name.
+    /// As <see cref="Train"/>, with how well the model fits its own training pairs and how it does on the labelled pairs
+    /// held back from fitting (<see cref="HeldBackShare"/>, drawn deterministically from <paramref name="seed"/>). Besides
+    /// the master names, each name a vendor is known to print (<see cref="Vendor.Aliases"/>) is a matching pair against the
+    /// master name.
     /// </summary>
     public static TrainedSimilarityModel TrainWithMetrics(
         IReadOnlyList<Vendor> vendors, IReadOnlyList<ReviewerVendorDecision> decisions, int version, int seed = 1)
@@ -119,10 +127,22 @@ public static class SimilarityModelTrainer
                 ReviewerDecisionWeight));
         }
 
-        var fitted = LogisticTrainer.Fit(VendorPairFeatures.Names, examples);
-        var model = new SimilarityModel(version, fitted.Model, examples.Count) { ModelFile = fitted.ModelFile };
-        double correct = 0, logLoss = 0, totalWeight = 0;
+        // One labelled pair in five, drawn with its own seed, is held back from fitting: the model is judged on pairs it
+        // never saw. Reviewers' pairs are held back like any other (the resolver takes their names at their word anyway),
+        // so the figures also say how the model does on what people decided.
+        var holdOut = new Random(seed + HoldOutSeedOffset);
+        var heldBack = new List<LabelledExample>();
+        var fittedOn = new List<LabelledExample>(examples.Count);
         foreach (var example in examples)
+        {
+            (holdOut.NextDouble() < HeldBackShare ? heldBack : fittedOn).Add(example);
+        }
+
+        var fitted = LogisticTrainer.Fit(VendorPairFeatures.Names, fittedOn);
+        var model = new SimilarityModel(version, fitted.Model, fittedOn.Count) { ModelFile = fitted.ModelFile };
+        var evaluation = HeldBackEvaluation.Of(model, heldBack);
+        double correct = 0, logLoss = 0, totalWeight = 0;
+        foreach (var example in fittedOn)
         {
             var probability = Math.Clamp(model.VendorMatch.Probability(example.Features), 1e-12, 1 - 1e-12);
             correct += (probability >= 0.5) == example.IsMatch ? example.Weight : 0;
@@ -130,9 +150,45 @@ public static class SimilarityModelTrainer
             totalWeight += example.Weight;
         }
 
-        return new TrainedSimilarityModel(model, examples.Count, examples.Count(example => example.IsMatch), correct / totalWeight, logLoss / totalWeight);
+        return new TrainedSimilarityModel(model, fittedOn.Count, fittedOn.Count(example => example.IsMatch), correct / totalWeight, logLoss / totalWeight)
+        {
+            HeldBack = evaluation,
+        };
     }
 }
 
-/// <summary>A freshly trained model with how it fits its training pairs (weighted as trained).</summary>
-public sealed record TrainedSimilarityModel(SimilarityModel Model, int Examples, int MatchingExamples, double TrainingAccuracy, double TrainingLogLoss);
+/// <summary>
+/// A freshly trained model with how it fits the pairs it was fitted on (weighted as trained; <see cref="Examples"/>
+/// counts them) and how it does on the pairs held back from fitting (<see cref="HeldBack"/>).
+/// </summary>
+public sealed record TrainedSimilarityModel(SimilarityModel Model, int Examples, int MatchingExamples, double TrainingAccuracy, double TrainingLogLoss)
+{
+    public HeldBackEvaluation HeldBack { get; init; } = HeldBackEvaluation.Empty;
+}
+
+/// <summary>
+/// How a model decides pairs it was not fitted on, at the resolver's acceptance probability: of the pairs it calls the
+/// same vendor, the share that are (precision); of the pairs that are, the share it calls so (recall). Null when there
+/// was nothing to divide by (no pair called the same, or none held back that is).
+/// </summary>
+public sealed record HeldBackEvaluation(int Pairs, int MatchingPairs, double? Precision, double? Recall)
+{
+    public static HeldBackEvaluation Empty { get; } = new(0, 0, null, null);
+
+    public static HeldBackEvaluation Of(SimilarityModel model, IReadOnlyList<LabelledExample> heldBack)
+    {
+        int truePositives = 0, falsePositives = 0, falseNegatives = 0;
+        foreach (var example in heldBack)
+        {
+            var calledSame = model.VendorMatch.Probability(example.Features) >= VendorResolver.AcceptProbability;
+            truePositives += calledSame && example.IsMatch ? 1 : 0;
+            falsePositives += calledSame && !example.IsMatch ? 1 : 0;
+            falseNegatives += !calledSame && example.IsMatch ? 1 : 0;
+        }
+
+        return new HeldBackEvaluation(
+            heldBack.Count, truePositives + falseNegatives,
+            truePositives + falsePositives == 0 ? null : (double)truePositives / (truePositives + falsePositives),
+            truePositives + falseNegatives == 0 ? null : (double)truePositives / (truePositives + falseNegatives));
+    }
+}

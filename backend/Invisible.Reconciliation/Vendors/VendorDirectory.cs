@@ -51,15 +51,29 @@ public sealed class VendorDirectory
                 }
             }
 
-            foreach (var confirmed in vendor.ConfirmedAliases)
-            {
-                codesByConfirmedKey.GetOrAddNew(VendorName.Parse(confirmed).Key).Add(vendor.Code);
-            }
-
             var taxId = Normalize.Code(vendor.TaxId);
             if (taxId.Length > 0)
             {
                 vendorsByTaxId.GetOrAddNew(taxId).Add(vendor);
+            }
+        }
+
+        // Confirmed names may also be among a vendor's names (the product loads every alias as one): they are what is
+        // learned from, so neither the alignment nor the words a learned word may not rewrite include them.
+        var ownNames = vendors.Select(vendor =>
+        {
+            var confirmedKeys = vendor.ConfirmedAliases.Select(confirmed => VendorName.Parse(confirmed).Key).ToHashSet(StringComparer.Ordinal);
+            return (vendor, (IReadOnlyList<VendorName>)NamesOf(vendor).Where(name => !confirmedKeys.Contains(name.Key)).ToList());
+        }).ToList();
+        var masterWords = ownNames.SelectMany(own => own.Item2).SelectMany(name => name.Tokens).ToHashSet(StringComparer.Ordinal);
+        Learned = LearnedWords.From(ownNames, masterWords);
+        foreach (var vendor in vendors)
+        {
+            foreach (var confirmed in vendor.ConfirmedAliases)
+            {
+                var parsed = VendorName.Parse(confirmed);
+                codesByConfirmedKey.GetOrAddNew(parsed.Key).Add(vendor.Code);
+                codesByConfirmedKey.GetOrAddNew(Learned.Apply(parsed).Key).Add(vendor.Code);
             }
         }
 
@@ -88,6 +102,12 @@ public sealed class VendorDirectory
             masterWeights[names[index].Name] = WeighMaster(names[index].Name);
         }
     }
+
+    /// <summary>What the tenant's confirmed names taught about the words its suppliers print (<see cref="LearnedWords"/>).</summary>
+    public LearnedWords Learned { get; }
+
+    /// <summary>A printed name parsed and read with the tenant's learned words: how the resolver reads every printed name.</summary>
+    public VendorName Parse(string printedName) => Learned.Apply(VendorName.Parse(printedName));
 
     public Vendor? FindByCode(string code) => vendorsByCode.GetValueOrDefault(code);
 

@@ -75,10 +75,11 @@ public sealed partial class VendorName
 
     private IReadOnlySet<string>? trigrams;
 
-    private VendorName(string printed, IReadOnlyList<string> tokens)
+    private VendorName(string printed, IReadOnlyList<string> tokens, IReadOnlyList<string> words)
     {
         Printed = printed;
         Tokens = tokens;
+        Words = words;
         Key = string.Join(' ', tokens);
         TrigramCodes = StringSimilarity.TrigramCodes(Key);
     }
@@ -87,6 +88,12 @@ public sealed partial class VendorName
 
     /// <summary>The identifying words, in printed order.</summary>
     public IReadOnlyList<string> Tokens { get; }
+
+    /// <summary>
+    /// All words of the name as printed once folded, initials joined and legal-form phrases contracted, before legal forms
+    /// and filler words are dropped: what <see cref="LearnedWords"/> aligns a confirmed name against.
+    /// </summary>
+    internal IReadOnlyList<string> Words { get; }
 
     /// <summary>The identifying words joined by single spaces: equal keys mean the same name.</summary>
     public string Key { get; }
@@ -105,6 +112,7 @@ public sealed partial class VendorName
         var words = NameBeforeItsPlace(AsciiFolded(WithoutMarkupRemnants(printed)).Replace("&", " and ", StringComparison.Ordinal));
         JoinInitials(words);
         ContractLegalFormPhrases(words);
+        var allWords = words.ToArray();
         while (words.Count > 1 && IsLegalForm(words[^1]))
         {
             words.RemoveAt(words.Count - 1);
@@ -131,8 +139,11 @@ public sealed partial class VendorName
             }
         }
 
-        return new VendorName(printed, tokens.Count > 0 ? tokens : words);
+        return new VendorName(printed, tokens.Count > 0 ? tokens : words, allWords);
     }
+
+    /// <summary>The same printed name with other identifying words (a tenant's learned words applied to them).</summary>
+    internal VendorName WithTokens(IReadOnlyList<string> tokens) => new(Printed, tokens, Words);
 
     /// <summary>
     /// The initials of the identifying words (<c>International Business Machines</c> → <c>ibm</c>) when there are at least

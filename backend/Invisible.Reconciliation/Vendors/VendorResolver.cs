@@ -101,7 +101,7 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
         // while work runs on the other cores.
         var distinctNames = pending.Select(entry => entry.PrintedName).Where(name => !parsedNames.ContainsKey(name)).Distinct(StringComparer.Ordinal).ToArray();
         var parsed = new VendorName[distinctNames.Length];
-        Parallel.For(0, distinctNames.Length, i => parsed[i] = VendorName.Parse(distinctNames[i]));
+        Parallel.For(0, distinctNames.Length, i => parsed[i] = directory.Parse(distinctNames[i]));
         for (var i = 0; i < distinctNames.Length; i++)
         {
             parsedNames[distinctNames[i]] = parsed[i];
@@ -176,7 +176,7 @@ public sealed class VendorResolver(VendorDirectory directory, SimilarityModel mo
     {
         if (!parsedNames.TryGetValue(printedName, out var printed))
         {
-            printed = VendorName.Parse(printedName);
+            printed = directory.Parse(printedName);
             parsedNames[printedName] = printed;
         }
 

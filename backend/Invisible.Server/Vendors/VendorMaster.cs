@@ -13,7 +13,11 @@ using LinqToDB.Mapping;
 namespace Invisible.Server.Vendors;
 
 /// <summary>What Settings → Matching model shows of the active vendor-name model.</summary>
-public sealed record MatchingModelCard(int Version, int TrainingPairs, int ReviewerPairs, double TrainingAccuracy, DateTime TrainedAt);
+public sealed record MatchingModelCard(int Version, int TrainingPairs, int ReviewerPairs, double TrainingAccuracy, DateTime TrainedAt)
+{
+    /// <summary>Labelled pairs held back from fitting, and the model's precision and recall on them (null: nothing to divide by).</summary>
+    public HeldBackEvaluation HeldBack { get; init; } = HeldBackEvaluation.Empty;
+}
 
 /// <summary>A printed name an operator says is a vendor (one row of <c>vendors confirm --file</c>).</summary>
 public sealed record NameConfirmation(string PrintedName, string VendorCode);
@@ -88,7 +92,22 @@ public sealed class VendorMaster(TenantDatabase tenants, TimeProvider time, Simi
             row.Version, row.TrainingExamples,
             root.TryGetProperty("reviewerPairs", out var reviewerPairs) ? reviewerPairs.GetInt32() : 0,
             root.TryGetProperty("trainingAccuracy", out var accuracy) ? accuracy.GetDouble() : 0,
-            DateTime.SpecifyKind(row.TrainedAt, DateTimeKind.Utc));
+            DateTime.SpecifyKind(row.TrainedAt, DateTimeKind.Utc))
+        {
+            HeldBack = new HeldBackEvaluation(
+                row.HeldBackPairs, root.TryGetProperty("heldBackMatchingPairs", out var matching) ? matching.GetInt32() : 0,
+                row.HeldBackPrecision, row.HeldBackRecall),
+        };
+    }
+
+    /// <summary>
+    /// Retrains the tenant's model now when its training set changed since the active version (<see cref="SimilarityModelRetraining.RetrainAsync"/>),
+    /// audited when a version was trained; the card of the active model afterwards, and whether this call trained it.
+    /// </summary>
+    public async Task<(MatchingModelCard? Card, bool TrainedNow)> RetrainAsync(Guid tenantId, string actor, CancellationToken cancellationToken)
+    {
+        var model = await retraining.RetrainAsync(tenantId, cancellationToken, actor);
+        return (await ModelCardAsync(tenantId, cancellationToken), model is { TrainedNow: true });
     }
 
     [Table("similarity_models")]
@@ -111,6 +130,15 @@ public sealed class VendorMaster(TenantDatabase tenants, TimeProvider time, Simi
 
         [Column("is_active")]
         public bool IsActive { get; set; }
+
+        [Column("held_back_pairs")]
+        public int HeldBackPairs { get; set; }
+
+        [Column("held_back_precision")]
+        public double? HeldBackPrecision { get; set; }
+
+        [Column("held_back_recall")]
+        public double? HeldBackRecall { get; set; }
     }
 
     [Table("vendors")]

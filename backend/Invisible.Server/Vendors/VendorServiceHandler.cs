@@ -70,13 +70,40 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorM
 
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<MatchingModel> GetMatchingModel(GetMatchingModelRequest request, ServerCallContext context) =>
-        await master.ModelCardAsync(context.Caller().TenantId, context.CancellationToken) is { } card
-            ? new MatchingModel
-            {
-                Version = card.Version, TrainingPairs = card.TrainingPairs, ReviewerPairs = card.ReviewerPairs, TrainingAccuracy = card.TrainingAccuracy,
-                TrainedAt = Timestamp.FromDateTime(card.TrainedAt),
-            }
-            : new MatchingModel();
+        ToMessage(await master.ModelCardAsync(context.Caller().TenantId, context.CancellationToken));
+
+    [Authorize(Policy = AccessPolicies.Admin)]
+    public override async Task<RetrainMatchingModelResponse> RetrainMatchingModel(RetrainMatchingModelRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var (card, trainedNow) = await master.RetrainAsync(caller.TenantId, caller.AuditActor, context.CancellationToken);
+        return new RetrainMatchingModelResponse { Model = ToMessage(card), TrainedNow = trainedNow };
+    }
+
+    private static MatchingModel ToMessage(MatchingModelCard? card)
+    {
+        if (card is null)
+        {
+            return new MatchingModel();
+        }
+
+        var message = new MatchingModel
+        {
+            Version = card.Version, TrainingPairs = card.TrainingPairs, ReviewerPairs = card.ReviewerPairs, TrainingAccuracy = card.TrainingAccuracy,
+            TrainedAt = Timestamp.FromDateTime(card.TrainedAt), HeldBackPairs = card.HeldBack.Pairs,
+        };
+        if (card.HeldBack.Precision is { } precision)
+        {
+            message.HeldBackPrecision = precision;
+        }
+
+        if (card.HeldBack.Recall is { } recall)
+        {
+            message.HeldBackRecall = recall;
+        }
+
+        return message;
+    }
 
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<VendorDetail> GetVendor(GetVendorRequest request, ServerCallContext context)

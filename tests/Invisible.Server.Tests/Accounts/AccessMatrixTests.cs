@@ -236,6 +236,9 @@ public sealed class AccessMatrixTests(AccountsServer server)
             IsolationWorld.BVendorCode),
         ["invisible.vendors.v1.VendorService.GetMatchingModel"] = async world => ExpectOk(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetMatchingModel"), new GetMatchingModelRequest(), await world.SessionOfA())),
+        // Retraining reads A's vendors and confirmed names only (row-level security); B's rows are compared after the run.
+        ["invisible.vendors.v1.VendorService.RetrainMatchingModel"] = async world => ExpectOk(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("RetrainMatchingModel"), new RetrainMatchingModelRequest(), await world.SessionOfA())),
         ["invisible.vendors.v1.VendorService.GetVendor"] = async world => Expect(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetVendor"), new GetVendorRequest { VendorCode = IsolationWorld.BVendorCode }, await world.SessionOfA()),
             StatusCode.NotFound),

@@ -26,6 +26,7 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("post", "/v1/exceptions/{exceptionId}:assign-vendor", "The vendor of an invoice whose vendor the engine could not name"),
         ("get", "/v1/vendor-duplicates", "Vendors of the master that are probably one company"),
         ("get", "/v1/matching-model", "The tenant's active vendor-name model"),
+        ("post", "/v1/matching-model:retrain", "Retrains the vendor-name model now (admins)"),
         ("get", "/v1/imports", "The tenant's import history, newest first."),
         ("get", "/v1/imports/{importId}", null),
         ("get", "/v1/audit-entries", "Newest first."),

@@ -96,6 +96,23 @@ public sealed class ConfirmedAliasTests(AccountsServer server)
             "a new active model version trained on the confirmed name");
     }
 
+    [Fact]
+    public async Task A_name_confirmed_for_one_vendor_teaches_its_words_and_resolves_another_vendors_invoice_in_the_same_action()
+    {
+        var queue = await QueueTenant.CreateAsync(server,
+            "vendor_code,name\nPHIL,Koninklijke Philips N.V.\nAHOL,Koninklijke Ahold Delhaize N.V.\nKPN,Koninklijke KPN N.V.\n");
+        await queue.ImportAsync(DocumentKind.Invoices,
+            $"{QueueTenant.InvoiceHeader}\nR-1,Royal Philips,2026-01-12,EUR,,1,L-1,Lamp,10,1.00,10.00,10.00\n" +
+            "R-2,Royal Ahold Delhaize,2026-01-13,EUR,,1,F-1,Food,5,1.00,5.00,5.00\n");
+        await queue.DecidedOnArrivalAsync();
+        var before = (await queue.InvoiceAsync("R-2")).VendorCode;
+        var item = await queue.OpenExceptionOfAsync("R-1");
+
+        await queue.ExceptionsAsync("AssignVendor", new AssignVendorRequest { ExceptionId = item.Id, VendorCode = "PHIL" }, Roles.Clerk);
+
+        Assert.Equal(("", "AHOL"), (before, (await queue.InvoiceAsync("R-2")).VendorCode));
+    }
+
     /// <summary>Two invoices printing a name no vendor resembles, both in the queue as no_po.</summary>
     private async Task<QueueTenant> UnresolvedInvoicesAsync()
     {

@@ -91,6 +91,26 @@ public sealed class VendorServiceTests(AccountsServer server)
         Assert.True(model.Version >= 1 && model.TrainingPairs > 0, model.ToString());
     }
 
+    [Fact]
+    public async Task Retrain_now_trains_a_new_version_on_the_name_people_confirmed_with_held_back_figures_and_only_when_something_changed()
+    {
+        // The reconcile trained version 1; the reviewer's name for V1 came after it.
+        var tenant = await SuppliedTenantAsync();
+        var admin = (await tenant.FullSessionAsync(tenant.Admin)).AccessToken;
+        var clerk = (await tenant.FullSessionAsync(await tenant.AddUserAsync(Identity.Roles.Clerk))).AccessToken;
+
+        var refused = await tenant.CallAsync(Method("RetrainMatchingModel"), new RetrainMatchingModelRequest(), clerk);
+        var retrained = (await tenant.CallAsync(Method("RetrainMatchingModel"), new RetrainMatchingModelRequest(), admin)).As<RetrainMatchingModelResponse>();
+        var again = (await tenant.CallAsync(Method("RetrainMatchingModel"), new RetrainMatchingModelRequest(), admin)).As<RetrainMatchingModelResponse>();
+        var card = (await tenant.CallAsync(Method("GetMatchingModel"), new GetMatchingModelRequest(), clerk)).As<MatchingModel>();
+
+        var model = retrained.Model;
+        Assert.True(
+            refused.Status == StatusCode.PermissionDenied && retrained.TrainedNow && model.Version == 2 && model.ReviewerPairs == 1 &&
+            model.HeldBackPairs > 0 && model.HasHeldBackPrecision && model.HasHeldBackRecall && !again.TrainedNow && card.Equals(model),
+            $"clerk: {refused.Status}; retrained: {retrained}; again: {again}; card: {card}");
+    }
+
     /// <summary>Three vendors; V1 with a learned alias and an open quantity-variance exception from a real reconcile.</summary>
     private async Task<TestTenant> SuppliedTenantAsync()
     {

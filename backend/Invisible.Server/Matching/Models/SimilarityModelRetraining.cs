@@ -1,3 +1,4 @@
+using Invisible.Data.Audit;
 using System.Threading.Channels;
 using Invisible.Data.Tenancy;
 using Invisible.Server.FieldEncryption;
@@ -34,12 +35,19 @@ public sealed class SimilarityModelRetraining(TenantDatabase tenants, PersonalDa
     /// Trains and stores a new active version when the tenant's training set (confirmed names included) changed since the
     /// active one; serialised with the tenant's matching runs. Returns the active model afterwards.
     /// </summary>
-    public async Task<PersistedSimilarityModel?> RetrainAsync(Guid tenantId, CancellationToken cancellationToken)
+    /// <param name="actor">Who asked for it (Settings → Matching model → Retrain now): a version trained is audited in their name.</param>
+    public async Task<PersistedSimilarityModel?> RetrainAsync(Guid tenantId, CancellationToken cancellationToken, string? actor = null)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         await MatchDecisionStore.BeginRunAsync(unitOfWork, cancellationToken);
         var model = await SimilarityModelStore.EnsureActiveAsync(
             unitOfWork, await personalDataKeys.DataAsync(cancellationToken), cancellationToken, evenForConfirmedNames: true);
+        if (actor is not null && model is { TrainedNow: true })
+        {
+            await AuditLog.AppendAsync(unitOfWork, actor, "matching_model.retrained", "similarity_model", model.Id.ToString(), null,
+                new { version = model.Model.Version, trainingPairs = model.Model.TrainingExamples }, null, cancellationToken);
+        }
+
         await unitOfWork.CommitAsync(cancellationToken);
         if (model is { TrainedNow: true })
         {

@@ -75,6 +75,7 @@ public static class SimilarityModelStore
             ["matchingExamples"] = trained.MatchingExamples,
             ["trainingAccuracy"] = trained.TrainingAccuracy,
             ["trainingLogLoss"] = trained.TrainingLogLoss,
+            ["heldBackMatchingPairs"] = trained.HeldBack.MatchingPairs,
         };
         await models.Where(model => model.IsActive).Set(model => model.IsActive, false).UpdateAsync(cancellationToken);
         var row = new SimilarityModelRow
@@ -88,6 +89,9 @@ public static class SimilarityModelStore
             TrainingExamples = trained.Examples,
             IsActive = true,
             ModelFile = trained.Model.ModelFile,
+            HeldBackPairs = trained.HeldBack.Pairs,
+            HeldBackPrecision = trained.HeldBack.Precision,
+            HeldBackRecall = trained.HeldBack.Recall,
         };
         await unitOfWork.Db.InsertAsync(row, token: cancellationToken);
         return new PersistedSimilarityModel(row.Id, trained.Model, training.Fingerprint, TrainedNow: true) { MasterFingerprint = training.MasterFingerprint };
@@ -222,6 +226,15 @@ public static class SimilarityModelStore
 
         [Column("model_file")]
         public byte[]? ModelFile { get; set; }
+
+        [Column("held_back_pairs")]
+        public int HeldBackPairs { get; set; }
+
+        [Column("held_back_precision")]
+        public double? HeldBackPrecision { get; set; }
+
+        [Column("held_back_recall")]
+        public double? HeldBackRecall { get; set; }
     }
 
     [Table("vendors")]

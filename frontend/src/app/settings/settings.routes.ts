@@ -54,6 +54,11 @@ export const settingsRoutes: Routes = [
         loadComponent: () => import('./approvals').then((m) => m.Approvals),
       },
       {
+        path: 'matching-model',
+        title: 'Matching model',
+        loadComponent: () => import('./matching-model').then((m) => m.MatchingModelCard),
+      },
+      {
         path: 'tolerances',
         title: 'Tolerances',
         loadComponent: () => import('./tolerances').then((m) => m.Tolerances),

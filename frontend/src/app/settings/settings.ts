@@ -19,6 +19,7 @@ export const settingsSections: readonly Section[] = [
   { path: 'mailbox', label: 'E-mail mailbox', roles: ['admin'] },
   { path: 'approvals', label: 'Approvals', roles: ['admin', 'approver'] },
   { path: 'tolerances', label: 'Tolerances' },
+  { path: 'matching-model', label: 'Matching model' },
   { path: 'quickbooks', label: 'QuickBooks' },
 ];
 
