@@ -148,7 +148,6 @@ public static class MatchDecisionStore
         var ids = new SequentialUuid();
         // Two buffers in turn: one is being filled for the next chunk while the other's chunk is being sent.
         var buffers = new[] { new DecisionJson.Buffer(), new DecisionJson.Buffer() };
-        var stored = new List<Chunk>();
         var storedCount = 0;
         var source = chunks.GetAsyncEnumerator(cancellationToken);
         Task<Chunk?> Build(int chunk) => Task.Run(
@@ -169,7 +168,6 @@ public static class MatchDecisionStore
                 }
 
                 await InsertAsync(unitOfWork, current, runId, decidedAt, decidedBy, engineVersion, cancellationToken);
-                stored.Add(current.Outcomes());
                 storedCount += current.DecisionIds.Length;
                 storedInvoices?.Invoke(storedCount);
             }
@@ -190,7 +188,6 @@ public static class MatchDecisionStore
             return 0;
         }
 
-        await RefreshAsync(unitOfWork, stored, cancellationToken);
         if (storedCount >= BulkDecisions)
         {
             // A reconcile run (or a re-evaluation after an import) rewrote the tenant's outcomes: the lists, the queue and the
@@ -229,12 +226,15 @@ public static class MatchDecisionStore
             """,
             Value(unitOfWork.TenantId), Value(chunk.LineIds), Value(chunk.LineDecisionIds), Value(chunk.InvoiceLineIds), Value(chunk.PurchaseOrderLineIds),
             Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Json)));
+        AddRefresh(batch, unitOfWork, chunk);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
-    /// The exception queue and the invoices' current outcome, for the whole run in one statement each (one join over the
-    /// run rather than one per chunk).
+    /// The exception queue and the invoices' current outcome for the chunk's invoices, in the chunk's batch: a run decides
+    /// each invoice once, so chunk by chunk is the same as the whole run at once, and this work is done while the engine
+    /// decides the next chunk instead of after the last (the first run of a tenant rewrites every invoice row and its
+    /// indexes, which took longer than any other statement of the run).
     /// </summary>
     /// <remarks>
     /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
@@ -244,12 +244,8 @@ public static class MatchDecisionStore
     /// by status without reading the decision history; rows whose outcome did not change are left alone (a re-run would
     /// otherwise rewrite every invoice and its indexes).
     /// </remarks>
-    private static async Task RefreshAsync(TenantUnitOfWork unitOfWork, List<Chunk> chunks, CancellationToken cancellationToken)
+    private static void AddRefresh(NpgsqlBatch batch, TenantUnitOfWork unitOfWork, Chunk chunk)
     {
-        T[] All<T>(Func<Chunk, T[]> column) => chunks.SelectMany(column).ToArray();
-        var invoiceIds = All(chunk => chunk.InvoiceIds);
-        var statuses = All(chunk => chunk.Statuses);
-        await using var batch = new NpgsqlBatch(unitOfWork.Connection, unitOfWork.Transaction) { Timeout = RunCommandTimeoutSeconds };
         batch.BatchCommands.Add(Command(
             """
             with run as (
@@ -271,7 +267,7 @@ public static class MatchDecisionStore
             from run
             where run.reason is not null and not exists (select from refreshed where refreshed.invoice_id = run.invoice_id)
             """,
-            Value(unitOfWork.TenantId), Value(All(chunk => chunk.DecisionIds)), Value(invoiceIds), Value(All(chunk => chunk.Reasons)), Value(statuses)));
+            Value(unitOfWork.TenantId), Value(chunk.DecisionIds), Value(chunk.InvoiceIds), Value(chunk.Reasons), Value(chunk.Statuses)));
         batch.BatchCommands.Add(Command(
             """
             update invoices i set status = d.status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
@@ -279,8 +275,7 @@ public static class MatchDecisionStore
             where i.id = d.invoice_id
               and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.status, d.vendor_id, d.purchase_order_id)
             """,
-            Value(invoiceIds), Value(statuses), Value(All(chunk => chunk.VendorIds)), Value(All(chunk => chunk.PurchaseOrderIds))));
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+            Value(chunk.InvoiceIds), Value(chunk.Statuses), Value(chunk.VendorIds), Value(chunk.PurchaseOrderIds)));
     }
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
@@ -319,14 +314,6 @@ public static class MatchDecisionStore
         public required Guid?[] PurchaseOrderLineIds { get; init; }
         public required string[] LineStatuses { get; init; }
         public required ReadOnlyMemory<byte>[] LineExplanations { get; init; }
-
-        /// <summary>What the exception queue and the invoices need once the chunk is inserted (its buffer is reused).</summary>
-        public Chunk Outcomes() => new()
-        {
-            DecisionIds = DecisionIds, InvoiceIds = InvoiceIds, Statuses = Statuses, Reasons = Reasons, VendorIds = VendorIds,
-            PurchaseOrderIds = PurchaseOrderIds, DuplicateOf = DuplicateOf, ToleranceIds = ToleranceIds, Explanations = [], Evidence = [],
-            LineIds = [], LineDecisionIds = [], InvoiceLineIds = [], PurchaseOrderLineIds = [], LineStatuses = [], LineExplanations = [],
-        };
 
         public static Chunk Build(
             IReadOnlyList<InvoiceDecision> decisions, int from, int count, SequentialUuid ids, DecisionJson.Buffer json, LoadedTenant tenant)
