@@ -1,6 +1,7 @@
 using Invisible.Reconciliation.Documents;
 using Invisible.Reconciliation.Matching;
 using Invisible.Reconciliation.Tests.Support;
+using Invisible.SampleData;
 using static Invisible.Reconciliation.Tests.Support.TenantBuilder;
 
 namespace Invisible.Reconciliation.Tests;
@@ -69,4 +70,24 @@ public class IncrementalMatchingTests
         Assert.Equal(InvoiceStatus.AwaitingReceipt, session.Result.Invoices[0].Status);
         Assert.Equal(InvoiceStatus.Matched, rematched.Invoices[0].Status);
     }
+
+    [Fact]
+    public void A_reconcile_handed_over_in_batches_decides_exactly_what_the_whole_result_holds()
+    {
+        // Several of the engine's batches of 1,024, so decisions cross batch boundaries (ledger, duplicates, inference).
+        var snapshot = new TenantDataGenerator(seed: 26).Generate(new GeneratorOptions { Invoices = 3_000 }).Snapshot;
+        var whole = ReconciliationEngine.Reconcile(snapshot, Tolerances.Default);
+
+        var batches = new List<IReadOnlyList<InvoiceDecision>>();
+        ReconciliationEngine.Reconcile(snapshot, Tolerances.Default, batches.Add);
+        var streamed = batches.SelectMany(batch => batch).ToList();
+
+        Assert.Equal(
+            whole.Invoices.Select(Described).Order(StringComparer.Ordinal),
+            streamed.Select(Described).Order(StringComparer.Ordinal));
+    }
+
+    private static string Described(InvoiceDecision decision) =>
+        $"{decision.InvoiceId}|{decision.Status}|{decision.VendorCode}|{decision.Po.PoNumber}|{decision.DuplicateOfInvoiceId}|{decision.Explanation}|" +
+        string.Join(";", decision.Lines.Select(line => $"{line.SourceLine}:{line.Status}:{line.PoLineNo}:{line.Explanation}"));
 }

@@ -71,10 +71,26 @@ internal sealed class MatchBenchmark : IBenchmark
 
         var trainingMs = trainingClock.Elapsed.TotalMilliseconds;
 
+        context.Report($"scale: matching the last {IncrementalInvoices:N0} invoices one at a time");
+        var incrementalP99 = MeasureIncremental(large);
+
+        context.Report("baseline: one CREATE TABLE ... AS joining invoice lines to PO lines (PO number + SKU) and summed receipts");
+        var joinMs = await MeasureHashJoinAsync(product, large, cancellationToken);
+        var lines = large.Invoices.Sum(invoice => invoice.Lines.Count);
+        var purchaseOrderCount = large.PurchaseOrders.Count;
+        var generatedInvoices = large.Invoices.Count;
+
+        // What needs the generated documents is done: they are let go before the reconcile is measured, so that the process's
+        // resident memory during it is the product's (a server holds no generated copy of a tenant).
+        sample = null!;
+        generated = null!;
+        large = null!;
+
         context.Report("scale: full reconcile end to end (load from PostgreSQL, match, store decisions, commit)");
         var matching = ReconcileCommand.CreateMatching(product);
         var stageStarts = new List<(ReconcileStage Stage, TimeSpan At)>();
         var residentBefore = ResidentMemory.ResetPeak();
+        var managedBefore = GC.GetTotalMemory(forceFullCollection: false);
         var clock = Stopwatch.StartNew();
         var summary = await matching.ReconcileAsync(
             tenantId, "benchmark", null,
@@ -98,13 +114,6 @@ internal sealed class MatchBenchmark : IBenchmark
         var stages = await MeasureStagesAsync(
             context, product.Services.GetRequiredService<TenantDatabase>(), await product.Services.GetRequiredService<PersonalDataKeys>().DataAsync(cancellationToken), tenantId, cancellationToken);
 
-        context.Report($"scale: matching the last {IncrementalInvoices:N0} invoices one at a time");
-        var incrementalP99 = MeasureIncremental(large);
-
-        context.Report("baseline: one CREATE TABLE ... AS joining invoice lines to PO lines (PO number + SKU) and summed receipts");
-        var joinMs = await MeasureHashJoinAsync(product, large, cancellationToken);
-
-        var lines = large.Invoices.Sum(invoice => invoice.Lines.Count);
         return
         [
             new BenchmarkFigure("auto-match precision", quality.AutoMatchPrecision * 100, "%", Target: "≥ 99.5 %", Met: quality.AutoMatchPrecision >= 0.995),
@@ -114,18 +123,26 @@ internal sealed class MatchBenchmark : IBenchmark
             new BenchmarkFigure("duplicate recall", quality.DuplicateRecall * 100, "%"),
             new BenchmarkFigure("PO inference accuracy", quality.PoInferenceAccuracy * 100, "%"),
             new BenchmarkFigure(
-                $"full reconcile end to end, {summary.InvoiceCount:N0} invoices / {lines:N0} lines / {large.PurchaseOrders.Count:N0} POs",
+                $"full reconcile end to end, {summary.InvoiceCount:N0} invoices / {lines:N0} lines / {purchaseOrderCount:N0} POs",
                 fullMs, "ms", joinMs, "≤ 6× baseline", fullMs <= 6 * joinMs),
             new BenchmarkFigure(
-                $"  peak resident memory of the process during that run (VmHWM; {residentBefore / 1048576.0:N0} MB resident before it, the bench's generated data included)",
+                $"  peak resident memory of the process during that run (VmHWM; {residentBefore / 1048576.0:N0} MB resident before it, of which {managedBefore / 1048576.0:N0} MB managed heap; the generated data let go)",
                 peakResident / 1048576.0, "MB", Target: $"≤ {ResidentTargetBytes >> 20} MB", Met: peakResident <= ResidentTargetBytes),
-            .. firstRunStages.Select(stage => new BenchmarkFigure($"  that run: {stage.Stage.ToString().ToLowerInvariant()}", stage.Ms, "ms", joinMs)),
+            .. firstRunStages.Select(stage => new BenchmarkFigure($"  that run: {StageName(stage.Stage)}", stage.Ms, "ms", joinMs)),
             .. stages.Select(stage => new BenchmarkFigure($"  second run, stage: {stage.Name} ({stage.AllocatedMegabytes:N0} MB allocated)", stage.Milliseconds, "ms", joinMs)),
             new BenchmarkFigure($"train and store the similarity model (version {modelVersion}), not part of a reconcile", trainingMs, "ms"),
             new BenchmarkFigure("incremental match of one new invoice, p99", incrementalP99, "ms", Target: "< 5 ms", Met: incrementalP99 < 5),
-            new BenchmarkFigure("invoices decided", summary.InvoiceCount, "invoices", large.Invoices.Count),
+            new BenchmarkFigure("invoices decided", summary.InvoiceCount, "invoices", generatedInvoices),
         ];
     }
+
+    /// <summary>Matching and storing overlap: the store starts with the engine's first chunk of decisions.</summary>
+    private static string StageName(ReconcileStage stage) => stage switch
+    {
+        ReconcileStage.Matching => "matching until the first chunk of decisions is stored",
+        ReconcileStage.Storing => "storing decisions as the engine makes them (matching goes on beside)",
+        _ => stage.ToString().ToLowerInvariant(),
+    };
 
     internal static async Task<Guid> CreateTenantAsync(LocalProduct product, string slug, CancellationToken cancellationToken)
     {

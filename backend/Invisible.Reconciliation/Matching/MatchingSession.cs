@@ -154,6 +154,15 @@ public sealed class MatchingSession
     internal void MatchAll(IReadOnlyList<Invoice> inProcessingOrder) => DecideAll(inProcessingOrder, Prepare(inProcessingOrder));
 
     /// <summary>
+    /// As <see cref="MatchAll"/>, but each batch of decisions, in processing order, goes to <paramref name="decided"/> as
+    /// soon as it is written and the session keeps none of them: a caller that stores them as they come never holds the
+    /// decisions of the whole tenant. <paramref name="decided"/> runs on one thread at a time; while it has not returned,
+    /// deciding stops after the next batch (so a slow consumer bounds what is in flight).
+    /// </summary>
+    internal void MatchAll(IReadOnlyList<Invoice> inProcessingOrder, Action<IReadOnlyList<InvoiceDecision>> decided) =>
+        DecideAll(inProcessingOrder, Prepare(inProcessingOrder), decided);
+
+    /// <summary>
     /// The referenced POs and the vendor of each invoice, in the order given. Vendor resolution depends only on what is
     /// printed and on the master data, never on earlier decisions, so it is done for all invoices at once.
     /// </summary>
@@ -202,9 +211,9 @@ public sealed class MatchingSession
     /// sequential (the ledger, the open POs and the duplicate register are in processing order); writing the decisions is
     /// not, so each batch of drafts is written on another thread while this one decides the next batch.
     /// </summary>
-    internal void DecideAll(IReadOnlyList<Invoice> invoices, PreparedInvoices prepared)
+    internal void DecideAll(IReadOnlyList<Invoice> invoices, PreparedInvoices prepared, Action<IReadOnlyList<InvoiceDecision>>? handOver = null)
     {
-        var decided = new InvoiceDecision[invoices.Count];
+        var decided = handOver is null ? new InvoiceDecision[invoices.Count] : [];
         DraftBatch[] batches = [new(), new()];
         var writing = Task.CompletedTask;
         for (var (start, round) = (0, 0); start < invoices.Count; start += WrittenTogether, round++)
@@ -223,6 +232,18 @@ public sealed class MatchingSession
             var first = start;
             writing = Task.Run(() =>
             {
+                if (handOver is not null)
+                {
+                    var written = new InvoiceDecision[batch.Count];
+                    for (var i = 0; i < batch.Count; i++)
+                    {
+                        written[i] = writer.Write(batch, i);
+                    }
+
+                    handOver(written);
+                    return;
+                }
+
                 for (var i = 0; i < batch.Count; i++)
                 {
                     decided[first + i] = writer.Write(batch, i);

@@ -10,6 +10,18 @@ public static class ReconciliationEngine
         StartSession(snapshot, tolerances, model).Result;
 
     /// <summary>
+    /// The same decisions as <see cref="Reconcile(TenantSnapshot, Tolerances, SimilarityModel?)"/>, handed to
+    /// <paramref name="decided"/> batch by batch in processing order (not results order) as they are made, none kept: for a
+    /// caller that stores a large tenant's decisions while the next ones are being decided. A batch is handed over on a
+    /// worker thread, one at a time; deciding waits while <paramref name="decided"/> has not returned.
+    /// </summary>
+    public static void Reconcile(TenantSnapshot snapshot, Tolerances tolerances, Action<IReadOnlyList<InvoiceDecision>> decided, SimilarityModel? model = null)
+    {
+        var session = new MatchingSession(snapshot, tolerances, model);
+        session.MatchAll(Ordered(snapshot.Invoices), decided);
+    }
+
+    /// <summary>
     /// Matches every invoice of the snapshot in processing order and returns the session, ready to match newly imported
     /// invoices one at a time against the same ledger.
     /// </summary>

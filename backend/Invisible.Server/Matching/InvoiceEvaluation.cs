@@ -65,26 +65,41 @@ public sealed class PreparedTenant
         return (Labelled(session.Result), session);
     }
 
-    private ReconciliationResult Labelled(ReconciliationResult result)
-    {
-        if (Overrides.Rematches.Count == 0)
+    /// <summary>
+    /// As <see cref="Decide"/> followed by <see cref="Appendable"/>, the decisions handed to <paramref name="appendable"/>
+    /// batch by batch in processing order as the engine makes them (<see cref="ReconciliationEngine.Reconcile(TenantSnapshot, Tolerances, Action{IReadOnlyList{InvoiceDecision}}, Invisible.Reconciliation.Similarity.SimilarityModel?)"/>),
+    /// none kept here. Blocks the calling thread until every invoice is decided.
+    /// </summary>
+    public void DecideInBatches(Action<IReadOnlyList<InvoiceDecision>> appendable) =>
+        ReconciliationEngine.Reconcile(Snapshot, Tenant.Tolerances, decided =>
         {
-            return result;
-        }
+            var kept = new List<InvoiceDecision>(decided.Count);
+            foreach (var decision in decided)
+            {
+                if (!IsFinal(Guid.Parse(decision.InvoiceId)))
+                {
+                    kept.Add(Labelled(decision));
+                }
+            }
 
-        return result with
-        {
-            Invoices = result.Invoices
-                .Select(decision => Overrides.Rematches.TryGetValue(Guid.Parse(decision.InvoiceId), out var rematch) && decision.Po.PoNumber == rematch.PoNumber
-                    ? decision with
-                    {
-                        Vendor = decision.Vendor with { Explanation = $"The vendor of {rematch.PoNumber}, the PO a reviewer chose." },
-                        Po = decision.Po with { Explanation = $"PO {rematch.PoNumber} chosen by a reviewer: {rematch.Reason}" },
-                    }
-                    : decision)
-                .ToList(),
-        };
-    }
+            appendable(kept);
+        });
+
+    /// <summary>How many decisions <see cref="DecideInBatches"/> hands over: every invoice given to the engine but those a reviewer approved.</summary>
+    public int AppendableCount => Snapshot.Invoices.Count(invoice => !IsFinal(Guid.Parse(invoice.Id)));
+
+    private ReconciliationResult Labelled(ReconciliationResult result) =>
+        Overrides.Rematches.Count == 0 ? result : result with { Invoices = result.Invoices.Select(Labelled).ToList() };
+
+    /// <summary>A re-matched decision is the reviewer's choice, and says so.</summary>
+    private InvoiceDecision Labelled(InvoiceDecision decision) =>
+        Overrides.Rematches.Count > 0 && Overrides.Rematches.TryGetValue(Guid.Parse(decision.InvoiceId), out var rematch) && decision.Po.PoNumber == rematch.PoNumber
+            ? decision with
+            {
+                Vendor = decision.Vendor with { Explanation = $"The vendor of {rematch.PoNumber}, the PO a reviewer chose." },
+                Po = decision.Po with { Explanation = $"PO {rematch.PoNumber} chosen by a reviewer: {rematch.Reason}" },
+            }
+            : decision;
 
     /// <summary>The decisions of <paramref name="result"/> that may be appended: not for invoices a reviewer approved or rejected.</summary>
     public ReconciliationResult Appendable(ReconciliationResult result, Func<InvoiceDecision, bool>? also = null) =>

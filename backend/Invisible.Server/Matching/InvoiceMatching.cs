@@ -1,5 +1,6 @@
 using Invisible.Server.FieldEncryption;
 using System.Reflection;
+using System.Threading.Channels;
 using CsvHelper;
 using Invisible.Data.Diagnostics;
 using Invisible.Data.Audit;
@@ -51,26 +52,81 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
         var tenant = await InvoiceEvaluation.PrepareAsync(unitOfWork, await personalDataKeys.DataAsync(cancellationToken), EvaluationScope.AllInvoices, cancellationToken);
         stage = Stage(ReconcileStage.Matching, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Matching, 0, 0));
-        var result = tenant.Appendable(tenant.Decide());
         var runId = Guid.NewGuid();
-        var invoiceCount = result.Invoices.Count;
-        stage = Stage(ReconcileStage.Storing, tenantId, stage);
-        progress?.Report(new ReconcileProgress(ReconcileStage.Storing, 0, invoiceCount));
-        await MatchDecisionStore.AppendAsync(
-            unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, result,
-            progress is null ? null : stored => progress.Report(new ReconcileProgress(ReconcileStage.Storing, stored, invoiceCount)),
-            cancellationToken);
+        var invoiceCount = tenant.AppendableCount;
+        var byStatus = new Dictionary<InvoiceStatus, int>();
+        var storing = false;
+        // The engine decides on a worker thread while the decisions made so far are stored: a run holds a few chunks of
+        // decisions rather than the whole tenant's, and its time is about the longer of matching and storing, not their sum.
+        // The channel's few batches are the distance the engine may run ahead of the database.
+        var decided = Channel.CreateBounded<IReadOnlyList<InvoiceDecision>>(
+            new BoundedChannelOptions(DecidedBatchesAhead) { SingleReader = true, SingleWriter = true });
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var matching = Task.Factory.StartNew(
+            () =>
+            {
+                try
+                {
+                    tenant.DecideInBatches(batch => decided.Writer.WriteAsync(batch, abandon.Token).AsTask().GetAwaiter().GetResult());
+                    decided.Writer.Complete();
+                }
+                catch (Exception exception)
+                {
+                    decided.Writer.Complete(exception);
+                    throw;
+                }
+            },
+            abandon.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        async IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> Counted()
+        {
+            await foreach (var batch in decided.Reader.ReadAllAsync(cancellationToken))
+            {
+                foreach (var decision in batch)
+                {
+                    byStatus[decision.Status] = byStatus.GetValueOrDefault(decision.Status) + 1;
+                }
+
+                yield return batch;
+            }
+        }
+
+        try
+        {
+            await MatchDecisionStore.AppendAsync(
+                unitOfWork, runId, decidedAt, "engine", EngineVersion, tenant.Tenant, Counted(),
+                stored =>
+                {
+                    if (!storing)
+                    {
+                        // Storing starts with the first chunk of decisions; matching goes on beside it.
+                        storing = true;
+                        stage = Stage(ReconcileStage.Storing, tenantId, stage);
+                    }
+
+                    progress?.Report(new ReconcileProgress(ReconcileStage.Storing, stored, invoiceCount));
+                },
+                cancellationToken);
+            await matching;
+        }
+        finally
+        {
+            // A failed store leaves the engine waiting to hand over its next batch: it is stopped, and awaited, before the
+            // unit of work goes.
+            await abandon.CancelAsync();
+            await matching.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        var toleranceVersion = tenant.Tenant.Tolerances.Version;
         stage = Stage(ReconcileStage.Committing, tenantId, stage);
         progress?.Report(new ReconcileProgress(ReconcileStage.Committing, invoiceCount, invoiceCount));
 
-        var byStatus = result.Invoices.GroupBy(invoice => invoice.Status).ToDictionary(group => group.Key, group => group.Count());
         var byStatusName = byStatus.ToDictionary(entry => entry.Key.ToExportName(), entry => entry.Value, StringComparer.Ordinal);
         await AuditLog.AppendAsync(
             unitOfWork, actor, "matching.reconciled", "reconcile_run", runId.ToString(), before: null,
-            after: new { invoices = result.Invoices.Count, byStatus = byStatusName, toleranceVersion = result.ToleranceVersion, engineVersion = EngineVersion },
+            after: new { invoices = invoiceCount, byStatus = byStatusName, toleranceVersion, engineVersion = EngineVersion },
             requestId, cancellationToken);
         await EventOutbox.EnqueueAsync(
-            unitOfWork, new InvoicesReconciled(Guid.NewGuid(), tenantId, time.GetUtcNow(), runId, result.ToleranceVersion, byStatusName), cancellationToken);
+            unitOfWork, new InvoicesReconciled(Guid.NewGuid(), tenantId, time.GetUtcNow(), runId, toleranceVersion, byStatusName), cancellationToken);
         await ExceptionNotifications.EnqueueAsync(unitOfWork, time, "reconcile", [], cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         stage?.Dispose();
@@ -82,9 +138,15 @@ public sealed class InvoiceMatching(TenantDatabase tenants, TimeProvider time, I
 
         logger.LogInformation(
             "Reconcile run {RunId} for tenant {TenantId}: {InvoiceCount} invoices decided with tolerances v{ToleranceVersion}",
-            runId, tenantId, result.Invoices.Count, result.ToleranceVersion);
-        return new ReconcileSummary(runId, result.ToleranceVersion, byStatus);
+            runId, tenantId, invoiceCount, toleranceVersion);
+        return new ReconcileSummary(runId, toleranceVersion, byStatus);
     }
+
+    /// <summary>
+    /// Batches of decisions (about a thousand each) the engine may have made and not yet handed to the store: enough that
+    /// it never waits for a chunk being prepared, few enough that memory holds a few chunks rather than the tenant.
+    /// </summary>
+    private const int DecidedBatchesAhead = 4;
 
     /// <summary>Ends the span of the previous stage (a <see cref="ReconcileStage"/>) and starts the next one's.</summary>
     private static System.Diagnostics.Activity? Stage(ReconcileStage stage, Guid tenantId, System.Diagnostics.Activity? previous)

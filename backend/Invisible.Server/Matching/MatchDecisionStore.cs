@@ -40,8 +40,8 @@ public static class MatchDecisionStore
             select clock_timestamp() from (select pg_advisory_xact_lock(hashtextextended('invisible.reconcile:' || @tenantId::text, 0))) locked
             """, new { tenantId = unitOfWork.TenantId }, cancellationToken);
 
-    /// <summary>Decisions per round trip: bounds each statement's arrays (about 40 MB of JSON) and what the server holds of them.</summary>
-    internal const int ChunkSize = 10_000;
+    /// <summary>Decisions per round trip: bounds each statement's arrays (about 20 MB of JSON), the two buffers they are written into and what the server holds of them.</summary>
+    internal const int ChunkSize = 5_000;
 
     /// <summary>Server memory for a chunk's new rows while their references are checked (<see cref="ChunkSize"/> decisions fit).</summary>
     private const string TransitionMemory = "128MB";
@@ -68,18 +68,76 @@ public static class MatchDecisionStore
         AppendAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, result, ChunkSize, storedInvoices, cancellationToken);
 
     /// <param name="chunkSize">Decisions per round trip (<see cref="ChunkSize"/>; tests take smaller chunks).</param>
-    /// <param name="storedInvoices">Called with how many decisions are stored after each chunk.</param>
+    /// <param name="storedInvoices">Called with 0 as the first chunk is sent, then with how many decisions are stored after each chunk.</param>
     internal static async Task AppendAsync(
         TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
         ReconciliationResult result, int chunkSize, Action<int>? storedInvoices, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(chunkSize);
-        var decisions = result.Invoices;
-        if (decisions.Count == 0)
+        if (result.Invoices.Count == 0)
         {
             return;
         }
 
+        await AppendChunksAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, InChunks(result.Invoices, chunkSize), storedInvoices, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="AppendAsync(TenantUnitOfWork, Guid, DateTime, string, string, LoadedTenant, ReconciliationResult, CancellationToken)"/>
+    /// for decisions that arrive in batches while they are being made (a reconcile run storing as the engine decides): they
+    /// are gathered into chunks of <see cref="ChunkSize"/> and each chunk is stored, and let go, as soon as it is full, so
+    /// only a few chunks of the run are ever in memory.
+    /// </summary>
+    /// <returns>How many decisions were stored.</returns>
+    public static Task<int> AppendAsync(
+        TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
+        IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> batches, Action<int>? storedInvoices, CancellationToken cancellationToken) =>
+        AppendChunksAsync(unitOfWork, runId, decidedAt, decidedBy, engineVersion, tenant, Regrouped(batches, ChunkSize, cancellationToken), storedInvoices, cancellationToken);
+
+    private static async IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> InChunks(IReadOnlyList<InvoiceDecision> decisions, int chunkSize)
+    {
+        await Task.CompletedTask;
+        for (var from = 0; from < decisions.Count; from += chunkSize)
+        {
+            var chunk = new InvoiceDecision[Math.Min(chunkSize, decisions.Count - from)];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                chunk[i] = decisions[from + i];
+            }
+
+            yield return chunk;
+        }
+    }
+
+    private static async IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> Regrouped(
+        IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> batches, int chunkSize,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var chunk = new List<InvoiceDecision>(chunkSize);
+        await foreach (var batch in batches.WithCancellation(cancellationToken))
+        {
+            foreach (var decision in batch)
+            {
+                chunk.Add(decision);
+                if (chunk.Count == chunkSize)
+                {
+                    yield return chunk;
+                    chunk = new List<InvoiceDecision>(chunkSize);
+                }
+            }
+        }
+
+        if (chunk.Count > 0)
+        {
+            yield return chunk;
+        }
+    }
+
+    /// <summary>The chunks are stored one after another; the next is read and prepared on a worker thread while one is sent.</summary>
+    private static async Task<int> AppendChunksAsync(
+        TenantUnitOfWork unitOfWork, Guid runId, DateTime decidedAt, string decidedBy, string engineVersion, LoadedTenant tenant,
+        IAsyncEnumerable<IReadOnlyList<InvoiceDecision>> chunks, Action<int>? storedInvoices, CancellationToken cancellationToken)
+    {
         // The reference checks read each insert's new rows from a transition table: kept in memory for a whole chunk
         // (its documents are tens of megabytes) instead of spilled to a temporary file and read back; measured on
         // 10,000 decisions of 4 kB, 380 ms per insert against 540 to 880 ms with the default 4 MB. Until the transaction ends.
@@ -90,45 +148,54 @@ public static class MatchDecisionStore
         var ids = new SequentialUuid();
         // Two buffers in turn: one is being filled for the next chunk while the other's chunk is being sent.
         var buffers = new[] { new DecisionJson.Buffer(), new DecisionJson.Buffer() };
-        var chunkCount = (decisions.Count + chunkSize - 1) / chunkSize;
-        var stored = new List<Chunk>(chunkCount);
-        Task<Chunk> Build(int chunk) => Task.Run(
-            () => Chunk.Build(decisions, chunk * chunkSize, Math.Min(chunkSize, decisions.Count - (chunk * chunkSize)), ids, buffers[chunk % 2], tenant),
+        var storedCount = 0;
+        var source = chunks.GetAsyncEnumerator(cancellationToken);
+        Task<Chunk?> Build(int chunk) => Task.Run(
+            async () => await source.MoveNextAsync()
+                ? Chunk.Build(source.Current, 0, source.Current.Count, ids, buffers[chunk % 2], tenant)
+                : null,
             cancellationToken);
 
         var next = Build(0);
         try
         {
-            for (var chunk = 0; chunk < chunkCount; chunk++)
+            for (var chunk = 0; await next is { } current; chunk++)
             {
-                var current = await next;
-                if (chunk + 1 < chunkCount)
+                next = Build(chunk + 1);
+                if (chunk == 0)
                 {
-                    next = Build(chunk + 1);
+                    storedInvoices?.Invoke(0);
                 }
 
                 await InsertAsync(unitOfWork, current, runId, decidedAt, decidedBy, engineVersion, cancellationToken);
-                stored.Add(current.Outcomes());
-                storedInvoices?.Invoke(Math.Min(decisions.Count, (chunk + 1) * chunkSize));
+                storedCount += current.DecisionIds.Length;
+                storedInvoices?.Invoke(storedCount);
             }
         }
         finally
         {
             // A failed insert leaves the next chunk being built: let it finish before its buffer goes.
             await next.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await source.DisposeAsync();
             foreach (var buffer in buffers)
             {
                 buffer.Dispose();
             }
         }
 
-        await RefreshAsync(unitOfWork, stored, cancellationToken);
-        if (decisions.Count >= BulkDecisions)
+        if (storedCount == 0)
+        {
+            return 0;
+        }
+
+        if (storedCount >= BulkDecisions)
         {
             // A reconcile run (or a re-evaluation after an import) rewrote the tenant's outcomes: the lists, the queue and the
             // dashboard are planned on these tables' statistics, which autovacuum would refresh only some time later.
             await TableStatistics.RefreshAsync(unitOfWork, ["match_decisions", "line_decisions", "exceptions", "invoices"], cancellationToken);
         }
+
+        return storedCount;
     }
 
     /// <summary>
@@ -159,12 +226,15 @@ public static class MatchDecisionStore
             """,
             Value(unitOfWork.TenantId), Value(chunk.LineIds), Value(chunk.LineDecisionIds), Value(chunk.InvoiceLineIds), Value(chunk.PurchaseOrderLineIds),
             Value(chunk.LineStatuses), Documents(chunk.LineExplanations, NpgsqlDbType.Json)));
+        AddRefresh(batch, unitOfWork, chunk);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
-    /// The exception queue and the invoices' current outcome, for the whole run in one statement each (one join over the
-    /// run rather than one per chunk).
+    /// The exception queue and the invoices' current outcome for the chunk's invoices, in the chunk's batch: a run decides
+    /// each invoice once, so chunk by chunk is the same as the whole run at once, and this work is done while the engine
+    /// decides the next chunk instead of after the last (the first run of a tenant rewrites every invoice row and its
+    /// indexes, which took longer than any other statement of the run).
     /// </summary>
     /// <remarks>
     /// One open exception per invoice that needs a person: an open one is pointed at the new decision and its reason
@@ -174,12 +244,8 @@ public static class MatchDecisionStore
     /// by status without reading the decision history; rows whose outcome did not change are left alone (a re-run would
     /// otherwise rewrite every invoice and its indexes).
     /// </remarks>
-    private static async Task RefreshAsync(TenantUnitOfWork unitOfWork, List<Chunk> chunks, CancellationToken cancellationToken)
+    private static void AddRefresh(NpgsqlBatch batch, TenantUnitOfWork unitOfWork, Chunk chunk)
     {
-        T[] All<T>(Func<Chunk, T[]> column) => chunks.SelectMany(column).ToArray();
-        var invoiceIds = All(chunk => chunk.InvoiceIds);
-        var statuses = All(chunk => chunk.Statuses);
-        await using var batch = new NpgsqlBatch(unitOfWork.Connection, unitOfWork.Transaction) { Timeout = RunCommandTimeoutSeconds };
         batch.BatchCommands.Add(Command(
             """
             with run as (
@@ -201,7 +267,7 @@ public static class MatchDecisionStore
             from run
             where run.reason is not null and not exists (select from refreshed where refreshed.invoice_id = run.invoice_id)
             """,
-            Value(unitOfWork.TenantId), Value(All(chunk => chunk.DecisionIds)), Value(invoiceIds), Value(All(chunk => chunk.Reasons)), Value(statuses)));
+            Value(unitOfWork.TenantId), Value(chunk.DecisionIds), Value(chunk.InvoiceIds), Value(chunk.Reasons), Value(chunk.Statuses)));
         batch.BatchCommands.Add(Command(
             """
             update invoices i set status = d.status, vendor_id = d.vendor_id, purchase_order_id = d.purchase_order_id, updated_at = now()
@@ -209,8 +275,7 @@ public static class MatchDecisionStore
             where i.id = d.invoice_id
               and (i.status, i.vendor_id, i.purchase_order_id) is distinct from (d.status, d.vendor_id, d.purchase_order_id)
             """,
-            Value(invoiceIds), Value(statuses), Value(All(chunk => chunk.VendorIds)), Value(All(chunk => chunk.PurchaseOrderIds))));
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+            Value(chunk.InvoiceIds), Value(chunk.Statuses), Value(chunk.VendorIds), Value(chunk.PurchaseOrderIds)));
     }
 
     private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
@@ -249,14 +314,6 @@ public static class MatchDecisionStore
         public required Guid?[] PurchaseOrderLineIds { get; init; }
         public required string[] LineStatuses { get; init; }
         public required ReadOnlyMemory<byte>[] LineExplanations { get; init; }
-
-        /// <summary>What the exception queue and the invoices need once the chunk is inserted (its buffer is reused).</summary>
-        public Chunk Outcomes() => new()
-        {
-            DecisionIds = DecisionIds, InvoiceIds = InvoiceIds, Statuses = Statuses, Reasons = Reasons, VendorIds = VendorIds,
-            PurchaseOrderIds = PurchaseOrderIds, DuplicateOf = DuplicateOf, ToleranceIds = ToleranceIds, Explanations = [], Evidence = [],
-            LineIds = [], LineDecisionIds = [], InvoiceLineIds = [], PurchaseOrderLineIds = [], LineStatuses = [], LineExplanations = [],
-        };
 
         public static Chunk Build(
             IReadOnlyList<InvoiceDecision> decisions, int from, int count, SequentialUuid ids, DecisionJson.Buffer json, LoadedTenant tenant)

@@ -120,9 +120,10 @@ public static class TenantSnapshotStore
     public static async Task<LoadedTenant> LoadAsync(TenantUnitOfWork unitOfWork, Identity.Encryption.PersonalData personalData, CancellationToken cancellationToken)
     {
         var (vendors, vendorIds) = await VendorsAsync(unitOfWork, personalData, cancellationToken);
-        var (purchaseOrders, purchaseOrderKeys) = await PurchaseOrdersAsync(unitOfWork, cancellationToken);
-        var receipts = await ReceiptsAsync(unitOfWork, cancellationToken);
-        var (invoices, invoiceLineKeys) = await InvoicesAsync(unitOfWork, cancellationToken);
+        var shared = new SharedStrings();
+        var (purchaseOrders, purchaseOrderKeys) = await PurchaseOrdersAsync(unitOfWork, shared, cancellationToken);
+        var receipts = await ReceiptsAsync(unitOfWork, shared, cancellationToken);
+        var (invoices, invoiceLineKeys) = await InvoicesAsync(unitOfWork, shared, cancellationToken);
         var (tolerances, defaultId, overrideIds) = await TolerancesAsync(unitOfWork, cancellationToken);
         var model = await SimilarityModelStore.EnsureActiveAsync(unitOfWork, personalData, cancellationToken);
         return new LoadedTenant(
@@ -166,7 +167,7 @@ public static class TenantSnapshotStore
     }
 
     private static async Task<(List<PurchaseOrder> PurchaseOrders, Dictionary<string, SnapshotKeys.PurchaseOrderKeys> Keys)> PurchaseOrdersAsync(
-        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+        TenantUnitOfWork unitOfWork, SharedStrings shared, CancellationToken cancellationToken)
     {
         var linesByPo = new Dictionary<Guid, List<(Guid Id, PurchaseOrderLine Line)>>();
         await using (var reader = await ReadAsync(unitOfWork,
@@ -185,7 +186,7 @@ public static class TenantSnapshotStore
                 }
 
                 lines.Add((reader.GetGuid(1), new PurchaseOrderLine(
-                    reader.GetInt32(2), NullableString(reader, 3), reader.GetString(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetBoolean(7))));
+                    reader.GetInt32(2), shared.Nullable(reader, 3), shared.Get(reader, 4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetBoolean(7))));
             }
         }
 
@@ -204,10 +205,10 @@ public static class TenantSnapshotStore
                 var id = reader.GetGuid(0);
                 var lines = linesByPo.TryGetValue(id, out var found) ? found : [];
                 lines.Sort((left, right) => left.Line.LineNo.CompareTo(right.Line.LineNo));
-                var poNumber = reader.GetString(1);
+                var poNumber = shared.Get(reader, 1);
                 var version = reader.GetInt32(5);
                 purchaseOrders.Add(new PurchaseOrder(
-                    poNumber, reader.GetString(2), reader.GetFieldValue<DateOnly>(3), reader.GetString(4),
+                    poNumber, shared.Get(reader, 2), reader.GetFieldValue<DateOnly>(3), shared.Get(reader, 4),
                     lines.ConvertAll(line => line.Line), version));
                 keys[poNumber] = new SnapshotKeys.PurchaseOrderKeys(
                     id, version, lines.ConvertAll(line => new SnapshotKeys.PurchaseOrderLineKey(line.Line.LineNo, line.Id)).ToArray());
@@ -217,7 +218,7 @@ public static class TenantSnapshotStore
         return (purchaseOrders, keys);
     }
 
-    private static async Task<List<ReceiptLine>> ReceiptsAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
+    private static async Task<List<ReceiptLine>> ReceiptsAsync(TenantUnitOfWork unitOfWork, SharedStrings shared, CancellationToken cancellationToken)
     {
         var receipts = new List<ReceiptLine>();
         await using var reader = await ReadAsync(unitOfWork,
@@ -228,7 +229,7 @@ public static class TenantSnapshotStore
         while (await reader.ReadAsync(cancellationToken))
         {
             receipts.Add(new ReceiptLine(
-                reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetFieldValue<DateOnly>(3), reader.GetDecimal(4)));
+                shared.Get(reader, 0), shared.Get(reader, 1), reader.GetInt32(2), reader.GetFieldValue<DateOnly>(3), reader.GetDecimal(4)));
         }
 
         return receipts;
@@ -237,10 +238,10 @@ public static class TenantSnapshotStore
     /// <summary>The invoices no decision was made for yet (status pending), with their line ids.</summary>
     internal static Task<(List<Invoice> Invoices, Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]> Keys)> PendingInvoicesAsync(
         TenantUnitOfWork unitOfWork, CancellationToken cancellationToken) =>
-        InvoicesAsync(unitOfWork, cancellationToken, onlyPending: true);
+        InvoicesAsync(unitOfWork, new SharedStrings(), cancellationToken, onlyPending: true);
 
     private static async Task<(List<Invoice> Invoices, Dictionary<Guid, SnapshotKeys.InvoiceLineKey[]> Keys)> InvoicesAsync(
-        TenantUnitOfWork unitOfWork, CancellationToken cancellationToken, bool onlyPending = false)
+        TenantUnitOfWork unitOfWork, SharedStrings shared, CancellationToken cancellationToken, bool onlyPending = false)
     {
         var linesByInvoice = new Dictionary<Guid, List<(Guid Id, InvoiceLine Line)>>();
         await using (var reader = await ReadAsync(unitOfWork,
@@ -258,7 +259,7 @@ public static class TenantSnapshotStore
                 }
 
                 lines.Add((reader.GetGuid(1), new InvoiceLine(
-                    reader.GetInt32(2), NullableString(reader, 3), reader.GetString(4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetDecimal(7),
+                    reader.GetInt32(2), shared.Nullable(reader, 3), shared.Get(reader, 4), reader.GetDecimal(5), reader.GetDecimal(6), reader.GetDecimal(7),
                     reader.GetDecimal(8), reader.GetInt32(9))));
             }
         }
@@ -285,8 +286,8 @@ public static class TenantSnapshotStore
                 lines.Sort((left, right) => left.Line.SourceLine.CompareTo(right.Line.SourceLine));
                 var invoiceLines = lines.ConvertAll(line => line.Line);
                 invoices.Add(new Invoice(
-                    id.ToString(), reader.GetString(1), reader.GetString(2), NullableString(reader, 3), reader.GetFieldValue<DateOnly>(4),
-                    reader.GetString(5), NullableString(reader, 6), reader.GetDecimal(7),
+                    id.ToString(), reader.GetString(1), shared.Get(reader, 2), shared.Nullable(reader, 3), reader.GetFieldValue<DateOnly>(4),
+                    shared.Get(reader, 5), shared.Nullable(reader, 6), reader.GetDecimal(7),
                     new ImportOrigin(reader.GetInt64(8), invoiceLines.Min(line => line.SourceLine)), invoiceLines));
                 keys[id] = lines.ConvertAll(line => new SnapshotKeys.InvoiceLineKey(line.Line.SourceLine, line.Id)).ToArray();
             }
@@ -333,6 +334,30 @@ public static class TenantSnapshotStore
     private static byte[]? NullableBytes(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<byte[]>(ordinal);
 
     private sealed record AliasRow(string VendorCode, string Name, bool Confirmed);
+
+    /// <summary>
+    /// One instance of each text a load reads many times over (item descriptions and SKUs, PO numbers, vendor codes and
+    /// printed names, currencies): a large tenant's half a million lines repeat a few thousand texts, and the snapshot
+    /// stays in memory for the whole run. Lives for one load; texts that are unique per row are not kept in it.
+    /// </summary>
+    internal sealed class SharedStrings
+    {
+        private readonly HashSet<string> _strings = new(StringComparer.Ordinal);
+
+        public string Get(NpgsqlDataReader reader, int ordinal)
+        {
+            var value = reader.GetString(ordinal);
+            if (_strings.TryGetValue(value, out var shared))
+            {
+                return shared;
+            }
+
+            _strings.Add(value);
+            return value;
+        }
+
+        public string? Nullable(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : Get(reader, ordinal);
+    }
 
     [LinqToDB.Mapping.Table("vendors")]
     private sealed class VendorCodeRow
