@@ -32,7 +32,7 @@ internal static class IngestPerFile
         (DocumentKind.Receipts, "receipts.csv"), (DocumentKind.Invoices, "invoices.csv"),
     ];
 
-    private static readonly string[] Spans = ["import.copy", "import.stage", "import.merge", "import.commit"];
+    private static readonly string[] Spans = ["import.copy", "import.stage", "import.merge", "import.commit", "import.statistics"];
 
     public static async Task<IReadOnlyList<BenchmarkFigure>> RunAsync(BenchmarkContext context, int seed, CancellationToken cancellationToken)
     {

@@ -122,6 +122,11 @@ public sealed class ImportService(
             throw;
         }
 
+        if (outcome.Kind == ImportOutcomeKind.Stored)
+        {
+            await RefreshStatisticsAsync(tenantId, request.Kind, cancellationToken);
+        }
+
         var kind = new KeyValuePair<string, object?>("kind", ImportNames.Of(request.Kind));
         var outcomeName = outcome.Kind.ToString().ToLowerInvariant();
         span?.SetTag("invisible.import.outcome", outcomeName);
@@ -136,6 +141,28 @@ public sealed class ImportService(
             outcome.Record.Id, request.Kind, request.FileName, tenantId, outcome.Kind, outcome.Parse.RowCount, outcome.Merge.Stored,
             outcome.Parse.TotalErrorCount);
         return outcome;
+    }
+
+    /// <summary>
+    /// A bulk write: the next list query must not be planned against statistics from before it (or none at all). In a
+    /// transaction of its own after the import's commit, taking no other lock: ANALYZE locks the whole table until its
+    /// transaction ends, and inside the import it was taken after the tenant's audit lock, where a decision on arrival
+    /// (which analyses invoices, then appends its audit entry) takes them the other way round: PostgreSQL 40P01.
+    /// The import is committed by now, so a failure here is logged, not thrown (autovacuum refreshes them later).
+    /// </summary>
+    private async Task RefreshStatisticsAsync(Guid tenantId, DocumentKind kind, CancellationToken cancellationToken)
+    {
+        using var span = ProductDiagnostics.StartSpan("import.statistics", tenantId);
+        try
+        {
+            await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+            await TableStatistics.RefreshAsync(unitOfWork, ImportStore.ChangedTables(kind), cancellationToken);
+            await unitOfWork.CommitAsync(cancellationToken);
+        }
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or OperationCanceledException or TimeoutException)
+        {
+            logger.LogWarning(exception, "Statistics of the tables of a stored {Kind} import of tenant {TenantId} were not refreshed", kind, tenantId);
+        }
     }
 
     /// <summary>Publishes the event of a stored file or writes the error CSV of a rejected one, then commits.</summary>

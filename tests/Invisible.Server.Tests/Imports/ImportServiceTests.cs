@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using LinqToDB.Data;
+using Invisible.Data.Audit;
 using Invisible.Data.Imports;
+using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 using Invisible.Platform;
 using Invisible.Platform.Embedded;
@@ -214,10 +216,70 @@ public sealed class ImportServiceTests(DatabaseFixture fixture) : IClassFixture<
         return await Service.CopyFileAsync(tenantId, importId, buffer, CancellationToken.None) ? Encoding.UTF8.GetString(buffer.ToArray()) : null;
     }
 
-    private Task<ImportOutcome> ImportAsync(Guid tenantId, DocumentKind kind, string content) =>
+    [Fact]
+    public async Task An_invoice_import_and_a_decision_on_arrival_of_the_same_tenant_at_the_same_moment_do_not_deadlock()
+    {
+        var tenant = await Database.CreateTenantAsync();
+        const string invoices = """
+            invoice_number,vendor_name,invoice_date,currency,po_number,line_no,sku,description,quantity,unit_price,line_amount,invoice_total
+            INV-1,Acme Supplies,2026-01-12,GBP,PO1,1,P-A4,Paper A4,5,3.50,17.50,17.50
+            """;
+
+        // The end of a decision on arrival of 500 invoices or more, as MatchDecisionStore and InvoiceRedecision run it: the
+        // statistics of what it wrote (ANALYZE locks each table until the transaction ends), then its audit entry (the
+        // tenant's audit lock). The import starts while the decision holds the first and is about to ask for the second.
+        await using var decision = await Database.Tenants.BeginAsync(tenant.Id, CancellationToken.None);
+        await TableStatistics.RefreshAsync(decision, ["match_decisions", "line_decisions", "exceptions", "invoices"], CancellationToken.None);
+        var import = Task.Run(() => ImportAsync(tenant.Id, DocumentKind.Invoices, invoices, "invoices.csv"));
+        await UntilWaitingForALockOrDoneAsync(decision, import);
+
+        var failures = new List<string>();
+        try
+        {
+            await AuditLog.AppendAsync(decision, "engine", "matching.decided_on_arrival", "import", "arrival", null, new { kind = "invoices" }, null, CancellationToken.None);
+            await decision.CommitAsync(CancellationToken.None);
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            failures.Add($"decision on arrival: {e.SqlState} {e.MessageText}");
+        }
+
+        try
+        {
+            Assert.Equal(ImportOutcomeKind.Stored, (await import).Kind);
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            failures.Add($"import: {e.SqlState} {e.MessageText}");
+        }
+
+        Assert.True(failures.Count == 0, string.Join("; ", failures));
+    }
+
+    /// <summary>Until another session of this database waits for a lock (the import, behind the decision's), or the import ended.</summary>
+    private static async Task UntilWaitingForALockOrDoneAsync(TenantUnitOfWork observer, Task import)
+    {
+        for (var attempt = 0; attempt < 3000 && !import.IsCompleted; attempt++)
+        {
+            // pg_locks is read anew by every query, unlike pg_stat_activity, whose snapshot lasts the observer's transaction.
+            var waiting = await observer.Db.ExecuteAsync<bool>(
+                """
+                select exists (select from pg_locks where not granted and pid <> pg_backend_pid()
+                               and database = (select oid from pg_database where datname = current_database()))
+                """, CancellationToken.None);
+            if (waiting)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    private Task<ImportOutcome> ImportAsync(Guid tenantId, DocumentKind kind, string content, string? fileName = null) =>
         Service.ImportAsync(
             tenantId,
-            new ImportRequest(kind, kind == DocumentKind.Vendors ? "vendors.csv" : "receipts.csv", ImportSource.Upload, "test-user", "request-1"),
+            new ImportRequest(kind, fileName ?? (kind == DocumentKind.Vendors ? "vendors.csv" : "receipts.csv"), ImportSource.Upload, "test-user", "request-1"),
             new MemoryStream(Encoding.UTF8.GetBytes(content)),
             ImportOptions.Default,
             progress: null,
