@@ -70,7 +70,7 @@ public sealed class Notifier(
     public async Task SendEmailAsync(
         Guid tenantId, Recipient person, string kind, string subject, string text, IReadOnlyList<(string Url, string Label)> links, CancellationToken cancellationToken)
     {
-        var unsubscribe = Options.Link("/unsubscribe?token=" + Uri.EscapeDataString(
+        var unsubscribe = Options.Link("/unsubscribe#token=" + Uri.EscapeDataString(
             await unsubscribeTokens.IssueAsync(new UnsubscribeClaim(tenantId, person.Id, kind), cancellationToken)));
         var settings = Options.Link("/settings/account");
         var what = kind == NotificationKinds.DailyDigest ? "the daily digest" : "e-mails of this kind";

@@ -53,6 +53,6 @@ internal static partial class NotificationMail
     public static string UnsubscribeToken(MimeMessage message) =>
         Uri.UnescapeDataString(UnsubscribeLink().Match(message.TextBody ?? "").Groups["token"].Value);
 
-    [GeneratedRegex(@"/unsubscribe\?token=(?<token>[A-Za-z0-9%_\-\.]+)")]
+    [GeneratedRegex(@"/unsubscribe#token=(?<token>[A-Za-z0-9%_\-\.]+)")]
     private static partial Regex UnsubscribeLink();
 }
