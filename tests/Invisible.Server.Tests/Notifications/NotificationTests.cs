@@ -1,4 +1,6 @@
 using Grpc.Core;
+using Grpc.Net.Client;
+using Invisible.Contracts.Events.V1;
 using Invisible.Contracts.Exceptions.V1;
 using Invisible.Contracts.Notifications.V1;
 using Invisible.Data.Imports;
@@ -91,6 +93,38 @@ public sealed class NotificationTests(AccountsServer server)
             (1, $"/exceptions?item={item.Id}", 0),
             (mine.UnreadCount, mine.Notifications.Single().Link, theirs.Notifications.Count));
     }
+
+    [Fact]
+    public async Task The_live_stream_carries_an_in_app_notification_to_its_person_only()
+    {
+        var (queue, first) = await ExceptionAsync();
+        await queue.ImportAsync(DocumentKind.Invoices, $"{QueueTenant.InvoiceHeader}\nN-2,Acme Supplies,2026-01-13,GBP,PO-1,1,W-1,Widget,100,1.60,160.00,160.00\n");
+        await queue.ReconcileAsync();
+        var second = await queue.OpenExceptionOfAsync("N-2");
+        var assignee = await PersonAsync(queue, Roles.Approver);
+        var colleague = await PersonAsync(queue, Roles.Approver);
+        using var channel = GrpcChannel.ForAddress(server.Server.Endpoints.Grpc);
+        var client = new EventService.EventServiceClient(channel);
+        var watch = new WatchRequest { Topics = { NotificationCreated.Topic } };
+        using var assigneeStream = client.Watch(watch, Bearer((await queue.Tenant.FullSessionAsync(assignee)).AccessToken), DateTime.UtcNow.AddSeconds(60));
+        using var colleagueStream = client.Watch(watch, Bearer((await queue.Tenant.FullSessionAsync(colleague)).AccessToken), DateTime.UtcNow.AddSeconds(60));
+        await assigneeStream.ResponseStream.MoveNext(CancellationToken.None);
+        await colleagueStream.ResponseStream.MoveNext(CancellationToken.None);
+
+        await queue.ExceptionsAsync("AssignException", new AssignExceptionRequest { ExceptionId = first.Id, UserId = (await IdOfAsync(queue, assignee)).ToString() });
+        await assigneeStream.ResponseStream.MoveNext(CancellationToken.None);
+        var toAssignee = assigneeStream.ResponseStream.Current.PayloadJson;
+        // Events arrive in commit order: if the assignee's notification reached the colleague, it would come before theirs.
+        await queue.ExceptionsAsync("AssignException", new AssignExceptionRequest { ExceptionId = second.Id, UserId = (await IdOfAsync(queue, colleague)).ToString() });
+        await colleagueStream.ResponseStream.MoveNext(CancellationToken.None);
+        var firstToColleague = colleagueStream.ResponseStream.Current.PayloadJson;
+
+        Assert.Equal(
+            (true, true),
+            (NotificationCreated.IsFor(toAssignee, await IdOfAsync(queue, assignee)), NotificationCreated.IsFor(firstToColleague, await IdOfAsync(queue, colleague))));
+    }
+
+    private static Metadata Bearer(string token) => new() { { "authorization", $"Bearer {token}" } };
 
     [Fact]
     public async Task With_assignment_emails_turned_off_the_assignee_is_told_in_the_app_only()

@@ -48,7 +48,9 @@ export const notificationTopic = 'notifications.created';
         <ul>
           @for (notification of items(); track notification.id) {
             <li [class.unread]="!notification.read">
-              <a [href]="notification.link" (click)="follow($event, notification)">{{ notification.subject }}</a>
+              <a [href]="notification.link" (click)="follow($event, notification)">{{
+                notification.subject
+              }}</a>
               <span class="when">{{ when(notification) }}</span>
             </li>
           } @empty {
@@ -56,7 +58,9 @@ export const notificationTopic = 'notifications.created';
           }
         </ul>
         @if (unread() > 0) {
-          <button type="button" class="mark" (click)="markAllRead()" [disabled]="acting.busy()">Mark all read</button>
+          <button type="button" class="mark" (click)="markAllRead()" [disabled]="acting.busy()">
+            Mark all read
+          </button>
         }
       </div>
     }
@@ -147,7 +151,10 @@ export class NotificationBell {
     this.open.set(false);
     if (!notification.read) {
       await this.acting.run(async () => {
-        this.show(await this.notifications.markNotificationsRead({ notificationIds: [notification.id] }), notification.id);
+        this.show(
+          await this.notifications.markNotificationsRead({ notificationIds: [notification.id] }),
+          notification.id,
+        );
       });
     }
     await this.router.navigateByUrl(notification.link);

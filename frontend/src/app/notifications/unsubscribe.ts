@@ -19,11 +19,14 @@ import { RpcAction } from '../shared/rpc-action';
     <div class="card">
       <h1>Stop these e-mails</h1>
       @if (token === '') {
-        <p class="alert" role="alert">This link has no unsubscribe token. Open it exactly as the e-mail gave it.</p>
+        <p class="alert" role="alert">
+          This link has no unsubscribe token. Open it exactly as the e-mail gave it.
+        </p>
       } @else if (done(); as sentence) {
         <p class="notice" role="status" data-testid="unsubscribed">{{ sentence }}</p>
         <p>
-          You can turn it on again in <a routerLink="/settings/account">Settings → Your account → Notifications</a>.
+          You can turn it on again in
+          <a routerLink="/settings/account">Settings → Your account → Notifications</a>.
         </p>
       } @else {
         <p>Turn off the kind of e-mail this link came with? Nothing else changes.</p>
