@@ -23,6 +23,7 @@ var root = new RootCommand("Invisible: invoice reconciliation for accounts payab
     ReconcileCommand.Create(),
     ExportCommand.Create(),
     QuickBooksCommand.Create(),
+    NotificationsCommand.Create(),
     BenchDataCommand.Create(),
     EventsCommand.Create(),
     VerifyCommand.Create(),

@@ -14,6 +14,7 @@ using Invisible.Server.Exceptions;
 using Invisible.Server.FieldEncryption;
 using Invisible.Server.Vendors;
 using Invisible.Server.QuickBooks;
+using Invisible.Server.Notifications;
 using Invisible.Server.Audit;
 using Invisible.Server.Rpc;
 using Invisible.Server.Security;
@@ -41,6 +42,7 @@ public static class ServerComposition
         services.AddEmailIntake(configuration, configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeying();
         services.AddQuickBooks(configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
+        services.AddNotifications(configuration.GetSection(ServerOptions.Section).Get<ServerOptions>()?.Role ?? ServerRole.All);
         services.AddKeptFileSweep(configuration);
         services.AddSpaCompression();
         services.AddOperations(configuration, database);
@@ -59,7 +61,7 @@ public static class ServerComposition
         app.MapOperations();
         if (role != ServerRole.Worker)
         {
-            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake().MapKeying().MapQuickBooks();
+            app.MapAccounts().MapImports().MapRealtime().MapMatching().MapExceptions().MapVendors().MapAudit().MapEmailIntake().MapKeying().MapQuickBooks().MapNotifications();
             app.MapGrpcInfrastructure();
             app.EnsureEveryMethodDeclaresAccess();
             app.MapOpenApiDocument();

@@ -244,6 +244,10 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                 insert into approval_delegations (tenant_id, delegator_id, delegate_id, starts_at, ends_at, created_by)
                     values (t, usr, usr2, now(), now() + interval '7 days', 'seed');
                 insert into exchange_rates (tenant_id, currency, valid_from, rate) values (t, 'EUR', '2026-01-01', 1.1);
+                insert into notifications (tenant_id, event_id, user_id, channel, kind, subject, body, link)
+                    values (t, gen_random_uuid(), usr, 'in_app', 'exception_assigned', 'Exception assigned to you', 'seed', '/exceptions');
+                insert into notification_preferences (tenant_id, user_id, kind, email, in_app, digest)
+                    values (t, usr, 'approval_waiting', false, true, true);
             end $$
             """;
 

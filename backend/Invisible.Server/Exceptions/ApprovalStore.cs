@@ -102,6 +102,51 @@ public static class ApprovalStore
     }
 
     /// <summary>
+    /// The people an open exception waits for: those whose approval would count now. Delegation respected: while someone
+    /// has delegated their approvals, their delegate is asked instead of them (disabled people are never asked).
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> WaitingForAsync(
+        TenantUnitOfWork unitOfWork, ExceptionView item, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (item.State is not ("open" or "in_review"))
+        {
+            return [];
+        }
+
+        var policy = (await LoadAsync(unitOfWork, cancellationToken)).Engine;
+        var subject = await SubjectAsync(unitOfWork, item, cancellationToken);
+        var given = (await GivenAsync(unitOfWork, item.Id, cancellationToken))
+            .Select(row => new GivenApproval(row.ApproverId, row.PrincipalId, row.PrincipalRole)).ToList();
+        if (policy.Progress(subject, given).Satisfied)
+        {
+            return [];
+        }
+
+        var people = (await PeopleAsync(unitOfWork, cancellationToken)).Values.Where(person => person.DisabledAt is null).ToDictionary(person => person.Id);
+        var moment = now.UtcDateTime;
+        var delegations = (await unitOfWork.Db.GetTable<DelegationRow>()
+                .Where(row => row.RevokedAt == null && row.StartsAt <= moment && row.EndsAt > moment)
+                .ToListAsync(cancellationToken))
+            .Where(row => people.ContainsKey(row.DelegatorId) && people.ContainsKey(row.DelegateId))
+            .ToList();
+        var away = delegations.Select(row => row.DelegatorId).ToHashSet();
+        var waitingFor = new List<Guid>();
+        foreach (var person in people.Values)
+        {
+            var delegators = delegations.Where(row => row.DelegateId == person.Id)
+                .Select(row => (new Approver(row.DelegatorId, people[row.DelegatorId].Role), new Delegation(row.DelegatorId, person.Id, Utc(row.StartsAt), Utc(row.EndsAt))))
+                .ToList();
+            var check = policy.Check(subject, given, new Approver(person.Id, person.Role), delegators, now);
+            if (check.Allowed && (check.CountsAs!.UserId != person.Id || !away.Contains(person.Id)))
+            {
+                waitingFor.Add(person.Id);
+            }
+        }
+
+        return waitingFor;
+    }
+
+    /// <summary>
     /// The progress of a page of the queue: one read of the policy, the people and the page's approvals. Without the
     /// eligible names (they need the importer of each invoice): the queue says what is still needed, the detail who.
     /// </summary>

@@ -17,6 +17,20 @@ public sealed record ExceptionsChanged(Guid Id, Guid TenantId, DateTimeOffset Oc
 [IntegrationEvent("dashboard.changed")]
 public sealed record DashboardChanged(Guid Id, Guid TenantId, DateTimeOffset OccurredAt, string Cause) : IntegrationEvent(Id, TenantId, OccurredAt);
 
+/// <summary>An exception was assigned to a person (by someone else): notifications tell the assignee.</summary>
+/// <param name="AssignedBy">The audit name of who assigned it.</param>
+[IntegrationEvent("exceptions.assigned")]
+public sealed record ExceptionAssigned(Guid Id, Guid TenantId, DateTimeOffset OccurredAt, Guid ExceptionId, Guid AssigneeId, Guid AssignedById, string AssignedBy)
+    : IntegrationEvent(Id, TenantId, OccurredAt);
+
+/// <summary>
+/// An exception got an approval and its rule still needs more: notifications tell those whose approval would count now
+/// (computed when delivered, under the policy and delegations of that moment).
+/// </summary>
+[IntegrationEvent("approvals.waiting")]
+public sealed record ApprovalWaiting(Guid Id, Guid TenantId, DateTimeOffset OccurredAt, Guid ExceptionId, Guid ApprovedById)
+    : IntegrationEvent(Id, TenantId, OccurredAt);
+
 public static class ExceptionNotifications
 {
     /// <summary>Publishes <see cref="ExceptionsChanged"/> and <see cref="DashboardChanged"/> through the outbox, in the caller's transaction.</summary>

@@ -6,6 +6,7 @@ using LinqToDB.Data;
 using LinqToDB.Mapping;
 using Invisible.Data.Tenancy;
 using Invisible.Identity.Tokens;
+using Invisible.Platform.Events;
 using Invisible.Server.Matching;
 using Invisible.Server.Matching.Models;
 using Invisible.Server.Errors;
@@ -60,6 +61,13 @@ public sealed class ExceptionQueue(
                 .Set(exception => exception.Status, userId == null ? "open" : "in_review")
                 .Set(exception => exception.UpdatedAt, () => Sql.CurrentTimestamp)
                 .UpdateAsync(cancellationToken);
+            if (userId is { } assigned && assigned != item.AssigneeId && !(caller.Kind == CallerKind.User && assigned == caller.UserId))
+            {
+                await EventOutbox.EnqueueAsync(
+                    unitOfWork, new ExceptionAssigned(Guid.NewGuid(), caller.TenantId, time.GetUtcNow(), exceptionId, assigned, caller.UserId, caller.AuditActor),
+                    cancellationToken);
+            }
+
             return new { assigneeId = userId };
         }, cancellationToken);
 
@@ -75,6 +83,8 @@ public sealed class ExceptionQueue(
             var (progress, approval) = await ApprovalStore.RecordAsync(unitOfWork, caller, item, reason, time.GetUtcNow(), cancellationToken);
             if (!progress.Satisfied)
             {
+                await EventOutbox.EnqueueAsync(
+                    unitOfWork, new ApprovalWaiting(Guid.NewGuid(), caller.TenantId, time.GetUtcNow(), exceptionId, caller.UserId), cancellationToken);
                 return new { approval };
             }
 

@@ -178,6 +178,10 @@ public sealed class ImportService(
             case ImportOutcomeKind.Rejected:
                 // Written before the commit: a failed write leaves no record promising a download that does not exist.
                 await blobs.PutAsync(ErrorCsvBlobName(tenantId, outcome.Record.Id), await ErrorCsvAsync(outcome.Parse, cancellationToken), cancellationToken);
+                await EventOutbox.EnqueueAsync(unitOfWork, new ImportRejected(
+                    Guid.NewGuid(), tenantId, time.GetUtcNow(), outcome.Record.Id, ImportNames.Of(outcome.Record.Kind), outcome.Record.FileName,
+                    outcome.Record.Source.ToString().ToLowerInvariant(), outcome.Record.UploadedBy ?? "", outcome.Parse.TotalErrorCount,
+                    outcome.Parse.Errors.Count > 0 ? outcome.Parse.Errors[0].Reason : ""), cancellationToken);
                 break;
         }
 

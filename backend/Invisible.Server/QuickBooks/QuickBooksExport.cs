@@ -3,6 +3,7 @@ using Invisible.Identity.Encryption;
 using System.Text.Json.Nodes;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
+using Invisible.Platform.Events;
 using LinqToDB;
 using LinqToDB.Async;
 using LinqToDB.Data;
@@ -366,6 +367,11 @@ public sealed class QuickBooksExporter(
         if (auditAction is not null)
         {
             await AuditLog.AppendAsync(unitOfWork, Actor, auditAction, "invoice", row.InvoiceId.ToString(), null, new { state, reason, faultCode, row.Attempt }, null, cancellationToken);
+        }
+
+        if (state == QuickBooksExportState.Failed)
+        {
+            await EventOutbox.EnqueueAsync(unitOfWork, new QuickBooksExportFailed(Guid.NewGuid(), tenantId, row.UpdatedAt, row.InvoiceId, reason, faultCode), cancellationToken);
         }
 
         await unitOfWork.CommitAsync(cancellationToken);

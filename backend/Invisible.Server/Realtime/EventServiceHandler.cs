@@ -1,3 +1,4 @@
+using Invisible.Server.Notifications;
 using Microsoft.AspNetCore.RateLimiting;
 using Google.Protobuf.WellKnownTypes;
 using Invisible.Contracts.Events.V1;
@@ -30,7 +31,9 @@ public sealed class EventServiceHandler(LiveEventFeed feed, StreamSessions sessi
                 cancellationToken);
             await foreach (var liveEvent in subscription.Events.ReadAllAsync(cancellationToken))
             {
-                if (topics is null || topics.Contains(liveEvent.Topic))
+                // A notification is for one person only; the others of the tenant never see it.
+                if ((topics is null || topics.Contains(liveEvent.Topic))
+                    && (liveEvent.Topic != NotificationCreated.Topic || NotificationCreated.IsFor(liveEvent.PayloadJson, caller.UserId)))
                 {
                     await responseStream.WriteAsync(
                         new WatchEvent

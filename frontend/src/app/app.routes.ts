@@ -81,6 +81,12 @@ export const routes: Routes = [
     loadComponent: () => import('./auth/accept-invitation').then((m) => m.AcceptInvitation),
   },
   {
+    // An e-mail's unsubscribe link works signed in or not.
+    path: 'unsubscribe',
+    title: 'Stop these e-mails',
+    loadComponent: () => import('./notifications/unsubscribe').then((m) => m.Unsubscribe),
+  },
+  {
     path: 'mfa/verify',
     title: 'Enter your sign-in code',
     canActivate: [atStep('verify-mfa')],

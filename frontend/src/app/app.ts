@@ -17,6 +17,7 @@ import { productName } from './page-title';
 import { SessionService } from './session/session';
 import { UserMenu } from './session/user-menu';
 import { StatusIndicator } from './system-status/status-indicator';
+import { NotificationBell } from './notifications/notification-bell';
 
 /**
  * The application shell: skip link, header with system status and the signed-in user, section navigation (the
@@ -28,7 +29,7 @@ import { StatusIndicator } from './system-status/status-indicator';
  */
 @Component({
   selector: 'app-root',
-  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusIndicator, UserMenu],
+  imports: [RouterOutlet, RouterLink, RouterLinkActive, StatusIndicator, UserMenu, NotificationBell],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './app.html',
   styleUrl: './app.css',
@@ -39,6 +40,8 @@ export class App {
   private readonly router = inject(Router);
 
   protected readonly workspace = this.session.workspaceLayout;
+  /** The bell needs a full session: its calls and the live stream are refused before the second factor. */
+  protected readonly signedIn = computed(() => this.session.status() === 'signed-in');
   protected readonly navigation = computed(() => {
     const role = this.session.role();
     return features.filter(

@@ -12,6 +12,7 @@ using Invisible.Contracts.Imports.V1;
 using Invisible.Contracts.Intake.V1;
 using Invisible.Contracts.Keying.V1;
 using Invisible.Contracts.Matching.V1;
+using Invisible.Contracts.Notifications.V1;
 using Invisible.Contracts.QuickBooks.V1;
 using Invisible.Contracts.Vendors.V1;
 using Invisible.Identity;
@@ -322,6 +323,22 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.quickbooks.v1.QuickBooksService.RetryExport"] = async world => Expect(
             await world.Call(QuickBooksRpc("RetryExport"), new RetryExportRequest { InvoiceId = world.BInvoiceId }, await world.SessionOfA()), StatusCode.NotFound),
 
+        // Notifications: A's own preferences and bell only; B's notification is neither listed nor marked read, and a
+        // link's token names its own tenant and person (a made-up one is refused).
+        ["invisible.notifications.v1.NotificationService.GetNotificationPreferences"] = async world => ExpectOk(
+            await world.Call(NotificationRpc("GetNotificationPreferences"), new GetNotificationPreferencesRequest(), await world.SessionOfA())),
+        ["invisible.notifications.v1.NotificationService.SetNotificationPreferences"] = async world => ExpectOk(
+            await world.Call(NotificationRpc("SetNotificationPreferences"), new SetNotificationPreferencesRequest
+            {
+                Preferences = { new NotificationPreference { Kind = "exception_assigned", Email = false, InApp = false, Digest = false } },
+            }, await world.SessionOfA())),
+        ["invisible.notifications.v1.NotificationService.ListNotifications"] = async world => ExpectNoneOf(
+            await world.Call(NotificationRpc("ListNotifications"), new ListNotificationsRequest(), await world.SessionOfA()), world.BNotificationId, IsolationWorld.BNotificationSubject),
+        ["invisible.notifications.v1.NotificationService.MarkNotificationsRead"] = async world => ExpectOk(
+            await world.Call(NotificationRpc("MarkNotificationsRead"), new MarkNotificationsReadRequest { NotificationIds = { world.BNotificationId } }, await world.SessionOfA())),
+        ["invisible.notifications.v1.NotificationService.Unsubscribe"] = async world => Expect(
+            await world.Call(NotificationRpc("Unsubscribe"), new UnsubscribeRequest { Token = world.BNotificationId }, await world.SessionOfA()), StatusCode.InvalidArgument),
+
         ["grpc.health.v1.Health.Check"] = async world => ExpectOk(
             await world.Call(HealthReflection.Descriptor.Services[0].FindMethodByName("Check"), new HealthCheckRequest(), await world.SessionOfA())),
         ["grpc.health.v1.Health.Watch"] = async world => Expect(
@@ -331,6 +348,8 @@ public sealed class AccessMatrixTests(AccountsServer server)
 
     private static Google.Protobuf.Reflection.MethodDescriptor KeyingRpc(string name) => KeyingReflection.Descriptor.Services[0].FindMethodByName(name);
     private static Google.Protobuf.Reflection.MethodDescriptor QuickBooksRpc(string name) => QuickbooksReflection.Descriptor.Services[0].FindMethodByName(name);
+
+    private static Google.Protobuf.Reflection.MethodDescriptor NotificationRpc(string name) => NotificationsReflection.Descriptor.Services[0].FindMethodByName(name);
 
     private static Google.Protobuf.Reflection.MethodDescriptor IntakeRpc(string name) => IntakeReflection.Descriptor.Services[0].FindMethodByName(name);
 
@@ -590,6 +609,10 @@ internal sealed class IsolationWorld
 
     public string BDelegationId { get; private set; } = "";
 
+    public const string BNotificationSubject = "B-ONLY-NOTIFICATION";
+
+    public string BNotificationId { get; private set; } = "";
+
     public static async Task<IsolationWorld> CreateAsync(AccountsServer server)
     {
         var world = new IsolationWorld(await server.NewTenantAsync(), await server.NewTenantAsync());
@@ -658,6 +681,17 @@ internal sealed class IsolationWorld
                 select @tenantId, admin.id, @clerkId::uuid, now(), now() + interval '7 days', 'test' from users admin where admin.role = 'admin' limit 1
                 returning id
                 """, new { tenantId = b.Id, clerkId = world.BClerkId }, CancellationToken.None)).ToString();
+            world.BNotificationId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                """
+                insert into notifications (tenant_id, event_id, user_id, channel, kind, subject, body, link)
+                select @tenantId, gen_random_uuid(), admin.id, 'in_app', 'exception_assigned', @subject, 'B only', '/exceptions' from users admin where admin.role = 'admin' limit 1
+                returning id
+                """, new { tenantId = b.Id, subject = BNotificationSubject }, CancellationToken.None)).ToString();
+            await unitOfWork.Db.ExecuteAsync(
+                """
+                insert into notification_preferences (tenant_id, user_id, kind, email, in_app, digest)
+                select @tenantId, admin.id, 'exception_assigned', true, true, true from users admin where admin.role = 'admin' limit 1
+                """, new { tenantId = b.Id }, CancellationToken.None);
             world.BSession = await unitOfWork.Db.ExecuteAsync<Guid>(
                 "select family_id from refresh_tokens where revoked_at is null limit 1", CancellationToken.None);
             await unitOfWork.CommitAsync(CancellationToken.None);
@@ -712,6 +746,8 @@ internal sealed class IsolationWorld
                 'approval_rules', (select json_agg(r order by r.position) from (select position, name, required_approvals from approval_rules) r),
                 'approval_delegations', (select json_agg(d order by d.id) from (select id, delegate_id, revoked_at from approval_delegations) d),
                 'exception_approvals', (select count(*) from exception_approvals),
+                'notifications', (select json_agg(n order by n.id) from (select id, read_at from notifications) n),
+                'notification_preferences', (select json_agg(p order by p.user_id, p.kind) from (select user_id, kind, email, in_app, digest from notification_preferences) p),
                 'audit_entries', (select count(*) from audit_log))::text
             """, CancellationToken.None) ?? "";
     }

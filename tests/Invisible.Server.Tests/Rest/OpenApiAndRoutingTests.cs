@@ -62,6 +62,11 @@ public sealed class OpenApiAndRoutingTests(RestServer rest)
         ("get", "/v1/approval-delegations", "Admins see every delegation"),
         ("post", "/v1/approval-delegations", "Delegates the caller's approvals"),
         ("post", "/v1/approval-delegations/{delegationId}:revoke", "Ends a delegation now"),
+        ("get", "/v1/notification-preferences", "The caller's choices per kind"),
+        ("put", "/v1/notification-preferences", "Replaces the caller's choices for the kinds given."),
+        ("get", "/v1/notifications", "The caller's in-app notifications, newest first"),
+        ("post", "/v1/notifications:mark-read", "Marks the given notifications"),
+        ("post", "/v1/notifications:unsubscribe", "The unsubscribe link of an e-mail, without signing in"),
     ];
 
     [Fact]

@@ -2,6 +2,7 @@ import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@a
 import { Router, RouterLink } from '@angular/router';
 
 import { signInMessage } from '../auth/auth-errors';
+import { NotificationPreferencesCard } from '../notifications/notification-preferences';
 import { SessionService } from '../session/session';
 import { RpcAction } from '../shared/rpc-action';
 import { roleLabel } from './roles';
@@ -9,7 +10,7 @@ import { roleLabel } from './roles';
 /** The signed-in user's own account: who they are, their password, their authenticator app, their sessions. */
 @Component({
   selector: 'app-account',
-  imports: [RouterLink],
+  imports: [RouterLink, NotificationPreferencesCard],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   template: `
@@ -66,6 +67,8 @@ import { roleLabel } from './roles';
         <button class="button primary" type="submit" [disabled]="busy()">Change password</button>
       </form>
     </section>
+
+    <app-notification-preferences />
 
     <section class="card" aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Sessions</h2>
