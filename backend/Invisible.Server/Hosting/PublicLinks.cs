@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Invisible.Server.Hosting;
+
+/// <summary>
+/// Absolute links into the web app for messages that leave the product (e-mails). Never built from the request's Host
+/// header: a caller could otherwise have a password reset link point at a host of their choosing.
+/// </summary>
+public sealed class PublicLinks(IOptions<ServerOptions> options, IServer server)
+{
+    /// <summary>The SPA's route (e.g. <c>reset-password</c>) with the query, on <see cref="ServerOptions.PublicUrl"/> or the server's HTTP address.</summary>
+    public Uri To(string route, IReadOnlyDictionary<string, string> query)
+    {
+        var root = options.Value.PublicUrl ?? new Uri(ListeningHttpAddress());
+        var builder = new UriBuilder(new Uri(root, root.AbsolutePath.TrimEnd('/') + "/" + route.TrimStart('/')))
+        {
+            Query = string.Join('&', query.Select(pair => $"{Uri.EscapeDataString(pair.Key)}={Uri.EscapeDataString(pair.Value)}")),
+        };
+        return builder.Uri;
+    }
+
+    // The first address is the HTTP/1.1 listener (the SPA's); see InvisibleServer.ListeningEndpoints.
+    private string ListeningHttpAddress() =>
+        server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+        ?? throw new InvalidOperationException("The server is not listening yet, and Server:PublicUrl is not set: no link to the web app can be made.");
+}
