@@ -81,6 +81,18 @@ export const routes: Routes = [
     loadComponent: () => import('./auth/accept-invitation').then((m) => m.AcceptInvitation),
   },
   {
+    path: 'forgot-password',
+    title: 'Forgot your password',
+    canActivate: [signedOut],
+    loadComponent: () => import('./auth/forgot-password').then((m) => m.ForgotPassword),
+  },
+  {
+    path: 'reset-password',
+    title: 'Set a new password',
+    canActivate: [signedOut],
+    loadComponent: () => import('./auth/reset-password').then((m) => m.ResetPassword),
+  },
+  {
     path: 'mfa/verify',
     title: 'Enter your sign-in code',
     canActivate: [atStep('verify-mfa')],
