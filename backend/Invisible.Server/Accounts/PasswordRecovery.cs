@@ -186,12 +186,16 @@ public sealed class PasswordResetMailer(
 
     private EmailMessage Message(string recipient, string organisation, Uri link)
     {
-        var minutes = (int)Math.Round(options.Value.PasswordResetLifetime.TotalMinutes);
+        var lifetime = options.Value.PasswordResetLifetime;
+        // Seconds only when set that short (end-to-end tests); people get 30 minutes.
+        var minutes = lifetime >= TimeSpan.FromMinutes(1)
+            ? $"{(int)Math.Round(lifetime.TotalMinutes)} minute{(Math.Round(lifetime.TotalMinutes) == 1 ? "" : "s")}"
+            : $"{(int)Math.Round(lifetime.TotalSeconds)} seconds";
         var text =
             $"""
             Someone (we hope you) asked to set a new password for your Invisible account at {organisation}.
 
-            Set a new password here (the link works once, for {minutes} minutes):
+            Set a new password here (the link works once, for {minutes}):
             {link.AbsoluteUri}
 
             After the new password, signing in still asks for your second factor, and every device signed in to your account is signed out.
@@ -201,7 +205,7 @@ public sealed class PasswordResetMailer(
         var html =
             $"""
             <p>Someone (we hope you) asked to set a new password for your Invisible account at {System.Net.WebUtility.HtmlEncode(organisation)}.</p>
-            <p><a href="{System.Net.WebUtility.HtmlEncode(link.AbsoluteUri)}">Set a new password</a> (the link works once, for {minutes} minutes).</p>
+            <p><a href="{System.Net.WebUtility.HtmlEncode(link.AbsoluteUri)}">Set a new password</a> (the link works once, for {minutes}).</p>
             <p>After the new password, signing in still asks for your second factor, and every device signed in to your account is signed out.</p>
             <p>If you did not ask for this, ignore this message: your password stays as it is.</p>
             """;

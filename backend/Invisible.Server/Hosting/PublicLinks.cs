@@ -10,13 +10,17 @@ namespace Invisible.Server.Hosting;
 /// </summary>
 public sealed class PublicLinks(IOptions<ServerOptions> options, IServer server)
 {
-    /// <summary>The SPA's route (e.g. <c>reset-password</c>) with the query, on <see cref="ServerOptions.PublicUrl"/> or the server's HTTP address.</summary>
-    public Uri To(string route, IReadOnlyDictionary<string, string> query)
+    /// <summary>
+    /// The SPA's route (e.g. <c>reset-password</c>) on <see cref="ServerOptions.PublicUrl"/> or the server's HTTP address, with
+    /// <paramref name="fragment"/> after <c>#</c>: secrets travel there (as in invitation links) because a browser never sends
+    /// the fragment, so it reaches neither a server's log nor a Referer header.
+    /// </summary>
+    public Uri To(string route, IReadOnlyDictionary<string, string> fragment)
     {
         var root = options.Value.PublicUrl ?? new Uri(ListeningHttpAddress());
         var builder = new UriBuilder(new Uri(root, root.AbsolutePath.TrimEnd('/') + "/" + route.TrimStart('/')))
         {
-            Query = string.Join('&', query.Select(pair => $"{Uri.EscapeDataString(pair.Key)}={Uri.EscapeDataString(pair.Value)}")),
+            Fragment = string.Join('&', fragment.Select(pair => $"{Uri.EscapeDataString(pair.Key)}={Uri.EscapeDataString(pair.Value)}")),
         };
         return builder.Uri;
     }

@@ -34,9 +34,9 @@ public static class SentMail
     }
 
     /// <summary>The token of the reset link in the message's text.</summary>
-    public static string ResetToken(MimeMessage message) => ResetLink(message).Query.TrimStart('?').Split('&')
+    public static string ResetToken(MimeMessage message) => ResetLink(message).Fragment.TrimStart('#').Split('&')
         .Select(pair => pair.Split('=', 2)).Single(pair => pair[0] == "token")[1] is var token ? Uri.UnescapeDataString(token) : "";
 
     public static Uri ResetLink(MimeMessage message) =>
-        new((message.TextBody ?? "").Split('\n').Select(line => line.Trim()).Single(line => line.Contains("/reset-password?", StringComparison.Ordinal)));
+        new((message.TextBody ?? "").Split('\n').Select(line => line.Trim()).Single(line => line.Contains("/reset-password#", StringComparison.Ordinal)));
 }
