@@ -170,6 +170,8 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                     values (t, 'ci', 'ik_abc', sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'clerk', usr);
                 insert into invitations (tenant_id, email_encrypted, role, token_hash, invited_by, expires_at)
                     values (t, '\x01'::bytea, 'clerk', sha256(convert_to(gen_random_uuid()::text, 'UTF8')), usr, now() + interval '7 days');
+                insert into password_resets (tenant_id, user_id, token_hash, expires_at)
+                    values (t, usr, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), now() + interval '30 minutes');
                 insert into imports (tenant_id, kind, file_name, content_sha256)
                     values (t, 'invoices', 'invoices.csv', sha256(convert_to(gen_random_uuid()::text, 'UTF8'))) returning id into imp;
                 insert into import_errors (tenant_id, import_id, line, column_name, value, reason)

@@ -32,6 +32,10 @@ public sealed class CrossTenantLookup(NpgsqlDataSource appDataSource)
     public async Task<TenantScopedId?> FindInvitationAsync(byte[] tokenHash, CancellationToken cancellationToken) =>
         (await QueryAsync("select tenant_id as TenantId, invitation_id as Id from auth_find_invitation(@value)", tokenHash, cancellationToken)).SingleOrDefault();
 
+    /// <summary>The link of "Forgot password?" by the SHA-256 of its token (table <c>password_resets</c>).</summary>
+    public async Task<TenantScopedId?> FindPasswordResetAsync(byte[] tokenHash, CancellationToken cancellationToken) =>
+        (await QueryAsync("select tenant_id as TenantId, password_reset_id as Id from auth_find_password_reset(@value)", tokenHash, cancellationToken)).SingleOrDefault();
+
     /// <summary>Tenants whose outbox holds undelivered events (the embedded dispatcher's catch-up after a start).</summary>
     public async Task<IReadOnlyList<Guid>> TenantsWithPendingOutboxAsync(CancellationToken cancellationToken)
     {

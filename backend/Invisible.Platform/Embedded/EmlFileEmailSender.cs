@@ -24,7 +24,10 @@ public sealed class EmlFileEmailSender(IOptions<RuntimeOptions> runtime, IOption
 
         Directory.CreateDirectory(_folder);
         var path = Path.Combine(_folder, $"{sentAt:yyyyMMdd'T'HHmmss'Z'}-{id}.eml");
-        await mime.WriteToAsync(EmailMimeMessage.WireFormat, path, cancellationToken);
+        // Written aside and moved into place, so whoever watches the folder never reads half a message.
+        var partial = path + ".partial";
+        await mime.WriteToAsync(EmailMimeMessage.WireFormat, partial, cancellationToken);
+        File.Move(partial, path);
 
         // Recipients are personal data; the file name is enough to find the message.
         logger.LogInformation("E-mail written to {Path}", path);

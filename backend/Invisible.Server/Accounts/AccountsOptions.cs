@@ -25,6 +25,17 @@ public sealed class AccountsOptions
 
     public TimeSpan InvitationLifetime { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>How long the link of "Forgot password?" sets a password (once).</summary>
+    public TimeSpan PasswordResetLifetime { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Password reset requests per e-mail address within <see cref="PasswordResetRequestWindow"/>, whether or not it has an account.</summary>
+    public int PasswordResetRequestsPerAddress { get; set; } = 3;
+
+    /// <summary>Password reset requests per network (IPv4 /24, IPv6 /64) within <see cref="PasswordResetRequestWindow"/>, over all addresses.</summary>
+    public int PasswordResetRequestsPerNetwork { get; set; } = 20;
+
+    public TimeSpan PasswordResetRequestWindow { get; set; } = TimeSpan.FromMinutes(15);
+
     /// <summary>
     /// How often a long-lived call (a <c>Watch</c> stream) checks that its caller may still call: the session still live, the
     /// user enabled, the role unchanged, the API key not revoked. It also ends when the access token it started with expires.

@@ -17,9 +17,10 @@ public static class AccountsRegistration
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AccessTokenService>();
         services.AddSingleton<MfaSecretVault>();
+        services.AddSingleton<RecoveryCodeKey>();
+        services.AddHostedService<SecondFactorKeysCheck>();
         services.AddSingleton<MfaSecretResealing>();
         services.AddHostedService(provider => provider.GetRequiredService<MfaSecretResealing>());
-        services.AddSingleton<RecoveryCodeKey>();
         services.AddSingleton<RecoveryCodeWrapping>();
         services.AddHostedService(provider => provider.GetRequiredService<RecoveryCodeWrapping>());
         services.AddSingleton<SignInThrottles>();
@@ -31,6 +32,12 @@ public static class AccountsRegistration
         services.AddScoped<Authentication>();
         services.AddScoped<MultiFactor>();
         services.AddScoped<TenantAdministration>();
+        services.AddSingleton<Hosting.PublicLinks>();
+        services.AddSingleton<PasswordResetRequestLimits>();
+        services.AddSingleton<PasswordResetQueue>();
+        services.AddScoped<PasswordRecovery>();
+        services.AddSingleton<PasswordResetMailer>();
+        services.AddHostedService(provider => provider.GetRequiredService<PasswordResetMailer>());
         services.AddCallerAuthentication();
         services.AddSingleton<SignInRateLimitInterceptor>();
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>().Configure(grpc => grpc.Interceptors.Add<SignInRateLimitInterceptor>());

@@ -31,6 +31,13 @@ public static class AuthErrors
     public static DomainException CodeRejected() => DomainException.WithReason(
         ErrorKind.PermissionDenied, "The code is not valid. Use the current code from your authenticator app.", "MFA_CODE_REJECTED", Domain);
 
+    /// <summary>The key that sealed the user's authenticator secret is no longer in the server's key ring (an operator's matter).</summary>
+    public static DomainException MfaKeyUnavailable() => DomainException.WithReason(
+        ErrorKind.FailedPrecondition,
+        "Codes from your authenticator app cannot be checked at the moment: the server is missing the key that protects them. " +
+        "Sign in with one of your recovery codes, or ask your administrator to restore the TOTP encryption key.",
+        "MFA_KEY_UNAVAILABLE", Domain);
+
     public static DomainException NoEnrolmentPending() => DomainException.WithReason(
         ErrorKind.FailedPrecondition, "Start the MFA enrolment first.", "MFA_ENROLMENT_NOT_STARTED", Domain);
 
@@ -42,6 +49,15 @@ public static class AuthErrors
 
     public static DomainException InvitationInvalid() => DomainException.WithReason(
         ErrorKind.NotFound, "This invitation link is not valid any more. Ask for a new one.", "INVITATION_INVALID", Domain);
+
+    public static DomainException PasswordResetUsed() => DomainException.WithReason(
+        ErrorKind.FailedPrecondition, "This link was already used. To set another password, ask for a new link.", "PASSWORD_RESET_USED", Domain);
+
+    public static DomainException PasswordResetExpired() => DomainException.WithReason(
+        ErrorKind.FailedPrecondition, "This link has expired. Ask for a new one.", "PASSWORD_RESET_EXPIRED", Domain);
+
+    public static DomainException PasswordResetInvalid() => DomainException.WithReason(
+        ErrorKind.NotFound, "This link is not valid. Ask for a new one.", "PASSWORD_RESET_INVALID", Domain);
 
     public static DomainException WeakPassword(IReadOnlyList<string> problems) => DomainException.InvalidArgument(
         "The password does not meet the policy.", problems.Select(problem => new FieldViolation("password", problem)));

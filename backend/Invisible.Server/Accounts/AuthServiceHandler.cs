@@ -14,7 +14,7 @@ namespace Invisible.Server.Accounts;
 
 /// <summary><c>invisible.auth.v1.AuthService</c>: sign-in, second factor, sessions.</summary>
 public sealed class AuthServiceHandler(
-    Authentication authentication, MultiFactor multiFactor, Sessions sessions, TenantDatabase database, PersonalDataKeys personalDataKeys)
+    Authentication authentication, MultiFactor multiFactor, Sessions sessions, PasswordRecovery recovery, TenantDatabase database, PersonalDataKeys personalDataKeys)
     : AuthService.AuthServiceBase
 {
     [AllowAnonymous]
@@ -103,6 +103,22 @@ public sealed class AuthServiceHandler(
     public override async Task<SignInResponse> AcceptInvitation(AcceptInvitationRequest request, ServerCallContext context) =>
         ToResponse(await authentication.AcceptInvitationAsync(
             request.InvitationToken, request.Password, request.DisplayName, context.RequestId(), context.CancellationToken));
+
+    [AllowAnonymous]
+    [SignInRateLimited]
+    public override async Task<RequestPasswordResetResponse> RequestPasswordReset(RequestPasswordResetRequest request, ServerCallContext context)
+    {
+        await recovery.RequestAsync(request.Email, request.TenantSlug, context.Address(), context.RequestId(), context.CancellationToken);
+        return new RequestPasswordResetResponse();
+    }
+
+    [AllowAnonymous]
+    [SignInRateLimited]
+    public override async Task<ResetPasswordResponse> ResetPassword(ResetPasswordRequest request, ServerCallContext context)
+    {
+        await recovery.ResetAsync(request.Token, request.NewPassword, context.Address(), context.RequestId(), context.CancellationToken);
+        return new ResetPasswordResponse();
+    }
 
     private static SignInResponse ToResponse(SignInOutcome outcome) => new()
     {

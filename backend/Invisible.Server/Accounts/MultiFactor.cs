@@ -3,6 +3,7 @@ using Invisible.Server.FieldEncryption;
 using LinqToDB.Data;
 using Invisible.Data.Audit;
 using Invisible.Data.Tenancy;
+using Invisible.Identity.Encryption;
 using Invisible.Identity.Mfa;
 using Invisible.Identity.Tokens;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,18 @@ public sealed class MultiFactor(
         }
         else
         {
-            var secret = await vault.OpenAsync(user.TenantId, user.Id, sealedSecret, cancellationToken);
+            byte[] secret;
+            try
+            {
+                secret = await vault.OpenAsync(user.TenantId, user.Id, sealedSecret, cancellationToken);
+            }
+            catch (UnknownEncryptionKeyException)
+            {
+                // Not the person's mistake: the attempt is not held against them, and they are told what still works.
+                await throttles.WithdrawAttemptAsync(user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken)), address, cancellationToken);
+                throw AuthErrors.MfaKeyUnavailable();
+            }
+
             var verification = Totp.Verify(secret, totpCode, time.GetUtcNow(), user.MfaLastStep);
             if (!verification.Accepted)
             {

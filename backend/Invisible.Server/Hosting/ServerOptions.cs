@@ -38,6 +38,12 @@ public sealed class ServerOptions
 
     public ServerRole Role { get; set; } = ServerRole.All;
 
+    /// <summary>
+    /// The address people reach the web app at (e.g. <c>https://ap.example.com</c>), for links in e-mails. When not set, the
+    /// server's own HTTP address is used, which is right only when people reach it directly (the embedded default).
+    /// </summary>
+    public Uri? PublicUrl { get; set; }
+
     /// <summary>The built SPA (<c>frontend/dist/invisible/browser</c>); found next to the repository when not set.</summary>
     public string? SpaRoot { get; set; }
 }

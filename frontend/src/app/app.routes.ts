@@ -87,6 +87,18 @@ export const routes: Routes = [
     loadComponent: () => import('./notifications/unsubscribe').then((m) => m.Unsubscribe),
   },
   {
+    path: 'forgot-password',
+    title: 'Forgot your password',
+    canActivate: [signedOut],
+    loadComponent: () => import('./auth/forgot-password').then((m) => m.ForgotPassword),
+  },
+  {
+    path: 'reset-password',
+    title: 'Set a new password',
+    canActivate: [signedOut],
+    loadComponent: () => import('./auth/reset-password').then((m) => m.ResetPassword),
+  },
+  {
     path: 'mfa/verify',
     title: 'Enter your sign-in code',
     canActivate: [atStep('verify-mfa')],

@@ -71,6 +71,12 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.auth.v1.AuthService.AcceptInvitation"] = async world => Expect(
             await world.Call(Rpcs.Auth("AcceptInvitation"), new AcceptInvitationRequest { InvitationToken = world.BInvitationId, Password = "a passphrase long enough" }, await world.SessionOfA()),
             StatusCode.NotFound),
+        // Anonymous like SignIn: naming A's organisation, B's administrator gets no link in B (B's rows are compared after).
+        ["invisible.auth.v1.AuthService.RequestPasswordReset"] = async world => ExpectOk(
+            await world.Call(Rpcs.Auth("RequestPasswordReset"), new RequestPasswordResetRequest { Email = world.B.Admin.Email, TenantSlug = world.A.Slug }, token: null)),
+        ["invisible.auth.v1.AuthService.ResetPassword"] = async world => Expect(
+            await world.Call(Rpcs.Auth("ResetPassword"), new ResetPasswordRequest { Token = world.BInvitationId, NewPassword = "hijacked passphrase of b" }, await world.SessionOfA()),
+            StatusCode.NotFound),
 
         ["invisible.admin.v1.AdminService.ListUsers"] = async world => ExpectNoneOf(
             await world.Call(Rpcs.Admin("ListUsers"), new ListUsersRequest(), await world.SessionOfA()), world.B.Admin.Email, world.BClerkId),
@@ -414,8 +420,8 @@ public sealed class AccessMatrixTests(AccountsServer server)
             .SelectMany(method => method.InputType.Fields.InDeclarationOrder().Select(field => $"{method.FullName}: {field.Name}"))
             .Where(field => field.Contains("tenant", StringComparison.OrdinalIgnoreCase));
 
-        // Sign-in is the one exception: it happens before there is a token, and only narrows which account is meant.
-        Assert.Equal(["invisible.auth.v1.AuthService.SignIn: tenant_slug"], tenantFields);
+        // Sign-in and "Forgot password?" are the exceptions: they happen before there is a token, and only narrow which account is meant.
+        Assert.Equal(["invisible.auth.v1.AuthService.SignIn: tenant_slug", "invisible.auth.v1.AuthService.RequestPasswordReset: tenant_slug"], tenantFields);
     }
 
     [Fact]

@@ -32,9 +32,12 @@ public class AccountsServer : IAsyncLifetime
 
     public TenantDatabase Database => Server.Services.GetRequiredService<TenantDatabase>();
 
+    /// <summary>Where the product writes the e-mails it sends (embedded mode: one <c>.eml</c> file each).</summary>
+    public string MailFolder => Path.Combine(_directory.Path, Platform.Embedded.EmlFileEmailSender.FolderName);
+
     // Streams check their session every second here (a minute in the product), so a test sees a sign-out reach one quickly.
     // Mailbox tests run their own pollers; the server's background one would chase their test mailboxes.
-    protected virtual IEnumerable<string> Settings => ["--Email:Intake:Imap:Enabled=false", "--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01", .. GenerousRequestLimits];
+    protected virtual IEnumerable<string> Settings => ["--Email:Intake:Imap:Enabled=false", "--Auth:RateLimitPerMinute=100000", "--Auth:AddressMaxFailures=100000", "--Auth:StreamSessionCheckInterval=00:00:01", "--Auth:PasswordResetRequestsPerNetwork=100000", .. GenerousRequestLimits];
 
     /// <summary>Request-rate and concurrency limits far above what any test asks for; <c>RequestRateLimitTests</c> has its own.</summary>
     public static readonly string[] GenerousRequestLimits =

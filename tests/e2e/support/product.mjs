@@ -14,9 +14,10 @@ const stopTimeoutMs = 10_000;
 /**
  * Starts `invisible up` on a fresh data directory and resolves once it has written
  * `endpoints.json`, which it does only when it is ready to serve.
- * The server's output goes to `logFile`, which is where to look when a test fails.
+ * The server's output goes to `logFile`, which is where to look when a test fails. `env` adds settings
+ * (`INVISIBLE_Section__Key`), e.g. a short password reset lifetime.
  */
-export async function startProduct({ logFile }) {
+export async function startProduct({ logFile, env = {} }) {
   const dataDir = await mkdtemp(join(tmpdir(), 'invisible-e2e-'));
   // mkdtemp makes the folder private; the embedded PostgreSQL runs as the `postgres` user and must
   // reach it, or its cluster is put elsewhere and outlives the test.
@@ -27,7 +28,7 @@ export async function startProduct({ logFile }) {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Every page load of the SPA renews the session with a Refresh call, rate-limited per address (30 a minute by
     // default); a test reloads pages far faster than a person does, all from 127.0.0.1.
-    env: { ...process.env, INVISIBLE_Auth__RateLimitPerMinute: '600' },
+    env: { ...process.env, INVISIBLE_Auth__RateLimitPerMinute: '600', ...env },
   });
   server.stdout.pipe(log);
   server.stderr.pipe(log);

@@ -41,6 +41,12 @@ describe('SignIn', () => {
     expect(page.querySelector('#email')?.getAttribute('aria-invalid')).toBe('true');
   });
 
+  it('offers "Forgot password?" on the sign-in page', async () => {
+    const { page } = await render();
+
+    expect(page.querySelector('a#forgot-password')?.getAttribute('href')).toBe('/forgot-password');
+  });
+
   it('asks for the organisation only when the address has accounts in several', async () => {
     const { fixture, page } = await render();
     expect(page.querySelector('#tenant')).toBeNull();

@@ -1,5 +1,5 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
-import { ActivatedRoute, Router } from '@angular/router';
+import { ActivatedRoute, Router, RouterLink } from '@angular/router';
 
 import { continueFrom } from '../session/guards';
 import { SessionService } from '../session/session';
@@ -9,6 +9,7 @@ import { reasonOf, signInMessage } from './auth-errors';
 /** E-mail and password; the organisation is asked for only when the address has accounts in several. */
 @Component({
   selector: 'app-sign-in',
+  imports: [RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrls: ['../shared/forms.css', './auth-page.css'],
   template: `
@@ -66,6 +67,7 @@ import { reasonOf, signInMessage } from './auth-errors';
           {{ busy() ? 'Signing in…' : 'Sign in' }}
         </button>
       </form>
+      <p class="aside"><a routerLink="/forgot-password" id="forgot-password">Forgot password?</a></p>
     </div>
   `,
 })

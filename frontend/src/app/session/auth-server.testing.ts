@@ -62,6 +62,9 @@ export class AuthServerStandIn {
   accessTokenLifetimeMs = 15 * 60_000;
 
   readonly calls: string[] = [];
+  /** The addresses "Forgot password?" was asked for; "reset-token" sets a password once, "expired-token" never. */
+  readonly resetRequests: string[] = [];
+  private resetTokenUsed = false;
   private next = 1;
   private readonly accessTokens = new Map<string, IssuedPair & { expiresAt: number }>();
   private readonly refreshTokens = new Map<string, IssuedPair & { used: boolean }>();
@@ -175,6 +178,31 @@ export class AuthServerStandIn {
         for (const pair of this.accessTokens.values()) {
           this.endedFamilies.add(pair.family);
         }
+        return {};
+      },
+      requestPasswordReset: (request) => {
+        this.calls.push('RequestPasswordReset');
+        this.resetRequests.push(request.email);
+        return {};
+      },
+      resetPassword: (request) => {
+        this.calls.push('ResetPassword');
+        if (request.token === 'expired-token') {
+          throw withReason(
+            new ConnectError('This link has expired. Ask for a new one.', Code.FailedPrecondition),
+            'PASSWORD_RESET_EXPIRED',
+          );
+        }
+        if (request.token !== 'reset-token' || this.resetTokenUsed) {
+          throw withReason(
+            new ConnectError(
+              'This link was already used. To set another password, ask for a new link.',
+              Code.FailedPrecondition,
+            ),
+            'PASSWORD_RESET_USED',
+          );
+        }
+        this.resetTokenUsed = true;
         return {};
       },
       getSession: (_request, context) => {

@@ -205,6 +205,21 @@ export class SessionService implements AccessTokenSource {
     return this.adopt(response.session, response.nextStep);
   }
 
+  /**
+   * "Forgot password?": the server e-mails a one-time link if the address has an account, and answers the same either
+   * way, so this resolves alike for every address (it fails only on a refused request, e.g. too many).
+   */
+  async requestPasswordReset(email: string, tenantSlug = ''): Promise<void> {
+    await this.call(() =>
+      this.client.requestPasswordReset({ email, tenantSlug }, { contextValues: anonymous() }),
+    );
+  }
+
+  /** Sets a new password from the link's token. Signs nobody in: every session ends, and signing in asks for the second factor. */
+  async resetPassword(token: string, newPassword: string): Promise<void> {
+    await this.call(() => this.client.resetPassword({ token, newPassword }, { contextValues: anonymous() }));
+  }
+
   /** Changes the user's password; the server ends every other session and renews this one. */
   async changePassword(currentPassword: string, newPassword: string): Promise<void> {
     const session = await this.call(() => this.client.changePassword({ currentPassword, newPassword }));
