@@ -71,6 +71,7 @@ internal static class NotificationsCommand
                 Options.Create(new RuntimeOptions { DataDirectory = dataDirectory }), provider.GetRequiredService<ILogger<FileSecretStore>>()));
         services.AddOptions<RuntimeOptions>().Configure(runtime => runtime.DataDirectory = dataDirectory);
         services.AddOptions<EmailOptions>().BindConfiguration(EmailOptions.SectionName);
+        services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section);
         if (string.IsNullOrEmpty(configuration.GetSection(EmailOptions.SectionName).Get<EmailOptions>()?.Smtp.Host))
         {
             services.AddSingleton<IEmailSender, EmlFileEmailSender>();

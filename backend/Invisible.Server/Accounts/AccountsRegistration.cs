@@ -32,7 +32,7 @@ public static class AccountsRegistration
         services.AddScoped<Authentication>();
         services.AddScoped<MultiFactor>();
         services.AddScoped<TenantAdministration>();
-        services.AddSingleton<Hosting.PublicLinks>();
+        services.TryAddSingleton<Hosting.PublicLinks>();
         services.AddSingleton<PasswordResetRequestLimits>();
         services.AddSingleton<PasswordResetQueue>();
         services.AddScoped<PasswordRecovery>();

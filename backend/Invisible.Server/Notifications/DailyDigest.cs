@@ -68,7 +68,7 @@ public sealed class DailyDigest(TenantDatabase tenants, Notifier notifier, TimeP
             }
 
             await notifier.SendEmailAsync(tenantId, person, NotificationKinds.DailyDigest, subject, text.ToString(),
-                [(notifier.Options.Link("/exceptions"), "Open the exception queue")], cancellationToken);
+                [(notifier.LinkTo("/exceptions"), "Open the exception queue")], cancellationToken);
             sent++;
         }
 

@@ -7,11 +7,6 @@ public sealed class NotificationsOptions
 {
     public const string Section = "Notifications";
 
-    /// <summary>Where people reach the web app; e-mails link to items and the unsubscribe page under it.</summary>
-    [Required]
-    [Url]
-    public string PublicUrl { get; set; } = "http://localhost:5080";
-
     /// <summary>The hour (0-23, UTC: tenants have no time zone of their own yet) from which each day's digest is sent.</summary>
     [Range(0, 23)]
     public int DigestHour { get; set; } = 7;
@@ -22,6 +17,4 @@ public sealed class NotificationsOptions
     /// <summary>At most this many items of each list in a digest e-mail; the rest is counted.</summary>
     [Range(1, 1000)]
     public int DigestItemLimit { get; set; } = 20;
-
-    public string Link(string path) => PublicUrl.TrimEnd('/') + path;
 }

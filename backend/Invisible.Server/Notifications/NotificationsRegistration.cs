@@ -34,6 +34,7 @@ public static class NotificationsRegistration
         services.AddOptions<NotificationsOptions>().BindConfiguration(NotificationsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UnsubscribeTokens>();
+        services.TryAddSingleton<Hosting.PublicLinks>();
         services.TryAddSingleton<Notifier>();
         services.TryAddSingleton<DailyDigest>();
         return services;

@@ -1,5 +1,6 @@
 import { TestBed, type ComponentFixture } from '@angular/core/testing';
-import { provideRouter } from '@angular/router';
+import { ActivatedRoute, convertToParamMap, provideRouter } from '@angular/router';
+import { of } from 'rxjs';
 import { create } from '@bufbuild/protobuf';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, createRouterTransport } from '@connectrpc/connect';
@@ -80,12 +81,15 @@ describe('Exceptions page', () => {
   let fixture: ComponentFixture<Exceptions>;
   let server: ReturnType<typeof queueServer>;
 
-  async function open(role: string) {
+  async function open(role: string, linkedItem?: string) {
     feed = new EventFeed();
     server = queueServer(role, feed);
     TestBed.configureTestingModule({
       providers: [
         provideRouter([]),
+        ...(linkedItem === undefined
+          ? []
+          : [{ provide: ActivatedRoute, useValue: { queryParamMap: of(convertToParamMap({ item: linkedItem })) } }]),
         { provide: GRPC_TRANSPORT, useValue: server.transport },
         { provide: LIVE_BACKOFF, useValue: { initialMs: 1, maxMs: 4 } },
       ],
@@ -109,6 +113,15 @@ describe('Exceptions page', () => {
       return condition();
     }, what);
   }
+
+  it('marks the item a notification links to', async () => {
+    await open('approver', 'e2');
+
+    const current = Array.from(element().querySelectorAll('tbody tr[aria-current=true]')).map((row) =>
+      row.getAttribute('data-invoice'),
+    );
+    expect(current).toEqual(['INV-2']);
+  });
 
   it('lets an approver approve with a reason; the item leaves the queue', async () => {
     await open('approver');

@@ -2,12 +2,15 @@ import {
   ChangeDetectionStrategy,
   Component,
   computed,
-  type ElementRef,
+  effect,
+  ElementRef,
   inject,
   signal,
   viewChild,
 } from '@angular/core';
-import { RouterLink } from '@angular/router';
+import { toSignal } from '@angular/core/rxjs-interop';
+import { ActivatedRoute, RouterLink } from '@angular/router';
+import { map } from 'rxjs';
 
 import {
   ExceptionSort,
@@ -81,15 +84,32 @@ export class Exceptions {
   /** What the last action did, announced to screen readers. */
   protected readonly notice = signal('');
 
+  private readonly host = inject<ElementRef<HTMLElement>>(ElementRef);
   private readonly reasonField = viewChild<ElementRef<HTMLTextAreaElement>>('reasonField');
 
   protected readonly allSelected = computed(
     () => this.queue.items().length > 0 && this.queue.selected().size === this.queue.items().length,
   );
 
+  /** The item an e-mail or a notification links to (`/exceptions?item=…`): marked in the list and scrolled to. */
+  protected readonly linkedItem = toSignal(
+    inject(ActivatedRoute).queryParamMap.pipe(map((params) => params.get('item') ?? '')),
+    { initialValue: '' },
+  );
+
   constructor() {
     void this.user.load();
     void this.queue.load();
+    effect(() => {
+      const id = this.linkedItem();
+      if (id !== '' && this.queue.items().some((item) => item.id === id)) {
+        queueMicrotask(() =>
+          Array.from(this.host.nativeElement.querySelectorAll('tr[data-exception-id]'))
+            .find((row) => row.getAttribute('data-exception-id') === id)
+            ?.scrollIntoView?.({ block: 'center' }),
+        );
+      }
+    });
   }
 
   protected age(item: ExceptionItem): string {
