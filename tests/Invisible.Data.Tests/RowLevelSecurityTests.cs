@@ -160,7 +160,7 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
             do $$
             declare
                 t   uuid := current_setting('app.tenant_id')::uuid;
-                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid; exc uuid; usr2 uuid;
+                usr uuid; imp uuid; ven uuid; po uuid; pol uuid; rcp uuid; inv uuid; invl uuid; tol uuid; dec uuid; msg uuid; exc uuid; usr2 uuid; twin uuid;
             begin
                 insert into users (tenant_id, email_encrypted, email_index, role)
                     values (t, '\x01'::bytea, sha256(convert_to(gen_random_uuid()::text, 'UTF8')), 'admin') returning id into usr;
@@ -250,6 +250,10 @@ public sealed class RowLevelSecurityTests(RowLevelSecurityTests.SeededTenants se
                     values (t, gen_random_uuid(), usr, 'in_app', 'exception_assigned', 'Exception assigned to you', 'seed', '/exceptions');
                 insert into notification_preferences (tenant_id, user_id, kind, email, in_app, digest)
                     values (t, usr, 'approval_waiting', false, true, true);
+                insert into vendors (tenant_id, vendor_code, name, merged_into) values (t, 'V1002', 'Summit Industrial Supply', ven) returning id into twin;
+                insert into vendor_merges (tenant_id, survivor_id, merged_vendor_ids, changes, merged_by) values (t, ven, array[twin], '{}', 'seed');
+                insert into vendor_duplicate_dismissals (tenant_id, first_vendor_id, second_vendor_id, dismissed_by)
+                    values (t, least(ven, twin), greatest(ven, twin), 'seed');
             end $$
             """;
 

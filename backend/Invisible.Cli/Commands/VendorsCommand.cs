@@ -6,6 +6,7 @@ using Invisible.Reconciliation.Similarity;
 using Invisible.Reconciliation.Vendors;
 using Invisible.Server.Errors;
 using Invisible.Server.Hosting;
+using Invisible.Server.Matching.Models;
 using Invisible.Server.Tenancy;
 using Invisible.Server.Vendors;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,6 +28,13 @@ internal static class VendorsCommand
         command.Subcommands.Add(Evaluate());
         return command;
     }
+
+    /// <summary>
+    /// The vendor master on the local product's services, which run no hosted services: the model's retraining is built here
+    /// and awaited by the verb rather than left to a background loop.
+    /// </summary>
+    private static VendorMaster Master(LocalProduct product) => ActivatorUtilities.CreateInstance<VendorMaster>(
+        product.Services, TimeProvider.System, ActivatorUtilities.CreateInstance<SimilarityModelRetraining>(product.Services));
 
     private static Command Confirm()
     {
@@ -79,7 +87,7 @@ internal static class VendorsCommand
 
             try
             {
-                var (confirmed, reevaluated, version) = await product.Services.GetRequiredService<VendorMaster>()
+                var (confirmed, reevaluated, version) = await Master(product)
                     .ConfirmAsync(tenant.Id, pairs, TenantOnboarding.OperatorActor, cancellationToken);
                 foreach (var alias in confirmed)
                 {
@@ -120,7 +128,7 @@ internal static class VendorsCommand
                 return UsageError;
             }
 
-            var clusters = await product.Services.GetRequiredService<VendorMaster>().DuplicateClustersAsync(tenant.Id, cancellationToken);
+            var clusters = await Master(product).DuplicateClustersAsync(tenant.Id, cancellationToken);
             var csv = ClustersCsv(clusters);
             if (parse.GetValue(output) is { } file)
             {

@@ -30,7 +30,8 @@ public static class VendorClustering
         "web.de", "t-online.de", "mail.com", "protonmail.com", "proton.me", "orange.fr", "free.fr", "btinternet.com", "ziggo.nl", "kpnmail.nl",
     };
 
-    public static IReadOnlyList<VendorCluster> Cluster(IReadOnlyList<Vendor> vendors, SimilarityModel model)
+    /// <param name="dismissed">Pairs of vendor codes a person said are not one company (both orders): never joined.</param>
+    public static IReadOnlyList<VendorCluster> Cluster(IReadOnlyList<Vendor> vendors, SimilarityModel model, IReadOnlySet<(string, string)>? dismissed = null)
     {
         if (vendors.Count < 2)
         {
@@ -43,6 +44,11 @@ public static class VendorClustering
         var accepted = new List<(int First, int Second, DuplicatePair Pair)>();
         foreach (var (first, second, blockedBy) in pairs)
         {
+            if (dismissed?.Contains((vendors[first].Code, vendors[second].Code)) == true)
+            {
+                continue;
+            }
+
             if (Score(directory, model, vendors[first], names[first], vendors[second], names[second], blockedBy) is { } pair)
             {
                 accepted.Add((first, second, pair));

@@ -13,6 +13,8 @@ using LinqToDB.Async;
 using LinqToDB.Data;
 using Microsoft.Extensions.Options;
 
+using Invisible.Server.Vendors;
+
 namespace Invisible.Server.Intake;
 
 /// <summary>Where a message came from (intake_messages.source).</summary>
@@ -298,21 +300,16 @@ public sealed class EmailIntake(
             return new KnownSenders(new HashSet<string>(), new HashSet<string>(), new HashSet<string>());
         }
 
-        // Addresses are sealed (issue #20): a user is found by the blind index of the address; a vendor's address may also
-        // just share the sender's domain, which no blind index can say, so the tenant's vendor addresses are opened here.
+        // Addresses are sealed (issue #20): a user is found by the blind index of the address, a vendor by its address or domain.
         var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(from);
-        var data = await personalDataKeys.DataAsync(cancellationToken);
         var users = await db.GetTable<IntakeUserRow>().AnyAsync(u => u.DisabledAt == null && u.EmailIndex == emailIndex, cancellationToken)
             ? new[] { from }
             : [];
-        var vendors = (await db.GetTable<IntakeVendorRow>().Where(v => v.EmailEncrypted != null).ToListAsync(cancellationToken))
-            .Select(v => data.Open(v.EmailEncrypted, PersonalDataFields.OfVendor(unitOfWork.TenantId, PersonalDataFields.VendorEmail, v.Code))!.Trim().ToLowerInvariant())
-            .Where(email => email == from || email.EndsWith(domainSuffix, StringComparison.Ordinal))
-            .Take(10).ToList();
+        var vendors = (await VendorsBySender.FindAsync(unitOfWork, personalDataKeys, from, cancellationToken)).Select(vendor => vendor.Email).Take(10).ToList();
         var allowed = await db.GetTable<IntakeAllowlistRow>()
             .Where(a => a.Entry == from || a.Entry == domainSuffix)
             .Select(a => a.Entry).ToListAsync(cancellationToken);
-        return new KnownSenders(users.ToHashSet(), vendors.Select(v => v.Trim()).ToHashSet(), allowed.ToHashSet());
+        return new KnownSenders(users.ToHashSet(), vendors.ToHashSet(), allowed.ToHashSet());
     }
 
     private static MailReading Read(ReadOnlyMemory<byte> raw, CancellationToken cancellationToken)

@@ -86,19 +86,12 @@ public sealed class IntakeAllowlistRow
     [Column("created_at", SkipOnInsert = true)] public DateTimeOffset CreatedAt { get; set; }
 }
 
-/// <summary>The sender columns the trust check reads from the tenant's users and vendors.</summary>
+/// <summary>The sender columns the trust check reads from the tenant's users (vendors: <see cref="Invisible.Server.Vendors.VendorsBySender"/>).</summary>
 [Table("users")]
 internal sealed class IntakeUserRow
 {
     [Column("email_index")] public byte[] EmailIndex { get; set; } = [];
     [Column("disabled_at")] public DateTimeOffset? DisabledAt { get; set; }
-}
-
-[Table("vendors")]
-internal sealed class IntakeVendorRow
-{
-    [Column("vendor_code")] public string Code { get; set; } = "";
-    [Column("email_encrypted")] public byte[]? EmailEncrypted { get; set; }
 }
 
 /// <summary>The tenant's own row (row-level security shows only it), for its slug.</summary>

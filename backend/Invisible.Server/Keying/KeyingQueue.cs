@@ -11,6 +11,8 @@ using Invisible.Server.Intake;
 using LinqToDB;
 using LinqToDB.Async;
 
+using Invisible.Server.Vendors;
+
 namespace Invisible.Server.Keying;
 
 /// <summary>A to-key item: the attachment <paramref name="Ordinal"/> of intake message <paramref name="MessageId"/>.</summary>
@@ -99,28 +101,12 @@ public sealed class KeyingQueue(
     public async Task<KeyingPrefillView> PrefillAsync(Guid tenantId, ToKeyItemView item, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
-        var from = item.Message.FromAddress.Trim().ToLowerInvariant();
-        var at = from.LastIndexOf('@');
-        var domain = at >= 0 ? from[at..] : null;
-        KeyingVendorRow? vendor = null;
-        if (from.Length > 0)
-        {
-            // The sender's own address first (by its blind index), then any vendor of the same domain, whose sealed addresses
-            // are opened here since a blind index cannot match a domain; several of that domain: the first by code.
-            var emailIndex = (await personalDataKeys.IndexAsync(cancellationToken)).OfEmail(from);
-            vendor = await unitOfWork.Db.GetTable<KeyingVendorRow>().Where(v => v.EmailIndex == emailIndex)
-                .OrderBy(v => v.VendorCode).FirstOrDefaultAsync(cancellationToken);
-            if (vendor is null && domain is not null)
-            {
-                var data = await personalDataKeys.DataAsync(cancellationToken);
-                var withEmail = await unitOfWork.Db.GetTable<KeyingVendorRow>().Where(v => v.EmailEncrypted != null)
-                    .OrderBy(v => v.VendorCode).ToListAsync(cancellationToken);
-                vendor = withEmail.FirstOrDefault(v =>
-                    data.Open(v.EmailEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorEmail, v.VendorCode))?
-                        .Trim().EndsWith(domain, StringComparison.OrdinalIgnoreCase) == true);
-            }
-        }
-
+        // The sender's own vendor first, else the first by code of its domain; a merged vendor stands for its survivor.
+        var senders = await VendorsBySender.FindAsync(unitOfWork, personalDataKeys, item.Message.FromAddress, cancellationToken);
+        var vendorId = senders.Count > 0 ? senders[0].MergedIntoId ?? senders[0].Id : (Guid?)null;
+        var vendor = vendorId is { } id
+            ? await unitOfWork.Db.GetTable<KeyingVendorRow>().Where(v => v.Id == id).FirstOrDefaultAsync(cancellationToken)
+            : null;
         var currency = vendor?.Currency ?? await unitOfWork.Db.GetTable<KeyingTenantRow>().Select(t => t.DefaultCurrency).FirstAsync(cancellationToken);
         return new KeyingPrefillView(vendor?.VendorCode ?? "", vendor?.Name ?? "", currency, DateOnly.FromDateTime(item.Message.ReceivedAt.UtcDateTime));
     }

@@ -24,8 +24,6 @@ internal sealed class KeyingVendorRow
     [Column("id")] public Guid Id { get; set; }
     [Column("vendor_code")] public string VendorCode { get; set; } = "";
     [Column("name")] public string Name { get; set; } = "";
-    [Column("email_encrypted")] public byte[]? EmailEncrypted { get; set; }
-    [Column("email_index")] public byte[]? EmailIndex { get; set; }
     [Column("currency")] public string? Currency { get; set; }
 }
 

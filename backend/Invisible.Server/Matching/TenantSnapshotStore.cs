@@ -147,7 +147,7 @@ public static class TenantSnapshotStore
         var vendors = new List<Vendor>();
         var ids = new Dictionary<string, Guid>(StringComparer.Ordinal);
         await using var reader = await ReadAsync(unitOfWork,
-            "select id, vendor_code, name, tax_id_encrypted, email_encrypted, country, currency, payment_terms from vendors order by vendor_code", cancellationToken);
+            "select id, vendor_code, name, tax_id_encrypted, email_encrypted, country, currency, payment_terms from vendors where merged_into is null order by vendor_code", cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var code = reader.GetString(1);

@@ -46,6 +46,12 @@ public static class ConfirmedAliases
         var vendors = unitOfWork.Db.GetTable<VendorRow>();
         var vendor = await vendors.FirstOrDefaultAsync(row => row.Code == vendorCode.Trim(), cancellationToken)
             ?? throw DomainException.WithReason(ErrorKind.NotFound, $"No vendor '{vendorCode}' in your organisation.", "VENDOR_NOT_FOUND", ErrorDomain);
+        if (vendor.MergedInto is { } survivorId)
+        {
+            var survivor = await vendors.Where(row => row.Id == survivorId).Select(row => row.Code).FirstAsync(cancellationToken);
+            throw DomainException.WithReason(ErrorKind.FailedPrecondition, $"{vendor.Code} was merged into {survivor}; confirm the name for {survivor}.", "VENDOR_MERGED", ErrorDomain);
+        }
+
         var aliases = unitOfWork.Db.GetTable<AliasRow>();
         var existing = await aliases.FirstOrDefaultAsync(alias => alias.Kind == "name" && alias.NormalizedValue == key, cancellationToken);
         string? previousCode = null;
@@ -100,6 +106,9 @@ public static class ConfirmedAliases
 
         [Column("vendor_code")]
         public string Code { get; set; } = "";
+
+        [Column("merged_into")]
+        public Guid? MergedInto { get; set; }
     }
 
     [Table("vendor_aliases")]

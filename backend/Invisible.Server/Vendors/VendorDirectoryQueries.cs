@@ -10,9 +10,10 @@ namespace Invisible.Server.Vendors;
 
 public sealed record VendorRow(
     Guid Id, string VendorCode, string Name, string? TaxId, string? Country, string? Currency, string? Email, string? PaymentTerms,
-    long AliasCount, long OpenExceptionCount);
+    long AliasCount, long OpenExceptionCount, string? MergedIntoCode = null);
 
-public sealed record VendorAliasRow(string Kind, string Value, string Source, DateTime CreatedAt);
+/// <summary>A name or tax id a vendor was seen under, and where it came from: for a confirmed name the decision, who and the invoice.</summary>
+public sealed record VendorAliasRow(string Kind, string Value, string Source, DateTime CreatedAt, string? Decision = null, string? CreatedBy = null, Guid? InvoiceId = null);
 
 public sealed record VendorPage(IReadOnlyList<VendorRow> Vendors, bool HasMore, long TotalCount);
 
@@ -26,12 +27,12 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
     /// <summary>A vendor as stored: tax id and e-mail address sealed (issue #20).</summary>
     private sealed record SealedVendorRow(
         Guid Id, string VendorCode, string Name, byte[]? TaxIdEncrypted, string? Country, string? Currency, byte[]? EmailEncrypted, string? PaymentTerms,
-        long AliasCount, long OpenExceptionCount)
+        long AliasCount, long OpenExceptionCount, string? MergedIntoCode)
     {
         public VendorRow Open(Identity.Encryption.PersonalData data, Guid tenantId) => new(
             Id, VendorCode, Name, data.Open(TaxIdEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorTaxId, VendorCode)),
             Country, Currency, data.Open(EmailEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorEmail, VendorCode)),
-            PaymentTerms, AliasCount, OpenExceptionCount);
+            PaymentTerms, AliasCount, OpenExceptionCount, MergedIntoCode);
     }
 
     [Table("vendor_aliases")]
@@ -46,6 +47,12 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         [Column("source")] public string Source { get; init; } = "";
 
         [Column("created_at")] public DateTime CreatedAt { get; init; }
+
+        [Column("decision")] public string? Decision { get; init; }
+
+        [Column("created_by")] public string? CreatedBy { get; init; }
+
+        [Column("invoice_id")] public Guid? InvoiceId { get; init; }
     }
 
     // SQL: the page's vendors are a materialised CTE in "C" collation order, which LINQ cannot say.
@@ -63,18 +70,20 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
             group by i.vendor_id)
         select v.id as Id, v.vendor_code as VendorCode, v.name as Name, v.tax_id_encrypted as TaxIdEncrypted, v.country as Country,
                v.currency as Currency, v.email_encrypted as EmailEncrypted, v.payment_terms as PaymentTerms,
-               coalesce(ac.n, 0) as AliasCount, coalesce(oc.n, 0) as OpenExceptionCount
+               coalesce(ac.n, 0) as AliasCount, coalesce(oc.n, 0) as OpenExceptionCount,
+               (select m.vendor_code from vendors m where m.id = v.merged_into) as MergedIntoCode
         from page v
         left join alias_counts ac on ac.vendor_id = v.id
         left join open_counts oc on oc.vendor_id = v.id
         order by v.vendor_code collate "C"
         """;
 
+    // Vendors merged into another are the survivor's aliases now, not vendors of the list.
     // A vendor matches when the text occurs in its code, its name or any name it has been seen under, or when the text is
     // its tax id however written (the tax id itself is sealed, so there is no substring search in it) (the blind index of the normalised tax id: "gb 123-456" finds GB123456).
     private const string Matches =
         """
-        (@pattern is null or v.vendor_code ilike @pattern or v.name ilike @pattern
+        v.merged_into is null and (@pattern is null or v.vendor_code ilike @pattern or v.name ilike @pattern
          or exists (select 1 from vendor_aliases a where a.vendor_id = v.id and a.value ilike @pattern)
          or v.tax_id_index = @taxIdIndex)
         """;
@@ -100,8 +109,8 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         return new VendorPage(rows.Take(pageSize).Select(row => row.Open(data, tenantId)).ToList(), rows.Count > pageSize, total);
     }
 
-    /// <summary>The vendor with its aliases, oldest first; null when the tenant has no vendor of that code.</summary>
-    public async Task<(VendorRow Vendor, IReadOnlyList<VendorAliasRow> Aliases)?> FindAsync(Guid tenantId, string vendorCode, CancellationToken cancellationToken)
+    /// <summary>The vendor with its aliases, oldest first, and the merges into it, newest first; null when the tenant has no vendor of that code.</summary>
+    public async Task<(VendorRow Vendor, IReadOnlyList<VendorAliasRow> Aliases, IReadOnlyList<VendorMergeView> Merges)?> FindAsync(Guid tenantId, string vendorCode, CancellationToken cancellationToken)
     {
         var data = await personalDataKeys.DataAsync(cancellationToken);
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
@@ -118,9 +127,9 @@ public sealed class VendorDirectoryQueries(TenantDatabase database, PersonalData
         var aliases = await unitOfWork.Db.GetTable<VendorAliasTableRow>()
             .Where(alias => alias.VendorId == vendor.Id)
             .OrderBy(alias => alias.CreatedAt).ThenBy(alias => alias.Kind).ThenBy(alias => alias.Value)
-            .Select(alias => new VendorAliasRow(alias.Kind, alias.Value, alias.Source, alias.CreatedAt))
+            .Select(alias => new VendorAliasRow(alias.Kind, alias.Value, alias.Source, alias.CreatedAt, alias.Decision, alias.CreatedBy, alias.InvoiceId))
             .ToListAsync(cancellationToken);
-        return (vendor, aliases);
+        return (vendor, aliases, await VendorMerges.OfVendorAsync(unitOfWork, vendor.Id, cancellationToken));
     }
 
     private static string EscapeLike(string text) =>

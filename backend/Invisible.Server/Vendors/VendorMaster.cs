@@ -58,12 +58,15 @@ public sealed class VendorMaster(TenantDatabase tenants, TimeProvider time, Simi
         return (confirmed, reevaluated, model?.Model.Version ?? 0);
     }
 
-    /// <summary>The tenant's duplicate clusters, scored with its active model (the prior while it has none).</summary>
+    /// <summary>
+    /// The tenant's duplicate clusters among the vendors not merged into another, scored with its active model (the prior
+    /// while it has none); pairs people dismissed are never joined.
+    /// </summary>
     public async Task<IReadOnlyList<VendorCluster>> DuplicateClustersAsync(Guid tenantId, CancellationToken cancellationToken)
     {
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
         var personalData = await personalDataKeys.DataAsync(cancellationToken);
-        var vendors = (await unitOfWork.Db.GetTable<VendorRow>().OrderBy(vendor => vendor.Code).ToListAsync(cancellationToken))
+        var vendors = (await unitOfWork.Db.GetTable<VendorRow>().Where(vendor => vendor.MergedInto == null).OrderBy(vendor => vendor.Code).ToListAsync(cancellationToken))
             .Select(vendor => new Vendor(
                 vendor.Code, vendor.Name,
                 personalData.Open(vendor.TaxIdEncrypted, PersonalDataFields.OfVendor(tenantId, PersonalDataFields.VendorTaxId, vendor.Code)),
@@ -71,7 +74,7 @@ public sealed class VendorMaster(TenantDatabase tenants, TimeProvider time, Simi
                 null, null, null))
             .ToList();
         var model = (await SimilarityModelStore.FindActiveAsync(unitOfWork, cancellationToken))?.Model ?? SimilarityModel.Prior;
-        return VendorClustering.Cluster(vendors, model);
+        return VendorClustering.Cluster(vendors, model, await VendorMerges.DismissedPairsAsync(unitOfWork, cancellationToken));
     }
 
     /// <summary>The active vendor-name model as the settings card shows it; null while the tenant has none (the prior applies).</summary>
@@ -155,5 +158,8 @@ public sealed class VendorMaster(TenantDatabase tenants, TimeProvider time, Simi
 
         [Column("email_encrypted")]
         public byte[]? EmailEncrypted { get; set; }
+
+        [Column("merged_into")]
+        public Guid? MergedInto { get; set; }
     }
 }

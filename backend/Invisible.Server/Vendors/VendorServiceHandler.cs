@@ -11,9 +11,10 @@ namespace Invisible.Server.Vendors;
 
 /// <summary>
 /// <c>invisible.vendors.v1.VendorService</c>: the caller's vendor master with the names and tax ids each vendor has been seen
-/// under. Every role reads it (auditors and approvers trace a decision to its vendor); changes arrive by import.
+/// under. Every role reads it (auditors and approvers trace a decision to its vendor); changes arrive by import, and admins
+/// and clerks merge duplicates (and undo a merge) as they import master data.
 /// </summary>
-public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorMaster master)
+public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorMaster master, VendorMerges merges)
     : VendorService.VendorServiceBase
 {
     public const string ErrorDomain = "vendors.invisible.app";
@@ -68,6 +69,35 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorM
         return response;
     }
 
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<VendorMerge> MergeVendors(MergeVendorsRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        return ToMessage(await merges.MergeAsync(
+            caller.TenantId, request.SurvivorCode, request.MergedCodes, caller.AuditActor, context.RequestId(), context.CancellationToken));
+    }
+
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<VendorMerge> UnmergeVendor(UnmergeVendorRequest request, ServerCallContext context)
+    {
+        if (!Guid.TryParse(request.MergeId, out var mergeId))
+        {
+            throw DomainException.InvalidArgument("Name the merge by its id.", new FieldViolation("merge_id", "must be a UUID"));
+        }
+
+        var caller = context.Caller();
+        return ToMessage(await merges.UnmergeAsync(caller.TenantId, mergeId, caller.AuditActor, context.RequestId(), context.CancellationToken));
+    }
+
+    [Authorize(Policy = AccessPolicies.Clerk)]
+    public override async Task<DismissDuplicateResponse> DismissDuplicate(DismissDuplicateRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        await merges.DismissAsync(
+            caller.TenantId, request.FirstVendorCode, request.SecondVendorCode, caller.AuditActor, context.RequestId(), context.CancellationToken);
+        return new DismissDuplicateResponse();
+    }
+
     [Authorize(Policy = AccessPolicies.Reader)]
     public override async Task<MatchingModel> GetMatchingModel(GetMatchingModelRequest request, ServerCallContext context) =>
         ToMessage(await master.ModelCardAsync(context.Caller().TenantId, context.CancellationToken));
@@ -116,7 +146,7 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorM
         var found = await vendors.FindAsync(context.Caller().TenantId, request.VendorCode.Trim(), context.CancellationToken)
             ?? throw DomainException.WithReason(
                 ErrorKind.NotFound, $"There is no vendor with the code '{request.VendorCode.Trim()}'.", "VENDOR_NOT_FOUND", ErrorDomain);
-        var (vendor, aliases) = found;
+        var (vendor, aliases, vendorMerges) = found;
         var detail = new VendorDetail { Vendor = ToMessage(vendor), Email = vendor.Email ?? string.Empty, PaymentTerms = vendor.PaymentTerms ?? string.Empty };
         detail.Aliases.AddRange(aliases.Select(alias => new VendorAlias
         {
@@ -124,8 +154,31 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorM
             Value = alias.Value,
             Source = alias.Source,
             CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(alias.CreatedAt, DateTimeKind.Utc)),
+            Decision = alias.Decision ?? string.Empty,
+            CreatedBy = alias.CreatedBy ?? string.Empty,
+            InvoiceId = alias.InvoiceId?.ToString() ?? string.Empty,
         }));
+        detail.Merges.AddRange(vendorMerges.Select(ToMessage));
         return detail;
+    }
+
+    private static VendorMerge ToMessage(VendorMergeView merge)
+    {
+        var message = new VendorMerge
+        {
+            MergeId = merge.Id.ToString(),
+            SurvivorCode = merge.SurvivorCode,
+            MergedBy = merge.MergedBy,
+            MergedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(merge.MergedAt, DateTimeKind.Utc)),
+            UnmergedBy = merge.UnmergedBy ?? string.Empty,
+            UnmergedAt = merge.UnmergedAt is { } at ? Timestamp.FromDateTime(DateTime.SpecifyKind(at, DateTimeKind.Utc)) : null,
+            MovedAliases = merge.MovedAliases,
+            MovedPurchaseOrders = merge.MovedPurchaseOrders,
+            MovedInvoices = merge.MovedInvoices,
+            ReevaluatedInvoices = merge.ReevaluatedInvoices,
+        };
+        message.MergedCodes.AddRange(merge.MergedCodes);
+        return message;
     }
 
     private static Vendor ToMessage(VendorRow vendor) => new()
@@ -138,5 +191,6 @@ public sealed class VendorServiceHandler(VendorDirectoryQueries vendors, VendorM
         Currency = vendor.Currency ?? string.Empty,
         AliasCount = (int)Math.Min(vendor.AliasCount, int.MaxValue),
         OpenExceptionCount = (int)Math.Min(vendor.OpenExceptionCount, int.MaxValue),
+        MergedIntoCode = vendor.MergedIntoCode ?? string.Empty,
     };
 }

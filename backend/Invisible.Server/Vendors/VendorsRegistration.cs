@@ -8,6 +8,7 @@ public static class VendorsRegistration
     {
         services.AddSingleton<VendorDirectoryQueries>();
         services.AddSingleton<VendorMaster>();
+        services.AddSingleton<VendorMerges>();
         return services;
     }
 

@@ -241,6 +241,17 @@ public sealed class AccessMatrixTests(AccountsServer server)
         ["invisible.vendors.v1.VendorService.ListDuplicateClusters"] = async world => ExpectNoneOf(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("ListDuplicateClusters"), new ListDuplicateClustersRequest(), await world.SessionOfA()),
             IsolationWorld.BVendorCode),
+        ["invisible.vendors.v1.VendorService.MergeVendors"] = async world => Expect(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("MergeVendors"),
+                new MergeVendorsRequest { SurvivorCode = IsolationWorld.BVendorCode, MergedCodes = { IsolationWorld.BTwinVendorCode } }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.vendors.v1.VendorService.UnmergeVendor"] = async world => Expect(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("UnmergeVendor"), new UnmergeVendorRequest { MergeId = world.BMergeId }, await world.SessionOfA()),
+            StatusCode.NotFound),
+        ["invisible.vendors.v1.VendorService.DismissDuplicate"] = async world => Expect(
+            await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("DismissDuplicate"),
+                new DismissDuplicateRequest { FirstVendorCode = IsolationWorld.BVendorCode, SecondVendorCode = IsolationWorld.BTwinVendorCode }, await world.SessionOfA()),
+            StatusCode.NotFound),
         ["invisible.vendors.v1.VendorService.GetMatchingModel"] = async world => ExpectOk(
             await world.Call(VendorsReflection.Descriptor.Services[0].FindMethodByName("GetMatchingModel"), new GetMatchingModelRequest(), await world.SessionOfA())),
         // Retraining reads A's vendors and confirmed names only (row-level security); B's rows are compared after the run.
@@ -594,6 +605,11 @@ internal sealed class IsolationWorld
     public const string BInvoiceNumber = "B-ISOLATED-1";
 
     public const string BVendorCode = "B-VENDOR-ISOLATED";
+
+    /// <summary>A vendor of B merged into <see cref="BVendorCode"/> by <see cref="BMergeId"/>.</summary>
+    public const string BTwinVendorCode = "B-VENDOR-TWIN";
+
+    public string BMergeId { get; private set; } = "";
     public const string BMailboxHost = "b-only-imap.example";
 
     public string BInvoiceId { get; private set; } = "";
@@ -648,6 +664,15 @@ internal sealed class IsolationWorld
             await unitOfWork.Db.ExecuteAsync(
                 "insert into vendors (tenant_id, vendor_code, name) values (@tenantId, @code, 'Vendor of B')", new { tenantId = b.Id, code = BVendorCode }, CancellationToken.None);
             world.BExceptionId = await Exceptions.IsolationExceptions.InsertOpenExceptionAsync(unitOfWork, b.Id, world.BInvoiceId);
+            world.BMergeId = (await unitOfWork.Db.ExecuteAsync<Guid>(
+                """
+                with survivor as (select id from vendors where vendor_code = @code),
+                twin as (insert into vendors (tenant_id, vendor_code, name, merged_into) select @tenantId, @twin, 'Vendor of B (twin)', id from survivor returning id)
+                insert into vendor_merges (tenant_id, survivor_id, merged_vendor_ids, changes, merged_by)
+                select @tenantId, survivor.id, array[twin.id], '{"aliasesBefore":[],"aliasesAdded":[],"purchaseOrders":[],"invoices":[],"exceptionsBefore":[],"exceptionsAdded":[],"reevaluatedInvoices":[]}', 'test'
+                from survivor, twin
+                returning id
+                """, new { tenantId = b.Id, code = BVendorCode, twin = BTwinVendorCode }, CancellationToken.None)).ToString();
             world.BIntakeMessageId = (await unitOfWork.Db.ExecuteAsync<Guid>(
                 """
                 insert into intake_messages (tenant_id, source, content_sha256, from_address, subject, size_bytes, status)
@@ -743,6 +768,9 @@ internal sealed class IsolationWorld
                 'sessions', (select json_agg(r order by r.id) from (select id, revoked_at, replaced_by from refresh_tokens) r),
                 'imports', (select json_agg(m order by m.id) from (select id, status, row_count from imports) m),
                 'invoices', (select json_agg(i order by i.id) from (select id, status, vendor_id, purchase_order_id from invoices) i),
+                'vendors', (select json_agg(v order by v.id) from (select id, vendor_code, merged_into from vendors) v),
+                'vendor_merges', (select json_agg(m order by m.id) from (select id, unmerged_at from vendor_merges) m),
+                'vendor_duplicate_dismissals', (select count(*) from vendor_duplicate_dismissals),
                 'intake_attachments', (select json_agg(a order by a.message_id, a.ordinal) from (select message_id, ordinal, outcome from intake_attachments) a),
                 'intake_mailboxes', (select json_agg(m) from (select host, username, secret_name, password_encrypted from intake_mailboxes) m),
                 'match_decisions', (select count(*) from match_decisions),

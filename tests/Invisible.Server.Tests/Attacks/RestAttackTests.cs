@@ -114,6 +114,8 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["exception_id"] = world.BExceptionId,
             ["import_id"] = world.BImportId,
             ["vendor_code"] = IsolationWorld.BVendorCode,
+            ["survivor_code"] = IsolationWorld.BVendorCode,
+            ["merge_id"] = world.BMergeId,
             ["user_id"] = world.BClerkId,
             ["upload_id"] = world.BUploadId,
             ["message_id"] = world.BIntakeMessageId,

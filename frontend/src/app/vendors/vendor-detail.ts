@@ -1,11 +1,13 @@
-import { ChangeDetectionStrategy, Component, inject, type OnInit, signal } from '@angular/core';
+import { ChangeDetectionStrategy, Component, computed, inject, type OnInit, signal } from '@angular/core';
 import { ActivatedRoute, RouterLink } from '@angular/router';
 
-import { VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
+import { type VendorAlias, VendorService } from '../../gen/invisible/vendors/v1/vendors_pb';
 import { injectClient } from '../rpc/transport';
+import { SessionService } from '../session/session';
 import { formatTimestamp } from '../shared/format';
 import { Loadable } from '../shared/load-state';
 import { LoadStatus } from '../shared/load-status';
+import { RpcAction } from '../shared/rpc-action';
 
 const aliasKinds: Partial<Record<string, string>> = { name: 'Name', tax_id: 'Tax id' };
 const aliasSources: Partial<Record<string, string>> = {
@@ -14,8 +16,23 @@ const aliasSources: Partial<Record<string, string>> = {
   reviewer: 'Confirmed by a reviewer',
   model: 'Learned by the matcher',
 };
+const decisions: Partial<Record<string, string>> = {
+  assign_vendor: 'Vendor assigned to an invoice',
+  rematch: 'Invoice re-matched to this vendor’s PO',
+  approve_guess: 'Matcher’s guess approved',
+  keyed_invoice: 'Keyed from a PDF invoice',
+  merge: 'Merged vendor',
+  operator: 'Confirmed by an operator',
+};
 
-/** One vendor with every name and tax id it has been recognised under. */
+/** Where a name came from: for one a person confirmed, the decision; else its source. */
+export function whereFrom(alias: Pick<VendorAlias, 'source' | 'decision'>): string {
+  return (
+    (alias.decision ? decisions[alias.decision] : undefined) ?? aliasSources[alias.source] ?? alias.source
+  );
+}
+
+/** One vendor with every name and tax id it has been recognised under and where each came from, and the merges into it. */
 @Component({
   selector: 'app-vendor-detail',
   imports: [LoadStatus, RouterLink],
@@ -35,80 +52,29 @@ const aliasSources: Partial<Record<string, string>> = {
       margin: 0;
     }
   `,
-  template: `
-    <p><a routerLink="/vendors">← All vendors</a></p>
-    <div [attr.aria-busy]="vendorDetail.loading()">
-      @if (vendorDetail.value(); as detail) {
-        @let vendor = detail.vendor;
-        <h1>{{ vendor?.name || code() }}</h1>
-        <section class="card" aria-labelledby="master-heading">
-          <h2 id="master-heading">Vendor master</h2>
-          <dl>
-            <dt>Code</dt>
-            <dd>{{ vendor?.vendorCode }}</dd>
-            <dt>Tax id</dt>
-            <dd>{{ vendor?.taxId || '—' }}</dd>
-            <dt>Country</dt>
-            <dd>{{ vendor?.country || '—' }}</dd>
-            <dt>Currency</dt>
-            <dd>{{ vendor?.currency || '—' }}</dd>
-            <dt>E-mail</dt>
-            <dd>{{ detail.email || '—' }}</dd>
-            <dt>Payment terms</dt>
-            <dd>{{ detail.paymentTerms || '—' }}</dd>
-            <dt>Open exceptions</dt>
-            <dd>{{ vendor?.openExceptionCount ?? 0 }}</dd>
-          </dl>
-        </section>
-        <section class="card" aria-labelledby="aliases-heading">
-          <h2 id="aliases-heading">Aliases</h2>
-          <p class="muted">
-            The names and tax ids invoices have used for this vendor; the matcher recognises each of them.
-          </p>
-          @if (detail.aliases.length === 0) {
-            <p>No aliases yet.</p>
-          } @else {
-            <div class="table-scroll">
-              <table class="data" aria-label="Aliases">
-                <thead>
-                  <tr>
-                    <th scope="col">Kind</th>
-                    <th scope="col">As printed</th>
-                    <th scope="col">Source</th>
-                    <th scope="col">Since</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  @for (alias of detail.aliases; track $index) {
-                    <tr>
-                      <td>{{ aliasKinds[alias.kind] ?? alias.kind }}</td>
-                      <td>{{ alias.value }}</td>
-                      <td>{{ aliasSources[alias.source] ?? alias.source }}</td>
-                      <td>{{ formatTimestamp(alias.createdAt) }}</td>
-                    </tr>
-                  }
-                </tbody>
-              </table>
-            </div>
-          }
-        </section>
-      } @else {
-        <h1>Vendor {{ code() }}</h1>
-        <app-load-status [of]="vendorDetail" loading="Loading the vendor…" />
-      }
-    </div>
-  `,
+  templateUrl: './vendor-detail.html',
 })
 export class VendorDetailPage implements OnInit {
   private readonly vendors = injectClient(VendorService);
   protected readonly code = signal(inject(ActivatedRoute).snapshot.paramMap.get('code') ?? '');
   protected readonly aliasKinds = aliasKinds;
-  protected readonly aliasSources = aliasSources;
+  private readonly session = inject(SessionService);
+  protected readonly whereFrom = whereFrom;
+  protected readonly unmerging = new RpcAction();
+  protected readonly mayChange = computed(() => this.session.hasRole('admin', 'clerk'));
   protected readonly formatTimestamp = formatTimestamp;
 
   protected readonly vendorDetail = new Loadable(() => this.vendors.getVendor({ vendorCode: this.code() }));
 
   ngOnInit(): void {
     void this.vendorDetail.load();
+  }
+
+  /** Restores what the merge changed; the server refuses, with its reason, once it is no longer safe. */
+  protected async unmerge(mergeId: string): Promise<void> {
+    await this.unmerging.run(async () => {
+      await this.vendors.unmergeVendor({ mergeId });
+      await this.vendorDetail.load();
+    });
   }
 }

@@ -35,6 +35,10 @@ const pageSize = 50;
   `,
   template: `
     <h1>Vendors</h1>
+    <p>
+      <a routerLink="duplicates">Possible duplicates</a> — vendors of the master that are probably one
+      company.
+    </p>
     <form role="search" (submit)="search($event)">
       <div class="field">
         <label for="vendor-query">Search vendors</label>
