@@ -96,9 +96,11 @@ internal sealed class QuickBooksTenant
 
     public Task<QuickBooksExportSummary> ExportAsync() => Server.Get<QuickBooksExporter>().ExportAsync(TenantId, null, CancellationToken.None);
 
+    /// <summary>The invoice's export row; State is null while it has none.</summary>
     public async Task<(string State, string? QboId, string? Reason)> ExportStateAsync(string number = "A-1") =>
-        await Queue.QuerySingleAsync<(string, string?, string?)>(
-            "select e.state, e.qbo_id, e.reason from quickbooks_exports e join invoices i on i.id = e.invoice_id where i.invoice_number = @number", new { number });
+        (await Queue.QueryAsync<(string, string?, string?)>(
+            "select e.state, e.qbo_id, e.reason from quickbooks_exports e join invoices i on i.id = e.invoice_id where i.invoice_number = @number", new { number }))
+        .SingleOrDefault();
 
     public IReadOnlyList<System.Text.Json.Nodes.JsonObject> Bills => Server.StandIn.Entities(RealmId, "Bill");
 }
