@@ -40,6 +40,7 @@ public static class QuickBooksRegistration
         services.TryAddTransient<QuickBooksConnections>();
         services.TryAddTransient<QuickBooksExporter>();
         services.TryAddSingleton<QuickBooksExportCounts>();
+        services.TryAddTransient<QuickBooksMapping>();
         return services;
     }
 

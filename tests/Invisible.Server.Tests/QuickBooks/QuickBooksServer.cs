@@ -18,7 +18,12 @@ public sealed class QuickBooksServer : AccountsServer, IAsyncLifetime
     public T Get<T>()
         where T : notnull => Server.Services.GetRequiredService<T>();
 
-    Task IAsyncLifetime.InitializeAsync() => InitializeAsync();
+    Task IAsyncLifetime.InitializeAsync()
+    {
+        // The product's clock moves by hand (TOTP steps); the change-data-capture window is computed on it.
+        StandIn.Clock = Clock;
+        return InitializeAsync();
+    }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
