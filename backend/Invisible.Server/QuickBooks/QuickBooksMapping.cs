@@ -55,6 +55,12 @@ public sealed class QuickBooksMapping(TenantDatabase database, QuickBooksConnect
             .ToList();
     }
 
+    public async Task<bool> VendorExistsAsync(Guid tenantId, Guid vendorId, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
+        return await unitOfWork.Db.GetTable<MappedVendorRow>().AnyAsync(v => v.Id == vendorId, cancellationToken);
+    }
+
     /// <summary>
     /// Maps one of our vendors to a QuickBooks vendor, with its own expense account or item (both null: the tenant's
     /// defaults). Returns the invoices of that vendor whose export waits, so they can be exported now.

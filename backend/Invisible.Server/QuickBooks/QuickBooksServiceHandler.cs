@@ -138,7 +138,7 @@ public sealed class QuickBooksServiceHandler(
         return response;
     }
 
-    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    [Authorize(Policy = AccessPolicies.Admin)]
     public override async Task<VendorMapping> SetVendorMapping(SetVendorMappingRequest request, ServerCallContext context)
     {
         var caller = context.Caller();
@@ -146,6 +146,11 @@ public sealed class QuickBooksServiceHandler(
         if (string.IsNullOrWhiteSpace(request.QboVendorId))
         {
             throw DomainException.InvalidArgument("Choose the QuickBooks vendor.", new FieldViolation("qbo_vendor_id", "must name a vendor of the connected company"));
+        }
+
+        if (!await mapping.VendorExistsAsync(caller.TenantId, vendorId, context.CancellationToken))
+        {
+            throw DomainException.WithReason(ErrorKind.NotFound, "There is no such vendor.", "VENDOR_NOT_FOUND", ErrorDomain);
         }
 
         IReadOnlyList<Guid> waiting;
