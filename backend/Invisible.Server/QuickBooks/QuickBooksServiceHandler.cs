@@ -143,14 +143,14 @@ public sealed class QuickBooksServiceHandler(
     {
         var caller = context.Caller();
         var vendorId = RequestFields.ParseId(request.VendorId, "vendor_id");
-        if (string.IsNullOrWhiteSpace(request.QboVendorId))
-        {
-            throw DomainException.InvalidArgument("Choose the QuickBooks vendor.", new FieldViolation("qbo_vendor_id", "must name a vendor of the connected company"));
-        }
-
         if (!await mapping.VendorExistsAsync(caller.TenantId, vendorId, context.CancellationToken))
         {
             throw DomainException.WithReason(ErrorKind.NotFound, "There is no such vendor.", "VENDOR_NOT_FOUND", ErrorDomain);
+        }
+
+        if (string.IsNullOrWhiteSpace(request.QboVendorId))
+        {
+            throw DomainException.InvalidArgument("Choose the QuickBooks vendor.", new FieldViolation("qbo_vendor_id", "must name a vendor of the connected company"));
         }
 
         IReadOnlyList<Guid> waiting;
