@@ -18,8 +18,11 @@ public sealed record ExportInvoice(
 
 public sealed record ExportLine(int LineNo, string? Sku, string Description, decimal Quantity, decimal UnitPrice, decimal Amount);
 
-/// <summary>Where an invoice goes in the company: its vendor, the expense account, the PurchaseOrder with the same number if any.</summary>
-public sealed record BillTarget(string VendorId, string AccountId, string? PurchaseOrderId);
+/// <summary>
+/// Where an invoice goes in the company: its vendor, the expense account or the item its lines are booked to (the item wins
+/// when both are named), the tax code of every line when the company uses them, the PurchaseOrder with the same number if any.
+/// </summary>
+public sealed record BillTarget(string VendorId, string? AccountId, string? PurchaseOrderId, string? ItemId = null, string? TaxCodeId = null);
 
 public static class QuickBooksEntities
 {
@@ -27,6 +30,9 @@ public static class QuickBooksEntities
     public const string VendorCredit = "VendorCredit";
     public const string Vendor = "Vendor";
     public const string PurchaseOrder = "PurchaseOrder";
+    public const string Account = "Account";
+    public const string Item = "Item";
+    public const string TaxCode = "TaxCode";
 }
 
 /// <summary>
@@ -64,7 +70,7 @@ public static partial class BillMapping
 
     /// <summary>
     /// The Bill (or VendorCredit) body: VendorRef, TxnDate, DueDate from the terms, DocNumber = invoice number, the PO number in
-    /// the memo, one account-based expense line per invoice line (amounts as positive numbers for a credit note), the PO
+    /// the memo, one account- or item-based expense line per invoice line (amounts as positive numbers for a credit note), the PO
     /// linked on each line, and a line for the rest of the total (tax, charges) so the totals agree.
     /// </summary>
     public static JsonObject ToEntity(ExportInvoice invoice, BillTarget target)
@@ -73,15 +79,20 @@ public static partial class BillMapping
         ArgumentNullException.ThrowIfNull(target);
         var sign = invoice.IsCreditNote ? -1m : 1m;
         var lines = new JsonArray();
+        if (target.ItemId is null && target.AccountId is null)
+        {
+            throw new ArgumentException("A Bill needs an expense account or an item for its lines.", nameof(target));
+        }
+
         foreach (var line in invoice.Lines.OrderBy(line => line.LineNo))
         {
-            lines.Add(ExpenseLine(line.LineNo, LineDescription(line), sign * line.Amount, target));
+            lines.Add(ExpenseLine(line.LineNo, LineDescription(line), sign * line.Amount, target, (line.Quantity, line.UnitPrice)));
         }
 
         var rest = sign * (invoice.Total - invoice.Lines.Sum(line => line.Amount));
         if (rest != 0)
         {
-            lines.Add(ExpenseLine(invoice.Lines.Count + 1, "Tax and charges", rest, target));
+            lines.Add(ExpenseLine(invoice.Lines.Count + 1, "Tax and charges", rest, target, null));
         }
 
         var entity = new JsonObject
@@ -130,16 +141,32 @@ public static partial class BillMapping
         return differences;
     }
 
-    private static JsonObject ExpenseLine(int lineNo, string description, decimal amount, BillTarget target)
+    // An item-based line carries quantity and unit price when the invoice line has them (the rest line has none); the tax
+    // code sits in the line's detail, as QuickBooks expects for companies with sales tax or VAT.
+    private static JsonObject ExpenseLine(int lineNo, string description, decimal amount, BillTarget target, (decimal Quantity, decimal UnitPrice)? priced)
     {
-        var detail = new JsonObject { ["AccountRef"] = new JsonObject { ["value"] = target.AccountId } };
+        var itemBased = target.ItemId is not null;
+        var detail = itemBased
+            ? new JsonObject { ["ItemRef"] = new JsonObject { ["value"] = target.ItemId } }
+            : new JsonObject { ["AccountRef"] = new JsonObject { ["value"] = target.AccountId } };
+        if (itemBased && priced is { } p && p.Quantity != 0 && Math.Abs(p.Quantity * p.UnitPrice) == Math.Abs(amount))
+        {
+            (detail["Qty"], detail["UnitPrice"]) = (Math.Abs(p.Quantity), Math.Abs(p.UnitPrice));
+        }
+
+        if (target.TaxCodeId is not null)
+        {
+            detail["TaxCodeRef"] = new JsonObject { ["value"] = target.TaxCodeId };
+        }
+
+        var detailType = itemBased ? "ItemBasedExpenseLineDetail" : "AccountBasedExpenseLineDetail";
         var line = new JsonObject
         {
             ["LineNum"] = lineNo,
             ["Description"] = description,
             ["Amount"] = amount,
-            ["DetailType"] = "AccountBasedExpenseLineDetail",
-            ["AccountBasedExpenseLineDetail"] = detail,
+            ["DetailType"] = detailType,
+            [detailType] = detail,
         };
         if (target.PurchaseOrderId is not null)
         {

@@ -39,6 +39,14 @@ public sealed class QuickBooksConnectionRow
 
     [Column("default_expense_account_name")] public string? DefaultExpenseAccountName { get; set; }
 
+    [Column("default_item_id")] public string? DefaultItemId { get; set; }
+
+    [Column("default_item_name")] public string? DefaultItemName { get; set; }
+
+    [Column("default_tax_code_id")] public string? DefaultTaxCodeId { get; set; }
+
+    [Column("default_tax_code_name")] public string? DefaultTaxCodeName { get; set; }
+
     [Column("create_missing_vendors")] public bool CreateMissingVendors { get; set; }
 
     [Column("changes_checked_at")] public DateTimeOffset? ChangesCheckedAt { get; set; }
@@ -313,25 +321,36 @@ public sealed class QuickBooksConnections(
     }
 
     /// <summary>Sets the tenant's default expense account and whether missing vendors are created in QuickBooks.</summary>
+    /// <summary>
+    /// The tenant's defaults: expense account (empty or null: unchanged), item and tax code (null: unchanged, empty: none),
+    /// whether missing vendors are created. Every id named must exist in the company. Audited.
+    /// </summary>
+    /// <exception cref="ArgumentException">The company has no such account, item or tax code.</exception>
     public async Task<QuickBooksConnectionRow> ConfigureAsync(
-        Guid tenantId, string? defaultExpenseAccountId, bool? createMissingVendors, string actor, string? requestId, CancellationToken cancellationToken)
+        Guid tenantId, string? defaultExpenseAccountId, bool? createMissingVendors, string actor, string? requestId, CancellationToken cancellationToken,
+        string? defaultItemId = null, string? defaultTaxCodeId = null)
     {
-        string? accountName = null;
-        if (!string.IsNullOrWhiteSpace(defaultExpenseAccountId))
-        {
-            var accounts = await CallAsync(tenantId, session => api.QueryEntitiesAsync(
-                session, "Account", $"select * from Account where Id = '{QuickBooksQuery.Escape(defaultExpenseAccountId)}'", cancellationToken), cancellationToken);
-            accountName = (accounts.Count > 0 ? accounts[0] : null)?["Name"]?.GetValue<string>()
-                ?? throw new ArgumentException($"The QuickBooks company has no account with the id {defaultExpenseAccountId}.");
-        }
+        var accountName = string.IsNullOrWhiteSpace(defaultExpenseAccountId) ? null : await NameOfAsync(tenantId, QuickBooksEntities.Account, defaultExpenseAccountId, cancellationToken);
+        var itemName = string.IsNullOrWhiteSpace(defaultItemId) ? null : await NameOfAsync(tenantId, QuickBooksEntities.Item, defaultItemId, cancellationToken);
+        var taxCodeName = string.IsNullOrWhiteSpace(defaultTaxCodeId) ? null : await NameOfAsync(tenantId, QuickBooksEntities.TaxCode, defaultTaxCodeId, cancellationToken);
 
         await using var unitOfWork = await database.BeginAsync(tenantId, cancellationToken);
         var row = await LockedAsync(unitOfWork, cancellationToken)
             ?? throw new QuickBooksNotConnectedException("The tenant has not connected QuickBooks.");
-        var before = new { row.DefaultExpenseAccountId, row.CreateMissingVendors };
+        var before = new { row.DefaultExpenseAccountId, row.DefaultItemId, row.DefaultTaxCodeId, row.CreateMissingVendors };
         if (!string.IsNullOrWhiteSpace(defaultExpenseAccountId))
         {
             (row.DefaultExpenseAccountId, row.DefaultExpenseAccountName) = (defaultExpenseAccountId, accountName);
+        }
+
+        if (defaultItemId is not null)
+        {
+            (row.DefaultItemId, row.DefaultItemName) = (NullIfBlank(defaultItemId), itemName);
+        }
+
+        if (defaultTaxCodeId is not null)
+        {
+            (row.DefaultTaxCodeId, row.DefaultTaxCodeName) = (NullIfBlank(defaultTaxCodeId), taxCodeName);
         }
 
         row.CreateMissingVendors = createMissingVendors ?? row.CreateMissingVendors;
@@ -339,10 +358,23 @@ public sealed class QuickBooksConnections(
         await unitOfWork.Db.UpdateAsync(row, token: cancellationToken);
         await AuditLog.AppendAsync(
             unitOfWork, actor, "quickbooks.configured", "quickbooks_connection", row.RealmId, before,
-            new { row.DefaultExpenseAccountId, row.CreateMissingVendors }, requestId, cancellationToken);
+            new { row.DefaultExpenseAccountId, row.DefaultItemId, row.DefaultTaxCodeId, row.CreateMissingVendors }, requestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return row;
     }
+
+    /// <summary>The name (DisplayName for a vendor) of one entity of the connected company.</summary>
+    /// <exception cref="ArgumentException">The company has no <paramref name="entityType"/> with that id.</exception>
+    public async Task<string> NameOfAsync(Guid tenantId, string entityType, string id, CancellationToken cancellationToken)
+    {
+        var found = await CallAsync(tenantId, session => api.QueryEntitiesAsync(
+            session, entityType, $"select * from {entityType} where Id = '{QuickBooksQuery.Escape(id)}'", cancellationToken), cancellationToken);
+        var entity = found.Count > 0 ? found[0] : null;
+        return (entity?["Name"] ?? entity?["DisplayName"])?.GetValue<string>()
+            ?? throw new ArgumentException($"The QuickBooks company has no {entityType.ToLowerInvariant()} with the id {id}.");
+    }
+
+    private static string? NullIfBlank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 
     private static async Task<QuickBooksConnectionRow?> LockedAsync(TenantUnitOfWork unitOfWork, CancellationToken cancellationToken)
     {

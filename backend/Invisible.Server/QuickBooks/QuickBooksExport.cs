@@ -66,6 +66,10 @@ public sealed class QuickBooksVendorMappingRow
 
     [Column("expense_account_id")] public string? ExpenseAccountId { get; set; }
 
+    [Column("item_id")] public string? ItemId { get; set; }
+
+    [Column("qbo_vendor_currency")] public string? QboVendorCurrency { get; set; }
+
     [Column("source")] public string Source { get; set; } = "";
 
     [Column("updated_by")] public string UpdatedBy { get; set; } = "";
@@ -237,10 +241,23 @@ public sealed class QuickBooksExporter(
             return Outcome.Waiting;
         }
 
-        var accountId = mapping.ExpenseAccountId ?? connection.DefaultExpenseAccountId;
-        if (accountId is null)
+        if (mapping.QboVendorCurrency is { } vendorCurrency && !string.Equals(vendorCurrency, invoice.Currency, StringComparison.OrdinalIgnoreCase))
         {
-            await SetStateAsync(row.TenantId, row, QuickBooksExportState.Waiting, "Choose the default expense account in Settings → QuickBooks.", null, null, cancellationToken);
+            await SetStateAsync(
+                row.TenantId, row, QuickBooksExportState.Waiting,
+                $"Map this vendor: invoice {invoice.InvoiceNumber} is in {invoice.Currency} but the QuickBooks vendor {mapping.QboVendorName} is kept in {vendorCurrency}; " +
+                $"choose a QuickBooks vendor in {invoice.Currency} in Settings → QuickBooks → Mapping.", null, null, cancellationToken);
+            return Outcome.Waiting;
+        }
+
+        // The vendor's own item or account first, then the tenant's default item, then its default account.
+        var (itemId, accountId) = mapping.ItemId is not null ? (mapping.ItemId, null)
+            : mapping.ExpenseAccountId is not null ? (null, mapping.ExpenseAccountId)
+            : (connection.DefaultItemId, connection.DefaultExpenseAccountId);
+        if (itemId is null && accountId is null)
+        {
+            await SetStateAsync(
+                row.TenantId, row, QuickBooksExportState.Waiting, "Choose the default expense account or item in Settings → QuickBooks → Mapping.", null, null, cancellationToken);
             return Outcome.Waiting;
         }
 
@@ -252,7 +269,7 @@ public sealed class QuickBooksExporter(
             purchaseOrderId = (orders.Count > 0 ? orders[0] : null)?["Id"]?.GetValue<string>();
         }
 
-        var entity = BillMapping.ToEntity(invoice, new BillTarget(mapping.QboVendorId, accountId, purchaseOrderId));
+        var entity = BillMapping.ToEntity(invoice, new BillTarget(mapping.QboVendorId, accountId, purchaseOrderId, itemId, connection.DefaultTaxCodeId));
         var created = await api.CreateAsync(session, invoice.EntityType, entity, row.RequestId, cancellationToken);
         var qboId = created["Id"]?.GetValue<string>() ?? throw new HttpRequestException($"QuickBooks created a {invoice.EntityType} without an Id.");
 
@@ -294,11 +311,6 @@ public sealed class QuickBooksExporter(
             (found, source) = (vendors.FirstOrDefault(v => string.Equals(v["DisplayName"]?.GetValue<string>()?.Trim(), vendor.Name.Trim(), StringComparison.OrdinalIgnoreCase)), "name");
         }
 
-        if (found?["CurrencyRef"]?["value"]?.GetValue<string>() is { } vendorCurrency && vendor.Currency is not null && vendorCurrency != vendor.Currency)
-        {
-            found = null; // a vendor in another currency cannot take this vendor's bills
-        }
-
         if (found is null && connection.CreateMissingVendors)
         {
             var body = new JsonObject { ["DisplayName"] = vendor.Name.Trim() };
@@ -323,13 +335,14 @@ public sealed class QuickBooksExporter(
         var mapping = new QuickBooksVendorMappingRow
         {
             TenantId = vendor.TenantId, VendorId = vendor.Id, QboVendorId = found["Id"]!.GetValue<string>(),
-            QboVendorName = found["DisplayName"]?.GetValue<string>() ?? vendor.Name, Source = source, UpdatedBy = Actor, UpdatedAt = time.GetUtcNow(),
+            QboVendorName = found["DisplayName"]?.GetValue<string>() ?? vendor.Name, QboVendorCurrency = found["CurrencyRef"]?["value"]?.GetValue<string>(),
+            Source = source, UpdatedBy = Actor, UpdatedAt = time.GetUtcNow(),
         };
         await using var unitOfWork = await database.BeginAsync(vendor.TenantId, cancellationToken);
         await unitOfWork.Db.InsertOrReplaceAsync(mapping, token: cancellationToken);
         await AuditLog.AppendAsync(
             unitOfWork, Actor, "quickbooks.vendor_mapped", "vendor", vendor.VendorCode, null,
-            new { mapping.QboVendorId, mapping.QboVendorName, mapping.Source }, null, cancellationToken);
+            new { mapping.QboVendorId, mapping.QboVendorName, mapping.QboVendorCurrency, mapping.Source }, null, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return mapping;
     }

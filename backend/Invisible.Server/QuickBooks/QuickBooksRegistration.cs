@@ -1,3 +1,6 @@
+using Dapr.Client;
+using Invisible.Platform;
+using Invisible.Platform.Dapr;
 using Invisible.Platform.Events;
 using Invisible.Server.Exceptions;
 using Invisible.Server.Hosting;
@@ -33,13 +36,22 @@ public static class QuickBooksRegistration
     {
         services.AddOptions<QuickBooksOptions>().BindConfiguration(QuickBooksOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddHttpClient<QuickBooksApi>(http => http.Timeout = TimeSpan.FromSeconds(100));
+        services.AddHttpClient<QuickBooksApi>(http => http.Timeout = TimeSpan.FromSeconds(100))
+            .ConfigurePrimaryHttpMessageHandler(provider =>
+                // In dapr mode the Accounting API calls go out through the sidecar's `quickbooks` HTTP output binding
+                // (components/quickbooks.yaml names the host); the OAuth token calls stay direct.
+                provider.GetRequiredService<IOptions<RuntimeOptions>>().Value.Mode == RuntimeMode.Dapr
+                    ? (HttpMessageHandler)new DaprHttpBindingHandler(
+                        provider.GetRequiredService<DaprClient>(), DaprComponents.QuickBooks,
+                        new Uri(provider.GetRequiredService<IOptions<QuickBooksOptions>>().Value.EffectiveApiBaseUrl))
+                    : new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
         services.AddHttpClient<QuickBooksOAuth>(http => http.Timeout = TimeSpan.FromSeconds(30));
         services.TryAddSingleton<QuickBooksCredentials>();
         services.TryAddSingleton<QuickBooksTokenVault>();
         services.TryAddTransient<QuickBooksConnections>();
         services.TryAddTransient<QuickBooksExporter>();
         services.TryAddSingleton<QuickBooksExportCounts>();
+        services.TryAddTransient<QuickBooksMapping>();
         return services;
     }
 

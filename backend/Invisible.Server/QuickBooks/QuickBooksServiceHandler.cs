@@ -19,8 +19,8 @@ namespace Invisible.Server.QuickBooks;
 /// configure and disconnect; reviewers retry a failed export.
 /// </summary>
 public sealed class QuickBooksServiceHandler(
-    QuickBooksConnections connections, QuickBooksExporter exporter, QuickBooksOAuth oauth, QuickBooksExportCounts exportCounts, TenantDatabase database,
-    IOptions<QuickBooksOptions> options)
+    QuickBooksConnections connections, QuickBooksExporter exporter, QuickBooksOAuth oauth, QuickBooksExportCounts exportCounts, QuickBooksMapping mapping,
+    TenantDatabase database, IOptions<QuickBooksOptions> options)
     : QuickBooksService.QuickBooksServiceBase
 {
     public const string ErrorDomain = "quickbooks.invisible.app";
@@ -71,7 +71,8 @@ public sealed class QuickBooksServiceHandler(
         {
             await connections.ConfigureAsync(
                 caller.TenantId, request.DefaultExpenseAccountId.Trim(), request.HasCreateMissingVendors ? request.CreateMissingVendors : null,
-                caller.UserId.ToString(), context.RequestId(), context.CancellationToken);
+                caller.UserId.ToString(), context.RequestId(), context.CancellationToken,
+                request.HasDefaultItemId ? request.DefaultItemId.Trim() : null, request.HasDefaultTaxCodeId ? request.DefaultTaxCodeId.Trim() : null);
         }
         catch (QuickBooksNotConnectedException exception)
         {
@@ -79,7 +80,9 @@ public sealed class QuickBooksServiceHandler(
         }
         catch (ArgumentException exception)
         {
-            throw DomainException.InvalidArgument(exception.Message, new FieldViolation("default_expense_account_id", "must be an account of the connected company"));
+            var field = exception.Message.Contains(" item ", StringComparison.Ordinal) ? "default_item_id"
+                : exception.Message.Contains(" taxcode ", StringComparison.Ordinal) ? "default_tax_code_id" : "default_expense_account_id";
+            throw DomainException.InvalidArgument(exception.Message, new FieldViolation(field, "must be one of the connected company's"));
         }
 
         return await ConnectionAsync(caller.TenantId, context.CancellationToken);
@@ -106,6 +109,78 @@ public sealed class QuickBooksServiceHandler(
         return response;
     }
 
+    [Authorize(Policy = AccessPolicies.AdminPerson)]
+    public override async Task<CompanyLists> GetCompanyLists(GetCompanyListsRequest request, ServerCallContext context)
+    {
+        QuickBooksCompanyLists lists;
+        try
+        {
+            lists = await mapping.CompanyListsAsync(context.Caller().TenantId, context.CancellationToken);
+        }
+        catch (QuickBooksNotConnectedException exception)
+        {
+            throw NotConnected(exception);
+        }
+
+        var response = new CompanyLists();
+        response.ExpenseAccounts.AddRange(lists.ExpenseAccounts.Select(ToChoice));
+        response.Items.AddRange(lists.Items.Select(ToChoice));
+        response.Vendors.AddRange(lists.Vendors.Select(ToChoice));
+        response.TaxCodes.AddRange(lists.TaxCodes.Select(ToChoice));
+        return response;
+    }
+
+    [Authorize(Policy = AccessPolicies.Reader)]
+    public override async Task<ListVendorMappingsResponse> ListVendorMappings(ListVendorMappingsRequest request, ServerCallContext context)
+    {
+        var response = new ListVendorMappingsResponse();
+        response.Mappings.AddRange((await mapping.VendorMappingsAsync(context.Caller().TenantId, context.CancellationToken)).Select(ToMessage));
+        return response;
+    }
+
+    [Authorize(Policy = AccessPolicies.Admin)]
+    public override async Task<VendorMapping> SetVendorMapping(SetVendorMappingRequest request, ServerCallContext context)
+    {
+        var caller = context.Caller();
+        var vendorId = RequestFields.ParseId(request.VendorId, "vendor_id");
+        if (!await mapping.VendorExistsAsync(caller.TenantId, vendorId, context.CancellationToken))
+        {
+            throw DomainException.WithReason(ErrorKind.NotFound, "There is no such vendor.", "VENDOR_NOT_FOUND", ErrorDomain);
+        }
+
+        if (string.IsNullOrWhiteSpace(request.QboVendorId))
+        {
+            throw DomainException.InvalidArgument("Choose the QuickBooks vendor.", new FieldViolation("qbo_vendor_id", "must name a vendor of the connected company"));
+        }
+
+        IReadOnlyList<Guid> waiting;
+        try
+        {
+            (_, waiting) = await mapping.SetVendorMappingAsync(
+                caller.TenantId, vendorId, request.QboVendorId.Trim(), NullIfBlank(request.ExpenseAccountId), NullIfBlank(request.ItemId),
+                caller.UserId.ToString(), context.RequestId(), context.CancellationToken);
+        }
+        catch (QuickBooksNotConnectedException exception)
+        {
+            throw NotConnected(exception);
+        }
+        catch (ArgumentException exception)
+        {
+            var field = exception.Message.Contains(" item ", StringComparison.Ordinal) ? "item_id"
+                : exception.Message.Contains(" account ", StringComparison.Ordinal) ? "expense_account_id"
+                : exception.Message.StartsWith("There is no vendor", StringComparison.Ordinal) ? "vendor_id" : "qbo_vendor_id";
+            throw DomainException.InvalidArgument(exception.Message, new FieldViolation(field, "must be one of the connected company's"));
+        }
+
+        if (waiting.Count > 0)
+        {
+            // The invoices that waited for this mapping go now rather than at the next change-capture run.
+            await exporter.ExportAsync(caller.TenantId, waiting, context.CancellationToken);
+        }
+
+        return (await mapping.VendorMappingsAsync(caller.TenantId, context.CancellationToken)).Where(m => m.VendorId == vendorId).Select(ToMessage).Single();
+    }
+
     [Authorize(Policy = AccessPolicies.Reviewer)]
     public override async Task<Export> RetryExport(RetryExportRequest request, ServerCallContext context)
     {
@@ -128,6 +203,25 @@ public sealed class QuickBooksServiceHandler(
         return (await ExportsAsync(caller.TenantId, "", invoiceId, 1, context.CancellationToken)).Single();
     }
 
+    private static string? NullIfBlank(string value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static Choice ToChoice(QuickBooksChoice choice) => new() { Id = choice.Id, Name = choice.Name, Currency = choice.Currency ?? "" };
+
+    private static VendorMapping ToMessage(QuickBooksVendorMapping vendor) => new()
+    {
+        VendorId = vendor.VendorId.ToString(),
+        VendorCode = vendor.VendorCode,
+        VendorName = vendor.VendorName,
+        Currency = vendor.Currency ?? "",
+        QboVendorId = vendor.Mapping?.QboVendorId ?? "",
+        QboVendorName = vendor.Mapping?.QboVendorName ?? "",
+        QboVendorCurrency = vendor.Mapping?.QboVendorCurrency ?? "",
+        ExpenseAccountId = vendor.Mapping?.ExpenseAccountId ?? "",
+        ItemId = vendor.Mapping?.ItemId ?? "",
+        Source = vendor.Mapping?.Source ?? "",
+        UpdatedAt = vendor.Mapping is { } m ? Timestamp.FromDateTimeOffset(m.UpdatedAt) : null,
+    };
+
     private static DomainException NotConnected(QuickBooksNotConnectedException exception) =>
         DomainException.WithReason(ErrorKind.FailedPrecondition, exception.Message, "QUICKBOOKS_NOT_CONNECTED", ErrorDomain);
 
@@ -147,6 +241,10 @@ public sealed class QuickBooksServiceHandler(
             CompanyName = row.CompanyName ?? "",
             DefaultExpenseAccountId = row.DefaultExpenseAccountId ?? "",
             DefaultExpenseAccountName = row.DefaultExpenseAccountName ?? "",
+            DefaultItemId = row.DefaultItemId ?? "",
+            DefaultItemName = row.DefaultItemName ?? "",
+            DefaultTaxCodeId = row.DefaultTaxCodeId ?? "",
+            DefaultTaxCodeName = row.DefaultTaxCodeName ?? "",
             CreateMissingVendors = row.CreateMissingVendors,
             LastError = row.LastError ?? "",
             ConnectedAt = Timestamp.FromDateTimeOffset(row.ConnectedAt),

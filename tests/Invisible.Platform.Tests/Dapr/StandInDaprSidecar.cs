@@ -320,8 +320,44 @@ public sealed class StandInDaprSidecar : IAsyncDisposable
         DaprComponents.Email => request.Operation == "create"
             ? new InvokeBindingResponse()
             : throw Error(StatusCode.Internal, $"error invoking output binding email: unsupported operation {request.Operation}"),
+        DaprComponents.QuickBooks when QuickBooksUrl is not null => Http(QuickBooksUrl, request),
         _ => throw Error(StatusCode.Internal, $"error invoking output binding {request.Name}: couldn't find output binding {request.Name}"),
     };
+
+    /// <summary>The <c>url</c> of the <c>quickbooks</c> binding (bindings.http); null: the sidecar has no such binding.</summary>
+    public Uri? QuickBooksUrl { get; set; }
+
+    /// <summary>
+    /// bindings.http with <c>errorIfNot2XX: false</c>: the operation is the method, <c>path</c> is appended to the url, the
+    /// other metadata are sent as headers; the answer's body is the data, its status <c>statusCode</c>, its headers metadata.
+    /// </summary>
+    private static InvokeBindingResponse Http(Uri url, InvokeBindingRequest request)
+    {
+        using var http = new HttpClient();
+        using var call = new HttpRequestMessage(new HttpMethod(request.Operation.ToUpperInvariant()), url.AbsoluteUri.TrimEnd('/') + request.Metadata.GetValueOrDefault("path", ""));
+        if (request.Operation is "post" or "put" or "patch" or "create")
+        {
+            call.Content = new ByteArrayContent(request.Data.ToByteArray());
+        }
+
+        foreach (var (name, value) in request.Metadata.Where(pair => pair.Key != "path"))
+        {
+            if (!call.Headers.TryAddWithoutValidation(name, value))
+            {
+                call.Content?.Headers.TryAddWithoutValidation(name, value);
+            }
+        }
+
+        using var answer = http.Send(call);
+        var response = new InvokeBindingResponse { Data = ByteString.CopyFrom(answer.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult()) };
+        response.Metadata["statusCode"] = ((int)answer.StatusCode).ToString(CultureInfo.InvariantCulture);
+        foreach (var header in answer.Headers.Concat(answer.Content.Headers))
+        {
+            response.Metadata[header.Key] = string.Join(", ", header.Value);
+        }
+
+        return response;
+    }
 
     /// <summary>bindings.localstorage: base64 data decoded on create, absolute paths on list, "file not found" errors.</summary>
     private InvokeBindingResponse LocalStorage(InvokeBindingRequest request)

@@ -337,6 +337,14 @@ public sealed class AccessMatrixTests(AccountsServer server)
             await world.Call(QuickBooksRpc("Configure"), new ConfigureRequest { CreateMissingVendors = true }, await world.SessionOfA()), StatusCode.FailedPrecondition),
         ["invisible.quickbooks.v1.QuickBooksService.ListExports"] = async world => ExpectNoneOf(
             await world.Call(QuickBooksRpc("ListExports"), new ListExportsRequest(), await world.SessionOfA()), world.BInvoiceId, IsolationWorld.BQuickBooksBillId),
+        ["invisible.quickbooks.v1.QuickBooksService.GetCompanyLists"] = async world => Expect(
+            await world.Call(QuickBooksRpc("GetCompanyLists"), new GetCompanyListsRequest(), await world.SessionOfA()), StatusCode.FailedPrecondition),
+        ["invisible.quickbooks.v1.QuickBooksService.ListVendorMappings"] = async world => ExpectNoneOf(
+            await world.Call(QuickBooksRpc("ListVendorMappings"), new ListVendorMappingsRequest(), await world.SessionOfA()),
+            IsolationWorld.BVendorCode, world.BVendorId, IsolationWorld.BQuickBooksVendor),
+        ["invisible.quickbooks.v1.QuickBooksService.SetVendorMapping"] = async world => Expect(
+            await world.Call(QuickBooksRpc("SetVendorMapping"), new SetVendorMappingRequest { VendorId = world.BVendorId, QboVendorId = "1" }, await world.SessionOfA()),
+            StatusCode.NotFound),
         ["invisible.quickbooks.v1.QuickBooksService.RetryExport"] = async world => Expect(
             await world.Call(QuickBooksRpc("RetryExport"), new RetryExportRequest { InvoiceId = world.BInvoiceId }, await world.SessionOfA()), StatusCode.NotFound),
 
@@ -627,6 +635,10 @@ internal sealed class IsolationWorld
     public const string BQuickBooksRealm = "B-ONLY-REALM";
 
     public const string BQuickBooksBillId = "B-ONLY-BILL-77";
+
+    public const string BQuickBooksVendor = "B-only QuickBooks vendor";
+
+    public string BVendorId { get; private set; } = "";
     public const string BRuleName = "B-ONLY-APPROVAL-RULE";
 
     public string BDelegationId { get; private set; } = "";
@@ -696,8 +708,13 @@ internal sealed class IsolationWorld
                 values (@tenantId, @realm || '-' || @tenantId::text, @company, '\x00', 'seed-key', 'seed');
                 insert into quickbooks_exports (tenant_id, invoice_id, kind, state, qbo_id, request_id, reason)
                 values (@tenantId, @invoiceId::uuid, 'bill', 'failed', @billId, gen_random_uuid(), 'B-only fault');
-                """, new { tenantId = b.Id, realm = BQuickBooksRealm, company = BQuickBooksCompany, invoiceId = world.BInvoiceId, billId = BQuickBooksBillId },
+                insert into quickbooks_vendor_mappings (tenant_id, vendor_id, qbo_vendor_id, qbo_vendor_name, item_id, source, updated_by)
+                select @tenantId, id, 'B-QBO-VENDOR', @qboVendor, 'B-QBO-ITEM', 'user', 'seed' from vendors where vendor_code = @code;
+                """, new { tenantId = b.Id, realm = BQuickBooksRealm, company = BQuickBooksCompany, invoiceId = world.BInvoiceId, billId = BQuickBooksBillId,
+                           qboVendor = BQuickBooksVendor, code = BVendorCode },
                 CancellationToken.None);
+            world.BVendorId = (await unitOfWork.Db.QueryToListAsync<Guid>(
+                "select id from vendors where vendor_code = @code", new { code = BVendorCode }, CancellationToken.None)).Single().ToString();
             await unitOfWork.Db.ExecuteAsync(
                 """
                 insert into intake_mailboxes (tenant_id, host, port, tls, username, secret_name, updated_by)
@@ -777,6 +794,7 @@ internal sealed class IsolationWorld
                 'quickbooks', (select json_agg(c) from (select realm_id, status, encode(refresh_token, 'hex') as token, default_expense_account_id, create_missing_vendors
                                from quickbooks_connections) c),
                 'quickbooks_exports', (select json_agg(e order by e.invoice_id) from (select invoice_id, state, attempt, request_id, qbo_id from quickbooks_exports) e),
+                'quickbooks_vendor_mappings', (select json_agg(m) from (select vendor_id, qbo_vendor_id, expense_account_id, item_id from quickbooks_vendor_mappings) m),
                 'approval_rules', (select json_agg(r order by r.position) from (select position, name, required_approvals from approval_rules) r),
                 'approval_delegations', (select json_agg(d order by d.id) from (select id, delegate_id, revoked_at from approval_delegations) d),
                 'exception_approvals', (select count(*) from exception_approvals),

@@ -122,10 +122,11 @@ public sealed partial class RestAttackTests(RestServer rest)
             ["item_id"] = world.BToKeyItemId,
             ["po_number"] = IsolationWorld.BPoNumber,
             ["delegation_id"] = world.BDelegationId,
+            ["vendor_id"] = world.BVendorId,
         };
         string[] markersOfB = [world.BInvoiceId, world.BExceptionId, world.BImportId, IsolationWorld.BVendorCode, IsolationWorld.BInvoiceNumber, world.BClerkId, world.BIntakeMessageId, world.BToKeyItemId,
                                IsolationWorld.BQuickBooksCompany, IsolationWorld.BQuickBooksBillId, world.BDelegationId, IsolationWorld.BRuleName,
-                               world.BNotificationId, IsolationWorld.BNotificationSubject];
+                               world.BNotificationId, IsolationWorld.BNotificationSubject, IsolationWorld.BQuickBooksVendor];
         var before = await world.SnapshotOfBAsync();
         var problems = new List<string>();
 

@@ -57,4 +57,21 @@ public sealed class BillMappingTests
             (0, "number: sent A-1, QuickBooks has A-1-EDITED"),
             (BillMapping.Differences(sent, held).Count, string.Join("; ", BillMapping.Differences(sent, changed))));
     }
+
+    [Fact]
+    public void With_an_item_mapped_each_line_is_item_based_with_its_quantity_price_and_the_tax_code()
+    {
+        var invoice = new ExportInvoice(Guid.NewGuid(), "A-1", new DateOnly(2026, 1, 12), "GBP", 120m, null, null, [new ExportLine(1, null, "Paper", 10, 10m, 100m)]);
+
+        var lines = BillMapping.ToEntity(invoice, new BillTarget("56", null, null, ItemId: "9", TaxCodeId: "3"))["Line"]!.AsArray();
+
+        Assert.Equal(
+            ("ItemBasedExpenseLineDetail", "9", 10m, 10m, "3", "9", "3", false),
+            (lines[0]!["DetailType"]!.GetValue<string>(), lines[0]!["ItemBasedExpenseLineDetail"]!["ItemRef"]!["value"]!.GetValue<string>(),
+             lines[0]!["ItemBasedExpenseLineDetail"]!["Qty"]!.GetValue<decimal>(), lines[0]!["ItemBasedExpenseLineDetail"]!["UnitPrice"]!.GetValue<decimal>(),
+             lines[0]!["ItemBasedExpenseLineDetail"]!["TaxCodeRef"]!["value"]!.GetValue<string>(),
+             lines[1]!["ItemBasedExpenseLineDetail"]!["ItemRef"]!["value"]!.GetValue<string>(),
+             lines[1]!["ItemBasedExpenseLineDetail"]!["TaxCodeRef"]!["value"]!.GetValue<string>(),
+             lines[1]!["ItemBasedExpenseLineDetail"]!.AsObject().ContainsKey("Qty")));
+    }
 }

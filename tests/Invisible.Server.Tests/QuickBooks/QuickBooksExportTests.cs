@@ -3,6 +3,10 @@ using System.Net;
 using System.Text;
 using Invisible.Server.QuickBooks;
 using Invisible.Server.Tests.Exceptions;
+using Invisible.Contracts.Exceptions.V1;
+using Invisible.Ingestion;
+using Grpc.Core;
+using Roles = Invisible.Identity.Roles;
 
 namespace Invisible.Server.Tests.QuickBooks;
 
@@ -27,6 +31,28 @@ public sealed class QuickBooksExportTests(QuickBooksServer server)
              bill["DueDate"]!.GetValue<string>(), bill["PrivateNote"]!.GetValue<string>(), bill["TotalAmt"]!.GetValue<decimal>(),
              line["AccountBasedExpenseLineDetail"]!["AccountRef"]!["value"]!.GetValue<string>(), line["LinkedTxn"]![0]!["TxnId"]!.GetValue<string>(),
              bill["Id"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task An_exception_approved_by_a_reviewer_becomes_a_Bill_by_itself()
+    {
+        var tenant = await QuickBooksTenant.CreateAsync(server);
+        await tenant.ConnectAsync();
+        // 12 invoiced against 10 ordered and received: a quantity exception the engine does not match, so only an approval exports it.
+        await tenant.Queue.ImportAsync(
+            DocumentKind.Invoices, $"{QueueTenant.InvoiceHeader}\nQ-1,Acme Supplies,2026-01-12,GBP,PO-1,1,P-A4,Paper A4,12,10.00,120.00,120.00\n");
+        await tenant.Queue.DecidedOnArrivalAsync();
+        var exception = await tenant.Queue.OpenExceptionOfAsync("Q-1");
+        var notExportedWhileOpen = tenant.Bills.Count;
+
+        var approved = await tenant.Queue.ExceptionsAsync(
+            "ApproveException", new ApproveExceptionRequest { ExceptionId = exception.Id, Reason = "Two extra reams accepted by purchasing" }, Roles.Approver);
+
+        await QueueTenant.EventuallyAsync(async () => (await tenant.ExportStateAsync("Q-1")).State == QuickBooksExportState.Exported, "Q-1 is exported after its approval");
+        var bill = Assert.Single(tenant.Bills);
+        Assert.Equal(
+            (StatusCode.OK, 0, "Q-1", 120.00m, (await tenant.ExportStateAsync("Q-1")).QboId),
+            (approved.Status, notExportedWhileOpen, bill["DocNumber"]!.GetValue<string>(), bill["TotalAmt"]!.GetValue<decimal>(), bill["Id"]!.GetValue<string>()));
     }
 
     [Fact]

@@ -18,7 +18,12 @@ public sealed class QuickBooksServer : AccountsServer, IAsyncLifetime
     public T Get<T>()
         where T : notnull => Server.Services.GetRequiredService<T>();
 
-    Task IAsyncLifetime.InitializeAsync() => InitializeAsync();
+    Task IAsyncLifetime.InitializeAsync()
+    {
+        // The product's clock moves by hand (TOTP steps); the change-data-capture window is computed on it.
+        StandIn.Clock = Clock;
+        return InitializeAsync();
+    }
 
     async Task IAsyncLifetime.DisposeAsync()
     {
@@ -96,9 +101,11 @@ internal sealed class QuickBooksTenant
 
     public Task<QuickBooksExportSummary> ExportAsync() => Server.Get<QuickBooksExporter>().ExportAsync(TenantId, null, CancellationToken.None);
 
+    /// <summary>The invoice's export row; State is null while it has none.</summary>
     public async Task<(string State, string? QboId, string? Reason)> ExportStateAsync(string number = "A-1") =>
-        await Queue.QuerySingleAsync<(string, string?, string?)>(
-            "select e.state, e.qbo_id, e.reason from quickbooks_exports e join invoices i on i.id = e.invoice_id where i.invoice_number = @number", new { number });
+        (await Queue.QueryAsync<(string, string?, string?)>(
+            "select e.state, e.qbo_id, e.reason from quickbooks_exports e join invoices i on i.id = e.invoice_id where i.invoice_number = @number", new { number }))
+        .SingleOrDefault();
 
     public IReadOnlyList<System.Text.Json.Nodes.JsonObject> Bills => Server.StandIn.Entities(RealmId, "Bill");
 }

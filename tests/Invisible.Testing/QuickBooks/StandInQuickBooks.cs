@@ -41,6 +41,13 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
+    /// <summary>
+    /// The clock of entities' MetaData times (what <c>/cdc</c> filters on). A product under test with a hand-moved clock
+    /// sets it to that clock, so "changed since" means the same instant on both sides, as it does between Intuit and a
+    /// product whose clock is in sync.
+    /// </summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
     /// <summary>The company the authorize page "consents" to; null: the first.</summary>
     public string? ConsentRealm { get; set; }
 
@@ -88,7 +95,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
     /// <summary>A company with an expense account, and the refresh token an operator would paste into <c>quickbooks connect</c>.</summary>
     public string NewCompany(string realmId, string companyName = "Stand-in Books Ltd")
     {
-        var company = new Company(companyName);
+        var company = new Company(companyName, () => Clock.GetUtcNow());
         company.Add("Account", new JsonObject { ["Name"] = "Office Expenses", ["AccountType"] = "Expense" });
         Companies[realmId] = company;
         return IssueRefreshToken(realmId);
@@ -134,7 +141,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
         {
             edit(bill);
             bill["SyncToken"] = (int.Parse(bill["SyncToken"]!.GetValue<string>(), CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
-            Touch(bill);
+            Companies[realmId].Touch(bill);
         }
     }
 
@@ -332,10 +339,19 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
         foreach (var line in body["Line"]?.AsArray() ?? [])
         {
-            var account = line?["AccountBasedExpenseLineDetail"]?["AccountRef"]?["value"]?.GetValue<string>();
-            if (account is null || company.Find("Account", account) is null)
+            var detailType = line?["DetailType"]?.GetValue<string>();
+            var detail = detailType is null ? null : line?[detailType];
+            var (refType, refId) = detailType == "ItemBasedExpenseLineDetail"
+                ? ("Item", detail?["ItemRef"]?["value"]?.GetValue<string>())
+                : ("Account", detail?["AccountRef"]?["value"]?.GetValue<string>());
+            if (refId is null || company.Find(refType, refId) is null)
             {
-                return (400, FaultJson("ValidationFault", "2500", "Invalid Reference Id", $"Invalid Reference Id : Accounts element id {account} not found"));
+                return (400, FaultJson("ValidationFault", "2500", "Invalid Reference Id", $"Invalid Reference Id : {refType}s element id {refId} not found"));
+            }
+
+            if (detail?["TaxCodeRef"]?["value"]?.GetValue<string>() is { } taxCode && company.Find("TaxCode", taxCode) is null)
+            {
+                return (400, FaultJson("ValidationFault", "2500", "Invalid Reference Id", $"Invalid Reference Id : TaxCode element id {taxCode} not found"));
             }
         }
 
@@ -396,16 +412,14 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
         "vendorcredit" => "VendorCredit",
         "purchaseorder" => "PurchaseOrder",
         "account" => "Account",
+        "item" => "Item",
+        "taxcode" => "TaxCode",
         _ => null,
     };
 
     private static string Now() => DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
 
-    private static void Touch(JsonObject row) => row["MetaData"] = new JsonObject
-    {
-        ["CreateTime"] = row["MetaData"]?["CreateTime"]?.GetValue<string>() ?? Now(),
-        ["LastUpdatedTime"] = Now(),
-    };
+
 
     private static string FaultJson(string type, string code, string message, string detail) => new JsonObject
     {
@@ -424,7 +438,7 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
     private static partial Regex QueryPattern();
 
     /// <summary>One QuickBooks company: its entities and the answers given per requestid.</summary>
-    public sealed class Company(string name)
+    public sealed class Company(string name, Func<DateTimeOffset> now)
     {
         private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, JsonObject>> _entities = new();
         private int _nextId;
@@ -454,6 +468,17 @@ public sealed partial class StandInQuickBooks : IAsyncDisposable
 
         public IReadOnlyList<JsonObject> All(string type) =>
             _entities.TryGetValue(type, out var rows) ? rows.Values.OrderBy(row => int.Parse(row["Id"]!.GetValue<string>(), CultureInfo.InvariantCulture)).ToList() : [];
+
+        /// <summary>Stamps MetaData as QuickBooks does on every create and change (by the stand-in's <see cref="StandInQuickBooks.Clock"/>).</summary>
+        internal void Touch(JsonObject row)
+        {
+            var stamp = now().ToString("yyyy-MM-ddTHH:mm:ss.fffzzz", CultureInfo.InvariantCulture);
+            row["MetaData"] = new JsonObject
+            {
+                ["CreateTime"] = row["MetaData"]?["CreateTime"]?.GetValue<string>() ?? stamp,
+                ["LastUpdatedTime"] = stamp,
+            };
+        }
 
         /// <summary>Marks an entity deleted as QuickBooks does (<c>status: Deleted</c> in the change feed).</summary>
         public void Delete(string type, string id)

@@ -9,12 +9,13 @@ import { formatTimestamp } from '../shared/dates';
 import { ErrorBanner, errorMessage } from '../shared/error-banner';
 import { MoneyPipe, QuantityPipe } from '../shared/money';
 import { StatusChip } from '../shared/status';
+import { QuickBooksExportCard } from './quickbooks-export';
 import { lineVariances } from './three-way';
 
 /** One invoice with its current decision: the 3-way view (PO line | received | invoiced) and the engine's reasons. */
 @Component({
   selector: 'app-invoice-detail',
-  imports: [ErrorBanner, MoneyPipe, QuantityPipe, RouterLink, StatusChip],
+  imports: [ErrorBanner, MoneyPipe, QuantityPipe, QuickBooksExportCard, RouterLink, StatusChip],
   changeDetection: ChangeDetectionStrategy.OnPush,
   templateUrl: './invoice-detail.html',
   styleUrls: ['../shared/workspace.css', './invoice-detail.css'],

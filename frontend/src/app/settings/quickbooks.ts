@@ -8,6 +8,7 @@ import { injectClient } from '../rpc/transport';
 import { Loadable } from '../shared/load-state';
 import { LoadStatus } from '../shared/load-status';
 import { RpcAction } from '../shared/rpc-action';
+import { QuickBooksMappingSettings } from './quickbooks-mapping';
 
 /** What the callback's redirect (`?quickbooks=…`) means, in the user's words. */
 const callbackResults: Readonly<Record<string, string>> = {
@@ -23,7 +24,7 @@ const callbackResults: Readonly<Record<string, string>> = {
  */
 @Component({
   selector: 'app-quickbooks-settings',
-  imports: [LoadStatus],
+  imports: [LoadStatus, QuickBooksMappingSettings],
   changeDetection: ChangeDetectionStrategy.OnPush,
   styleUrl: '../shared/forms.css',
   templateUrl: './quickbooks.html',
@@ -94,7 +95,9 @@ export class QuickBooksSettings implements OnInit {
   protected async retry(item: Export): Promise<void> {
     await this.retrying.run(async () => {
       const after = await this.quickbooks.retryExport({ invoiceId: item.invoiceId });
-      this.notice.set(`Invoice ${after.invoiceNumber}: ${after.state}${after.reason ? ' — ' + after.reason : ''}`);
+      this.notice.set(
+        `Invoice ${after.invoiceNumber}: ${after.state}${after.reason ? ' — ' + after.reason : ''}`,
+      );
       await this.problems.load();
       await this.connection.load();
     });
