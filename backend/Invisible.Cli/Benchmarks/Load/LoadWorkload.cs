@@ -368,7 +368,9 @@ internal sealed class LoadWorkload(LoadSettings settings, LoadTarget target, Loa
             using var smtp = new SmtpClient();
             try
             {
+                var connecting = Stopwatch.GetTimestamp();
                 await smtp.ConnectAsync(endpoint.Address.ToString(), endpoint.Port, SecureSocketOptions.None, stop);
+                report($"SMTP client {client + 1} connected to {endpoint} in {Stopwatch.GetElapsedTime(connecting).TotalMilliseconds:0} ms; {queues.Sum(queue => queue.Count)} e-mails ready");
                 var interval = TimeSpan.FromSeconds(1 / perClient);
                 var next = Stopwatch.GetTimestamp();
                 for (var message = client; !stop.IsCancellationRequested; message += target.Smtp.Count)
@@ -408,6 +410,10 @@ internal sealed class LoadWorkload(LoadSettings settings, LoadTarget target, Loa
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or MailKit.CommandException or MailKit.ProtocolException or InvalidOperationException)
+            {
+                _recorder.Fail(SendEmail, false, $"SMTP client {client + 1}: {e.GetType().Name}: {e.Message}");
             }
             finally
             {
