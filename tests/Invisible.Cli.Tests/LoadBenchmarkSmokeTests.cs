@@ -15,6 +15,7 @@ public sealed class LoadBenchmarkSmokeTests
         "ListRematchCandidates", "RematchException", "Watch (stream open)", "Import file (upload → stored)", "E-mail (SMTP, to 250)",
     ];
 
+    // Every clerk finishes the round it is in at the stop, so these are made whatever the machine's speed.
     private static readonly string[] CallsEveryRoundMakes = ["ListInvoices (filtered page)", "ListExceptions (queue page)", "GetDashboard"];
 
     [Fact]
@@ -62,8 +63,8 @@ public sealed class LoadBenchmarkSmokeTests
                 }
 
                 problems.AddRange(CallsEveryRoundMakes
-                    .Where(callType => calls.TryGetValue(callType, out var call) && call.GetProperty("Requests").GetInt32() == 0)
-                    .Select(callType => $"{callType}: no request was made while measuring"));
+                    .Where(callType => calls.TryGetValue(callType, out var call) && call.GetProperty("Attempts").GetInt32() == 0)
+                    .Select(callType => $"{callType}: no call was made"));
                 if (run.GetProperty("Watch").GetProperty("Missing").GetInt64() is var missing and > 0)
                 {
                     problems.Add($"Watch streams missed {missing} commits");

@@ -6,9 +6,11 @@ namespace Invisible.Cli.Benchmarks.Load;
 
 /// <summary>One call type's figures over the measured window.</summary>
 /// <param name="Interactive">A call a clerk waits for on screen: the latency targets apply to it.</param>
+/// <param name="Requests">Calls made while measuring (the figures are theirs).</param>
+/// <param name="Attempts">Calls made in all, warm-up and the rounds finished after the stop included.</param>
 /// <param name="FirstError">The first failure's status and message, so a failing run says why.</param>
 internal sealed record CallFigures(
-    string Call, bool Interactive, int Requests, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, int Errors, string? FirstError);
+    string Call, bool Interactive, int Requests, double RequestsPerSecond, double P50Ms, double P95Ms, double P99Ms, int Errors, string? FirstError, int Attempts);
 
 /// <summary>
 /// Latencies and failures per call type, counted only while <see cref="Measuring"/> (after the warm-up, before the stop),
@@ -40,6 +42,7 @@ internal sealed class LoadRecorder
     public async Task<T?> CallAsync<T>(string call, bool interactive, Func<Task<T>> send) where T : class
     {
         var entry = _calls.GetOrAdd(call, _ => new Entry(interactive));
+        Interlocked.Increment(ref entry.Attempts);
         var measured = Measuring;
         var start = Stopwatch.GetTimestamp();
         try
@@ -84,7 +87,7 @@ internal sealed class LoadRecorder
             var sorted = pair.Value.Latencies.Order().ToArray();
             return new CallFigures(
                 pair.Key, pair.Value.Interactive, sorted.Length, sorted.Length / seconds,
-                Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), pair.Value.Errors, pair.Value.FirstError);
+                Percentile(sorted, 0.50), Percentile(sorted, 0.95), Percentile(sorted, 0.99), pair.Value.Errors, pair.Value.FirstError, pair.Value.Attempts);
         }).ToList();
     }
 
@@ -99,6 +102,8 @@ internal sealed class LoadRecorder
 
 #pragma warning disable SA1401 // Interlocked needs a field
         public int Errors;
+
+        public int Attempts;
 #pragma warning restore SA1401
 
         public string? FirstError { get; set; }

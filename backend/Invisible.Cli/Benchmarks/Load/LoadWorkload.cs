@@ -160,83 +160,72 @@ internal sealed class LoadWorkload(LoadSettings settings, LoadTarget target, Loa
 
     private static Metadata Credentials(LoadTenant tenant) => new() { { CallerAuthentication.ApiKeyHeader, tenant.ApiKey } };
 
-    private static CallOptions Options(LoadTenant tenant, CancellationToken cancellationToken) =>
-        new(Credentials(tenant), DateTime.UtcNow.AddSeconds(30), cancellationToken);
+    private static CallOptions Options(LoadTenant tenant) => new(Credentials(tenant), DateTime.UtcNow.AddSeconds(30));
 
     /// <summary>
-    /// One clerk: a round through the screens with a pause between calls. Approvals and re-matches take only the
-    /// exceptions of this user's slot (by id), so two clerks of a tenant never act on the same one at once.
+    /// One clerk: rounds through the screens with a pause between calls, until the stop; the round in progress is finished
+    /// (its calls after the stop are not measured), so every clerk makes each call of a round at least once. Approvals and
+    /// re-matches take only the exceptions of this user's slot (by id), so two clerks of a tenant never act on the same one at once.
     /// </summary>
     private async Task ClerkAsync(GrpcChannel channel, LoadTenant tenant, int user, int slot, int slots, CancellationToken stop)
     {
         var random = new Random(user);
         var matching = new MatchingService.MatchingServiceClient(channel);
         var exceptions = new ExceptionService.ExceptionServiceClient(channel);
-        // Calls get no stop token: a call in flight at the stop completes (uncounted) rather than failing as cancelled.
         var round = 0;
-        try
+        await Task.Delay(random.Next(settings.ThinkMilliseconds + 1), CancellationToken.None);
+        do
         {
-            await Task.Delay(random.Next(settings.ThinkMilliseconds + 1), stop);
-            while (!stop.IsCancellationRequested)
+            round++;
+            var list = await _recorder.CallAsync(ListInvoices, true, () => matching.ListInvoicesAsync(InvoiceFilter(random), Options(tenant)).ResponseAsync);
+            await ThinkAsync(random);
+            if (list is { Invoices.Count: > 0 })
             {
-                round++;
-                var list = await _recorder.CallAsync(ListInvoices, true, () => matching.ListInvoicesAsync(InvoiceFilter(random), Options(tenant, CancellationToken.None)).ResponseAsync);
-                await ThinkAsync(random, stop);
-                if (list is { Invoices.Count: > 0 })
-                {
-                    var invoice = list.Invoices[random.Next(list.Invoices.Count)];
-                    await _recorder.CallAsync(GetInvoice, true, () => matching.GetInvoiceAsync(new GetInvoiceRequest { InvoiceId = invoice.InvoiceId }, Options(tenant, CancellationToken.None)).ResponseAsync);
-                    await ThinkAsync(random, stop);
-                }
+                var invoice = list.Invoices[random.Next(list.Invoices.Count)];
+                await _recorder.CallAsync(GetInvoice, true, () => matching.GetInvoiceAsync(new GetInvoiceRequest { InvoiceId = invoice.InvoiceId }, Options(tenant)).ResponseAsync);
+                await ThinkAsync(random);
+            }
 
-                var queue = await _recorder.CallAsync(ListExceptions, true, () => exceptions.ListExceptionsAsync(
-                    new ListExceptionsRequest { PageSize = 25, Sort = random.Next(2) == 0 ? ExceptionSort.Oldest : ExceptionSort.AmountDesc }, Options(tenant, CancellationToken.None)).ResponseAsync);
-                await ThinkAsync(random, stop);
-                if (queue is { NextPageToken.Length: > 0 } && random.Next(2) == 0)
-                {
-                    await _recorder.CallAsync(ListExceptions, true, () => exceptions.ListExceptionsAsync(
-                        new ListExceptionsRequest { PageSize = 25, PageToken = queue.NextPageToken }, Options(tenant, CancellationToken.None)).ResponseAsync);
-                    await ThinkAsync(random, stop);
-                }
+            var queue = await _recorder.CallAsync(ListExceptions, true, () => exceptions.ListExceptionsAsync(
+                new ListExceptionsRequest { PageSize = 25, Sort = random.Next(2) == 0 ? ExceptionSort.Oldest : ExceptionSort.AmountDesc }, Options(tenant)).ResponseAsync);
+            await ThinkAsync(random);
+            if (queue is { NextPageToken.Length: > 0 } && random.Next(2) == 0)
+            {
+                await _recorder.CallAsync(ListExceptions, true, () => exceptions.ListExceptionsAsync(
+                    new ListExceptionsRequest { PageSize = 25, PageToken = queue.NextPageToken }, Options(tenant)).ResponseAsync);
+                await ThinkAsync(random);
+            }
 
-                await _recorder.CallAsync(GetDashboard, true, () => matching.GetDashboardAsync(new GetDashboardRequest(), Options(tenant, CancellationToken.None)).ResponseAsync);
-                await ThinkAsync(random, stop);
+            await _recorder.CallAsync(GetDashboard, true, () => matching.GetDashboardAsync(new GetDashboardRequest(), Options(tenant)).ResponseAsync);
+            await ThinkAsync(random);
 
-                var mine = queue?.Items.FirstOrDefault(item => SlotOf(item.Id, slots) == slot);
-                if (mine is not null && !stop.IsCancellationRequested)
-                {
-                    await ActAsync(exceptions, tenant, mine, round, stop);
-                }
+            if (queue?.Items.FirstOrDefault(item => SlotOf(item.Id, slots) == slot) is { } mine)
+            {
+                await ActAsync(exceptions, tenant, mine, round, random);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
+        while (!stop.IsCancellationRequested);
     }
 
     /// <summary>Every other round approves the exception; the rounds between re-match it to the engine's best candidate PO when there is one.</summary>
-    private async Task ActAsync(ExceptionService.ExceptionServiceClient exceptions, LoadTenant tenant, ExceptionItem item, int round, CancellationToken stop)
+    private async Task ActAsync(ExceptionService.ExceptionServiceClient exceptions, LoadTenant tenant, ExceptionItem item, int round, Random random)
     {
         if (round % 2 == 1)
         {
             var candidates = await _recorder.CallAsync(RematchCandidates, true, () => exceptions.ListRematchCandidatesAsync(
-                new ListRematchCandidatesRequest { ExceptionId = item.Id }, Options(tenant, CancellationToken.None)).ResponseAsync);
-            await ThinkAsync(Random.Shared, stop);
-            var candidate = candidates?.Candidates.FirstOrDefault(candidate => candidate.PoNumber.Length > 0);
-            if (candidate is not null && !stop.IsCancellationRequested)
+                new ListRematchCandidatesRequest { ExceptionId = item.Id }, Options(tenant)).ResponseAsync);
+            await ThinkAsync(random);
+            if (candidates?.Candidates.FirstOrDefault(candidate => candidate.PoNumber.Length > 0) is { } candidate)
             {
                 await _recorder.CallAsync(Rematch, true, () => exceptions.RematchExceptionAsync(
                     new RematchExceptionRequest { ExceptionId = item.Id, PoNumber = candidate.PoNumber, Reason = "bench load: re-matched to the suggested PO" },
-                    Options(tenant, CancellationToken.None)).ResponseAsync);
+                    Options(tenant)).ResponseAsync);
                 return;
             }
         }
 
-        if (!stop.IsCancellationRequested)
-        {
-            await _recorder.CallAsync(Approve, true, () => exceptions.ApproveExceptionAsync(
-                new ApproveExceptionRequest { ExceptionId = item.Id, Reason = "bench load: approved as billed" }, Options(tenant, CancellationToken.None)).ResponseAsync);
-        }
+        await _recorder.CallAsync(Approve, true, () => exceptions.ApproveExceptionAsync(
+            new ApproveExceptionRequest { ExceptionId = item.Id, Reason = "bench load: approved as billed" }, Options(tenant)).ResponseAsync);
     }
 
     /// <summary>A stable slot per exception id (string hash codes differ between processes and runs).</summary>
@@ -252,8 +241,8 @@ internal sealed class LoadWorkload(LoadSettings settings, LoadTarget target, Loa
         _ => new ListInvoicesRequest { PageSize = 50, Query = random.Next(10, 99).ToString(System.Globalization.CultureInfo.InvariantCulture) },
     };
 
-    private Task ThinkAsync(Random random, CancellationToken stop) =>
-        settings.ThinkMilliseconds == 0 ? Task.CompletedTask : Task.Delay(settings.ThinkMilliseconds / 2 + random.Next(settings.ThinkMilliseconds + 1), stop);
+    private Task ThinkAsync(Random random) =>
+        settings.ThinkMilliseconds == 0 ? Task.CompletedTask : Task.Delay(settings.ThinkMilliseconds / 2 + random.Next(settings.ThinkMilliseconds + 1));
 
     private async Task WatchAsync(GrpcChannel channel, Watcher watcher, CancellationToken stop)
     {
