@@ -166,11 +166,18 @@ internal sealed class LoadBenchmark : IBenchmark
             using var stopSampling = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var memory = new MemoryTrace(processes, settings.MemorySampleSeconds, settings.WarmupSeconds);
             var sampling = memory.RunAsync(stopSampling.Token);
+            var waits = observer.SampleWaitsAsync(stopSampling.Token);
             var workload = new LoadWorkload(settings, target, observer, line => context.Report($"  {line}"));
             var report = await workload.RunAsync(tenants, run, runs, cancellationToken);
             await stopSampling.CancelAsync();
             await sampling;
             context.Report($"  RSS (MB) every {settings.MemorySampleSeconds} s: {memory.Describe()}");
+            context.Report("  what active database sessions waited on (samples once a second, most frequent first):");
+            foreach (var (wait, statement, samples) in (await waits).Take(6))
+            {
+                context.Report($"    {samples,5} × {wait} | {statement}");
+            }
+
 
             await observer.WaitForOutboxDrainedAsync(before, TimeSpan.FromSeconds(60), cancellationToken);
             var delivery = await observer.DeliveriesAsync(before, report.EmailedInvoiceIds, cancellationToken);

@@ -115,7 +115,48 @@ internal sealed class LoadObserver(string superuserConnectionString) : IAsyncDis
             await db.GetTable<DecisionRow>().LongCountAsync(decision => emailedInvoices.Contains(decision.InvoiceId) && decision.DecidedBy == "engine", cancellationToken));
     }
 
+    /// <summary>
+    /// What the database's active sessions wait on, sampled every second until stopped: (wait, statement start) → samples,
+    /// most frequent first. A poor man's profile of where the calls' time goes (a lock, I/O, CPU).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Wait, string Statement, int Samples)>> SampleWaitsAsync(CancellationToken stop)
+    {
+        var samples = new Dictionary<(string, string), int>();
+        try
+        {
+            while (true)
+            {
+                await using (var connection = await _source.OpenConnectionAsync(stop))
+                {
+                    using var db = ProductData.On(connection);
+                    var active = await db.GetTable<ActivityRow>()
+                        .Where(row => row.State == "active" && row.Database == connection.Database && row.Query != null)
+                        .Select(row => new { row.WaitEventType, row.WaitEvent, row.Query })
+                        .ToListAsync(stop);
+                    foreach (var row in active.Where(row => !row.Query!.Contains("pg_stat_activity", StringComparison.Ordinal)))
+                    {
+                        var key = (row.WaitEventType is null ? "CPU" : $"{row.WaitEventType}: {row.WaitEvent}", Shorten(row.Query!));
+                        samples[key] = samples.GetValueOrDefault(key) + 1;
+                    }
+                }
+
+                await Task.Delay(1000, stop);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        return samples.OrderByDescending(pair => pair.Value).Select(pair => (pair.Key.Item1, pair.Key.Item2, pair.Value)).ToList();
+    }
+
     public ValueTask DisposeAsync() => _source.DisposeAsync();
+
+    private static string Shorten(string statement)
+    {
+        var oneLine = string.Join(' ', statement.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return oneLine.Length <= 90 ? oneLine : oneLine[..90];
+    }
 
     /// <summary>The outbox topic of <see cref="Server.Imports.FileImported"/> (its <c>IntegrationEvent</c> name).</summary>
     private const string FileImportedTopic = "file-imported";
@@ -128,6 +169,16 @@ internal sealed class LoadObserver(string superuserConnectionString) : IAsyncDis
         [Column("tenant_id")] public Guid TenantId { get; set; }
         [Column("topic")] public string Topic { get; set; } = "";
         [Column("published_at")] public DateTimeOffset? PublishedAt { get; set; }
+    }
+
+    [Table("pg_stat_activity")]
+    private sealed class ActivityRow
+    {
+        [Column("datname")] public string? Database { get; set; }
+        [Column("state")] public string? State { get; set; }
+        [Column("wait_event_type")] public string? WaitEventType { get; set; }
+        [Column("wait_event")] public string? WaitEvent { get; set; }
+        [Column("query")] public string? Query { get; set; }
     }
 
     [Table("outbox_dead_letters")]
