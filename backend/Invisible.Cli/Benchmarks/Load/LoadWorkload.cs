@@ -373,7 +373,8 @@ internal sealed class LoadWorkload(LoadSettings settings, LoadTarget target, Loa
 
                     if (invoice is null)
                     {
-                        _recorder.Fail(SendEmail, false, "ran out of generated e-mail invoices (raise the busy tenants' reserve)");
+                        // The generated tenants have only so many POs with five received lines; the run goes on without e-mails.
+                        report($"SMTP client {client + 1}: every generated e-mail invoice was sent; no more e-mails this run");
                         return;
                     }
 
