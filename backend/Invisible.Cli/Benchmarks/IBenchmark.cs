@@ -35,4 +35,7 @@ public sealed record BenchmarkContext(string WorkDirectory, Action<string> Repor
 
     /// <summary>The verb's --messages: how many messages a mail benchmark sends (its own default when null).</summary>
     public int? Messages { get; init; }
+
+    /// <summary>The verb's --replicas: how many api and worker processes a scale-out benchmark runs (1 when null).</summary>
+    public int? Replicas { get; init; }
 }

@@ -7,7 +7,7 @@ namespace Invisible.Cli.Commands;
 
 internal static class BenchCommand
 {
-    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new ArrivalBenchmark(), new IntakeBenchmark(), new TenantBenchmark(), new SpaBenchmark()];
+    private static IReadOnlyList<IBenchmark> All() => [new StartupBenchmark(), new RpcBenchmark(), new IngestBenchmark(), new EventsBenchmark(), new MatchBenchmark(), new ArrivalBenchmark(), new IntakeBenchmark(), new TenantBenchmark(), new SpaBenchmark(), new Benchmarks.Load.LoadBenchmark()];
 
     public static Command Create()
     {
@@ -27,7 +27,18 @@ internal static class BenchCommand
                 result.AddError("--messages must be between 1 and 100000.");
             }
         });
-        var command = new Command("bench", "Run benchmarks and print each figure with the baseline measured in the same run, and their ratio.") { name, messages };
+        var replicas = new Option<int?>("--replicas")
+        {
+            Description = "load: also run the workload over N api and N worker processes sharing one PostgreSQL (e.g. 2), printed beside the single-process run",
+        };
+        replicas.Validators.Add(result =>
+        {
+            if (result.GetValue(replicas) is < 1 or > 8)
+            {
+                result.AddError("--replicas must be between 1 and 8.");
+            }
+        });
+        var command = new Command("bench", "Run benchmarks and print each figure with the baseline measured in the same run, and their ratio.") { name, messages, replicas };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var wanted = parse.GetValue(name);
@@ -56,6 +67,7 @@ internal static class BenchCommand
                     {
                         Logging = CommonOptions.Logging(parse),
                         Messages = parse.GetValue(messages),
+                        Replicas = parse.GetValue(replicas),
                     };
                     var figures = await benchmark.RunAsync(context, cancellationToken);
                     AnsiConsole.Write(Table(figures));
