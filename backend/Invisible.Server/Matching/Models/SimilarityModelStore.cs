@@ -48,8 +48,19 @@ public static class SimilarityModelStore
     {
         var training = await LoadTrainingSetAsync(unitOfWork, personalData, cancellationToken);
         var active = await FindActiveAsync(unitOfWork, cancellationToken);
-        if (active is not null && (active.Fingerprint == training.Fingerprint ||
-                                   (!evenForConfirmedNames && active.MasterFingerprint.Length > 0 && active.MasterFingerprint == training.MasterFingerprint)))
+        if (active is not null && active.Fingerprint == training.Fingerprint)
+        {
+            return active;
+        }
+
+        // Names back to what an earlier version learned from (a vendor merge undone, a confirmed name moved back) get that
+        // version back as it was, so undoing a change also undoes what the model learned from it.
+        if (await ReactivateEarlierAsync(unitOfWork, training.Fingerprint, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+
+        if (active is not null && !evenForConfirmedNames && active.MasterFingerprint.Length > 0 && active.MasterFingerprint == training.MasterFingerprint)
         {
             return active;
         }
@@ -95,6 +106,30 @@ public static class SimilarityModelStore
         };
         await unitOfWork.Db.InsertAsync(row, token: cancellationToken);
         return new PersistedSimilarityModel(row.Id, trained.Model, training.Fingerprint, TrainedNow: true) { MasterFingerprint = training.MasterFingerprint };
+    }
+
+    private static async Task<PersistedSimilarityModel?> ReactivateEarlierAsync(TenantUnitOfWork unitOfWork, string fingerprint, CancellationToken cancellationToken)
+    {
+        var models = unitOfWork.Db.GetTable<SimilarityModelRow>().Where(model => model.Kind == VendorNameKind);
+        var earlier = (await models.Where(model => !model.IsActive && model.ModelFile != null)
+                .OrderByDescending(model => model.Version)
+                .Select(model => new { model.Id, model.Metrics })
+                .ToListAsync(cancellationToken))
+            .FirstOrDefault(model => FingerprintOf(model.Metrics) == fingerprint);
+        if (earlier is null)
+        {
+            return null;
+        }
+
+        await models.Where(model => model.IsActive).Set(model => model.IsActive, false).UpdateAsync(cancellationToken);
+        await models.Where(model => model.Id == earlier.Id).Set(model => model.IsActive, true).UpdateAsync(cancellationToken);
+        return await FindActiveAsync(unitOfWork, cancellationToken);
+    }
+
+    private static string FingerprintOf(string metrics)
+    {
+        using var document = JsonDocument.Parse(metrics);
+        return document.RootElement.TryGetProperty("fingerprint", out var value) ? value.GetString() ?? "" : "";
     }
 
     /// <summary>
