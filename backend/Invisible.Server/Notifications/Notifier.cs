@@ -25,13 +25,13 @@ public sealed record Notice(string Kind, string Subject, string Text, string Lin
 /// are told nothing. An e-mail sent from a delivery whose transaction then fails is sent again on redelivery: at least once.
 /// </summary>
 public sealed class Notifier(
-    IEmailSender email, UnsubscribeTokens unsubscribeTokens, PersonalDataKeys personalDataKeys, IOptions<NotificationsOptions> options, PublicLinks links, TimeProvider time,
+    IEmailSender email, UnsubscribeTokens unsubscribeTokens, PersonalDataKeys personalDataKeys, IOptions<NotificationsOptions> options, PublicLinks publicLinks, TimeProvider time,
     ILogger<Notifier> logger)
 {
     public NotificationsOptions Options => options.Value;
 
     /// <summary>The web app's <paramref name="pathAndQuery"/> as e-mails link to it.</summary>
-    public string LinkTo(string pathAndQuery) => links.To(pathAndQuery);
+    public string LinkTo(string pathAndQuery) => publicLinks.To(pathAndQuery);
 
     /// <returns>How many messages (e-mails and in-app notifications) were new.</returns>
     public async Task<int> DeliverAsync(
@@ -62,7 +62,7 @@ public sealed class Notifier(
                     unitOfWork, eventId, person.Id, NotificationChannels.Email, notice.Kind, notice.Subject, notice.Text, notice.LinkPath, now,
                     cancellationToken) is not null)
             {
-                await SendEmailAsync(unitOfWork.TenantId, person, notice.Kind, notice.Subject, notice.Text, [(links.To(notice.LinkPath), "Open it in Invisible")], cancellationToken);
+                await SendEmailAsync(unitOfWork.TenantId, person, notice.Kind, notice.Subject, notice.Text, [(publicLinks.To(notice.LinkPath), "Open it in Invisible")], cancellationToken);
                 sent++;
             }
         }
@@ -74,9 +74,9 @@ public sealed class Notifier(
     public async Task SendEmailAsync(
         Guid tenantId, Recipient person, string kind, string subject, string text, IReadOnlyList<(string Url, string Label)> links, CancellationToken cancellationToken)
     {
-        var unsubscribe = links.To("/unsubscribe#token=" + Uri.EscapeDataString(
+        var unsubscribe = publicLinks.To("/unsubscribe#token=" + Uri.EscapeDataString(
             await unsubscribeTokens.IssueAsync(new UnsubscribeClaim(tenantId, person.Id, kind), cancellationToken)));
-        var settings = links.To("/settings/account");
+        var settings = publicLinks.To("/settings/account");
         var what = kind == NotificationKinds.DailyDigest ? "the daily digest" : "e-mails of this kind";
 
         var plain = new StringBuilder(text.TrimEnd()).Append("\r\n\r\n");
