@@ -9,6 +9,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
 import { seriousAccessibilityViolations } from './support/axe.mjs';
@@ -46,8 +47,18 @@ async function startStandIn(logFile) {
     throw new Error(`the stand-in QuickBooks host exited (${code ?? signal}) before it was ready; see ${logFile}`);
   });
   const firstLine = once(createInterface({ input: host.stdout }), 'line').then(([line]) => JSON.parse(line));
-  const ready = await Promise.race([firstLine, exited]);
+  const tooLate = delay(30_000, undefined, { ref: false }).then(() => {
+    throw new Error(`the stand-in QuickBooks host printed nothing within 30 s; see ${logFile}`);
+  });
+  let ready;
+  try {
+    ready = await Promise.race([firstLine, exited, tooLate]);
+  } catch (error) {
+    host.kill('SIGKILL');
+    throw error;
+  }
   exited.catch(() => {});
+  tooLate.catch(() => {});
   return {
     ...ready,
     stop: async () => {
