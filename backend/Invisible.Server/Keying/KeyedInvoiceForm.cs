@@ -19,7 +19,8 @@ public sealed record KeyedInvoice(
     string PoNumber,
     IReadOnlyList<KeyedLineInput> Lines,
     decimal TaxAmount,
-    decimal InvoiceTotal);
+    decimal InvoiceTotal,
+    string? VendorCode = null);
 
 /// <summary>The fields of the keying form as they arrive (text, as typed).</summary>
 public sealed record KeyedInvoiceFields(
@@ -31,7 +32,8 @@ public sealed record KeyedInvoiceFields(
     string PoNumber,
     IReadOnlyList<(string Sku, string Description, string Quantity, string UnitPrice, string Amount)> Lines,
     string TaxAmount,
-    string InvoiceTotal);
+    string InvoiceTotal,
+    string VendorCode = "");
 
 /// <summary>
 /// The rules of the keying form (pure): every wrong field is reported with its name, so the form can show each beside its
@@ -57,6 +59,13 @@ public static partial class KeyedInvoiceForm
         if (!CurrencyPattern().IsMatch(currency))
         {
             violations.Add(new FieldViolation("currency", "must be a three-letter ISO 4217 code such as EUR"));
+        }
+
+        // The vendor the person chose (optional); whether it exists is the queue's question, this only checks its shape.
+        var vendorCode = fields.VendorCode.Trim();
+        if (vendorCode.Length > 100 || vendorCode.Any(char.IsControl))
+        {
+            violations.Add(new FieldViolation("vendor_code", "must be at most 100 characters on one line"));
         }
 
         var po = fields.PoNumber.Trim();
@@ -117,7 +126,7 @@ public static partial class KeyedInvoiceForm
             return (null, violations);
         }
 
-        return (new KeyedInvoice(vendor, number, date.Value, due, currency, po, lines, tax, total.Value), violations);
+        return (new KeyedInvoice(vendor, number, date.Value, due, currency, po, lines, tax, total.Value, vendorCode.Length == 0 ? null : vendorCode), violations);
     }
 
     /// <summary>

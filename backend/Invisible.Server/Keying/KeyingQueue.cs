@@ -7,7 +7,11 @@ using Invisible.Data.Tenancy;
 using Invisible.Ingestion;
 using Invisible.Platform.Blobs;
 using Invisible.Server.Imports;
+using Invisible.Server.Errors;
 using Invisible.Server.Intake;
+using Invisible.Server.Matching;
+using Invisible.Server.Matching.Models;
+using Invisible.Reconciliation.Vendors;
 using LinqToDB;
 using LinqToDB.Async;
 
@@ -70,9 +74,13 @@ public sealed record KeyingResult(ToKeyItemView? Item, ImportRecord? Import, Gui
 /// The to-key queue of a tenant: PDFs that e-mail intake kept because they carry no invoice data. A keyed invoice is stored
 /// through <see cref="ImportService"/> (the one import path: validation, audit, the outbox event that decides it on
 /// arrival) as an import of channel <see cref="ImportSource.Keyed"/>, then linked to its PDF and the item marked keyed.
+/// When the person chose the vendor, the printed name becomes its confirmed alias (decision <c>keyed_invoice</c>) in the
+/// same transaction, and decided invoices whose outcome that changes are re-decided (the keyed one too, when its arrival
+/// was decided first; otherwise its arrival decision already sees the alias).
 /// </summary>
 public sealed class KeyingQueue(
-    TenantDatabase tenants, IBlobStore blobs, ImportService imports, PersonalDataKeys personalDataKeys, TimeProvider time, ILogger<KeyingQueue> logger)
+    TenantDatabase tenants, IBlobStore blobs, ImportService imports, PersonalDataKeys personalDataKeys, SimilarityModelRetraining retraining,
+    TimeProvider time, ILogger<KeyingQueue> logger)
 {
     public async Task<ToKeyPage> ListAsync(Guid tenantId, int offset, int pageSize, CancellationToken cancellationToken)
     {
@@ -134,8 +142,10 @@ public sealed class KeyingQueue(
             lines.Select(l => new OpenPurchaseOrderLineView(l.LineNo, l.Sku ?? "", l.Description, l.Quantity, l.UnitPrice)).ToList());
     }
 
+    /// <param name="actor">Who keyed it, as the queue records it (<c>keyed_by</c>, the keying audit entry).</param>
+    /// <param name="aliasActor">Who confirmed the printed name, as every confirmed alias names its person (<c>Caller.AuditActor</c>).</param>
     public async Task<KeyingResult> SubmitAsync(
-        Guid tenantId, ToKeyItemId id, KeyedInvoice invoice, string actor, string? requestId, CancellationToken cancellationToken)
+        Guid tenantId, ToKeyItemId id, KeyedInvoice invoice, string actor, string aliasActor, string? requestId, CancellationToken cancellationToken)
     {
         var item = await FindAsync(tenantId, id, cancellationToken);
         if (item is null || item.Attachment.PdfBlob is null)
@@ -146,6 +156,12 @@ public sealed class KeyingQueue(
         if (item.Attachment.Outcome != AttachmentOutcome.ToKey)
         {
             return new KeyingResult(item, null, null, KeyingRefusal.NotOpen, null);
+        }
+
+        if (invoice.VendorCode is not null)
+        {
+            // Checked before anything is stored: a wrong code must not leave an invoice behind without its item marked keyed.
+            await CheckChosenVendorAsync(tenantId, invoice, cancellationToken);
         }
 
         var request = new ImportRequest(DocumentKind.Invoices, $"keyed-{id}.csv", ImportSource.Keyed, actor, requestId);
@@ -160,6 +176,10 @@ public sealed class KeyingQueue(
         }
 
         await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        // Taken before the alias is written, so the alias and the re-decisions it causes reach the next run together.
+        var redecision = invoice.VendorCode is null
+            ? null
+            : await InvoiceRedecision.BeginAsync(unitOfWork, time, await personalDataKeys.DataAsync(cancellationToken), cancellationToken);
         var now = time.GetUtcNow();
         var marked = await unitOfWork.Db.GetTable<IntakeAttachmentRow>()
             .Where(a => a.MessageId == id.MessageId && a.Ordinal == id.Ordinal && a.Outcome == AttachmentOutcome.ToKey)
@@ -191,16 +211,34 @@ public sealed class KeyingQueue(
             KeyedBy = actor,
             KeyedAt = now,
         }, token: cancellationToken);
-        await AuditLog.AppendAsync(unitOfWork, actor, "keying.item.keyed", "intake_attachment", id.ToString(),
-            new { state = ToKeyState.Open },
-            new
-            {
-                state = ToKeyState.Keyed, invoiceId, importId = outcome.Record.Id, outcome.Record.ImportNo, invoice.InvoiceNumber, invoice.VendorName,
-                invoice.Currency, invoice.InvoiceTotal, invoice.PoNumber, dueDate = invoice.DueDate,
-            },
-            requestId, cancellationToken);
+        var before = new { state = ToKeyState.Open };
+        var after = new
+        {
+            state = ToKeyState.Keyed, invoiceId, importId = outcome.Record.Id, outcome.Record.ImportNo, invoice.InvoiceNumber, invoice.VendorName,
+            invoice.VendorCode, invoice.Currency, invoice.InvoiceTotal, invoice.PoNumber, dueDate = invoice.DueDate,
+        };
+        if (redecision is null)
+        {
+            await AuditLog.AppendAsync(unitOfWork, actor, "keying.item.keyed", "intake_attachment", id.ToString(), before, after, requestId, cancellationToken);
+        }
+        else
+        {
+            await ConfirmedAliases.ConfirmAsync(
+                unitOfWork, invoice.VendorName, invoice.VendorCode!, AliasDecisions.KeyedInvoice, aliasActor, invoiceId, requestId, cancellationToken);
+            await redecision.ReevaluateAsync(actor, new HashSet<Guid>(), eligible: null, cancellationToken);
+            await redecision.RecordAsync(
+                new RedecisionAudit(actor, "keying.item.keyed", "intake_attachment", id.ToString(), before, after, requestId),
+                cause: AliasDecisions.KeyedInvoice, alsoChanged: [], cancellationToken);
+        }
+
         var keyed = await FindAsync(unitOfWork, id, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
+        if (redecision is not null)
+        {
+            // A confirmed name: the model learns it in the background.
+            retraining.Request(tenantId);
+        }
+
         logger.LogInformation("To-key item {ItemId} of tenant {TenantId} keyed as invoice {InvoiceId} (import #{ImportNo})", id, tenantId, invoiceId, outcome.Record.ImportNo);
         return new KeyingResult(keyed, outcome.Record, invoiceId, null, null);
     }
@@ -231,6 +269,32 @@ public sealed class KeyingQueue(
         var discarded = await FindAsync(unitOfWork, id, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         return (discarded, null);
+    }
+
+    /// <summary>Refuses, as a field violation, a chosen vendor that is not a current vendor of the tenant, or a printed name it cannot be confirmed for.</summary>
+    private async Task CheckChosenVendorAsync(Guid tenantId, KeyedInvoice invoice, CancellationToken cancellationToken)
+    {
+        await using var unitOfWork = await tenants.BeginAsync(tenantId, cancellationToken);
+        var vendors = unitOfWork.Db.GetTable<KeyingVendorRow>();
+        var vendor = await vendors.FirstOrDefaultAsync(v => v.VendorCode == invoice.VendorCode, cancellationToken);
+        if (vendor is null)
+        {
+            throw DomainException.InvalidArgument(
+                "The keyed invoice is not valid.", new FieldViolation("vendor_code", $"no vendor '{invoice.VendorCode}' in your organisation"));
+        }
+
+        if (vendor.MergedInto is { } survivorId)
+        {
+            var survivor = await vendors.Where(v => v.Id == survivorId).Select(v => v.VendorCode).FirstAsync(cancellationToken);
+            throw DomainException.InvalidArgument(
+                "The keyed invoice is not valid.", new FieldViolation("vendor_code", $"{vendor.VendorCode} was merged into {survivor}; choose {survivor}"));
+        }
+
+        if (VendorName.Parse(invoice.VendorName).Key.Length == 0)
+        {
+            throw DomainException.InvalidArgument(
+                "The keyed invoice is not valid.", new FieldViolation("vendor_name", "must contain a letter or digit to be recognised as the vendor's name"));
+        }
     }
 
     private static async Task<ToKeyItemView?> FindAsync(TenantUnitOfWork unitOfWork, ToKeyItemId id, CancellationToken cancellationToken)

@@ -25,6 +25,7 @@ internal sealed class KeyingVendorRow
     [Column("vendor_code")] public string VendorCode { get; set; } = "";
     [Column("name")] public string Name { get; set; } = "";
     [Column("currency")] public string? Currency { get; set; }
+    [Column("merged_into")] public Guid? MergedInto { get; set; }
 }
 
 [Table("tenants")]

@@ -95,13 +95,13 @@ public sealed class KeyingServiceHandler(KeyingQueue queue, PdfTickets tickets) 
         _ = await queue.FindAsync(caller.TenantId, id, context.CancellationToken) ?? throw ItemNotFound();
         var (invoice, violations) = KeyedInvoiceForm.Check(new KeyedInvoiceFields(
             request.VendorName, request.InvoiceNumber, request.InvoiceDate, request.DueDate, request.Currency, request.PoNumber,
-            request.Lines.Select(l => (l.Sku, l.Description, l.Quantity, l.UnitPrice, l.Amount)).ToList(), request.TaxAmount, request.InvoiceTotal));
+            request.Lines.Select(l => (l.Sku, l.Description, l.Quantity, l.UnitPrice, l.Amount)).ToList(), request.TaxAmount, request.InvoiceTotal, request.VendorCode));
         if (invoice is null)
         {
             throw DomainException.InvalidArgument("The keyed invoice is not valid.", violations);
         }
 
-        var result = await queue.SubmitAsync(caller.TenantId, id, invoice, caller.UserId.ToString(), context.RequestId(), context.CancellationToken);
+        var result = await queue.SubmitAsync(caller.TenantId, id, invoice, caller.UserId.ToString(), caller.AuditActor, context.RequestId(), context.CancellationToken);
         if (result.Rejection is { } rejection)
         {
             // The form's own rules catch what the importer checks; anything left is reported by the importer's column names.

@@ -72,7 +72,7 @@ public sealed class Notifier(
 
     /// <summary>One e-mail to one person: the text, its links, and a footer with the unsubscribe link of <paramref name="kind"/>.</summary>
     public async Task SendEmailAsync(
-        Guid tenantId, Recipient person, string kind, string subject, string text, IReadOnlyList<(string Url, string Label)> links, CancellationToken cancellationToken)
+        Guid tenantId, Recipient person, string kind, string subject, string text, IReadOnlyList<(string Url, string Label)> messageLinks, CancellationToken cancellationToken)
     {
         var unsubscribe = publicLinks.To("/unsubscribe#token=" + Uri.EscapeDataString(
             await unsubscribeTokens.IssueAsync(new UnsubscribeClaim(tenantId, person.Id, kind), cancellationToken)));
@@ -80,7 +80,7 @@ public sealed class Notifier(
         var what = kind == NotificationKinds.DailyDigest ? "the daily digest" : "e-mails of this kind";
 
         var plain = new StringBuilder(text.TrimEnd()).Append("\r\n\r\n");
-        foreach (var (url, label) in links)
+        foreach (var (url, label) in messageLinks)
         {
             plain.Append(label).Append(": ").Append(url).Append("\r\n");
         }
@@ -94,7 +94,7 @@ public sealed class Notifier(
             html.Append("<p>").Append(WebUtility.HtmlEncode(paragraph).Replace("\n", "<br>", StringComparison.Ordinal)).Append("</p>");
         }
 
-        foreach (var (url, label) in links)
+        foreach (var (url, label) in messageLinks)
         {
             html.Append("<p><a href=\"").Append(WebUtility.HtmlEncode(url)).Append("\">").Append(WebUtility.HtmlEncode(label)).Append("</a></p>");
         }

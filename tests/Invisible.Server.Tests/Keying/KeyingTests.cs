@@ -137,6 +137,62 @@ public sealed class KeyingTests(AccountsServer server) : IDisposable
     }
 
     [Fact]
+    public async Task Keying_with_a_chosen_vendor_confirms_the_printed_name_as_its_alias_audited_and_a_later_invoice_printing_it_resolves_to_that_vendor()
+    {
+        var (queue, itemId) = await TenantWithItemAsync();
+        var clerk = Client(await queue.TokenAsync(Roles.Clerk));
+        var request = Keyed(itemId, "K-4", ("P-A4", "Paper A4", "10", "10.00"));
+        request.VendorName = "Roadrunner Trading";
+        request.VendorCode = "V1";
+
+        var result = await clerk.SubmitKeyedInvoiceAsync(request);
+        await queue.ImportAsync(DocumentKind.Invoices, $"{QueueTenant.InvoiceHeader}\nL-1,Roadrunner Trading,2026-01-20,GBP,,1,P-A4,Paper A4,1,10.00,10.00,10.00\n");
+        await queue.DecidedOnArrivalAsync();
+
+        var failures = new List<string>();
+        var clerkId = await queue.UserIdAsync(Roles.Clerk);
+        var aliases = await queue.QueryAsync<(string Value, string Source, string Decision, string CreatedBy, string VendorCode, Guid InvoiceId)>(
+            """
+            select a.value, a.source, a.decision, a.created_by, v.vendor_code, a.invoice_id from vendor_aliases a join vendors v on v.id = a.vendor_id
+            where a.source = 'reviewer'
+            """);
+        if (aliases is not [var alias] || alias != ("Roadrunner Trading", "reviewer", "keyed_invoice", $"user:{clerkId}", "V1", Guid.Parse(result.InvoiceId)))
+        {
+            failures.Add($"expected one confirmed alias from the keyed invoice: {string.Join("; ", aliases)}");
+        }
+
+        if (await queue.QuerySingleAsync<int>(
+                "select count(*)::int from audit_log where action = 'vendors.alias_confirmed' and entity_id = 'V1' and after->>'decision' = 'keyed_invoice'") != 1)
+        {
+            failures.Add("no audit entry vendors.alias_confirmed of decision keyed_invoice");
+        }
+
+        var (keyedVendor, laterVendor) = ((await queue.InvoiceAsync("K-4")).VendorCode, (await queue.InvoiceAsync("L-1")).VendorCode);
+        if ((keyedVendor, laterVendor) != ("V1", "V1"))
+        {
+            failures.Add($"vendors of the keyed and the later invoice: '{keyedVendor}', '{laterVendor}'");
+        }
+
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+    }
+
+    [Fact]
+    public async Task Keying_with_a_vendor_code_the_tenant_does_not_have_is_refused_on_that_field_and_nothing_stored()
+    {
+        var (queue, itemId) = await TenantWithItemAsync();
+        var clerk = Client(await queue.TokenAsync(Roles.Clerk));
+        var request = Keyed(itemId, "K-5", ("P-A4", "Paper A4", "10", "10.00"));
+        request.VendorCode = "NOPE";
+
+        var refused = await Assert.ThrowsAsync<RpcException>(() => clerk.SubmitKeyedInvoiceAsync(request).ResponseAsync);
+
+        var fields = refused.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations.Select(v => v.Field).ToArray() ?? [];
+        var stored = await queue.QuerySingleAsync<int>("select count(*)::int from invoices");
+        var aliases = await queue.QuerySingleAsync<int>("select count(*)::int from vendor_aliases where source = 'reviewer'");
+        Assert.Equal((StatusCode.InvalidArgument, "vendor_code", 0, 0), (refused.StatusCode, string.Join(", ", fields), stored, aliases));
+    }
+
+    [Fact]
     public async Task A_discarded_item_leaves_the_queue_is_audited_and_can_no_longer_be_keyed()
     {
         var (queue, itemId) = await TenantWithItemAsync();

@@ -4,6 +4,7 @@ import { Code, ConnectError, type ConnectRouter } from '@connectrpc/connect';
 
 import { BadRequestSchema } from '../../../gen/google/rpc/error_details_pb';
 import { KeyingService, type SubmitKeyedInvoiceRequest } from '../../../gen/invisible/keying/v1/keying_pb';
+import { VendorService } from '../../../gen/invisible/vendors/v1/vendors_pb';
 import { AuthServerStandIn, provideSessionAgainst } from '../../session/auth-server.testing';
 import { SessionService } from '../../session/session';
 import { renderUntil } from '../../shared/settle.testing';
@@ -11,9 +12,21 @@ import { Keying } from './keying';
 
 const itemId = '0123456789abcdef0123456789abcdef-1';
 
-/** An in-test stand-in of our KeyingService: one PDF to key, PO-7 with two open lines; the first submission does not add up. */
+/**
+ * In-test stand-ins of our KeyingService (one PDF to key, PO-7 of V1 with two open lines; the first submission does not
+ * add up) and VendorService (a search finds V2, and V3 merged into it).
+ */
 function keyingService(submitted: SubmitKeyedInvoiceRequest[]) {
-  return (router: ConnectRouter) =>
+  return (router: ConnectRouter) => {
+    router.service(VendorService, {
+      listVendors: () => ({
+        vendors: [
+          { vendorCode: 'V2', name: 'Bluewater Hardware Ltd' },
+          { vendorCode: 'V3', name: 'Bluewater Hardware', mergedIntoCode: 'V2' },
+        ],
+        totalCount: 2,
+      }),
+    });
     router.service(KeyingService, {
       getToKeyItem: () => ({
         item: { itemId, fileName: 'scan.pdf', from: 'ap@acme.example', subject: 'Invoice', state: 'to_key' },
@@ -27,6 +40,7 @@ function keyingService(submitted: SubmitKeyedInvoiceRequest[]) {
       }),
       listOpenPurchaseOrderLines: () => ({
         poNumber: 'PO-7',
+        vendorCode: 'V1',
         vendorName: 'Acme Supplies Ltd',
         currency: 'GBP',
         lines: [
@@ -54,6 +68,7 @@ function keyingService(submitted: SubmitKeyedInvoiceRequest[]) {
         return { item: { itemId, state: 'keyed' }, invoiceId: 'inv-1', importId: 'imp-1', importNo: 12n };
       },
     });
+  };
 }
 
 function input(page: HTMLElement, selector: string, value: string): void {
@@ -113,6 +128,44 @@ describe('keying an invoice', () => {
         { sku: 'P-A4', quantity: '10.00', unitPrice: '10.00', amount: '100.00' },
         { sku: 'T-26A', quantity: '4.00', unitPrice: '80.00', amount: '320.00' },
       ],
+      vendorCode: 'V1',
+    });
+  });
+
+  it('shows the sender’s vendor, lets the clerk find and choose another, and sends the chosen vendor’s code', async () => {
+    const submitted: SubmitKeyedInvoiceRequest[] = [];
+    const auth = new AuthServerStandIn();
+    auth.tenantRequiresMfa = false;
+    TestBed.configureTestingModule({
+      providers: [
+        provideRouter([]),
+        { provide: ActivatedRoute, useValue: { snapshot: { paramMap: convertToParamMap({ itemId }) } } },
+        ...provideSessionAgainst(auth, undefined, keyingService(submitted)),
+      ],
+    });
+    await TestBed.inject(SessionService).signIn('admin@demo.test', 'correct horse');
+    const fixture = TestBed.createComponent(Keying);
+
+    const page = await renderUntil(
+      fixture,
+      (shown) => shown.querySelector('[data-testid="chosen-vendor"]') !== null,
+    );
+    const fromSender = page.querySelector('[data-testid="chosen-vendor"]')?.textContent;
+    input(page, '#vendor-query', 'bluewater');
+    click(page, 'Find a vendor');
+    await renderUntil(fixture, (shown) => shown.querySelector('[data-testid="vendor-matches"]') !== null);
+    const choices = Array.from(page.querySelectorAll('[data-testid="vendor-matches"] button')).map((b) =>
+      b.textContent?.trim(),
+    );
+    click(page, 'Choose V2');
+    fixture.detectChanges();
+    page.querySelector('form')!.dispatchEvent(new Event('submit'));
+    await renderUntil(fixture, () => submitted.length === 1);
+
+    expect({ fromSender, choices, sent: submitted[0]?.vendorCode }).toEqual({
+      fromSender: 'V1 — Acme Supplies Ltd',
+      choices: ['Choose V2'],
+      sent: 'V2',
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   type OpenPurchaseOrderLine,
   type ToKeyItemDetail,
 } from '../../../gen/invisible/keying/v1/keying_pb';
+import { type Vendor, VendorService } from '../../../gen/invisible/vendors/v1/vendors_pb';
 import { RpcError } from '../../rpc/errors';
 import { injectClient } from '../../rpc/transport';
 import { formatTimestamp } from '../../shared/dates';
@@ -20,6 +21,13 @@ import { type LineDraft, lineAmount, linesTotal } from './keyed-lines';
 /** Only our own PDF route may be framed: the URL comes from the server, and the CSP allows frames of our origin only. */
 const pdfPath = /^\/v1\/keying\/items\/[0-9a-f]{32}-\d+\/pdf\?ticket=[A-Za-z0-9_%.-]+$/;
 
+/** The vendor the invoice is from, as the clerk settled it, and where that came from (the sender, a PO, the clerk). */
+interface ChosenVendor {
+  readonly code: string;
+  readonly name: string;
+  readonly from: string;
+}
+
 function emptyLine(): LineDraft {
   return { sku: '', description: '', quantity: '', unitPrice: '', amount: '' };
 }
@@ -27,6 +35,8 @@ function emptyLine(): LineDraft {
 /**
  * Imports → To key → one PDF: the PDF (served by our origin, in a frame) beside the form a clerk keys the invoice with.
  * The PO picker fills lines from the PO's open lines; the server's field violations are shown beside their fields.
+ * The vendor (prefilled from the sender, then the looked-up PO's, or found and chosen) is sent by code: the server
+ * remembers the printed name as that vendor's.
  */
 @Component({
   selector: 'app-keying',
@@ -40,6 +50,7 @@ export class Keying implements OnInit {
   private readonly itemId = signal(inject(ActivatedRoute).snapshot.paramMap.get('itemId') ?? '');
 
   private readonly keying = injectClient(KeyingService);
+  private readonly vendorDirectory = injectClient(VendorService);
   private readonly sanitizer = inject(DomSanitizer);
 
   protected readonly detail = new Loadable<ToKeyItemDetail>(() =>
@@ -62,6 +73,11 @@ export class Keying implements OnInit {
   protected readonly lines = signal<readonly LineDraft[]>([emptyLine()]);
   protected readonly computedTotal = computed(() => linesTotal(this.lines(), this.taxAmount()));
 
+  protected readonly vendor = signal<ChosenVendor | undefined>(undefined);
+  protected readonly vendorQuery = signal('');
+  protected readonly vendorMatches = signal<readonly Vendor[]>([]);
+  protected readonly findingVendor = new RpcAction();
+
   protected readonly purchaseOrder = signal<OpenPurchaseOrder | undefined>(undefined);
   protected readonly picking = new RpcAction();
   protected readonly submitting = new RpcAction();
@@ -77,6 +93,9 @@ export class Keying implements OnInit {
       this.vendorName.set(prefill.vendorName);
       this.currency.set(prefill.currency);
       this.invoiceDate.set(prefill.invoiceDate);
+      if (prefill.vendorCode !== '') {
+        this.vendor.set({ code: prefill.vendorCode, name: prefill.vendorName, from: 'the sender' });
+      }
     }
   }
 
@@ -125,7 +144,34 @@ export class Keying implements OnInit {
       this.poNumber.set(order.poNumber);
       if (this.vendorName() === '') this.vendorName.set(order.vendorName);
       if (this.currency() === '') this.currency.set(order.currency);
+      // The PO names its vendor outright: stronger than the sender's address.
+      if (order.vendorCode !== '')
+        this.vendor.set({ code: order.vendorCode, name: order.vendorName, from: order.poNumber });
     });
+  }
+
+  protected async findVendors(): Promise<void> {
+    const query = this.vendorQuery().trim();
+    if (query === '') {
+      this.findingVendor.fail('Enter part of the vendor’s code or name first.');
+      return;
+    }
+    await this.findingVendor.run(async () => {
+      const found = await this.vendorDirectory.listVendors({ query, pageSize: 10 });
+      // A merged vendor stands for its survivor, which the search finds too; only current vendors can be chosen.
+      this.vendorMatches.set(found.vendors.filter((v) => v.mergedIntoCode === ''));
+      if (this.vendorMatches().length === 0) this.findingVendor.fail(`No vendor matches “${query}”.`);
+    });
+  }
+
+  protected chooseVendor(chosen: Vendor): void {
+    this.vendor.set({ code: chosen.vendorCode, name: chosen.name, from: 'your choice' });
+    this.vendorMatches.set([]);
+    this.vendorQuery.set('');
+  }
+
+  protected clearVendor(): void {
+    this.vendor.set(undefined);
   }
 
   /** Takes a PO line as an invoice line (into the first empty line, else a new one). */
@@ -169,6 +215,7 @@ export class Keying implements OnInit {
             lines: this.lines().map((line) => ({ ...line })),
             taxAmount: this.taxAmount(),
             invoiceTotal: this.invoiceTotal(),
+            vendorCode: this.vendor()?.code ?? '',
           }),
         );
       } catch (failure) {
