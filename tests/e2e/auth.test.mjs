@@ -186,7 +186,7 @@ describe('signing in to the web app', () => {
       const settingsNavigation = clerkPage.getByRole('navigation', { name: 'Settings' });
       await settingsNavigation.getByRole('link', { name: 'Your account' }).waitFor();
       const settings = await settingsNavigation.getByRole('link').allTextContents();
-      assert.deepEqual(settings.map((text) => text.trim()), ['Your account', 'Tolerances', 'QuickBooks']);
+      assert.deepEqual(settings.map((text) => text.trim()), ['Your account', 'Tolerances', 'Matching model', 'QuickBooks']);
       await clerkPage.goto(`${product.httpUrl}/audit`);
       await clerkPage.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     } finally {

@@ -171,14 +171,16 @@ public sealed class PasswordResetMailer(
         var user = await UserAccounts.FindForUpdateAsync(unitOfWork, account.Id, cancellationToken)
             ?? throw new InvalidOperationException($"User {account.Id} vanished between the look-up and the reset link.");
         var organisation = await unitOfWork.Db.GetTable<ResetTenantRow>().Where(row => row.Id == account.TenantId).Select(row => row.DisplayName).SingleAsync(cancellationToken);
+        // Both ends of the link's life from the same clock, so its lifetime reads true whatever the database's clock says.
+        var createdAt = time.GetUtcNow();
+        var expiresAt = createdAt + options.Value.PasswordResetLifetime;
         await unitOfWork.Db.InsertAsync(new PasswordResetRow
         {
-            Id = resetId, TenantId = account.TenantId, UserId = account.Id, TokenHash = OpaqueTokens.Hash(token),
-            ExpiresAt = time.GetUtcNow() + options.Value.PasswordResetLifetime,
+            Id = resetId, TenantId = account.TenantId, UserId = account.Id, TokenHash = OpaqueTokens.Hash(token), CreatedAt = createdAt, ExpiresAt = expiresAt,
         }, token: cancellationToken);
         // In the tenant's own trail, which only its administrators and auditors read; the requester learns nothing from it.
         await AuditLog.AppendAsync(unitOfWork, "anonymous", "password.reset.requested", "user", account.Id.ToString(), null,
-            new { address = request.Address, passwordResetId = resetId, expiresAt = time.GetUtcNow() + options.Value.PasswordResetLifetime }, request.RequestId, cancellationToken);
+            new { address = request.Address, passwordResetId = resetId, expiresAt }, request.RequestId, cancellationToken);
         await unitOfWork.CommitAsync(cancellationToken);
         var email = user.EmailAddress(await personalDataKeys.DataAsync(cancellationToken));
         return (email, organisation, links.To(ResetRoute, new Dictionary<string, string> { ["token"] = token }));
@@ -228,7 +230,7 @@ internal sealed class PasswordResetRow
     [Column("tenant_id")] public Guid TenantId { get; set; }
     [Column("user_id")] public Guid UserId { get; set; }
     [Column("token_hash")] public byte[] TokenHash { get; set; } = [];
-    [Column("created_at", SkipOnInsert = true)] public DateTimeOffset CreatedAt { get; set; }
+    [Column("created_at")] public DateTimeOffset CreatedAt { get; set; }
     [Column("expires_at")] public DateTimeOffset ExpiresAt { get; set; }
     [Column("used_at", SkipOnInsert = true)] public DateTimeOffset? UsedAt { get; set; }
 }

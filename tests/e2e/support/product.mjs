@@ -47,7 +47,8 @@ export async function startProduct({ logFile, env = {} }) {
       }
     }
     log.end();
-    await rm(dataDir, { recursive: true, force: true });
+    // The server's PostgreSQL may still be closing its WAL files for a moment after the server exited.
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
 
   try {

@@ -71,6 +71,7 @@ export function exportView(
   selector: 'app-quickbooks-export',
   imports: [RouterLink],
   changeDetection: ChangeDetectionStrategy.OnPush,
+  styleUrls: ['../shared/workspace.css'],
   template: `
     <section class="card" aria-labelledby="quickbooks-export-heading" data-testid="quickbooks-export">
       <h2 id="quickbooks-export-heading">QuickBooks</h2>
